@@ -1,0 +1,78 @@
+//! The `il2care` binary: parses the command line, runs one command, maps the outcome to an exit code.
+//!
+//! Exit codes (spec/INTERFACES.md): 0 done, 2 refused input (message on stderr naming the field), 1 anything
+//! else. Each command lives in its own module and returns [`Outcome`]; nothing clinical is decided here.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod dose;
+mod input;
+mod schedule;
+
+/// il2care: decision support for interleukin-2 (aldesleukin) therapy. A clinician always decides.
+#[derive(Parser, Debug)]
+#[command(name = "il2care", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Dose calculation for a regimen: IU, mg, volume, vials, bag, concentration.
+    Dose(dose::Args),
+    /// The dose slots of a course, in the patient's time zone.
+    Schedule(schedule::Args),
+}
+
+/// How a command ended, short of a bug.
+pub enum Failure {
+    /// The input was refused; exit code 2.
+    Refused(il2care_core::Refusal),
+    /// Anything else (a file that cannot be read); exit code 1.
+    Other(anyhow::Error),
+}
+
+impl From<il2care_core::Refusal> for Failure {
+    fn from(refusal: il2care_core::Refusal) -> Self {
+        Failure::Refused(refusal)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure::Other(error)
+    }
+}
+
+/// What every command returns.
+pub type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap's own messages (missing or unknown arguments) are refused input too.
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Dose(args) => dose::run(args),
+        Command::Schedule(args) => schedule::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refused(refusal)) => {
+            eprintln!("refused: {}: {}", refusal.field, refusal.reason);
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Shared JSON helpers: exact numbers, quantities `{"value", "unit"}`, RFC 3339 times, and field paths.
+//!
+//! Numbers are read from their JSON text into `Decimal`, never through arithmetic on `f64`: serde_json keeps a
+//! float's shortest round-trip text, which is the text that was sent for every value a person can enter.
+
+use il2care_core::Refusal;
+use il2care_core::units::{Measure, Quantity};
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+/// Parses a whole document's text, refusing text that is not a JSON object.
+pub fn parse_object(text: &str) -> Result<Map<String, Value>, Refusal> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|error| Refusal::new("document", format!("is not valid JSON ({error})")))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(Refusal::new("document", format!("must be a JSON object, not {}", kind(&other)))),
+    }
+}
+
+/// The JSON kind of a value, for messages ("a string", "a number").
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a true/false value",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Refuses any member of `object` whose name is not in `allowed`, so that a misspelt field is never ignored.
+pub fn refuse_unknown_fields(object: &Map<String, Value>, allowed: &[&str], path: &str) -> Result<(), Refusal> {
+    match object.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(Refusal::new(join(path, key), format!("unknown field; expected one of: {}", allowed.join(", ")))),
+        None => Ok(()),
+    }
+}
+
+/// `parent.child`, or `child` at the top level.
+pub fn join(parent: &str, child: &str) -> String {
+    if parent.is_empty() { child.to_string() } else { format!("{parent}.{child}") }
+}
+
+/// A required member.
+pub fn required<'a>(object: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a Value, Refusal> {
+    match object.get(key) {
+        Some(Value::Null) | None => Err(Refusal::new(join(path, key), "is required")),
+        Some(value) => Ok(value),
+    }
+}
+
+/// An exact decimal from a JSON number; anything else is refused.
+pub fn decimal(value: &Value, field: &str) -> Result<Decimal, Refusal> {
+    match value {
+        Value::Number(number) => {
+            let text = number.to_string();
+            text.parse::<Decimal>()
+                .or_else(|_| Decimal::from_scientific(&text))
+                .map_err(|_| Refusal::new(field, format!("the number {text} is out of range")))
+        }
+        other => Err(Refusal::new(field, format!("must be a number, not {}", kind(other)))),
+    }
+}
+
+/// A whole number >= 0.
+pub fn count(value: &Value, field: &str) -> Result<u32, Refusal> {
+    let number = decimal(value, field)?;
+    if number.is_sign_negative() && !number.is_zero() {
+        return Err(Refusal::new(field, format!("must not be negative (got {number})")));
+    }
+    if !number.fract().is_zero() {
+        return Err(Refusal::new(field, format!("must be a whole number (got {number})")));
+    }
+    u32::try_from(number.normalize().mantissa()).map_err(|_| Refusal::new(field, format!("is too large ({number})")))
+}
+
+/// A string.
+pub fn string<'a>(value: &'a Value, field: &str) -> Result<&'a str, Refusal> {
+    value.as_str().ok_or_else(|| Refusal::new(field, format!("must be a string, not {}", kind(value))))
+}
+
+/// A `true`/`false` value.
+pub fn boolean(value: &Value, field: &str) -> Result<bool, Refusal> {
+    value.as_bool().ok_or_else(|| Refusal::new(field, format!("must be true or false, not {}", kind(value))))
+}
+
+/// A quantity `{"value": number, "unit": "UCUM"}`. A bare number is refused: a number needs its unit.
+pub fn quantity(value: &Value, field: &str) -> Result<Quantity, Refusal> {
+    let object = match value {
+        Value::Object(object) => object,
+        Value::Number(number) => {
+            return Err(Refusal::new(
+                field,
+                format!("a number without a unit ({number}) is not accepted; write {{\"value\": {number}, \"unit\": \"...\"}}"),
+            ));
+        }
+        other => return Err(Refusal::new(field, format!("must be a quantity {{\"value\", \"unit\"}}, not {}", kind(other)))),
+    };
+    refuse_unknown_fields(object, &["value", "unit"], field)?;
+    let number = decimal(required(object, "value", field)?, &join(field, "value"))?;
+    let unit = match object.get("unit") {
+        None | Some(Value::Null) => return Err(Refusal::new(join(field, "unit"), "is missing: a number without a unit is not accepted")),
+        Some(unit) => string(unit, &join(field, "unit"))?,
+    };
+    Quantity::new(number, unit).map_err(|error| Refusal::new(join(field, "unit"), error.to_string()))
+}
+
+/// A typed quantity: the unit must fit (`kg` for a weight, not `cm`).
+pub fn measure<M: Measure>(value: &Value, field: &str) -> Result<M, Refusal> {
+    let given = quantity(value, field)?;
+    M::from_quantity(given).map_err(|error| Refusal::new(field, error.to_string()))
+}
+
+/// A typed quantity that must lie within `[low, high]` in its canonical unit; outside is refused, never clamped.
+pub fn plausible<M: Measure>(value: &Value, field: &str, low: M, high: M) -> Result<M, Refusal> {
+    let measured: M = measure(value, field)?;
+    if measured < low || measured > high {
+        return Err(Refusal::new(
+            field,
+            format!(
+                "{} is outside the plausible range {} to {} {}",
+                quantity(value, field)?,
+                low.canonical().normalize(),
+                high.canonical().normalize(),
+                M::CANONICAL
+            ),
+        ));
+    }
+    Ok(measured)
+}
+
+/// An RFC 3339 time with an offset (`2026-11-27T16:00:00Z`, `2026-11-27T08:30:00-05:00`).
+pub fn timestamp(value: &Value, field: &str) -> Result<Timestamp, Refusal> {
+    let text = string(value, field)?;
+    text.parse::<Timestamp>()
+        .map_err(|_| Refusal::new(field, format!("`{text}` is not an RFC 3339 time with an offset, such as 2026-11-27T16:00:00Z")))
+}
+
+/// A decimal as a JSON number (exact for every value il2care prints: at most 28 significant digits).
+pub fn number(value: Decimal) -> Value {
+    let text = value.normalize().to_string();
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// A quantity as `{"value", "unit"}`.
+pub fn quantity_json(quantity: Quantity) -> Value {
+    serde_json::json!({"value": number(quantity.value), "unit": quantity.unit.ucum()})
+}
+
+#[cfg(test)]
+mod tests {
+    use il2care_core::units::{Celsius, Kilograms};
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn quantities_need_a_known_unit_and_name_the_field() {
+        let refused = |value: Value| quantity(&value, "weight").unwrap_err();
+        assert_eq!(refused(json!(80)).field, "weight");
+        assert!(refused(json!(80)).reason.contains("without a unit"));
+        assert_eq!(refused(json!({"value": 80})).field, "weight.unit");
+        assert_eq!(refused(json!({"value": 80, "unit": "stone"})).field, "weight.unit");
+        assert_eq!(refused(json!({"value": "80", "unit": "kg"})).field, "weight.value");
+        assert_eq!(refused(json!({"value": 80, "unit": "kg", "extra": 1})).field, "weight.extra");
+        let weight: Kilograms = measure(&json!({"value": 176, "unit": "[lb_av]"}), "weight").unwrap();
+        assert_eq!(weight.value(), dec!(79.83225712));
+    }
+
+    #[test]
+    fn json_numbers_become_exact_decimals() {
+        assert_eq!(decimal(&json!(100.4), "t").unwrap(), dec!(100.4));
+        assert_eq!(decimal(&json!(2.96), "t").unwrap(), dec!(2.96));
+        assert_eq!(decimal(&json!(0.1), "t").unwrap(), dec!(0.1));
+        assert!(decimal(&json!(1e300), "t").is_err());
+        assert_eq!(count(&json!(3), "n").unwrap(), 3);
+        assert!(count(&json!(-1), "n").unwrap_err().reason.contains("negative"));
+        assert!(count(&json!(1.5), "n").unwrap_err().reason.contains("whole"));
+    }
+
+    #[test]
+    fn plausibility_is_checked_in_the_canonical_unit() {
+        let low = Celsius::new(dec!(25)).unwrap();
+        let high = Celsius::new(dec!(45)).unwrap();
+        let refused = plausible(&json!({"value": 60, "unit": "Cel"}), "temperature", low, high).unwrap_err();
+        assert_eq!(refused.field, "temperature");
+        assert!(refused.reason.contains("outside the plausible range 25 to 45 Cel"), "{}", refused.reason);
+        assert!(plausible(&json!({"value": 100.4, "unit": "[degF]"}), "temperature", low, high).is_ok());
+    }
+}
