@@ -7,9 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod assess;
 mod dose;
+mod education;
 mod input;
 mod schedule;
+mod triage;
 
 /// il2care: decision support for interleukin-2 (aldesleukin) therapy. A clinician always decides.
 #[derive(Parser, Debug)]
@@ -25,6 +28,12 @@ enum Command {
     Dose(dose::Args),
     /// The dose slots of a course, in the patient's time zone.
     Schedule(schedule::Args),
+    /// The per-dose decision (give / hold / stop) for an assessment document (FILE or - for stdin).
+    Assess(assess::Args),
+    /// The triage result for a patient's check-in document (FILE or - for stdin).
+    Triage(triage::Args),
+    /// The patient education sheet, as text or printable HTML.
+    Education(education::Args),
 }
 
 /// How a command ended, short of a bug.
@@ -63,6 +72,9 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Dose(args) => dose::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Assess(args) => assess::run(args),
+        Command::Triage(args) => triage::run(args),
+        Command::Education(args) => education::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,9 +5,12 @@
 //! The caller passes the time and the data; every function returns a value (a decision with its reasons,
 //! or a [`Refusal`] that names the field at fault). See `ARCHITECTURE.md` for the map.
 
+pub mod assessment;
 pub mod dosing;
+pub mod grading;
 pub mod schedule;
 pub mod source;
+pub mod triage;
 pub mod units;
 
 pub use source::Source;

@@ -5,6 +5,8 @@
 //! conversion between the two is written out here, so either side can change without touching the other.
 //! No IO happens here either: callers read files or request bodies and pass the text in.
 
+pub mod assessment;
+pub mod checkin;
 pub mod json;
 
 pub use il2care_core::Refusal;

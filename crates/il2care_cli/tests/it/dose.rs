@@ -1,0 +1,1 @@
+//! dose command tests.

@@ -1,0 +1,1 @@
+//! placeholder: owned by the triage work in progress.
