@@ -8,6 +8,7 @@
 pub mod assessment;
 pub mod dosing;
 pub mod grading;
+pub mod regimens;
 pub mod schedule;
 pub mod source;
 pub mod triage;

@@ -47,11 +47,12 @@ pub enum Unit {
     Milligram,
     MicrogramPerKilogramPerMinute,
     LitrePerMinute,
+    MicrogramPerMillilitre,
     Hour,
 }
 
 /// Every unit, for exhaustive tests and for listing what is accepted.
-pub const ALL_UNITS: [Unit; 29] = [
+pub const ALL_UNITS: [Unit; 30] = [
     Unit::Kilogram,
     Unit::Gram,
     Unit::Pound,
@@ -80,6 +81,7 @@ pub const ALL_UNITS: [Unit; 29] = [
     Unit::Milligram,
     Unit::MicrogramPerKilogramPerMinute,
     Unit::LitrePerMinute,
+    Unit::MicrogramPerMillilitre,
     Unit::Hour,
 ];
 
@@ -115,6 +117,7 @@ impl Unit {
             Unit::Milligram => "mg",
             Unit::MicrogramPerKilogramPerMinute => "ug/kg/min",
             Unit::LitrePerMinute => "L/min",
+            Unit::MicrogramPerMillilitre => "ug/mL",
             Unit::Hour => "h",
         }
     }
@@ -447,6 +450,12 @@ measure!(
     /// An oxygen flow, held in L/min.
     LitresPerMinute, canonical: Unit::LitrePerMinute, negative: false,
     units: [(Unit::LitrePerMinute, SAME)]
+);
+
+measure!(
+    /// A drug concentration in an infusion bag, held in ug/mL.
+    MicrogramsPerMillilitre, canonical: Unit::MicrogramPerMillilitre, negative: false,
+    units: [(Unit::MicrogramPerMillilitre, SAME)]
 );
 
 /// Rounds half away from zero to `places` decimal places; for display only (DOSING §4: "rounded half-up").
