@@ -7,6 +7,7 @@
 
 pub mod assessment;
 pub mod checkin;
+pub mod dosing;
 pub mod json;
 
 pub use il2care_core::Refusal;
