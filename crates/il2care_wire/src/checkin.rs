@@ -1,1 +1,229 @@
-//! placeholder: owned by the checkin work in progress.
+//! The check-in document (`spec/INTERFACES.md`, "The check-in document"): parsing it into a core
+//! [`CheckIn`], refusing the whole document with a [`Refusal`] that names the field, and rendering a
+//! [`TriageResult`] as the result JSON.
+//!
+//! Refused: unknown top-level fields, an `at` that is not RFC 3339, an unknown item id, an answer of the wrong
+//! JSON type, a negative or fractional count, negative hours, a severity word not on the scale, a bare number
+//! or an unknown unit for a temperature, a temperature outside 25-45 Cel, a blood pressure outside 40-300
+//! mm[Hg]. An item given as `null` is unanswered (as if absent). This module decides no level and does no IO.
+
+use il2care_core::Refusal;
+use il2care_core::triage::{
+    Answer, AnswerKind, CheckIn, InjectionSiteLook, Item, QUESTIONNAIRE, Severity, Temperature, TriageResult,
+};
+use il2care_core::units::{Celsius, Measure, MillimetresMercury};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+use crate::json;
+
+/// The top-level fields of a check-in document.
+pub const FIELDS: [&str; 3] = ["at", "regimen", "answers"];
+
+/// Plausible body temperatures (INTERFACES "Plausible ranges"): outside is refused, never clamped.
+const TEMPERATURE_RANGE_CELSIUS: (i64, i64) = (25, 45);
+/// Plausible systolic blood pressures in mm[Hg] (INTERFACES "Plausible ranges").
+const SYSTOLIC_RANGE_MM_HG: (i64, i64) = (40, 300);
+
+/// Parses a check-in document's text.
+pub fn parse_checkin(text: &str) -> Result<CheckIn, Refusal> {
+    checkin_from_object(&json::parse_object(text)?)
+}
+
+/// Parses a check-in document already read as a JSON object.
+pub fn checkin_from_object(object: &Map<String, Value>) -> Result<CheckIn, Refusal> {
+    json::refuse_unknown_fields(object, &FIELDS, "")?;
+    let at = json::timestamp(json::required(object, "at", "")?, "at")?;
+    let mut checkin = CheckIn::new(at);
+    checkin.regimen = match object.get("regimen") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(json::string(value, "regimen")?.to_string()),
+    };
+    let answers = match json::required(object, "answers", "")? {
+        Value::Object(answers) => answers,
+        other => {
+            return Err(Refusal::new("answers", format!("must be an object of item ids, not {}", json::kind(other))));
+        }
+    };
+    for (id, value) in answers {
+        let field = json::join("answers", id);
+        let item = Item::from_id(id).ok_or_else(|| {
+            Refusal::new(&field, format!("unknown item id `{id}`; items are listed in docs/triage.md"))
+        })?;
+        if value.is_null() {
+            continue;
+        }
+        checkin.answer(item, answer(item, value, &field)?).map_err(|refusal| Refusal::new(&field, refusal.reason))?;
+    }
+    Ok(checkin)
+}
+
+/// One answer, read by its item's answer kind.
+fn answer(item: Item, value: &Value, field: &str) -> Result<Answer, Refusal> {
+    Ok(match item.kind() {
+        AnswerKind::Temperature => {
+            let (low, high) = TEMPERATURE_RANGE_CELSIUS;
+            json::plausible::<Celsius>(value, field, celsius(low.into())?, celsius(high.into())?)?;
+            let given = json::quantity(value, field)?;
+            Answer::Temperature(Temperature::new(given).map_err(|error| Refusal::new(field, error.to_string()))?)
+        }
+        AnswerKind::SystolicPressure => {
+            let (low, high) = SYSTOLIC_RANGE_MM_HG;
+            let range = |value| MillimetresMercury::new(value).map_err(|error| Refusal::new(field, error.to_string()));
+            Answer::SystolicPressure(json::plausible(value, field, range(low.into())?, range(high.into())?)?)
+        }
+        AnswerKind::YesNo => Answer::YesNo(json::boolean(value, field)?),
+        AnswerKind::Severity => {
+            let word = json::string(value, field)?;
+            Answer::Severity(Severity::from_word(word).ok_or_else(|| {
+                Refusal::new(
+                    field,
+                    format!("`{word}` is not on the severity scale; use {}", AnswerKind::Severity.describe()),
+                )
+            })?)
+        }
+        AnswerKind::Count => Answer::Count(json::count(value, field)?),
+        AnswerKind::Hours => {
+            let hours = json::decimal(value, field)?;
+            if hours < Decimal::ZERO {
+                return Err(Refusal::new(field, format!("must not be negative (got {hours})")));
+            }
+            Answer::Hours(hours)
+        }
+        AnswerKind::InjectionSiteLook => {
+            let word = json::string(value, field)?;
+            Answer::InjectionSiteLook(InjectionSiteLook::from_word(word).ok_or_else(|| {
+                Refusal::new(
+                    field,
+                    format!("`{word}` is not an answer here; use {}", AnswerKind::InjectionSiteLook.describe()),
+                )
+            })?)
+        }
+    })
+}
+
+fn celsius(value: Decimal) -> Result<Celsius, Refusal> {
+    Celsius::new(value).map_err(|error| Refusal::new("temperature", error.to_string()))
+}
+
+/// The result document: `level`, `fired[{id, item, answer, level, source}]`, `advice`, `unanswered`.
+/// Each fired entry also carries `row`, the TRIAGE.md row it comes from.
+pub fn result_json(result: &TriageResult) -> Value {
+    let fired: Vec<Value> = result
+        .fired
+        .iter()
+        .map(|entry| {
+            json!({
+                "id": entry.rule.id(),
+                "item": entry.item_ids(),
+                "answer": entry.answer,
+                "level": entry.level().id(),
+                "source": entry.rule.source().0,
+                "row": entry.rule.row(),
+            })
+        })
+        .collect();
+    json!({
+        "level": result.level.id(),
+        "fired": fired,
+        "advice": result.advice.iter().map(|topic| topic.id()).collect::<Vec<_>>(),
+        "unanswered": result.unanswered.iter().map(|item| item.id()).collect::<Vec<_>>(),
+    })
+}
+
+/// The questionnaire as JSON (`[{id, type, question}]`), most dangerous first, for forms and docs.
+pub fn questionnaire_json() -> Value {
+    Value::Array(
+        QUESTIONNAIRE
+            .iter()
+            .map(|item| json!({"id": item.id(), "type": item.kind().describe(), "question": item.question()}))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use il2care_core::triage::{Level, triage};
+
+    use super::*;
+
+    fn refused(answers: Value) -> Refusal {
+        let document = json!({"at": "2026-11-27T08:30:00-05:00", "answers": answers});
+        parse_checkin(&document.to_string()).unwrap_err()
+    }
+
+    #[test]
+    fn the_interfaces_example_parses_and_renders_the_documented_result() {
+        let text = r#"{"at": "2026-11-27T08:30:00-05:00", "regimen": "saadoun-2011-sc",
+            "answers": {"temperature": {"value": 100.8, "unit": "[degF]"}, "chills": "moderate",
+                        "extra_stools_24h": 2, "lightheaded": false}}"#;
+        let checkin = parse_checkin(text).unwrap();
+        assert_eq!(checkin.regimen.as_deref(), Some("saadoun-2011-sc"));
+        let result = triage(&checkin);
+        assert_eq!(result.level, Level::CallNow);
+        let rendered = result_json(&result);
+        assert_eq!(rendered["level"], "call_now");
+        assert_eq!(
+            rendered["fired"][0],
+            json!({"id": "triage.fever", "item": "temperature", "answer": "100.8 [degF]", "level": "call_now",
+                   "source": "EDU", "row": "T1"})
+        );
+        assert_eq!(rendered["fired"][2]["source"], "EDU, CTCAE-5");
+        assert_eq!(rendered["advice"], json!(["fever", "flu_like", "diarrhea"]));
+        assert_eq!(rendered["unanswered"], json!(["fluids_not_kept_down_hours", "short_of_breath"]));
+    }
+
+    #[test]
+    fn bad_answers_are_refused_naming_the_item() {
+        let check = |answers: Value, field: &str, fragment: &str| {
+            let refusal = refused(answers);
+            assert_eq!(refusal.field, field, "{refusal}");
+            assert!(refusal.reason.contains(fragment), "{refusal}");
+        };
+        check(json!({"headache": true}), "answers.headache", "unknown item id");
+        check(json!({"vomiting_episodes_24h": -1}), "answers.vomiting_episodes_24h", "negative");
+        check(json!({"vomiting_episodes_24h": 1.5}), "answers.vomiting_episodes_24h", "whole");
+        check(json!({"temperature": {"value": 60, "unit": "Cel"}}), "answers.temperature", "plausible range");
+        check(json!({"temperature": {"value": 24.9, "unit": "Cel"}}), "answers.temperature", "plausible range");
+        check(json!({"temperature": {"value": 38, "unit": "K"}}), "answers.temperature.unit", "unknown unit");
+        check(json!({"temperature": {"value": 38, "unit": "kg"}}), "answers.temperature", "does not fit");
+        check(json!({"temperature": 38.5}), "answers.temperature", "without a unit");
+        check(json!({"chills": "awful"}), "answers.chills", "not on the severity scale");
+        check(json!({"chills": true}), "answers.chills", "must be a string");
+        check(json!({"rash": "yes"}), "answers.rash", "true or false");
+        check(json!({"fluids_not_kept_down_hours": -2}), "answers.fluids_not_kept_down_hours", "negative");
+        check(json!({"home_systolic_bp": {"value": 20, "unit": "mm[Hg]"}}), "answers.home_systolic_bp", "plausible");
+        check(json!({"injection_site": "itchy"}), "answers.injection_site", "not an answer here");
+    }
+
+    #[test]
+    fn bad_documents_are_refused_naming_the_field() {
+        let refusal = |text: &str| parse_checkin(text).unwrap_err().field;
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": {}, "patient": 1}"#), "patient");
+        assert_eq!(refusal(r#"{"at": "2026-11-27 08:30", "answers": {}}"#), "at");
+        assert_eq!(refusal(r#"{"answers": {}}"#), "at");
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z"}"#), "answers");
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": []}"#), "answers");
+        assert_eq!(refusal(r#"[1]"#), "document");
+    }
+
+    #[test]
+    fn fahrenheit_and_celsius_at_the_fever_limit_agree_and_null_is_unanswered() {
+        let level = |answers: Value| {
+            let document = json!({"at": "2026-11-27T08:30:00Z", "answers": answers});
+            triage(&parse_checkin(&document.to_string()).unwrap())
+        };
+        assert_eq!(level(json!({"temperature": {"value": 100.4, "unit": "[degF]"}})).level, Level::CallNow);
+        assert_eq!(level(json!({"temperature": {"value": 38.0, "unit": "Cel"}})).level, Level::CallNow);
+        assert_eq!(level(json!({"temperature": {"value": 100.3, "unit": "[degF]"}})).level, Level::SelfCare);
+        let skipped = level(json!({"temperature": null}));
+        assert_eq!(skipped.unanswered.first().map(|item| item.id()), Some("temperature"));
+    }
+
+    #[test]
+    fn the_questionnaire_lists_every_item_once() {
+        let items = questionnaire_json();
+        assert_eq!(items.as_array().map(Vec::len), Some(QUESTIONNAIRE.len()));
+        assert_eq!(items[0]["id"], "hard_to_wake");
+    }
+}
