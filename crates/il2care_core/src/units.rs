@@ -224,7 +224,7 @@ enum Conversion {
 }
 
 impl Conversion {
-    fn to_canonical(self, value: Decimal) -> Decimal {
+    fn apply(self, value: Decimal) -> Decimal {
         match self {
             Conversion::Times(factor) => value * factor,
             Conversion::DividedBy(divisor) => value / divisor,
@@ -232,7 +232,7 @@ impl Conversion {
         }
     }
 
-    fn from_canonical(self, value: Decimal) -> Decimal {
+    fn invert(self, value: Decimal) -> Decimal {
         match self {
             Conversion::Times(factor) => value / factor,
             Conversion::DividedBy(divisor) => value * divisor,
@@ -276,7 +276,7 @@ pub trait Measure: Sized + Copy + Ord {
         if !Self::MAY_BE_NEGATIVE && quantity.value.is_sign_negative() && !quantity.value.is_zero() {
             return Err(QuantityError::Negative(quantity.value));
         }
-        Ok(Self::from_canonical_unchecked(conversion.to_canonical(quantity.value)))
+        Ok(Self::from_canonical_unchecked(conversion.apply(quantity.value)))
     }
 
     /// The value expressed in another accepted unit (`None` if the unit does not fit).
@@ -284,7 +284,7 @@ pub trait Measure: Sized + Copy + Ord {
         Self::conversions()
             .iter()
             .find(|(accepted, _)| *accepted == unit)
-            .map(|(_, conversion)| conversion.0.from_canonical(self.canonical()))
+            .map(|(_, conversion)| conversion.0.invert(self.canonical()))
     }
 
     /// The value as a quantity in the canonical unit.

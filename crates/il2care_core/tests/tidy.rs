@@ -1,6 +1,8 @@
 //! Project invariants checked as tests: the core stays pure, every file says what it is, every cited
 //! source id exists. These read the source tree; they test the code base, not behaviour.
 
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {

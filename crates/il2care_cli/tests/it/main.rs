@@ -1,5 +1,7 @@
 //! The command line's one integration test binary: runs the built `il2care` and checks output and exit codes.
 
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
 mod assess;
 mod dose;
 mod schedule;
