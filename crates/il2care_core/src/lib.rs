@@ -10,6 +10,7 @@ pub mod dosing;
 pub mod grading;
 pub mod regimens;
 pub mod schedule;
+pub mod screening;
 pub mod source;
 pub mod triage;
 pub mod units;

@@ -1,0 +1,493 @@
+//! The interaction check (SCREENING.md §2): the drug classes with their effect, level, action and source, the
+//! reviewable table of drug names (generic and common brand names) that places a medication in its classes,
+//! and the matcher. Unknown names are reported as unrecognised, never ignored.
+//!
+//! Matching is by name: the text is lower-cased, every character that is not a letter or digit becomes a space,
+//! and each known name is looked for as a whole run of words anywhere in it ("Metoprolol succinate ER 50 mg"
+//! is metoprolol; "acetaminophen/oxycodone" is both). A name inside a longer matched name does not count on its
+//! own. Class membership beyond the examples the sources name is standard pharmacology. Pure data and
+//! string matching: no IO.
+
+use crate::Source;
+use crate::regimens::Regimen;
+
+/// How an interaction is handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InteractionLevel {
+    /// Shown on the order and the per-dose screen.
+    Monitor,
+    /// A physician decides (antihypertensives: usually stopped before therapy).
+    NeedsReview,
+    /// Avoid during a course unless a physician reviews it.
+    Avoid,
+}
+
+impl InteractionLevel {
+    /// The id used in result documents.
+    pub const fn id(self) -> &'static str {
+        match self {
+            InteractionLevel::Monitor => "monitor",
+            InteractionLevel::NeedsReview => "needs_review",
+            InteractionLevel::Avoid => "avoid",
+        }
+    }
+}
+
+/// A drug class of SCREENING.md §2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DrugClass {
+    Opioids,
+    SedativesHypnotics,
+    AntiemeticsAntipsychotics,
+    Nephrotoxic,
+    Myelotoxic,
+    Cardiotoxic,
+    Hepatotoxic,
+    Antihypertensives,
+    Glucocorticoids,
+    InterferonAlfa,
+    AntineoplasticsWithHighDose,
+    IodinatedContrast,
+}
+
+impl DrugClass {
+    /// Every class, in the order of SCREENING.md §2.
+    pub const ALL: [DrugClass; 12] = [
+        DrugClass::Opioids,
+        DrugClass::SedativesHypnotics,
+        DrugClass::AntiemeticsAntipsychotics,
+        DrugClass::Nephrotoxic,
+        DrugClass::Myelotoxic,
+        DrugClass::Cardiotoxic,
+        DrugClass::Hepatotoxic,
+        DrugClass::Antihypertensives,
+        DrugClass::Glucocorticoids,
+        DrugClass::InterferonAlfa,
+        DrugClass::AntineoplasticsWithHighDose,
+        DrugClass::IodinatedContrast,
+    ];
+
+    /// The class id used in result documents.
+    pub const fn id(self) -> &'static str {
+        match self {
+            DrugClass::Opioids => "psychotropic_opioids",
+            DrugClass::SedativesHypnotics => "psychotropic_sedatives",
+            DrugClass::AntiemeticsAntipsychotics => "psychotropic_antiemetics_antipsychotics",
+            DrugClass::Nephrotoxic => "nephrotoxic",
+            DrugClass::Myelotoxic => "myelotoxic",
+            DrugClass::Cardiotoxic => "cardiotoxic",
+            DrugClass::Hepatotoxic => "hepatotoxic",
+            DrugClass::Antihypertensives => "antihypertensives",
+            DrugClass::Glucocorticoids => "glucocorticoids",
+            DrugClass::InterferonAlfa => "interferon_alfa",
+            DrugClass::AntineoplasticsWithHighDose => "antineoplastics_with_hd_il2",
+            DrugClass::IodinatedContrast => "iodinated_contrast",
+        }
+    }
+
+    /// The class as SCREENING.md names it.
+    pub const fn title(self) -> &'static str {
+        match self {
+            DrugClass::Opioids => "Psychotropic / CNS-active: opioids",
+            DrugClass::SedativesHypnotics => "Psychotropic: sedatives / hypnotics / tranquilizers",
+            DrugClass::AntiemeticsAntipsychotics => "Psychotropic: antiemetics and antipsychotics",
+            DrugClass::Nephrotoxic => "Nephrotoxic",
+            DrugClass::Myelotoxic => "Myelotoxic (cytotoxic chemotherapy)",
+            DrugClass::Cardiotoxic => "Cardiotoxic",
+            DrugClass::Hepatotoxic => "Hepatotoxic",
+            DrugClass::Antihypertensives => "Antihypertensives",
+            DrugClass::Glucocorticoids => "Glucocorticoids (systemic)",
+            DrugClass::InterferonAlfa => "Interferon alfa",
+            DrugClass::AntineoplasticsWithHighDose => "Antineoplastics given with HD IL-2",
+            DrugClass::IodinatedContrast => "Iodinated contrast media",
+        }
+    }
+
+    /// What the combination with interleukin-2 may do.
+    pub const fn effect(self) -> &'static str {
+        match self {
+            DrugClass::Opioids | DrugClass::SedativesHypnotics | DrugClass::AntiemeticsAntipsychotics => {
+                "IL-2 affects the central nervous system; CNS effects may add up"
+            }
+            DrugClass::Nephrotoxic => "may increase kidney toxicity",
+            DrugClass::Myelotoxic => "may increase bone-marrow toxicity",
+            DrugClass::Cardiotoxic => "may increase heart toxicity",
+            DrugClass::Hepatotoxic => "may increase liver toxicity",
+            DrugClass::Antihypertensives => "may add to IL-2 hypotension",
+            DrugClass::Glucocorticoids => "may reduce the anti-tumor effect",
+            DrugClass::InterferonAlfa => {
+                "more myocardial injury (MI, myocarditis, ventricular hypokinesia) and severe rhabdomyolysis; new or \
+                 worse autoimmune and inflammatory disease"
+            }
+            DrugClass::AntineoplasticsWithHighDose => {
+                "hypersensitivity reactions (redness, itching, low blood pressure) within hours of the chemotherapy; \
+                 fatal tumor lysis reported with cisplatin + vinblastine + dacarbazine; safety with chemotherapy \
+                 not established"
+            }
+            DrugClass::IodinatedContrast => {
+                "recall of IL-2 reactions: fever, chills, nausea, vomiting, rash, itching, low blood pressure, \
+                 swelling, low urine output or kidney failure"
+            }
+        }
+    }
+
+    /// The level for `regimen` (interferon alfa is monitored when it is part of the protocol,
+    /// `mcdermott-2005-sc`).
+    pub fn level(self, regimen: &Regimen) -> InteractionLevel {
+        match self {
+            DrugClass::Opioids
+            | DrugClass::SedativesHypnotics
+            | DrugClass::AntiemeticsAntipsychotics
+            | DrugClass::Nephrotoxic
+            | DrugClass::Myelotoxic
+            | DrugClass::Hepatotoxic => InteractionLevel::Monitor,
+            DrugClass::Antihypertensives => InteractionLevel::NeedsReview,
+            DrugClass::InterferonAlfa if regimen.id == "mcdermott-2005-sc" => InteractionLevel::Monitor,
+            DrugClass::Cardiotoxic
+            | DrugClass::Glucocorticoids
+            | DrugClass::InterferonAlfa
+            | DrugClass::AntineoplasticsWithHighDose
+            | DrugClass::IodinatedContrast => InteractionLevel::Avoid,
+        }
+    }
+
+    /// The recommended action.
+    pub fn action(self, regimen: &Regimen) -> &'static str {
+        match self {
+            DrugClass::Opioids => {
+                "monitor: watch mental status. Several are standard supportive care and are not to be stopped for \
+                 this reason"
+            }
+            DrugClass::SedativesHypnotics | DrugClass::AntiemeticsAntipsychotics => "monitor: watch mental status",
+            DrugClass::Nephrotoxic => {
+                "monitor creatinine and urine output. Indomethacin (usual premedication): stop it if creatinine > 2 \
+                 mg/dL, urine output falls, or platelets < 50 x 10^3/uL"
+            }
+            DrugClass::Myelotoxic => "monitor blood counts",
+            DrugClass::Cardiotoxic => "avoid during a course unless the physician reviews",
+            DrugClass::Hepatotoxic => "monitor bilirubin, ALT, AST",
+            DrugClass::Antihypertensives => "usually stopped before therapy; monitor blood pressure",
+            DrugClass::Glucocorticoids => {
+                "avoid. Dexamethasone may still be used for life-threatening toxicity, accepting a possible loss of \
+                 benefit"
+            }
+            DrugClass::InterferonAlfa if regimen.id == "mcdermott-2005-sc" => {
+                "part of the protocol regimen: monitor heart, muscle and autoimmune effects"
+            }
+            DrugClass::InterferonAlfa => "avoid unless part of the protocol; then monitor",
+            DrugClass::AntineoplasticsWithHighDose => "avoid: physician review",
+            DrugClass::IodinatedContrast => {
+                "avoid iodinated contrast within 14 days of IL-2 where possible; reactions can occur months later: \
+                 tell imaging staff"
+            }
+        }
+    }
+
+    /// The class's source.
+    pub const fn source(self) -> Source {
+        match self {
+            DrugClass::Opioids | DrugClass::SedativesHypnotics | DrugClass::AntiemeticsAntipsychotics => {
+                Source("LABEL-OLD Drug interactions; SWISS-SMPC")
+            }
+            DrugClass::Nephrotoxic => Source("LABEL-OLD; SWISS-SMPC; TIL-2024 T2"),
+            DrugClass::Myelotoxic | DrugClass::Cardiotoxic | DrugClass::Hepatotoxic => Source("LABEL-OLD; SWISS-SMPC"),
+            DrugClass::Antihypertensives => Source("LABEL-OLD; SWISS-SMPC; PRACTICE-GUIDE"),
+            DrugClass::Glucocorticoids => Source("LABEL-OLD Overdosage; SWISS-SMPC"),
+            DrugClass::InterferonAlfa => Source("SWISS-SMPC"),
+            DrugClass::AntineoplasticsWithHighDose => Source("LABEL-OLD; HEYWOOD-1995"),
+            DrugClass::IodinatedContrast => Source("LABEL-OLD; SWISS-SMPC"),
+        }
+    }
+}
+
+/// A drug by ingredient: its generic name, common brand names, and its classes (empty: known, no interaction
+/// rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Drug {
+    pub generic: &'static str,
+    pub brands: &'static [&'static str],
+    pub classes: &'static [DrugClass],
+    pub kind: DrugKind,
+}
+
+/// Drugs that are not interaction rules but are recognised and shown as information.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrugKind {
+    /// Placed in its classes (possibly none).
+    Ordinary,
+    /// Gadolinium contrast: information only after IL-2 (SCREENING §3) [EDU].
+    Gadolinium,
+    /// A topical steroid: patients ask the team first (SCREENING §2 note) [LABEL-OLD UNCONFIRMED; EDU].
+    TopicalSteroid,
+}
+
+use DrugClass as C;
+
+const fn drug(generic: &'static str, brands: &'static [&'static str], classes: &'static [DrugClass]) -> Drug {
+    Drug { generic, brands, classes, kind: DrugKind::Ordinary }
+}
+
+const fn information(generic: &'static str, brands: &'static [&'static str], kind: DrugKind) -> Drug {
+    Drug { generic, brands, classes: &[], kind }
+}
+
+/// The drug table: reviewable data. Every class of SCREENING.md §2 has at least the examples named there.
+pub const DRUGS: &[Drug] = &[
+    // Psychotropic / CNS-active: opioids [LABEL-OLD Drug interactions; SWISS-SMPC].
+    drug("morphine", &["MS Contin", "Kadian"], &[C::Opioids]),
+    drug("hydromorphone", &["Dilaudid"], &[C::Opioids]),
+    drug("oxycodone", &["OxyContin", "Roxicodone", "Percocet"], &[C::Opioids]),
+    drug("fentanyl", &["Duragesic", "Sublimaze", "Actiq"], &[C::Opioids]),
+    drug("meperidine", &["Demerol", "pethidine"], &[C::Opioids]),
+    drug("hydrocodone", &["Vicodin", "Norco"], &[C::Opioids]),
+    drug("codeine", &[], &[C::Opioids]),
+    drug("tramadol", &["Ultram"], &[C::Opioids]),
+    drug("methadone", &["Dolophine"], &[C::Opioids]),
+    // Psychotropic: sedatives / hypnotics / tranquilizers.
+    drug("lorazepam", &["Ativan"], &[C::SedativesHypnotics]),
+    drug("alprazolam", &["Xanax"], &[C::SedativesHypnotics]),
+    drug("diazepam", &["Valium"], &[C::SedativesHypnotics]),
+    drug("midazolam", &["Versed"], &[C::SedativesHypnotics]),
+    drug("zolpidem", &["Ambien"], &[C::SedativesHypnotics]),
+    drug("clonazepam", &["Klonopin"], &[C::SedativesHypnotics]),
+    drug("temazepam", &["Restoril"], &[C::SedativesHypnotics]),
+    // Psychotropic: antiemetics and antipsychotics.
+    drug("prochlorperazine", &["Compazine"], &[C::AntiemeticsAntipsychotics]),
+    drug("promethazine", &["Phenergan"], &[C::AntiemeticsAntipsychotics]),
+    drug("metoclopramide", &["Reglan"], &[C::AntiemeticsAntipsychotics]),
+    drug("haloperidol", &["Haldol"], &[C::AntiemeticsAntipsychotics]),
+    drug("olanzapine", &["Zyprexa"], &[C::AntiemeticsAntipsychotics]),
+    drug("quetiapine", &["Seroquel"], &[C::AntiemeticsAntipsychotics]),
+    drug("chlorpromazine", &["Thorazine"], &[C::AntiemeticsAntipsychotics]),
+    // Nephrotoxic [LABEL-OLD; SWISS-SMPC; TIL-2024].
+    drug("gentamicin", &["Garamycin"], &[C::Nephrotoxic]),
+    drug("tobramycin", &["Nebcin"], &[C::Nephrotoxic]),
+    drug("amikacin", &["Amikin"], &[C::Nephrotoxic]),
+    drug("indomethacin", &["Indocin"], &[C::Nephrotoxic]),
+    drug("ibuprofen", &["Advil", "Motrin"], &[C::Nephrotoxic]),
+    drug("naproxen", &["Aleve", "Naprosyn"], &[C::Nephrotoxic]),
+    drug("ketorolac", &["Toradol"], &[C::Nephrotoxic]),
+    drug("amphotericin b", &["AmBisome", "Abelcet", "Fungizone"], &[C::Nephrotoxic]),
+    drug("vancomycin", &["Vancocin"], &[C::Nephrotoxic]),
+    drug("celecoxib", &["Celebrex"], &[C::Nephrotoxic]),
+    // Myelotoxic (cytotoxic chemotherapy).
+    drug("cyclophosphamide", &["Cytoxan"], &[C::Myelotoxic]),
+    drug("fludarabine", &["Fludara"], &[C::Myelotoxic]),
+    drug("carboplatin", &["Paraplatin"], &[C::Myelotoxic]),
+    drug("gemcitabine", &["Gemzar"], &[C::Myelotoxic]),
+    drug("docetaxel", &["Taxotere"], &[C::Myelotoxic]),
+    drug("paclitaxel", &["Taxol"], &[C::Myelotoxic]),
+    // Cardiotoxic (anthracyclines and mitoxantrone are also myelotoxic).
+    drug("doxorubicin", &["Adriamycin", "Doxil"], &[C::Cardiotoxic, C::Myelotoxic]),
+    drug("daunorubicin", &["Cerubidine"], &[C::Cardiotoxic, C::Myelotoxic]),
+    drug("epirubicin", &["Ellence"], &[C::Cardiotoxic, C::Myelotoxic]),
+    drug("idarubicin", &["Idamycin"], &[C::Cardiotoxic, C::Myelotoxic]),
+    drug("mitoxantrone", &["Novantrone"], &[C::Cardiotoxic, C::Myelotoxic]),
+    // Hepatotoxic.
+    drug("methotrexate", &["Trexall", "Otrexup"], &[C::Hepatotoxic, C::Myelotoxic]),
+    drug("asparaginase", &["Erwinaze", "Rylaze"], &[C::Hepatotoxic]),
+    drug("pegaspargase", &["Oncaspar"], &[C::Hepatotoxic]),
+    drug("isoniazid", &[], &[C::Hepatotoxic]),
+    drug("valproic acid", &["Depakene", "Depakote", "divalproex", "valproate"], &[C::Hepatotoxic]),
+    drug("ketoconazole", &["Nizoral"], &[C::Hepatotoxic]),
+    // Antihypertensives [LABEL-OLD; SWISS-SMPC; PRACTICE-GUIDE].
+    drug("metoprolol", &["Lopressor", "Toprol XL"], &[C::Antihypertensives]),
+    drug("atenolol", &["Tenormin"], &[C::Antihypertensives]),
+    drug("propranolol", &["Inderal"], &[C::Antihypertensives]),
+    drug("carvedilol", &["Coreg"], &[C::Antihypertensives]),
+    drug("bisoprolol", &["Zebeta"], &[C::Antihypertensives]),
+    drug("labetalol", &["Trandate"], &[C::Antihypertensives]),
+    drug("lisinopril", &["Prinivil", "Zestril"], &[C::Antihypertensives]),
+    drug("enalapril", &["Vasotec"], &[C::Antihypertensives]),
+    drug("ramipril", &["Altace"], &[C::Antihypertensives]),
+    drug("losartan", &["Cozaar"], &[C::Antihypertensives]),
+    drug("valsartan", &["Diovan"], &[C::Antihypertensives]),
+    drug("amlodipine", &["Norvasc"], &[C::Antihypertensives]),
+    drug("nifedipine", &["Procardia", "Adalat"], &[C::Antihypertensives]),
+    drug("diltiazem", &["Cardizem"], &[C::Antihypertensives]),
+    drug("verapamil", &["Calan"], &[C::Antihypertensives]),
+    drug("hydrochlorothiazide", &["Microzide", "HCTZ"], &[C::Antihypertensives]),
+    drug("chlorthalidone", &["Thalitone"], &[C::Antihypertensives]),
+    drug("furosemide", &["Lasix"], &[C::Antihypertensives]),
+    drug("spironolactone", &["Aldactone"], &[C::Antihypertensives]),
+    drug("clonidine", &["Catapres"], &[C::Antihypertensives]),
+    drug("hydralazine", &["Apresoline"], &[C::Antihypertensives]),
+    drug("doxazosin", &["Cardura"], &[C::Antihypertensives]),
+    // Glucocorticoids (systemic) [LABEL-OLD Overdosage; SWISS-SMPC].
+    drug("dexamethasone", &["Decadron"], &[C::Glucocorticoids]),
+    drug("prednisone", &["Deltasone", "Rayos"], &[C::Glucocorticoids]),
+    drug("prednisolone", &["Orapred", "Millipred"], &[C::Glucocorticoids]),
+    drug("methylprednisolone", &["Medrol", "Solu Medrol"], &[C::Glucocorticoids]),
+    drug("hydrocortisone", &["Solu Cortef", "Cortef"], &[C::Glucocorticoids]),
+    // Interferon alfa [SWISS-SMPC]; also given in chemo-immunotherapy with HD IL-2 [LABEL-OLD].
+    drug("interferon alfa 2b", &["Intron A"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    drug("interferon alfa 2a", &["Roferon A"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    drug("peginterferon alfa 2a", &["Pegasys"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    drug("peginterferon alfa 2b", &["PegIntron", "Sylatron"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    drug("ropeginterferon alfa 2b", &["Besremi"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    drug("interferon alfa n3", &["Alferon N"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    drug("interferon alfa", &["interferon alpha"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
+    // Antineoplastics given with HD IL-2 [LABEL-OLD; HEYWOOD-1995].
+    drug("dacarbazine", &["DTIC Dome", "DTIC"], &[C::AntineoplasticsWithHighDose, C::Myelotoxic]),
+    drug("cisplatin", &["Platinol"], &[C::AntineoplasticsWithHighDose, C::Nephrotoxic, C::Myelotoxic]),
+    drug("tamoxifen", &["Nolvadex", "Soltamox"], &[C::AntineoplasticsWithHighDose]),
+    drug("vinblastine", &["Velban"], &[C::AntineoplasticsWithHighDose, C::Myelotoxic]),
+    // Iodinated contrast media [LABEL-OLD; SWISS-SMPC].
+    drug("iohexol", &["Omnipaque"], &[C::IodinatedContrast]),
+    drug("iopamidol", &["Isovue"], &[C::IodinatedContrast]),
+    drug("iodixanol", &["Visipaque"], &[C::IodinatedContrast]),
+    drug("ioversol", &["Optiray"], &[C::IodinatedContrast]),
+    drug("iopromide", &["Ultravist"], &[C::IodinatedContrast]),
+    drug("iomeprol", &["Iomeron"], &[C::IodinatedContrast]),
+    drug("iodinated contrast", &["CT contrast", "iodine contrast"], &[C::IodinatedContrast]),
+    // Known, no interaction rule: the usual premedication and supportive care [DUTCHER-2014 T2] and common drugs.
+    drug("acetaminophen", &["Tylenol", "paracetamol"], &[]),
+    drug("ondansetron", &["Zofran"], &[]),
+    drug("granisetron", &["Kytril", "Sancuso"], &[]),
+    drug("famotidine", &["Pepcid"], &[]),
+    drug("ranitidine", &["Zantac"], &[]),
+    drug("omeprazole", &["Prilosec"], &[]),
+    drug("pantoprazole", &["Protonix"], &[]),
+    drug("esomeprazole", &["Nexium"], &[]),
+    drug("loperamide", &["Imodium"], &[]),
+    drug("diphenoxylate", &["Lomotil"], &[]),
+    drug("atropine", &[], &[]),
+    drug("ciprofloxacin", &["Cipro"], &[]),
+    drug("oxacillin", &[], &[]),
+    drug("nafcillin", &[], &[]),
+    drug("cefazolin", &["Ancef"], &[]),
+    drug("diphenhydramine", &["Benadryl"], &[]),
+    drug("levothyroxine", &["Synthroid", "Levoxyl"], &[]),
+    drug("metformin", &["Glucophage"], &[]),
+    drug("insulin", &["Lantus", "Humalog", "Novolog"], &[]),
+    drug("atorvastatin", &["Lipitor"], &[]),
+    drug("potassium chloride", &["K Dur", "Klor Con"], &[]),
+    drug("magnesium", &[], &[]),
+    drug("docusate", &["Colace"], &[]),
+    drug("senna", &["Senokot"], &[]),
+    // Gadolinium contrast: information only after IL-2 [EDU].
+    information("gadobutrol", &["Gadavist"], DrugKind::Gadolinium),
+    information("gadoterate", &["Dotarem", "Clariscan"], DrugKind::Gadolinium),
+    information("gadopentetate", &["Magnevist"], DrugKind::Gadolinium),
+    information("gadobenate", &["MultiHance"], DrugKind::Gadolinium),
+    information("gadoteridol", &["ProHance"], DrugKind::Gadolinium),
+    information("gadoxetate", &["Eovist", "Primovist"], DrugKind::Gadolinium),
+    information("gadodiamide", &["Omniscan"], DrugKind::Gadolinium),
+    information("gadopiclenol", &["Elucirem", "Vueway"], DrugKind::Gadolinium),
+    information("gadolinium", &["MRI contrast"], DrugKind::Gadolinium),
+    // Topical steroids: ask the team before using any steroid cream [LABEL-OLD UNCONFIRMED; EDU].
+    information("clobetasol", &["Temovate"], DrugKind::TopicalSteroid),
+    information("triamcinolone", &["Kenalog"], DrugKind::TopicalSteroid),
+    information("betamethasone", &["Diprolene"], DrugKind::TopicalSteroid),
+    information("mometasone", &["Elocon"], DrugKind::TopicalSteroid),
+    information("fluocinonide", &["Lidex"], DrugKind::TopicalSteroid),
+];
+
+/// One interaction found: the medication as written, the name it matched, the class and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interaction {
+    pub medication: String,
+    /// The generic name, with the brand name matched when it was a brand: `ibuprofen (Advil)`.
+    pub matched_as: String,
+    pub class: DrugClass,
+    pub level: InteractionLevel,
+    pub effect: &'static str,
+    pub action: &'static str,
+    pub source: Source,
+}
+
+/// A medication recognised as something shown for information (gadolinium contrast, a topical steroid).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InformationEntry {
+    pub medication: String,
+    pub matched_as: String,
+    pub kind: DrugKind,
+}
+
+/// The result of checking a medication list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InteractionReport {
+    /// Whether a list was provided at all (an empty list is a list: no medications).
+    pub provided: bool,
+    pub interactions: Vec<Interaction>,
+    /// Names recognised with no interaction rule, with the generic they matched.
+    pub no_interaction: Vec<(String, String)>,
+    pub information: Vec<InformationEntry>,
+    /// Names not recognised: never ignored; item 17 needs review.
+    pub unrecognised: Vec<String>,
+}
+
+/// Lower case, every character that is not a letter or digit a space, runs of spaces one space, trimmed.
+pub fn normalize(name: &str) -> String {
+    let spaced: String = name.chars().map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' }).collect();
+    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The drugs a medication text names, each with the name that matched (`None` when the generic itself).
+pub fn match_drugs(text: &str) -> Vec<(&'static Drug, Option<&'static str>)> {
+    let padded = format!(" {} ", normalize(text));
+    let mut found: Vec<(&'static Drug, Option<&'static str>, String)> = Vec::new();
+    for entry in DRUGS {
+        let names =
+            std::iter::once((None, entry.generic)).chain(entry.brands.iter().map(|brand| (Some(*brand), *brand)));
+        for (brand, name) in names {
+            let key = normalize(name);
+            if padded.contains(&format!(" {key} ")) && !found.iter().any(|(drug, _, _)| drug.generic == entry.generic) {
+                found.push((entry, brand, key));
+            }
+        }
+    }
+    let keys: Vec<String> = found.iter().map(|(_, _, key)| format!(" {key} ")).collect();
+    found
+        .iter()
+        .filter(|(_, _, key)| {
+            let inner = format!(" {key} ");
+            !keys.iter().any(|other| other != &inner && other.contains(&inner))
+        })
+        .map(|(drug, brand, _)| (*drug, *brand))
+        .collect()
+}
+
+/// Checks a medication list against the classes for `regimen`. `None`: no list was provided.
+pub fn check_medications(medications: Option<&[String]>, regimen: &Regimen) -> InteractionReport {
+    let Some(medications) = medications else {
+        return InteractionReport::default();
+    };
+    let mut report = InteractionReport { provided: true, ..InteractionReport::default() };
+    for medication in medications {
+        let drugs = match_drugs(medication);
+        if drugs.is_empty() {
+            report.unrecognised.push(medication.clone());
+        }
+        for (drug, brand) in drugs {
+            let matched_as = match brand {
+                Some(brand) => format!("{} ({brand})", drug.generic),
+                None => drug.generic.to_string(),
+            };
+            match drug.kind {
+                DrugKind::Gadolinium | DrugKind::TopicalSteroid => report.information.push(InformationEntry {
+                    medication: medication.clone(),
+                    matched_as,
+                    kind: drug.kind,
+                }),
+                DrugKind::Ordinary if drug.classes.is_empty() => {
+                    report.no_interaction.push((medication.clone(), matched_as))
+                }
+                DrugKind::Ordinary => {
+                    for &class in drug.classes {
+                        report.interactions.push(Interaction {
+                            medication: medication.clone(),
+                            matched_as: matched_as.clone(),
+                            class,
+                            level: class.level(regimen),
+                            effect: class.effect(),
+                            action: class.action(regimen),
+                            source: class.source(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    report
+}

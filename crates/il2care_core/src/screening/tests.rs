@@ -1,0 +1,1 @@
+//! Table tests of the screening checklist, interactions, contrast flag and premedication plan. Test code only.
