@@ -1,0 +1,181 @@
+//! The record: patients, courses, observations, check-ins, assessments, dose events, flags, accounts, and the
+//! append-only audit log, in SQLite (embedded, the default) or PostgreSQL. Only this crate knows SQL.
+//!
+//! One SQL text serves both databases through `sqlx::Any` (numbered `$1` parameters, integer ids, times as
+//! epoch milliseconds, decimals and documents as text), so the same test suite proves both. Functions take a
+//! connection or transaction; callers (the web handlers) own transaction boundaries, so that an audit entry
+//! is written in the same transaction as the change it records. Nothing here decides anything clinical.
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+
+pub mod accounts;
+pub mod audit;
+pub mod record;
+
+/// A connection or a transaction; every store function takes one.
+pub type Conn = AnyConnection;
+/// An open transaction.
+pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Failures of the store, mapped by the web layer to one status each.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Turns a unique-constraint violation into a domain conflict.
+pub(crate) fn conflict_on_unique(error: sqlx::Error, what: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        _ => StoreError::Db(error),
+    }
+}
+
+/// Which database is behind the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The migrations, per backend, embedded in the binary. Never edited once released.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("../migrations/sqlite/0001_record.sql"),
+    include_str!("../migrations/postgres/0001_record.sql"),
+)];
+
+/// The record behind a pool of connections.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (and for SQLite creates) the database at `url` and applies pending migrations.
+    ///
+    /// `sqlite://PATH` uses WAL with `synchronous=FULL`, so an acknowledged commit survives a crash;
+    /// `postgres://...` uses the server as configured.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Conflict(format!("database URL must start with sqlite: or postgres: ({url})")));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        connection
+                            .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The database behind the store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction. SQLite transactions take the write lock at once (`BEGIN IMMEDIATE`), so two
+    /// writers wait for each other instead of failing half-way.
+    pub async fn begin(&self) -> Result<Transaction, StoreError> {
+        let transaction = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(transaction)
+    }
+
+    /// A pooled connection for reads outside a transaction.
+    pub async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Applies every migration not yet recorded in `schema_migrations`, each in its own transaction.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        connection
+            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)")
+            .await?;
+        for (version, sqlite, postgres) in MIGRATIONS {
+            let applied: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *connection)
+                .await?;
+            if applied.is_some() {
+                continue;
+            }
+            let script = if self.backend == Backend::Sqlite { sqlite } else { postgres };
+            let mut transaction = connection.begin().await?;
+            sqlx::raw_sql(script).execute(&mut *transaction).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(jiff::Timestamp::now().as_millisecond())
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+            tracing::info!(version, "applied migration");
+        }
+        Ok(())
+    }
+
+    /// Checks the database opens and answers; for `/healthz` and after a restart.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            let (result,): (String,) = sqlx::query_as("PRAGMA quick_check").fetch_one(&mut *connection).await?;
+            if result != "ok" {
+                return Err(StoreError::Corrupt(result));
+            }
+        } else {
+            sqlx::query("SELECT 1").execute(&mut *connection).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` (`VACUUM INTO`).
+    pub async fn backup_sqlite(&self, path: &str) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Conflict("backup of PostgreSQL is pg_dump's job".into()));
+        }
+        let mut connection = self.pool.acquire().await?;
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&mut *connection).await?;
+        Ok(())
+    }
+}

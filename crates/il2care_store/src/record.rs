@@ -1,0 +1,501 @@
+//! The clinical record: patients, courses, observations, check-ins with their triage, assessments with their
+//! decision, dose events, flags. Append-only: nothing is updated or deleted; a correction is a new row that
+//! points at the row it corrects (`corrects_id`).
+//!
+//! Documents are stored as the JSON text that was accepted, next to the few columns queries need, so the
+//! record keeps exactly what the clinician sent and what il2care answered.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, StoreError, conflict_on_unique};
+
+/// A patient as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Patient {
+    pub id: i64,
+    pub mrn: String,
+    pub display_name: String,
+    pub date_of_birth: String,
+    pub sex: String,
+    pub time_zone: String,
+}
+
+fn patient_from(row: &AnyRow) -> Result<Patient, sqlx::Error> {
+    Ok(Patient {
+        id: row.try_get("id")?,
+        mrn: row.try_get("mrn")?,
+        display_name: row.try_get("display_name")?,
+        date_of_birth: row.try_get("date_of_birth")?,
+        sex: row.try_get("sex")?,
+        time_zone: row.try_get("time_zone")?,
+    })
+}
+
+/// Creates a patient; a taken MRN is a conflict.
+pub async fn create_patient(conn: &mut Conn, patient: &Patient, now_ms: i64, by: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO patients (mrn, display_name, date_of_birth, sex, time_zone, created_at_ms, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(&patient.mrn)
+    .bind(&patient.display_name)
+    .bind(&patient.date_of_birth)
+    .bind(&patient.sex)
+    .bind(&patient.time_zone)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+    .map_err(|error| conflict_on_unique(error, "a patient with this MRN exists"))?;
+    Ok(row.try_get("id")?)
+}
+
+/// One patient.
+pub async fn patient(conn: &mut Conn, id: i64) -> Result<Patient, StoreError> {
+    let row = sqlx::query("SELECT id, mrn, display_name, date_of_birth, sex, time_zone FROM patients WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("patient {id}")))?;
+    Ok(patient_from(&row)?)
+}
+
+/// Every patient, by id.
+pub async fn patients(conn: &mut Conn) -> Result<Vec<Patient>, StoreError> {
+    let rows = sqlx::query("SELECT id, mrn, display_name, date_of_birth, sex, time_zone FROM patients ORDER BY id")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.iter().map(patient_from).collect::<Result<_, _>>()?)
+}
+
+/// A course of treatment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Course {
+    pub id: i64,
+    pub patient_id: i64,
+    pub regimen: String,
+    pub rule_set: String,
+    pub started_at_ms: i64,
+    /// Decimal text in kg.
+    pub baseline_weight_kg: Option<String>,
+    /// Decimal text in mg/dL.
+    pub baseline_creatinine_mg_dl: Option<String>,
+}
+
+fn course_from(row: &AnyRow) -> Result<Course, sqlx::Error> {
+    Ok(Course {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        regimen: row.try_get("regimen")?,
+        rule_set: row.try_get("rule_set")?,
+        started_at_ms: row.try_get("started_at_ms")?,
+        baseline_weight_kg: row.try_get("baseline_weight_kg")?,
+        baseline_creatinine_mg_dl: row.try_get("baseline_creatinine_mg_dl")?,
+    })
+}
+
+/// Starts a course.
+pub async fn create_course(conn: &mut Conn, course: &Course, now_ms: i64, by: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO courses (patient_id, regimen, rule_set, started_at_ms, baseline_weight_kg, baseline_creatinine_mg_dl, \
+         created_at_ms, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(course.patient_id)
+    .bind(&course.regimen)
+    .bind(&course.rule_set)
+    .bind(course.started_at_ms)
+    .bind(course.baseline_weight_kg.as_deref())
+    .bind(course.baseline_creatinine_mg_dl.as_deref())
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A patient's courses, oldest first.
+pub async fn courses(conn: &mut Conn, patient_id: i64) -> Result<Vec<Course>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id, regimen, rule_set, started_at_ms, baseline_weight_kg, baseline_creatinine_mg_dl \
+         FROM courses WHERE patient_id = $1 ORDER BY started_at_ms, id",
+    )
+    .bind(patient_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(course_from).collect::<Result<_, _>>()?)
+}
+
+/// An observation to store (already validated by the caller).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
+    pub id: i64,
+    pub patient_id: i64,
+    pub client_id: Option<String>,
+    pub code: String,
+    /// Decimal text, as given.
+    pub value: String,
+    pub unit: String,
+    /// The time of a point observation, or the end of an interval.
+    pub at_ms: i64,
+    /// The start of an interval observation.
+    pub start_ms: Option<i64>,
+    /// The accepted JSON.
+    pub document: String,
+    pub corrects_id: Option<i64>,
+}
+
+fn observation_from(row: &AnyRow) -> Result<Observation, sqlx::Error> {
+    Ok(Observation {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        client_id: row.try_get("client_id")?,
+        code: row.try_get("code")?,
+        value: row.try_get("value")?,
+        unit: row.try_get("unit")?,
+        at_ms: row.try_get("at_ms")?,
+        start_ms: row.try_get("start_ms")?,
+        document: row.try_get("document")?,
+        corrects_id: row.try_get("corrects_id")?,
+    })
+}
+
+/// Whether a write created a row or found the one a client had already submitted with the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    Created(i64),
+    AlreadyPresent(i64),
+}
+
+impl Written {
+    /// The row's id either way.
+    pub fn id(self) -> i64 {
+        match self {
+            Written::Created(id) | Written::AlreadyPresent(id) => id,
+        }
+    }
+}
+
+/// Appends an observation; with a `client_id` already used for this patient, returns the existing row.
+pub async fn add_observation(
+    conn: &mut Conn,
+    observation: &Observation,
+    now_ms: i64,
+    by: &str,
+) -> Result<Written, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO observations (patient_id, client_id, code, value, unit, at_ms, start_ms, document, corrects_id, \
+         recorded_at_ms, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id",
+    )
+    .bind(observation.patient_id)
+    .bind(observation.client_id.as_deref())
+    .bind(&observation.code)
+    .bind(&observation.value)
+    .bind(&observation.unit)
+    .bind(observation.at_ms)
+    .bind(observation.start_ms)
+    .bind(&observation.document)
+    .bind(observation.corrects_id)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Written::Created(row.try_get("id")?)),
+        None => {
+            let existing = sqlx::query("SELECT id FROM observations WHERE patient_id = $1 AND client_id = $2")
+                .bind(observation.patient_id)
+                .bind(observation.client_id.as_deref())
+                .fetch_one(conn)
+                .await?;
+            Ok(Written::AlreadyPresent(existing.try_get("id")?))
+        }
+    }
+}
+
+/// A patient's observations at or after `since_ms`, oldest first.
+pub async fn observations(conn: &mut Conn, patient_id: i64, since_ms: i64) -> Result<Vec<Observation>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id, client_id, code, value, unit, at_ms, start_ms, document, corrects_id FROM observations \
+         WHERE patient_id = $1 AND at_ms >= $2 ORDER BY at_ms, id",
+    )
+    .bind(patient_id)
+    .bind(since_ms)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(observation_from).collect::<Result<_, _>>()?)
+}
+
+/// A check-in with its triage, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckIn {
+    pub id: i64,
+    pub patient_id: i64,
+    pub client_id: Option<String>,
+    pub at_ms: i64,
+    pub level: String,
+    /// 0 self_care .. 3 emergency, for ordering.
+    pub level_rank: i64,
+    pub document: String,
+    pub result: String,
+    pub acknowledged: bool,
+}
+
+fn checkin_from(row: &AnyRow) -> Result<CheckIn, sqlx::Error> {
+    let acknowledgements: i64 = row.try_get("acknowledgements")?;
+    Ok(CheckIn {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        client_id: row.try_get("client_id")?,
+        at_ms: row.try_get("at_ms")?,
+        level: row.try_get("level")?,
+        level_rank: row.try_get("level_rank")?,
+        document: row.try_get("document")?,
+        result: row.try_get("result")?,
+        acknowledged: acknowledgements > 0,
+    })
+}
+
+/// Appends a check-in with its result; with a `client_id` already used for this patient, returns the
+/// existing row, so a phone that retries never creates a duplicate.
+pub async fn add_checkin(conn: &mut Conn, checkin: &CheckIn, now_ms: i64, by: &str) -> Result<Written, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO checkins (patient_id, client_id, at_ms, level, level_rank, document, result, submitted_at_ms, \
+         submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id",
+    )
+    .bind(checkin.patient_id)
+    .bind(checkin.client_id.as_deref())
+    .bind(checkin.at_ms)
+    .bind(&checkin.level)
+    .bind(checkin.level_rank)
+    .bind(&checkin.document)
+    .bind(&checkin.result)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Written::Created(row.try_get("id")?)),
+        None => {
+            let existing = sqlx::query("SELECT id FROM checkins WHERE patient_id = $1 AND client_id = $2")
+                .bind(checkin.patient_id)
+                .bind(checkin.client_id.as_deref())
+                .fetch_one(conn)
+                .await?;
+            Ok(Written::AlreadyPresent(existing.try_get("id")?))
+        }
+    }
+}
+
+const CHECKIN_COLUMNS: &str = "c.id, c.patient_id, c.client_id, c.at_ms, c.level, c.level_rank, c.document, c.result, \
+     (SELECT COUNT(*) FROM checkin_acknowledgements a WHERE a.checkin_id = c.id) AS acknowledgements";
+
+/// One check-in.
+pub async fn checkin(conn: &mut Conn, id: i64) -> Result<CheckIn, StoreError> {
+    let row = sqlx::query(&format!("SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("check-in {id}")))?;
+    Ok(checkin_from(&row)?)
+}
+
+/// A patient's check-ins, newest first.
+pub async fn checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<CheckIn>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE c.patient_id = $1 ORDER BY c.at_ms DESC, c.id DESC"
+    ))
+    .bind(patient_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(checkin_from).collect::<Result<_, _>>()?)
+}
+
+/// Check-ins nobody has acknowledged yet, most urgent first, then oldest first.
+pub async fn unacknowledged_checkins(conn: &mut Conn) -> Result<Vec<CheckIn>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE NOT EXISTS \
+         (SELECT 1 FROM checkin_acknowledgements a WHERE a.checkin_id = c.id) ORDER BY c.level_rank DESC, c.at_ms, c.id"
+    ))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(checkin_from).collect::<Result<_, _>>()?)
+}
+
+/// Records that a nurse called the patient back (a new row; the check-in itself is never changed).
+pub async fn acknowledge_checkin(
+    conn: &mut Conn,
+    checkin_id: i64,
+    note: &str,
+    now_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO checkin_acknowledgements (checkin_id, note, acknowledged_at_ms, acknowledged_by) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(checkin_id)
+    .bind(note)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+    .map_err(|error| conflict_on_unique(error, "already acknowledged"))?;
+    Ok(row.try_get("id")?)
+}
+
+/// A stored per-dose decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assessment {
+    pub id: i64,
+    pub patient_id: i64,
+    pub course_id: Option<i64>,
+    pub at_ms: i64,
+    pub rule_set: String,
+    pub rule_set_version: String,
+    pub decision: String,
+    pub document: String,
+    pub result: String,
+}
+
+fn assessment_from(row: &AnyRow) -> Result<Assessment, sqlx::Error> {
+    Ok(Assessment {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        course_id: row.try_get("course_id")?,
+        at_ms: row.try_get("at_ms")?,
+        rule_set: row.try_get("rule_set")?,
+        rule_set_version: row.try_get("rule_set_version")?,
+        decision: row.try_get("decision")?,
+        document: row.try_get("document")?,
+        result: row.try_get("result")?,
+    })
+}
+
+/// Appends a decision, with the rule-set version that produced it.
+pub async fn add_assessment(conn: &mut Conn, assessment: &Assessment, now_ms: i64, by: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO assessments (patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result, \
+         recorded_at_ms, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(assessment.patient_id)
+    .bind(assessment.course_id)
+    .bind(assessment.at_ms)
+    .bind(&assessment.rule_set)
+    .bind(&assessment.rule_set_version)
+    .bind(&assessment.decision)
+    .bind(&assessment.document)
+    .bind(&assessment.result)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A patient's decisions, newest first.
+pub async fn assessments(conn: &mut Conn, patient_id: i64) -> Result<Vec<Assessment>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result FROM assessments \
+         WHERE patient_id = $1 ORDER BY at_ms DESC, id DESC",
+    )
+    .bind(patient_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(assessment_from).collect::<Result<_, _>>()?)
+}
+
+/// A dose given or held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoseEvent {
+    pub id: i64,
+    pub patient_id: i64,
+    pub course_id: i64,
+    pub assessment_id: Option<i64>,
+    /// `given` or `held`.
+    pub status: String,
+    pub at_ms: i64,
+    /// Required by the caller when the dose goes against the decision.
+    pub override_reason: Option<String>,
+    pub corrects_id: Option<i64>,
+    pub recorded_by: String,
+}
+
+/// Appends a dose event.
+pub async fn add_dose_event(conn: &mut Conn, event: &DoseEvent, now_ms: i64) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO dose_events (patient_id, course_id, assessment_id, status, at_ms, override_reason, corrects_id, \
+         recorded_at_ms, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(event.patient_id)
+    .bind(event.course_id)
+    .bind(event.assessment_id)
+    .bind(&event.status)
+    .bind(event.at_ms)
+    .bind(event.override_reason.as_deref())
+    .bind(event.corrects_id)
+    .bind(now_ms)
+    .bind(&event.recorded_by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A course's dose events, oldest first.
+pub async fn dose_events(conn: &mut Conn, course_id: i64) -> Result<Vec<DoseEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id, course_id, assessment_id, status, at_ms, override_reason, corrects_id, recorded_by \
+         FROM dose_events WHERE course_id = $1 ORDER BY at_ms, id",
+    )
+    .bind(course_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DoseEvent {
+                id: row.try_get("id")?,
+                patient_id: row.try_get("patient_id")?,
+                course_id: row.try_get("course_id")?,
+                assessment_id: row.try_get("assessment_id")?,
+                status: row.try_get("status")?,
+                at_ms: row.try_get("at_ms")?,
+                override_reason: row.try_get("override_reason")?,
+                corrects_id: row.try_get("corrects_id")?,
+                recorded_by: row.try_get("recorded_by")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// Sets a lasting flag (such as `received_interleukin_2`); flags are never removed.
+pub async fn add_flag(
+    conn: &mut Conn,
+    patient_id: i64,
+    code: &str,
+    detail: &str,
+    at_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO flags (patient_id, code, detail, at_ms, recorded_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(patient_id)
+    .bind(code)
+    .bind(detail)
+    .bind(at_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// The distinct flag codes set for a patient.
+pub async fn flags(conn: &mut Conn, patient_id: i64) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT DISTINCT code FROM flags WHERE patient_id = $1 ORDER BY code")
+        .bind(patient_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(|row| row.try_get("code").map_err(StoreError::from)).collect()
+}

@@ -1,0 +1,215 @@
+//! The store's one test binary: every test runs on SQLite (a fresh file) and on PostgreSQL (a fresh database
+//! on 127.0.0.1:5432, dropped afterwards), so both backends prove the same behaviour.
+//!
+//! Set `IL2CARE_TEST_POSTGRES_URL` to use another server (default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+mod support;
+
+use il2care_store::accounts::{self, NewUser};
+use il2care_store::audit::{self, AuditEntry, AuditQuery};
+use il2care_store::record::{self, CheckIn, DoseEvent, Observation, Patient, Written};
+use il2care_store::{Store, StoreError};
+
+use support::TestDb;
+
+fn patient(mrn: &str) -> Patient {
+    Patient {
+        id: 0,
+        mrn: mrn.into(),
+        display_name: "Test Patient".into(),
+        date_of_birth: "1960-04-02".into(),
+        sex: "female".into(),
+        time_zone: "America/New_York".into(),
+    }
+}
+
+fn observation(patient_id: i64, client_id: Option<&str>, value: &str) -> Observation {
+    Observation {
+        id: 0,
+        patient_id,
+        client_id: client_id.map(str::to_string),
+        code: "systolic_bp".into(),
+        value: value.into(),
+        unit: "mm[Hg]".into(),
+        at_ms: 1_000,
+        start_ms: None,
+        document: "{}".into(),
+        corrects_id: None,
+    }
+}
+
+fn checkin(patient_id: i64, client_id: &str, level: &str, rank: i64, at_ms: i64) -> CheckIn {
+    CheckIn {
+        id: 0,
+        patient_id,
+        client_id: Some(client_id.into()),
+        at_ms,
+        level: level.into(),
+        level_rank: rank,
+        document: "{}".into(),
+        result: "{}".into(),
+        acknowledged: false,
+    }
+}
+
+async fn migrations_run_once_and_reopening_is_harmless(db: &TestDb) {
+    let again = Store::open(&db.url).await.unwrap();
+    again.check().await.unwrap();
+    let mut conn = again.connection().await.unwrap();
+    assert!(record::patients(&mut conn).await.unwrap().is_empty());
+}
+
+async fn patients_are_created_and_a_second_mrn_is_a_conflict(db: &TestDb) {
+    let mut tx = db.store.begin().await.unwrap();
+    let id = record::create_patient(&mut tx, &patient("MRN-1"), 10, "nurse").await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = db.store.connection().await.unwrap();
+    assert_eq!(record::patient(&mut conn, id).await.unwrap().mrn, "MRN-1");
+    let duplicate = record::create_patient(&mut conn, &patient("MRN-1"), 11, "nurse").await;
+    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+    assert!(matches!(record::patient(&mut conn, id + 100).await, Err(StoreError::NotFound(_))));
+}
+
+async fn a_retried_observation_with_the_same_client_id_is_stored_once(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let id = record::create_patient(&mut conn, &patient("MRN-2"), 10, "nurse").await.unwrap();
+    let first = record::add_observation(&mut conn, &observation(id, Some("phone-1"), "88"), 20, "nurse").await.unwrap();
+    let retry = record::add_observation(&mut conn, &observation(id, Some("phone-1"), "88"), 21, "nurse").await.unwrap();
+    assert!(matches!(first, Written::Created(_)));
+    assert_eq!(retry, Written::AlreadyPresent(first.id()));
+    record::add_observation(&mut conn, &observation(id, None, "92"), 22, "nurse").await.unwrap();
+    record::add_observation(&mut conn, &observation(id, None, "93"), 23, "nurse").await.unwrap();
+    let stored = record::observations(&mut conn, id, 0).await.unwrap();
+    assert_eq!(stored.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["88", "92", "93"]);
+}
+
+async fn unacknowledged_checkins_come_most_urgent_first_and_leave_when_acknowledged(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let id = record::create_patient(&mut conn, &patient("MRN-3"), 10, "nurse").await.unwrap();
+    let calm = record::add_checkin(&mut conn, &checkin(id, "a", "self_care", 0, 100), 100, "p").await.unwrap();
+    let urgent = record::add_checkin(&mut conn, &checkin(id, "b", "call_now", 2, 200), 200, "p").await.unwrap();
+    let retry = record::add_checkin(&mut conn, &checkin(id, "b", "call_now", 2, 200), 201, "p").await.unwrap();
+    assert_eq!(retry, Written::AlreadyPresent(urgent.id()));
+    let open: Vec<i64> = record::unacknowledged_checkins(&mut conn).await.unwrap().iter().map(|c| c.id).collect();
+    assert_eq!(open, [urgent.id(), calm.id()]);
+    record::acknowledge_checkin(&mut conn, urgent.id(), "called back", 300, "nurse").await.unwrap();
+    let open: Vec<i64> = record::unacknowledged_checkins(&mut conn).await.unwrap().iter().map(|c| c.id).collect();
+    assert_eq!(open, [calm.id()]);
+    assert!(record::checkin(&mut conn, urgent.id()).await.unwrap().acknowledged);
+}
+
+async fn a_dose_correction_is_a_new_event_pointing_at_the_old_one(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let patient_id = record::create_patient(&mut conn, &patient("MRN-4"), 10, "nurse").await.unwrap();
+    let course = record::Course {
+        id: 0,
+        patient_id,
+        regimen: "hd-iv".into(),
+        rule_set: "label".into(),
+        started_at_ms: 0,
+        baseline_weight_kg: Some("80".into()),
+        baseline_creatinine_mg_dl: None,
+    };
+    let course_id = record::create_course(&mut conn, &course, 10, "physician").await.unwrap();
+    let event = DoseEvent {
+        id: 0,
+        patient_id,
+        course_id,
+        assessment_id: None,
+        status: "given".into(),
+        at_ms: 1_000,
+        override_reason: None,
+        corrects_id: None,
+        recorded_by: "nurse".into(),
+    };
+    let given = record::add_dose_event(&mut conn, &event, 1_000).await.unwrap();
+    let correction = DoseEvent { status: "held".into(), corrects_id: Some(given), ..event };
+    record::add_dose_event(&mut conn, &correction, 2_000).await.unwrap();
+    let events = record::dose_events(&mut conn, course_id).await.unwrap();
+    assert_eq!(events.len(), 2, "the original stays");
+    assert_eq!((events[1].status.as_str(), events[1].corrects_id), ("held", Some(given)));
+}
+
+async fn sessions_expire_and_failed_sign_ins_are_counted_across_instances(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let user = NewUser { username: "nina", display_name: "Nina", password_hash: "x", role: "nurse", patient_id: None, now_ms: 1 };
+    let user_id = accounts::create_user(&mut conn, &user).await.unwrap();
+    assert!(matches!(accounts::create_user(&mut conn, &user).await, Err(StoreError::Conflict(_))));
+    accounts::create_session(&mut conn, "digest", user_id, 100, 200).await.unwrap();
+    // A second instance sees the same session: it lives in the database.
+    let other_instance = Store::open(&db.url).await.unwrap();
+    let mut other = other_instance.connection().await.unwrap();
+    assert_eq!(accounts::session_user(&mut other, "digest", 150).await.unwrap().unwrap().username, "nina");
+    assert!(accounts::session_user(&mut other, "digest", 200).await.unwrap().is_none(), "expired at 200");
+    accounts::delete_session(&mut conn, "digest").await.unwrap();
+    assert!(accounts::session_user(&mut conn, "digest", 150).await.unwrap().is_none());
+    for at in [10, 20, 30] {
+        accounts::record_login_attempt(&mut conn, "nina", "127.0.0.1", at, false).await.unwrap();
+    }
+    accounts::record_login_attempt(&mut conn, "nina", "127.0.0.1", 40, true).await.unwrap();
+    assert_eq!(accounts::failed_logins_since(&mut other, "nina", 20).await.unwrap(), 2);
+}
+
+async fn the_audit_log_is_filtered_by_patient_and_newest_first(db: &TestDb) {
+    let mut tx = db.store.begin().await.unwrap();
+    for (at, patient_id) in [(1, Some(7)), (2, None), (3, Some(7))] {
+        let entry = AuditEntry {
+            at_ms: at,
+            actor: "nina",
+            actor_role: "nurse",
+            action: "read",
+            resource: "patient/7",
+            patient_id,
+            outcome: "ok",
+            remote: "127.0.0.1",
+        };
+        audit::append(&mut tx, &entry).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut conn = db.store.connection().await.unwrap();
+    let query = AuditQuery { patient_id: Some(7), actor: None, limit: 10 };
+    let entries = audit::query(&mut conn, &query).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.at_ms).collect::<Vec<_>>(), [3, 1]);
+}
+
+async fn a_rolled_back_transaction_leaves_nothing_behind(db: &TestDb) {
+    let mut tx = db.store.begin().await.unwrap();
+    record::create_patient(&mut tx, &patient("MRN-ROLLBACK"), 10, "nurse").await.unwrap();
+    tx.rollback().await.unwrap();
+    let mut conn = db.store.connection().await.unwrap();
+    assert!(record::patients(&mut conn).await.unwrap().iter().all(|p| p.mrn != "MRN-ROLLBACK"));
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let db = super::support::TestDb::sqlite().await;
+                super::$name(&db).await;
+                db.drop().await;
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let db = super::support::TestDb::postgres().await;
+                super::$name(&db).await;
+                db.drop().await;
+            })+
+        }
+    };
+}
+
+on_both_backends!(
+    migrations_run_once_and_reopening_is_harmless,
+    patients_are_created_and_a_second_mrn_is_a_conflict,
+    a_retried_observation_with_the_same_client_id_is_stored_once,
+    unacknowledged_checkins_come_most_urgent_first_and_leave_when_acknowledged,
+    a_dose_correction_is_a_new_event_pointing_at_the_old_one,
+    sessions_expire_and_failed_sign_ins_are_counted_across_instances,
+    the_audit_log_is_filtered_by_patient_and_newest_first,
+    a_rolled_back_transaction_leaves_nothing_behind,
+);
