@@ -170,7 +170,7 @@ mod tests {
         );
         assert_eq!(rendered["fired"][2]["source"], "EDU, CTCAE-5");
         assert_eq!(rendered["advice"], json!(["fever", "flu_like", "diarrhea"]));
-        assert_eq!(rendered["unanswered"], json!(["fluids_not_kept_down_hours", "short_of_breath"]));
+        assert_eq!(rendered["unanswered"], json!(["short_of_breath", "fluids_not_kept_down_hours"]));
     }
 
     #[test]

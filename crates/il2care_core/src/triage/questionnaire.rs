@@ -355,7 +355,7 @@ pub const QUESTIONNAIRE: [Item; 39] = [
 
 /// The core items: an answer is needed to rule out the most common dangers. Temperature counts as answered
 /// when either `temperature` or `feels_feverish` is answered (TRIAGE.md "How the level is found" 4).
-pub const CORE_ITEMS: [Item; 3] = [Item::Temperature, Item::FluidsNotKeptDownHours, Item::ShortOfBreath];
+pub const CORE_ITEMS: [Item; 3] = [Item::Temperature, Item::ShortOfBreath, Item::FluidsNotKeptDownHours];
 
 impl Item {
     /// The item id used in check-in documents.

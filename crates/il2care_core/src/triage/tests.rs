@@ -328,10 +328,10 @@ fn the_most_urgent_rule_wins_and_every_match_is_listed() {
 #[test]
 fn unanswered_core_items_are_listed_and_never_read_as_normal() {
     let result = triage(&checkin(&[]));
-    assert_eq!(result.unanswered, [Item::Temperature, Item::FluidsNotKeptDownHours, Item::ShortOfBreath]);
+    assert_eq!(result.unanswered, [Item::Temperature, Item::ShortOfBreath, Item::FluidsNotKeptDownHours]);
     assert!(result.fired.is_empty());
     let feverish_answered = triage(&checkin(&[no(I::FeelsFeverish)]));
-    assert_eq!(feverish_answered.unanswered, [Item::FluidsNotKeptDownHours, Item::ShortOfBreath]);
+    assert_eq!(feverish_answered.unanswered, [Item::ShortOfBreath, Item::FluidsNotKeptDownHours]);
     let all = triage(&checkin(&[cel(dec!(37)), hours(dec!(0)), sev(I::ShortOfBreath, NoneSeverity)]));
     assert!(all.unanswered.is_empty());
 }
@@ -446,7 +446,7 @@ fn worsen(item: Item, current: Option<&Answer>, step: u32) -> Option<Answer> {
             Some(Answer::Temperature(Temperature::new(Quantity { value: next, unit: Unit::Celsius }).unwrap()))
         }
         (AnswerKind::Temperature, None) => {
-            let value = if step % 2 == 0 {
+            let value = if step.is_multiple_of(2) {
                 dec!(38) + Decimal::from(step % 50) / dec!(10)
             } else {
                 dec!(35.9) - Decimal::from(step % 50) / dec!(10)
