@@ -1,1 +1,648 @@
-//! placeholder: owned by the grading work in progress.
+//! CTCAE v5.0 grading of the terms that numbers can grade (GRADING §1-3): laboratory terms against the lab's
+//! reference range or the product defaults, creatinine and liver terms against baseline, fever, weight gain,
+//! hypoxia with its rest/exertion context, diarrhea over baseline and febrile neutropenia. Grades defined by
+//! consequences (life-threatening, death) are clinician-entered and never computed here. Pure: no IO.
+//! Grades are information; no rule uses a grade as a trigger (GRADING §5).
+
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use crate::Source;
+use crate::assessment::inputs::{ActivityContext, Assessment, ObservationCode, Reading, Sex};
+use crate::assessment::thresholds::MaxAges;
+use crate::units::{CellCount, Creatinine, Hemoglobin, Measure, Quantity};
+
+/// The CTCAE version every grade carries.
+pub const CTCAE_VERSION: &str = "5.0";
+
+/// The source of every computed grade.
+pub const GRADING_SOURCE: Source = Source("CTCAE-5");
+
+/// The source of the default reference limits (GRADING §2: il2care defaults, not CTCAE values).
+pub const DEFAULT_LIMITS_SOURCE: Source = Source("PRODUCT");
+
+/// The CTCAE v5.0 terms il2care computes, spelled exactly as in CTCAE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Term {
+    WhiteBloodCellDecreased,
+    NeutrophilCountDecreased,
+    PlateletCountDecreased,
+    Anemia,
+    CreatinineIncreased,
+    BloodBilirubinIncreased,
+    AlanineAminotransferaseIncreased,
+    AspartateAminotransferaseIncreased,
+    Fever,
+    WeightGain,
+    Hypoxia,
+    Diarrhea,
+    FebrileNeutropenia,
+}
+
+impl Term {
+    /// The CTCAE v5.0 term.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Term::WhiteBloodCellDecreased => "White blood cell decreased",
+            Term::NeutrophilCountDecreased => "Neutrophil count decreased",
+            Term::PlateletCountDecreased => "Platelet count decreased",
+            Term::Anemia => "Anemia",
+            Term::CreatinineIncreased => "Creatinine increased",
+            Term::BloodBilirubinIncreased => "Blood bilirubin increased",
+            Term::AlanineAminotransferaseIncreased => "Alanine aminotransferase increased",
+            Term::AspartateAminotransferaseIncreased => "Aspartate aminotransferase increased",
+            Term::Fever => "Fever",
+            Term::WeightGain => "Weight gain",
+            Term::Hypoxia => "Hypoxia",
+            Term::Diarrhea => "Diarrhea",
+            Term::FebrileNeutropenia => "Febrile neutropenia",
+        }
+    }
+}
+
+/// Qualifiers stored with a grade (GRADING §1-3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Markers {
+    /// The limit is a product default, not the lab's reference range.
+    pub reference_range_default: bool,
+    /// No baseline was known; only the ULN column (or the normal-baseline column) was used.
+    pub baseline_missing: bool,
+    /// Fever above 40.0 Cel: the duration that splits G3 from G4 is not known.
+    pub duration_unknown: bool,
+}
+
+/// Why a term could not be graded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ungradable {
+    /// Hypoxia needs the clinician or device to say rest or exertion.
+    NeedsRestOrExertion,
+    /// Febrile neutropenia at 38.0-38.3 Cel needs to know whether the fever lasted more than 1 h.
+    NeedsFeverDuration,
+}
+
+impl Ungradable {
+    /// The reason as results spell it.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Ungradable::NeedsRestOrExertion => "needs_rest_or_exertion_context",
+            Ungradable::NeedsFeverDuration => "needs_fever_duration",
+        }
+    }
+}
+
+/// One computed grade: `grade` 0 = within normal limits (il2care's value), `None` = cannot be graded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grade {
+    pub term: Term,
+    pub grade: Result<u8, Ungradable>,
+    /// The value graded, in its canonical unit, and when it was measured.
+    pub value: Quantity,
+    pub at: Timestamp,
+    /// The reference limit used (ULN or LLN), when the term uses one.
+    pub limit: Option<Quantity>,
+    /// The baseline used, when the term uses one.
+    pub baseline: Option<Quantity>,
+    pub markers: Markers,
+}
+
+/// Which limits a count term has (GRADING §1): the lower bound of G1, G2 and G3 (G4 below the last).
+struct CountFloors {
+    g1: Decimal,
+    g2: Decimal,
+    g3: Decimal,
+}
+
+fn decreased(value: Decimal, lln: Decimal, floors: &CountFloors) -> u8 {
+    if value >= lln {
+        0
+    } else if value >= floors.g1 {
+        1
+    } else if value >= floors.g2 {
+        2
+    } else if value >= floors.g3 {
+        3
+    } else {
+        4
+    }
+}
+
+/// White blood cell decreased: G1 3.0-<LLN, G2 2.0-<3.0, G3 1.0-<2.0, G4 <1.0 (10*3/uL) [CTCAE-5].
+pub fn white_blood_cell_decreased(value: CellCount, lln: CellCount) -> u8 {
+    decreased(value.value(), lln.value(), &CountFloors { g1: dec!(3.0), g2: dec!(2.0), g3: dec!(1.0) })
+}
+
+/// Neutrophil count decreased: G1 1.5-<LLN, G2 1.0-<1.5, G3 0.5-<1.0, G4 <0.5 [CTCAE-5].
+pub fn neutrophil_count_decreased(value: CellCount, lln: CellCount) -> u8 {
+    decreased(value.value(), lln.value(), &CountFloors { g1: dec!(1.5), g2: dec!(1.0), g3: dec!(0.5) })
+}
+
+/// Platelet count decreased: G1 75-<LLN, G2 50-<75, G3 25-<50, G4 <25 [CTCAE-5].
+pub fn platelet_count_decreased(value: CellCount, lln: CellCount) -> u8 {
+    decreased(value.value(), lln.value(), &CountFloors { g1: dec!(75), g2: dec!(50), g3: dec!(25) })
+}
+
+/// Anemia: G1 10.0-<LLN, G2 8.0-<10.0, G3 <8.0 g/dL; G4 is clinician-entered [CTCAE-5].
+pub fn anemia(value: Hemoglobin, lln: Hemoglobin) -> u8 {
+    let value = value.value();
+    if value >= lln.value() {
+        0
+    } else if value >= dec!(10.0) {
+        1
+    } else if value >= dec!(8.0) {
+        2
+    } else {
+        3
+    }
+}
+
+/// Creatinine increased: the highest of the ULN column and the baseline column [CTCAE-5].
+pub fn creatinine_increased(value: Creatinine, uln: Creatinine, baseline: Option<Creatinine>) -> u8 {
+    let (x, uln) = (value.value(), uln.value());
+    let by_uln = if x > dec!(6.0) * uln {
+        4
+    } else if x > dec!(3.0) * uln {
+        3
+    } else if x > dec!(1.5) * uln {
+        2
+    } else if x > uln {
+        1
+    } else {
+        0
+    };
+    let by_baseline = baseline.map_or(0, |baseline| {
+        let baseline = baseline.value();
+        if x > dec!(3.0) * baseline {
+            3
+        } else if x > dec!(1.5) * baseline {
+            2
+        } else {
+            0
+        }
+    });
+    by_uln.max(by_baseline)
+}
+
+/// Blood bilirubin increased: the normal-baseline column (by ULN) when the baseline is at most the ULN or
+/// unknown, the abnormal-baseline column (by baseline) otherwise [CTCAE-5].
+pub fn blood_bilirubin_increased(value: Decimal, uln: Decimal, baseline: Option<Decimal>) -> u8 {
+    let reference = match baseline {
+        Some(baseline) if baseline > uln => baseline,
+        _ => uln,
+    };
+    if value > dec!(10.0) * reference {
+        4
+    } else if value > dec!(3.0) * reference {
+        3
+    } else if value > dec!(1.5) * reference {
+        2
+    } else if value > reference {
+        1
+    } else {
+        0
+    }
+}
+
+/// ALT or AST increased. Normal baseline: G1 ULN-3.0xULN ... Abnormal baseline: G1 1.5-3.0 x baseline
+/// (values above baseline but below 1.5 x baseline are G0) [CTCAE-5].
+pub fn aminotransferase_increased(value: Decimal, uln: Decimal, baseline: Option<Decimal>) -> u8 {
+    let upper = |reference: Decimal| {
+        if value > dec!(20.0) * reference {
+            4
+        } else if value > dec!(5.0) * reference {
+            3
+        } else if value > dec!(3.0) * reference {
+            2
+        } else {
+            1
+        }
+    };
+    match baseline {
+        Some(baseline) if baseline > uln => {
+            if value < dec!(1.5) * baseline {
+                0
+            } else {
+                upper(baseline)
+            }
+        }
+        _ => {
+            if value <= uln {
+                0
+            } else {
+                upper(uln)
+            }
+        }
+    }
+}
+
+/// Fever by the highest temperature: G1 38.0-39.0, G2 >39.0-40.0, G3 >40.0 (G4 needs > 24 h above 40.0,
+/// so a computed G3 is marked `duration_unknown`) [CTCAE-5].
+pub fn fever(celsius: Decimal) -> (u8, bool) {
+    if celsius > dec!(40.0) {
+        (3, true)
+    } else if celsius > dec!(39.0) {
+        (2, false)
+    } else if celsius >= dec!(38.0) {
+        (1, false)
+    } else {
+        (0, false)
+    }
+}
+
+/// Weight gain over baseline: G1 5-<10 %, G2 10-<20 %, G3 >=20 % [CTCAE-5]. Exact: compares gain x 100
+/// with percent x baseline.
+pub fn weight_gain(weight: Decimal, baseline: Decimal) -> u8 {
+    let gain = (weight - baseline) * dec!(100);
+    if gain >= dec!(20) * baseline {
+        3
+    } else if gain >= dec!(10) * baseline {
+        2
+    } else if gain >= dec!(5) * baseline {
+        1
+    } else {
+        0
+    }
+}
+
+/// Hypoxia from SpO2: on exertion < 88 % = G2, at rest < 88 % = G3 [CTCAE-5]. At or above 88 % no
+/// computed grade applies in either context, so the context is only needed below 88 %.
+pub fn hypoxia(spo2: Decimal, context: Option<ActivityContext>) -> Result<u8, Ungradable> {
+    if spo2 >= dec!(88) {
+        return Ok(0);
+    }
+    match context {
+        Some(ActivityContext::Rest) => Ok(3),
+        Some(ActivityContext::Exertion) => Ok(2),
+        None => Err(Ungradable::NeedsRestOrExertion),
+    }
+}
+
+/// Diarrhea by stools per day over the patient's baseline: G1 < 4, G2 4-6, G3 >= 7 [CTCAE-5]. The
+/// assessment document carries no stool count, so this is graded only where a check-in supplies one.
+pub fn diarrhea(increase_over_baseline: u32) -> u8 {
+    match increase_over_baseline {
+        0 => 0,
+        1..=3 => 1,
+        4..=6 => 2,
+        _ => 3,
+    }
+}
+
+/// Febrile neutropenia: ANC < 1.0 and a single temperature > 38.3 Cel = G3; between 38.0 and 38.3 the
+/// sustained-over-1-h criterion needs the duration [CTCAE-5].
+pub fn febrile_neutropenia(anc: CellCount, highest_celsius: Decimal) -> Result<u8, Ungradable> {
+    if anc.value() >= dec!(1.0) || highest_celsius < dec!(38.0) {
+        Ok(0)
+    } else if highest_celsius > dec!(38.3) {
+        Ok(3)
+    } else {
+        Err(Ungradable::NeedsFeverDuration)
+    }
+}
+
+/// The product default creatinine ULN (GRADING §2): 1.35 mg/dL male, 1.04 female; sex unknown takes the lower
+/// (more severe) limit.
+pub fn default_creatinine_uln(sex: Sex) -> Creatinine {
+    let value = match sex {
+        Sex::Male => dec!(1.35),
+        Sex::Female | Sex::Unknown => dec!(1.04),
+    };
+    Creatinine::new(value).expect("a reviewed default limit is valid")
+}
+
+/// The product default hemoglobin LLN: 13.5 g/dL male, 12.0 female; sex unknown takes the higher (more
+/// severe) limit.
+pub fn default_hemoglobin_lln(sex: Sex) -> Hemoglobin {
+    let value = match sex {
+        Sex::Female => dec!(12.0),
+        Sex::Male | Sex::Unknown => dec!(13.5),
+    };
+    Hemoglobin::new(value).expect("a reviewed default limit is valid")
+}
+
+fn cells(value: Decimal) -> CellCount {
+    CellCount::new(value).expect("a reviewed default limit is valid")
+}
+
+/// Every grade the assessment's data supports at its decision time: each lab's latest result within its
+/// maximum age, the highest temperature of that window, the latest weight and SpO2.
+pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grade> {
+    let at = assessment.at;
+    let patient = &assessment.patient;
+    let observations = &assessment.observations;
+    let fresh = |code: ObservationCode, reading_at: Timestamp| {
+        max_ages.observation(code).is_none_or(|max_age| at.duration_since(reading_at) <= max_age)
+    };
+    fn latest<M: Copy>(series: &[Reading<M>]) -> Option<&Reading<M>> {
+        series.iter().max_by_key(|reading| reading.at)
+    }
+    let mut grades = Vec::new();
+    let mut push = |term, grade, reading_value: Quantity, reading_at, limit, baseline, markers| {
+        grades.push(Grade { term, grade, value: reading_value, at: reading_at, limit, baseline, markers })
+    };
+
+    type CountTerm<'a> = (Term, ObservationCode, &'a [Reading<CellCount>], Decimal, fn(CellCount, CellCount) -> u8);
+    let counts: [CountTerm<'_>; 3] = [
+        (Term::WhiteBloodCellDecreased, ObservationCode::Wbc, &observations.wbc, dec!(4.0), white_blood_cell_decreased),
+        (
+            Term::NeutrophilCountDecreased,
+            ObservationCode::Anc,
+            &observations.anc,
+            dec!(2.0),
+            neutrophil_count_decreased,
+        ),
+        (
+            Term::PlateletCountDecreased,
+            ObservationCode::Platelets,
+            &observations.platelets,
+            dec!(150),
+            platelet_count_decreased,
+        ),
+    ];
+    for (term, code, series, default_lln, grade) in counts {
+        if let Some(reading) = latest(series).filter(|reading| fresh(code, reading.at)) {
+            let (lln, default) = match reading.reference_range {
+                Some(range) => (range.low, false),
+                None => (cells(default_lln), true),
+            };
+            let markers = Markers { reference_range_default: default, ..Markers::default() };
+            push(
+                term,
+                Ok(grade(reading.value, lln)),
+                reading.value.quantity(),
+                reading.at,
+                Some(lln.quantity()),
+                None,
+                markers,
+            );
+        }
+    }
+
+    if let Some(reading) = latest(&observations.hemoglobin).filter(|r| fresh(ObservationCode::Hemoglobin, r.at)) {
+        let (lln, default) = match reading.reference_range {
+            Some(range) => (range.low, false),
+            None => (default_hemoglobin_lln(patient.sex), true),
+        };
+        let markers = Markers { reference_range_default: default, ..Markers::default() };
+        push(
+            Term::Anemia,
+            Ok(anemia(reading.value, lln)),
+            reading.value.quantity(),
+            reading.at,
+            Some(lln.quantity()),
+            None,
+            markers,
+        );
+    }
+
+    if let Some(reading) = latest(&observations.creatinine).filter(|r| fresh(ObservationCode::Creatinine, r.at)) {
+        let (uln, default) = match reading.reference_range {
+            Some(range) => (range.high, false),
+            None => (default_creatinine_uln(patient.sex), true),
+        };
+        let baseline = patient.baseline_creatinine;
+        let markers =
+            Markers { reference_range_default: default, baseline_missing: baseline.is_none(), ..Markers::default() };
+        let grade = creatinine_increased(reading.value, uln, baseline);
+        let baseline = baseline.map(Measure::quantity);
+        push(
+            Term::CreatinineIncreased,
+            Ok(grade),
+            reading.value.quantity(),
+            reading.at,
+            Some(uln.quantity()),
+            baseline,
+            markers,
+        );
+    }
+
+    if let Some(reading) =
+        latest(&observations.bilirubin_total).filter(|r| fresh(ObservationCode::BilirubinTotal, r.at))
+    {
+        let (uln, default) = match reading.reference_range {
+            Some(range) => (range.high.value(), false),
+            None => (dec!(1.2), true),
+        };
+        let baseline = patient.baseline_bilirubin.map(|baseline| baseline.value());
+        let markers =
+            Markers { reference_range_default: default, baseline_missing: baseline.is_none(), ..Markers::default() };
+        let grade = blood_bilirubin_increased(reading.value.value(), uln, baseline);
+        let limit = Quantity { value: uln, unit: reading.value.quantity().unit };
+        let baseline = patient.baseline_bilirubin.map(Measure::quantity);
+        push(
+            Term::BloodBilirubinIncreased,
+            Ok(grade),
+            reading.value.quantity(),
+            reading.at,
+            Some(limit),
+            baseline,
+            markers,
+        );
+    }
+
+    let enzymes = [
+        (Term::AlanineAminotransferaseIncreased, ObservationCode::Alt, &observations.alt, patient.baseline_alt),
+        (Term::AspartateAminotransferaseIncreased, ObservationCode::Ast, &observations.ast, patient.baseline_ast),
+    ];
+    for (term, code, series, baseline) in enzymes {
+        if let Some(reading) = latest(series).filter(|reading| fresh(code, reading.at)) {
+            let (uln, default) = match reading.reference_range {
+                Some(range) => (range.high.value(), false),
+                None => (dec!(40), true),
+            };
+            let markers = Markers {
+                reference_range_default: default,
+                baseline_missing: baseline.is_none(),
+                ..Markers::default()
+            };
+            let grade = aminotransferase_increased(reading.value.value(), uln, baseline.map(|b| b.value()));
+            let limit = Quantity { value: uln, unit: reading.value.quantity().unit };
+            push(
+                term,
+                Ok(grade),
+                reading.value.quantity(),
+                reading.at,
+                Some(limit),
+                baseline.map(Measure::quantity),
+                markers,
+            );
+        }
+    }
+
+    let day = max_ages.observation(ObservationCode::Temperature).unwrap_or(SignedDuration::from_hours(24));
+    let hottest = observations
+        .temperature
+        .iter()
+        .filter(|reading| at.duration_since(reading.at) <= day)
+        .max_by_key(|reading| reading.value);
+    if let Some(reading) = hottest {
+        let (grade, duration_unknown) = fever(reading.value.value());
+        let markers = Markers { duration_unknown, ..Markers::default() };
+        push(Term::Fever, Ok(grade), reading.value.quantity(), reading.at, None, None, markers);
+    }
+
+    if let (Some(reading), Some(baseline)) =
+        (latest(&observations.weight).filter(|r| fresh(ObservationCode::Weight, r.at)), patient.baseline_weight)
+    {
+        let grade = weight_gain(reading.value.value(), baseline.value());
+        push(
+            Term::WeightGain,
+            Ok(grade),
+            reading.value.quantity(),
+            reading.at,
+            None,
+            Some(baseline.quantity()),
+            Markers::default(),
+        );
+    }
+
+    if let Some(reading) = latest(&observations.spo2).filter(|r| fresh(ObservationCode::Spo2, r.at)) {
+        let grade = hypoxia(reading.value.value(), reading.context);
+        push(Term::Hypoxia, grade, reading.value.quantity(), reading.at, None, None, Markers::default());
+    }
+
+    if let (Some(anc), Some(hottest)) =
+        (latest(&observations.anc).filter(|r| fresh(ObservationCode::Anc, r.at)), hottest)
+    {
+        let grade = febrile_neutropenia(anc.value, hottest.value.value());
+        push(Term::FebrileNeutropenia, grade, anc.value.quantity(), anc.at, None, None, Markers::default());
+    }
+    grades
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(value: Decimal) -> CellCount {
+        CellCount::new(value).unwrap()
+    }
+
+    /// One row: the grade a function gives for a value, with the source cited.
+    fn check(got: u8, expected: u8, row: &str) {
+        assert_eq!(got, expected, "{row}");
+    }
+
+    #[test]
+    fn count_terms_grade_at_every_boundary() {
+        let wbc = |x| white_blood_cell_decreased(count(x), count(dec!(4.0)));
+        check(wbc(dec!(4.0)), 0, "WBC at LLN is normal [CTCAE-5]");
+        check(wbc(dec!(3.99)), 1, "WBC just below LLN [CTCAE-5]");
+        check(wbc(dec!(3.0)), 1, "WBC 3.0 is G1 [CTCAE-5]");
+        check(wbc(dec!(2.99)), 2, "WBC just below 3.0 [CTCAE-5]");
+        check(wbc(dec!(2.0)), 2, "WBC 2.0 [CTCAE-5]");
+        check(wbc(dec!(1.99)), 3, "WBC below 2.0 [CTCAE-5]");
+        check(wbc(dec!(1.0)), 3, "WBC 1.0 [CTCAE-5]");
+        check(wbc(dec!(0.99)), 4, "WBC below 1.0 [CTCAE-5]");
+        let anc = |x| neutrophil_count_decreased(count(x), count(dec!(2.0)));
+        check(anc(dec!(1.5)), 1, "ANC 1.5 [CTCAE-5]");
+        check(anc(dec!(1.49)), 2, "ANC below 1.5 [CTCAE-5]");
+        check(anc(dec!(0.5)), 3, "ANC 0.5 [CTCAE-5]");
+        check(anc(dec!(0.49)), 4, "ANC below 0.5 [CTCAE-5]");
+        let plt = |x| platelet_count_decreased(count(x), count(dec!(150)));
+        check(plt(dec!(150)), 0, "platelets at LLN [CTCAE-5]");
+        check(plt(dec!(75)), 1, "platelets 75 [CTCAE-5]");
+        check(plt(dec!(74.9)), 2, "platelets below 75 [CTCAE-5]");
+        check(plt(dec!(50)), 2, "platelets 50 [CTCAE-5]");
+        check(plt(dec!(49.9)), 3, "platelets below 50 [CTCAE-5]");
+        check(plt(dec!(25)), 3, "platelets 25 [CTCAE-5]");
+        check(plt(dec!(24.9)), 4, "platelets below 25 [CTCAE-5]");
+        let hb = |x| anemia(Hemoglobin::new(x).unwrap(), default_hemoglobin_lln(Sex::Unknown));
+        check(hb(dec!(13.5)), 0, "Hb at the unknown-sex LLN (the higher one) [PRODUCT]");
+        check(hb(dec!(13.4)), 1, "Hb below 13.5 with sex unknown [PRODUCT; CTCAE-5]");
+        check(hb(dec!(10.0)), 1, "Hb 10.0 [CTCAE-5]");
+        check(hb(dec!(9.9)), 2, "Hb below 10 [CTCAE-5]");
+        check(hb(dec!(8.0)), 2, "Hb 8.0 [CTCAE-5]");
+        check(hb(dec!(7.9)), 3, "Hb below 8 [CTCAE-5]");
+    }
+
+    #[test]
+    fn creatinine_takes_the_higher_of_the_uln_and_baseline_columns() {
+        let cr = |x| Creatinine::new(x).unwrap();
+        let uln = cr(dec!(1.0));
+        let g = |x, baseline| creatinine_increased(cr(x), uln, baseline);
+        check(g(dec!(1.0), None), 0, "at ULN [CTCAE-5]");
+        check(g(dec!(1.01), None), 1, "just above ULN [CTCAE-5]");
+        check(g(dec!(1.5), None), 1, "1.5 x ULN is G1 [CTCAE-5]");
+        check(g(dec!(1.51), None), 2, "above 1.5 x ULN [CTCAE-5]");
+        check(g(dec!(3.0), None), 2, "3 x ULN [CTCAE-5]");
+        check(g(dec!(3.01), None), 3, "above 3 x ULN [CTCAE-5]");
+        check(g(dec!(6.0), None), 3, "6 x ULN [CTCAE-5]");
+        check(g(dec!(6.01), None), 4, "above 6 x ULN [CTCAE-5]");
+        check(g(dec!(0.91), Some(cr(dec!(0.3)))), 3, "above 3 x baseline while under the ULN [CTCAE-5]");
+        check(g(dec!(0.9), Some(cr(dec!(0.3)))), 2, "exactly 3 x baseline is G2 [CTCAE-5]");
+        check(g(dec!(0.9), Some(cr(dec!(0.6)))), 0, "exactly 1.5 x baseline is not G2 [CTCAE-5]");
+        check(g(dec!(0.91), Some(cr(dec!(0.6)))), 2, "above 1.5 x baseline [CTCAE-5]");
+        assert_eq!(
+            default_creatinine_uln(Sex::Unknown).value(),
+            dec!(1.04),
+            "unknown sex takes the lower ULN [PRODUCT]"
+        );
+    }
+
+    #[test]
+    fn liver_terms_switch_columns_on_an_abnormal_baseline() {
+        check(blood_bilirubin_increased(dec!(1.2), dec!(1.2), None), 0, "bilirubin at ULN [CTCAE-5]");
+        check(blood_bilirubin_increased(dec!(1.8), dec!(1.2), None), 1, "1.5 x ULN [CTCAE-5]");
+        check(blood_bilirubin_increased(dec!(1.81), dec!(1.2), None), 2, "above 1.5 x ULN [CTCAE-5]");
+        check(blood_bilirubin_increased(dec!(12.01), dec!(1.2), None), 4, "above 10 x ULN [CTCAE-5]");
+        check(blood_bilirubin_increased(dec!(2.0), dec!(1.2), Some(dec!(2.0))), 0, "at an abnormal baseline [CTCAE-5]");
+        check(
+            blood_bilirubin_increased(dec!(2.1), dec!(1.2), Some(dec!(2.0))),
+            1,
+            "above an abnormal baseline [CTCAE-5]",
+        );
+        check(aminotransferase_increased(dec!(40), dec!(40), None), 0, "ALT at ULN [CTCAE-5]");
+        check(aminotransferase_increased(dec!(120), dec!(40), None), 1, "3 x ULN [CTCAE-5]");
+        check(aminotransferase_increased(dec!(121), dec!(40), None), 2, "above 3 x ULN [CTCAE-5]");
+        check(aminotransferase_increased(dec!(801), dec!(40), None), 4, "above 20 x ULN [CTCAE-5]");
+        check(
+            aminotransferase_increased(dec!(89), dec!(40), Some(dec!(60))),
+            0,
+            "below 1.5 x abnormal baseline [CTCAE-5]",
+        );
+        check(aminotransferase_increased(dec!(90), dec!(40), Some(dec!(60))), 1, "1.5 x abnormal baseline [CTCAE-5]");
+        check(
+            aminotransferase_increased(dec!(181), dec!(40), Some(dec!(60))),
+            2,
+            "above 3 x abnormal baseline [CTCAE-5]",
+        );
+    }
+
+    #[test]
+    fn clinical_terms_grade_at_their_boundaries() {
+        assert_eq!(fever(dec!(37.9)), (0, false), "below 38.0 [CTCAE-5]");
+        assert_eq!(fever(dec!(38.0)), (1, false), "38.0 [CTCAE-5]");
+        assert_eq!(fever(dec!(39.0)), (1, false), "39.0 is G1 [CTCAE-5]");
+        assert_eq!(fever(dec!(39.01)), (2, false), "above 39.0 [CTCAE-5]");
+        assert_eq!(fever(dec!(40.0)), (2, false), "40.0 is G2 [CTCAE-5]");
+        assert_eq!(fever(dec!(40.01)), (3, true), "above 40.0, duration unknown [CTCAE-5]");
+        check(weight_gain(dec!(84.99), dec!(81)), 0, "below 5 % [CTCAE-5]");
+        check(weight_gain(dec!(84), dec!(80)), 1, "5 % gain [CTCAE-5]");
+        check(weight_gain(dec!(88), dec!(80)), 2, "10 % gain [CTCAE-5]");
+        check(weight_gain(dec!(95.99), dec!(80)), 2, "just under 20 % [CTCAE-5]");
+        check(weight_gain(dec!(96), dec!(80)), 3, "20 % gain [CTCAE-5]");
+        assert_eq!(hypoxia(dec!(88), None), Ok(0), "88 % needs no context [CTCAE-5]");
+        assert_eq!(hypoxia(dec!(87), None), Err(Ungradable::NeedsRestOrExertion), "below 88 % needs context [CTCAE-5]");
+        assert_eq!(hypoxia(dec!(87), Some(ActivityContext::Exertion)), Ok(2), "on exertion [CTCAE-5]");
+        assert_eq!(hypoxia(dec!(87), Some(ActivityContext::Rest)), Ok(3), "at rest [CTCAE-5]");
+        check(diarrhea(3), 1, "increase < 4 [CTCAE-5]");
+        check(diarrhea(4), 2, "increase 4 [CTCAE-5]");
+        check(diarrhea(6), 2, "increase 6 [CTCAE-5]");
+        check(diarrhea(7), 3, "increase 7 [CTCAE-5]");
+        assert_eq!(febrile_neutropenia(count(dec!(0.9)), dec!(38.4)), Ok(3), "ANC < 1.0 and > 38.3 [CTCAE-5]");
+        assert_eq!(febrile_neutropenia(count(dec!(1.0)), dec!(39)), Ok(0), "ANC 1.0 [CTCAE-5]");
+        assert_eq!(
+            febrile_neutropenia(count(dec!(0.9)), dec!(38.3)),
+            Err(Ungradable::NeedsFeverDuration),
+            "38.3 [CTCAE-5]"
+        );
+    }
+
+    #[test]
+    fn every_grade_cites_a_known_source_and_the_terms_are_spelled_as_in_ctcae() {
+        assert!(GRADING_SOURCE.is_known() && DEFAULT_LIMITS_SOURCE.is_known());
+        assert_eq!(Term::AlanineAminotransferaseIncreased.name(), "Alanine aminotransferase increased");
+        assert_eq!(CTCAE_VERSION, "5.0");
+    }
+}

@@ -1,0 +1,142 @@
+//! Output windows: whether recorded urine or stool intervals cover a time window (gaps of up to 1 h allowed,
+//! ASSESSMENT §9.10), the last completed 8-hour shift (§2.1, §9.11) and exact rate comparisons. Pure
+//! arithmetic on intervals; no rule knowledge and no allocation.
+
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::inputs::OutputInterval;
+use crate::units::{Measure, Millilitres, MillilitresPerHour};
+
+/// `at` moved by `by` (durations never carry calendar units, so this cannot fail; far-out times saturate).
+pub fn moved(at: Timestamp, by: SignedDuration) -> Timestamp {
+    at.saturating_add(by).expect("a signed duration has no calendar units")
+}
+
+/// Whether `intervals` cover `[start, end]` with no gap longer than `largest_gap`, including at both edges.
+/// Intervals reaching outside the window count for the part inside it. Greedy: from the covered edge, take
+/// the interval reaching furthest among those that begin within the allowed gap.
+pub fn covers<'a>(
+    intervals: impl Iterator<Item = &'a OutputInterval> + Clone,
+    start: Timestamp,
+    end: Timestamp,
+    largest_gap: SignedDuration,
+) -> bool {
+    let mut covered_to = start;
+    loop {
+        if end.duration_since(covered_to) <= largest_gap {
+            return true;
+        }
+        let reach = moved(covered_to, largest_gap);
+        let furthest = intervals
+            .clone()
+            .filter(|interval| interval.start <= reach && interval.end > covered_to)
+            .map(|interval| interval.end)
+            .max();
+        match furthest {
+            Some(next) => covered_to = next,
+            None => return false,
+        }
+    }
+}
+
+/// A summed output over a window that recorded intervals cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shift {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub volume: Millilitres,
+}
+
+/// The shift `[end - length, end]`: the sum of the intervals wholly inside it, or `None` when they do not
+/// cover it (an interval crossing a boundary leaves that part uncovered, ASSESSMENT §9.11).
+pub fn shift_ending(
+    intervals: &[OutputInterval],
+    end: Timestamp,
+    length: SignedDuration,
+    largest_gap: SignedDuration,
+) -> Option<Shift> {
+    let start = moved(end, -length);
+    let inside = intervals.iter().filter(|interval| interval.start >= start && interval.end <= end);
+    if !covers(inside.clone(), start, end, largest_gap) {
+        return None;
+    }
+    let volume: Decimal = inside.map(|interval| interval.volume.value()).sum();
+    Some(Shift { start, end, volume: Millilitres::new(volume).expect("a sum of volumes is not negative") })
+}
+
+/// The end of the last completed shift: the end of the latest interval ending at or before `at`, if that is
+/// within one shift length of `at` (otherwise the shift is stale, ASSESSMENT §9.11).
+pub fn last_shift_end(intervals: &[OutputInterval], at: Timestamp, length: SignedDuration) -> Option<Timestamp> {
+    let end = intervals.iter().map(|interval| interval.end).filter(|end| *end <= at).max()?;
+    (at.duration_since(end) <= length).then_some(end)
+}
+
+/// Whether `volume` over `duration` is a rate strictly below `limit` (exact: volume * 3600 < limit * seconds).
+pub fn rate_below(volume: Millilitres, duration: SignedDuration, limit: MillilitresPerHour) -> bool {
+    volume.value() * dec!(3600) < limit.value() * seconds(duration)
+}
+
+/// Whether `volume` over `duration` is a rate strictly above `limit`.
+pub fn rate_above(volume: Millilitres, duration: SignedDuration, limit: MillilitresPerHour) -> bool {
+    volume.value() * dec!(3600) > limit.value() * seconds(duration)
+}
+
+/// A duration in whole and fractional seconds.
+fn seconds(duration: SignedDuration) -> Decimal {
+    Decimal::from(duration.as_secs()) + Decimal::new(i64::from(duration.subsec_nanos()), 9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn interval(volume: i64, start: &str, end: &str) -> OutputInterval {
+        OutputInterval { volume: Millilitres::new(Decimal::from(volume)).unwrap(), start: at(start), end: at(end) }
+    }
+
+    const HOUR: SignedDuration = SignedDuration::from_hours(1);
+
+    #[test]
+    fn a_gap_of_exactly_one_hour_is_covered_and_a_longer_one_is_not() {
+        let exact = [
+            interval(100, "2026-01-01T00:00:00Z", "2026-01-01T03:00:00Z"),
+            interval(100, "2026-01-01T04:00:00Z", "2026-01-01T08:00:00Z"),
+        ];
+        assert!(covers(exact.iter(), at("2026-01-01T00:00:00Z"), at("2026-01-01T08:00:00Z"), HOUR));
+        let longer = [
+            interval(100, "2026-01-01T00:00:00Z", "2026-01-01T03:00:00Z"),
+            interval(100, "2026-01-01T04:00:01Z", "2026-01-01T08:00:00Z"),
+        ];
+        assert!(!covers(longer.iter(), at("2026-01-01T00:00:00Z"), at("2026-01-01T08:00:00Z"), HOUR));
+    }
+
+    #[test]
+    fn an_interval_crossing_the_shift_start_leaves_that_part_uncovered() {
+        let crossing = [
+            interval(500, "2026-01-01T00:00:00Z", "2026-01-01T06:00:00Z"),
+            interval(100, "2026-01-01T06:00:00Z", "2026-01-01T10:00:00Z"),
+        ];
+        assert_eq!(shift_ending(&crossing, at("2026-01-01T10:00:00Z"), 8 * HOUR, HOUR), None);
+        let inside = [
+            interval(300, "2026-01-01T02:30:00Z", "2026-01-01T06:00:00Z"),
+            interval(100, "2026-01-01T06:00:00Z", "2026-01-01T10:00:00Z"),
+        ];
+        let shift = shift_ending(&inside, at("2026-01-01T10:00:00Z"), 8 * HOUR, HOUR).unwrap();
+        assert_eq!(shift.volume.value(), dec!(400));
+    }
+
+    #[test]
+    fn rates_compare_exactly() {
+        let volume = Millilitres::new(dec!(160)).unwrap();
+        let ten = MillilitresPerHour::new(dec!(10)).unwrap();
+        assert!(!rate_below(volume, 16 * HOUR, ten), "160 mL over 16 h is exactly 10 mL/h");
+        assert!(rate_below(volume, 16 * HOUR + SignedDuration::from_secs(1), ten));
+        assert!(!rate_above(volume, 16 * HOUR, ten));
+    }
+}
