@@ -9,5 +9,6 @@ pub mod assessment;
 pub mod checkin;
 pub mod dosing;
 pub mod json;
+pub mod screening;
 
 pub use il2care_core::Refusal;

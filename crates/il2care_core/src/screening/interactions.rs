@@ -221,6 +221,31 @@ pub enum DrugKind {
     TopicalSteroid,
 }
 
+impl DrugKind {
+    /// What is shown for a recognised information-only medication (empty for ordinary drugs).
+    pub const fn note(self) -> &'static str {
+        match self {
+            DrugKind::Ordinary => "",
+            DrugKind::Gadolinium => {
+                "gadolinium contrast: information only; once interleukin-2 has been given, tell imaging staff about it"
+            }
+            DrugKind::TopicalSteroid => {
+                "topical steroid: the older label discourages steroid creams for bullous dermatitis during a course \
+                 (unconfirmed), patient education mentions them for itchy rash; ask the team before using any"
+            }
+        }
+    }
+
+    /// The source of the note.
+    pub const fn source(self) -> Source {
+        match self {
+            DrugKind::Ordinary => Source("LABEL-OLD; SWISS-SMPC"),
+            DrugKind::Gadolinium => Source("EDU"),
+            DrugKind::TopicalSteroid => Source("LABEL-OLD UNCONFIRMED; EDU"),
+        }
+    }
+}
+
 use DrugClass as C;
 
 const fn drug(generic: &'static str, brands: &'static [&'static str], classes: &'static [DrugClass]) -> Drug {

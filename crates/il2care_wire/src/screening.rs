@@ -1,0 +1,677 @@
+//! The screening document (docs/screening.md): parsing it into a core [`ScreeningInput`], refusing the whole
+//! document with a [`Refusal`] that names the field, and rendering a [`ScreeningResult`] as the result JSON.
+//!
+//! Refused: unknown fields at any level, a missing `at`, `regimen` or `patient.date_of_birth`, times that are
+//! not RFC 3339 with an offset, data timed after `at`, a planned start before `at`, unknown words (test results,
+//! indication, sex, toxicities, contrast agents), labs without a unit or outside the plausible range, empty
+//! medication names, and site "not applicable" marks for `hd-iv` or for items 3 and 4. Absent data are not
+//! refused: the checklist makes them `needs_review`. This module decides nothing and does no IO.
+
+use il2care_core::Refusal;
+use il2care_core::regimens::{regimen, regimen_ids};
+use il2care_core::screening::premedication::PLAN_NOTICE;
+use il2care_core::screening::{
+    CardiacTests, CnsEvaluation, ContrastAgent, Education, Finding, History, ImpairmentAssessment, Indication,
+    InfectionAssessment, InfectionStatus, Interleukin2History, Item, LabResult, LabValue, Litres, Moment, Patient,
+    PerformanceStatus, PlannedContrast, PregnancyTest, PregnancyTestResult, PreviousCourse, PulmonaryTests,
+    ReferenceRange, Response, ScreeningInput, ScreeningResult, Sex, Toxicity,
+};
+use il2care_core::units::{
+    Bilirubin, CellCount, Creatinine, Hemoglobin, Kilograms, Measure, MillimolesPerLitre, Percent, Unit, UnitsPerLitre,
+    round_for_display,
+};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+use crate::dosing::CLINICIAN_DISCLAIMER;
+use crate::json;
+
+/// The top-level fields of a screening document.
+pub const FIELDS: [&str; 20] = [
+    "at",
+    "regimen",
+    "planned_start",
+    "not_applicable",
+    "patient",
+    "indication",
+    "history",
+    "tests",
+    "impairment",
+    "infection",
+    "central_line_planned",
+    "performance_status",
+    "intensive_care_available",
+    "education",
+    "labs",
+    "previous_courses",
+    "medications",
+    "interleukin_2",
+    "planned_contrast",
+    "description",
+];
+
+/// Parses a screening document's text.
+pub fn parse_screening(text: &str) -> Result<ScreeningInput, Refusal> {
+    screening_from_object(&json::parse_object(text)?)
+}
+
+/// A JSON object member, or a refusal naming it.
+fn object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Refusal> {
+    value.as_object().ok_or_else(|| Refusal::new(field, format!("must be an object, not {}", json::kind(value))))
+}
+
+/// A JSON list member, or a refusal naming it.
+fn list<'a>(value: &'a Value, field: &str) -> Result<&'a Vec<Value>, Refusal> {
+    value.as_array().ok_or_else(|| Refusal::new(field, format!("must be a list, not {}", json::kind(value))))
+}
+
+/// An optional member: absent and `null` are both "not documented".
+fn optional<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.get(key).filter(|value| !value.is_null())
+}
+
+fn optional_bool(map: &Map<String, Value>, key: &str, path: &str) -> Result<Option<bool>, Refusal> {
+    optional(map, key).map(|value| json::boolean(value, &json::join(path, key))).transpose()
+}
+
+/// A word from a closed list, refused with the list when unknown.
+fn word<T: Copy>(value: &Value, field: &str, words: &[(&str, T)]) -> Result<T, Refusal> {
+    let text = json::string(value, field)?;
+    words.iter().find(|(known, _)| *known == text).map(|(_, meaning)| *meaning).ok_or_else(|| {
+        let known: Vec<&str> = words.iter().map(|(known, _)| *known).collect();
+        Refusal::new(field, format!("unknown value `{text}`; expected one of: {}", known.join(", ")))
+    })
+}
+
+fn optional_word<T: Copy>(
+    map: &Map<String, Value>,
+    key: &str,
+    path: &str,
+    words: &[(&str, T)],
+) -> Result<Option<T>, Refusal> {
+    optional(map, key).map(|value| word(value, &json::join(path, key), words)).transpose()
+}
+
+/// A time that must not be after the screen's time `at`.
+fn time_not_after(value: &Value, field: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
+    let time = json::timestamp(value, field)?;
+    if time > at {
+        return Err(Refusal::new(field, format!("{time} is after the screen's time at ({at})")));
+    }
+    Ok(time)
+}
+
+/// The required `at` of a section, not after the screen's time.
+fn section_time(map: &Map<String, Value>, path: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
+    time_not_after(json::required(map, "at", path)?, &json::join(path, "at"), at)
+}
+
+/// An instant with the local calendar date the document wrote (its offset kept for the date).
+fn moment(value: &Value, field: &str) -> Result<Moment, Refusal> {
+    let instant = json::timestamp(value, field)?;
+    let text = json::string(value, field)?;
+    let date = text
+        .get(..10)
+        .and_then(|date| date.parse::<Date>().ok())
+        .ok_or_else(|| Refusal::new(field, format!("`{text}` does not start with a calendar date")))?;
+    Ok(Moment { instant, date })
+}
+
+/// Parses a screening document already read as a JSON object.
+pub fn screening_from_object(document: &Map<String, Value>) -> Result<ScreeningInput, Refusal> {
+    json::refuse_unknown_fields(document, &FIELDS, "")?;
+    if let Some(description) = optional(document, "description") {
+        json::string(description, "description")?;
+    }
+    let at = moment(json::required(document, "at", "")?, "at")?;
+    let id = json::string(json::required(document, "regimen", "")?, "regimen")?;
+    let regimen = regimen(id)
+        .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
+    let patient = patient(object(json::required(document, "patient", "")?, "patient")?, at)?;
+    let mut input = ScreeningInput::new(at, regimen, patient);
+    if let Some(value) = optional(document, "planned_start") {
+        let start = moment(value, "planned_start")?;
+        if start.instant < at.instant {
+            return Err(Refusal::new("planned_start", format!("{} is before the screen's time at", start.instant)));
+        }
+        input.planned_start = Some(start);
+    }
+    if let Some(value) = optional(document, "not_applicable") {
+        input.not_applicable = not_applicable(value, regimen.id)?;
+    }
+    input.indication = optional_word(
+        document,
+        "indication",
+        "",
+        &[
+            ("metastatic_renal_cell_carcinoma", Indication::MetastaticRenalCellCarcinoma),
+            ("metastatic_melanoma", Indication::MetastaticMelanoma),
+            ("other", Indication::Other),
+        ],
+    )?;
+    if let Some(value) = optional(document, "history") {
+        input.history = history(object(value, "history")?)?;
+    }
+    if let Some(value) = optional(document, "tests") {
+        tests(object(value, "tests")?, at.instant, &mut input)?;
+    }
+    if let Some(value) = optional(document, "impairment") {
+        let map = object(value, "impairment")?;
+        json::refuse_unknown_fields(map, &["renal", "hepatic", "cns", "at"], "impairment")?;
+        input.impairment = Some(ImpairmentAssessment {
+            renal: optional_bool(map, "renal", "impairment")?,
+            hepatic: optional_bool(map, "hepatic", "impairment")?,
+            cns: optional_bool(map, "cns", "impairment")?,
+            at: section_time(map, "impairment", at.instant)?,
+        });
+    }
+    if let Some(value) = optional(document, "infection") {
+        let map = object(value, "infection")?;
+        json::refuse_unknown_fields(map, &["status", "at"], "infection")?;
+        let status = word(
+            json::required(map, "status", "infection")?,
+            "infection.status",
+            &[
+                ("none", InfectionStatus::None),
+                ("under_treatment", InfectionStatus::UnderTreatment),
+                ("untreated_bacterial", InfectionStatus::UntreatedBacterial),
+            ],
+        )?;
+        input.infection = Some(InfectionAssessment { status, at: section_time(map, "infection", at.instant)? });
+    }
+    input.central_line_planned = optional_bool(document, "central_line_planned", "")?;
+    if let Some(value) = optional(document, "performance_status") {
+        let map = object(value, "performance_status")?;
+        json::refuse_unknown_fields(map, &["ecog", "at"], "performance_status")?;
+        let ecog = json::count(json::required(map, "ecog", "performance_status")?, "performance_status.ecog")?;
+        let ecog = u8::try_from(ecog)
+            .ok()
+            .filter(|ecog| *ecog <= 5)
+            .ok_or_else(|| Refusal::new("performance_status.ecog", format!("ECOG is 0 to 5 (got {ecog})")))?;
+        input.performance_status =
+            Some(PerformanceStatus { ecog, at: section_time(map, "performance_status", at.instant)? });
+    }
+    input.intensive_care_available = optional_bool(document, "intensive_care_available", "")?;
+    if let Some(value) = optional(document, "education") {
+        let map = object(value, "education")?;
+        json::refuse_unknown_fields(map, &["sheet_given", "contrast_flag_explained"], "education")?;
+        input.education = Education {
+            sheet_given: optional_bool(map, "sheet_given", "education")?,
+            contrast_flag_explained: optional_bool(map, "contrast_flag_explained", "education")?,
+        };
+    }
+    if let Some(value) = optional(document, "labs") {
+        for (index, entry) in list(value, "labs")?.iter().enumerate() {
+            input.labs.push(lab(entry, &format!("labs[{index}]"), at.instant)?);
+        }
+    }
+    if let Some(value) = optional(document, "previous_courses") {
+        let mut courses = Vec::new();
+        for (index, entry) in list(value, "previous_courses")?.iter().enumerate() {
+            courses.push(previous_course(entry, &format!("previous_courses[{index}]"), at.instant)?);
+        }
+        input.previous_courses = Some(courses);
+    }
+    if let Some(value) = optional(document, "medications") {
+        let mut names = Vec::new();
+        for (index, entry) in list(value, "medications")?.iter().enumerate() {
+            let field = format!("medications[{index}]");
+            let name = json::string(entry, &field)?.trim();
+            if name.is_empty() {
+                return Err(Refusal::new(field, "is empty; write the medication's name"));
+            }
+            names.push(name.to_string());
+        }
+        input.medications = Some(names);
+    }
+    if let Some(value) = optional(document, "interleukin_2") {
+        let map = object(value, "interleukin_2")?;
+        json::refuse_unknown_fields(map, &["received", "last_dose_at"], "interleukin_2")?;
+        let received = json::boolean(json::required(map, "received", "interleukin_2")?, "interleukin_2.received")?;
+        let last_dose_at =
+            optional(map, "last_dose_at").map(|value| time_not_after(value, "interleukin_2.last_dose_at", at.instant));
+        let last_dose_at = last_dose_at.transpose()?;
+        if last_dose_at.is_some() && !received {
+            return Err(Refusal::new("interleukin_2.received", "is false but a last dose is given"));
+        }
+        input.interleukin_2 = Some(Interleukin2History { received, last_dose_at });
+    }
+    if let Some(value) = optional(document, "planned_contrast") {
+        for (index, entry) in list(value, "planned_contrast")?.iter().enumerate() {
+            input.planned_contrast.push(planned_contrast(entry, &format!("planned_contrast[{index}]"))?);
+        }
+    }
+    Ok(input)
+}
+
+fn patient(map: &Map<String, Value>, at: Moment) -> Result<Patient, Refusal> {
+    const PATIENT_FIELDS: [&str; 9] = [
+        "date_of_birth",
+        "sex",
+        "weight",
+        "reproductive_potential",
+        "pregnant",
+        "pregnancy_test",
+        "breastfeeding",
+        "contraception_counselled",
+        "flags",
+    ];
+    json::refuse_unknown_fields(map, &PATIENT_FIELDS, "patient")?;
+    let born_text = json::string(json::required(map, "date_of_birth", "patient")?, "patient.date_of_birth")?;
+    let date_of_birth = born_text.parse::<Date>().map_err(|_| {
+        Refusal::new("patient.date_of_birth", format!("`{born_text}` is not a calendar date such as 1974-03-09"))
+    })?;
+    if date_of_birth > at.date || at.date.year() - date_of_birth.year() > 130 {
+        return Err(Refusal::new("patient.date_of_birth", format!("{date_of_birth} is not plausible at {}", at.date)));
+    }
+    let sex = optional_word(
+        map,
+        "sex",
+        "patient",
+        &[("female", Sex::Female), ("male", Sex::Male), ("other", Sex::Other), ("unknown", Sex::Unknown)],
+    )?
+    .unwrap_or(Sex::Unknown);
+    let mut patient = Patient::new(date_of_birth, sex);
+    if let Some(value) = optional(map, "weight") {
+        // Dose weights have the narrower limits of DOSING.md: 30 to 250 kg.
+        let low =
+            Kilograms::new(Decimal::from(30)).map_err(|error| Refusal::new("patient.weight", error.to_string()))?;
+        let high =
+            Kilograms::new(Decimal::from(250)).map_err(|error| Refusal::new("patient.weight", error.to_string()))?;
+        patient.weight = Some(json::plausible(value, "patient.weight", low, high)?);
+    }
+    patient.reproductive_potential = optional_bool(map, "reproductive_potential", "patient")?;
+    patient.pregnant = optional_bool(map, "pregnant", "patient")?;
+    if let Some(value) = optional(map, "pregnancy_test") {
+        let test = object(value, "patient.pregnancy_test")?;
+        json::refuse_unknown_fields(test, &["result", "at"], "patient.pregnancy_test")?;
+        let result = word(
+            json::required(test, "result", "patient.pregnancy_test")?,
+            "patient.pregnancy_test.result",
+            &[("negative", PregnancyTestResult::Negative), ("positive", PregnancyTestResult::Positive)],
+        )?;
+        patient.pregnancy_test =
+            Some(PregnancyTest { result, at: section_time(test, "patient.pregnancy_test", at.instant)? });
+    }
+    patient.breastfeeding = optional_bool(map, "breastfeeding", "patient")?;
+    patient.contraception_counselled = optional_bool(map, "contraception_counselled", "patient")?;
+    if let Some(value) = optional(map, "flags") {
+        for (index, flag) in list(value, "patient.flags")?.iter().enumerate() {
+            let field = format!("patient.flags[{index}]");
+            match json::string(flag, &field)? {
+                "il2_retreatment_contraindicated" => patient.retreatment_contraindicated = true,
+                "received_interleukin_2" => patient.received_interleukin_2_flag = true,
+                other => {
+                    return Err(Refusal::new(
+                        field,
+                        format!(
+                            "unknown flag `{other}`; expected one of: il2_retreatment_contraindicated, received_interleukin_2"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(patient)
+}
+
+fn not_applicable(value: &Value, regimen: &str) -> Result<Vec<Item>, Refusal> {
+    let mut items = Vec::new();
+    for (index, entry) in list(value, "not_applicable")?.iter().enumerate() {
+        let field = format!("not_applicable[{index}]");
+        let number = json::count(entry, &field)?;
+        let item = u8::try_from(number)
+            .ok()
+            .and_then(Item::from_number)
+            .ok_or_else(|| Refusal::new(&field, format!("no checklist item {number}; items are 1 to 19")))?;
+        if regimen == "hd-iv" {
+            return Err(Refusal::new(field, "every checklist item applies to hd-iv"));
+        }
+        if item.applies_to_every_regimen() {
+            return Err(Refusal::new(field, "heart and lung function (items 3 and 4) apply to every regimen"));
+        }
+        items.push(item);
+    }
+    Ok(items)
+}
+
+fn history(map: &Map<String, Value>) -> Result<History, Refusal> {
+    const KEYS: [&str; 4] = ["hypersensitivity_to_aldesleukin", "cardiac_disease", "lung_disease", "organ_allograft"];
+    json::refuse_unknown_fields(map, &KEYS, "history")?;
+    Ok(History {
+        hypersensitivity_to_aldesleukin: optional_bool(map, KEYS[0], "history")?,
+        cardiac_disease: optional_bool(map, KEYS[1], "history")?,
+        lung_disease: optional_bool(map, KEYS[2], "history")?,
+        organ_allograft: optional_bool(map, KEYS[3], "history")?,
+    })
+}
+
+fn tests(map: &Map<String, Value>, at: Timestamp, input: &mut ScreeningInput) -> Result<(), Refusal> {
+    json::refuse_unknown_fields(map, &["cardiac", "pulmonary", "cns"], "tests")?;
+    if let Some(value) = optional(map, "cardiac") {
+        let path = "tests.cardiac";
+        let cardiac = object(value, path)?;
+        json::refuse_unknown_fields(
+            cardiac,
+            &["ejection_fraction", "wall_motion", "coronary_artery_disease", "stress_test", "at"],
+            path,
+        )?;
+        let normal = [("normal", Finding::Normal), ("abnormal", Finding::Abnormal)];
+        let stress_test = optional_word(
+            cardiac,
+            "stress_test",
+            path,
+            &[("normal", Some(Finding::Normal)), ("abnormal", Some(Finding::Abnormal)), ("not_done", None)],
+        )?;
+        input.cardiac = Some(CardiacTests {
+            ejection_fraction: optional_word(cardiac, "ejection_fraction", path, &normal)?,
+            wall_motion: optional_word(
+                cardiac,
+                "wall_motion",
+                path,
+                &[("normal", Finding::Normal), ("impaired", Finding::Abnormal)],
+            )?,
+            significant_coronary_artery_disease: optional_word(
+                cardiac,
+                "coronary_artery_disease",
+                path,
+                &[("none", false), ("significant", true)],
+            )?,
+            stress_test: stress_test.flatten(),
+            at: section_time(cardiac, path, at)?,
+        });
+    }
+    if let Some(value) = optional(map, "pulmonary") {
+        let path = "tests.pulmonary";
+        let pulmonary = object(value, path)?;
+        json::refuse_unknown_fields(
+            pulmonary,
+            &["fev1", "fev1_percent_predicted", "significant_impairment", "at"],
+            path,
+        )?;
+        let fev1 = optional(pulmonary, "fev1").map(|value| fev1_litres(value, "tests.pulmonary.fev1")).transpose()?;
+        let percent = optional(pulmonary, "fev1_percent_predicted")
+            .map(|value| {
+                let field = "tests.pulmonary.fev1_percent_predicted";
+                let low = Percent::new(Decimal::from(5)).map_err(|error| Refusal::new(field, error.to_string()))?;
+                let high = Percent::new(Decimal::from(200)).map_err(|error| Refusal::new(field, error.to_string()))?;
+                json::plausible(value, field, low, high)
+            })
+            .transpose()?;
+        input.pulmonary = Some(PulmonaryTests {
+            fev1,
+            fev1_percent_predicted: percent,
+            significant_impairment: optional_bool(pulmonary, "significant_impairment", path)?,
+            at: section_time(pulmonary, path, at)?,
+        });
+    }
+    if let Some(value) = optional(map, "cns") {
+        let path = "tests.cns";
+        let cns = object(value, path)?;
+        json::refuse_unknown_fields(cns, &["impairment", "brain_metastases", "at"], path)?;
+        input.cns = Some(CnsEvaluation {
+            impairment: optional_bool(cns, "impairment", path)?,
+            brain_metastases: optional_bool(cns, "brain_metastases", path)?,
+            at: section_time(cns, path, at)?,
+        });
+    }
+    Ok(())
+}
+
+/// Plausible FEV1 in litres [PRODUCT]: outside is refused, never clamped.
+const FEV1_PLAUSIBLE_LITRES: (Decimal, Decimal) = (Decimal::from_parts(1, 0, 0, false, 1), Decimal::TEN);
+
+/// FEV1 as `{"value", "unit": "L"}` (or `mL`). The core units have no litre, so the unit is checked here.
+fn fev1_litres(value: &Value, field: &str) -> Result<Litres, Refusal> {
+    let map = match value {
+        Value::Number(number) => {
+            return Err(Refusal::new(
+                field,
+                format!(
+                    "a number without a unit ({number}) is not accepted; write {{\"value\": {number}, \"unit\": \"L\"}}"
+                ),
+            ));
+        }
+        other => object(other, field)?,
+    };
+    json::refuse_unknown_fields(map, &["value", "unit"], field)?;
+    let number = json::decimal(json::required(map, "value", field)?, &json::join(field, "value"))?;
+    let unit_field = json::join(field, "unit");
+    let unit = match optional(map, "unit") {
+        None => return Err(Refusal::new(unit_field, "is missing: a number without a unit is not accepted")),
+        Some(unit) => json::string(unit, &unit_field)?,
+    };
+    let litres = match unit {
+        "L" => number,
+        "mL" => number / Decimal::from(1000),
+        other => return Err(Refusal::new(unit_field, format!("unit `{other}` does not fit here; accepted: L, mL"))),
+    };
+    let (low, high) = FEV1_PLAUSIBLE_LITRES;
+    if litres < low || litres > high {
+        return Err(Refusal::new(field, format!("{litres} L is outside the plausible range 0.1 to 10 L")));
+    }
+    Litres::new(litres).map_err(|refusal| Refusal::new(field, refusal.reason))
+}
+
+/// A typed lab value within its plausible range (spec/INTERFACES.md), plus its reference range converted to
+/// the canonical unit through the same type.
+fn typed<M: Measure>(
+    value: &Value,
+    range: Option<&Value>,
+    field: &str,
+    low: Decimal,
+    high: Decimal,
+) -> Result<(M, Option<ReferenceRange>), Refusal> {
+    let bound = |limit: Decimal| M::new(limit).map_err(|error| Refusal::new(field, error.to_string()));
+    let measured = json::plausible(value, &json::join(field, "value"), bound(low)?, bound(high)?)?;
+    let range = match range {
+        None => None,
+        Some(range) => {
+            let range_field = json::join(field, "reference_range");
+            let map = object(range, &range_field)?;
+            json::refuse_unknown_fields(map, &["low", "high"], &range_field)?;
+            let limit = |key: &str| {
+                optional(map, key)
+                    .map(|limit| json::measure::<M>(limit, &json::join(&range_field, key)).map(Measure::canonical))
+                    .transpose()
+            };
+            Some(ReferenceRange { low: limit("low")?, high: limit("high")? })
+        }
+    };
+    Ok((measured, range))
+}
+
+fn lab(value: &Value, field: &str, at: Timestamp) -> Result<LabResult, Refusal> {
+    let map = object(value, field)?;
+    json::refuse_unknown_fields(map, &["code", "value", "at", "reference_range"], field)?;
+    let code_field = json::join(field, "code");
+    let code = json::string(json::required(map, "code", field)?, &code_field)?;
+    let given = json::required(map, "value", field)?;
+    let range = optional(map, "reference_range");
+    let value = match code {
+        "wbc" => typed::<CellCount>(given, range, field, Decimal::from(0), Decimal::from(500))
+            .map(|(v, r)| (LabValue::Wbc(v), r)),
+        "anc" => typed::<CellCount>(given, range, field, Decimal::from(0), Decimal::from(300))
+            .map(|(v, r)| (LabValue::Anc(v), r)),
+        "platelets" => typed::<CellCount>(given, range, field, Decimal::from(0), Decimal::from(2000))
+            .map(|(v, r)| (LabValue::Platelets(v), r)),
+        "hemoglobin" => typed::<Hemoglobin>(given, range, field, Decimal::from(2), Decimal::from(25))
+            .map(|(v, r)| (LabValue::Hemoglobin(v), r)),
+        "potassium" => typed::<MillimolesPerLitre>(given, range, field, Decimal::from(1), Decimal::from(10))
+            .map(|(v, r)| (LabValue::Potassium(v), r)),
+        "bicarbonate" => typed::<MillimolesPerLitre>(given, range, field, Decimal::from(2), Decimal::from(60))
+            .map(|(v, r)| (LabValue::Bicarbonate(v), r)),
+        "creatinine" => typed::<Creatinine>(given, range, field, Decimal::new(1, 1), Decimal::from(25))
+            .map(|(v, r)| (LabValue::Creatinine(v), r)),
+        "bilirubin_total" => typed::<Bilirubin>(given, range, field, Decimal::new(5, 2), Decimal::from(50))
+            .map(|(v, r)| (LabValue::BilirubinTotal(v), r)),
+        "alt" => typed::<UnitsPerLitre>(given, range, field, Decimal::from(1), Decimal::from(10000))
+            .map(|(v, r)| (LabValue::Alt(v), r)),
+        "ast" => typed::<UnitsPerLitre>(given, range, field, Decimal::from(1), Decimal::from(10000))
+            .map(|(v, r)| (LabValue::Ast(v), r)),
+        other => Err(Refusal::new(
+            code_field,
+            format!(
+                "unknown lab code `{other}`; expected one of: wbc, anc, platelets, hemoglobin, potassium, bicarbonate, \
+                 creatinine, bilirubin_total, alt, ast"
+            ),
+        )),
+    }?;
+    Ok(LabResult { value: value.0, at: section_time(map, field, at)?, reference_range: value.1 })
+}
+
+fn previous_course(value: &Value, field: &str, at: Timestamp) -> Result<PreviousCourse, Refusal> {
+    let map = object(value, field)?;
+    json::refuse_unknown_fields(map, &["discharged_at", "response", "toxicities"], field)?;
+    let discharged_at =
+        time_not_after(json::required(map, "discharged_at", field)?, &json::join(field, "discharged_at"), at)?;
+    let response = word(
+        json::required(map, "response", field)?,
+        &json::join(field, "response"),
+        &[
+            ("shrinkage", Response::Shrinkage),
+            ("no_shrinkage", Response::NoShrinkage),
+            ("not_evaluated", Response::NotEvaluated),
+        ],
+    )?;
+    let toxicities_field = json::join(field, "toxicities");
+    let mut toxicities = Vec::new();
+    for (index, entry) in list(json::required(map, "toxicities", field)?, &toxicities_field)?.iter().enumerate() {
+        let entry_field = format!("{toxicities_field}[{index}]");
+        let id = json::string(entry, &entry_field)?;
+        toxicities.push(Toxicity::from_id(id).ok_or_else(|| {
+            let known: Vec<&str> = Toxicity::ALL.iter().map(|toxicity| toxicity.id()).collect();
+            Refusal::new(&entry_field, format!("unknown toxicity `{id}`; expected one of: {}", known.join(", ")))
+        })?);
+    }
+    Ok(PreviousCourse { discharged_at, response, toxicities })
+}
+
+fn planned_contrast(value: &Value, field: &str) -> Result<PlannedContrast, Refusal> {
+    let map = object(value, field)?;
+    json::refuse_unknown_fields(map, &["agent", "at", "description"], field)?;
+    let agent = word(
+        json::required(map, "agent", field)?,
+        &json::join(field, "agent"),
+        &[("iodinated", ContrastAgent::Iodinated), ("gadolinium", ContrastAgent::Gadolinium)],
+    )?;
+    let at = optional(map, "at").map(|value| json::timestamp(value, &json::join(field, "at"))).transpose()?;
+    let description = optional(map, "description")
+        .map(|value| json::string(value, &json::join(field, "description")).map(str::to_string))
+        .transpose()?;
+    Ok(PlannedContrast { agent, at, description })
+}
+
+/// The result document (docs/screening.md).
+pub fn result_json(result: &ScreeningResult) -> Value {
+    let items: Vec<Value> = result
+        .items
+        .iter()
+        .map(|item| {
+            let mut entry = json!({
+                "id": item.item.id(),
+                "number": item.item.number(),
+                "title": item.item.title(),
+                "result": item.status.id(),
+                "reasons": item.reasons,
+                "source": item.item.source().0,
+                "valid_for": item.item.valid_for().describe(),
+            });
+            if let Some(until) = item.valid_until {
+                entry["valid_until"] = json!(until.to_string());
+            }
+            entry
+        })
+        .collect();
+    let report = &result.interactions;
+    let interactions: Vec<Value> = report
+        .interactions
+        .iter()
+        .map(|hit| {
+            json!({
+                "medication": hit.medication,
+                "matched_as": hit.matched_as,
+                "class": hit.class.id(),
+                "class_title": hit.class.title(),
+                "level": hit.level.id(),
+                "effect": hit.effect,
+                "action": hit.action,
+                "source": hit.source.0,
+            })
+        })
+        .collect();
+    let information: Vec<Value> = report
+        .information
+        .iter()
+        .map(|entry| {
+            json!({"medication": entry.medication, "matched_as": entry.matched_as, "note": entry.kind.note(),
+                   "source": entry.kind.source().0})
+        })
+        .collect();
+    let contrast: Vec<Value> = result
+        .contrast
+        .iter()
+        .map(|notice| {
+            json!({
+                "agent": notice.agent.id(),
+                "level": notice.level.id(),
+                "message": notice.message,
+                "involves": notice.involves,
+                "contrast_at": notice.contrast_at.to_string(),
+                "last_dose_at": notice.last_dose_at.map(|time| time.to_string()),
+                "window_ends_at": notice.window_ends_at.map(|time| time.to_string()),
+                "source": notice.source.0,
+            })
+        })
+        .collect();
+    let mut out = json!({
+        "at": result.at.to_string(),
+        "regimen": result.regimen.id,
+        "status": result.status.id(),
+        "items": items,
+        "interactions": interactions,
+        "unrecognised": report.unrecognised,
+        "no_interaction": report.no_interaction.iter()
+            .map(|(medication, matched_as)| json!({"medication": medication, "matched_as": matched_as}))
+            .collect::<Vec<_>>(),
+        "information": information,
+        "contrast": contrast,
+        "medication_list_provided": report.provided,
+    });
+    if let Some(plan) = &result.premedication {
+        let rows: Vec<Value> = plan
+            .rows
+            .iter()
+            .map(|row| json!({"need": row.need, "typical": row.typical, "variations": row.variations, "source": row.source.0}))
+            .collect();
+        let computed: Vec<Value> = plan
+            .computed
+            .iter()
+            .map(|dose| {
+                json!({
+                    "need": dose.need,
+                    "drug": dose.per_kilogram.drug,
+                    "per_kilogram": {"value": json::number(dose.per_kilogram.milligrams_per_kilogram), "unit": "mg/kg"},
+                    "weight": json::quantity_json(dose.weight.quantity()),
+                    "dose": json::quantity_json(dose.dose.quantity()),
+                    "dose_rounded": {"value": json::number(round_for_display(dose.dose.value(), 1)), "unit": Unit::Milligram.ucum()},
+                    "timing": dose.per_kilogram.timing,
+                    "source": dose.source.0,
+                })
+            })
+            .collect();
+        out["premedication"] = json!({
+            "notice": PLAN_NOTICE,
+            "rows": rows,
+            "weight_based": computed,
+            "needs_weight": plan.needs_weight,
+        });
+    }
+    out["disclaimer"] = json!(CLINICIAN_DISCLAIMER);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Tests of the screening document parser and result rendering.
