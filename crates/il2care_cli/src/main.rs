@@ -12,6 +12,7 @@ mod dose;
 mod education;
 mod input;
 mod schedule;
+mod screen;
 mod triage;
 
 /// il2care: decision support for interleukin-2 (aldesleukin) therapy. A clinician always decides.
@@ -32,6 +33,8 @@ enum Command {
     Assess(assess::Args),
     /// The triage result for a patient's check-in document (FILE or - for stdin).
     Triage(triage::Args),
+    /// Pre-treatment screening: eligibility checklist, interactions, contrast flag, premedication (FILE or -).
+    Screen(screen::Args),
     /// The patient education sheet, as text or printable HTML.
     Education(education::Args),
 }
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => schedule::run(args),
         Command::Assess(args) => assess::run(args),
         Command::Triage(args) => triage::run(args),
+        Command::Screen(args) => screen::run(args),
         Command::Education(args) => education::run(args),
     };
     match outcome {
