@@ -283,6 +283,7 @@ h2 { font-size: 14pt; margin: 1.2em 0 0.4em; border-bottom: 1px solid #555; }
 h1, h2 { break-after: avoid; page-break-after: avoid; }
 .fact { break-inside: avoid; page-break-inside: avoid; margin: 0 0 0.7em; }
 .fact p, .fact ul { margin: 0.2em 0; }
+p, li { orphans: 3; widows: 3; }
 ul { padding-left: 1.4em; }
 .source { font-size: 8pt; color: #555; }
 .disclaimer { margin-top: 1.5em; padding-top: 0.5em; border-top: 2px solid #000; break-inside: avoid; page-break-inside: avoid; }

@@ -166,3 +166,25 @@ fn the_html_sheet_is_printable_on_a4_and_letter() {
 fn html_escaping_keeps_text_as_text() {
     assert_eq!(inline_html("a < b & **c**"), "a &lt; b &amp; <strong>c</strong>");
 }
+
+#[test]
+fn every_check_in_question_reads_at_or_under_grade_eight() {
+    for item in il2care_core::triage::QUESTIONNAIRE {
+        let grade = readability::grade(item.question());
+        assert!(grade <= MAX_ADVICE_GRADE, "{}: grade {grade:.1}: {}", item.id(), item.question());
+    }
+}
+
+#[test]
+fn every_fact_of_the_sheet_reads_at_or_under_grade_eight() {
+    let mut too_hard = Vec::new();
+    for section in sheet() {
+        for entry in &section.entries {
+            let grade = readability::grade(&entry.plain_text());
+            if grade > MAX_ADVICE_GRADE {
+                too_hard.push(format!("{}: grade {grade:.1}", entry.id));
+            }
+        }
+    }
+    assert!(too_hard.is_empty(), "{too_hard:#?}");
+}
