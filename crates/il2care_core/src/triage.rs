@@ -151,30 +151,8 @@ pub fn triage(checkin: &CheckIn) -> TriageResult {
         }
     }
 
-    // Step 2 [UKONS]: two or more different rules at call_today make call_now.
-    let mut amber: Vec<&Fired> = Vec::new();
-    for entry in fired.iter().filter(|entry| entry.level() == Level::CallToday) {
-        if !amber.iter().any(|seen| seen.rule == entry.rule) {
-            amber.push(entry);
-        }
-    }
-    let two_amber = (amber.len() >= 2).then(|| Fired {
-        rule: Rule::EscalationTwoAmber,
-        items: amber.iter().flat_map(|entry| entry.items.iter().copied()).collect(),
-        answer: amber.iter().map(|entry| entry.rule.id()).collect::<Vec<_>>().join(" + "),
-    });
-
-    // Step 3 [PRODUCT]: fever (T1) with any danger sign is the sepsis pattern.
-    let sepsis = fired.iter().any(|entry| entry.rule == Rule::Fever).then(|| sepsis_signs(checkin)).and_then(|signs| {
-        (!signs.is_empty()).then(|| Fired {
-            rule: Rule::EscalationSepsisPattern,
-            items: std::iter::once(Item::Temperature).chain(signs.iter().map(|(item, _)| *item)).collect(),
-            answer: std::iter::once(format!("fever {}", answer_text(checkin, Item::Temperature)))
-                .chain(signs.iter().map(|(item, answer)| format!("{item} {answer}")))
-                .collect::<Vec<_>>()
-                .join(" + "),
-        })
-    });
+    let two_amber = two_amber(&fired);
+    let sepsis = sepsis_pattern(checkin, &fired);
     fired.extend(two_amber);
     fired.extend(sepsis);
 
@@ -199,6 +177,38 @@ pub fn triage(checkin: &CheckIn) -> TriageResult {
     TriageResult { level, fired, advice, unanswered }
 }
 
+/// Step 2 [UKONS]: two or more different rules at `call_today` make `call_now`.
+fn two_amber(fired: &[Fired]) -> Option<Fired> {
+    let mut amber: Vec<&Fired> = Vec::new();
+    for entry in fired.iter().filter(|entry| entry.level() == Level::CallToday) {
+        if !amber.iter().any(|seen| seen.rule == entry.rule) {
+            amber.push(entry);
+        }
+    }
+    (amber.len() >= 2).then(|| Fired {
+        rule: Rule::EscalationTwoAmber,
+        items: amber.iter().flat_map(|entry| entry.items.iter().copied()).collect(),
+        answer: amber.iter().map(|entry| entry.rule.id()).collect::<Vec<_>>().join(" + "),
+    })
+}
+
+/// Step 3 [PRODUCT]: a measured fever (T1) with any danger sign is the sepsis pattern.
+fn sepsis_pattern(checkin: &CheckIn, fired: &[Fired]) -> Option<Fired> {
+    let fever = fired.iter().find(|entry| entry.rule == Rule::Fever)?;
+    let signs = sepsis_signs(checkin);
+    if signs.is_empty() {
+        return None;
+    }
+    Some(Fired {
+        rule: Rule::EscalationSepsisPattern,
+        items: std::iter::once(Item::Temperature).chain(signs.iter().map(|(item, _)| *item)).collect(),
+        answer: std::iter::once(format!("fever {}", fever.answer))
+            .chain(signs.iter().map(|(item, answer)| format!("{item} {answer}")))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    })
+}
+
 /// The danger signs of the sepsis pattern present in `checkin`, with their answers.
 fn sepsis_signs(checkin: &CheckIn) -> Vec<(Item, String)> {
     let mut signs = Vec::new();
@@ -214,10 +224,6 @@ fn sepsis_signs(checkin: &CheckIn) -> Vec<(Item, String)> {
         }
     }
     signs
-}
-
-fn answer_text(checkin: &CheckIn, item: Item) -> String {
-    checkin.get(item).map(Answer::to_string).unwrap_or_default()
 }
 
 #[cfg(test)]

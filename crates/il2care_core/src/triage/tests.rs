@@ -518,3 +518,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn escalation_entries_name_the_rules_and_answers_they_combine() {
+    let result = triage(&checkin(&[cel(dec!(38.5)), yes(I::Confusion), yes(I::Rash), yes(I::UnusualBruising)]));
+    let sepsis = result.fired.iter().find(|entry| entry.rule == Rule::EscalationSepsisPattern).unwrap();
+    assert_eq!(
+        (sepsis.item_ids().as_str(), sepsis.answer.as_str()),
+        ("temperature, confusion", "fever 38.5 Cel + confusion true")
+    );
+    let amber = result.fired.iter().find(|entry| entry.rule == Rule::EscalationTwoAmber).unwrap();
+    assert_eq!(
+        (amber.item_ids().as_str(), amber.answer.as_str()),
+        ("rash, unusual_bruising", "triage.rash + triage.bruising")
+    );
+    assert_eq!(result.level, Level::Emergency);
+}
+
+#[test]
+fn every_rule_has_a_table_test_row() {
+    let tests = include_str!("tests.rs");
+    for rule in Rule::ALL {
+        let short = rule.id().trim_start_matches("triage.");
+        assert!(tests.contains(&format!("\"{}\"", rule.id())), "{rule} has no table row ({short})");
+    }
+}
