@@ -90,8 +90,8 @@ fn temperature_rules_trigger_at_their_limits_in_celsius_and_fahrenheit() {
 fn feeling_feverish_counts_only_without_a_thermometer_reading() {
     check("T3 UKONS+PRODUCT: feverish, no temperature", &[yes(I::FeelsFeverish)], NOW, &["triage.feverish-unmeasured"]);
     check("T3 UKONS+PRODUCT: not feverish", &[no(I::FeelsFeverish)], SELF, &[]);
-    check("T3: a normal reading answers the question", &[yes(I::FeelsFeverish), cel(dec!(37.2))], SELF, &[]);
-    check("T3+T1: a fever reading wins", &[yes(I::FeelsFeverish), cel(dec!(38.2))], NOW, &["triage.fever"]);
+    check("T3 UKONS+PRODUCT: a normal reading answers it", &[yes(I::FeelsFeverish), cel(dec!(37.2))], SELF, &[]);
+    check("T3+T1 EDU: a fever reading wins", &[yes(I::FeelsFeverish), cel(dec!(38.2))], NOW, &["triage.fever"]);
 }
 
 #[test]
@@ -318,7 +318,7 @@ fn fever_with_a_danger_sign_is_an_emergency() {
 #[test]
 fn the_most_urgent_rule_wins_and_every_match_is_listed() {
     check(
-        "step 1: emergency beats the rest",
+        "step 1 PRODUCT+EDU: emergency beats the rest",
         &[yes(I::ChestPain), cel(dec!(38.3)), sev(I::Chills, Mild)],
         EMERGENCY,
         &["triage.chest-pain", "triage.fever", "triage.chills"],
