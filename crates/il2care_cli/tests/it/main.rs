@@ -5,5 +5,6 @@
 mod assess;
 mod dose;
 mod schedule;
+mod screen;
 mod support;
 mod triage;

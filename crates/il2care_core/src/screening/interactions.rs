@@ -453,13 +453,15 @@ pub fn match_drugs(text: &str) -> Vec<(&'static Drug, Option<&'static str>)> {
     let padded = format!(" {} ", normalize(text));
     let mut found: Vec<(&'static Drug, Option<&'static str>, String)> = Vec::new();
     for entry in DRUGS {
+        // The longest name of the entry that occurs wins: "Solu-Medrol" is matched as Solu Medrol, not Medrol.
         let names =
             std::iter::once((None, entry.generic)).chain(entry.brands.iter().map(|brand| (Some(*brand), *brand)));
-        for (brand, name) in names {
-            let key = normalize(name);
-            if padded.contains(&format!(" {key} ")) && !found.iter().any(|(drug, _, _)| drug.generic == entry.generic) {
-                found.push((entry, brand, key));
-            }
+        let best = names
+            .map(|(brand, name)| (brand, normalize(name)))
+            .filter(|(_, key)| padded.contains(&format!(" {key} ")))
+            .max_by_key(|(_, key)| key.len());
+        if let Some((brand, key)) = best {
+            found.push((entry, brand, key));
         }
     }
     let keys: Vec<String> = found.iter().map(|(_, _, key)| format!(" {key} ")).collect();
