@@ -1,1 +1,791 @@
-//! placeholder: owned by the assessment work in progress.
+//! The assessment document (`spec/INTERFACES.md`, "The assessment document"): parsing it into a core
+//! [`Assessment`] with validated [`Parameters`], refusing the whole document with a [`Refusal`] that names the
+//! field, and rendering an [`Evaluation`] as the result JSON (INTERFACES fields plus ASSESSMENT §8 extras).
+//!
+//! Refused: unknown fields anywhere, an unknown observation code, finding code or answer word, a unit that
+//! does not fit the code, a bare number where a quantity is expected, a value outside its plausible range,
+//! an interval whose end is not after its start, overlapping output intervals of one code (they would be
+//! summed twice), anything timed after `at`, a time that is not RFC 3339, `course.cycle` contradicting the
+//! cycle window, a pending hold id that is unknown or not a hold rule, a site parameter out of bounds.
+//! This module decides nothing and does no IO.
+
+use il2care_core::Refusal;
+use il2care_core::assessment::inputs::{
+    ActivityContext, Assessment, Course, Finding, FindingCode, FindingKind, FindingValue, Findings, ObservationCode,
+    Observations, OutputInterval, Patient, PatientFlag, Reading, ReferenceRange, Sex, Word,
+};
+use il2care_core::assessment::logic::{Evidence, Input, Missing, MissingReason};
+use il2care_core::assessment::thresholds::{Parameters, ScheduleLimits, SiteOverrides, hours};
+use il2care_core::assessment::{DISCLAIMER, Evaluation, Rule, RuleSet, catalogue, cycle_position};
+use il2care_core::grading::{CTCAE_VERSION, Grade};
+use il2care_core::units::{
+    Bilirubin, CellCount, Celsius, Centimetres, Creatinine, Hemoglobin, Kilograms, LitresPerMinute, Measure,
+    MicrogramsPerKilogramPerMinute, Millilitres, MillimetresMercury, MillimolesPerLitre, PerMinute, Percent,
+    UnitsPerLitre,
+};
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use serde_json::{Map, Value, json};
+
+use crate::json;
+
+/// The top-level fields of an assessment document.
+pub const FIELDS: [&str; 8] =
+    ["at", "rule_set", "patient", "course", "observations", "findings_reviewed", "findings", "parameters"];
+const PATIENT_FIELDS: [&str; 8] = [
+    "sex",
+    "baseline_weight",
+    "baseline_creatinine",
+    "baseline_bilirubin",
+    "baseline_alt",
+    "baseline_ast",
+    "target_systolic_bp",
+    "flags",
+];
+const COURSE_FIELDS: [&str; 10] = [
+    "regimen",
+    "started_at",
+    "cycle",
+    "doses_given_this_cycle",
+    "doses_given_this_course",
+    "holds_this_cycle",
+    "last_dose_at",
+    "pending_holds",
+    "discontinued",
+    "prepared_at",
+];
+const PARAMETER_FIELDS: [&str; 2] = ["tachycardia_hold_min", "max_age_hours"];
+
+/// A parsed assessment document: the core input and the validated thresholds it is evaluated with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssessmentDocument {
+    pub assessment: Assessment,
+    pub parameters: Parameters,
+}
+
+/// Parses an assessment document's text.
+pub fn parse_assessment(text: &str) -> Result<AssessmentDocument, Refusal> {
+    assessment_from_object(&json::parse_object(text)?)
+}
+
+/// Parses an assessment document already read as a JSON object.
+pub fn assessment_from_object(object: &Map<String, Value>) -> Result<AssessmentDocument, Refusal> {
+    json::refuse_unknown_fields(object, &FIELDS, "")?;
+    let at = json::timestamp(json::required(object, "at", "")?, "at")?;
+    let rule_set = match object.get("rule_set") {
+        None | Some(Value::Null) => RuleSet::Label,
+        Some(value) => {
+            let id = json::string(value, "rule_set")?;
+            RuleSet::from_id(id).ok_or_else(|| {
+                Refusal::new("rule_set", format!("unknown rule set `{id}`; expected label or consensus"))
+            })?
+        }
+    };
+    let parameters = match object.get("parameters") {
+        None | Some(Value::Null) => Parameters::default(),
+        Some(value) => parameters(value)?,
+    };
+    let patient = match object.get("patient") {
+        None | Some(Value::Null) => Patient::default(),
+        Some(value) => patient(value)?,
+    };
+    let course = course(json::required(object, "course", "")?, at, &parameters.limits)?;
+    let observations = match object.get("observations") {
+        None | Some(Value::Null) => Observations::default(),
+        Some(value) => observations(value, at)?,
+    };
+    let reviewed = match object.get("findings_reviewed") {
+        None | Some(Value::Null) => false,
+        Some(value) => json::boolean(value, "findings_reviewed")?,
+    };
+    let findings = match object.get("findings") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => findings(value, at)?,
+    };
+    let assessment =
+        Assessment { at, rule_set, patient, course, observations, findings: Findings::new(reviewed, findings) };
+    Ok(AssessmentDocument { assessment, parameters })
+}
+
+fn object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Refusal> {
+    match value {
+        Value::Object(object) => Ok(object),
+        other => Err(Refusal::new(field, format!("must be an object, not {}", json::kind(other)))),
+    }
+}
+
+fn list<'a>(value: &'a Value, field: &str) -> Result<&'a Vec<Value>, Refusal> {
+    match value {
+        Value::Array(list) => Ok(list),
+        other => Err(Refusal::new(field, format!("must be a list, not {}", json::kind(other)))),
+    }
+}
+
+fn optional<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    object.get(key).filter(|value| !value.is_null())
+}
+
+/// A time at or before the document's `at`.
+fn not_after(value: &Value, field: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
+    let time = json::timestamp(value, field)?;
+    if time > at {
+        return Err(Refusal::new(field, format!("{time} is after the document's time `at` ({at})")));
+    }
+    Ok(time)
+}
+
+fn bounded<M: Measure>(value: &Value, field: &str, low: Decimal, high: Decimal) -> Result<M, Refusal> {
+    let low = M::new(low).expect("a plausible-range literal is valid");
+    let high = M::new(high).expect("a plausible-range literal is valid");
+    json::plausible(value, field, low, high)
+}
+
+fn parameters(value: &Value) -> Result<Parameters, Refusal> {
+    let object = object(value, "parameters")?;
+    json::refuse_unknown_fields(object, &PARAMETER_FIELDS, "parameters")?;
+    let mut overrides = SiteOverrides::default();
+    if let Some(value) = optional(object, "tachycardia_hold_min") {
+        overrides.tachycardia_hold_min = Some(json::measure::<PerMinute>(value, "parameters.tachycardia_hold_min")?);
+    }
+    if let Some(value) = optional(object, "max_age_hours") {
+        for (input, hours) in object_entries(value, "parameters.max_age_hours")? {
+            let field = format!("parameters.max_age_hours.{input}");
+            let hours = json::decimal(hours, &field)?;
+            let seconds = (hours * dec!(3600)).trunc();
+            let seconds = i64::try_from(seconds).map_err(|_| Refusal::new(&field, "is out of range"))?;
+            overrides.max_ages.push((input.clone(), SignedDuration::from_secs(seconds)));
+        }
+    }
+    Parameters::with_overrides(&overrides)
+}
+
+fn object_entries<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Refusal> {
+    object(value, field)
+}
+
+fn patient(value: &Value) -> Result<Patient, Refusal> {
+    let object = object(value, "patient")?;
+    json::refuse_unknown_fields(object, &PATIENT_FIELDS, "patient")?;
+    let mut patient = Patient::default();
+    if let Some(value) = optional(object, "sex") {
+        patient.sex = match json::string(value, "patient.sex")? {
+            "female" => Sex::Female,
+            "male" => Sex::Male,
+            "unknown" => Sex::Unknown,
+            other => return Err(Refusal::new("patient.sex", format!("`{other}`: expected female, male or unknown"))),
+        };
+    }
+    // The baseline weight is the course dosing weight: DOSING §7 limits (30-250 kg) apply.
+    if let Some(value) = optional(object, "baseline_weight") {
+        patient.baseline_weight = Some(bounded::<Kilograms>(value, "patient.baseline_weight", dec!(30), dec!(250))?);
+    }
+    if let Some(value) = optional(object, "baseline_creatinine") {
+        patient.baseline_creatinine =
+            Some(bounded::<Creatinine>(value, "patient.baseline_creatinine", dec!(0.1), dec!(25))?);
+    }
+    if let Some(value) = optional(object, "baseline_bilirubin") {
+        patient.baseline_bilirubin =
+            Some(bounded::<Bilirubin>(value, "patient.baseline_bilirubin", dec!(0.05), dec!(50))?);
+    }
+    if let Some(value) = optional(object, "baseline_alt") {
+        patient.baseline_alt = Some(bounded::<UnitsPerLitre>(value, "patient.baseline_alt", dec!(1), dec!(10000))?);
+    }
+    if let Some(value) = optional(object, "baseline_ast") {
+        patient.baseline_ast = Some(bounded::<UnitsPerLitre>(value, "patient.baseline_ast", dec!(1), dec!(10000))?);
+    }
+    if let Some(value) = optional(object, "target_systolic_bp") {
+        patient.target_systolic_bp =
+            Some(bounded::<MillimetresMercury>(value, "patient.target_systolic_bp", dec!(40), dec!(300))?);
+    }
+    if let Some(value) = optional(object, "flags") {
+        for (index, flag) in list(value, "patient.flags")?.iter().enumerate() {
+            let field = format!("patient.flags[{index}]");
+            let id = json::string(flag, &field)?;
+            let flag = PatientFlag::from_id(id).ok_or_else(|| {
+                Refusal::new(
+                    &field,
+                    format!("unknown flag `{id}`; expected il2_retreatment_contraindicated or received_interleukin_2"),
+                )
+            })?;
+            patient.flags.push(flag);
+        }
+    }
+    Ok(patient)
+}
+
+fn course(value: &Value, at: Timestamp, limits: &ScheduleLimits) -> Result<Course, Refusal> {
+    let object = object(value, "course")?;
+    json::refuse_unknown_fields(object, &COURSE_FIELDS, "course")?;
+    if let Some(value) = optional(object, "regimen") {
+        let regimen = json::string(value, "course.regimen")?;
+        if regimen != "hd-iv" {
+            return Err(Refusal::new(
+                "course.regimen",
+                format!("`{regimen}`: the per-dose assessment is for the high-dose IV regimen `hd-iv` only"),
+            ));
+        }
+    }
+    let started_at = not_after(json::required(object, "started_at", "course")?, "course.started_at", at)?;
+    let mut course = Course::starting(started_at);
+    let count = |key: &str| -> Result<Option<u32>, Refusal> {
+        optional(object, key).map(|value| json::count(value, &format!("course.{key}"))).transpose()
+    };
+    course.doses_given_cycle = count("doses_given_this_cycle")?;
+    course.doses_given_course = count("doses_given_this_course")?;
+    course.holds_this_cycle = count("holds_this_cycle")?;
+    if let (Some(cycle), Some(total)) = (course.doses_given_cycle, course.doses_given_course)
+        && cycle > total
+    {
+        return Err(Refusal::new(
+            "course.doses_given_this_cycle",
+            format!("{cycle} doses in this cycle is more than the {total} given in the whole course"),
+        ));
+    }
+    if let Some(value) = optional(object, "cycle") {
+        let cycle = json::count(value, "course.cycle")?;
+        if !(1..=2).contains(&cycle) {
+            return Err(Refusal::new("course.cycle", format!("must be 1 or 2 (got {cycle})")));
+        }
+        if let (_, Some(derived), _) = cycle_position(started_at, at, limits)
+            && u32::from(derived) != cycle
+        {
+            return Err(Refusal::new(
+                "course.cycle",
+                format!(
+                    "says cycle {cycle}, but {at} lies in the window of cycle {derived} counted from course.started_at"
+                ),
+            ));
+        }
+    }
+    course.last_dose_at =
+        optional(object, "last_dose_at").map(|value| not_after(value, "course.last_dose_at", at)).transpose()?;
+    course.prepared_at =
+        optional(object, "prepared_at").map(|value| not_after(value, "course.prepared_at", at)).transpose()?;
+    if let Some(value) = optional(object, "discontinued") {
+        course.discontinued = json::boolean(value, "course.discontinued")?;
+    }
+    if let Some(value) = optional(object, "pending_holds") {
+        for (index, id) in list(value, "course.pending_holds")?.iter().enumerate() {
+            let field = format!("course.pending_holds[{index}]");
+            let id = json::string(id, &field)?;
+            let rule = Rule::from_id(id).ok_or_else(|| Refusal::new(&field, format!("unknown rule id `{id}`")))?;
+            if !rule.is_hold() {
+                return Err(Refusal::new(&field, format!("`{id}` is not a hold rule; only holds can be pending")));
+            }
+            // A hold the active set does not run is kept: the core ignores it and reports it (§9.3).
+            course.pending_holds.push(rule);
+        }
+    }
+    Ok(course)
+}
+
+const OBSERVATION_FIELDS: [&str; 3] = ["code", "value", "at"];
+const LAB_FIELDS: [&str; 4] = ["code", "value", "at", "reference_range"];
+const SPO2_FIELDS: [&str; 4] = ["code", "value", "at", "context"];
+const INTERVAL_FIELDS: [&str; 4] = ["code", "value", "start", "end"];
+
+fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
+    let mut observations = Observations::default();
+    let mut interval_fields: Vec<(ObservationCode, OutputInterval, String)> = Vec::new();
+    for (index, entry) in list(value, "observations")?.iter().enumerate() {
+        let path = format!("observations[{index}]");
+        let entry = object(entry, &path)?;
+        let code_text = json::string(json::required(entry, "code", &path)?, &json::join(&path, "code"))?;
+        let code = ObservationCode::from_id(code_text).ok_or_else(|| {
+            Refusal::new(
+                json::join(&path, "code"),
+                format!("unknown observation code `{code_text}`; see docs/assessment.md"),
+            )
+        })?;
+        let allowed: &[&str] = if code.is_interval() {
+            &INTERVAL_FIELDS
+        } else if code.is_lab() {
+            &LAB_FIELDS
+        } else if code == ObservationCode::Spo2 {
+            &SPO2_FIELDS
+        } else {
+            &OBSERVATION_FIELDS
+        };
+        json::refuse_unknown_fields(entry, allowed, &path)?;
+        let value_field = json::join(&path, "value");
+        let value = json::required(entry, "value", &path)?;
+        if code.is_interval() {
+            let start = not_after(json::required(entry, "start", &path)?, &json::join(&path, "start"), at)?;
+            let end = not_after(json::required(entry, "end", &path)?, &json::join(&path, "end"), at)?;
+            if end <= start {
+                return Err(Refusal::new(json::join(&path, "end"), format!("{end} is not after the start {start}")));
+            }
+            let volume: Millilitres = json::measure(value, &value_field)?;
+            let hours = hours(end.duration_since(start));
+            if volume.value() > dec!(2000) * hours {
+                return Err(Refusal::new(
+                    value_field,
+                    format!(
+                        "{volume} over {} h is outside the plausible range of 0 to 2000 mL per hour",
+                        hours.round_dp(2).normalize()
+                    ),
+                ));
+            }
+            let interval = OutputInterval { volume, start, end };
+            interval_fields.push((code, interval, path));
+            continue;
+        }
+        let time = not_after(json::required(entry, "at", &path)?, &json::join(&path, "at"), at)?;
+        let range_field = json::join(&path, "reference_range");
+        let range = optional(entry, "reference_range");
+        macro_rules! read {
+            ($series:ident, $measure:ty, $low:expr, $high:expr) => {{
+                let measured: $measure = bounded(value, &value_field, $low, $high)?;
+                let mut reading = Reading::new(measured, time);
+                if let Some(range) = range {
+                    reading.reference_range = Some(reference_range::<$measure>(range, &range_field)?);
+                }
+                observations.$series.push(reading);
+            }};
+        }
+        match code {
+            ObservationCode::SystolicBp => read!(systolic_bp, MillimetresMercury, dec!(40), dec!(300)),
+            ObservationCode::DiastolicBp => read!(diastolic_bp, MillimetresMercury, dec!(20), dec!(200)),
+            ObservationCode::HeartRate => read!(heart_rate, PerMinute, dec!(20), dec!(250)),
+            ObservationCode::RespiratoryRate => read!(respiratory_rate, PerMinute, dec!(4), dec!(80)),
+            ObservationCode::Temperature => read!(temperature, Celsius, dec!(25), dec!(45)),
+            ObservationCode::Spo2 => {
+                read!(spo2, Percent, dec!(50), dec!(100));
+                if let Some(context) = optional(entry, "context") {
+                    let field = json::join(&path, "context");
+                    let context = match json::string(context, &field)? {
+                        "rest" => ActivityContext::Rest,
+                        "exertion" => ActivityContext::Exertion,
+                        other => return Err(Refusal::new(field, format!("`{other}`: expected rest or exertion"))),
+                    };
+                    if let Some(reading) = observations.spo2.last_mut() {
+                        reading.context = Some(context);
+                    }
+                }
+            }
+            ObservationCode::Weight => read!(weight, Kilograms, dec!(0.5), dec!(400)),
+            ObservationCode::Height => read!(height, Centimetres, dec!(40), dec!(250)),
+            ObservationCode::OxygenFlow => read!(oxygen_flow, LitresPerMinute, dec!(0), dec!(70)),
+            ObservationCode::Creatinine => read!(creatinine, Creatinine, dec!(0.1), dec!(25)),
+            ObservationCode::BilirubinTotal => read!(bilirubin_total, Bilirubin, dec!(0.05), dec!(50)),
+            ObservationCode::Alt => read!(alt, UnitsPerLitre, dec!(1), dec!(10000)),
+            ObservationCode::Ast => read!(ast, UnitsPerLitre, dec!(1), dec!(10000)),
+            ObservationCode::Platelets => read!(platelets, CellCount, dec!(0), dec!(2000)),
+            ObservationCode::Wbc => read!(wbc, CellCount, dec!(0), dec!(500)),
+            ObservationCode::Anc => read!(anc, CellCount, dec!(0), dec!(300)),
+            ObservationCode::Hemoglobin => read!(hemoglobin, Hemoglobin, dec!(2), dec!(25)),
+            ObservationCode::Potassium => read!(potassium, MillimolesPerLitre, dec!(1), dec!(10)),
+            ObservationCode::Bicarbonate => read!(bicarbonate, MillimolesPerLitre, dec!(2), dec!(60)),
+            ObservationCode::Fio2 => read!(fio2, Percent, dec!(21), dec!(100)),
+            ObservationCode::PhenylephrineRate => {
+                read!(phenylephrine_rate, MicrogramsPerKilogramPerMinute, dec!(0), dec!(10))
+            }
+            ObservationCode::UrineOutput | ObservationCode::StoolOutput => {}
+        }
+    }
+    // Overlapping intervals of one code would be summed twice; refuse rather than guess which is right.
+    for (later_index, (code, interval, path)) in interval_fields.iter().enumerate() {
+        let overlap = interval_fields[..later_index].iter().find(|(other_code, other, _)| {
+            other_code == code && other.start < interval.end && interval.start < other.end
+        });
+        if let Some((_, _, other_path)) = overlap {
+            return Err(Refusal::new(
+                json::join(path, "start"),
+                format!("this {} interval overlaps the one at {other_path}; record each period once", code.id()),
+            ));
+        }
+    }
+    for (code, interval, _) in interval_fields {
+        match code {
+            ObservationCode::UrineOutput => observations.urine_output.push(interval),
+            _ => observations.stool_output.push(interval),
+        }
+    }
+    Ok(observations)
+}
+
+fn reference_range<M: Measure>(value: &Value, field: &str) -> Result<ReferenceRange<M>, Refusal> {
+    let range = object(value, field)?;
+    json::refuse_unknown_fields(range, &["low", "high"], field)?;
+    let low: M = json::measure(json::required(range, "low", field)?, &json::join(field, "low"))?;
+    let high: M = json::measure(json::required(range, "high", field)?, &json::join(field, "high"))?;
+    if low > high {
+        return Err(Refusal::new(json::join(field, "high"), "is below the low limit"));
+    }
+    Ok(ReferenceRange { low, high })
+}
+
+fn findings(value: &Value, at: Timestamp) -> Result<Vec<Finding>, Refusal> {
+    let mut findings = Vec::new();
+    for (index, entry) in list(value, "findings")?.iter().enumerate() {
+        let path = format!("findings[{index}]");
+        let entry = object(entry, &path)?;
+        json::refuse_unknown_fields(entry, &["code", "value", "at"], &path)?;
+        let code_field = json::join(&path, "code");
+        let code_text = json::string(json::required(entry, "code", &path)?, &code_field)?;
+        let code = FindingCode::from_id(code_text).ok_or_else(|| {
+            Refusal::new(&code_field, format!("unknown finding `{code_text}`; see docs/assessment.md"))
+        })?;
+        let value = finding_value(code, json::required(entry, "value", &path)?, &json::join(&path, "value"))?;
+        let time = not_after(json::required(entry, "at", &path)?, &json::join(&path, "at"), at)?;
+        findings.push(Finding { code, value, at: time });
+    }
+    Ok(findings)
+}
+
+fn finding_value(code: FindingCode, value: &Value, field: &str) -> Result<FindingValue, Refusal> {
+    match code.kind() {
+        FindingKind::PresentAbsent | FindingKind::YesNo => {
+            json::boolean(value, field).map(FindingValue::Flag).map_err(|refusal| {
+                let meaning = if code.kind() == FindingKind::YesNo { "yes/no" } else { "present/absent" };
+                Refusal::new(refusal.field, format!("{}: {meaning} is written true or false", refusal.reason))
+            })
+        }
+        FindingKind::Scale(words) => {
+            let allowed = || words.iter().map(|word| word.id()).collect::<Vec<_>>().join(", ");
+            // A yes/no/not_done test also takes true/false for yes/no.
+            if let (Value::Bool(flag), true) = (value, words.contains(&Word::Yes)) {
+                return Ok(FindingValue::Word(if *flag { Word::Yes } else { Word::No }));
+            }
+            let text = value.as_str().ok_or_else(|| {
+                Refusal::new(field, format!("must be one of {}, not {}", allowed(), json::kind(value)))
+            })?;
+            words.iter().find(|word| word.id() == text).map(|word| FindingValue::Word(*word)).ok_or_else(|| {
+                Refusal::new(
+                    field,
+                    format!("`{text}` is not an answer of {}; expected one of {}", code.id(), allowed()),
+                )
+            })
+        }
+        FindingKind::Beats => json::count(value, field).map(FindingValue::Beats),
+        FindingKind::Hours => {
+            let hours = json::decimal(value, field)?;
+            if hours.is_sign_negative() && !hours.is_zero() {
+                return Err(Refusal::new(field, format!("hours must not be negative (got {hours})")));
+            }
+            Ok(FindingValue::Hours(hours))
+        }
+    }
+}
+
+// ---- rendering ----
+
+fn time(at: Timestamp) -> Value {
+    Value::from(at.to_string())
+}
+
+fn finding_json(value: FindingValue) -> Value {
+    match value {
+        FindingValue::Flag(flag) => Value::from(flag),
+        FindingValue::Word(word) => Value::from(word.id()),
+        FindingValue::Beats(beats) => Value::from(beats),
+        FindingValue::Hours(hours) => json::number(hours),
+    }
+}
+
+/// One piece of evidence as `{"code", "value", "at"}` (or `start`/`end` for output windows).
+pub fn evidence_json(evidence: &Evidence) -> Value {
+    match *evidence {
+        Evidence::Observation { code, value, at } => {
+            json!({"code": code.id(), "value": json::quantity_json(value), "at": time(at)})
+        }
+        Evidence::Output { code, volume, start, end } => json!({
+            "code": code.id(), "value": json::quantity_json(volume.quantity()), "start": time(start), "end": time(end)
+        }),
+        Evidence::OutputRate { code, volume, start, end } => json!({
+            "code": code.id(), "value": json::quantity_json(volume.quantity()), "start": time(start), "end": time(end),
+            "note": "every recorded interval in this window is below the rate limit"
+        }),
+        Evidence::Finding { code, value, at, implied } => {
+            let mut object = json!({"code": code.id(), "value": finding_json(value), "at": time(at)});
+            if implied {
+                object["implied_by_findings_reviewed"] = Value::from(true);
+            }
+            object
+        }
+        Evidence::Baseline { input, value } => json!({"code": input.id(), "value": json::quantity_json(value)}),
+        Evidence::Count { input, value } => json!({"code": input.id(), "value": value}),
+        Evidence::Time { input, at } => json!({"code": input.id(), "at": time(at)}),
+        Evidence::CycleDay { day } => json!({"code": "cycle_day", "value": day}),
+        Evidence::Flag(flag) => json!({"code": "patient.flags", "value": flag.id()}),
+        Evidence::Rule(rule) => json!({"code": "rule", "value": rule.id()}),
+    }
+}
+
+/// The maximum age of a missing input, in hours (`null` for windows and course facts).
+pub fn max_age_hours(input: Input, parameters: &Parameters) -> Value {
+    let age = match input {
+        Input::Observation(code) => parameters.max_ages.observation(code),
+        Input::Finding(_) => Some(parameters.max_ages.findings),
+        Input::CreatinineTrend => Some(SignedDuration::from_hours(24)),
+        _ => None,
+    };
+    age.map_or(Value::Null, |age| json::number(hours(age)))
+}
+
+/// Why an input is missing, in words.
+pub fn missing_reason(reason: MissingReason) -> String {
+    match reason {
+        MissingReason::NotRecorded => "not recorded".to_string(),
+        MissingReason::Stale { at } => format!("too old (latest at {at})"),
+        MissingReason::NotCovered => "window not covered by recorded intervals (gaps over 1 h)".to_string(),
+    }
+}
+
+fn missing_json(missing: &Missing, parameters: &Parameters) -> Value {
+    json!({
+        "missing": missing.input.id(),
+        "reason": missing_reason(missing.reason),
+        "max_age_hours": max_age_hours(missing.input, parameters),
+    })
+}
+
+fn grade_json(grade: &Grade) -> Value {
+    let mut markers = Vec::new();
+    if grade.markers.reference_range_default {
+        markers.push("reference_range_default");
+    }
+    if grade.markers.baseline_missing {
+        markers.push("baseline_missing");
+    }
+    if grade.markers.duration_unknown {
+        markers.push("duration_unknown");
+    }
+    let mut object = json!({
+        "term": grade.term.name(),
+        "grade": grade.grade.ok(),
+        "version": CTCAE_VERSION,
+        "graded_by": "computed",
+        "value": json::quantity_json(grade.value),
+        "at": time(grade.at),
+        "markers": markers,
+        "source": "CTCAE-5",
+    });
+    if let Some(limit) = grade.limit {
+        object["limit"] = json::quantity_json(limit);
+    }
+    if let Some(baseline) = grade.baseline {
+        object["baseline"] = json::quantity_json(baseline);
+    }
+    if let Err(reason) = grade.grade {
+        object["not_graded"] = Value::from(reason.id());
+    }
+    object
+}
+
+/// The result JSON: INTERFACES fields (`decision`, `rule_set`, `fired`, `resume_pending`, `not_evaluated`,
+/// `grades`) and the ASSESSMENT §8 extras.
+pub fn result_json(evaluation: &Evaluation) -> Value {
+    let parameters = &evaluation.parameters;
+    let target = Some(evaluation.target_systolic_bp);
+    let fired: Vec<Value> = evaluation
+        .fired
+        .iter()
+        .map(|fired| {
+            let rule = fired.rule;
+            let mut object = json!({
+                "id": rule.id(),
+                "action": rule.action().id(),
+                "evidence": fired.evidence.iter().map(evidence_json).collect::<Vec<_>>(),
+                "threshold": catalogue::threshold(rule, parameters, target),
+                "source": rule.source().to_string(),
+                "confirmed": rule.confirmed(),
+            });
+            if let Some(resume) = rule.resume_when() {
+                object["resume_when"] = Value::from(resume);
+            }
+            object
+        })
+        .collect();
+    let resume_pending: Vec<Value> = evaluation
+        .resume_pending
+        .iter()
+        .map(|pending| {
+            json!({
+                "id": pending.rule.id(),
+                "action": pending.rule.action().id(),
+                "resume_when": pending.rule.resume_when(),
+                "source": pending.rule.source().to_string(),
+                "missing": pending.missing.iter().map(|missing| missing_json(missing, parameters)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let not_evaluated: Vec<Value> = evaluation
+        .not_evaluated
+        .iter()
+        .map(|entry| {
+            let mut object = missing_json(&entry.missing, parameters);
+            object["id"] = Value::from(entry.rule.id());
+            object
+        })
+        .collect();
+    let mut to_measure: Vec<&str> = evaluation
+        .not_evaluated
+        .iter()
+        .map(|entry| entry.missing.input.id())
+        .chain(evaluation.resume_pending.iter().flat_map(|pending| pending.missing.iter().map(|m| m.input.id())))
+        .collect();
+    to_measure.sort_unstable();
+    to_measure.dedup();
+    let mut result = json!({
+        "decision": evaluation.decision.id(),
+        "rule_set": evaluation.rule_set.id(),
+        "rule_set_version": evaluation.rule_set_version,
+        "evaluated_at": time(evaluation.evaluated_at),
+        "cycle": evaluation.cycle,
+        "cycle_day": evaluation.cycle_day,
+        "slot": evaluation.slot,
+        "doses_given_cycle": evaluation.doses_given_cycle,
+        "doses_given_course": evaluation.doses_given_course,
+        "fired": fired,
+        "resume_pending": resume_pending,
+        "pending_ignored": evaluation.pending_ignored.iter().map(|rule| rule.id()).collect::<Vec<_>>(),
+        "not_evaluated": not_evaluated,
+        "to_measure": to_measure,
+        "grades": evaluation.grades.iter().map(grade_json).collect::<Vec<_>>(),
+        "disclaimer": DISCLAIMER,
+    });
+    if let Some(flag) = evaluation.sets_flag {
+        result["sets_patient_flag"] = Value::from(flag.id());
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use il2care_core::assessment::{Decision, assess};
+    use serde_json::json;
+
+    use super::*;
+
+    fn document() -> Value {
+        json!({
+            "at": "2026-11-27T16:00:00Z",
+            "rule_set": "label",
+            "patient": {"sex": "female", "baseline_weight": {"value": 80, "unit": "kg"},
+                        "baseline_creatinine": {"value": 0.9, "unit": "mg/dL"},
+                        "target_systolic_bp": {"value": 90, "unit": "mm[Hg]"}},
+            "course": {"regimen": "hd-iv", "started_at": "2026-11-25T08:00:00Z", "cycle": 1,
+                       "doses_given_this_cycle": 6, "doses_given_this_course": 6, "holds_this_cycle": 1,
+                       "last_dose_at": "2026-11-27T08:00:00Z", "pending_holds": []},
+            "observations": [
+                {"code": "systolic_bp", "value": {"value": 86, "unit": "mm[Hg]"}, "at": "2026-11-27T15:40:00Z"},
+                {"code": "urine_output", "value": {"value": 60, "unit": "mL"},
+                 "start": "2026-11-27T08:00:00Z", "end": "2026-11-27T16:00:00Z"}
+            ],
+            "findings_reviewed": true,
+            "findings": [
+                {"code": "pressor_requirement", "value": "increasing", "at": "2026-11-27T15:40:00Z"},
+                {"code": "ventricular_tachycardia", "value": 7, "at": "2026-11-27T12:10:00Z"}
+            ]
+        })
+    }
+
+    fn refused(change: impl Fn(&mut Value)) -> Refusal {
+        let mut value = document();
+        change(&mut value);
+        parse_assessment(&value.to_string()).unwrap_err()
+    }
+
+    #[test]
+    fn the_interfaces_example_is_a_permanent_stop_with_the_hold_reported_too() {
+        let parsed = parse_assessment(&document().to_string()).unwrap();
+        let evaluation = assess(&parsed.assessment, &parsed.parameters);
+        assert_eq!(evaluation.decision, Decision::DiscontinuePermanently);
+        let result = result_json(&evaluation);
+        assert_eq!(result["fired"][0]["id"], "label.stop.vt-sustained");
+        assert_eq!(
+            result["fired"][0]["evidence"][0],
+            json!({"code": "ventricular_tachycardia", "value": 7, "at": "2026-11-27T12:10:00Z"})
+        );
+        assert_eq!(result["fired"][1]["id"], "label.hold.sbp-below-90");
+        assert_eq!(result["fired"][1]["evidence"][0]["value"], json!({"value": 86, "unit": "mm[Hg]"}));
+        assert_eq!(result["sets_patient_flag"], "il2_retreatment_contraindicated");
+        assert_eq!(result["disclaimer"], "Decision support: the treating clinician decides.");
+        assert_eq!(result["not_evaluated"][0]["max_age_hours"], json!(4));
+    }
+
+    #[test]
+    fn malformed_documents_are_refused_with_the_field_named() {
+        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+            (
+                Box::new(|v| v["observations"][0]["code"] = json!("glucose")),
+                "observations[0].code",
+                "unknown observation code",
+            ),
+            (
+                Box::new(|v| v["observations"][0]["value"]["unit"] = json!("kg")),
+                "observations[0].value",
+                "does not fit",
+            ),
+            (Box::new(|v| v["observations"][0]["value"] = json!(86)), "observations[0].value", "without a unit"),
+            (
+                Box::new(|v| {
+                    v["observations"][0] =
+                        json!({"code": "spo2", "value": {"value": 140, "unit": "%"}, "at": "2026-11-27T15:00:00Z"})
+                }),
+                "observations[0].value",
+                "plausible range",
+            ),
+            (
+                Box::new(|v| v["observations"][1]["end"] = json!("2026-11-27T07:00:00Z")),
+                "observations[1].end",
+                "not after the start",
+            ),
+            (
+                Box::new(|v| v["observations"][0]["at"] = json!("2026-11-27T16:00:01Z")),
+                "observations[0].at",
+                "after the document",
+            ),
+            (Box::new(|v| v["observations"][0]["at"] = json!("yesterday")), "observations[0].at", "RFC 3339"),
+            (Box::new(|v| v["findings"][0]["code"] = json!("headache")), "findings[0].code", "unknown finding"),
+            (Box::new(|v| v["findings"][0]["value"] = json!("soaring")), "findings[0].value", "not an answer"),
+            (Box::new(|v| v["course"]["cycle"] = json!(2)), "course.cycle", "cycle 1"),
+            (
+                Box::new(|v| v["course"]["pending_holds"] = json!(["label.stop.vt-sustained"])),
+                "course.pending_holds[0]",
+                "not a hold",
+            ),
+            (
+                Box::new(|v| v["course"]["pending_holds"] = json!(["label.hold.nonsense"])),
+                "course.pending_holds[0]",
+                "unknown rule",
+            ),
+            (Box::new(|v| v["extra"] = json!(1)), "extra", "unknown field"),
+            (Box::new(|v| v["patient"]["weight"] = json!(1)), "patient.weight", "unknown field"),
+            (
+                Box::new(|v| v["parameters"] = json!({"max_age_hours": {"creatinine": 48}})),
+                "parameters.max_age_hours.creatinine",
+                "only shorten",
+            ),
+            (
+                Box::new(|v| {
+                    v["observations"].as_array_mut().unwrap().push(json!({"code": "urine_output", "value": {"value": 10, "unit": "mL"}, "start": "2026-11-27T12:00:00Z", "end": "2026-11-27T13:00:00Z"}))
+                }),
+                "observations[2].start",
+                "overlaps",
+            ),
+        ];
+        for (change, field, reason) in cases {
+            let refusal = refused(change);
+            assert_eq!(refusal.field, field, "{refusal}");
+            assert!(refusal.reason.contains(reason), "{field}: `{}` lacks `{reason}`", refusal.reason);
+        }
+    }
+
+    #[test]
+    fn units_convert_at_the_edge() {
+        let mut value = document();
+        value["observations"] = json!([
+            {"code": "weight", "value": {"value": 176, "unit": "[lb_av]"}, "at": "2026-11-27T06:00:00Z"},
+            {"code": "temperature", "value": {"value": 100.4, "unit": "[degF]"}, "at": "2026-11-27T15:00:00Z"},
+            {"code": "creatinine", "value": {"value": 397.89, "unit": "umol/L"}, "at": "2026-11-27T06:00:00Z"}
+        ]);
+        let parsed = parse_assessment(&value.to_string()).unwrap();
+        let observations = &parsed.assessment.observations;
+        assert_eq!(observations.weight[0].value.value(), dec!(79.83225712));
+        assert_eq!(observations.temperature[0].value.value(), dec!(38.0));
+        assert_eq!(observations.creatinine[0].value.value(), dec!(4.5));
+    }
+}

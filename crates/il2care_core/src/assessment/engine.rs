@@ -9,7 +9,7 @@ use super::inputs::{
     Assessment, FindingCode, FindingKind, FindingValue, ObservationCode, OutputInterval, PatientFlag, Reading, Word,
 };
 use super::logic::{Evidence, Input, Missing, MissingReason, Truth};
-use super::thresholds::Parameters;
+use super::thresholds::{Parameters, ScheduleLimits};
 use super::windows::{covers, last_shift_end, moved, rate_above, rate_below, shift_ending};
 use super::{Decision, Rule, RuleSet};
 use crate::grading::{self, Grade};
@@ -198,6 +198,32 @@ fn count_rules(
     }
 }
 
+/// Cycle day, cycle and slot of `at` in a course started at `started_at` (ASSESSMENT §9.6): cycle days are
+/// 24-hour periods from the start (day 1 = the first 24 h); cycle 1 is days 1-5, cycle 2 days 15-19; the slot
+/// counts 8-hour periods from the first day of the cycle. `None` where the time lies before the start or
+/// outside both windows.
+pub fn cycle_position(
+    started_at: Timestamp,
+    at: Timestamp,
+    limits: &ScheduleLimits,
+) -> (Option<i64>, Option<u8>, Option<u32>) {
+    let elapsed = at.duration_since(started_at);
+    if elapsed < SignedDuration::ZERO {
+        return (None, None, None);
+    }
+    let day = elapsed.as_secs().div_euclid(86_400) + 1;
+    let (cycle, first_day) = if (limits.cycle_one_days.0..=limits.cycle_one_days.1).contains(&day) {
+        (1, limits.cycle_one_days.0)
+    } else if (limits.cycle_two_days.0..=limits.cycle_two_days.1).contains(&day) {
+        (2, limits.cycle_two_days.0)
+    } else {
+        return (Some(day), None, None);
+    };
+    let into_cycle = elapsed.as_secs() - (first_day - 1) * 86_400;
+    let slot = u32::try_from(into_cycle / limits.slot_interval.as_secs().max(1) + 1).ok();
+    (Some(day), Some(cycle), slot)
+}
+
 /// What every rule reads: the assessment, the thresholds and the decision time.
 struct Context<'a> {
     assessment: &'a Assessment,
@@ -236,24 +262,8 @@ impl<'a> Context<'a> {
         self.assessment.patient.target_systolic_bp.unwrap_or(self.parameters.consensus.default_target_systolic_bp)
     }
 
-    /// Cycle day, cycle and slot of the decision time (ASSESSMENT §9.6).
     fn cycle_position(&self) -> (Option<i64>, Option<u8>, Option<u32>) {
-        let limits = &self.parameters.limits;
-        let elapsed = self.at.duration_since(self.assessment.course.started_at);
-        if elapsed < SignedDuration::ZERO {
-            return (None, None, None);
-        }
-        let day = elapsed.as_secs().div_euclid(86_400) + 1;
-        let (cycle, first_day) = if (limits.cycle_one_days.0..=limits.cycle_one_days.1).contains(&day) {
-            (1, limits.cycle_one_days.0)
-        } else if (limits.cycle_two_days.0..=limits.cycle_two_days.1).contains(&day) {
-            (2, limits.cycle_two_days.0)
-        } else {
-            return (Some(day), None, None);
-        };
-        let into_cycle = elapsed.as_secs() - (first_day - 1) * 86_400;
-        let slot = u32::try_from(into_cycle / limits.slot_interval.as_secs().max(1) + 1).ok();
-        (Some(day), Some(cycle), slot)
+        cycle_position(self.assessment.course.started_at, self.at, &self.parameters.limits)
     }
 
     // ---- observations ----
