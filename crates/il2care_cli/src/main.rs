@@ -13,6 +13,7 @@ mod education;
 mod input;
 mod schedule;
 mod screen;
+mod serve;
 mod triage;
 
 /// il2care: decision support for interleukin-2 (aldesleukin) therapy. A clinician always decides.
@@ -26,6 +27,10 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Dose calculation for a regimen: IU, mg, volume, vials, bag, concentration.
+    /// Runs the web application and API (SQLite file by default; postgres:// URLs for PostgreSQL).
+    Serve(serve::Args),
+    /// Copies the SQLite database to a file, consistently, while the service may be running.
+    Backup(serve::BackupArgs),
     Dose(dose::Args),
     /// The dose slots of a course, in the patient's time zone.
     Schedule(schedule::Args),
@@ -73,6 +78,8 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Backup(args) => serve::backup(args),
         Command::Dose(args) => dose::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Assess(args) => assess::run(args),

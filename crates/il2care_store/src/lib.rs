@@ -15,6 +15,9 @@ pub mod accounts;
 pub mod audit;
 pub mod record;
 
+/// The database driver's error, for callers that commit or roll back a transaction.
+pub use sqlx::Error as DbError;
+
 /// A connection or a transaction; every store function takes one.
 pub type Conn = AnyConnection;
 /// An open transaction.

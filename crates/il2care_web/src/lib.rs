@@ -1,1 +1,66 @@
-//! placeholder
+//! il2care's HTTP service: the JSON API under `/api/v1`, sign-in and roles, the audit trail, health and
+//! metrics, over the store. Handlers are glue: the wire crate parses and renders documents, the core decides,
+//! the store keeps the record. Each resource module owns its routes.
+//!
+//! State is cloneable and holds only shared handles; nothing clinical is kept in process memory, so several
+//! instances behind one load balancer against one PostgreSQL behave as one system.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use il2care_store::Store;
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod body;
+pub mod demo;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    /// State over an opened store.
+    pub fn new(store: Store) -> AppState {
+        AppState { store, metrics: Arc::new(metrics::Metrics::default()) }
+    }
+}
+
+/// The current time in epoch milliseconds: the one place the service reads the clock for the record.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Epoch milliseconds as RFC 3339 (UTC).
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |at| at.to_string())
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/session", post(auth::sign_in).delete(auth::sign_out))
+        .route("/api/v1/triage", post(api::stateless::triage))
+        .route("/api/v1/questionnaire", get(api::stateless::questionnaire))
+        .route("/api/v1/patients", get(api::patients::list).post(api::patients::create))
+        .route("/api/v1/patients/{patient_id}", get(api::patients::read))
+        .route("/api/v1/patients/{patient_id}/checkins", get(api::checkins::list).post(api::checkins::submit))
+        .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::acknowledge))
+        .route("/api/v1/worklist", get(api::worklist::worklist))
+        .route("/api/v1/audit", get(audit::list))
+        .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .with_state(state)
+}

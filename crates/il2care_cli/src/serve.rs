@@ -1,0 +1,128 @@
+//! `il2care serve` and `il2care backup`: configuration from flags and environment, read once; structured
+//! logs; graceful shutdown that lets in-flight requests (and their writes) finish.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use il2care_store::Store;
+use il2care_web::{AppState, router};
+
+use crate::Outcome;
+
+/// Where the embedded database lives unless `--database` says otherwise.
+const DEFAULT_DATA_DIR: &str = "il2care-data";
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Database URL: sqlite://PATH (default: DATA_DIR/il2care.db) or postgres://user@host/db.
+    #[arg(long, env = "IL2CARE_DATABASE_URL")]
+    database: Option<String>,
+    /// Folder for the embedded database.
+    #[arg(long, env = "IL2CARE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "IL2CARE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Create the demo ward (users for each role, a few patients) in an empty database.
+    #[arg(long)]
+    demo: bool,
+    /// Fixed password for every demo account (for automated tests); random when not given.
+    #[arg(long, env = "IL2CARE_DEMO_PASSWORD", hide_env_values = true)]
+    demo_password: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BackupArgs {
+    /// The SQLite database to copy (sqlite://PATH); PostgreSQL is backed up with pg_dump.
+    #[arg(long, env = "IL2CARE_DATABASE_URL")]
+    database: Option<String>,
+    /// Folder of the embedded database.
+    #[arg(long, env = "IL2CARE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// The file to write; it must not exist.
+    #[arg(long)]
+    to: PathBuf,
+}
+
+fn database_url(database: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
+    match database {
+        Some(url) => Ok(url),
+        None => {
+            std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+            Ok(format!("sqlite://{}", data_dir.join("il2care.db").display()))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+pub fn run(args: Args) -> Outcome {
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IL2CARE_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    let url = database_url(args.database, &args.data_dir)?;
+    runtime()?.block_on(async move {
+        let store = Store::open(&url).await.context("opening the database")?;
+        if args.demo {
+            let accounts = il2care_web::demo::create(&store, il2care_web::now_ms(), args.demo_password.as_deref())
+                .await
+                .map_err(|error| anyhow::anyhow!("creating the demo ward: {error}"))?;
+            if accounts.is_empty() {
+                println!("demo: the database already has patients; no demo data added");
+            }
+            for account in &accounts {
+                println!("demo account  {:<11} role {:<10} password {}", account.username, account.role, account.password);
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        println!("il2care listening on http://{}", listener.local_addr()?);
+        tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
+        let app = router(AppState::new(store.clone())).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM; the server then stops accepting and finishes what is in flight.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+pub fn backup(args: BackupArgs) -> Outcome {
+    let url = database_url(args.database, &args.data_dir)?;
+    if args.to.exists() {
+        return Err(il2care_core::Refusal::new("to", format!("{} exists; choose a new file", args.to.display())).into());
+    }
+    runtime()?.block_on(async move {
+        let store = Store::open(&url).await.context("opening the database")?;
+        store.backup_sqlite(&args.to.display().to_string()).await.context("writing the backup")?;
+        println!("backup written to {}", args.to.display());
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(())
+}

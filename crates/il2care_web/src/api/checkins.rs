@@ -1,0 +1,130 @@
+//! Check-ins: `POST /api/v1/patients/{id}/checkins` triages and stores a check-in (idempotent with a
+//! client-supplied `client_id`), `GET` lists them, and a nurse's call-back is a new acknowledgement row.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use il2care_core::Refusal;
+use il2care_core::triage::triage;
+use il2care_store::record::{self, CheckIn, Written};
+use il2care_wire::checkin::checkin_from_object;
+use il2care_wire::json::{parse_object, refuse_unknown_fields, string};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::api::patients::authorize;
+use crate::api::stateless::triage_json;
+use crate::audit::by_actor;
+use crate::auth::{Actor, Role};
+use crate::body::json_text;
+use crate::error::AppError;
+
+/// Splits the optional `client_id` (the idempotency key) off a submitted document.
+pub fn take_client_id(object: &mut serde_json::Map<String, Value>) -> Result<Option<String>, Refusal> {
+    match object.remove("client_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => {
+            let id = string(&value, "client_id")?;
+            if id.is_empty() || id.len() > 100 {
+                return Err(Refusal::new("client_id", "must be 1 to 100 characters"));
+            }
+            Ok(Some(id.to_string()))
+        }
+    }
+}
+
+/// The stored check-in as JSON.
+fn checkin_json(checkin: &CheckIn) -> Value {
+    let document: Value = serde_json::from_str(&checkin.document).unwrap_or(Value::Null);
+    let result: Value = serde_json::from_str(&checkin.result).unwrap_or(Value::Null);
+    json!({"id": checkin.id, "patient_id": checkin.patient_id, "client_id": checkin.client_id, "at": crate::rfc3339(checkin.at_ms),
+           "level": checkin.level, "acknowledged": checkin.acknowledged, "checkin": document, "result": result})
+}
+
+/// `POST /api/v1/patients/{id}/checkins`: 201 with the triage result, or 200 with the stored one when the
+/// `client_id` was already submitted.
+pub async fn submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(patient_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let resource = format!("patient/{patient_id}/checkins");
+    {
+        // Authorization before validation: who may not write here learns nothing about the document.
+        let mut conn = state.store.connection().await?;
+        if actor.role == Role::Pharmacist {
+            by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+            return Err(AppError::Forbidden("the pharmacist role does not submit check-ins".into()));
+        }
+        authorize(&mut conn, &actor, patient_id, &resource).await?;
+    }
+    let text = json_text(&headers, &body)?;
+    let mut object = parse_object(&text)?;
+    let client_id = take_client_id(&mut object)?;
+    refuse_unknown_fields(&object, &il2care_wire::checkin::FIELDS, "")?;
+    let parsed = checkin_from_object(&object)?;
+    let result = triage(&parsed);
+    let result_value = triage_json(&result);
+    let mut tx = state.store.begin().await?;
+    record::patient(&mut tx, patient_id).await?;
+    let stored = CheckIn {
+        id: 0,
+        patient_id,
+        client_id,
+        at_ms: parsed.at.as_millisecond(),
+        level: result.level.id().to_string(),
+        level_rank: result.level as i64,
+        document: Value::Object(object).to_string(),
+        result: result_value.to_string(),
+        acknowledged: false,
+    };
+    let written = record::add_checkin(&mut tx, &stored, crate::now_ms(), &actor.user.username).await?;
+    by_actor(&mut tx, &actor, "write", &format!("checkin/{}", written.id()), Some(patient_id), "ok").await?;
+    tx.commit().await?;
+    match written {
+        Written::Created(id) => Ok((StatusCode::CREATED, Json(json!({"id": id, "result": result_value})))),
+        Written::AlreadyPresent(id) => {
+            let mut conn = state.store.connection().await?;
+            let existing = record::checkin(&mut conn, id).await?;
+            let result: Value = serde_json::from_str(&existing.result).unwrap_or(Value::Null);
+            Ok((StatusCode::OK, Json(json!({"id": id, "result": result, "duplicate_of_earlier_submission": true}))))
+        }
+    }
+}
+
+/// `GET /api/v1/patients/{id}/checkins`, newest first.
+pub async fn list(State(state): State<AppState>, actor: Actor, Path(patient_id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let mut conn = state.store.connection().await?;
+    let resource = format!("patient/{patient_id}/checkins");
+    authorize(&mut conn, &actor, patient_id, &resource).await?;
+    let checkins = record::checkins(&mut conn, patient_id).await?;
+    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    Ok(Json(json!({"checkins": checkins.iter().map(checkin_json).collect::<Vec<_>>()})))
+}
+
+/// `POST /api/v1/checkins/{id}/acknowledgements` with `{"note"}` (nurse, physician): the call back.
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(checkin_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    actor.require(&[Role::Nurse, Role::Physician])?;
+    let object = parse_object(&json_text(&headers, &body)?)?;
+    refuse_unknown_fields(&object, &["note"], "")?;
+    let note = object.get("note").map(|value| string(value, "note")).transpose()?.unwrap_or("").to_string();
+    if note.len() > 2000 {
+        return Err(Refusal::new("note", "must be at most 2000 characters").into());
+    }
+    let mut tx = state.store.begin().await?;
+    let checkin = record::checkin(&mut tx, checkin_id).await?;
+    let id = record::acknowledge_checkin(&mut tx, checkin_id, &note, crate::now_ms(), &actor.user.username).await?;
+    by_actor(&mut tx, &actor, "write", &format!("checkin/{checkin_id}/acknowledgement"), Some(checkin.patient_id), "ok")
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "checkin_id": checkin_id}))))
+}

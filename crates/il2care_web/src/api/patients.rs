@@ -1,0 +1,104 @@
+//! Patients: `GET/POST /api/v1/patients`, `GET /api/v1/patients/{id}`, and the one access rule every
+//! patient-scoped route uses: staff reach every record, a patient only their own, an admin none.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use il2care_core::Refusal;
+use il2care_store::Conn;
+use il2care_store::record::{self, Patient};
+use il2care_wire::json::{parse_object, refuse_unknown_fields, required, string};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::audit::by_actor;
+use crate::auth::{Actor, Role};
+use crate::body::json_text;
+use crate::error::AppError;
+
+/// Whether `actor` may reach patient `patient_id`'s record; a refusal is audited before it is answered.
+pub async fn authorize(conn: &mut Conn, actor: &Actor, patient_id: i64, resource: &str) -> Result<(), AppError> {
+    let allowed = actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(patient_id));
+    if allowed {
+        return Ok(());
+    }
+    by_actor(conn, actor, "denied", resource, Some(patient_id), "denied").await?;
+    Err(AppError::Forbidden("this record is not yours to see".into()))
+}
+
+/// The patient as JSON.
+pub fn patient_json(patient: &Patient, flags: &[String]) -> Value {
+    json!({"id": patient.id, "mrn": patient.mrn, "name": patient.display_name, "date_of_birth": patient.date_of_birth,
+           "sex": patient.sex, "time_zone": patient.time_zone, "flags": flags})
+}
+
+/// `GET /api/v1/patients`: staff see every patient; a patient sees only themself.
+pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    let mut conn = state.store.connection().await?;
+    let patients = match actor.role {
+        Role::Patient => match actor.user.patient_id {
+            Some(id) => vec![record::patient(&mut conn, id).await?],
+            None => Vec::new(),
+        },
+        role if role.is_clinical_staff() => record::patients(&mut conn).await?,
+        _ => {
+            by_actor(&mut conn, &actor, "denied", "patients", None, "denied").await?;
+            return Err(AppError::Forbidden("the admin role does not read clinical records".into()));
+        }
+    };
+    by_actor(&mut conn, &actor, "read", "patients", actor.user.patient_id, "ok").await?;
+    let list: Vec<Value> = patients.iter().map(|patient| patient_json(patient, &[])).collect();
+    Ok(Json(json!({"patients": list})))
+}
+
+fn new_patient(text: &str) -> Result<Patient, Refusal> {
+    let object = parse_object(text)?;
+    refuse_unknown_fields(&object, &["mrn", "name", "date_of_birth", "sex", "time_zone"], "")?;
+    let text_field = |name: &str| -> Result<String, Refusal> {
+        let value = string(required(&object, name, "")?, name)?.trim().to_string();
+        if value.is_empty() || value.len() > 200 {
+            return Err(Refusal::new(name, "must be 1 to 200 characters"));
+        }
+        Ok(value)
+    };
+    let date_of_birth = text_field("date_of_birth")?;
+    date_of_birth
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| Refusal::new("date_of_birth", format!("`{date_of_birth}` is not a date such as 1960-04-02")))?;
+    let sex = text_field("sex")?;
+    if !["female", "male", "unknown"].contains(&sex.as_str()) {
+        return Err(Refusal::new("sex", "must be female, male or unknown"));
+    }
+    let time_zone = text_field("time_zone")?;
+    jiff::tz::TimeZone::get(&time_zone)
+        .map_err(|_| Refusal::new("time_zone", format!("unknown time zone `{time_zone}`; use an IANA name")))?;
+    Ok(Patient { id: 0, mrn: text_field("mrn")?, display_name: text_field("name")?, date_of_birth, sex, time_zone })
+}
+
+/// `POST /api/v1/patients` (nurse, physician).
+pub async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    actor.require(&[Role::Nurse, Role::Physician])?;
+    let mut patient = new_patient(&json_text(&headers, &body)?)?;
+    let mut tx = state.store.begin().await?;
+    patient.id = record::create_patient(&mut tx, &patient, crate::now_ms(), &actor.user.username).await?;
+    by_actor(&mut tx, &actor, "write", &format!("patient/{}", patient.id), Some(patient.id), "ok").await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(patient_json(&patient, &[]))))
+}
+
+/// `GET /api/v1/patients/{id}`.
+pub async fn read(State(state): State<AppState>, actor: Actor, Path(patient_id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let mut conn = state.store.connection().await?;
+    let resource = format!("patient/{patient_id}");
+    authorize(&mut conn, &actor, patient_id, &resource).await?;
+    let patient = record::patient(&mut conn, patient_id).await?;
+    let flags = record::flags(&mut conn, patient_id).await?;
+    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    Ok(Json(patient_json(&patient, &flags)))
+}

@@ -1,0 +1,35 @@
+//! The stateless evaluations of INTERFACES.md: `POST /api/v1/triage` (and, as it lands, `/api/v1/assess`).
+//! The same documents and results as the command line; nothing is stored and no record is touched, so
+//! these need no sign-in (an EHR or a kiosk can call them).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use il2care_core::triage::{TriageResult, triage as evaluate_triage};
+use il2care_wire::checkin::{parse_checkin, questionnaire_json, result_json};
+use serde_json::Value;
+
+use crate::body::json_text;
+use crate::error::AppError;
+
+/// The triage result JSON with the action-first `message` and the `disclaimer`, as the CLI prints it.
+pub fn triage_json(result: &TriageResult) -> Value {
+    let mut value = result_json(result);
+    if let Value::Object(object) = &mut value {
+        let message = il2care_content::message(result.level.id()).map(|entry| entry.plain_text().trim_end().to_string());
+        object.insert("message".into(), Value::from(message.unwrap_or_default()));
+        object.insert("disclaimer".into(), Value::from(il2care_content::disclaimer().plain_text().trim_end()));
+    }
+    value
+}
+
+/// `POST /api/v1/triage`.
+pub async fn triage(headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppError> {
+    let checkin = parse_checkin(&json_text(&headers, &body)?)?;
+    Ok(Json(triage_json(&evaluate_triage(&checkin))))
+}
+
+/// `GET /api/v1/questionnaire`: the check-in items in the order a patient answers them.
+pub async fn questionnaire() -> Json<Value> {
+    Json(questionnaire_json())
+}

@@ -1,0 +1,233 @@
+//! Accounts and sign-in: argon2 password hashes, random session tokens stored only as SHA-256 digests (in
+//! the database, so every instance shares them), the `Actor` extractor for cookies and bearer tokens, and
+//! the sign-in rate limit (failed attempts are counted in the database and audited).
+
+use std::net::SocketAddr;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, body::Bytes};
+use il2care_core::Refusal;
+use il2care_store::accounts::{self, User};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::now_ms;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "il2care_session";
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+/// Failed sign-ins per username within the window before further attempts are refused.
+pub const MAX_FAILED_SIGN_INS: i64 = 5;
+/// The rate-limit window.
+pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// The roles of PRODUCT.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Patient,
+    Nurse,
+    Physician,
+    Pharmacist,
+    Admin,
+}
+
+impl Role {
+    /// The role stored as `text`.
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "patient" => Some(Role::Patient),
+            "nurse" => Some(Role::Nurse),
+            "physician" => Some(Role::Physician),
+            "pharmacist" => Some(Role::Pharmacist),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Nurse => "nurse",
+            Role::Physician => "physician",
+            Role::Pharmacist => "pharmacist",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether the role works on the clinical record of any patient.
+    pub fn is_clinical_staff(self) -> bool {
+        matches!(self, Role::Nurse | Role::Physician | Role::Pharmacist)
+    }
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let mut salt_bytes = [0u8; 16];
+    getrandom::fill(&mut salt_bytes).map_err(|error| AppError::Internal(anyhow::anyhow!("no randomness: {error}")))?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|error| AppError::Internal(anyhow::anyhow!("{error}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("hashing failed: {error}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed))
+        .is_ok()
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn new_token() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| AppError::Internal(anyhow::anyhow!("no randomness: {error}")))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// The SHA-256 digest under which a token is stored.
+pub fn token_digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Who is making the request.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: User,
+    pub role: Role,
+    pub remote: String,
+}
+
+impl Actor {
+    /// Refuses the request unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("the {} role may not do this", self.role.as_str())))
+        }
+    }
+}
+
+/// The client address, when the server knows it.
+pub fn remote_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |ConnectInfo(address)| address.ip().to_string())
+}
+
+fn token_from(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    {
+        return Some(bearer.trim().to_string());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .map(str::to_string)
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, AppError> {
+        let token = token_from(&parts.headers).ok_or(AppError::Unauthenticated)?;
+        let mut conn = state.store.connection().await?;
+        let user = accounts::session_user(&mut conn, &token_digest(&token), now_ms())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let role = Role::parse(&user.role)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("user {} has an unknown role", user.id)))?;
+        Ok(Actor { user, role, remote: remote_of(parts) })
+    }
+}
+
+/// The client address as an extractor, for handlers without an actor (sign-in).
+pub struct Remote(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Remote {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Remote, Self::Rejection> {
+        Ok(Remote(remote_of(parts)))
+    }
+}
+
+fn credentials(text: &str) -> Result<(String, String), Refusal> {
+    let object = il2care_wire::json::parse_object(text)?;
+    il2care_wire::json::refuse_unknown_fields(&object, &["username", "password"], "")?;
+    let username = il2care_wire::json::string(il2care_wire::json::required(&object, "username", "")?, "username")?;
+    let password = il2care_wire::json::string(il2care_wire::json::required(&object, "password", "")?, "password")?;
+    Ok((username.to_string(), password.to_string()))
+}
+
+/// `POST /api/v1/session`: signs in with `{"username", "password"}`; answers the token (for the API) and
+/// sets the session cookie (for the web).
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Remote(remote): Remote,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (username, password) = credentials(&crate::body::json_text(&headers, &body)?)?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    let failures = accounts::failed_logins_since(&mut tx, &username, now - SIGN_IN_WINDOW_MS).await?;
+    if failures >= MAX_FAILED_SIGN_INS {
+        crate::audit::record(&mut tx, now, &username, "unknown", "login_rate_limited", "session", None, "denied", &remote).await?;
+        tx.commit().await?;
+        return Err(AppError::TooManyRequests);
+    }
+    let user = accounts::user_by_name(&mut tx, &username).await?;
+    let verified = match &user {
+        Some(user) => verify_password(&password, &user.password_hash),
+        None => {
+            // Spend the same work as a real check, so a missing username cannot be told apart by timing.
+            let _ = hash_password(&password);
+            false
+        }
+    };
+    accounts::record_login_attempt(&mut tx, &username, &remote, now, verified).await?;
+    let Some(user) = user.filter(|_| verified) else {
+        crate::audit::record(&mut tx, now, &username, "unknown", "login_failed", "session", None, "denied", &remote).await?;
+        tx.commit().await?;
+        return Err(AppError::WrongCredentials);
+    };
+    let token = new_token()?;
+    let expires = now + SESSION_HOURS * 3600 * 1000;
+    accounts::create_session(&mut tx, &token_digest(&token), user.id, now, expires).await?;
+    crate::audit::record(&mut tx, now, &user.username, &user.role, "login", "session", user.patient_id, "ok", &remote).await?;
+    tx.commit().await?;
+    let body: Value = json!({"token": token, "role": user.role, "patient_id": user.patient_id,
+                              "expires_at": jiff::Timestamp::from_millisecond(expires).map(|t| t.to_string()).unwrap_or_default()});
+    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_HOURS * 3600);
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// `DELETE /api/v1/session`: signs out.
+pub async fn sign_out(State(state): State<AppState>, actor: Actor, headers: HeaderMap) -> Result<Response, AppError> {
+    if let Some(token) = token_from(&headers) {
+        let mut tx = state.store.begin().await?;
+        accounts::delete_session(&mut tx, &token_digest(&token)).await?;
+        crate::audit::record(&mut tx, now_ms(), &actor.user.username, actor.role.as_str(), "logout", "session", None, "ok", &actor.remote)
+            .await?;
+        tx.commit().await?;
+    }
+    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    Ok(([(header::SET_COOKIE, expired)], Json(json!({"signed_out": true}))).into_response())
+}

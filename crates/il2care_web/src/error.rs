@@ -1,0 +1,83 @@
+//! `AppError`: every failure of a request, with one status mapping. The user gets a specific, actionable
+//! message; the log gets the cause; nobody gets a stack trace.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use il2care_core::Refusal;
+use il2care_store::StoreError;
+use serde_json::json;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input refused as a whole (422), naming the field.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    WrongCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("too many failed sign-in attempts; wait 15 minutes")]
+    TooManyRequests,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Conflict(what) => AppError::Conflict(what),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<il2care_store::DbError> for AppError {
+    fn from(error: il2care_store::DbError) -> Self {
+        AppError::from(StoreError::from(error))
+    }
+}
+
+impl AppError {
+    /// The HTTP status of this failure.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated | AppError::WrongCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            AppError::Refused(refusal) => json!({"error": {"message": refusal.reason, "field": refusal.field}}),
+            AppError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                json!({"error": {"message": "internal error; the cause is in the server log"}})
+            }
+            other => json!({"error": {"message": other.to_string()}}),
+        };
+        (status, Json(body)).into_response()
+    }
+}
