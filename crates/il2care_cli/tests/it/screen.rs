@@ -207,3 +207,20 @@ fn a_missing_file_is_an_error_not_a_refusal() {
     let run = il2care(&["screen", "/nonexistent/screening.json"], None);
     assert_eq!(run.code, 1, "{}", run.stderr);
 }
+
+#[test]
+fn the_screening_docs_list_every_item_and_drug_class_with_its_source() {
+    use il2care_core::screening::{DrugClass, Item};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screening.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    for item in Item::ALL {
+        let row = format!("| {} | `{}` | {} |", item.number(), item.id(), item.title());
+        let line = docs.lines().find(|line| line.starts_with(&row)).unwrap_or_else(|| panic!("docs lack `{row}`"));
+        assert!(line.contains(&format!("| {} | {} |", item.valid_for().describe(), item.source().0)), "{line}");
+    }
+    for class in DrugClass::ALL {
+        let row = format!("| `{}` | {} |", class.id(), class.title());
+        let line = docs.lines().find(|line| line.starts_with(&row)).unwrap_or_else(|| panic!("docs lack `{row}`"));
+        assert!(line.ends_with(&format!("| {} |", class.source().0)), "{line}");
+    }
+}
