@@ -2,7 +2,7 @@
 //! call now, emergency) out, with every rule that matched, the advice topics and the unanswered core items.
 //!
 //! [`triage`] never fails and never lowers a level: the most urgent matched rule wins, two different
-//! `call_today` rules make `call_now` [UKONS], fever with a danger sign makes `emergency` [PRODUCT], and an
+//! `call_today` rules make `call_now` (UKONS), fever with a danger sign makes `emergency` (PRODUCT), and an
 //! unanswered item matches nothing and is listed, never read as normal. Pure: no IO, no clock, no serde.
 
 use std::collections::BTreeMap;
@@ -177,7 +177,7 @@ pub fn triage(checkin: &CheckIn) -> TriageResult {
     TriageResult { level, fired, advice, unanswered }
 }
 
-/// Step 2 [UKONS]: two or more different rules at `call_today` make `call_now`.
+/// Step 2 (UKONS): two or more different rules at `call_today` make `call_now`.
 fn two_amber(fired: &[Fired]) -> Option<Fired> {
     let mut amber: Vec<&Fired> = Vec::new();
     for entry in fired.iter().filter(|entry| entry.level() == Level::CallToday) {
@@ -192,7 +192,7 @@ fn two_amber(fired: &[Fired]) -> Option<Fired> {
     })
 }
 
-/// Step 3 [PRODUCT]: a measured fever (T1) with any danger sign is the sepsis pattern.
+/// Step 3 (PRODUCT): a measured fever (T1) with any danger sign is the sepsis pattern.
 fn sepsis_pattern(checkin: &CheckIn, fired: &[Fired]) -> Option<Fired> {
     let fever = fired.iter().find(|entry| entry.rule == Rule::Fever)?;
     let signs = sepsis_signs(checkin);

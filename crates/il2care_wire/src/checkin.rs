@@ -5,7 +5,7 @@
 //! Refused: unknown top-level fields, an `at` that is not RFC 3339, an unknown item id, an answer of the wrong
 //! JSON type, a negative or fractional count, negative hours, a severity word not on the scale, a bare number
 //! or an unknown unit for a temperature, a temperature outside 25-45 Cel, a blood pressure outside 40-300
-//! mm[Hg]. An item given as `null` is unanswered (as if absent). This module decides no level and does no IO.
+//! `mm[Hg]`. An item given as `null` is unanswered (as if absent). This module decides no level and does no IO.
 
 use il2care_core::Refusal;
 use il2care_core::triage::{
@@ -22,7 +22,7 @@ pub const FIELDS: [&str; 3] = ["at", "regimen", "answers"];
 
 /// Plausible body temperatures (INTERFACES "Plausible ranges"): outside is refused, never clamped.
 const TEMPERATURE_RANGE_CELSIUS: (i64, i64) = (25, 45);
-/// Plausible systolic blood pressures in mm[Hg] (INTERFACES "Plausible ranges").
+/// Plausible systolic blood pressures in `mm[Hg]` (INTERFACES "Plausible ranges").
 const SYSTOLIC_RANGE_MM_HG: (i64, i64) = (40, 300);
 
 /// Parses a check-in document's text.

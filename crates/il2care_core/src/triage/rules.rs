@@ -11,11 +11,11 @@ use super::questionnaire::{AdviceTopic, Answer, InjectionSiteLook, Item};
 use super::{CheckIn, Level};
 use crate::Source;
 
-/// T1: 38.0 Cel (100.4 [degF]) itself is a fever [EDU; PRODUCT: "more than" triggers at the limit].
+/// T1: 38.0 Cel (100.4 `[degF]`) itself is a fever [EDU; PRODUCT: "more than" triggers at the limit].
 pub const FEVER_CELSIUS: Decimal = dec!(38.0);
-/// T2: below 36.0 Cel (96.8 [degF]) is too cold [UKONS, PRODUCT].
+/// T2: below 36.0 Cel (96.8 `[degF]`) is too cold [UKONS, PRODUCT].
 pub const HYPOTHERMIA_CELSIUS: Decimal = dec!(36.0);
-/// T13 and the sepsis pattern: home systolic pressure below 90 mm[Hg] [EDU, LABEL].
+/// T13 and the sepsis pattern: home systolic pressure below 90 `mm[Hg]` [EDU, LABEL].
 pub const LOW_SYSTOLIC_MM_HG: Decimal = dec!(90);
 /// T14: 12 hours itself without keeping fluids down is too long [EDU; PRODUCT at the limit].
 pub const FLUIDS_HOURS: Decimal = dec!(12);
@@ -68,10 +68,10 @@ pub enum Rule {
     Aches,
     InjectionSite,
     Pregnancy,
-    /// Two or more different rules at `call_today` make the result `call_now` [UKONS].
+    /// Two or more different rules at `call_today` make the result `call_now` (UKONS).
     EscalationTwoAmber,
     /// Fever (T1) with fainting, severe breathlessness, new confusion or home systolic below 90 is an
-    /// emergency [PRODUCT].
+    /// emergency (PRODUCT).
     EscalationSepsisPattern,
 }
 
