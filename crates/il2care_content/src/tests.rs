@@ -24,7 +24,8 @@ const ADVICE_TOPICS: [&str; 17] = [
     "pregnancy",
 ];
 
-/// Every fact id of EDUCATION.md sections 1 to 5, in order (section 6 is the disclaimer).
+/// Every fact id of EDUCATION.md sections 1 to 5, in order (section 6 is the disclaimer), plus
+/// `se.infection-tips`, the note that the full infection-prevention list awaits clinical review [PRODUCT].
 const EDUCATION_FACTS: [&str; 43] = [
     "about.pronunciation",
     "about.class",
