@@ -79,7 +79,7 @@ pub struct Patient {
     /// Body weight for weight-based premedication doses.
     pub weight: Option<Kilograms>,
     /// Whether the patient can conceive or father a child; only an explicit `false` counts as "not of
-    /// reproductive potential" (a missed period or believed absence of sperm does not [EDU]).
+    /// reproductive potential" (a missed period or believed absence of sperm does not (EDU)).
     pub reproductive_potential: Option<bool>,
     /// Known pregnancy (item 12), independent of a test.
     pub pregnant: Option<bool>,
@@ -336,6 +336,16 @@ pub struct Interleukin2History {
     pub last_dose_at: Option<Timestamp>,
 }
 
+/// The lasting flag "has received interleukin-2" (SCREENING §3), as derived from the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interleukin2Exposure {
+    NotReceived,
+    /// Received; the last dose when known.
+    Received {
+        last_dose_at: Option<Timestamp>,
+    },
+}
+
 /// A planned imaging study with contrast.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedContrast {
@@ -416,15 +426,15 @@ impl ScreeningInput {
     /// Whether the patient has received interleukin-2 (the lasting flag: any record of it sets it), and the
     /// latest known last-dose time. Without a recorded last dose, the latest discharge stands in: it is no
     /// earlier than the real last dose, so the 14-day window is never shortened.
-    pub fn interleukin_2_received(&self) -> Option<Option<Timestamp>> {
+    pub fn interleukin_2_exposure(&self) -> Interleukin2Exposure {
         let courses = self.previous_courses.as_deref().unwrap_or_default();
         let recorded = self.interleukin_2.is_some_and(|history| history.received);
         if !(recorded || self.patient.received_interleukin_2_flag || !courses.is_empty()) {
-            return None;
+            return Interleukin2Exposure::NotReceived;
         }
         let last_dose = self.interleukin_2.and_then(|history| history.last_dose_at);
         let last_discharge = courses.iter().map(|course| course.discharged_at).max();
-        Some(last_dose.or(last_discharge))
+        Interleukin2Exposure::Received { last_dose_at: last_dose.or(last_discharge) }
     }
 }
 

@@ -420,7 +420,7 @@ fn tests(map: &Map<String, Value>, at: Timestamp, input: &mut ScreeningInput) ->
     Ok(())
 }
 
-/// Plausible FEV1 in litres [PRODUCT]: outside is refused, never clamped.
+/// Plausible FEV1 in litres (PRODUCT): outside is refused, never clamped.
 const FEV1_PLAUSIBLE_LITRES: (Decimal, Decimal) = (Decimal::from_parts(1, 0, 0, false, 1), Decimal::TEN);
 
 /// FEV1 as `{"value", "unit": "L"}` (or `mL`). The core units have no litre, so the unit is checked here.

@@ -35,7 +35,7 @@ pub const RETREATMENT_GAP_DAYS: i64 = 7 * 7;
 /// Item 15: ECOG 0-1 passes; 2 or more needs review [PROLEUKIN-HCP].
 pub const ECOG_PASS_AT_MOST: u8 = 1;
 
-/// How long an item's data stay valid [PRODUCT].
+/// How long an item's data stay valid (PRODUCT).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValidFor {
     /// Documented once for this course.
@@ -257,7 +257,7 @@ impl Item {
         }
     }
 
-    /// How long the item's data stay valid [PRODUCT].
+    /// How long the item's data stay valid (PRODUCT).
     pub const fn valid_for(self) -> ValidFor {
         match self {
             Item::CardiacFunction | Item::PulmonaryFunction | Item::CnsEvaluation => ValidFor::Months(3),

@@ -7,8 +7,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::ScreeningInput;
 use super::interactions::{DrugClass, DrugKind, InteractionReport};
+use super::{Interleukin2Exposure, ScreeningInput};
 use crate::Source;
 
 /// Reactions to iodinated contrast mostly happen within 2 weeks of the last dose [LABEL-OLD; SWISS-SMPC].
@@ -149,10 +149,28 @@ pub fn exposures(input: &ScreeningInput, report: &InteractionReport) -> Vec<Cont
     found
 }
 
-/// The contrast notices of a screen: none unless the patient has received interleukin-2.
+/// The contrast notices of a screen. Once interleukin-2 has been received, every exposure gets a notice. Before
+/// the first dose, a study planned (with its time) at or after the planned course start gets one too: by then
+/// the patient will have received interleukin-2, and the last dose is not known yet [PRODUCT, safer reading].
 pub fn notices(input: &ScreeningInput, report: &InteractionReport) -> Vec<ContrastNotice> {
-    match input.interleukin_2_received() {
-        None => Vec::new(),
-        Some(last_dose_at) => exposures(input, report).iter().map(|exposure| notice(exposure, last_dose_at)).collect(),
+    match input.interleukin_2_exposure() {
+        Interleukin2Exposure::Received { last_dose_at } => {
+            exposures(input, report).iter().map(|exposure| notice(exposure, last_dose_at)).collect()
+        }
+        Interleukin2Exposure::NotReceived => {
+            let Some(start) = input.planned_start else { return Vec::new() };
+            input
+                .planned_contrast
+                .iter()
+                .filter_map(|planned| {
+                    let at = planned.at.filter(|at| *at >= start.instant)?;
+                    let involves = match &planned.description {
+                        Some(description) => format!("planned study after the course starts: {description}"),
+                        None => format!("planned study with {} contrast after the course starts", planned.agent.id()),
+                    };
+                    Some(notice(&ContrastExposure { agent: planned.agent, at, involves }, None))
+                })
+                .collect()
+        }
     }
 }

@@ -215,7 +215,7 @@ pub struct Drug {
 pub enum DrugKind {
     /// Placed in its classes (possibly none).
     Ordinary,
-    /// Gadolinium contrast: information only after IL-2 (SCREENING §3) [EDU].
+    /// Gadolinium contrast: information only after IL-2 (SCREENING §3) (EDU).
     Gadolinium,
     /// A topical steroid: patients ask the team first (SCREENING §2 note) [LABEL-OLD UNCONFIRMED; EDU].
     TopicalSteroid,

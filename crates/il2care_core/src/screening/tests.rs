@@ -791,3 +791,68 @@ fn litres_refuse_negative_volumes() {
     assert!(Litres::new(dec!(-0.1)).is_err());
     assert_eq!(Litres::new(dec!(2.5)).unwrap().value(), dec!(2.5));
 }
+
+#[test]
+fn contrast_planned_after_the_first_course_starts_warns_before_any_dose_is_given() {
+    let mut input = eligible();
+    input.planned_start = Some(moment("2026-12-01T08:00:00Z"));
+    let planned = |at: &str| PlannedContrast { agent: ContrastAgent::Iodinated, at: Some(ts(at)), description: None };
+    input.planned_contrast = vec![planned("2026-11-30T08:00:00Z"), planned("2026-12-03T08:00:00Z")];
+    let notices = screen(&input).contrast;
+    assert_eq!(notices.len(), 1, "only the study after the start [PRODUCT]");
+    assert_eq!(notices[0].level, NoticeLevel::Warning);
+    assert_eq!(notices[0].last_dose_at, None);
+}
+
+#[test]
+fn removing_any_single_input_never_improves_an_item_and_never_leaves_the_screen_passing() {
+    fn rank(status: Status) -> u8 {
+        match status {
+            Status::Pass | Status::NotApplicable => 0,
+            Status::NeedsReview => 1,
+            Status::Fail => 2,
+        }
+    }
+    let removals: Vec<(&str, fn(&mut ScreeningInput))> = vec![
+        ("indication", |s| s.indication = None),
+        ("hypersensitivity", |s| s.history.hypersensitivity_to_aldesleukin = None),
+        ("cardiac history", |s| s.history.cardiac_disease = None),
+        ("lung history", |s| s.history.lung_disease = None),
+        ("allograft", |s| s.history.organ_allograft = None),
+        ("cardiac tests", |s| s.cardiac = None),
+        ("ejection fraction", |s| cardiac(s).ejection_fraction = None),
+        ("wall motion", |s| cardiac(s).wall_motion = None),
+        ("coronary disease", |s| cardiac(s).significant_coronary_artery_disease = None),
+        ("pulmonary tests", |s| s.pulmonary = None),
+        ("fev1", |s| pulmonary(s).fev1 = None),
+        ("fev1 percent", |s| pulmonary(s).fev1_percent_predicted = None),
+        ("pulmonary impairment", |s| pulmonary(s).significant_impairment = None),
+        ("cns", |s| s.cns = None),
+        ("impairment", |s| s.impairment = None),
+        ("infection", |s| s.infection = None),
+        ("central line", |s| s.central_line_planned = None),
+        ("performance", |s| s.performance_status = None),
+        ("setting", |s| s.intensive_care_available = None),
+        ("education sheet", |s| s.education.sheet_given = None),
+        ("contrast explained", |s| s.education.contrast_flag_explained = None),
+        ("labs", |s| s.labs.clear()),
+        ("one lab", |s| {
+            s.labs.pop();
+        }),
+        ("previous courses", |s| s.previous_courses = None),
+        ("medications", |s| s.medications = None),
+        ("pregnancy test", |s| s.patient.pregnancy_test = None),
+        ("breastfeeding", |s| s.patient.breastfeeding = None),
+        ("contraception", |s| s.patient.contraception_counselled = None),
+    ];
+    let before = screen(&eligible());
+    for (what, remove) in removals {
+        let mut input = eligible();
+        remove(&mut input);
+        let after = screen(&input);
+        for (old, new) in before.items.iter().zip(&after.items) {
+            assert!(rank(new.status) >= rank(old.status), "removing {what} improved item {}", new.item.number());
+        }
+        assert_ne!(after.status, Status::Pass, "removing {what} must leave something to review [PRODUCT]");
+    }
+}
