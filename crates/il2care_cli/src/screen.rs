@@ -100,7 +100,7 @@ fn summary(result: &ScreeningResult) -> String {
         text += &format!("  UNRECOGNISED (check by hand): {}\n", report.unrecognised.join("; "));
     }
     if !result.contrast.is_empty() {
-        text += "\nContrast (patient has received interleukin-2)\n";
+        text += "\nContrast notices (lasting flag: interleukin-2 given before the study)\n";
         for notice in &result.contrast {
             text += &format!("  {} {}: {}\n", notice.level.id().to_uppercase(), notice.involves, notice.message);
             text += &format!("        contrast at {}", notice.contrast_at);
