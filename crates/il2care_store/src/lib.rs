@@ -14,6 +14,8 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 pub mod accounts;
 pub mod audit;
 pub mod record;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// The database driver's error, for callers that commit or roll back a transaction.
 pub use sqlx::Error as DbError;

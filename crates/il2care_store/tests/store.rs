@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
-mod support;
-
 use il2care_store::accounts::{self, NewUser};
 use il2care_store::audit::{self, AuditEntry, AuditQuery};
 use il2care_store::record::{self, CheckIn, DoseEvent, Observation, Patient, Written};
 use il2care_store::{Store, StoreError};
 
-use support::TestDb;
+use il2care_store::testing::TestDb;
 
 fn patient(mrn: &str) -> Patient {
     Patient {
@@ -187,7 +185,7 @@ macro_rules! on_both_backends {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread")]
             async fn $name() {
-                let db = super::support::TestDb::sqlite().await;
+                let db = il2care_store::testing::TestDb::sqlite().await;
                 super::$name(&db).await;
                 db.drop().await;
             })+
@@ -195,7 +193,7 @@ macro_rules! on_both_backends {
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread")]
             async fn $name() {
-                let db = super::support::TestDb::postgres().await;
+                let db = il2care_store::testing::TestDb::postgres().await;
                 super::$name(&db).await;
                 db.drop().await;
             })+

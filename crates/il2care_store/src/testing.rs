@@ -1,9 +1,11 @@
-//! Fresh databases for tests: a SQLite file in a temporary folder, or a PostgreSQL database created on the
-//! local server and dropped afterwards.
+//! Fresh databases for tests (feature `testing`): a SQLite file in a temporary folder, or a PostgreSQL
+//! database created on the local server and dropped afterwards. Used by the store's and the service's tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a failed test.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use il2care_store::Store;
+use crate::Store;
 use sqlx::{Connection, Executor};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

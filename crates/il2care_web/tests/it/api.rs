@@ -1,0 +1,160 @@
+//! The API end to end, per role, on both databases: stateless triage, sign-in, the patient boundary,
+//! idempotent check-ins, refusals that store nothing, the worklist, and the audit trail.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+fn fever_checkin() -> Value {
+    json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": {"value": 100.8, "unit": "[degF]"}, "chills": "moderate"}})
+}
+
+async fn stateless_triage_answers_like_the_command_line(app: &TestApp) {
+    let (status, result) = app.post("/api/v1/triage", None, &fever_checkin()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["level"], "call_now");
+    assert!(result["fired"].as_array().unwrap().iter().any(|rule| rule["id"] == "triage.fever"));
+    assert!(result["message"].as_str().unwrap().starts_with("Call your care team now"));
+}
+
+async fn bad_bodies_are_refused_with_a_named_field_and_a_4xx(app: &TestApp) {
+    let bare = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": 100.8}});
+    let (status, error) = app.post("/api/v1/triage", None, &bare).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.temperature")));
+    let unknown = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {}, "extra": 1});
+    let (status, error) = app.post("/api/v1/triage", None, &unknown).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("extra")));
+    let (status, _) = app.send(Method::POST, "/api/v1/triage", None, "text/plain", "{}").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = format!("{{\"at\": \"{}\"}}", "x".repeat(300 * 1024));
+    let (status, _) = app.send(Method::POST, "/api/v1/triage", None, "application/json", &huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, error) = app.send(Method::POST, "/api/v1/triage", None, "application/json", "{not json").await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("document")));
+}
+
+async fn wrong_passwords_are_refused_audited_and_rate_limited(app: &TestApp) {
+    for _ in 0..5 {
+        let (status, _) = app.post("/api/v1/session", None, &json!({"username": "nurse", "password": "guess"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = app.post("/api/v1/session", None, &json!({"username": "nurse", "password": crate::support::PASSWORD})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the sixth attempt within 15 minutes is refused, even if right");
+    let mut conn = app.db.store.connection().await.unwrap();
+    let query = il2care_store::audit::AuditQuery { patient_id: None, actor: Some("nurse".into()), limit: 100 };
+    let actions: Vec<String> = il2care_store::audit::query(&mut conn, &query).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "login_failed").count(), 5);
+    assert_eq!(actions[0], "login_rate_limited");
+    let (status, _) = app.get("/api/v1/patients", Some("not-a-token")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_patient_reads_only_their_own_record_and_attempts_on_others_are_audited(app: &TestApp) {
+    let token = app.token("patient_a").await;
+    let (status, own) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&token)).await;
+    assert_eq!((status, own["mrn"].as_str()), (StatusCode::OK, Some("A-1")));
+    let (status, _) = app.get(&format!("/api/v1/patients/{}", app.patient_b), Some(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_b), Some(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, listed) = app.get("/api/v1/patients", Some(&token)).await;
+    assert_eq!(listed["patients"].as_array().unwrap().len(), 1, "a patient's list holds only themself");
+    let audit_b = app.audit_actions(app.patient_b).await;
+    assert_eq!(audit_b.iter().filter(|(actor, action, _)| actor == "patient_a" && action == "denied").count(), 2);
+    let audit_a = app.audit_actions(app.patient_a).await;
+    assert!(audit_a.iter().any(|(actor, action, outcome)| actor == "patient_a" && action == "read" && outcome == "ok"));
+}
+
+async fn a_retried_checkin_is_stored_once_and_answers_the_same_result(app: &TestApp) {
+    let token = app.token("patient_a").await;
+    let mut document = fever_checkin();
+    document["client_id"] = json!("phone-42");
+    let path = format!("/api/v1/patients/{}/checkins", app.patient_a);
+    let (first_status, first) = app.post(&path, Some(&token), &document).await;
+    let (retry_status, retry) = app.post(&path, Some(&token), &document).await;
+    assert_eq!((first_status, retry_status), (StatusCode::CREATED, StatusCode::OK), "{first} {retry}");
+    assert_eq!(first["id"], retry["id"]);
+    assert_eq!(retry["result"]["level"], "call_now");
+    let (_, listed) = app.get(&path, Some(&token)).await;
+    assert_eq!(listed["checkins"].as_array().unwrap().len(), 1);
+}
+
+async fn a_refused_checkin_stores_nothing(app: &TestApp) {
+    let token = app.token("patient_a").await;
+    let path = format!("/api/v1/patients/{}/checkins", app.patient_a);
+    let refused = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": {"value": 60, "unit": "Cel"}}});
+    let (status, error) = app.post(&path, Some(&token), &refused).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.temperature")));
+    let (_, listed) = app.get(&path, Some(&token)).await;
+    assert!(listed["checkins"].as_array().unwrap().is_empty());
+}
+
+async fn the_worklist_puts_the_most_urgent_checkin_first_until_acknowledged(app: &TestApp) {
+    let nurse = app.token("nurse").await;
+    let calm = json!({"at": "2026-11-27T07:00:00Z", "answers": {"fatigue": "mild"}});
+    app.post(&format!("/api/v1/patients/{}/checkins", app.patient_b), Some(&nurse), &calm).await;
+    let (_, urgent) = app.post(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&nurse), &fever_checkin()).await;
+    let (status, list) = app.get("/api/v1/worklist", Some(&nurse)).await;
+    assert_eq!(status, StatusCode::OK);
+    let levels: Vec<&str> = list["items"].as_array().unwrap().iter().map(|item| item["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, ["call_now", "self_care"]);
+    let ack = format!("/api/v1/checkins/{}/acknowledgements", urgent["id"]);
+    let (status, _) = app.post(&ack, Some(&nurse), &json!({"note": "called back"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, list) = app.get("/api/v1/worklist", Some(&nurse)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let patient = app.token("patient_a").await;
+    assert_eq!(app.get("/api/v1/worklist", Some(&patient)).await.0, StatusCode::FORBIDDEN);
+}
+
+async fn roles_decide_who_creates_patients_and_reads_the_audit_log(app: &TestApp) {
+    let new_patient = json!({"mrn": "C-3", "name": "New Patient", "date_of_birth": "1980-01-01", "sex": "female", "time_zone": "Europe/Paris"});
+    let pharmacist = app.token("pharmacist").await;
+    assert_eq!(app.post("/api/v1/patients", Some(&pharmacist), &new_patient).await.0, StatusCode::FORBIDDEN);
+    let nurse = app.token("nurse").await;
+    let (status, created) = app.post("/api/v1/patients", Some(&nurse), &new_patient).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(app.post("/api/v1/patients", Some(&nurse), &new_patient).await.0, StatusCode::CONFLICT);
+    let bad_zone = json!({"mrn": "D-4", "name": "X", "date_of_birth": "1980-01-01", "sex": "female", "time_zone": "Mars/Base"});
+    let (status, error) = app.post("/api/v1/patients", Some(&nurse), &bad_zone).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("time_zone")));
+    assert_eq!(app.get("/api/v1/audit", Some(&nurse)).await.0, StatusCode::FORBIDDEN);
+    let admin = app.token("admin").await;
+    let (status, log) = app.get("/api/v1/audit?limit=500", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = log["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["action"] == "write" && e["actor"] == "nurse" && e["patient_id"] == created["id"]));
+    assert_eq!(app.get("/api/v1/patients", Some(&admin)).await.0, StatusCode::FORBIDDEN, "admins do not read records");
+}
+
+async fn the_openapi_document_describes_every_route(app: &TestApp) {
+    let (status, document) = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["openapi"], "3.1.0");
+    let source = include_str!("../../src/lib.rs");
+    let routed: Vec<&str> = source.lines().filter_map(|line| line.trim().strip_prefix(".route(\"")).map(|rest| rest.split('"').next().unwrap()).collect();
+    let described: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+    assert!(routed.len() >= 10);
+    for path in &routed {
+        assert!(described.iter().any(|d| d == path), "{path} is routed but not in openapi.json");
+    }
+    for path in described {
+        assert!(routed.contains(&path.as_str()), "{path} is in openapi.json but not routed");
+    }
+    let (status, health) = app.get("/healthz", None).await;
+    assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
+}
+
+on_both_backends!(
+    stateless_triage_answers_like_the_command_line,
+    bad_bodies_are_refused_with_a_named_field_and_a_4xx,
+    wrong_passwords_are_refused_audited_and_rate_limited,
+    a_patient_reads_only_their_own_record_and_attempts_on_others_are_audited,
+    a_retried_checkin_is_stored_once_and_answers_the_same_result,
+    a_refused_checkin_stores_nothing,
+    the_worklist_puts_the_most_urgent_checkin_first_until_acknowledged,
+    roles_decide_who_creates_patients_and_reads_the_audit_log,
+    the_openapi_document_describes_every_route,
+);

@@ -1,0 +1,7 @@
+//! The service's one integration test binary: the router in-process (`oneshot`) on SQLite and on
+//! PostgreSQL, plus real-socket tests. Each test gets a fresh database.
+
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+mod api;
+mod support;

@@ -1,0 +1,121 @@
+//! A test application: a fresh database, the router, accounts for each role, and one-line requests.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use il2care_store::accounts::{self, NewUser};
+use il2care_store::record::{self, Patient};
+use il2care_store::testing::TestDb;
+use il2care_web::{AppState, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The app under test.
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: axum::Router,
+    /// Two patients, each with a patient account (`patient_a`, `patient_b`).
+    pub patient_a: i64,
+    pub patient_b: i64,
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> TestApp {
+        let router = router(AppState::new(db.store.clone()));
+        let mut tx = db.store.begin().await.unwrap();
+        let mut ids = Vec::new();
+        for mrn in ["A-1", "B-2"] {
+            let patient = Patient {
+                id: 0,
+                mrn: mrn.into(),
+                display_name: format!("Patient {mrn}"),
+                date_of_birth: "1970-01-01".into(),
+                sex: "unknown".into(),
+                time_zone: "UTC".into(),
+            };
+            ids.push(record::create_patient(&mut tx, &patient, 1, "test").await.unwrap());
+        }
+        let hash = il2care_web::auth::hash_password(PASSWORD).unwrap();
+        for (username, role, patient_id) in [
+            ("nurse", "nurse", None),
+            ("physician", "physician", None),
+            ("pharmacist", "pharmacist", None),
+            ("admin", "admin", None),
+            ("patient_a", "patient", Some(ids[0])),
+            ("patient_b", "patient", Some(ids[1])),
+        ] {
+            let user = NewUser { username, display_name: username, password_hash: &hash, role, patient_id, now_ms: 1 };
+            accounts::create_user(&mut tx, &user).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        TestApp { db, router, patient_a: ids[0], patient_b: ids[1] }
+    }
+
+    /// Sends one request; `body` is sent as JSON text unless `content_type` says otherwise.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: &str) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if !body.is_empty() {
+            request = request.header("content-type", content_type);
+        }
+        let response = self.router.clone().oneshot(request.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 10 * 1024 * 1024).await.unwrap();
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(Method::GET, path, token, "", "").await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, token, "application/json", &body.to_string()).await
+    }
+
+    /// Signs in and returns the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": PASSWORD});
+        let (status, value) = self.post("/api/v1/session", None, &body).await;
+        assert_eq!(status, StatusCode::OK, "{value}");
+        value["token"].as_str().unwrap().to_string()
+    }
+
+    /// Audit entries (as the admin sees them) for a patient.
+    pub async fn audit_actions(&self, patient_id: i64) -> Vec<(String, String, String)> {
+        let mut conn = self.db.store.connection().await.unwrap();
+        let query = il2care_store::audit::AuditQuery { patient_id: Some(patient_id), actor: None, limit: 1000 };
+        il2care_store::audit::query(&mut conn, &query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| (entry.actor, entry.action, entry.outcome))
+            .collect()
+    }
+}
+
+/// Runs each named test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let app = $crate::support::TestApp::new(il2care_store::testing::TestDb::sqlite().await).await;
+                super::$name(&app).await;
+                app.db.drop().await;
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let app = $crate::support::TestApp::new(il2care_store::testing::TestDb::postgres().await).await;
+                super::$name(&app).await;
+                app.db.drop().await;
+            })+
+        }
+    };
+}
