@@ -6,5 +6,6 @@ mod assess;
 mod dose;
 mod schedule;
 mod screen;
+mod serve;
 mod support;
 mod triage;
