@@ -708,7 +708,8 @@ mod tests {
 
     #[test]
     fn malformed_documents_are_refused_with_the_field_named() {
-        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str, &str)> = vec![
+        type Change = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Change, &str, &str)> = vec![
             (
                 Box::new(|v| v["observations"][0]["code"] = json!("glucose")),
                 "observations[0].code",
