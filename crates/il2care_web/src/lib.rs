@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/session", post(auth::sign_in).delete(auth::sign_out))
         .route("/api/v1/triage", post(api::stateless::triage))
+        .route("/api/v1/assess", post(api::stateless::assess))
         .route("/api/v1/questionnaire", get(api::stateless::questionnaire))
         .route("/api/v1/patients", get(api::patients::list).post(api::patients::create))
         .route("/api/v1/patients/{patient_id}", get(api::patients::read))

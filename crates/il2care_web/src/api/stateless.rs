@@ -1,11 +1,13 @@
-//! The stateless evaluations of INTERFACES.md: `POST /api/v1/triage` (and, as it lands, `/api/v1/assess`).
+//! The stateless evaluations of INTERFACES.md: `POST /api/v1/triage` and `POST /api/v1/assess`.
 //! The same documents and results as the command line; nothing is stored and no record is touched, so
 //! these need no sign-in (an EHR or a kiosk can call them).
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
+use il2care_core::assessment::assess as evaluate_assessment;
 use il2care_core::triage::{TriageResult, triage as evaluate_triage};
+use il2care_wire::assessment::{parse_assessment, result_json as assessment_json};
 use il2care_wire::checkin::{parse_checkin, questionnaire_json, result_json};
 use serde_json::Value;
 
@@ -32,4 +34,10 @@ pub async fn triage(headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppE
 /// `GET /api/v1/questionnaire`: the check-in items in the order a patient answers them.
 pub async fn questionnaire() -> Json<Value> {
     Json(questionnaire_json())
+}
+
+/// `POST /api/v1/assess`: the per-dose decision for an assessment document.
+pub async fn assess(headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppError> {
+    let document = parse_assessment(&json_text(&headers, &body)?)?;
+    Ok(Json(assessment_json(&evaluate_assessment(&document.assessment, &document.parameters))))
 }

@@ -19,6 +19,26 @@ async fn stateless_triage_answers_like_the_command_line(app: &TestApp) {
     assert!(result["message"].as_str().unwrap().starts_with("Call your care team now"));
 }
 
+fn assessment(observation: Value) -> Value {
+    json!({"at": "2026-11-27T16:00:00Z", "rule_set": "label",
+           "patient": {"sex": "female", "baseline_weight": {"value": 80, "unit": "kg"}},
+           "course": {"regimen": "hd-iv", "started_at": "2026-11-25T08:00:00Z", "cycle": 1, "doses_given_this_cycle": 6,
+                      "doses_given_this_course": 6, "holds_this_cycle": 1, "last_dose_at": "2026-11-27T08:00:00Z", "pending_holds": []},
+           "observations": [observation], "findings_reviewed": true, "findings": []})
+}
+
+async fn stateless_assessment_holds_for_low_blood_pressure_and_refuses_impossible_values(app: &TestApp) {
+    let low = json!({"code": "systolic_bp", "value": {"value": 86, "unit": "mm[Hg]"}, "at": "2026-11-27T15:40:00Z"});
+    let (status, result) = app.post("/api/v1/assess", None, &assessment(low)).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["decision"], "hold");
+    assert!(result["fired"].as_array().unwrap().iter().any(|rule| rule["id"] == "label.hold.sbp-below-90"));
+    let impossible = json!({"code": "spo2", "value": {"value": 140, "unit": "%"}, "at": "2026-11-27T15:40:00Z"});
+    let (status, error) = app.post("/api/v1/assess", None, &assessment(impossible)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error["error"]["field"].as_str().unwrap().starts_with("observations[0]"), "{error}");
+}
+
 async fn bad_bodies_are_refused_with_a_named_field_and_a_4xx(app: &TestApp) {
     let bare = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": 100.8}});
     let (status, error) = app.post("/api/v1/triage", None, &bare).await;
@@ -149,6 +169,7 @@ async fn the_openapi_document_describes_every_route(app: &TestApp) {
 
 on_both_backends!(
     stateless_triage_answers_like_the_command_line,
+    stateless_assessment_holds_for_low_blood_pressure_and_refuses_impossible_values,
     bad_bodies_are_refused_with_a_named_field_and_a_4xx,
     wrong_passwords_are_refused_audited_and_rate_limited,
     a_patient_reads_only_their_own_record_and_attempts_on_others_are_audited,
