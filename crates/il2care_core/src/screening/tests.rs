@@ -804,6 +804,9 @@ fn contrast_planned_after_the_first_course_starts_warns_before_any_dose_is_given
     assert_eq!(notices[0].last_dose_at, None);
 }
 
+/// A named way of taking one input away from a screen.
+type Removal = (&'static str, fn(&mut ScreeningInput));
+
 #[test]
 fn removing_any_single_input_never_improves_an_item_and_never_leaves_the_screen_passing() {
     fn rank(status: Status) -> u8 {
@@ -813,7 +816,7 @@ fn removing_any_single_input_never_improves_an_item_and_never_leaves_the_screen_
             Status::Fail => 2,
         }
     }
-    let removals: Vec<(&str, fn(&mut ScreeningInput))> = vec![
+    let removals: Vec<Removal> = vec![
         ("indication", |s| s.indication = None),
         ("hypersensitivity", |s| s.history.hypersensitivity_to_aldesleukin = None),
         ("cardiac history", |s| s.history.cardiac_disease = None),
