@@ -37,17 +37,25 @@ pub struct Args {
 
 /// Turns the options into a core request; refused input names the option.
 fn request(args: &Args) -> Result<DoseRequest<'_>, Refusal> {
-    let id = args.regimen.as_deref().ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
-    let regimen = regimen(id).ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
+    let id = args
+        .regimen
+        .as_deref()
+        .ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
+    let regimen = regimen(id)
+        .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
     let weight = args
         .weight
         .as_deref()
-        .map(|text| Kilograms::from_quantity(quantity(text, "weight")?).map_err(|e| Refusal::new("weight", e.to_string())))
+        .map(|text| {
+            Kilograms::from_quantity(quantity(text, "weight")?).map_err(|e| Refusal::new("weight", e.to_string()))
+        })
         .transpose()?;
     let height = args
         .height
         .as_deref()
-        .map(|text| Centimetres::from_quantity(quantity(text, "height")?).map_err(|e| Refusal::new("height", e.to_string())))
+        .map(|text| {
+            Centimetres::from_quantity(quantity(text, "height")?).map_err(|e| Refusal::new("height", e.to_string()))
+        })
         .transpose()?;
     let prepared_at = args
         .prepared_at

@@ -51,7 +51,11 @@ pub struct Args {
 /// The first dose in the patient's time zone.
 fn start(text: &str, tz: Option<&str>) -> Result<Zoned, Refusal> {
     let zone = tz
-        .map(|name| TimeZone::get(name).map_err(|_| Refusal::new("tz", format!("unknown time zone `{name}`; use an IANA name such as America/New_York"))))
+        .map(|name| {
+            TimeZone::get(name).map_err(|_| {
+                Refusal::new("tz", format!("unknown time zone `{name}`; use an IANA name such as America/New_York"))
+            })
+        })
         .transpose()?;
     let bad_start = || Refusal::new("start", format!("`{text}` is not a time such as 2026-11-25T08:00:00-05:00"));
     let pieces = Pieces::parse(text).map_err(|_| bad_start())?;
@@ -69,19 +73,28 @@ fn start(text: &str, tz: Option<&str>) -> Result<Zoned, Refusal> {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let id = args.regimen.as_deref().ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
-    let regimen = regimen(id).ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
-    let start_text = args.start.as_deref().ok_or_else(|| Refusal::new("start", "is required: the time of the first dose"))?;
+    let id = args
+        .regimen
+        .as_deref()
+        .ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
+    let regimen = regimen(id)
+        .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
+    let start_text =
+        args.start.as_deref().ok_or_else(|| Refusal::new("start", "is required: the time of the first dose"))?;
     let first = start(start_text, args.tz.as_deref())?;
     let weight = args
         .weight
         .as_deref()
-        .map(|text| Kilograms::from_quantity(quantity(text, "weight")?).map_err(|e| Refusal::new("weight", e.to_string())))
+        .map(|text| {
+            Kilograms::from_quantity(quantity(text, "weight")?).map_err(|e| Refusal::new("weight", e.to_string()))
+        })
         .transpose()?;
     let height = args
         .height
         .as_deref()
-        .map(|text| Centimetres::from_quantity(quantity(text, "height")?).map_err(|e| Refusal::new("height", e.to_string())))
+        .map(|text| {
+            Centimetres::from_quantity(quantity(text, "height")?).map_err(|e| Refusal::new("height", e.to_string()))
+        })
         .transpose()?;
     let plan = schedule(&ScheduleRequest {
         regimen,
@@ -92,13 +105,17 @@ pub fn run(args: Args) -> Outcome {
     })?;
     // Doses per level, when the measurements the regimen needs were given (validated like `il2care dose`).
     let mut doses = Vec::new();
-    if weight.is_some() || height.is_some() || regimen.levels.iter().all(|l| matches!(l.amount, il2care_core::regimens::Amount::Flat(_))) {
+    if weight.is_some()
+        || height.is_some()
+        || regimen.levels.iter().all(|l| matches!(l.amount, il2care_core::regimens::Amount::Flat(_)))
+    {
         for level in regimen.levels {
             let calc = calculate(DoseRequest { regimen, level: Some(level.id), weight, height, prepared_at: None })?;
             doses.push((level.id, calc.dose));
         }
     }
-    let dose_of = |level: &str| doses.iter().find(|(id, _)| *id == level).map(|(_, dose)| quantity_json(dose.quantity()));
+    let dose_of =
+        |level: &str| doses.iter().find(|(id, _)| *id == level).map(|(_, dose)| quantity_json(dose.quantity()));
     if args.json {
         let out = schedule_json(&plan, &dose_of);
         println!("{}", serde_json::to_string_pretty(&out).expect("JSON values always serialize"));

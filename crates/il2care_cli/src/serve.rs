@@ -76,10 +76,15 @@ pub fn run(args: Args) -> Outcome {
                 println!("demo: the database already has patients; no demo data added");
             }
             for account in &accounts {
-                println!("demo account  {:<11} role {:<10} password {}", account.username, account.role, account.password);
+                println!(
+                    "demo account  {:<11} role {:<10} password {}",
+                    account.username, account.role, account.password
+                );
             }
         }
-        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
         println!("il2care listening on http://{}", listener.local_addr()?);
         tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
         let app = router(AppState::new(store.clone())).into_make_service_with_connect_info::<SocketAddr>();

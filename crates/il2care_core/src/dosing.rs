@@ -172,7 +172,10 @@ pub fn calculate(request: DoseRequest<'_>) -> Result<DoseCalculation, Refusal> {
         Amount::Flat(iu) => iu,
     };
     if regimen.route == Route::IntravenousInfusion && dose_iu > limits::HD_IV_MAX_DOSE_IU {
-        return Err(Refusal::new("dose", format!("{dose_iu} [iU] exceeds the largest single HD-IV dose, 150000000 [iU]")));
+        return Err(Refusal::new(
+            "dose",
+            format!("{dose_iu} [iU] exceeds the largest single HD-IV dose, 150000000 [iU]"),
+        ));
     }
     let dose = InternationalUnits::new(dose_iu).expect("doses are computed from non-negative inputs");
     let volume_ml = dose_iu / limits::IU_PER_ML;
@@ -247,7 +250,8 @@ pub fn dilute(dose: InternationalUnits, dose_mg: Milligrams, volume: Millilitres
         .find(|(upper, _)| dose.value() <= *upper)
         .map_or(limits::LARGEST_BAG_ML, |(_, bag)| *bag);
     let final_volume = bag + volume.value();
-    let concentration = if final_volume.is_zero() { Decimal::ZERO } else { dose_mg.value() / final_volume * dec!(1000) };
+    let concentration =
+        if final_volume.is_zero() { Decimal::ZERO } else { dose_mg.value() / final_volume * dec!(1000) };
     Dilution {
         bag: Millilitres::new(bag).expect("bag sizes are positive"),
         final_volume: Millilitres::new(final_volume).expect("a sum of volumes is not negative"),
@@ -270,7 +274,10 @@ fn checked_height(height: Centimetres) -> Result<Centimetres, Refusal> {
     if within(height.value(), limits::HEIGHT_CM) {
         Ok(height)
     } else {
-        Err(Refusal::new("height", format!("{} is outside the limits 100 to 230 cm; check the number and its unit", height)))
+        Err(Refusal::new(
+            "height",
+            format!("{} is outside the limits 100 to 230 cm; check the number and its unit", height),
+        ))
     }
 }
 

@@ -318,7 +318,14 @@ pub const REGIMENS: &[Regimen] = &[
         }],
         schedule_text: "1 MIU every other day for 2 weeks, then 2 weeks off (one cycle); 3 cycles (12 weeks)",
         pattern: Pattern::Blocks {
-            blocks: &[Block { first_day: 1, days: 7, every_days: 2, doses_per_day: 1, hours_apart: 0, level: Some("1-miu") }],
+            blocks: &[Block {
+                first_day: 1,
+                days: 7,
+                every_days: 2,
+                doses_per_day: 1,
+                hours_apart: 0,
+                level: Some("1-miu"),
+            }],
             cycle_days: 28,
             cycles: Cycles::Repeats { planned: 3 },
         },
@@ -387,7 +394,6 @@ pub fn regimen(id: &str) -> Option<&'static Regimen> {
 pub fn regimen_ids() -> String {
     REGIMENS.iter().map(|regimen| regimen.id).collect::<Vec<_>>().join(", ")
 }
-
 
 #[cfg(test)]
 mod tests {

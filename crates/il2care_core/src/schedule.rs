@@ -76,7 +76,9 @@ pub fn schedule(request: &ScheduleRequest<'_>) -> Result<Schedule, Refusal> {
     let regimen = request.regimen;
     let chosen = match request.level {
         None => &regimen.levels[0],
-        Some(id) => regimen.level(id).ok_or_else(|| Refusal::new("level", format!("`{id}` is not a level of {}", regimen.id)))?,
+        Some(id) => regimen
+            .level(id)
+            .ok_or_else(|| Refusal::new("level", format!("`{id}` is not a level of {}", regimen.id)))?,
     };
     match regimen.pattern {
         Pattern::HighDoseCycles => {
@@ -109,7 +111,10 @@ pub fn schedule(request: &ScheduleRequest<'_>) -> Result<Schedule, Refusal> {
         Pattern::OpenEnded { doses_per_day, hours_apart } => {
             refuse_option(request.cycles, "cycles", regimen)?;
             let days = request.days.ok_or_else(|| {
-                Refusal::new("days", format!("is required for {}: its source states no duration; give the protocol's", regimen.id))
+                Refusal::new(
+                    "days",
+                    format!("is required for {}: its source states no duration; give the protocol's", regimen.id),
+                )
             })?;
             if !(1..=MAX_DAYS).contains(&days) {
                 return Err(Refusal::new("days", format!("{days} is outside 1 to {MAX_DAYS}")));
@@ -215,7 +220,11 @@ mod tests {
             assert_eq!(pair[1].at.timestamp().duration_since(pair[0].at.timestamp()), SignedDuration::from_hours(8));
         }
         let local_hours: Vec<i8> = cycle_1.iter().map(|slot| slot.at.hour()).collect();
-        assert_eq!(&local_hours[..9], &[8, 16, 0, 8, 16, 0, 9, 17, 1], "local clock shifts by one hour after the change");
+        assert_eq!(
+            &local_hours[..9],
+            &[8, 16, 0, 8, 16, 0, 9, 17, 1],
+            "local clock shifts by one hour after the change"
+        );
     }
 
     #[test]
@@ -262,7 +271,8 @@ mod tests {
     fn open_ended_regimens_need_the_number_of_days() {
         let refused = schedule(&request("kirchner-1998-sc-split", new_york("2026-02-02T08:00"))).unwrap_err();
         assert_eq!(refused.field, "days");
-        let split = ScheduleRequest { days: Some(3), ..request("kirchner-1998-sc-split", new_york("2026-02-02T08:00")) };
+        let split =
+            ScheduleRequest { days: Some(3), ..request("kirchner-1998-sc-split", new_york("2026-02-02T08:00")) };
         let plan = schedule(&split).unwrap();
         let hours: Vec<i8> = plan.slots.iter().map(|slot| slot.at.hour()).collect();
         assert_eq!(hours, [8, 20, 8, 20, 8, 20]);
@@ -276,7 +286,8 @@ mod tests {
         assert_eq!(schedule(&hd).unwrap_err().field, "days");
         let once = ScheduleRequest { cycles: Some(2), ..request("saadoun-2011-sc", new_york("2026-02-02T08:00")) };
         assert_eq!(schedule(&once).unwrap_err().field, "cycles");
-        let level = ScheduleRequest { level: Some("9-miu-daily"), ..request("kim-2021-sc", new_york("2026-02-02T08:00")) };
+        let level =
+            ScheduleRequest { level: Some("9-miu-daily"), ..request("kim-2021-sc", new_york("2026-02-02T08:00")) };
         assert_eq!(schedule(&level).unwrap_err().field, "level");
     }
 }

@@ -522,7 +522,8 @@ mod tests {
         assert_eq!(platelets.unwrap().value(), dec!(50));
         let hemoglobin = Hemoglobin::from_quantity(Quantity { value: dec!(80), unit: Unit::GramPerLitre });
         assert_eq!(hemoglobin.unwrap().value(), dec!(8));
-        let dose = InternationalUnits::from_quantity(Quantity { value: dec!(1.5), unit: Unit::MillionInternationalUnits });
+        let dose =
+            InternationalUnits::from_quantity(Quantity { value: dec!(1.5), unit: Unit::MillionInternationalUnits });
         assert_eq!(dose.unwrap().value(), dec!(1500000));
     }
 

@@ -71,7 +71,11 @@ fn the_core_does_no_io_reads_no_clock_and_serializes_nothing() {
     ];
     for (path, text) in core_sources() {
         for pattern in forbidden {
-            assert!(!non_test_code(&text).contains(pattern), "{} uses `{pattern}`: the core does no IO", path.display());
+            assert!(
+                !non_test_code(&text).contains(pattern),
+                "{} uses `{pattern}`: the core does no IO",
+                path.display()
+            );
         }
     }
 }

@@ -63,10 +63,12 @@ pub async fn create_user(conn: &mut Conn, user: &NewUser<'_>) -> Result<i64, Sto
 
 /// The user with `username`, if any.
 pub async fn user_by_name(conn: &mut Conn, username: &str) -> Result<Option<User>, StoreError> {
-    let row = sqlx::query("SELECT id, username, display_name, password_hash, role, patient_id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, username, display_name, password_hash, role, patient_id FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.as_ref().map(user_from).transpose()?)
 }
 
@@ -127,11 +129,12 @@ pub async fn record_login_attempt(
 
 /// Failed sign-in attempts for `username` since `since_ms` (shared by every instance, for rate limiting).
 pub async fn failed_logins_since(conn: &mut Conn, username: &str, since_ms: i64) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM login_attempts WHERE username = $1 AND at_ms >= $2 AND success = $3")
-        .bind(username)
-        .bind(since_ms)
-        .bind(false)
-        .fetch_one(conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM login_attempts WHERE username = $1 AND at_ms >= $2 AND success = $3")
+            .bind(username)
+            .bind(since_ms)
+            .bind(false)
+            .fetch_one(conn)
+            .await?;
     Ok(row.try_get("n")?)
 }

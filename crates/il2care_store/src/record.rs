@@ -374,7 +374,12 @@ fn assessment_from(row: &AnyRow) -> Result<Assessment, sqlx::Error> {
 }
 
 /// Appends a decision, with the rule-set version that produced it.
-pub async fn add_assessment(conn: &mut Conn, assessment: &Assessment, now_ms: i64, by: &str) -> Result<i64, StoreError> {
+pub async fn add_assessment(
+    conn: &mut Conn,
+    assessment: &Assessment,
+    now_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO assessments (patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result, \
          recorded_at_ms, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

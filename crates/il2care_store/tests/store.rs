@@ -132,7 +132,14 @@ async fn a_dose_correction_is_a_new_event_pointing_at_the_old_one(db: &TestDb) {
 
 async fn sessions_expire_and_failed_sign_ins_are_counted_across_instances(db: &TestDb) {
     let mut conn = db.store.connection().await.unwrap();
-    let user = NewUser { username: "nina", display_name: "Nina", password_hash: "x", role: "nurse", patient_id: None, now_ms: 1 };
+    let user = NewUser {
+        username: "nina",
+        display_name: "Nina",
+        password_hash: "x",
+        role: "nurse",
+        patient_id: None,
+        now_ms: 1,
+    };
     let user_id = accounts::create_user(&mut conn, &user).await.unwrap();
     assert!(matches!(accounts::create_user(&mut conn, &user).await, Err(StoreError::Conflict(_))));
     accounts::create_session(&mut conn, "digest", user_id, 100, 200).await.unwrap();

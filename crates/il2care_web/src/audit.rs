@@ -40,8 +40,18 @@ pub async fn by_actor(
     patient_id: Option<i64>,
     outcome: &str,
 ) -> Result<(), AppError> {
-    record(conn, crate::now_ms(), &actor.user.username, actor.role.as_str(), action, resource, patient_id, outcome, &actor.remote)
-        .await
+    record(
+        conn,
+        crate::now_ms(),
+        &actor.user.username,
+        actor.role.as_str(),
+        action,
+        resource,
+        patient_id,
+        outcome,
+        &actor.remote,
+    )
+    .await
 }
 
 /// Query parameters of `GET /api/v1/audit`.

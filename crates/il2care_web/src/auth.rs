@@ -4,8 +4,8 @@
 
 use std::net::SocketAddr;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -81,9 +81,7 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed))
-        .is_ok()
+    PasswordHash::new(hash).and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed)).is_ok()
 }
 
 /// A fresh random token (256 bits, hex).
@@ -189,7 +187,18 @@ pub async fn sign_in(
     let mut tx = state.store.begin().await?;
     let failures = accounts::failed_logins_since(&mut tx, &username, now - SIGN_IN_WINDOW_MS).await?;
     if failures >= MAX_FAILED_SIGN_INS {
-        crate::audit::record(&mut tx, now, &username, "unknown", "login_rate_limited", "session", None, "denied", &remote).await?;
+        crate::audit::record(
+            &mut tx,
+            now,
+            &username,
+            "unknown",
+            "login_rate_limited",
+            "session",
+            None,
+            "denied",
+            &remote,
+        )
+        .await?;
         tx.commit().await?;
         return Err(AppError::TooManyRequests);
     }
@@ -204,18 +213,21 @@ pub async fn sign_in(
     };
     accounts::record_login_attempt(&mut tx, &username, &remote, now, verified).await?;
     let Some(user) = user.filter(|_| verified) else {
-        crate::audit::record(&mut tx, now, &username, "unknown", "login_failed", "session", None, "denied", &remote).await?;
+        crate::audit::record(&mut tx, now, &username, "unknown", "login_failed", "session", None, "denied", &remote)
+            .await?;
         tx.commit().await?;
         return Err(AppError::WrongCredentials);
     };
     let token = new_token()?;
     let expires = now + SESSION_HOURS * 3600 * 1000;
     accounts::create_session(&mut tx, &token_digest(&token), user.id, now, expires).await?;
-    crate::audit::record(&mut tx, now, &user.username, &user.role, "login", "session", user.patient_id, "ok", &remote).await?;
+    crate::audit::record(&mut tx, now, &user.username, &user.role, "login", "session", user.patient_id, "ok", &remote)
+        .await?;
     tx.commit().await?;
     let body: Value = json!({"token": token, "role": user.role, "patient_id": user.patient_id,
                               "expires_at": jiff::Timestamp::from_millisecond(expires).map(|t| t.to_string()).unwrap_or_default()});
-    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_HOURS * 3600);
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_HOURS * 3600);
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
@@ -224,8 +236,18 @@ pub async fn sign_out(State(state): State<AppState>, actor: Actor, headers: Head
     if let Some(token) = token_from(&headers) {
         let mut tx = state.store.begin().await?;
         accounts::delete_session(&mut tx, &token_digest(&token)).await?;
-        crate::audit::record(&mut tx, now_ms(), &actor.user.username, actor.role.as_str(), "logout", "session", None, "ok", &actor.remote)
-            .await?;
+        crate::audit::record(
+            &mut tx,
+            now_ms(),
+            &actor.user.username,
+            actor.role.as_str(),
+            "logout",
+            "session",
+            None,
+            "ok",
+            &actor.remote,
+        )
+        .await?;
         tx.commit().await?;
     }
     let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");

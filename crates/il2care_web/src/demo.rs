@@ -104,8 +104,16 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         outpatients.push(id);
     }
     let checkins = [
-        (outpatients[0], 3, json!({"temperature": {"value": 100.9, "unit": "[degF]"}, "chills": "moderate", "short_of_breath": "none", "fluids_not_kept_down_hours": 0})),
-        (outpatients[1], 20, json!({"temperature": {"value": 37.1, "unit": "Cel"}, "fatigue": "mild", "short_of_breath": "none", "fluids_not_kept_down_hours": 0})),
+        (
+            outpatients[0],
+            3,
+            json!({"temperature": {"value": 100.9, "unit": "[degF]"}, "chills": "moderate", "short_of_breath": "none", "fluids_not_kept_down_hours": 0}),
+        ),
+        (
+            outpatients[1],
+            20,
+            json!({"temperature": {"value": 37.1, "unit": "Cel"}, "fatigue": "mild", "short_of_breath": "none", "fluids_not_kept_down_hours": 0}),
+        ),
     ];
     for (patient_id, hours_ago, answers) in checkins {
         let at = crate::rfc3339(now_ms - hours_ago * HOUR_MS);

@@ -56,7 +56,10 @@ pub fn dose_json(calc: &DoseCalculation) -> Value {
     out.insert("volume_precise".into(), rounded(calc.volume.value(), 4, Unit::Millilitre));
     out.insert("reconstituted_concentration".into(), json!("18,000,000 [iU]/mL = 1.1 mg/mL [LABEL-2024 §11]"));
     out.insert("vials".into(), json!(calc.vials));
-    out.insert("vial".into(), json!("22,000,000 [iU] (1.3 mg) single-use; reconstitute with 1.2 mL sterile water; count 1.2 mL per vial"));
+    out.insert(
+        "vial".into(),
+        json!("22,000,000 [iU] (1.3 mg) single-use; reconstitute with 1.2 mL sterile water; count 1.2 mL per vial"),
+    );
     if let Some(dilution) = calc.dilution {
         out.insert("bag".into(), quantity_json(dilution.bag.quantity()));
         out.insert("diluent".into(), json!("D5W (5% dextrose) only"));

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 /// Parses a whole document's text, refusing text that is not a JSON object.
 pub fn parse_object(text: &str) -> Result<Map<String, Value>, Refusal> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|error| Refusal::new("document", format!("is not valid JSON ({error})")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|error| Refusal::new("document", format!("is not valid JSON ({error})")))?;
     match value {
         Value::Object(map) => Ok(map),
         other => Err(Refusal::new("document", format!("must be a JSON object, not {}", kind(&other)))),
@@ -34,7 +34,9 @@ pub fn kind(value: &Value) -> &'static str {
 /// Refuses any member of `object` whose name is not in `allowed`, so that a misspelt field is never ignored.
 pub fn refuse_unknown_fields(object: &Map<String, Value>, allowed: &[&str], path: &str) -> Result<(), Refusal> {
     match object.keys().find(|key| !allowed.contains(&key.as_str())) {
-        Some(key) => Err(Refusal::new(join(path, key), format!("unknown field; expected one of: {}", allowed.join(", ")))),
+        Some(key) => {
+            Err(Refusal::new(join(path, key), format!("unknown field; expected one of: {}", allowed.join(", "))))
+        }
         None => Ok(()),
     }
 }
@@ -94,15 +96,21 @@ pub fn quantity(value: &Value, field: &str) -> Result<Quantity, Refusal> {
         Value::Number(number) => {
             return Err(Refusal::new(
                 field,
-                format!("a number without a unit ({number}) is not accepted; write {{\"value\": {number}, \"unit\": \"...\"}}"),
+                format!(
+                    "a number without a unit ({number}) is not accepted; write {{\"value\": {number}, \"unit\": \"...\"}}"
+                ),
             ));
         }
-        other => return Err(Refusal::new(field, format!("must be a quantity {{\"value\", \"unit\"}}, not {}", kind(other)))),
+        other => {
+            return Err(Refusal::new(field, format!("must be a quantity {{\"value\", \"unit\"}}, not {}", kind(other))));
+        }
     };
     refuse_unknown_fields(object, &["value", "unit"], field)?;
     let number = decimal(required(object, "value", field)?, &join(field, "value"))?;
     let unit = match object.get("unit") {
-        None | Some(Value::Null) => return Err(Refusal::new(join(field, "unit"), "is missing: a number without a unit is not accepted")),
+        None | Some(Value::Null) => {
+            return Err(Refusal::new(join(field, "unit"), "is missing: a number without a unit is not accepted"));
+        }
         Some(unit) => string(unit, &join(field, "unit"))?,
     };
     Quantity::new(number, unit).map_err(|error| Refusal::new(join(field, "unit"), error.to_string()))
@@ -135,8 +143,9 @@ pub fn plausible<M: Measure>(value: &Value, field: &str, low: M, high: M) -> Res
 /// An RFC 3339 time with an offset (`2026-11-27T16:00:00Z`, `2026-11-27T08:30:00-05:00`).
 pub fn timestamp(value: &Value, field: &str) -> Result<Timestamp, Refusal> {
     let text = string(value, field)?;
-    text.parse::<Timestamp>()
-        .map_err(|_| Refusal::new(field, format!("`{text}` is not an RFC 3339 time with an offset, such as 2026-11-27T16:00:00Z")))
+    text.parse::<Timestamp>().map_err(|_| {
+        Refusal::new(field, format!("`{text}` is not an RFC 3339 time with an offset, such as 2026-11-27T16:00:00Z"))
+    })
 }
 
 /// A decimal as a JSON number (exact for every value il2care prints: at most 28 significant digits).

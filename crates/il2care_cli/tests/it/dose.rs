@@ -29,7 +29,8 @@ fn pounds_are_converted_exactly_before_the_dose_arithmetic() {
 
 #[test]
 fn bsa_regimen_uses_height_and_weight() {
-    let run = il2care(&["dose", "--regimen", "mcdermott-2005-sc", "--weight", "70kg", "--height", "170cm", "--json"], None);
+    let run =
+        il2care(&["dose", "--regimen", "mcdermott-2005-sc", "--weight", "70kg", "--height", "170cm", "--json"], None);
     let out = run.json();
     assert_eq!(out["body_surface_area"], json!({"value": 1.82, "unit": "m2"}));
     assert_eq!(out["dose_miu"], json!(9.1));
@@ -65,5 +66,9 @@ fn refused_weights_and_regimens_exit_2_naming_the_field() {
     check_refused(&["dose", "--weight", "80kg"], "regimen", "is required");
     check_refused(&["dose", "--regimen", "hd-iv-720", "--weight", "80kg"], "regimen", "unknown regimen");
     check_refused(&["dose", "--regimen", "hd-iv"], "weight", "is required");
-    check_refused(&["dose", "--regimen", "koreth-2016-sc", "--weight", "70kg", "--height", "300cm"], "height", "outside");
+    check_refused(
+        &["dose", "--regimen", "koreth-2016-sc", "--weight", "70kg", "--height", "300cm"],
+        "height",
+        "outside",
+    );
 }

@@ -7,7 +7,16 @@ use crate::support::il2care;
 #[test]
 fn hd_iv_slots_are_8_hours_apart_in_absolute_time_across_spring_forward() {
     let run = il2care(
-        &["schedule", "--regimen", "hd-iv", "--start", "2026-03-06T08:00:00-05:00", "--tz", "America/New_York", "--json"],
+        &[
+            "schedule",
+            "--regimen",
+            "hd-iv",
+            "--start",
+            "2026-03-06T08:00:00-05:00",
+            "--tz",
+            "America/New_York",
+            "--json",
+        ],
         None,
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -27,7 +36,8 @@ fn hd_iv_slots_are_8_hours_apart_in_absolute_time_across_spring_forward() {
 
 #[test]
 fn flat_dose_schedule_shows_the_dose_of_each_slot() {
-    let run = il2care(&["schedule", "--regimen", "saadoun-2011-sc", "--start", "2026-11-02T20:00:00+01:00", "--json"], None);
+    let run =
+        il2care(&["schedule", "--regimen", "saadoun-2011-sc", "--start", "2026-11-02T20:00:00+01:00", "--json"], None);
     let out = run.json();
     let slots = out["slots"].as_array().unwrap();
     assert_eq!(slots.len(), 20);

@@ -19,7 +19,16 @@ struct Server {
 impl Server {
     fn start(database: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_il2care"))
-            .args(["serve", "--database", database, "--listen", "127.0.0.1:0", "--demo", "--demo-password", DEMO_PASSWORD])
+            .args([
+                "serve",
+                "--database",
+                database,
+                "--listen",
+                "127.0.0.1:0",
+                "--demo",
+                "--demo-password",
+                DEMO_PASSWORD,
+            ])
             .env("IL2CARE_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -52,11 +61,20 @@ impl Drop for Server {
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status and the body as JSON.
-fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, Value)> {
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
     let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if !body.is_empty() {
         request += "Content-Type: application/json\r\n";
     }
@@ -68,14 +86,16 @@ fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: Opti
     stream.write_all(request.as_bytes())?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
-    let status: u16 = response.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
+    let status: u16 =
+        response.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
     let payload = response.split_once("\r\n\r\n").map_or("", |(_, rest)| rest);
     Ok((status, serde_json::from_str(payload).unwrap_or(Value::Null)))
 }
 
 fn sign_in(address: &str, username: &str) -> (String, Option<i64>) {
     let (status, body) =
-        http(address, "POST", "/api/v1/session", None, Some(&json!({"username": username, "password": DEMO_PASSWORD}))).unwrap();
+        http(address, "POST", "/api/v1/session", None, Some(&json!({"username": username, "password": DEMO_PASSWORD})))
+            .unwrap();
     assert_eq!(status, 200, "{body}");
     (body["token"].as_str().unwrap().to_string(), body["patient_id"].as_i64())
 }
@@ -86,7 +106,8 @@ fn checkin(client_id: &str) -> Value {
 
 fn stored_client_ids(address: &str, patient_id: i64) -> Vec<String> {
     let (token, _) = sign_in(address, "nurse");
-    let (status, body) = http(address, "GET", &format!("/api/v1/patients/{patient_id}/checkins"), Some(&token), None).unwrap();
+    let (status, body) =
+        http(address, "GET", &format!("/api/v1/patients/{patient_id}/checkins"), Some(&token), None).unwrap();
     assert_eq!(status, 200, "{body}");
     body["checkins"].as_array().unwrap().iter().filter_map(|c| c["client_id"].as_str().map(str::to_string)).collect()
 }

@@ -96,7 +96,11 @@ pub async fn submit(
 }
 
 /// `GET /api/v1/patients/{id}/checkins`, newest first.
-pub async fn list(State(state): State<AppState>, actor: Actor, Path(patient_id): Path<i64>) -> Result<Json<Value>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(patient_id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/checkins");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
@@ -123,8 +127,15 @@ pub async fn acknowledge(
     let mut tx = state.store.begin().await?;
     let checkin = record::checkin(&mut tx, checkin_id).await?;
     let id = record::acknowledge_checkin(&mut tx, checkin_id, &note, crate::now_ms(), &actor.user.username).await?;
-    by_actor(&mut tx, &actor, "write", &format!("checkin/{checkin_id}/acknowledgement"), Some(checkin.patient_id), "ok")
-        .await?;
+    by_actor(
+        &mut tx,
+        &actor,
+        "write",
+        &format!("checkin/{checkin_id}/acknowledgement"),
+        Some(checkin.patient_id),
+        "ok",
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "checkin_id": checkin_id}))))
 }

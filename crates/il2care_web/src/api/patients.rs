@@ -19,7 +19,8 @@ use crate::error::AppError;
 
 /// Whether `actor` may reach patient `patient_id`'s record; a refusal is audited before it is answered.
 pub async fn authorize(conn: &mut Conn, actor: &Actor, patient_id: i64, resource: &str) -> Result<(), AppError> {
-    let allowed = actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(patient_id));
+    let allowed =
+        actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(patient_id));
     if allowed {
         return Ok(());
     }
@@ -93,7 +94,11 @@ pub async fn create(
 }
 
 /// `GET /api/v1/patients/{id}`.
-pub async fn read(State(state): State<AppState>, actor: Actor, Path(patient_id): Path<i64>) -> Result<Json<Value>, AppError> {
+pub async fn read(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(patient_id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}");
     authorize(&mut conn, &actor, patient_id, &resource).await?;

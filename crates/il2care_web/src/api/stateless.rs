@@ -18,7 +18,8 @@ use crate::error::AppError;
 pub fn triage_json(result: &TriageResult) -> Value {
     let mut value = result_json(result);
     if let Value::Object(object) = &mut value {
-        let message = il2care_content::message(result.level.id()).map(|entry| entry.plain_text().trim_end().to_string());
+        let message =
+            il2care_content::message(result.level.id()).map(|entry| entry.plain_text().trim_end().to_string());
         object.insert("message".into(), Value::from(message.unwrap_or_default()));
         object.insert("disclaimer".into(), Value::from(il2care_content::disclaimer().plain_text().trim_end()));
     }

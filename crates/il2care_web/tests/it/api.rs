@@ -42,7 +42,10 @@ async fn stateless_assessment_holds_for_low_blood_pressure_and_refuses_impossibl
 async fn bad_bodies_are_refused_with_a_named_field_and_a_4xx(app: &TestApp) {
     let bare = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": 100.8}});
     let (status, error) = app.post("/api/v1/triage", None, &bare).await;
-    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.temperature")));
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.temperature"))
+    );
     let unknown = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {}, "extra": 1});
     let (status, error) = app.post("/api/v1/triage", None, &unknown).await;
     assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("extra")));
@@ -60,11 +63,13 @@ async fn wrong_passwords_are_refused_audited_and_rate_limited(app: &TestApp) {
         let (status, _) = app.post("/api/v1/session", None, &json!({"username": "nurse", "password": "guess"})).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, _) = app.post("/api/v1/session", None, &json!({"username": "nurse", "password": crate::support::PASSWORD})).await;
+    let (status, _) =
+        app.post("/api/v1/session", None, &json!({"username": "nurse", "password": crate::support::PASSWORD})).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the sixth attempt within 15 minutes is refused, even if right");
     let mut conn = app.db.store.connection().await.unwrap();
     let query = il2care_store::audit::AuditQuery { patient_id: None, actor: Some("nurse".into()), limit: 100 };
-    let actions: Vec<String> = il2care_store::audit::query(&mut conn, &query).await.unwrap().into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> =
+        il2care_store::audit::query(&mut conn, &query).await.unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(actions.iter().filter(|a| *a == "login_failed").count(), 5);
     assert_eq!(actions[0], "login_rate_limited");
     let (status, _) = app.get("/api/v1/patients", Some("not-a-token")).await;
@@ -106,7 +111,10 @@ async fn a_refused_checkin_stores_nothing(app: &TestApp) {
     let path = format!("/api/v1/patients/{}/checkins", app.patient_a);
     let refused = json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": {"value": 60, "unit": "Cel"}}});
     let (status, error) = app.post(&path, Some(&token), &refused).await;
-    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.temperature")));
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("answers.temperature"))
+    );
     let (_, listed) = app.get(&path, Some(&token)).await;
     assert!(listed["checkins"].as_array().unwrap().is_empty());
 }
@@ -115,10 +123,12 @@ async fn the_worklist_puts_the_most_urgent_checkin_first_until_acknowledged(app:
     let nurse = app.token("nurse").await;
     let calm = json!({"at": "2026-11-27T07:00:00Z", "answers": {"fatigue": "mild"}});
     app.post(&format!("/api/v1/patients/{}/checkins", app.patient_b), Some(&nurse), &calm).await;
-    let (_, urgent) = app.post(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&nurse), &fever_checkin()).await;
+    let (_, urgent) =
+        app.post(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&nurse), &fever_checkin()).await;
     let (status, list) = app.get("/api/v1/worklist", Some(&nurse)).await;
     assert_eq!(status, StatusCode::OK);
-    let levels: Vec<&str> = list["items"].as_array().unwrap().iter().map(|item| item["level"].as_str().unwrap()).collect();
+    let levels: Vec<&str> =
+        list["items"].as_array().unwrap().iter().map(|item| item["level"].as_str().unwrap()).collect();
     assert_eq!(levels, ["call_now", "self_care"]);
     let ack = format!("/api/v1/checkins/{}/acknowledgements", urgent["id"]);
     let (status, _) = app.post(&ack, Some(&nurse), &json!({"note": "called back"})).await;
@@ -137,7 +147,8 @@ async fn roles_decide_who_creates_patients_and_reads_the_audit_log(app: &TestApp
     let (status, created) = app.post("/api/v1/patients", Some(&nurse), &new_patient).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(app.post("/api/v1/patients", Some(&nurse), &new_patient).await.0, StatusCode::CONFLICT);
-    let bad_zone = json!({"mrn": "D-4", "name": "X", "date_of_birth": "1980-01-01", "sex": "female", "time_zone": "Mars/Base"});
+    let bad_zone =
+        json!({"mrn": "D-4", "name": "X", "date_of_birth": "1980-01-01", "sex": "female", "time_zone": "Mars/Base"});
     let (status, error) = app.post("/api/v1/patients", Some(&nurse), &bad_zone).await;
     assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("time_zone")));
     assert_eq!(app.get("/api/v1/audit", Some(&nurse)).await.0, StatusCode::FORBIDDEN);
@@ -145,7 +156,9 @@ async fn roles_decide_who_creates_patients_and_reads_the_audit_log(app: &TestApp
     let (status, log) = app.get("/api/v1/audit?limit=500", Some(&admin)).await;
     assert_eq!(status, StatusCode::OK);
     let entries = log["entries"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["action"] == "write" && e["actor"] == "nurse" && e["patient_id"] == created["id"]));
+    assert!(
+        entries.iter().any(|e| e["action"] == "write" && e["actor"] == "nurse" && e["patient_id"] == created["id"])
+    );
     assert_eq!(app.get("/api/v1/patients", Some(&admin)).await.0, StatusCode::FORBIDDEN, "admins do not read records");
 }
 
@@ -154,7 +167,11 @@ async fn the_openapi_document_describes_every_route(app: &TestApp) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(document["openapi"], "3.1.0");
     let source = include_str!("../../src/lib.rs");
-    let routed: Vec<&str> = source.lines().filter_map(|line| line.trim().strip_prefix(".route(\"")).map(|rest| rest.split('"').next().unwrap()).collect();
+    let routed: Vec<&str> = source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix(".route(\""))
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
     let described: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
     assert!(routed.len() >= 10);
     for path in &routed {
