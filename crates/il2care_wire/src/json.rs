@@ -102,7 +102,10 @@ pub fn quantity(value: &Value, field: &str) -> Result<Quantity, Refusal> {
             ));
         }
         other => {
-            return Err(Refusal::new(field, format!("must be a quantity {{\"value\", \"unit\"}}, not {}", kind(other))));
+            return Err(Refusal::new(
+                field,
+                format!("must be a quantity {{\"value\", \"unit\"}}, not {}", kind(other)),
+            ));
         }
     };
     refuse_unknown_fields(object, &["value", "unit"], field)?;
