@@ -11,10 +11,13 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
+/// (route template, status class) -> (requests, seconds spent).
+type RequestCounters = BTreeMap<(String, &'static str), (u64, f64)>;
+
 /// Request counters, keyed by (route, status class).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, &'static str), (u64, f64)>>,
+    requests: Mutex<RequestCounters>,
 }
 
 impl Metrics {
