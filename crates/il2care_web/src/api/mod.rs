@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per resource.
 
 pub mod checkins;
+pub mod courses;
 pub mod health;
 pub mod patients;
 pub mod stateless;

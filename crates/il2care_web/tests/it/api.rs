@@ -162,6 +162,27 @@ async fn roles_decide_who_creates_patients_and_reads_the_audit_log(app: &TestApp
     assert_eq!(app.get("/api/v1/patients", Some(&admin)).await.0, StatusCode::FORBIDDEN, "admins do not read records");
 }
 
+async fn a_physician_starts_a_course_and_everyone_on_the_record_sees_its_schedule(app: &TestApp) {
+    let path = format!("/api/v1/patients/{}/courses", app.patient_a);
+    let course = json!({"regimen": "hd-iv", "started_at": "2026-03-06T13:00:00Z", "baseline_weight": {"value": 176, "unit": "[lb_av]"}});
+    let nurse = app.token("nurse").await;
+    assert_eq!(app.post(&path, Some(&nurse), &course).await.0, StatusCode::FORBIDDEN);
+    let physician = app.token("physician").await;
+    let (status, created) = app.post(&path, Some(&physician), &course).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let light = json!({"regimen": "hd-iv", "started_at": "2026-03-06T13:00:00Z", "baseline_weight": {"value": 20, "unit": "kg"}});
+    let (status, error) = app.post(&path, Some(&physician), &light).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("baseline_weight")));
+    let patient = app.token("patient_a").await;
+    let (status, listed) = app.get(&path, Some(&patient)).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = &listed["courses"][0];
+    assert_eq!(first["baseline_weight"], json!({"value": 79.83225712, "unit": "kg"}));
+    assert_eq!(first["schedule"]["slots"].as_array().unwrap().len(), 28);
+    let other = app.token("patient_b").await;
+    assert_eq!(app.get(&path, Some(&other)).await.0, StatusCode::FORBIDDEN);
+}
+
 async fn the_openapi_document_describes_every_route(app: &TestApp) {
     let (status, document) = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -194,5 +215,6 @@ on_both_backends!(
     a_refused_checkin_stores_nothing,
     the_worklist_puts_the_most_urgent_checkin_first_until_acknowledged,
     roles_decide_who_creates_patients_and_reads_the_audit_log,
+    a_physician_starts_a_course_and_everyone_on_the_record_sees_its_schedule,
     the_openapi_document_describes_every_route,
 );
