@@ -31,6 +31,8 @@ enum Command {
     Serve(serve::Args),
     /// Copies the SQLite database to a file, consistently, while the service may be running.
     Backup(serve::BackupArgs),
+    /// Replaces the SQLite database with a backup (stop the service first).
+    Restore(serve::RestoreArgs),
     Dose(dose::Args),
     /// The dose slots of a course, in the patient's time zone.
     Schedule(schedule::Args),
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Backup(args) => serve::backup(args),
+        Command::Restore(args) => serve::restore(args),
         Command::Dose(args) => dose::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Assess(args) => assess::run(args),

@@ -45,6 +45,16 @@ pub struct BackupArgs {
     to: PathBuf,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct RestoreArgs {
+    /// A backup written by `il2care backup`.
+    #[arg(long)]
+    from: PathBuf,
+    /// Folder of the embedded database to replace (stop the service first).
+    #[arg(long, env = "IL2CARE_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+}
+
 fn database_url(database: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
     match database {
         Some(url) => Ok(url),
@@ -129,5 +139,34 @@ pub fn backup(args: BackupArgs) -> Outcome {
         println!("backup written to {}", args.to.display());
         Ok::<(), anyhow::Error>(())
     })?;
+    Ok(())
+}
+
+/// Replaces the embedded database with a backup, after checking that the backup opens and passes its
+/// integrity check. The service must be stopped: SQLite's write-ahead log of the old database is removed.
+pub fn restore(args: RestoreArgs) -> Outcome {
+    if !args.from.is_file() {
+        return Err(il2care_core::Refusal::new("from", format!("{} is not a file", args.from.display())).into());
+    }
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let target = args.data_dir.join("il2care.db");
+    let staging = args.data_dir.join("il2care.db.restoring");
+    std::fs::copy(&args.from, &staging).context("copying the backup")?;
+    // Open the copy, not the backup: opening checks integrity and applies any newer migrations. Closing the
+    // last connection checkpoints SQLite's write-ahead log into the file.
+    runtime()?.block_on(async {
+        let copy = Store::open(&format!("sqlite://{}", staging.display())).await.context("opening the backup")?;
+        copy.check().await.context("checking the backup")?;
+        copy.close().await;
+        Ok::<(), anyhow::Error>(())
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let side = args.data_dir.join(format!("il2care.db{suffix}"));
+        if side.exists() {
+            std::fs::remove_file(&side).with_context(|| format!("removing {}", side.display()))?;
+        }
+    }
+    std::fs::rename(&staging, &target).context("putting the backup in place")?;
+    println!("restored {} from {}", target.display(), args.from.display());
     Ok(())
 }

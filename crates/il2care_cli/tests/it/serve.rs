@@ -187,3 +187,32 @@ fn two_instances_on_one_postgres_database_share_sessions_and_idempotency() {
     drop((first, second));
     runtime.block_on(db.drop());
 }
+
+#[test]
+fn a_backup_restores_the_record_as_it_was() {
+    let folder = std::env::temp_dir().join(format!("il2care-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let data_dir = folder.join("data");
+    let database = format!("sqlite://{}", data_dir.join("il2care.db").display());
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let backup = folder.join("backup.db");
+    let mut server = Server::start(&database);
+    let (token, patient_id) = sign_in(&server.address, "patient");
+    let path = format!("/api/v1/patients/{}/checkins", patient_id.unwrap());
+    assert_eq!(http(&server.address, "POST", &path, Some(&token), Some(&checkin("before"))).unwrap().0, 201);
+    let il2care = env!("CARGO_BIN_EXE_il2care");
+    let run = |args: &[&str]| Command::new(il2care).args(args).output().unwrap();
+    let backed_up = run(&["backup", "--database", &database, "--to", &backup.display().to_string()]);
+    assert!(backed_up.status.success(), "{}", String::from_utf8_lossy(&backed_up.stderr));
+    let again = run(&["backup", "--database", &database, "--to", &backup.display().to_string()]);
+    assert_eq!(again.status.code(), Some(2), "an existing backup file is never overwritten");
+    assert_eq!(http(&server.address, "POST", &path, Some(&token), Some(&checkin("after"))).unwrap().0, 201);
+    server.kill();
+    let restored =
+        run(&["restore", "--from", &backup.display().to_string(), "--data-dir", &data_dir.display().to_string()]);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let server = Server::start(&database);
+    assert_eq!(stored_client_ids(&server.address, patient_id.unwrap()), ["before"]);
+    drop(server);
+    let _ = std::fs::remove_dir_all(folder);
+}
