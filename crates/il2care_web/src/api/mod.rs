@@ -2,6 +2,7 @@
 
 pub mod checkins;
 pub mod courses;
+pub mod doses;
 pub mod health;
 pub mod patients;
 pub mod stateless;

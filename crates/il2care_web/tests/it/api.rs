@@ -183,6 +183,30 @@ async fn a_physician_starts_a_course_and_everyone_on_the_record_sees_its_schedul
     assert_eq!(app.get(&path, Some(&other)).await.0, StatusCode::FORBIDDEN);
 }
 
+async fn a_dose_given_without_a_give_decision_needs_an_override_reason(app: &TestApp) {
+    let physician = app.token("physician").await;
+    let course = json!({"regimen": "hd-iv", "started_at": "2026-03-06T13:00:00Z", "baseline_weight": {"value": 80, "unit": "kg"}});
+    let (_, created) =
+        app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &course).await;
+    let doses = format!("/api/v1/patients/{}/doses", app.patient_a);
+    let nurse = app.token("nurse").await;
+    let given = json!({"course_id": created["id"], "status": "given", "at": "2026-03-06T13:05:00Z"});
+    let (status, error) = app.post(&doses, Some(&nurse), &given).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("override_reason")));
+    let (_, patient) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&nurse)).await;
+    assert_eq!(patient["flags"], json!([]), "nothing of the refused dose was stored");
+    let mut overridden = given.clone();
+    overridden["override_reason"] = json!("assessed at the bedside; decision entered late");
+    let (status, recorded) = app.post(&doses, Some(&nurse), &overridden).await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    let (_, patient) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&nurse)).await;
+    assert_eq!(patient["flags"], json!(["received_interleukin_2"]));
+    let wrong_course = json!({"course_id": 999_999, "status": "held", "at": "2026-03-06T13:05:00Z"});
+    assert_eq!(app.post(&doses, Some(&nurse), &wrong_course).await.1["error"]["field"], "course_id");
+    let pharmacist = app.token("pharmacist").await;
+    assert_eq!(app.post(&doses, Some(&pharmacist), &overridden).await.0, StatusCode::FORBIDDEN);
+}
+
 async fn the_openapi_document_describes_every_route(app: &TestApp) {
     let (status, document) = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -216,5 +240,6 @@ on_both_backends!(
     the_worklist_puts_the_most_urgent_checkin_first_until_acknowledged,
     roles_decide_who_creates_patients_and_reads_the_audit_log,
     a_physician_starts_a_course_and_everyone_on_the_record_sees_its_schedule,
+    a_dose_given_without_a_give_decision_needs_an_override_reason,
     the_openapi_document_describes_every_route,
 );
