@@ -159,25 +159,26 @@ pub fn anemia(value: Hemoglobin, lln: Hemoglobin) -> u8 {
 /// Creatinine increased: the highest of the ULN column and the baseline column [CTCAE-5].
 pub fn creatinine_increased(value: Creatinine, uln: Creatinine, baseline: Option<Creatinine>) -> u8 {
     let (x, uln) = (value.value(), uln.value());
-    let by_uln = if x > dec!(6.0) * uln {
-        4
-    } else if x > dec!(3.0) * uln {
-        3
-    } else if x > dec!(1.5) * uln {
-        2
-    } else if x > uln {
-        1
-    } else {
+    // Most results are normal: the cheapest comparisons come first (this runs at every assessment).
+    let by_uln = if x <= uln {
         0
+    } else if x <= dec!(1.5) * uln {
+        1
+    } else if x <= dec!(3.0) * uln {
+        2
+    } else if x <= dec!(6.0) * uln {
+        3
+    } else {
+        4
     };
     let by_baseline = baseline.map_or(0, |baseline| {
         let baseline = baseline.value();
-        if x > dec!(3.0) * baseline {
-            3
-        } else if x > dec!(1.5) * baseline {
+        if x <= dec!(1.5) * baseline {
+            0
+        } else if x <= dec!(3.0) * baseline {
             2
         } else {
-            0
+            3
         }
     });
     by_uln.max(by_baseline)
@@ -190,16 +191,16 @@ pub fn blood_bilirubin_increased(value: Decimal, uln: Decimal, baseline: Option<
         Some(baseline) if baseline > uln => baseline,
         _ => uln,
     };
-    if value > dec!(10.0) * reference {
-        4
-    } else if value > dec!(3.0) * reference {
-        3
-    } else if value > dec!(1.5) * reference {
-        2
-    } else if value > reference {
-        1
-    } else {
+    if value <= reference {
         0
+    } else if value <= dec!(1.5) * reference {
+        1
+    } else if value <= dec!(3.0) * reference {
+        2
+    } else if value <= dec!(10.0) * reference {
+        3
+    } else {
+        4
     }
 }
 
@@ -207,14 +208,14 @@ pub fn blood_bilirubin_increased(value: Decimal, uln: Decimal, baseline: Option<
 /// (values above baseline but below 1.5 x baseline are G0) [CTCAE-5].
 pub fn aminotransferase_increased(value: Decimal, uln: Decimal, baseline: Option<Decimal>) -> u8 {
     let upper = |reference: Decimal| {
-        if value > dec!(20.0) * reference {
-            4
-        } else if value > dec!(5.0) * reference {
-            3
-        } else if value > dec!(3.0) * reference {
-            2
-        } else {
+        if value <= dec!(3.0) * reference {
             1
+        } else if value <= dec!(5.0) * reference {
+            2
+        } else if value <= dec!(20.0) * reference {
+            3
+        } else {
+            4
         }
     };
     match baseline {
@@ -253,14 +254,14 @@ pub fn fever(celsius: Decimal) -> (u8, bool) {
 /// with percent x baseline.
 pub fn weight_gain(weight: Decimal, baseline: Decimal) -> u8 {
     let gain = (weight - baseline) * dec!(100);
-    if gain >= dec!(20) * baseline {
-        3
-    } else if gain >= dec!(10) * baseline {
-        2
-    } else if gain >= dec!(5) * baseline {
-        1
-    } else {
+    if gain < dec!(5) * baseline {
         0
+    } else if gain < dec!(10) * baseline {
+        1
+    } else if gain < dec!(20) * baseline {
+        2
+    } else {
+        3
     }
 }
 
@@ -330,13 +331,16 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
     let at = assessment.at;
     let patient = &assessment.patient;
     let observations = &assessment.observations;
+    let at_nanos = at.as_nanosecond();
+    // Ages compared in integer nanoseconds: exact, and cheap at every assessment.
     let fresh = |code: ObservationCode, reading_at: Timestamp| {
-        max_ages.observation(code).is_none_or(|max_age| at.duration_since(reading_at) <= max_age)
+        max_ages.observation(code).is_none_or(|max_age| at_nanos - reading_at.as_nanosecond() <= max_age.as_nanos())
     };
     fn latest<M: Copy>(series: &[Reading<M>]) -> Option<&Reading<M>> {
         series.iter().max_by_key(|reading| reading.at)
     }
-    let mut grades = Vec::new();
+    // At most one grade per computed term: one allocation.
+    let mut grades = Vec::with_capacity(13);
     let mut push = |term, grade, reading_value: Quantity, reading_at, limit, baseline, markers| {
         grades.push(Grade { term, grade, value: reading_value, at: reading_at, limit, baseline, markers })
     };
@@ -473,7 +477,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
     let hottest = observations
         .temperature
         .iter()
-        .filter(|reading| at.duration_since(reading.at) <= day)
+        .filter(|reading| at_nanos - reading.at.as_nanosecond() <= day.as_nanos())
         .max_by_key(|reading| reading.value);
     if let Some(reading) = hottest {
         let (grade, duration_unknown) = fever(reading.value.value());

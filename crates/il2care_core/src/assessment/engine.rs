@@ -2,6 +2,8 @@
 //! and the decision by precedence (ASSESSMENT §1, §5, §7, §9). Evaluation never fails: missing or stale data
 //! becomes `not_evaluated`, never a default. No IO, no clock: the decision time is the document's `at`.
 
+use std::cell::OnceCell;
+
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 
@@ -10,7 +12,7 @@ use super::inputs::{
 };
 use super::logic::{Evidence, Input, Missing, MissingReason, Truth};
 use super::thresholds::{Parameters, ScheduleLimits};
-use super::windows::{covers, last_shift_end, moved, rate_above, rate_below, shift_ending};
+use super::windows::{Shift, covers, last_shift_end, moved, rate_above, rate_below, shift_ending};
 use super::{Decision, Rule, RuleSet};
 use crate::grading::{self, Grade};
 use crate::units::{Creatinine, Measure, Millilitres, MillimetresMercury};
@@ -41,7 +43,7 @@ pub struct NotEvaluated {
 pub struct Evaluation {
     pub decision: Decision,
     pub rule_set: RuleSet,
-    pub rule_set_version: String,
+    pub rule_set_version: &'static str,
     pub evaluated_at: Timestamp,
     /// The cycle whose window contains the decision time (`None` outside both windows).
     pub cycle: Option<u8>,
@@ -155,19 +157,20 @@ fn count_rules(
     not_evaluated: &mut Vec<NotEvaluated>,
 ) {
     let thresholds = &context.parameters.consensus;
-    let relative_fired: Vec<Evidence> = fired
-        .iter()
-        .filter(|fired| fired.rule.is_consensus_relative())
-        .map(|fired| Evidence::Rule(fired.rule))
-        .collect();
+    let relative_fired = fired.iter().filter(|fired| fired.rule.is_consensus_relative()).count();
     let mut relative_open: Vec<Rule> =
         not_evaluated.iter().map(|entry| entry.rule).filter(|rule| rule.is_consensus_relative()).collect();
     relative_open.dedup();
     let needed = thresholds.relative_criteria_stop_at as usize;
     let rule = Rule::ConsensusStopThreeRelative;
-    if relative_fired.len() >= needed {
-        fired.push(Fired { rule, evidence: relative_fired });
-    } else if relative_fired.len() + relative_open.len() >= needed {
+    if relative_fired >= needed {
+        let evidence = fired
+            .iter()
+            .filter(|fired| fired.rule.is_consensus_relative())
+            .map(|fired| Evidence::Rule(fired.rule))
+            .collect();
+        fired.push(Fired { rule, evidence });
+    } else if relative_fired + relative_open.len() >= needed {
         let missing: Vec<Missing> = not_evaluated
             .iter()
             .filter(|entry| relative_open.contains(&entry.rule))
@@ -229,6 +232,17 @@ struct Context<'a> {
     assessment: &'a Assessment,
     parameters: &'a Parameters,
     at: Timestamp,
+    /// The decision time in nanoseconds, so that ages are compared in integers (exact, and cheap).
+    at_nanos: i128,
+    /// Shifts are read by several rules; each is computed once per evaluation. Index: [`shift_slot`].
+    shifts: [OnceCell<Option<Shift>>; 4],
+    /// The phenylephrine rate now and the highest of the interval, computed once.
+    phenylephrine: [OnceCell<Result<(Decimal, Evidence), Truth>>; 2],
+}
+
+/// The cache slot of a shift: urine or stool, the last completed shift or the one before it.
+fn shift_slot(code: ObservationCode, earlier: bool) -> usize {
+    usize::from(code == ObservationCode::StoolOutput) * 2 + usize::from(earlier)
 }
 
 fn missing(input: Input, reason: MissingReason) -> Missing {
@@ -255,7 +269,19 @@ fn word_of(value: FindingValue) -> Option<Word> {
 
 impl<'a> Context<'a> {
     fn new(assessment: &'a Assessment, parameters: &'a Parameters) -> Context<'a> {
-        Context { assessment, parameters, at: assessment.at }
+        Context {
+            assessment,
+            parameters,
+            at: assessment.at,
+            at_nanos: assessment.at.as_nanosecond(),
+            shifts: Default::default(),
+            phenylephrine: Default::default(),
+        }
+    }
+
+    /// Whether `at` lies more than `max_age` before the decision time (a value exactly `max_age` old is not).
+    fn older_than(&self, at: Timestamp, max_age: SignedDuration) -> bool {
+        self.at_nanos - at.as_nanosecond() > max_age.as_nanos()
     }
 
     fn target_systolic_bp(&self) -> MillimetresMercury {
@@ -275,7 +301,7 @@ impl<'a> Context<'a> {
             return Err(missing(Input::Observation(code), MissingReason::NotRecorded));
         };
         match self.parameters.max_ages.observation(code) {
-            Some(max_age) if self.at.duration_since(reading.at) > max_age => {
+            Some(max_age) if self.older_than(reading.at, max_age) => {
                 Err(missing(Input::Observation(code), MissingReason::Stale { at: reading.at }))
             }
             _ => Ok(reading),
@@ -307,7 +333,7 @@ impl<'a> Context<'a> {
     }
 
     fn fresh(&self, at: Timestamp) -> bool {
-        self.at.duration_since(at) <= self.parameters.max_ages.findings
+        !self.older_than(at, self.parameters.max_ages.findings)
     }
 
     /// A finding as a trigger: an answer reporting something counts whatever its age; an answer that would
@@ -373,7 +399,7 @@ impl<'a> Context<'a> {
             Err(missing) => return Truth::unknown(missing),
         };
         let day = SignedDuration::from_hours(24);
-        let recent = series.iter().filter(|reading| self.at.duration_since(reading.at) <= day);
+        let recent = series.iter().filter(|reading| !self.older_than(reading.at, day));
         if recent.clone().count() < 2 {
             return Truth::unknown(missing(Input::CreatinineTrend, MissingReason::NotRecorded));
         }
@@ -455,6 +481,32 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// The last completed shift (or the one before it) of an output, computed once per evaluation.
+    fn shift(&self, code: ObservationCode, intervals: &[OutputInterval], earlier: bool) -> Option<Shift> {
+        *self.shifts[shift_slot(code, earlier)].get_or_init(|| {
+            let limits = &self.parameters.limits;
+            let end = last_shift_end(intervals, self.at, limits.shift)?;
+            let end = if earlier { moved(end, -limits.shift) } else { end };
+            shift_ending(intervals, end, limits.shift, limits.largest_gap)
+        })
+    }
+
+    fn shift_truth(
+        &self,
+        code: ObservationCode,
+        intervals: &[OutputInterval],
+        earlier: bool,
+        test: impl Fn(Millilitres) -> bool,
+    ) -> Truth {
+        match self.shift(code, intervals, earlier) {
+            Some(shift) => Truth::when(
+                test(shift.volume),
+                Evidence::Output { code, volume: shift.volume, start: shift.start, end: shift.end },
+            ),
+            None => Truth::unknown(missing(Input::Observation(code), MissingReason::NotCovered)),
+        }
+    }
+
     /// The last completed shift's output satisfies `test` (§2.1, §9.11).
     fn last_shift(
         &self,
@@ -462,18 +514,7 @@ impl<'a> Context<'a> {
         intervals: &[OutputInterval],
         test: impl Fn(Millilitres) -> bool,
     ) -> Truth {
-        let limits = &self.parameters.limits;
-        let not_covered = || Truth::unknown(missing(Input::Observation(code), MissingReason::NotCovered));
-        let Some(end) = last_shift_end(intervals, self.at, limits.shift) else {
-            return not_covered();
-        };
-        match shift_ending(intervals, end, limits.shift, limits.largest_gap) {
-            Some(shift) => Truth::when(
-                test(shift.volume),
-                Evidence::Output { code, volume: shift.volume, start: shift.start, end: shift.end },
-            ),
-            None => not_covered(),
-        }
+        self.shift_truth(code, intervals, false, test)
     }
 
     /// Each of the last two completed shifts satisfies `test`.
@@ -483,20 +524,7 @@ impl<'a> Context<'a> {
         intervals: &[OutputInterval],
         test: impl Fn(Millilitres) -> bool,
     ) -> Truth {
-        let limits = &self.parameters.limits;
-        self.last_shift(code, intervals, &test).and(|| {
-            let Some(end) = last_shift_end(intervals, self.at, limits.shift) else {
-                return Truth::unknown(missing(Input::Observation(code), MissingReason::NotCovered));
-            };
-            let earlier_end = moved(end, -limits.shift);
-            match shift_ending(intervals, earlier_end, limits.shift, limits.largest_gap) {
-                Some(shift) => Truth::when(
-                    test(shift.volume),
-                    Evidence::Output { code, volume: shift.volume, start: shift.start, end: shift.end },
-                ),
-                None => Truth::unknown(missing(Input::Observation(code), MissingReason::NotCovered)),
-            }
-        })
+        self.shift_truth(code, intervals, false, &test).and(|| self.shift_truth(code, intervals, true, &test))
     }
 
     /// The phenylephrine rate to compare: `now` is the latest charted rate; otherwise the highest in the
@@ -528,9 +556,11 @@ impl<'a> Context<'a> {
     }
 
     fn phenylephrine_truth(&self, highest_in_window: bool, test: impl Fn(Decimal) -> bool) -> Truth {
-        match self.phenylephrine(highest_in_window) {
-            Ok((rate, evidence)) => Truth::when(test(rate), evidence),
-            Err(unknown) => unknown,
+        let cached =
+            self.phenylephrine[usize::from(highest_in_window)].get_or_init(|| self.phenylephrine(highest_in_window));
+        match cached {
+            Ok((rate, evidence)) => Truth::when(test(*rate), *evidence),
+            Err(unknown) => unknown.clone(),
         }
     }
 

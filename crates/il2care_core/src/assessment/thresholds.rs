@@ -304,8 +304,12 @@ impl Parameters {
     }
 
     /// The rule-set version the result records: the default version, or a derived one when a site changed it.
-    pub fn version(&self, rule_set: super::RuleSet) -> String {
-        if self.site_modified { format!("{}+site", rule_set.version()) } else { rule_set.version().to_string() }
+    pub fn version(&self, rule_set: super::RuleSet) -> &'static str {
+        match (rule_set, self.site_modified) {
+            (_, false) => rule_set.version(),
+            (super::RuleSet::Label, true) => "label-2026.1+site",
+            (super::RuleSet::Consensus, true) => "consensus-2026.1+site",
+        }
     }
 }
 
