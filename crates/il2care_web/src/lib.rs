@@ -58,6 +58,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/patients", get(api::patients::list).post(api::patients::create))
         .route("/api/v1/patients/{patient_id}", get(api::patients::read))
         .route("/api/v1/patients/{patient_id}/courses", get(api::courses::list).post(api::courses::create))
+        .route(
+            "/api/v1/patients/{patient_id}/assessments",
+            get(api::assessments::list).post(api::assessments::evaluate_and_record),
+        )
+        .route(
+            "/api/v1/patients/{patient_id}/observations",
+            get(api::observations::list).post(api::observations::submit),
+        )
         .route("/api/v1/patients/{patient_id}/doses", post(api::doses::record_dose))
         .route("/api/v1/patients/{patient_id}/checkins", get(api::checkins::list).post(api::checkins::submit))
         .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::acknowledge))

@@ -652,6 +652,12 @@ pub fn result_json(evaluation: &Evaluation) -> Value {
     result
 }
 
+/// Validates a list of observations exactly as an assessment document's `observations` (codes, units,
+/// plausible ranges, intervals), refusing any timed after `at`. For the stored record's observation API.
+pub fn validate_observations(value: &Value, at: Timestamp) -> Result<(), Refusal> {
+    observations(value, at).map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use il2care_core::assessment::{Decision, assess};
