@@ -504,3 +504,29 @@ pub async fn flags(conn: &mut Conn, patient_id: i64) -> Result<Vec<String>, Stor
         .await?;
     rows.iter().map(|row| row.try_get("code").map_err(StoreError::from)).collect()
 }
+
+/// Every course with its latest decision, if any (for the worklist).
+pub async fn courses_with_latest_decision(conn: &mut Conn) -> Result<Vec<(Course, Option<Assessment>)>, StoreError> {
+    let courses = sqlx::query(
+        "SELECT id, patient_id, regimen, rule_set, started_at_ms, baseline_weight_kg, baseline_creatinine_mg_dl \
+         FROM courses ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let latest = sqlx::query(
+        "SELECT a.id, a.patient_id, a.course_id, a.at_ms, a.rule_set, a.rule_set_version, a.decision, a.document, a.result \
+         FROM assessments a WHERE a.id = (SELECT MAX(b.id) FROM assessments b WHERE b.course_id = a.course_id)",
+    )
+    .fetch_all(conn)
+    .await?;
+    let latest: Vec<Assessment> = latest.iter().map(assessment_from).collect::<Result<_, _>>()?;
+    courses
+        .iter()
+        .map(|row| {
+            let course = course_from(row)?;
+            let decision = latest.iter().find(|assessment| assessment.course_id == Some(course.id)).cloned();
+            Ok((course, decision))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
