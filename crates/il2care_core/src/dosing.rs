@@ -20,31 +20,31 @@ use crate::units::{
 pub mod limits {
     use super::*;
 
-    /// Reconstituted concentration: 18,000,000 IU per mL [LABEL-2024 §11].
+    /// Reconstituted concentration: 18,000,000 IU per mL \[LABEL-2024 §11\].
     pub const IU_PER_ML: Decimal = dec!(18000000);
-    /// Reconstituted concentration by mass: 1.1 mg per mL [LABEL-2024 §11].
+    /// Reconstituted concentration by mass: 1.1 mg per mL \[LABEL-2024 §11\].
     pub const MG_PER_ML: Decimal = dec!(1.1);
-    /// mg shown beside the IU dose for weight-based doses: 0.037 mg/kg [LABEL-2024 T1].
+    /// mg shown beside the IU dose for weight-based doses: 0.037 mg/kg \[LABEL-2024 T1\].
     pub const MG_PER_KG: Decimal = dec!(0.037);
-    /// Withdrawable volume counted per vial (21.6 MIU), so the count never falls short [PRODUCT, DOSING §6].
+    /// Withdrawable volume counted per vial (21.6 MIU), so the count never falls short \[PRODUCT, DOSING §6\].
     pub const ML_PER_VIAL: Decimal = dec!(1.2);
-    /// Dosing weight limits, inclusive [PRODUCT, DOSING §7].
+    /// Dosing weight limits, inclusive \[PRODUCT, DOSING §7\].
     pub const WEIGHT_KG: (Decimal, Decimal) = (dec!(30), dec!(250));
-    /// Height limits for BSA regimens, inclusive [PRODUCT, DOSING §7].
+    /// Height limits for BSA regimens, inclusive \[PRODUCT, DOSING §7\].
     pub const HEIGHT_CM: (Decimal, Decimal) = (dec!(100), dec!(230));
-    /// BSA limits, inclusive [PRODUCT, DOSING §7].
+    /// BSA limits, inclusive \[PRODUCT, DOSING §7\].
     pub const BSA_M2: (Decimal, Decimal) = (dec!(0.8), dec!(3.0));
-    /// Largest single HD-IV dose: 250 kg x 600,000 IU/kg [PRODUCT, DOSING §7].
+    /// Largest single HD-IV dose: 250 kg x 600,000 IU/kg \[PRODUCT, DOSING §7\].
     pub const HD_IV_MAX_DOSE_IU: Decimal = dec!(150000000);
-    /// D5W bag bins by IU (upper bound inclusive, bag mL) [HANDBOOK].
+    /// D5W bag bins by IU (upper bound inclusive, bag mL) \[HANDBOOK\].
     pub const BAG_BINS: [(Decimal, Decimal); 2] = [(dec!(25400000), dec!(25)), (dec!(60000000), dec!(50))];
-    /// The bag above the last bin [HANDBOOK].
+    /// The bag above the last bin \[HANDBOOK\].
     pub const LARGEST_BAG_ML: Decimal = dec!(100);
-    /// Target final concentration, inclusive [HANDBOOK]; outside it a warning, not a stop [GLOBALRPH].
+    /// Target final concentration, inclusive \[HANDBOOK\]; outside it a warning, not a stop \[GLOBALRPH\].
     pub const CONCENTRATION_UG_PER_ML: (Decimal, Decimal) = (dec!(30), dec!(70));
-    /// Subcutaneous volumes below this cannot be measured with a standard syringe [PRODUCT, DOSING §5].
+    /// Subcutaneous volumes below this cannot be measured with a standard syringe \[PRODUCT, DOSING §5\].
     pub const SMALLEST_MEASURABLE_ML: Decimal = dec!(0.10);
-    /// From preparation to the end of infusion [HANDBOOK].
+    /// From preparation to the end of infusion \[HANDBOOK\].
     pub const STABILITY: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
 }
 
@@ -63,9 +63,9 @@ pub struct DoseRequest<'a> {
 /// Where the mg figure comes from (DOSING §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MilligramBasis {
-    /// 0.037 mg/kg of dosing weight [LABEL-2024 T1].
+    /// 0.037 mg/kg of dosing weight \[LABEL-2024 T1\].
     WeightPair,
-    /// Volume x 1.1 mg/mL, "from vial strength" [LABEL-2024 §11].
+    /// Volume x 1.1 mg/mL, "from vial strength" \[LABEL-2024 §11\].
     VialStrength,
 }
 
@@ -127,7 +127,7 @@ fn within(value: Decimal, (low, high): (Decimal, Decimal)) -> bool {
     low <= value && value <= high
 }
 
-/// Mosteller body surface area, `sqrt(height_cm x weight_kg / 3600)` [MOSTELLER-1987].
+/// Mosteller body surface area, `sqrt(height_cm x weight_kg / 3600)` \[MOSTELLER-1987\].
 pub fn mosteller(height: Centimetres, weight: Kilograms) -> SquareMetres {
     let product = height.value() * weight.value() / dec!(3600);
     let root = product.sqrt().expect("the product of two non-negative quantities has a square root");

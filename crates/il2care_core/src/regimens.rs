@@ -12,7 +12,7 @@ use crate::Source;
 /// How a regimen is given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
-    /// High-dose intravenous infusion over 15 minutes, diluted in D5W, in hospital [LABEL-2024 §2.2].
+    /// High-dose intravenous infusion over 15 minutes, diluted in D5W, in hospital \[LABEL-2024 §2.2\].
     IntravenousInfusion,
     /// Low-dose subcutaneous injection, at home or in clinic.
     Subcutaneous,

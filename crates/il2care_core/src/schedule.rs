@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Span, Zoned};
 use crate::Refusal;
 use crate::regimens::{Block, Cycles, DoseLevel, Pattern, Regimen};
 
-/// High-dose course facts [LABEL-2024 T1]: q8h, cycle 1 days 1-5, cycle 2 days 15-19, 14 doses a cycle.
+/// High-dose course facts \[LABEL-2024 T1\]: q8h, cycle 1 days 1-5, cycle 2 days 15-19, 14 doses a cycle.
 pub mod high_dose {
     use jiff::SignedDuration;
 

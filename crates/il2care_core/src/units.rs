@@ -122,7 +122,7 @@ impl Unit {
         }
     }
 
-    /// The unit for a UCUM code, exactly as written (UCUM codes are case-sensitive). `[IU]` is UCUM's
+    /// The unit for a UCUM code, exactly as written (UCUM codes are case-sensitive). `\[IU\]` is UCUM's
     /// other spelling of the international unit and is accepted (DOSING §1).
     pub fn from_ucum(code: &str) -> Option<Unit> {
         if code == "[IU]" {
@@ -310,9 +310,9 @@ const fn divided_by(divisor: Decimal) -> ConversionFactor {
     ConversionFactor(Conversion::DividedBy(divisor))
 }
 
-/// Pounds (avoirdupois) to kilograms, exact by definition [UCUM].
+/// Pounds (avoirdupois) to kilograms, exact by definition \[UCUM\].
 pub const KILOGRAMS_PER_POUND: Decimal = dec!(0.45359237);
-/// Inches to centimetres, exact by definition [UCUM].
+/// Inches to centimetres, exact by definition \[UCUM\].
 pub const CENTIMETRES_PER_INCH: Decimal = dec!(2.54);
 /// Creatinine: 1 mg/dL = 88.42 umol/L (INTERFACES conventions).
 pub const CREATININE_UMOL_PER_MG_DL: Decimal = dec!(88.42);
