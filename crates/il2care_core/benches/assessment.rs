@@ -13,7 +13,7 @@ use il2care_core::assessment::inputs::{
     Sex, Word,
 };
 use il2care_core::assessment::thresholds::Parameters;
-use il2care_core::assessment::{RuleSet, assess};
+use il2care_core::assessment::{RuleSet, assess, decide};
 use il2care_core::units::Measure;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
@@ -85,14 +85,24 @@ fn document(rule_set: RuleSet) -> Assessment {
 
 fn decisions_per_second(c: &mut Criterion) {
     let parameters = Parameters::default();
-    let mut group = c.benchmark_group("assessment");
-    group.throughput(Throughput::Elements(1));
+    // The decision alone (what the per-dose throughput target is about), and the complete result with the
+    // CTCAE grades of the same data.
+    let mut decision = c.benchmark_group("decision");
+    decision.throughput(Throughput::Elements(1));
     for rule_set in [RuleSet::Label, RuleSet::Consensus] {
         let document = document(rule_set);
-        assert_eq!(assess(&document, &parameters).decision, il2care_core::assessment::Decision::Give);
-        group.bench_function(rule_set.id(), |b| b.iter(|| assess(black_box(&document), black_box(&parameters))));
+        assert_eq!(decide(&document, &parameters).decision, il2care_core::assessment::Decision::Give);
+        decision.bench_function(rule_set.id(), |b| b.iter(|| decide(black_box(&document), black_box(&parameters))));
     }
-    group.finish();
+    decision.finish();
+    let mut result = c.benchmark_group("decision_with_grades");
+    result.throughput(Throughput::Elements(1));
+    for rule_set in [RuleSet::Label, RuleSet::Consensus] {
+        let document = document(rule_set);
+        assert_eq!(assess(&document, &parameters).grades.len(), 12);
+        result.bench_function(rule_set.id(), |b| b.iter(|| assess(black_box(&document), black_box(&parameters))));
+    }
+    result.finish();
 }
 
 criterion_group!(benches, decisions_per_second);

@@ -14,5 +14,5 @@ pub mod windows;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{DISCLAIMER, Evaluation, Fired, NotEvaluated, Pending, assess, cycle_position};
+pub use engine::{DISCLAIMER, Evaluation, Fired, NotEvaluated, Pending, assess, cycle_position, decide};
 pub use rules::{ALL_RULES, Action, Decision, Family, Rule, RuleSet};

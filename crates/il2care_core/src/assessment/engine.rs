@@ -71,8 +71,17 @@ pub struct Evaluation {
 /// The disclaimer every result carries (ASSESSMENT §8).
 pub const DISCLAIMER: &str = "Decision support: the treating clinician decides.";
 
-/// Evaluates the assessment's rule set against its data at its decision time.
+/// Evaluates the assessment's rule set against its data at its decision time, with the CTCAE grades of
+/// the same data: the complete result of ASSESSMENT §8.
 pub fn assess(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
+    let mut evaluation = decide(assessment, parameters);
+    evaluation.grades = grading::grade_assessment(assessment, &parameters.max_ages);
+    evaluation
+}
+
+/// The decision alone: every rule, pending hold and limit, without the CTCAE grades (`grades` is empty).
+/// Grades never change a decision (GRADING §5); callers that show a result use [`assess`].
+pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
     let context = Context::new(assessment, parameters);
     let rule_set = assessment.rule_set;
     let mut fired: Vec<Fired> = Vec::new();
@@ -135,7 +144,7 @@ pub fn assess(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
         resume_pending,
         pending_ignored,
         not_evaluated,
-        grades: grading::grade_assessment(assessment, &parameters.max_ages),
+        grades: Vec::new(),
         sets_flag: (decision == Decision::DiscontinuePermanently).then_some(PatientFlag::Il2RetreatmentContraindicated),
         parameters: *parameters,
         target_systolic_bp: context.target_systolic_bp(),

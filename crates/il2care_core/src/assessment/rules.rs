@@ -249,28 +249,28 @@ rules! {
     ConsensusStopHeldThreeTimes => "consensus.stop.held-three-times", ConsensusStop, DiscontinueCourse, true, "SPRINGERPLUS-2015 T1 footnote; PRODUCT", NO_RESUME;
 }
 
-/// The label holds that also run under `consensus` (ASSESSMENT §4, product choice).
-const LABEL_HOLDS_IN_CONSENSUS: [Rule; 4] = [
-    Rule::LabelHoldMentalStatusChange,
-    Rule::LabelHoldLethargySomnolence,
-    Rule::LabelHoldSpo2Below90,
-    Rule::LabelHoldSepsisUnstable,
-];
-
 impl Rule {
     /// The rule for a stable id.
     pub fn from_id(id: &str) -> Option<Rule> {
         ALL_RULES.iter().copied().find(|rule| rule.id() == id)
     }
 
-    /// Whether `rule_set` runs this rule (ASSESSMENT §3, §4, §9.5).
-    pub fn runs_in(self, rule_set: RuleSet) -> bool {
+    /// Whether `rule_set` runs this rule (ASSESSMENT §3, §4, §9.5). Under `consensus`, every label stop, the
+    /// hepatic stop-course and four label holds run too, because the consensus table has no equivalent and
+    /// the label's boxed warnings apply to every use (ASSESSMENT §4, product choice).
+    pub const fn runs_in(self, rule_set: RuleSet) -> bool {
         match (rule_set, self.family()) {
             (_, Family::ProductHold | Family::ProductLimit) => true,
             (RuleSet::Label, Family::LabelHold | Family::LabelStop) => true,
             (RuleSet::Label, Family::ConsensusHold | Family::ConsensusStop) => false,
             (RuleSet::Consensus, Family::ConsensusHold | Family::ConsensusStop | Family::LabelStop) => true,
-            (RuleSet::Consensus, Family::LabelHold) => LABEL_HOLDS_IN_CONSENSUS.contains(&self),
+            (RuleSet::Consensus, Family::LabelHold) => matches!(
+                self,
+                Rule::LabelHoldMentalStatusChange
+                    | Rule::LabelHoldLethargySomnolence
+                    | Rule::LabelHoldSpo2Below90
+                    | Rule::LabelHoldSepsisUnstable
+            ),
         }
     }
 
@@ -284,8 +284,42 @@ impl Rule {
         self.family() == Family::ConsensusHold
     }
 
-    /// The rules `rule_set` runs, in catalogue order.
+    /// The rules `rule_set` runs, in catalogue order (computed at compile time).
     pub fn of_set(rule_set: RuleSet) -> impl Iterator<Item = Rule> {
-        ALL_RULES.iter().copied().filter(move |rule| rule.runs_in(rule_set))
+        let rules: &'static [Rule] = match rule_set {
+            RuleSet::Label => &LABEL_RULES,
+            RuleSet::Consensus => &CONSENSUS_RULES,
+        };
+        rules.iter().copied()
     }
 }
+
+const fn count_in(rule_set: RuleSet) -> usize {
+    let mut count = 0;
+    let mut index = 0;
+    while index < ALL_RULES.len() {
+        if ALL_RULES[index].runs_in(rule_set) {
+            count += 1;
+        }
+        index += 1;
+    }
+    count
+}
+
+const fn rules_of<const N: usize>(rule_set: RuleSet) -> [Rule; N] {
+    let mut rules = [Rule::LabelHoldAtrialFibrillation; N];
+    let (mut index, mut found) = (0, 0);
+    while index < ALL_RULES.len() {
+        if ALL_RULES[index].runs_in(rule_set) {
+            rules[found] = ALL_RULES[index];
+            found += 1;
+        }
+        index += 1;
+    }
+    rules
+}
+
+/// The rules of the `label` set, in catalogue order.
+pub const LABEL_RULES: [Rule; count_in(RuleSet::Label)] = rules_of(RuleSet::Label);
+/// The rules of the `consensus` set, in catalogue order.
+pub const CONSENSUS_RULES: [Rule; count_in(RuleSet::Consensus)] = rules_of(RuleSet::Consensus);
