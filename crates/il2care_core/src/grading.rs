@@ -127,22 +127,22 @@ fn decreased(value: Decimal, lln: Decimal, floors: &CountFloors) -> u8 {
     }
 }
 
-/// White blood cell decreased: G1 3.0-<LLN, G2 2.0-<3.0, G3 1.0-<2.0, G4 <1.0 (10*3/uL) [CTCAE-5].
+/// White blood cell decreased: G1 3.0-<LLN, G2 2.0-<3.0, G3 1.0-<2.0, G4 <1.0 (10*3/uL) (CTCAE-5).
 pub fn white_blood_cell_decreased(value: CellCount, lln: CellCount) -> u8 {
     decreased(value.value(), lln.value(), &CountFloors { g1: dec!(3.0), g2: dec!(2.0), g3: dec!(1.0) })
 }
 
-/// Neutrophil count decreased: G1 1.5-<LLN, G2 1.0-<1.5, G3 0.5-<1.0, G4 <0.5 [CTCAE-5].
+/// Neutrophil count decreased: G1 1.5-<LLN, G2 1.0-<1.5, G3 0.5-<1.0, G4 <0.5 (CTCAE-5).
 pub fn neutrophil_count_decreased(value: CellCount, lln: CellCount) -> u8 {
     decreased(value.value(), lln.value(), &CountFloors { g1: dec!(1.5), g2: dec!(1.0), g3: dec!(0.5) })
 }
 
-/// Platelet count decreased: G1 75-<LLN, G2 50-<75, G3 25-<50, G4 <25 [CTCAE-5].
+/// Platelet count decreased: G1 75-<LLN, G2 50-<75, G3 25-<50, G4 <25 (CTCAE-5).
 pub fn platelet_count_decreased(value: CellCount, lln: CellCount) -> u8 {
     decreased(value.value(), lln.value(), &CountFloors { g1: dec!(75), g2: dec!(50), g3: dec!(25) })
 }
 
-/// Anemia: G1 10.0-<LLN, G2 8.0-<10.0, G3 <8.0 g/dL; G4 is clinician-entered [CTCAE-5].
+/// Anemia: G1 10.0-<LLN, G2 8.0-<10.0, G3 <8.0 g/dL; G4 is clinician-entered (CTCAE-5).
 pub fn anemia(value: Hemoglobin, lln: Hemoglobin) -> u8 {
     let value = value.value();
     if value >= lln.value() {
@@ -156,7 +156,7 @@ pub fn anemia(value: Hemoglobin, lln: Hemoglobin) -> u8 {
     }
 }
 
-/// Creatinine increased: the highest of the ULN column and the baseline column [CTCAE-5].
+/// Creatinine increased: the highest of the ULN column and the baseline column (CTCAE-5).
 pub fn creatinine_increased(value: Creatinine, uln: Creatinine, baseline: Option<Creatinine>) -> u8 {
     let (x, uln) = (value.value(), uln.value());
     // Most results are normal: the cheapest comparisons come first (this runs at every assessment).
@@ -185,7 +185,7 @@ pub fn creatinine_increased(value: Creatinine, uln: Creatinine, baseline: Option
 }
 
 /// Blood bilirubin increased: the normal-baseline column (by ULN) when the baseline is at most the ULN or
-/// unknown, the abnormal-baseline column (by baseline) otherwise [CTCAE-5].
+/// unknown, the abnormal-baseline column (by baseline) otherwise (CTCAE-5).
 pub fn blood_bilirubin_increased(value: Decimal, uln: Decimal, baseline: Option<Decimal>) -> u8 {
     let reference = match baseline {
         Some(baseline) if baseline > uln => baseline,
@@ -205,7 +205,7 @@ pub fn blood_bilirubin_increased(value: Decimal, uln: Decimal, baseline: Option<
 }
 
 /// ALT or AST increased. Normal baseline: G1 ULN-3.0xULN ... Abnormal baseline: G1 1.5-3.0 x baseline
-/// (values above baseline but below 1.5 x baseline are G0) [CTCAE-5].
+/// (values above baseline but below 1.5 x baseline are G0) (CTCAE-5).
 pub fn aminotransferase_increased(value: Decimal, uln: Decimal, baseline: Option<Decimal>) -> u8 {
     let upper = |reference: Decimal| {
         if value <= dec!(3.0) * reference {
@@ -237,7 +237,7 @@ pub fn aminotransferase_increased(value: Decimal, uln: Decimal, baseline: Option
 }
 
 /// Fever by the highest temperature: G1 38.0-39.0, G2 >39.0-40.0, G3 >40.0 (G4 needs > 24 h above 40.0,
-/// so a computed G3 is marked `duration_unknown`) [CTCAE-5].
+/// so a computed G3 is marked `duration_unknown`) (CTCAE-5).
 pub fn fever(celsius: Decimal) -> (u8, bool) {
     if celsius > dec!(40.0) {
         (3, true)
@@ -250,7 +250,7 @@ pub fn fever(celsius: Decimal) -> (u8, bool) {
     }
 }
 
-/// Weight gain over baseline: G1 5-<10 %, G2 10-<20 %, G3 >=20 % [CTCAE-5]. Exact: compares gain x 100
+/// Weight gain over baseline: G1 5-<10 %, G2 10-<20 %, G3 >=20 % (CTCAE-5). Exact: compares gain x 100
 /// with percent x baseline.
 pub fn weight_gain(weight: Decimal, baseline: Decimal) -> u8 {
     let gain = (weight - baseline) * dec!(100);
@@ -265,7 +265,7 @@ pub fn weight_gain(weight: Decimal, baseline: Decimal) -> u8 {
     }
 }
 
-/// Hypoxia from SpO2: on exertion < 88 % = G2, at rest < 88 % = G3 [CTCAE-5]. At or above 88 % no
+/// Hypoxia from SpO2: on exertion < 88 % = G2, at rest < 88 % = G3 (CTCAE-5). At or above 88 % no
 /// computed grade applies in either context, so the context is only needed below 88 %.
 pub fn hypoxia(spo2: Decimal, context: Option<ActivityContext>) -> Result<u8, Ungradable> {
     if spo2 >= dec!(88) {
@@ -278,7 +278,7 @@ pub fn hypoxia(spo2: Decimal, context: Option<ActivityContext>) -> Result<u8, Un
     }
 }
 
-/// Diarrhea by stools per day over the patient's baseline: G1 < 4, G2 4-6, G3 >= 7 [CTCAE-5]. The
+/// Diarrhea by stools per day over the patient's baseline: G1 < 4, G2 4-6, G3 >= 7 (CTCAE-5). The
 /// assessment document carries no stool count, so this is graded only where a check-in supplies one.
 pub fn diarrhea(increase_over_baseline: u32) -> u8 {
     match increase_over_baseline {
@@ -290,7 +290,7 @@ pub fn diarrhea(increase_over_baseline: u32) -> u8 {
 }
 
 /// Febrile neutropenia: ANC < 1.0 and a single temperature > 38.3 Cel = G3; between 38.0 and 38.3 the
-/// sustained-over-1-h criterion needs the duration [CTCAE-5].
+/// sustained-over-1-h criterion needs the duration (CTCAE-5).
 pub fn febrile_neutropenia(anc: CellCount, highest_celsius: Decimal) -> Result<u8, Ungradable> {
     if anc.value() >= dec!(1.0) || highest_celsius < dec!(38.0) {
         Ok(0)

@@ -17,37 +17,37 @@ use crate::units::{
 /// Thresholds of the `label` rule set (ASSESSMENT §3). Sources: LABEL-2024 §2.4 T2; LABEL-OLD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LabelThresholds {
-    /// Hold when systolic < this [LABEL-2024 §2.4 T2].
+    /// Hold when systolic < this (LABEL-2024 §2.4 T2).
     pub systolic_hold_below: MillimetresMercury,
-    /// Hold when SpO2 < this [LABEL-2024 §2.4 T2].
+    /// Hold when SpO2 < this (LABEL-2024 §2.4 T2).
     pub spo2_hold_below: Percent,
-    /// A SpO2 hold resumes only when SpO2 > this [LABEL-2024 §2.4 T2].
+    /// A SpO2 hold resumes only when SpO2 > this (LABEL-2024 §2.4 T2).
     pub spo2_resume_above: Percent,
-    /// Hold when creatinine > this [LABEL-OLD].
+    /// Hold when creatinine > this (LABEL-OLD).
     pub creatinine_hold_above: Creatinine,
-    /// Hold when creatinine >= this with volume overload, acidosis or hyperkalemia [LABEL-OLD].
+    /// Hold when creatinine >= this with volume overload, acidosis or hyperkalemia (LABEL-OLD).
     pub creatinine_complicated_at_least: Creatinine,
-    /// The renal holds resume when creatinine < this [LABEL-OLD].
+    /// The renal holds resume when creatinine < this (LABEL-OLD).
     pub creatinine_resume_below: Creatinine,
-    /// Oliguria: every interval of the window has a rate < this [LABEL-OLD].
+    /// Oliguria: every interval of the window has a rate < this (LABEL-OLD).
     pub oliguria_rate_below: MillilitresPerHour,
     /// Oliguria window length, ending at the decision time (ASSESSMENT §9.12).
     pub oliguria_window: SignedDuration,
-    /// Oliguria resumes when the rate over the latest window is > this [LABEL-OLD; PRODUCT].
+    /// Oliguria resumes when the rate over the latest window is > this (LABEL-OLD; PRODUCT).
     pub oliguria_resume_rate_above: MillilitresPerHour,
-    /// The latest window for the resume rate [PRODUCT].
+    /// The latest window for the resume rate (PRODUCT).
     pub oliguria_resume_window: SignedDuration,
-    /// Or when creatinine has fallen by more than this from its peak [LABEL-OLD].
+    /// Or when creatinine has fallen by more than this from its peak (LABEL-OLD).
     pub oliguria_resume_creatinine_fall: Creatinine,
-    /// Stop permanently at a run of this many beats of VT or more [LABEL-2024 §2.4 T2].
+    /// Stop permanently at a run of this many beats of VT or more (LABEL-2024 §2.4 T2).
     pub ventricular_tachycardia_beats_at_least: u32,
-    /// Stop permanently when intubated longer than this [LABEL-2024 §2.4 T2].
+    /// Stop permanently when intubated longer than this (LABEL-2024 §2.4 T2).
     pub intubation_hours_above: Decimal,
-    /// Stop permanently when coma lasts longer than this [LABEL-2024 §2.4 T2].
+    /// Stop permanently when coma lasts longer than this (LABEL-2024 §2.4 T2).
     pub coma_hours_above: Decimal,
-    /// Stop permanently when toxic psychosis lasts longer than this [LABEL-2024 §2.4 T2].
+    /// Stop permanently when toxic psychosis lasts longer than this (LABEL-2024 §2.4 T2).
     pub toxic_psychosis_hours_above: Decimal,
-    /// Stop permanently when on dialysis longer than this [LABEL-OLD Contraindications].
+    /// Stop permanently when on dialysis longer than this (LABEL-OLD Contraindications).
     pub dialysis_hours_above: Decimal,
 }
 
@@ -77,11 +77,11 @@ impl Default for LabelThresholds {
 /// Thresholds of the `consensus` rule set (ASSESSMENT §4). Source: DUTCHER-2014 T3 unless noted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConsensusThresholds {
-    /// Hold when heart rate >= this (and <= the stop limit) [DUTCHER-2014 T3: 100; SPRINGERPLUS-2015: 120].
+    /// Hold when heart rate >= this (and <= the stop limit) (DUTCHER-2014 T3: 100; SPRINGERPLUS-2015: 120).
     pub tachycardia_hold_min: PerMinute,
     /// Stop when heart rate > this.
     pub tachycardia_stop_above: PerMinute,
-    /// The target systolic pressure when the patient has none set [TIL-2024 T2; PRODUCT: 90].
+    /// The target systolic pressure when the patient has none set (TIL-2024 T2; PRODUCT: 90).
     pub default_target_systolic_bp: MillimetresMercury,
     /// Diarrhea hold at >= this per completed 8-h shift; stop when two consecutive shifts reach it.
     pub diarrhea_per_shift_at_least: Millilitres,
@@ -91,7 +91,7 @@ pub struct ConsensusThresholds {
     pub phenylephrine_interval_hold_at_least: MicrogramsPerKilogramPerMinute,
     /// Phenylephrine highest rate since the previous slot: stop at >= this.
     pub phenylephrine_interval_stop_at_least: MicrogramsPerKilogramPerMinute,
-    /// Phenylephrine at dose time: hold when > this (and <= the stop limit) [DUTCHER-2014 T3; TIL-2024 T2].
+    /// Phenylephrine at dose time: hold when > this (and <= the stop limit) (DUTCHER-2014 T3; TIL-2024 T2).
     pub phenylephrine_now_hold_above: MicrogramsPerKilogramPerMinute,
     /// Phenylephrine at dose time: stop when > this.
     pub phenylephrine_now_stop_above: MicrogramsPerKilogramPerMinute,
@@ -101,7 +101,7 @@ pub struct ConsensusThresholds {
     pub platelets_hold_at_least: CellCount,
     /// Platelets hold range high end (inclusive); the hold resumes above it.
     pub platelets_hold_at_most: CellCount,
-    /// Weight gain over baseline, as a fraction: hold when > this [DUTCHER-2014 T3; SPRINGERPLUS-2015].
+    /// Weight gain over baseline, as a fraction: hold when > this (DUTCHER-2014 T3; SPRINGERPLUS-2015).
     pub weight_gain_fraction_above: Decimal,
     /// Nasal-cannula flow hold range, inclusive.
     pub oxygen_hold_at_least: LitresPerMinute,
@@ -113,7 +113,7 @@ pub struct ConsensusThresholds {
     /// Urine per completed 8-h shift: hold range, inclusive; stop below the low end.
     pub urine_shift_hold_at_least: Millilitres,
     pub urine_shift_hold_at_most: Millilitres,
-    /// Creatinine: hold at >= this (below the stop limit) [DUTCHER-2014 T3; TIL-2024 T2].
+    /// Creatinine: hold at >= this (below the stop limit) (DUTCHER-2014 T3; TIL-2024 T2).
     pub creatinine_hold_at_least: Creatinine,
     /// Creatinine: stop at >= this.
     pub creatinine_stop_at_least: Creatinine,
@@ -121,9 +121,9 @@ pub struct ConsensusThresholds {
     pub bicarbonate_stop_at_most: MillimolesPerLitre,
     /// Mental-status change lasting longer than this stops the course.
     pub mental_status_hours_above: Decimal,
-    /// This many distinct relative criteria at once stop the course [SPRINGERPLUS-2015 T1 footnote].
+    /// This many distinct relative criteria at once stop the course (SPRINGERPLUS-2015 T1 footnote).
     pub relative_criteria_stop_at: u32,
-    /// A hold when this many earlier slots of the cycle were held stops the course [SPRINGERPLUS-2015 T1].
+    /// A hold when this many earlier slots of the cycle were held stops the course (SPRINGERPLUS-2015 T1).
     pub earlier_holds_stop_at: u32,
 }
 
@@ -162,20 +162,20 @@ impl Default for ConsensusThresholds {
 /// Schedule and course limits (ASSESSMENT §6, DOSING §4) and output-window rules (ASSESSMENT §2.1, §9.10-11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScheduleLimits {
-    /// At most this many doses per cycle [LABEL-2024 T1].
+    /// At most this many doses per cycle (LABEL-2024 T1).
     pub doses_per_cycle: u32,
-    /// At most this many doses per course [LABEL-2024 T1].
+    /// At most this many doses per course (LABEL-2024 T1).
     pub doses_per_course: u32,
-    /// Cycle windows in cycle days (inclusive) [LABEL-2024 T1]: cycle 1 days 1-5, cycle 2 days 15-19.
+    /// Cycle windows in cycle days (inclusive) (LABEL-2024 T1): cycle 1 days 1-5, cycle 2 days 15-19.
     pub cycle_one_days: (i64, i64),
     pub cycle_two_days: (i64, i64),
-    /// A dose may not start sooner than this after the previous dose started [PRODUCT; DOSING §4].
+    /// A dose may not start sooner than this after the previous dose started (PRODUCT; DOSING §4).
     pub minimum_interval: SignedDuration,
-    /// The spacing of dose slots (q8h) [LABEL-2024 T1], used to number slots.
+    /// The spacing of dose slots (q8h) (LABEL-2024 T1), used to number slots.
     pub slot_interval: SignedDuration,
-    /// A prepared bag must finish within this of preparation [HANDBOOK].
+    /// A prepared bag must finish within this of preparation (HANDBOOK).
     pub preparation_stability: SignedDuration,
-    /// The infusion time assumed from the decision time (ASSESSMENT §9.8) [LABEL-2024 §2.2].
+    /// The infusion time assumed from the decision time (ASSESSMENT §9.8) (LABEL-2024 §2.2).
     pub infusion: SignedDuration,
     /// A shift is this long (ASSESSMENT §2.1).
     pub shift: SignedDuration,
@@ -203,7 +203,7 @@ impl Default for ScheduleLimits {
 /// The number of observation codes (the size of the per-code age table).
 const OBSERVATION_COUNT: usize = ALL_OBSERVATION_CODES.len();
 
-/// The maximum age of each input at decision time (ASSESSMENT §2.1, §5.1-2) [PRODUCT; DUTCHER-2014 T2].
+/// The maximum age of each input at decision time (ASSESSMENT §2.1, §5.1-2) (PRODUCT; DUTCHER-2014 T2).
 /// Inclusive: a value exactly as old as its maximum age is used (ASSESSMENT §9.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxAges {
