@@ -795,4 +795,29 @@ mod tests {
         assert_eq!(observations.temperature[0].value.value(), dec!(38.0));
         assert_eq!(observations.creatinine[0].value.value(), dec!(4.5));
     }
+
+    #[test]
+    fn site_parameters_pending_holds_and_reference_ranges_reach_the_result() {
+        let mut value = document();
+        value["rule_set"] = json!("consensus");
+        value["parameters"] =
+            json!({"tachycardia_hold_min": {"value": 120, "unit": "/min"}, "max_age_hours": {"creatinine": 12}});
+        value["course"]["pending_holds"] = json!(["label.hold.sbp-below-90"]);
+        value["observations"].as_array_mut().unwrap().push(json!({
+            "code": "creatinine", "value": {"value": 1.3, "unit": "mg/dL"}, "at": "2026-11-27T10:00:00Z",
+            "reference_range": {"low": {"value": 0.6, "unit": "mg/dL"}, "high": {"value": 1.2, "unit": "mg/dL"}}
+        }));
+        let parsed = parse_assessment(&value.to_string()).unwrap();
+        let result = result_json(&assess(&parsed.assessment, &parsed.parameters));
+        assert_eq!(result["rule_set_version"], "consensus-2026.1+site");
+        assert_eq!(result["pending_ignored"], json!(["label.hold.sbp-below-90"]));
+        let creatinine =
+            result["grades"].as_array().unwrap().iter().find(|g| g["term"] == "Creatinine increased").unwrap();
+        assert_eq!(creatinine["grade"], json!(1), "1.3 against the lab's ULN 1.2 [CTCAE-5]");
+        assert_eq!(creatinine["markers"], json!([]));
+        assert_eq!(creatinine["version"], "5.0");
+        let inverted = json!({"low": {"value": 2, "unit": "mg/dL"}, "high": {"value": 1, "unit": "mg/dL"}});
+        value["observations"][2]["reference_range"] = inverted;
+        assert_eq!(parse_assessment(&value.to_string()).unwrap_err().field, "observations[2].reference_range.high");
+    }
 }

@@ -998,3 +998,102 @@ fn every_rule_has_a_known_source_a_unique_id_and_holds_have_a_resume_condition()
     assert_eq!(Rule::of_set(RuleSet::Label).count(), 35);
     assert_eq!(Rule::of_set(RuleSet::Consensus).count(), 73);
 }
+
+#[test]
+fn phenylephrine_is_zero_only_when_none_is_charted_and_no_pressor_is_needed() {
+    let rule = Rule::ConsensusHoldPhenylephrineAtDose;
+    let evaluation = run(&healthy(RuleSet::Consensus));
+    assert_eq!(outcome(&evaluation, rule), Passes, "reviewed findings imply pressor_requirement = none [PRODUCT §2.1]");
+    let mut assessment = healthy(RuleSet::Consensus);
+    with_findings(
+        &mut assessment,
+        &[(FindingCode::PressorRequirement, FindingValue::Word(W::Stable), hours_before(1))],
+    );
+    let evaluation = run(&assessment);
+    assert_eq!(outcome(&evaluation, rule), NotEvaluated, "a pressor is needed but no rate is charted [PRODUCT §5]");
+    assert_eq!(evaluation.decision, Decision::InsufficientData);
+}
+
+#[test]
+fn renal_and_oliguria_holds_resume_only_on_their_full_conditions() {
+    use FindingCode as F;
+    let renal = Rule::LabelHoldCreatinineAbove4_5;
+    let stable = |a: &mut Assessment| {
+        with_findings(a, &[(F::FluidElectrolytesStable, FindingValue::Flag(true), hours_before(1))]);
+    };
+    let evaluation = pending(RuleSet::Label, renal, |a| {
+        creatinine(a, dec!(4.0));
+        stable(a);
+    });
+    assert!(is_pending(&evaluation, renal), "creatinine 4.0 is not < 4.0 [LABEL-OLD]");
+    let evaluation = pending(RuleSet::Label, renal, |a| {
+        creatinine(a, dec!(3.99));
+        stable(a);
+    });
+    assert_eq!(evaluation.decision, Decision::Give, "3.99 with stable fluids resumes [LABEL-OLD]");
+    assert!(is_pending(&pending(RuleSet::Label, renal, |a| creatinine(a, dec!(3.5))), renal), "fluids not attested");
+
+    let oliguria = Rule::LabelHoldOliguria;
+    // The healthy patient makes 100 mL/h; creatinine 1.0 is within the female default ULN 1.04 (GRADING §2).
+    assert_eq!(pending(RuleSet::Label, oliguria, |_| {}).decision, Decision::Give, "[LABEL-OLD; PRODUCT §9.13]");
+    let low_flow = |a: &mut Assessment| a.observations.urine_output = intervals(at(), 4, 6, dec!(40));
+    assert!(is_pending(&pending(RuleSet::Label, oliguria, low_flow), oliguria), "exactly 10 mL/h is not > 10");
+    let high_creatinine = |a: &mut Assessment| {
+        a.observations.creatinine = vec![reading(dec!(3.0), hours_before(30)), reading(dec!(2.0), hours_before(2))];
+    };
+    assert!(is_pending(&pending(RuleSet::Label, oliguria, high_creatinine), oliguria), "fell by 1.0 only, above ULN");
+    let fallen = |a: &mut Assessment| {
+        a.observations.creatinine = vec![reading(dec!(3.6), hours_before(30)), reading(dec!(2.0), hours_before(2))];
+    };
+    assert_eq!(pending(RuleSet::Label, oliguria, fallen).decision, Decision::Give, "fell by 1.6 from its peak");
+}
+
+#[test]
+fn the_oxygen_hold_resumes_when_no_device_is_needed_and_stays_at_3_litres() {
+    use FindingCode as F;
+    let rule = Rule::ConsensusHoldOxygen3To4L;
+    assert_eq!(
+        pending(RuleSet::Consensus, rule, |_| {}).decision,
+        Decision::Give,
+        "device none = flow 0 [PRODUCT §9.14]"
+    );
+    let mask = |a: &mut Assessment| {
+        a.observations.oxygen_flow = vec![reading(dec!(3), hours_before(1))];
+        a.observations.fio2 = vec![reading(dec!(30), hours_before(1))];
+        with_findings(a, &[(F::O2Device, FindingValue::Word(W::FaceMask), hours_before(1))]);
+    };
+    assert!(is_pending(&pending(RuleSet::Consensus, rule, mask), rule), "flow 3 L/min is not < 3 [DUTCHER-2014 T3]");
+}
+
+#[test]
+fn held_three_times_cannot_be_decided_without_the_hold_count() {
+    let mut assessment = healthy(RuleSet::Consensus);
+    assessment.course.holds_this_cycle = None;
+    sbp(&mut assessment, dec!(85));
+    let evaluation = run(&assessment);
+    assert_eq!(evaluation.decision, Decision::Hold);
+    assert_eq!(outcome(&evaluation, Rule::ConsensusStopHeldThreeTimes), NotEvaluated, "[SPRINGERPLUS-2015 T1]");
+    assert!(evaluation.not_evaluated.iter().any(|entry| entry.missing.input == Input::HoldsThisCycle));
+}
+
+#[test]
+fn a_stale_positive_finding_still_stops_and_a_coma_sets_mental_status_to_severe() {
+    let mut assessment = healthy(RuleSet::Label);
+    with_findings(&mut assessment, &[(FindingCode::Coma, FindingValue::Hours(dec!(50)), hours_before(20))]);
+    let evaluation = run(&assessment);
+    assert_eq!(evaluation.decision, Decision::DiscontinuePermanently, "[LABEL-2024 §2.4 T2; PRODUCT §9.2]");
+    assert_eq!(outcome(&evaluation, Rule::LabelHoldMentalStatusChange), Fires);
+}
+
+#[test]
+fn evaluation_never_fails_on_extreme_times() {
+    let mut assessment = healthy(RuleSet::Consensus);
+    assessment.at = Timestamp::MIN;
+    assessment.course.started_at = Timestamp::MIN;
+    assessment.course.last_dose_at = None;
+    let evaluation = run(&assessment);
+    assert_eq!(evaluation.decision, Decision::InsufficientData, "no last dose time although doses were given");
+    let mut assessment = healthy(RuleSet::Label);
+    assessment.at = Timestamp::MAX;
+    assert_eq!(run(&assessment).decision, Decision::NotPermitted);
+}
