@@ -8,7 +8,8 @@ use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 
 use super::inputs::{
-    Assessment, FindingCode, FindingKind, FindingValue, ObservationCode, OutputInterval, PatientFlag, Reading, Word,
+    ALL_OBSERVATION_CODES, Assessment, FindingCode, FindingKind, FindingValue, ObservationCode, OutputInterval,
+    PatientFlag, Reading, Word,
 };
 use super::logic::{Evidence, Input, Missing, MissingReason, Truth};
 use super::thresholds::{Parameters, ScheduleLimits};
@@ -99,7 +100,9 @@ pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
         if matches!(rule, Rule::ConsensusStopThreeRelative | Rule::ConsensusStopHeldThreeTimes) {
             continue;
         }
-        let pending = rule.is_hold() && assessment.course.pending_holds.contains(&rule);
+        let pending = !assessment.course.pending_holds.is_empty()
+            && rule.is_hold()
+            && assessment.course.pending_holds.contains(&rule);
         match context.trigger(rule) {
             Truth::Yes(evidence) => fired.push(Fired { rule, evidence }),
             trigger if pending => match context.resume(rule) {
@@ -247,6 +250,8 @@ struct Context<'a> {
     shifts: [OnceCell<Option<Shift>>; 4],
     /// The phenylephrine rate now and the highest of the interval, computed once.
     phenylephrine: [OnceCell<Result<(Decimal, Evidence), Truth>>; 2],
+    /// The index of the latest reading of each observation series (several rules read the same series).
+    latest: [OnceCell<Option<usize>>; ALL_OBSERVATION_CODES.len()],
 }
 
 /// The cache slot of a shift: urine or stool, the last completed shift or the one before it.
@@ -285,6 +290,7 @@ impl<'a> Context<'a> {
             at_nanos: assessment.at.as_nanosecond(),
             shifts: Default::default(),
             phenylephrine: Default::default(),
+            latest: Default::default(),
         }
     }
 
@@ -305,8 +311,9 @@ impl<'a> Context<'a> {
 
     /// The latest reading of a series if it is within its maximum age (inclusive, no fall-back, §9.2).
     fn latest<M: Measure>(&self, code: ObservationCode, series: &'a [Reading<M>]) -> Result<&'a Reading<M>, Missing> {
-        let latest = series.iter().max_by_key(|reading| reading.at);
-        let Some(reading) = latest else {
+        let index = *self.latest[code as usize]
+            .get_or_init(|| series.iter().enumerate().max_by_key(|(_, reading)| reading.at).map(|(index, _)| index));
+        let Some(reading) = index.and_then(|index| series.get(index)) else {
             return Err(missing(Input::Observation(code), MissingReason::NotRecorded));
         };
         match self.parameters.max_ages.observation(code) {
@@ -352,10 +359,10 @@ impl<'a> Context<'a> {
             return Truth::unknown(missing(Input::Finding(code), MissingReason::NotRecorded));
         };
         let fresh = self.fresh(at);
-        let evidence = Evidence::Finding { code, value, at, implied };
+        let evidence = || Evidence::Finding { code, value, at, implied };
         match (test(value), fresh) {
-            (true, true) => Truth::yes(evidence),
-            (true, false) if value.reports_something(code.kind()) => Truth::yes(evidence),
+            (true, true) => Truth::yes(evidence()),
+            (true, false) if value.reports_something(code.kind()) => Truth::yes(evidence()),
             (false, true) => Truth::No,
             _ => Truth::unknown(missing(Input::Finding(code), MissingReason::Stale { at })),
         }
@@ -543,13 +550,16 @@ impl<'a> Context<'a> {
         let code = ObservationCode::PhenylephrineRate;
         let series = &self.assessment.observations.phenylephrine_rate;
         if series.is_empty() {
-            return match self.word(FindingCode::PressorRequirement, Word::None) {
-                Truth::Yes(evidence) => match evidence.first() {
-                    Some(evidence) => Ok((Decimal::ZERO, *evidence)),
-                    None => Err(Truth::unknown(missing(Input::Observation(code), MissingReason::NotRecorded))),
-                },
-                Truth::No => Err(Truth::unknown(missing(Input::Observation(code), MissingReason::NotRecorded))),
-                unknown => Err(unknown),
+            let pressor = FindingCode::PressorRequirement;
+            return match self.answer(pressor) {
+                Some((value @ FindingValue::Word(Word::None), at, implied)) if self.fresh(at) => {
+                    Ok((Decimal::ZERO, Evidence::Finding { code: pressor, value, at, implied }))
+                }
+                Some((FindingValue::Word(Word::None), at, _)) => {
+                    Err(Truth::unknown(missing(Input::Finding(pressor), MissingReason::Stale { at })))
+                }
+                Some(_) => Err(Truth::unknown(missing(Input::Observation(code), MissingReason::NotRecorded))),
+                None => Err(Truth::unknown(missing(Input::Finding(pressor), MissingReason::NotRecorded))),
             };
         }
         let chosen = if highest_in_window {
