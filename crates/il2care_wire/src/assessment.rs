@@ -152,8 +152,10 @@ fn parameters(value: &Value) -> Result<Parameters, Refusal> {
         for (input, hours) in object_entries(value, "parameters.max_age_hours")? {
             let field = format!("parameters.max_age_hours.{input}");
             let hours = json::decimal(hours, &field)?;
-            let seconds = (hours * dec!(3600)).trunc();
-            let seconds = i64::try_from(seconds).map_err(|_| Refusal::new(&field, "is out of range"))?;
+            let seconds = hours.checked_mul(dec!(3600)).map(|seconds| seconds.trunc());
+            let seconds = seconds
+                .and_then(|seconds| i64::try_from(seconds).ok())
+                .ok_or_else(|| Refusal::new(&field, "is out of range"))?;
             overrides.max_ages.push((input.clone(), SignedDuration::from_secs(seconds)));
         }
     }
@@ -339,7 +341,7 @@ fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
                 let measured: $measure = bounded(value, &value_field, $low, $high)?;
                 let mut reading = Reading::new(measured, time);
                 if let Some(range) = range {
-                    reading.reference_range = Some(reference_range::<$measure>(range, &range_field)?);
+                    reading.reference_range = Some(reference_range::<$measure>(range, &range_field, $low, $high)?);
                 }
                 observations.$series.push(reading);
             }};
@@ -405,11 +407,19 @@ fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
     Ok(observations)
 }
 
-fn reference_range<M: Measure>(value: &Value, field: &str) -> Result<ReferenceRange<M>, Refusal> {
+/// A lab's reference range, each limit within the plausible range of the value itself.
+fn reference_range<M: Measure>(
+    value: &Value,
+    field: &str,
+    plausible_low: Decimal,
+    plausible_high: Decimal,
+) -> Result<ReferenceRange<M>, Refusal> {
     let range = object(value, field)?;
     json::refuse_unknown_fields(range, &["low", "high"], field)?;
-    let low: M = json::measure(json::required(range, "low", field)?, &json::join(field, "low"))?;
-    let high: M = json::measure(json::required(range, "high", field)?, &json::join(field, "high"))?;
+    let limit = |key: &str| -> Result<M, Refusal> {
+        bounded(json::required(range, key, field)?, &json::join(field, key), plausible_low, plausible_high)
+    };
+    let (low, high) = (limit("low")?, limit("high")?);
     if low > high {
         return Err(Refusal::new(json::join(field, "high"), "is below the low limit"));
     }

@@ -74,13 +74,25 @@ pub fn last_shift_end(intervals: &[OutputInterval], at: Timestamp, length: Signe
 }
 
 /// Whether `volume` over `duration` is a rate strictly below `limit` (exact: volume * 3600 < limit * seconds).
+/// A product too large for a decimal counts as unbounded, so the comparison never panics.
 pub fn rate_below(volume: Millilitres, duration: SignedDuration, limit: MillilitresPerHour) -> bool {
-    volume.value() * dec!(3600) < limit.value() * seconds(duration)
+    compare_rate(volume, duration, limit) == std::cmp::Ordering::Less
 }
 
 /// Whether `volume` over `duration` is a rate strictly above `limit`.
 pub fn rate_above(volume: Millilitres, duration: SignedDuration, limit: MillilitresPerHour) -> bool {
-    volume.value() * dec!(3600) > limit.value() * seconds(duration)
+    compare_rate(volume, duration, limit) == std::cmp::Ordering::Greater
+}
+
+fn compare_rate(volume: Millilitres, duration: SignedDuration, limit: MillilitresPerHour) -> std::cmp::Ordering {
+    let volume_side = volume.value().checked_mul(dec!(3600));
+    let limit_side = limit.value().checked_mul(seconds(duration));
+    match (volume_side, limit_side) {
+        (Some(volume), Some(limit)) => volume.cmp(&limit),
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
 }
 
 /// A duration in whole and fractional seconds.
