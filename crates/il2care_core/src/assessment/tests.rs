@@ -1097,3 +1097,50 @@ fn evaluation_never_fails_on_extreme_times() {
     assessment.at = Timestamp::MAX;
     assert_eq!(run(&assessment).decision, Decision::NotPermitted);
 }
+
+mod invariants {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn decimal(low: i64, high: i64) -> impl Strategy<Value = Decimal> {
+        (low * 100..=high * 100).prop_map(|n| Decimal::new(n, 2))
+    }
+
+    proptest! {
+        /// Whatever the values, evaluation returns a decision; `give` only when every rule was evaluated,
+        /// none fired and no hold is pending; the decision is the strongest fired action (ASSESSMENT §1, §5).
+        #[test]
+        fn the_decision_always_follows_precedence(
+            systolic in decimal(40, 300),
+            heart in decimal(20, 250),
+            saturation in decimal(50, 100),
+            creatinine_value in decimal(0, 25),
+            platelet_count in decimal(0, 2000),
+            urine in decimal(0, 2000),
+            intubated_hours in decimal(0, 100),
+            vitals_age_minutes in 0i64..600,
+            consensus in any::<bool>(),
+        ) {
+            let rule_set = if consensus { RuleSet::Consensus } else { RuleSet::Label };
+            let mut assessment = healthy(rule_set);
+            assessment.observations.systolic_bp = vec![reading(systolic, minutes_before(vitals_age_minutes))];
+            heart_rate(&mut assessment, heart);
+            spo2(&mut assessment, saturation);
+            creatinine(&mut assessment, creatinine_value);
+            platelets(&mut assessment, platelet_count);
+            assessment.observations.urine_output = intervals(at(), 4, 6, urine);
+            with_findings(&mut assessment, &[(FindingCode::Intubated, FindingValue::Hours(intubated_hours), hours_before(1))]);
+            let evaluation = run(&assessment);
+            let strongest = evaluation.fired.iter().map(|fired| fired.rule.action().decision()).min();
+            match evaluation.decision {
+                Decision::Give => prop_assert!(evaluation.fired.is_empty() && evaluation.not_evaluated.is_empty() && evaluation.resume_pending.is_empty()),
+                Decision::InsufficientData => prop_assert!(evaluation.fired.is_empty() && !evaluation.not_evaluated.is_empty()),
+                decision => prop_assert_eq!(Some(decision), strongest),
+            }
+            if vitals_age_minutes > 240 {
+                prop_assert!(evaluation.decision != Decision::Give, "a stale blood pressure never gives");
+            }
+        }
+    }
+}
