@@ -250,6 +250,8 @@ struct Context<'a> {
     shifts: [OnceCell<Option<Shift>>; 4],
     /// The phenylephrine rate now and the highest of the interval, computed once.
     phenylephrine: [OnceCell<Result<(Decimal, Evidence), Truth>>; 2],
+    /// Any mental-status change (read by a label hold and a consensus stop), computed once.
+    mental_status: OnceCell<Truth>,
     /// The index of the latest reading of each observation series (several rules read the same series).
     latest: [OnceCell<Option<usize>>; ALL_OBSERVATION_CODES.len()],
 }
@@ -274,6 +276,15 @@ fn hours_of(value: FindingValue) -> Decimal {
     }
 }
 
+/// Whether a number of hours is above `limit` (>= 0); the usual answer, 0 h, is settled without a decimal
+/// comparison.
+fn hours_above(value: FindingValue, limit: Decimal) -> bool {
+    match value {
+        FindingValue::Hours(hours) if !hours.is_zero() => hours > limit,
+        _ => false,
+    }
+}
+
 fn word_of(value: FindingValue) -> Option<Word> {
     match value {
         FindingValue::Word(word) => Some(word),
@@ -291,6 +302,7 @@ impl<'a> Context<'a> {
             shifts: Default::default(),
             phenylephrine: Default::default(),
             latest: Default::default(),
+            mental_status: OnceCell::new(),
         }
     }
 
@@ -331,7 +343,8 @@ impl<'a> Context<'a> {
     /// Whether the latest usable reading satisfies `test`.
     fn observed<M: Measure>(&self, code: ObservationCode, series: &'a [Reading<M>], test: impl Fn(M) -> bool) -> Truth {
         match self.latest(code, series) {
-            Ok(reading) => Truth::when(test(reading.value), Self::evidence(code, reading)),
+            Ok(reading) if test(reading.value) => Truth::yes(Self::evidence(code, reading)),
+            Ok(_) => Truth::No,
             Err(missing) => Truth::unknown(missing),
         }
     }
@@ -358,7 +371,8 @@ impl<'a> Context<'a> {
         let Some((value, at, implied)) = self.answer(code) else {
             return Truth::unknown(missing(Input::Finding(code), MissingReason::NotRecorded));
         };
-        let fresh = self.fresh(at);
+        // An answer implied by `findings_reviewed` is given at the decision time: fresh by definition.
+        let fresh = implied || self.fresh(at);
         let evidence = || Evidence::Finding { code, value, at, implied };
         match (test(value), fresh) {
             (true, true) => Truth::yes(evidence()),
@@ -374,7 +388,7 @@ impl<'a> Context<'a> {
         let Some((value, at, implied)) = self.answer(code) else {
             return Truth::unknown(missing(Input::Finding(code), MissingReason::NotRecorded));
         };
-        match (test(value), self.fresh(at)) {
+        match (test(value), implied || self.fresh(at)) {
             (true, true) => Truth::yes(Evidence::Finding { code, value, at, implied }),
             (false, _) => Truth::No,
             (true, false) => Truth::unknown(missing(Input::Finding(code), MissingReason::Stale { at })),
@@ -400,9 +414,13 @@ impl<'a> Context<'a> {
 
     /// Any mental-status change: the scale above none, or coma or toxic psychosis (which set it to severe).
     fn mental_status_changed(&self) -> Truth {
+        self.mental_status.get_or_init(|| self.mental_status_changed_now()).clone()
+    }
+
+    fn mental_status_changed_now(&self) -> Truth {
         self.finding(FindingCode::MentalStatusChange, |value| word_of(value).is_some_and(|word| word.severity() >= 1))
-            .or(|| self.finding(FindingCode::Coma, |value| hours_of(value) > Decimal::ZERO))
-            .or(|| self.finding(FindingCode::ToxicPsychosis, |value| hours_of(value) > Decimal::ZERO))
+            .or(|| self.finding(FindingCode::Coma, |value| hours_above(value, Decimal::ZERO)))
+            .or(|| self.finding(FindingCode::ToxicPsychosis, |value| hours_above(value, Decimal::ZERO)))
     }
 
     // ---- derived inputs ----
@@ -670,21 +688,20 @@ impl<'a> Context<'a> {
             Rule::LabelStopChestPainAngina => self.finding_present(F::ChestPainAngina),
             Rule::LabelStopCardiacTamponade => self.finding_present(F::CardiacTamponade),
             Rule::LabelStopIntubationOver72h => {
-                self.finding(F::Intubated, |value| hours_of(value) > label.intubation_hours_above)
+                self.finding(F::Intubated, |value| hours_above(value, label.intubation_hours_above))
             }
-            Rule::LabelStopComaOver48h => self.finding(F::Coma, |value| hours_of(value) > label.coma_hours_above),
+            Rule::LabelStopComaOver48h => self.finding(F::Coma, |value| hours_above(value, label.coma_hours_above)),
             Rule::LabelStopToxicPsychosisOver48h => {
-                self.finding(F::ToxicPsychosis, |value| hours_of(value) > label.toxic_psychosis_hours_above)
+                self.finding(F::ToxicPsychosis, |value| hours_above(value, label.toxic_psychosis_hours_above))
             }
             Rule::LabelStopSeizuresRepetitive => self.finding_present(F::SeizuresRepetitive),
             Rule::LabelStopBowelIschemiaPerforation => self.finding_present(F::BowelIschemiaPerforation),
             Rule::LabelStopGiBleedingSurgery => self.finding_present(F::GiBleedingRequiringSurgery),
             Rule::LabelStopDialysisOver72h => {
-                self.finding(F::Dialysis, |value| hours_of(value) > label.dialysis_hours_above)
+                self.finding(F::Dialysis, |value| hours_above(value, label.dialysis_hours_above))
             }
             Rule::ProductHoldIntubated => self.finding(F::Intubated, |value| {
-                let hours = hours_of(value);
-                hours > Decimal::ZERO && hours <= label.intubation_hours_above
+                hours_above(value, Decimal::ZERO) && hours_of(value) <= label.intubation_hours_above
             }),
             Rule::ProductHoldOtherVasopressor => self.finding_present(F::VasopressorOther),
             Rule::ProductLimitCycle14 => match course.doses_given_cycle {
@@ -802,7 +819,7 @@ impl<'a> Context<'a> {
             Rule::ConsensusStopHallucinations => self.finding_present(F::Hallucinations),
             Rule::ConsensusStopPersistentCrying => self.finding_present(F::PersistentCrying),
             Rule::ConsensusStopMentalStatus2h => self.mental_status_changed().and(|| {
-                self.finding(F::MentalStatusChangeHours, |value| hours_of(value) > consensus.mental_status_hours_above)
+                self.finding(F::MentalStatusChangeHours, |value| hours_above(value, consensus.mental_status_hours_above))
             }),
             Rule::ConsensusStopCognitiveScreen => self.word(F::CognitiveScreenFailed, Word::Yes),
             Rule::ConsensusStopOxygenAbove4L => {
@@ -812,7 +829,7 @@ impl<'a> Context<'a> {
                     })
                 })
             }
-            Rule::ConsensusStopIntubation => self.finding(F::Intubated, |value| hours_of(value) > Decimal::ZERO),
+            Rule::ConsensusStopIntubation => self.finding(F::Intubated, |value| hours_above(value, Decimal::ZERO)),
             Rule::ConsensusStopRalesHalf => self.word(F::RalesExtent, Word::HalfOrMore),
             Rule::ConsensusStopUrineBelow80Shift => self.last_shift(O::UrineOutput, &observations.urine_output, |volume| {
                 volume < consensus.urine_shift_hold_at_least

@@ -23,16 +23,19 @@ pub fn covers<'a>(
     end: Timestamp,
     largest_gap: SignedDuration,
 ) -> bool {
-    let mut covered_to = start;
+    // In integer nanoseconds: exact, and this runs for every output rule at every assessment.
+    let (end, gap) = (end.as_nanosecond(), largest_gap.as_nanos());
+    let mut covered_to = start.as_nanosecond();
     loop {
-        if end.duration_since(covered_to) <= largest_gap {
+        if end - covered_to <= gap {
             return true;
         }
-        let reach = moved(covered_to, largest_gap);
+        let reach = covered_to + gap;
         let furthest = intervals
             .clone()
-            .filter(|interval| interval.start <= reach && interval.end > covered_to)
-            .map(|interval| interval.end)
+            .filter(|interval| interval.start.as_nanosecond() <= reach)
+            .map(|interval| interval.end.as_nanosecond())
+            .filter(|interval_end| *interval_end > covered_to)
             .max();
         match furthest {
             Some(next) => covered_to = next,
