@@ -216,3 +216,39 @@ fn a_backup_restores_the_record_as_it_was() {
     drop(server);
     let _ = std::fs::remove_dir_all(folder);
 }
+
+#[test]
+fn sigterm_lets_in_flight_writes_finish_and_the_server_exits_cleanly() {
+    let folder = std::env::temp_dir().join(format!("il2care-term-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let database = format!("sqlite://{}", folder.join("db.sqlite").display());
+    let mut server = Server::start(&database);
+    let (token, patient_id) = sign_in(&server.address, "patient");
+    let patient_id = patient_id.unwrap();
+    let address = server.address.clone();
+    let writer = std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        for n in 0..10_000 {
+            let client_id = format!("term-{n}");
+            let path = format!("/api/v1/patients/{patient_id}/checkins");
+            match http(&address, "POST", &path, Some(&token), Some(&checkin(&client_id))) {
+                Ok((201 | 200, _)) => acked.push(client_id),
+                Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                Err(_) => break, // Refused after shutdown began: never acknowledged.
+            }
+        }
+        acked
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    let terminated = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    let acked = writer.join().unwrap();
+    assert!(!acked.is_empty());
+    let restarted = Server::start(&database);
+    let stored = stored_client_ids(&restarted.address, patient_id);
+    assert!(acked.iter().all(|client_id| stored.contains(client_id)), "every acknowledged write is stored");
+    drop(restarted);
+    let _ = std::fs::remove_dir_all(folder);
+}
