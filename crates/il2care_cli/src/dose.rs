@@ -5,13 +5,12 @@
 
 use il2care_core::Refusal;
 use il2care_core::dosing::{DoseCalculation, DoseRequest, calculate};
-use il2care_core::regimens::{regimen, regimen_ids};
-use il2care_core::units::{Centimetres, Kilograms, Measure, round_for_display};
+use il2care_core::units::{Centimetres, Kilograms, round_for_display};
 use il2care_wire::dosing::{CLINICIAN_DISCLAIMER, dose_json, volume_text};
 use jiff::Timestamp;
 
 use crate::Outcome;
-use crate::input::quantity;
+use crate::input::{optional_measure, required_regimen};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -37,26 +36,9 @@ pub struct Args {
 
 /// Turns the options into a core request; refused input names the option.
 fn request(args: &Args) -> Result<DoseRequest<'_>, Refusal> {
-    let id = args
-        .regimen
-        .as_deref()
-        .ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
-    let regimen = regimen(id)
-        .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
-    let weight = args
-        .weight
-        .as_deref()
-        .map(|text| {
-            Kilograms::from_quantity(quantity(text, "weight")?).map_err(|e| Refusal::new("weight", e.to_string()))
-        })
-        .transpose()?;
-    let height = args
-        .height
-        .as_deref()
-        .map(|text| {
-            Centimetres::from_quantity(quantity(text, "height")?).map_err(|e| Refusal::new("height", e.to_string()))
-        })
-        .transpose()?;
+    let regimen = required_regimen(args.regimen.as_deref())?;
+    let weight = optional_measure::<Kilograms>(args.weight.as_deref(), "weight")?;
+    let height = optional_measure::<Centimetres>(args.height.as_deref(), "height")?;
     let prepared_at = args
         .prepared_at
         .as_deref()

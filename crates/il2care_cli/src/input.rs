@@ -4,7 +4,8 @@ use std::io::Read;
 
 use anyhow::Context;
 use il2care_core::Refusal;
-use il2care_core::units::Quantity;
+use il2care_core::regimens::{Regimen, regimen, regimen_ids};
+use il2care_core::units::{Measure, Quantity};
 
 /// The text of `path`, or of standard input when `path` is `-`.
 pub fn read_document(path: &str) -> anyhow::Result<String> {
@@ -20,4 +21,17 @@ pub fn read_document(path: &str) -> anyhow::Result<String> {
 /// A command-line quantity such as `80kg` or `100.4[degF]`, refused with the option's name.
 pub fn quantity(text: &str, field: &str) -> Result<Quantity, Refusal> {
     Quantity::parse_compact(text).map_err(|error| Refusal::new(field, error.to_string()))
+}
+
+/// An optional typed command-line quantity (`--weight 80kg`), refused with the option's name when its unit
+/// does not fit.
+pub fn optional_measure<M: Measure>(text: Option<&str>, field: &str) -> Result<Option<M>, Refusal> {
+    text.map(|text| M::from_quantity(quantity(text, field)?).map_err(|error| Refusal::new(field, error.to_string())))
+        .transpose()
+}
+
+/// The regimen named by `--regimen`, which is required.
+pub fn required_regimen(id: Option<&str>) -> Result<&'static Regimen, Refusal> {
+    let id = id.ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
+    regimen(id).ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))
 }

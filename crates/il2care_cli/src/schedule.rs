@@ -5,7 +5,6 @@
 
 use il2care_core::Refusal;
 use il2care_core::dosing::{DoseRequest, calculate};
-use il2care_core::regimens::{regimen, regimen_ids};
 use il2care_core::schedule::{ScheduleRequest, schedule};
 use il2care_core::units::{Centimetres, Kilograms, Measure};
 use il2care_wire::dosing::{local_time, schedule_json, zone_name};
@@ -15,7 +14,7 @@ use jiff::fmt::temporal::Pieces;
 use jiff::tz::TimeZone;
 
 use crate::Outcome;
-use crate::input::quantity;
+use crate::input::{optional_measure, required_regimen};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -73,29 +72,12 @@ fn start(text: &str, tz: Option<&str>) -> Result<Zoned, Refusal> {
 }
 
 pub fn run(args: Args) -> Outcome {
-    let id = args
-        .regimen
-        .as_deref()
-        .ok_or_else(|| Refusal::new("regimen", format!("is required; one of: {}", regimen_ids())))?;
-    let regimen = regimen(id)
-        .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
+    let regimen = required_regimen(args.regimen.as_deref())?;
     let start_text =
         args.start.as_deref().ok_or_else(|| Refusal::new("start", "is required: the time of the first dose"))?;
     let first = start(start_text, args.tz.as_deref())?;
-    let weight = args
-        .weight
-        .as_deref()
-        .map(|text| {
-            Kilograms::from_quantity(quantity(text, "weight")?).map_err(|e| Refusal::new("weight", e.to_string()))
-        })
-        .transpose()?;
-    let height = args
-        .height
-        .as_deref()
-        .map(|text| {
-            Centimetres::from_quantity(quantity(text, "height")?).map_err(|e| Refusal::new("height", e.to_string()))
-        })
-        .transpose()?;
+    let weight = optional_measure::<Kilograms>(args.weight.as_deref(), "weight")?;
+    let height = optional_measure::<Centimetres>(args.height.as_deref(), "height")?;
     let plan = schedule(&ScheduleRequest {
         regimen,
         start: first,
