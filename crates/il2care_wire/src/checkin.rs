@@ -37,7 +37,15 @@ pub fn checkin_from_object(object: &Map<String, Value>) -> Result<CheckIn, Refus
     let mut checkin = CheckIn::new(at);
     checkin.regimen = match object.get("regimen") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(json::string(value, "regimen")?.to_string()),
+        Some(value) => {
+            // No triage rule depends on the regimen, but a misspelt one is still bad input, not context.
+            let id = json::string(value, "regimen")?;
+            if il2care_core::regimens::regimen(id).is_none() {
+                let known = il2care_core::regimens::regimen_ids();
+                return Err(Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {known}")));
+            }
+            Some(id.to_string())
+        }
     };
     let answers = match json::required(object, "answers", "")? {
         Value::Object(answers) => answers,
