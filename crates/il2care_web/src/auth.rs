@@ -174,66 +174,78 @@ fn credentials(text: &str) -> Result<(String, String), Refusal> {
     Ok((username.to_string(), password.to_string()))
 }
 
-/// `POST /api/v1/session`: signs in with `{"username", "password"}`; answers the token (for the API) and
-/// sets the session cookie (for the web).
-pub async fn sign_in(
-    State(state): State<AppState>,
-    Remote(remote): Remote,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let (username, password) = credentials(&crate::body::json_text(&headers, &body)?)?;
+/// A session just opened: the token (shown once), the user and when it expires.
+pub struct OpenedSession {
+    pub token: String,
+    pub user: User,
+    pub expires_ms: i64,
+}
+
+/// Checks a username and password and opens a session: the one sign-in of the API and the pages. Failed
+/// attempts are counted and audited; past the limit, even a right password is refused (rate limit).
+pub async fn open_session(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    remote: &str,
+) -> Result<OpenedSession, AppError> {
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    let failures = accounts::failed_logins_since(&mut tx, &username, now - SIGN_IN_WINDOW_MS).await?;
+    let failures = accounts::failed_logins_since(&mut tx, username, now - SIGN_IN_WINDOW_MS).await?;
     if failures >= MAX_FAILED_SIGN_INS {
         crate::audit::record(
             &mut tx,
             now,
-            &username,
+            username,
             "unknown",
             "login_rate_limited",
             "session",
             None,
             "denied",
-            &remote,
+            remote,
         )
         .await?;
         tx.commit().await?;
         return Err(AppError::TooManyRequests);
     }
-    let user = accounts::user_by_name(&mut tx, &username).await?;
+    let user = accounts::user_by_name(&mut tx, username).await?;
     let verified = match &user {
-        Some(user) => verify_password(&password, &user.password_hash),
+        Some(user) => verify_password(password, &user.password_hash),
         None => {
             // Spend the same work as a real check, so a missing username cannot be told apart by timing.
-            let _ = hash_password(&password);
+            let _ = hash_password(password);
             false
         }
     };
-    accounts::record_login_attempt(&mut tx, &username, &remote, now, verified).await?;
+    accounts::record_login_attempt(&mut tx, username, remote, now, verified).await?;
     let Some(user) = user.filter(|_| verified) else {
-        crate::audit::record(&mut tx, now, &username, "unknown", "login_failed", "session", None, "denied", &remote)
+        crate::audit::record(&mut tx, now, username, "unknown", "login_failed", "session", None, "denied", remote)
             .await?;
         tx.commit().await?;
         return Err(AppError::WrongCredentials);
     };
     let token = new_token()?;
-    let expires = now + SESSION_HOURS * 3600 * 1000;
-    accounts::create_session(&mut tx, &token_digest(&token), user.id, now, expires).await?;
-    crate::audit::record(&mut tx, now, &user.username, &user.role, "login", "session", user.patient_id, "ok", &remote)
+    let expires_ms = now + SESSION_HOURS * 3600 * 1000;
+    accounts::create_session(&mut tx, &token_digest(&token), user.id, now, expires_ms).await?;
+    crate::audit::record(&mut tx, now, &user.username, &user.role, "login", "session", user.patient_id, "ok", remote)
         .await?;
     tx.commit().await?;
-    let body: Value = json!({"token": token, "role": user.role, "patient_id": user.patient_id,
-                              "expires_at": jiff::Timestamp::from_millisecond(expires).map(|t| t.to_string()).unwrap_or_default()});
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_HOURS * 3600);
-    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    Ok(OpenedSession { token, user, expires_ms })
 }
 
-/// `DELETE /api/v1/session`: signs out.
-pub async fn sign_out(State(state): State<AppState>, actor: Actor, headers: HeaderMap) -> Result<Response, AppError> {
-    if let Some(token) = token_from(&headers) {
+/// The `Set-Cookie` value that carries a session token to the browser.
+pub fn session_cookie(token: &str) -> String {
+    format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_HOURS * 3600)
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn expired_cookie() -> String {
+    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+/// Ends the session the request carries (if any) and audits the sign-out.
+pub async fn close_session(state: &AppState, actor: &Actor, headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(token) = token_from(headers) {
         let mut tx = state.store.begin().await?;
         accounts::delete_session(&mut tx, &token_digest(&token)).await?;
         crate::audit::record(
@@ -250,6 +262,27 @@ pub async fn sign_out(State(state): State<AppState>, actor: Actor, headers: Head
         .await?;
         tx.commit().await?;
     }
-    let expired = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    Ok(([(header::SET_COOKIE, expired)], Json(json!({"signed_out": true}))).into_response())
+    Ok(())
+}
+
+/// `POST /api/v1/session`: signs in with `{"username", "password"}`; answers the token (for the API) and
+/// sets the session cookie (for the web).
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Remote(remote): Remote,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (username, password) = credentials(&crate::body::json_text(&headers, &body)?)?;
+    let session = open_session(&state, &username, &password, &remote).await?;
+    let expires_at = jiff::Timestamp::from_millisecond(session.expires_ms).map(|t| t.to_string()).unwrap_or_default();
+    let body: Value = json!({"token": session.token, "role": session.user.role, "patient_id": session.user.patient_id,
+                              "expires_at": expires_at});
+    Ok(([(header::SET_COOKIE, session_cookie(&session.token))], Json(body)).into_response())
+}
+
+/// `DELETE /api/v1/session`: signs out.
+pub async fn sign_out(State(state): State<AppState>, actor: Actor, headers: HeaderMap) -> Result<Response, AppError> {
+    close_session(&state, &actor, &headers).await?;
+    Ok(([(header::SET_COOKIE, expired_cookie())], Json(json!({"signed_out": true}))).into_response())
 }

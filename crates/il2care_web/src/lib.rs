@@ -20,6 +20,7 @@ pub mod demo;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::acknowledge))
         .route("/api/v1/worklist", get(api::worklist::worklist))
         .route("/api/v1/audit", get(audit::list))
+        .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .with_state(state)

@@ -135,8 +135,20 @@ pub async fn evaluate_and_record(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (status, value) =
+        evaluate_and_record_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
+    Ok((status, Json(value)))
+}
+
+/// Evaluates and records an assessment document (the text of the POST body): shared by the API and the pages.
+pub async fn evaluate_and_record_document(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: i64,
+    text: &str,
+) -> Result<(StatusCode, Value), AppError> {
     actor.require(&[Role::Nurse, Role::Physician])?;
-    let mut document = parse_object(&json_text(&headers, &body)?)?;
+    let mut document = parse_object(text)?;
     let course_id = document
         .remove("course_id")
         .and_then(|value| value.as_i64())
@@ -184,10 +196,9 @@ pub async fn evaluate_and_record(
         record::add_flag(&mut tx, patient_id, "il2_retreatment_contraindicated", &detail, at_ms, &actor.user.username)
             .await?;
     }
-    by_actor(&mut tx, &actor, "write", &format!("course/{}/assessment/{id}", course.id), Some(patient_id), "ok")
-        .await?;
+    by_actor(&mut tx, actor, "write", &format!("course/{}/assessment/{id}", course.id), Some(patient_id), "ok").await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "result": result}))))
+    Ok((StatusCode::CREATED, json!({"id": id, "result": result})))
 }
 
 /// `GET /api/v1/patients/{id}/assessments`, newest first.

@@ -51,18 +51,28 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (status, value) = submit_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
+    Ok((status, Json(value)))
+}
+
+/// Triages and stores a check-in document (the text of the POST body): shared by the API and the pages.
+pub async fn submit_document(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: i64,
+    text: &str,
+) -> Result<(StatusCode, Value), AppError> {
     let resource = format!("patient/{patient_id}/checkins");
     {
         // Authorization before validation: who may not write here learns nothing about the document.
         let mut conn = state.store.connection().await?;
         if actor.role == Role::Pharmacist {
-            by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+            by_actor(&mut conn, actor, "denied", &resource, Some(patient_id), "denied").await?;
             return Err(AppError::Forbidden("the pharmacist role does not submit check-ins".into()));
         }
-        authorize(&mut conn, &actor, patient_id, &resource).await?;
+        authorize(&mut conn, actor, patient_id, &resource).await?;
     }
-    let text = json_text(&headers, &body)?;
-    let mut object = parse_object(&text)?;
+    let mut object = parse_object(text)?;
     let client_id = take_client_id(&mut object)?;
     refuse_unknown_fields(&object, &il2care_wire::checkin::FIELDS, "")?;
     let parsed = checkin_from_object(&object)?;
@@ -82,15 +92,15 @@ pub async fn submit(
         acknowledged: false,
     };
     let written = record::add_checkin(&mut tx, &stored, crate::now_ms(), &actor.user.username).await?;
-    by_actor(&mut tx, &actor, "write", &format!("checkin/{}", written.id()), Some(patient_id), "ok").await?;
+    by_actor(&mut tx, actor, "write", &format!("checkin/{}", written.id()), Some(patient_id), "ok").await?;
     tx.commit().await?;
     match written {
-        Written::Created(id) => Ok((StatusCode::CREATED, Json(json!({"id": id, "result": result_value})))),
+        Written::Created(id) => Ok((StatusCode::CREATED, json!({"id": id, "result": result_value}))),
         Written::AlreadyPresent(id) => {
             let mut conn = state.store.connection().await?;
             let existing = record::checkin(&mut conn, id).await?;
             let result: Value = serde_json::from_str(&existing.result).unwrap_or(Value::Null);
-            Ok((StatusCode::OK, Json(json!({"id": id, "result": result, "duplicate_of_earlier_submission": true}))))
+            Ok((StatusCode::OK, json!({"id": id, "result": result, "duplicate_of_earlier_submission": true})))
         }
     }
 }

@@ -80,8 +80,19 @@ pub async fn record_dose(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (status, value) = record_dose_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
+    Ok((status, Json(value)))
+}
+
+/// Records a dose given or held (the text of the POST body): shared by the API and the pages.
+pub async fn record_dose_document(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: i64,
+    text: &str,
+) -> Result<(StatusCode, Value), AppError> {
     actor.require(&[Role::Nurse, Role::Physician])?;
-    let request = dose_request(&json_text(&headers, &body)?)?;
+    let request = dose_request(text)?;
     let mut tx = state.store.begin().await?;
     let course = record::courses(&mut tx, patient_id)
         .await?
@@ -127,11 +138,10 @@ pub async fn record_dose(
         record::add_flag(&mut tx, patient_id, "received_interleukin_2", &detail, request.at_ms, &actor.user.username)
             .await?;
     }
-    by_actor(&mut tx, &actor, "write", &format!("course/{}/dose/{id}", course.id), Some(patient_id), "ok").await?;
+    by_actor(&mut tx, actor, "write", &format!("course/{}/dose/{id}", course.id), Some(patient_id), "ok").await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "status": request.status, "decision": decision,
-                                         "override_reason": request.override_reason})),
+        json!({"id": id, "status": request.status, "decision": decision, "override_reason": request.override_reason}),
     ))
 }

@@ -62,8 +62,19 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (status, value) = submit_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
+    Ok((status, Json(value)))
+}
+
+/// Validates and stores one observation or a batch (the text of the POST body): shared by the API and the pages.
+pub async fn submit_document(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: i64,
+    text: &str,
+) -> Result<(StatusCode, Value), AppError> {
     actor.require(&[Role::Nurse, Role::Physician])?;
-    let mut object = parse_object(&json_text(&headers, &body)?)?;
+    let mut object = parse_object(text)?;
     let (entries, prefix) = match object.remove("observations") {
         Some(Value::Array(list)) if object.is_empty() => (list, "observations"),
         Some(_) => return Err(Refusal::new("observations", "must be a list, alone in the body").into()),
@@ -103,10 +114,10 @@ pub async fn submit(
         }
         ids.push(written.id());
     }
-    by_actor(&mut tx, &actor, "write", &format!("patient/{patient_id}/observations"), Some(patient_id), "ok").await?;
+    by_actor(&mut tx, actor, "write", &format!("patient/{patient_id}/observations"), Some(patient_id), "ok").await?;
     tx.commit().await?;
     let status = if created > 0 { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({"ids": ids, "created": created, "already_present": rows.len() - created}))))
+    Ok((status, json!({"ids": ids, "created": created, "already_present": rows.len() - created})))
 }
 
 /// `GET /api/v1/patients/{id}/observations`: everything recorded, oldest first.

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use il2care_core::regimens::regimen;
 use il2care_core::schedule::{ScheduleRequest, schedule};
-use il2care_store::record;
+use il2care_store::{Conn, record};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -41,21 +41,16 @@ fn next_slot_ms(course: &record::Course, now_ms: i64) -> Option<i64> {
     plan.slots.iter().map(|slot| slot.at.timestamp().as_millisecond()).find(|at| *at >= now_ms - 3_600_000)
 }
 
-/// The worklist rows.
-pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
-    let mut conn = state.store.connection().await?;
-    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician]) {
-        by_actor(&mut conn, &actor, "denied", "worklist", None, "denied").await?;
-        return Err(error);
-    }
-    let now = crate::now_ms();
+/// The worklist items at `now`, most urgent first: the one computation behind the API and the worklist page.
+/// The caller checks the role and audits the read.
+pub async fn worklist_items(conn: &mut Conn, now: i64) -> Result<Vec<Value>, AppError> {
     let mut rows: Vec<(u8, i64, Value)> = Vec::new();
-    for checkin in record::unacknowledged_checkins(&mut conn).await? {
+    for checkin in record::unacknowledged_checkins(conn).await? {
         let item = json!({"kind": "checkin", "patient_id": checkin.patient_id, "checkin_id": checkin.id,
                           "level": checkin.level, "at": crate::rfc3339(checkin.at_ms)});
         rows.push((urgency(&checkin.level), checkin.at_ms, item));
     }
-    for (course, decision) in record::courses_with_latest_decision(&mut conn).await? {
+    for (course, decision) in record::courses_with_latest_decision(conn).await? {
         if course.regimen != "hd-iv" {
             continue;
         }
@@ -75,8 +70,19 @@ pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Jso
         rows.push((urgency(current), next, item));
     }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(rows.into_iter().map(|(_, _, item)| item).collect())
+}
+
+/// The worklist rows.
+pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    let mut conn = state.store.connection().await?;
+    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician]) {
+        by_actor(&mut conn, &actor, "denied", "worklist", None, "denied").await?;
+        return Err(error);
+    }
+    let items = worklist_items(&mut conn, crate::now_ms()).await?;
     by_actor(&mut conn, &actor, "read", "worklist", None, "ok").await?;
-    Ok(Json(json!({"items": rows.into_iter().map(|(_, _, item)| item).collect::<Vec<_>>()})))
+    Ok(Json(json!({"items": items})))
 }
 
 #[cfg(test)]

@@ -1,0 +1,296 @@
+//! Reading the pages' HTML forms into the JSON documents the API takes, as pure functions: the check-in
+//! questionnaire into a check-in document, the assessment form into observations and findings, the dose form
+//! into a dose document. Only the shape is handled here; the wire crate validates values and units exactly
+//! as for the API (so a form and the API refuse the same things), and nothing here decides.
+
+use il2care_core::Refusal;
+use il2care_core::assessment::inputs::{ALL_FINDING_CODES, FindingKind};
+use il2care_core::triage::{AnswerKind, Item, QUESTIONNAIRE};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+/// A submitted form: its name-value pairs in order (checkboxes may repeat a name).
+pub type Pairs = [(String, String)];
+
+/// The first non-empty value of a field.
+pub fn field<'a>(pairs: &'a Pairs, name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(key, value)| key == name && !value.trim().is_empty()).map(|(_, value)| value.trim())
+}
+
+fn number(text: &str, field_name: &str) -> Result<Value, Refusal> {
+    let value: Decimal = text
+        .parse()
+        .map_err(|_| Refusal::new(field_name, format!("`{text}` is not a number; write digits such as 38.5")))?;
+    Ok(il2care_wire::json::number(value))
+}
+
+fn unit_of<'a>(pairs: &'a Pairs, name: &str, accepted: &[&'a str]) -> Result<&'a str, Refusal> {
+    let unit_field = format!("{name}_unit");
+    match field(pairs, &unit_field) {
+        None => Ok(accepted[0]),
+        Some(unit) => accepted
+            .iter()
+            .find(|accepted| **accepted == unit)
+            .copied()
+            .ok_or_else(|| Refusal::new(unit_field, format!("`{unit}` is not one of {}", accepted.join(", ")))),
+    }
+}
+
+/// The units the check-in's temperature field offers.
+pub const TEMPERATURE_UNITS: [&str; 2] = ["Cel", "[degF]"];
+
+/// The check-in document from the questionnaire form: an empty answer stays unanswered (never "no").
+pub fn checkin_document(pairs: &Pairs, at: &str) -> Result<Value, Refusal> {
+    let mut answers = Map::new();
+    for item in QUESTIONNAIRE {
+        let id = item.id();
+        let Some(text) = field(pairs, id) else { continue };
+        let name = format!("answers.{id}");
+        let answer = match item.kind() {
+            AnswerKind::YesNo => match text {
+                "yes" => json!(true),
+                "no" => json!(false),
+                other => return Err(Refusal::new(name, format!("`{other}` is not yes or no"))),
+            },
+            AnswerKind::Severity | AnswerKind::InjectionSiteLook => json!(text),
+            AnswerKind::Count | AnswerKind::Hours => number(text, &name)?,
+            AnswerKind::Temperature => {
+                json!({"value": number(text, &name)?, "unit": unit_of(pairs, id, &TEMPERATURE_UNITS)?})
+            }
+            AnswerKind::SystolicPressure => json!({"value": number(text, &name)?, "unit": "mm[Hg]"}),
+        };
+        answers.insert(id.to_string(), answer);
+    }
+    let mut document = json!({"at": at, "answers": answers});
+    if let Some(client_id) = field(pairs, "client_id") {
+        document["client_id"] = json!(client_id);
+    }
+    Ok(document)
+}
+
+/// A measured value the assessment form asks for: code, label, the units offered (first is the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MeasureField {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub units: &'static [&'static str],
+    pub step: &'static str,
+}
+
+/// The assessment form's measured values, in bedside order (vitals, urine, weight, labs).
+pub const MEASURE_FIELDS: [MeasureField; 14] = [
+    MeasureField { code: "systolic_bp", label: "Systolic blood pressure", units: &["mm[Hg]"], step: "1" },
+    MeasureField { code: "diastolic_bp", label: "Diastolic blood pressure", units: &["mm[Hg]"], step: "1" },
+    MeasureField { code: "heart_rate", label: "Heart rate", units: &["/min"], step: "1" },
+    MeasureField { code: "respiratory_rate", label: "Respiratory rate", units: &["/min"], step: "1" },
+    MeasureField { code: "temperature", label: "Temperature", units: &["Cel", "[degF]"], step: "0.1" },
+    MeasureField { code: "spo2", label: "Oxygen saturation (SpO2)", units: &["%"], step: "1" },
+    MeasureField { code: "weight", label: "Weight", units: &["kg", "[lb_av]"], step: "0.1" },
+    MeasureField { code: "urine_output", label: "Urine output", units: &["mL"], step: "1" },
+    MeasureField { code: "creatinine", label: "Creatinine", units: &["mg/dL", "umol/L"], step: "0.01" },
+    MeasureField { code: "bilirubin_total", label: "Bilirubin (total)", units: &["mg/dL", "umol/L"], step: "0.01" },
+    MeasureField { code: "platelets", label: "Platelets", units: &["10*3/uL", "10*9/L"], step: "1" },
+    MeasureField { code: "alt", label: "ALT", units: &["U/L"], step: "1" },
+    MeasureField { code: "ast", label: "AST", units: &["U/L"], step: "1" },
+    MeasureField { code: "potassium", label: "Potassium", units: &["mmol/L"], step: "0.1" },
+];
+
+/// The findings the form offers as tick boxes: every present-or-absent finding of the vocabulary.
+pub fn checkbox_findings() -> impl Iterator<Item = &'static str> {
+    ALL_FINDING_CODES.iter().filter(|code| matches!(code.kind(), FindingKind::PresentAbsent)).map(|code| code.id())
+}
+
+/// The observations entered on the assessment form, timed `at` (`at_ms` for the urine interval); each gets a
+/// client id from the form's token so that submitting the same form twice stores them once.
+pub fn assessment_observations(pairs: &Pairs, at: &str, at_ms: i64) -> Result<Vec<Value>, Refusal> {
+    let token = field(pairs, "form_token").unwrap_or("");
+    let mut observations = Vec::new();
+    for measure in MEASURE_FIELDS {
+        let Some(text) = field(pairs, measure.code) else { continue };
+        let name = format!("observations.{}", measure.code);
+        let mut observation = json!({"code": measure.code, "value": {"value": number(text, &name)?, "unit": unit_of(pairs, measure.code, measure.units)?}});
+        if measure.code == "urine_output" {
+            let hours_text = field(pairs, "urine_hours")
+                .ok_or_else(|| Refusal::new("urine_hours", "is required with a urine output: over how many hours"))?;
+            let hours: Decimal = hours_text
+                .parse()
+                .ok()
+                .filter(|hours: &Decimal| *hours > Decimal::ZERO && *hours <= Decimal::from(24))
+                .ok_or_else(|| Refusal::new("urine_hours", "must be a number of hours above 0 and up to 24"))?;
+            let minutes = (hours * Decimal::from(60)).round();
+            let minutes = i64::try_from(minutes).map_err(|_| Refusal::new("urine_hours", "is out of range"))?;
+            let start = crate::rfc3339(at_ms - minutes * 60_000);
+            observation["start"] = json!(start);
+            observation["end"] = json!(at);
+        } else {
+            observation["at"] = json!(at);
+        }
+        if !token.is_empty() {
+            observation["client_id"] = json!(format!("{token}-{}", measure.code));
+        }
+        observations.push(observation);
+    }
+    Ok(observations)
+}
+
+/// The assessment document for the service: the course, the time, and the findings (the service fills the
+/// patient, course and observations from the record).
+pub fn assessment_document(pairs: &Pairs, course_id: i64, at: &str) -> Value {
+    let present: Vec<Value> = checkbox_findings()
+        .filter(|code| pairs.iter().any(|(key, value)| key == "finding" && value == code))
+        .map(|code| json!({"code": code, "value": true, "at": at}))
+        .collect();
+    json!({"course_id": course_id, "at": at, "findings_reviewed": field(pairs, "findings_reviewed") == Some("yes"),
+           "findings": present})
+}
+
+/// The dose document from the dose form.
+pub fn dose_document(pairs: &Pairs, at: &str) -> Result<Value, Refusal> {
+    let id = |name: &str| -> Result<Option<i64>, Refusal> {
+        field(pairs, name)
+            .map(|text| text.parse::<i64>().map_err(|_| Refusal::new(name, "must be a record id")))
+            .transpose()
+    };
+    let course_id = id("course_id")?.ok_or_else(|| Refusal::new("course_id", "is required"))?;
+    let status = field(pairs, "status").ok_or_else(|| Refusal::new("status", "choose given or held"))?;
+    let mut document = json!({"course_id": course_id, "status": status, "at": at});
+    if let Some(assessment_id) = id("assessment_id")? {
+        document["assessment_id"] = json!(assessment_id);
+    }
+    if let Some(reason) = field(pairs, "override_reason") {
+        document["override_reason"] = json!(reason);
+    }
+    Ok(document)
+}
+
+/// The questionnaire items with their answer kinds, for the form (most dangerous first).
+pub fn questionnaire() -> impl Iterator<Item = (Item, AnswerKind)> {
+    QUESTIONNAIRE.into_iter().map(|item| (item, item.kind()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect()
+    }
+
+    const AT: &str = "2026-11-27T08:30:00-05:00";
+
+    #[test]
+    fn the_questionnaire_form_becomes_a_check_in_document_and_blanks_stay_unanswered() {
+        let form = pairs(&[
+            ("temperature", "38.5"),
+            ("temperature_unit", "Cel"),
+            ("chills", "moderate"),
+            ("lightheaded", "no"),
+            ("rash", ""),
+            ("extra_stools_24h", "2"),
+            ("fluids_not_kept_down_hours", "0"),
+            ("home_systolic_bp", "112"),
+            ("client_id", "abc"),
+        ]);
+        let document = checkin_document(&form, AT).unwrap();
+        assert_eq!(
+            document,
+            json!({"at": AT, "client_id": "abc", "answers": {"temperature": {"value": 38.5, "unit": "Cel"},
+                   "chills": "moderate", "lightheaded": false, "extra_stools_24h": 2, "fluids_not_kept_down_hours": 0,
+                   "home_systolic_bp": {"value": 112, "unit": "mm[Hg]"}}})
+        );
+        let parsed = il2care_wire::checkin::parse_checkin(&{
+            let mut without_id = document.clone();
+            without_id.as_object_mut().unwrap().remove("client_id");
+            without_id.to_string()
+        });
+        assert!(parsed.is_ok(), "the wire crate accepts what the form makes: {parsed:?}");
+    }
+
+    #[test]
+    fn bad_form_answers_are_refused_naming_the_item() {
+        let check = |list: &[(&str, &str)], field_name: &str| {
+            let refusal = checkin_document(&pairs(list), AT).unwrap_err();
+            assert_eq!(refusal.field, field_name, "{refusal}");
+        };
+        check(&[("temperature", "hot")], "answers.temperature");
+        check(&[("temperature", "38"), ("temperature_unit", "K")], "temperature_unit");
+        check(&[("rash", "maybe")], "answers.rash");
+        check(&[("vomiting_episodes_24h", "two")], "answers.vomiting_episodes_24h");
+    }
+
+    #[test]
+    fn fahrenheit_is_kept_as_given_for_the_wire_crate_to_convert() {
+        let document =
+            checkin_document(&pairs(&[("temperature", "101.3"), ("temperature_unit", "[degF]")]), AT).unwrap();
+        assert_eq!(document["answers"]["temperature"], json!({"value": 101.3, "unit": "[degF]"}));
+    }
+
+    #[test]
+    fn assessment_fields_become_observations_with_units_and_a_urine_interval() {
+        let at_ms = "2026-11-27T16:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let at = "2026-11-27T16:00:00Z";
+        let form = pairs(&[
+            ("form_token", "t1"),
+            ("systolic_bp", "85"),
+            ("creatinine", "150"),
+            ("creatinine_unit", "umol/L"),
+            ("urine_output", "60"),
+            ("urine_hours", "4"),
+            ("heart_rate", ""),
+        ]);
+        let observations = assessment_observations(&form, at, at_ms).unwrap();
+        assert_eq!(
+            observations,
+            vec![
+                json!({"code": "systolic_bp", "value": {"value": 85, "unit": "mm[Hg]"}, "at": at, "client_id": "t1-systolic_bp"}),
+                json!({"code": "urine_output", "value": {"value": 60, "unit": "mL"}, "start": "2026-11-27T12:00:00Z",
+                       "end": at, "client_id": "t1-urine_output"}),
+                json!({"code": "creatinine", "value": {"value": 150, "unit": "umol/L"}, "at": at, "client_id": "t1-creatinine"}),
+            ]
+        );
+        let without_ids: Vec<Value> = observations
+            .into_iter()
+            .map(|mut observation| {
+                observation.as_object_mut().unwrap().remove("client_id");
+                observation
+            })
+            .collect();
+        let checked = il2care_wire::assessment::validate_observations(&Value::Array(without_ids), at.parse().unwrap());
+        assert!(checked.is_ok(), "the wire crate accepts what the form makes: {checked:?}");
+    }
+
+    #[test]
+    fn a_urine_output_needs_its_hours_and_units_must_be_offered_ones() {
+        let check = |list: &[(&str, &str)], field_name: &str| {
+            let refusal = assessment_observations(&pairs(list), "2026-11-27T16:00:00Z", 0).unwrap_err();
+            assert_eq!(refusal.field, field_name, "{refusal}");
+        };
+        check(&[("urine_output", "60")], "urine_hours");
+        check(&[("urine_output", "60"), ("urine_hours", "0")], "urine_hours");
+        check(&[("weight", "80"), ("weight_unit", "stone")], "weight_unit");
+        check(&[("systolic_bp", "eighty")], "observations.systolic_bp");
+    }
+
+    #[test]
+    fn ticked_findings_are_present_and_the_review_box_attests_the_rest_absent() {
+        let form = pairs(&[("findings_reviewed", "yes"), ("finding", "atrial_fibrillation"), ("finding", "made_up")]);
+        let document = assessment_document(&form, 4, "2026-11-27T16:00:00Z");
+        assert_eq!(document["findings_reviewed"], true);
+        assert_eq!(
+            document["findings"],
+            json!([{"code": "atrial_fibrillation", "value": true, "at": "2026-11-27T16:00:00Z"}])
+        );
+        assert_eq!(assessment_document(&pairs(&[]), 4, "2026-11-27T16:00:00Z")["findings_reviewed"], false);
+    }
+
+    #[test]
+    fn the_dose_form_carries_the_decision_and_the_override_reason() {
+        let form =
+            pairs(&[("course_id", "3"), ("assessment_id", "8"), ("status", "given"), ("override_reason", " ok ")]);
+        assert_eq!(
+            dose_document(&form, AT).unwrap(),
+            json!({"course_id": 3, "status": "given", "at": AT, "assessment_id": 8, "override_reason": "ok"})
+        );
+        assert_eq!(dose_document(&pairs(&[("course_id", "3")]), AT).unwrap_err().field, "status");
+    }
+}

@@ -1,0 +1,102 @@
+//! The web pages served by `il2care serve`: server-rendered HTML (maud) that works without JavaScript, for
+//! the care team (worklist, course page, pharmacist page) and the patient (check-in, result, history,
+//! education). Handlers here are glue over the same functions as the JSON API, so a page and the API store,
+//! triage, decide and audit alike; what a page shows is built by the pure functions of `view` and `chart`.
+//!
+//! Nothing clinical is decided here and no SQL is written here.
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::Markup;
+
+use crate::AppState;
+use crate::auth::Actor;
+use crate::error::AppError;
+
+pub mod chart;
+pub mod forms;
+pub mod layout;
+pub mod patient;
+pub mod signin;
+pub mod staff;
+pub mod view;
+
+/// The page routes (merged into the application router beside the API).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(signin::start))
+        .route("/signin", get(signin::form).post(signin::submit))
+        .route("/signout", post(signin::sign_out))
+        .route("/worklist", get(staff::worklist))
+        .route("/patients/{patient_id}", get(staff::course_page))
+        .route("/patients/{patient_id}/assessment", post(staff::assess))
+        .route("/patients/{patient_id}/dose", post(staff::record_dose))
+        .route("/pharmacy", get(staff::pharmacy))
+        .route("/me", get(patient::checkin_form))
+        .route("/me/checkins", post(patient::submit_checkin))
+        .route("/me/checkins/{checkin_id}", get(patient::result))
+        .route("/me/history", get(patient::history))
+        .route("/me/education", get(patient::education))
+}
+
+/// A page request that failed: an HTML page with the status of the API's `AppError`, or, for a missing or
+/// expired session, the way to the sign-in page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError(error)
+    }
+}
+
+impl From<il2care_store::StoreError> for PageError {
+    fn from(error: il2care_store::StoreError) -> Self {
+        PageError(error.into())
+    }
+}
+
+impl From<il2care_store::DbError> for PageError {
+    fn from(error: il2care_store::DbError) -> Self {
+        PageError(error.into())
+    }
+}
+
+impl From<il2care_core::Refusal> for PageError {
+    fn from(refusal: il2care_core::Refusal) -> Self {
+        PageError(refusal.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if status == StatusCode::UNAUTHORIZED && matches!(self.0, AppError::Unauthenticated) {
+            return Redirect::to("/signin").into_response();
+        }
+        let message = match &self.0 {
+            AppError::Refused(refusal) => format!("{} — {}", refusal.field, refusal.reason),
+            AppError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "page request failed");
+                "Internal error; the cause is in the server log.".to_string()
+            }
+            other => other.to_string(),
+        };
+        (status, page(layout::error_page(status, &message))).into_response()
+    }
+}
+
+/// A rendered page as a response (HTML, never cached: pages carry patient data).
+pub fn page(markup: Markup) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Html(markup.into_string())).into_response()
+}
+
+/// The signed-in actor of a page request, or the redirect to the sign-in page.
+pub fn signed_in(actor: Result<Actor, AppError>) -> Result<Actor, PageError> {
+    actor.map_err(PageError)
+}
+
+/// The result of a page handler.
+pub type PageResult = Result<Response, PageError>;

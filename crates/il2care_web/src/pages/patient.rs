@@ -1,0 +1,235 @@
+//! The patient's phone pages: the check-in questionnaire as a plain form (large touch targets, no JavaScript
+//! needed), the result with the action first and the advice, the history of check-ins and the education
+//! sheet. A patient reaches only their own record; every other role is refused and the attempt audited. The
+//! check-in is triaged and stored by the API's own function. Every sentence a patient reads comes from the
+//! core's questionnaire or the content crate.
+
+use axum::extract::{Form, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use il2care_core::triage::{AnswerKind, InjectionSiteLook, Item, Severity};
+use il2care_store::record;
+use maud::{Markup, PreEscaped, html};
+
+use super::forms::{self, TEMPERATURE_UNITS};
+use super::layout::{Audience, shell};
+use super::view::{self, AdviceView};
+use super::{PageError, PageResult, page, signed_in};
+use crate::AppState;
+use crate::audit::by_actor;
+use crate::auth::{Actor, Role};
+use crate::error::AppError;
+
+/// The patient id of a patient's own pages; any other role is refused and audited.
+async fn own_patient(state: &AppState, actor: &Actor, resource: &str) -> Result<i64, PageError> {
+    match (actor.role, actor.user.patient_id) {
+        (Role::Patient, Some(patient_id)) => Ok(patient_id),
+        _ => {
+            let mut conn = state.store.connection().await?;
+            by_actor(&mut conn, actor, "denied", resource, None, "denied").await?;
+            Err(AppError::Forbidden("these pages are for patients, each for their own record".into()).into())
+        }
+    }
+}
+
+/// An answer word as words (`very_severe` becomes "Very severe").
+fn words(id: &str) -> String {
+    let text = id.replace('_', " ");
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn choices(item: Item, options: &[(&str, String)]) -> Markup {
+    let id = item.id();
+    html! {
+        fieldset {
+            legend { (item.question()) }
+            div.choices {
+                @for (value, text) in options {
+                    label for=(format!("{id}-{value}")) {
+                        input type="radio" id=(format!("{id}-{value}")) name=(id) value=(value);
+                        (text)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn question(item: Item, kind: AnswerKind) -> Markup {
+    let id = item.id();
+    match kind {
+        AnswerKind::YesNo => choices(item, &[("yes", "Yes".into()), ("no", "No".into())]),
+        AnswerKind::Severity => {
+            let options: Vec<(&str, String)> =
+                Severity::ALL.iter().map(|severity| (severity.word(), words(severity.word()))).collect();
+            choices(item, &options)
+        }
+        AnswerKind::InjectionSiteLook => {
+            let options: Vec<(&str, String)> =
+                InjectionSiteLook::ALL.iter().map(|look| (look.word(), words(look.word()))).collect();
+            choices(item, &options)
+        }
+        AnswerKind::Temperature => html! {
+            fieldset {
+                legend { label for=(id) { (item.question()) } }
+                div.choices {
+                    input id=(id) name=(id) type="number" step="0.1" min="25" max="113" inputmode="decimal";
+                    select name=(format!("{id}_unit")) aria-label="Temperature unit" {
+                        @for unit in TEMPERATURE_UNITS {
+                            option value=(unit) { @if unit == "Cel" { "°C" } @else { "°F" } }
+                        }
+                    }
+                }
+            }
+        },
+        AnswerKind::SystolicPressure => html! {
+            fieldset {
+                legend { label for=(id) { (item.question()) } }
+                div.choices { input id=(id) name=(id) type="number" step="1" min="40" max="300" inputmode="numeric"; span { "mm Hg" } }
+            }
+        },
+        AnswerKind::Count => html! {
+            fieldset {
+                legend { label for=(id) { (item.question()) } }
+                div.choices { input id=(id) name=(id) type="number" step="1" min="0" inputmode="numeric"; span { "times" } }
+            }
+        },
+        AnswerKind::Hours => html! {
+            fieldset {
+                legend { label for=(id) { (item.question()) } }
+                div.choices { input id=(id) name=(id) type="number" step="0.5" min="0" inputmode="decimal"; span { "hours" } }
+            }
+        },
+    }
+}
+
+/// `GET /me`: the check-in questionnaire, most dangerous questions first.
+pub async fn checkin_form(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+    let actor = signed_in(actor)?;
+    own_patient(&state, &actor, "me").await?;
+    let client_id = crate::auth::new_token()?;
+    Ok(page(shell(
+        "Check in",
+        Some(&actor),
+        Audience::Patient,
+        html! {},
+        html! {
+            h1 { "How are you today?" }
+            form method="post" action="/me/checkins" {
+                input type="hidden" name="client_id" value=(client_id);
+                @for (item, kind) in forms::questionnaire() { (question(item, kind)) }
+                button.primary type="submit" { "Send my answers" }
+            }
+        },
+    )))
+}
+
+/// `POST /me/checkins`: triaged and stored like `POST /api/v1/patients/{id}/checkins`; then the result.
+pub async fn submit_checkin(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let patient_id = own_patient(&state, &actor, "me/checkins").await?;
+    let zone = {
+        let mut conn = state.store.connection().await?;
+        record::patient(&mut conn, patient_id).await?.time_zone
+    };
+    let time_zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = jiff::Timestamp::now().to_zoned(time_zone);
+    let at = il2care_wire::dosing::local_time(&at);
+    let document = forms::checkin_document(&pairs, &at)?;
+    let (_, stored) = crate::api::checkins::submit_document(&state, &actor, patient_id, &document.to_string()).await?;
+    let id = stored["id"].as_i64().unwrap_or_default();
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/me/checkins/{id}"))]).into_response())
+}
+
+fn blocks(list: &[il2care_content::Block]) -> Markup {
+    html! {
+        @for block in list {
+            @match block {
+                il2care_content::Block::Paragraph(text) => p { (il2care_content::plain(text)) },
+                il2care_content::Block::Bullets(items) => ul { @for item in items { li { (il2care_content::plain(item)) } } },
+            }
+        }
+    }
+}
+
+fn advice_section(advice: &AdviceView) -> Markup {
+    html! { section { h3 { (advice.title) } (blocks(&advice.blocks)) } }
+}
+
+/// `GET /me/checkins/{id}`: the result, the action first.
+pub async fn result(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(checkin_id): Path<i64>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let resource = format!("checkin/{checkin_id}");
+    let patient_id = own_patient(&state, &actor, &resource).await?;
+    let mut conn = state.store.connection().await?;
+    let checkin = record::checkin(&mut conn, checkin_id).await?;
+    if checkin.patient_id != patient_id {
+        by_actor(&mut conn, &actor, "denied", &resource, Some(checkin.patient_id), "denied").await?;
+        return Err(AppError::Forbidden("this record is not yours to see".into()).into());
+    }
+    let patient = record::patient(&mut conn, patient_id).await?;
+    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    let result = view::result_view(&checkin, &patient.time_zone);
+    Ok(page(shell(
+        result.level,
+        Some(&actor),
+        Audience::Patient,
+        html! {},
+        html! {
+            h1 { span.badge class=(result.class) { (result.level) } }
+            p.action class=(result.class) role="status" { (result.action) }
+            (blocks(&result.message_rest))
+            @if let Some(note) = &result.unanswered_note { p.error { (note) } }
+            @if !result.advice.is_empty() {
+                h2 { "What you can do" }
+                @for advice in &result.advice { (advice_section(advice)) }
+            }
+            p.note { "Checked in " (result.at) "." }
+            p { a href="/me" { "Check in again" } " · " a href="/me/history" { "My check-ins" } }
+        },
+    )))
+}
+
+/// `GET /me/history`: the patient's check-ins, newest first.
+pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+    let actor = signed_in(actor)?;
+    let patient_id = own_patient(&state, &actor, "me/history").await?;
+    let mut conn = state.store.connection().await?;
+    let patient = record::patient(&mut conn, patient_id).await?;
+    let checkins = record::checkins(&mut conn, patient_id).await?;
+    by_actor(&mut conn, &actor, "read", &format!("patient/{patient_id}/checkins"), Some(patient_id), "ok").await?;
+    let rows = view::checkin_rows(&checkins, &patient.time_zone);
+    Ok(page(shell(
+        "My check-ins",
+        Some(&actor),
+        Audience::Patient,
+        html! {},
+        html! {
+            h1 { "My check-ins" }
+            @if rows.is_empty() { p { "No check-ins yet." } }
+            ul {
+                @for row in &rows {
+                    li { a href=(format!("/me/checkins/{}", row.id)) { (row.at) } " " span.badge class=(row.class) { (row.level) } }
+                }
+            }
+        },
+    )))
+}
+
+/// `GET /me/education`: the printable education sheet, rendered by the content crate (any signed-in user).
+pub async fn education(actor: Result<Actor, AppError>) -> PageResult {
+    signed_in(actor)?;
+    let sheet = il2care_content::sheet_html();
+    // The sheet is a whole document already; a way back is added after its opening body tag.
+    let with_link = sheet.replacen("<body>\n", "<body>\n<p><a href=\"/\">Back to il2care</a></p>\n", 1);
+    Ok(Html(PreEscaped(with_link).into_string()).into_response())
+}

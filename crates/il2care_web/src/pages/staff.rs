@@ -1,0 +1,413 @@
+//! The care team's pages: the worklist (nurse, physician), the course page of a patient with its schedule,
+//! decisions, assessment form, dose record and trend charts (nurse, physician; read-only for the pharmacist),
+//! and the pharmacist's dose verification. Reads are audited like the API's; writes go through the API's
+//! own functions, so they are validated, decided and audited exactly alike.
+
+use axum::extract::{Form, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use il2care_core::dosing::{DoseRequest, calculate};
+use il2care_core::regimens::regimen;
+use il2care_core::units::{Kilograms, Measure};
+use il2care_store::record::{self, Course, Patient};
+use maud::{Markup, html};
+use rust_decimal::Decimal;
+
+use super::forms::{self, MEASURE_FIELDS, Pairs};
+use super::layout::{Audience, shell};
+use super::view::{self, DecisionView};
+use super::{PageError, PageResult, chart, page, signed_in};
+use crate::AppState;
+use crate::audit::by_actor;
+use crate::auth::{Actor, Role};
+use crate::error::AppError;
+
+/// Refuses (and audits) a staff page for a role that may not see it.
+async fn require(state: &AppState, actor: &Actor, roles: &[Role], resource: &str) -> Result<(), PageError> {
+    if let Err(error) = actor.require(roles) {
+        let mut conn = state.store.connection().await?;
+        by_actor(&mut conn, actor, "denied", resource, None, "denied").await?;
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// `GET /worklist` (nurse, physician): the API's worklist items with names and local times; refreshes
+/// itself every minute (a meta refresh, so it works without JavaScript).
+pub async fn worklist(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+    let actor = signed_in(actor)?;
+    require(&state, &actor, &[Role::Nurse, Role::Physician], "worklist").await?;
+    let mut conn = state.store.connection().await?;
+    let items = crate::api::worklist::worklist_items(&mut conn, crate::now_ms()).await?;
+    let patients = record::patients(&mut conn).await?;
+    by_actor(&mut conn, &actor, "read", "worklist", None, "ok").await?;
+    let rows = view::worklist_rows(&items, &patients);
+    let head = html! { meta http-equiv="refresh" content="60"; };
+    Ok(page(shell(
+        "Worklist",
+        Some(&actor),
+        Audience::Staff,
+        head,
+        html! {
+            h1 { "Worklist" }
+            p.note { "Most urgent first. This page refreshes itself every minute." }
+            @if rows.is_empty() {
+                p { "Nobody needs attention now." }
+            } @else {
+                table {
+                    caption.note { "Due doses with their current decision, and new check-ins by triage level" }
+                    thead { tr { th scope="col" { "Patient" } th scope="col" { "What" } th scope="col" { "Status" }
+                                 th scope="col" { "Why" } th scope="col" { "When" } } }
+                    tbody {
+                        @for row in &rows {
+                            tr {
+                                td { a href=(format!("/patients/{}", row.patient_id)) { (row.patient) } " (" (row.mrn) ")" }
+                                td { (row.kind) }
+                                td { span.badge class=(row.status_class) { (row.status) } }
+                                td { (row.detail) }
+                                td { (row.when) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )))
+}
+
+/// The latest course of a patient (by start).
+fn latest_course(courses: Vec<Course>) -> Option<Course> {
+    courses.into_iter().max_by_key(|course| (course.started_at_ms, course.id))
+}
+
+fn patient_heading(patient: &Patient) -> Markup {
+    html! {
+        h1 { (patient.display_name) }
+        p { "MRN " (patient.mrn) " · born " (patient.date_of_birth) " · " (patient.sex) " · times in " (patient.time_zone) }
+    }
+}
+
+fn decision_block(decision: &DecisionView) -> Markup {
+    html! {
+        section aria-labelledby=(format!("decision-{}", decision.id)) {
+            h3 id=(format!("decision-{}", decision.id)) {
+                span.badge class=(decision.class) { (decision.label) } " at " (decision.at) " (" (decision.rule_set) " rule set)"
+            }
+            @if decision.reasons.is_empty() {
+                p { "No rule fired." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Rule" } th scope="col" { "Action" } th scope="col" { "Values" }
+                                 th scope="col" { "Threshold" } th scope="col" { "Resume when" } th scope="col" { "Source" } } }
+                    tbody {
+                        @for reason in &decision.reasons {
+                            tr.reason {
+                                td { (reason.rule) }
+                                td { (reason.action) }
+                                td { @for evidence in &reason.evidence { (evidence) br; } }
+                                td { (reason.threshold) }
+                                td { (reason.resume_when.clone().unwrap_or_default()) }
+                                td { (reason.source) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !decision.not_evaluated.is_empty() {
+                details {
+                    summary { "Not evaluated: " (decision.not_evaluated.len()) " rules lack data" }
+                    ul { @for line in &decision.not_evaluated { li { (line) } } }
+                }
+            }
+            @if !decision.grades.is_empty() {
+                p { "CTCAE grades: " (decision.grades.join("; ")) }
+            }
+        }
+    }
+}
+
+fn measure_inputs() -> Markup {
+    html! {
+        @for measure in MEASURE_FIELDS {
+            div.field {
+                label for=(measure.code) { (measure.label) }
+                input id=(measure.code) name=(measure.code) type="number" step=(measure.step) min="0" inputmode="decimal";
+                @if measure.units.len() > 1 {
+                    select id=(format!("{}_unit", measure.code)) name=(format!("{}_unit", measure.code))
+                        aria-label=(format!("{} unit", measure.label)) {
+                        @for unit in measure.units { option value=(unit) { (unit) } }
+                    }
+                } @else {
+                    span { (measure.units[0]) }
+                }
+                @if measure.code == "urine_output" {
+                    label for="urine_hours" { "over the last" }
+                    input id="urine_hours" name="urine_hours" type="number" step="0.5" min="0.5" max="24" value="4";
+                    span { "h" }
+                }
+            }
+        }
+    }
+}
+
+fn assessment_form(patient_id: i64, course_id: i64, token: &str) -> Markup {
+    html! {
+        section aria-labelledby="assess-heading" {
+            h2 id="assess-heading" { "Assessment for the next dose" }
+            p.note { "Enter what was measured now; leave the rest empty. Earlier values of the last 48 h are used too." }
+            form.stack method="post" action=(format!("/patients/{patient_id}/assessment")) {
+                input type="hidden" name="course_id" value=(course_id);
+                input type="hidden" name="form_token" value=(token);
+                fieldset { legend { "Vital signs, urine output, weight and labs" } (measure_inputs()) }
+                fieldset {
+                    legend { "Findings" }
+                    div.field {
+                        input type="checkbox" id="findings_reviewed" name="findings_reviewed" value="yes";
+                        label for="findings_reviewed" { "I reviewed the findings: those not ticked below are absent" }
+                    }
+                    @for code in forms::checkbox_findings() {
+                        div.field {
+                            input type="checkbox" id=(format!("finding-{code}")) name="finding" value=(code);
+                            label for=(format!("finding-{code}")) { (code.replace('_', " ")) " (present)" }
+                        }
+                    }
+                }
+                button.primary type="submit" { "Get the decision" }
+            }
+        }
+    }
+}
+
+fn dose_form(patient_id: i64, course_id: i64, latest: Option<&DecisionView>) -> Markup {
+    html! {
+        section aria-labelledby="dose-heading" {
+            h2 id="dose-heading" { "Record the dose" }
+            form.stack method="post" action=(format!("/patients/{patient_id}/dose")) {
+                input type="hidden" name="course_id" value=(course_id);
+                @if let Some(latest) = latest {
+                    input type="hidden" name="assessment_id" value=(latest.id);
+                    p { "Following the decision " span.badge class=(latest.class) { (latest.label) } " of " (latest.at) "." }
+                } @else {
+                    p { "No decision yet: giving a dose needs an override reason." }
+                }
+                fieldset {
+                    legend { "The dose was" }
+                    div.field { input type="radio" id="status-given" name="status" value="given" required;
+                                label for="status-given" { "Given" } }
+                    div.field { input type="radio" id="status-held" name="status" value="held";
+                                label for="status-held" { "Held" } }
+                }
+                div.field {
+                    label for="override_reason" { "Override reason (required when giving against the decision)" }
+                    textarea id="override_reason" name="override_reason" rows="2" cols="60" maxlength="2000" {}
+                }
+                button.primary type="submit" { "Record the dose" }
+            }
+        }
+    }
+}
+
+/// `GET /patients/{id}`: the course page (nurse, physician, pharmacist).
+pub async fn course_page(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(patient_id): Path<i64>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let resource = format!("patient/{patient_id}");
+    let mut conn = state.store.connection().await?;
+    if !actor.role.is_clinical_staff() {
+        by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+        return Err(AppError::Forbidden("this page is for the care team".into()).into());
+    }
+    let patient = record::patient(&mut conn, patient_id).await?;
+    let courses = record::courses(&mut conn, patient_id).await?;
+    let assessments = record::assessments(&mut conn, patient_id).await?;
+    let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
+    for read in ["", "/courses", "/assessments", "/observations"] {
+        by_actor(&mut conn, &actor, "read", &format!("{resource}{read}"), Some(patient_id), "ok").await?;
+    }
+    let zone = patient.time_zone.clone();
+    let now = crate::now_ms();
+    let Some(course) = latest_course(courses) else {
+        return Ok(page(shell(
+            &patient.display_name,
+            Some(&actor),
+            Audience::Staff,
+            html! {},
+            html! { (patient_heading(&patient)) p { "No course recorded." } },
+        )));
+    };
+    let events = record::dose_events(&mut conn, course.id).await?;
+    let slots = view::slot_rows(&course, &events, &zone, now);
+    let decisions: Vec<DecisionView> = assessments
+        .iter()
+        .filter(|assessment| assessment.course_id == Some(course.id))
+        .take(5)
+        .map(|assessment| view::decision_view(assessment, &zone))
+        .collect();
+    let charts = chart::course_series(&observations, &course.rule_set, course.baseline_weight_kg.as_deref());
+    let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
+    let high_dose = course.regimen == "hd-iv";
+    let token = crate::auth::new_token()?;
+    Ok(page(shell(
+        &patient.display_name,
+        Some(&actor),
+        Audience::Staff,
+        html! {},
+        html! {
+            (patient_heading(&patient))
+            p {
+                "Course: " strong { (course.regimen) } ", " (course.rule_set) " rule set, started "
+                (view::local_time(course.started_at_ms, &zone))
+                @if let Some(weight) = &course.baseline_weight_kg { ", baseline weight " (weight) " kg" }
+                @if let Some(creatinine) = &course.baseline_creatinine_mg_dl { ", baseline creatinine " (creatinine) " mg/dL" }
+            }
+            section aria-labelledby="decision-heading" id="decision" {
+                h2 id="decision-heading" { "Latest decisions" }
+                @if decisions.is_empty() { p { "No decision recorded yet." } }
+                @for decision in &decisions { (decision_block(decision)) }
+            }
+            @if may_record && high_dose {
+                (assessment_form(patient.id, course.id, &token))
+                (dose_form(patient.id, course.id, decisions.first()))
+            }
+            section aria-labelledby="trends-heading" {
+                h2 id="trends-heading" { "Trends" }
+                p.note { "Dashed red lines are the hold thresholds of the " (course.rule_set) " rule set." }
+                div.grid { @for series in &charts { (chart::render(series)) } }
+            }
+            section aria-labelledby="schedule-heading" {
+                h2 id="schedule-heading" { "Schedule" }
+                table {
+                    thead { tr { th scope="col" { "Slot" } th scope="col" { "Cycle" } th scope="col" { "Day" }
+                                 th scope="col" { "Time" } th scope="col" { "Dose" } th scope="col" { "Recorded by" } } }
+                    tbody {
+                        @for slot in &slots {
+                            tr {
+                                td { (slot.number) } td { (slot.cycle) } td { (slot.day) } td { (slot.at) }
+                                td class=(slot.status.class()) { (slot.status.label())
+                                    @if let Some(reason) = &slot.override_reason { " (override: " (reason) ")" } }
+                                td { (slot.recorded_by.clone().unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )))
+}
+
+fn now_text() -> String {
+    crate::rfc3339(crate::now_ms())
+}
+
+/// `POST /patients/{id}/assessment`: stores the entered observations, then evaluates and records the decision
+/// from the record, and shows the course page at the decision.
+pub async fn assess(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(patient_id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let pairs: &Pairs = &pairs;
+    let course_id: i64 = forms::field(pairs, "course_id")
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| il2care_core::Refusal::new("course_id", "is required"))?;
+    let now = crate::now_ms();
+    let at = crate::rfc3339(now);
+    let observations = forms::assessment_observations(pairs, &at, now)?;
+    if !observations.is_empty() {
+        let batch = serde_json::json!({"observations": observations}).to_string();
+        crate::api::observations::submit_document(&state, &actor, patient_id, &batch).await?;
+    }
+    let document = forms::assessment_document(pairs, course_id, &at).to_string();
+    crate::api::assessments::evaluate_and_record_document(&state, &actor, patient_id, &document).await?;
+    Ok(see_other(&format!("/patients/{patient_id}#decision")))
+}
+
+fn see_other(target: &str) -> axum::response::Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, target.to_string())]).into_response()
+}
+
+/// `POST /patients/{id}/dose`: records the dose given or held (an override needs its reason).
+pub async fn record_dose(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(patient_id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let document = forms::dose_document(&pairs, &now_text())?.to_string();
+    crate::api::doses::record_dose_document(&state, &actor, patient_id, &document).await?;
+    Ok(see_other(&format!("/patients/{patient_id}#schedule-heading")))
+}
+
+/// One course's dose verification on the pharmacist's page.
+struct Verification {
+    patient: Patient,
+    course: Course,
+    lines: Result<Vec<view::DoseLine>, String>,
+    warnings: Vec<String>,
+}
+
+/// `GET /pharmacy` (pharmacist; also nurse and physician): the dose of every course from its regimen and
+/// baseline weight, calculated by the core.
+pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+    let actor = signed_in(actor)?;
+    require(&state, &actor, &[Role::Pharmacist, Role::Nurse, Role::Physician], "patients").await?;
+    let mut conn = state.store.connection().await?;
+    let patients = record::patients(&mut conn).await?;
+    by_actor(&mut conn, &actor, "read", "patients", None, "ok").await?;
+    let mut verifications = Vec::new();
+    for patient in patients {
+        let courses = record::courses(&mut conn, patient.id).await?;
+        by_actor(&mut conn, &actor, "read", &format!("patient/{}/courses", patient.id), Some(patient.id), "ok").await?;
+        for course in courses {
+            let weight = course
+                .baseline_weight_kg
+                .as_deref()
+                .and_then(|text| text.parse::<Decimal>().ok())
+                .and_then(|value| Kilograms::new(value).ok());
+            let (lines, warnings) = match regimen(&course.regimen) {
+                None => (Err(format!("unknown regimen {}", course.regimen)), Vec::new()),
+                Some(regimen) => {
+                    let request = DoseRequest { regimen, level: None, weight, height: None, prepared_at: None };
+                    match calculate(request) {
+                        Ok(calculation) => (
+                            Ok(view::dose_lines(&calculation)),
+                            calculation.warnings.iter().map(|warning| warning.message.clone()).collect(),
+                        ),
+                        Err(refusal) => (Err(format!("{}: {}", refusal.field, refusal.reason)), Vec::new()),
+                    }
+                }
+            };
+            verifications.push(Verification { patient: patient.clone(), course, lines, warnings });
+        }
+    }
+    Ok(page(shell(
+        "Dose verification",
+        Some(&actor),
+        Audience::Staff,
+        html! {},
+        html! {
+            h1 { "Dose verification" }
+            p.note { "Each course's dose from its regimen and the dosing weight recorded at its start." }
+            @for verification in &verifications {
+                section {
+                    h2 { (verification.patient.display_name) " (" (verification.patient.mrn) "): " (verification.course.regimen) }
+                    @match &verification.lines {
+                        Ok(lines) => {
+                            table {
+                                tbody { @for line in lines { tr { th scope="row" { (line.what) } td { (line.value) } } } }
+                            }
+                            @for warning in &verification.warnings { p.error { (warning) } }
+                        }
+                        Err(reason) => { p { "Cannot calculate: " (reason) } }
+                    }
+                }
+            }
+        },
+    )))
+}

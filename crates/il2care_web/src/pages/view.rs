@@ -1,0 +1,630 @@
+//! Page view models: pure functions from store rows and stored result documents to the values a page shows
+//! (labels, local times with their zone, numbers with their units). No IO, no clock, no HTML: the templates
+//! render these structs, and the tests here pin what a page says without a browser.
+
+use il2care_core::dosing::DoseCalculation;
+use il2care_core::regimens::regimen;
+use il2care_core::schedule::{ScheduleRequest, schedule};
+use il2care_store::record::{Assessment, CheckIn, Course, DoseEvent, Patient};
+use serde_json::Value;
+
+use crate::api::worklist::urgency;
+
+/// Half the high-dose interval: a dose recorded within this of a slot belongs to that slot.
+const SLOT_MATCH_MS: i64 = 4 * 3_600_000;
+
+/// `ms` as the clock in `zone` reads it, with the zone's abbreviation (`Fri 27 Nov 2026, 08:30 EST`). An
+/// unknown zone falls back to UTC, which the text then says.
+pub fn local_time(ms: i64, zone: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(at) => at.to_zoned(zone).strftime("%a %-d %b %Y, %H:%M %Z").to_string(),
+        Err(_) => "unknown time".to_string(),
+    }
+}
+
+/// The words for a decision id of ASSESSMENT.md (and the worklist's `needs_assessment`).
+pub fn decision_label(decision: &str) -> &'static str {
+    match decision {
+        "give" => "Give",
+        "hold" => "Hold",
+        "insufficient_data" => "Insufficient data",
+        "not_permitted" => "Not permitted",
+        "discontinue_course" => "Discontinue for this course",
+        "discontinue_permanently" => "Discontinue permanently",
+        "needs_assessment" => "Needs assessment",
+        _ => "Unknown decision",
+    }
+}
+
+/// The words for a triage level id.
+pub fn level_label(level: &str) -> &'static str {
+    match level {
+        "emergency" => "Emergency",
+        "call_now" => "Call now",
+        "call_today" => "Call today",
+        "self_care" => "Self care",
+        _ => "Unknown level",
+    }
+}
+
+/// The CSS class of an urgency (`u0` routine to `u5` emergency), the same scale as the worklist's order.
+pub fn urgency_class(level_or_decision: &str) -> String {
+    format!("u{}", urgency(level_or_decision))
+}
+
+/// A stored quantity `{value, unit}` (or a plain value) as text with its unit.
+pub fn quantity_text(value: &Value) -> String {
+    match value {
+        Value::Object(object) if object.contains_key("unit") => {
+            let number = object.get("value").map_or_else(String::new, scalar_text);
+            format!("{number} {}", object.get("unit").map_or_else(String::new, scalar_text))
+        }
+        other => scalar_text(other),
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// One row of the worklist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorklistRow {
+    pub patient_id: i64,
+    pub patient: String,
+    pub mrn: String,
+    /// "Dose" or "Check-in".
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub status_class: String,
+    /// Why: the rules that fired, or the check-in's level.
+    pub detail: String,
+    /// "Next dose" or "Checked in", with the local time.
+    pub when: String,
+}
+
+/// The worklist rows from the worklist items (already in urgency order) and the patients they name.
+pub fn worklist_rows(items: &[Value], patients: &[Patient]) -> Vec<WorklistRow> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let patient_id = item["patient_id"].as_i64()?;
+            let patient = patients.iter().find(|patient| patient.id == patient_id)?;
+            let at_ms = |field: &str| {
+                item[field]
+                    .as_str()
+                    .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+                    .map(|at| local_time(at.as_millisecond(), &patient.time_zone))
+            };
+            let row = if item["kind"] == "checkin" {
+                let level = item["level"].as_str().unwrap_or("unknown");
+                WorklistRow {
+                    patient_id,
+                    patient: patient.display_name.clone(),
+                    mrn: patient.mrn.clone(),
+                    kind: "Check-in",
+                    status: level_label(level),
+                    status_class: urgency_class(level),
+                    detail: "New check-in, not yet called back".to_string(),
+                    when: format!("Checked in {}", at_ms("at").unwrap_or_default()),
+                }
+            } else {
+                let decision = item["decision"].as_str().unwrap_or("needs_assessment");
+                let reasons: Vec<&str> =
+                    item["reasons"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                let detail = if reasons.is_empty() {
+                    match decision {
+                        "needs_assessment" => "No decision recorded for this course yet".to_string(),
+                        _ => "No rule fired".to_string(),
+                    }
+                } else {
+                    reasons.join(", ")
+                };
+                WorklistRow {
+                    patient_id,
+                    patient: patient.display_name.clone(),
+                    mrn: patient.mrn.clone(),
+                    kind: "Dose",
+                    status: decision_label(decision),
+                    status_class: urgency_class(decision),
+                    detail,
+                    when: format!("Next dose {}", at_ms("next_slot_at").unwrap_or_default()),
+                }
+            };
+            Some(row)
+        })
+        .collect()
+}
+
+/// What happened at a dose slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotStatus {
+    Given,
+    Held,
+    /// Still to come.
+    Pending,
+    /// Past, with nothing recorded.
+    NotRecorded,
+}
+
+impl SlotStatus {
+    /// The words shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            SlotStatus::Given => "Given",
+            SlotStatus::Held => "Held",
+            SlotStatus::Pending => "Pending",
+            SlotStatus::NotRecorded => "Not recorded",
+        }
+    }
+
+    /// The CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            SlotStatus::Given => "given",
+            SlotStatus::Held => "held",
+            SlotStatus::Pending => "pending",
+            SlotStatus::NotRecorded => "not-recorded",
+        }
+    }
+}
+
+/// One dose slot of the schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotRow {
+    pub number: u32,
+    pub cycle: u32,
+    pub day: u32,
+    pub at: String,
+    pub status: SlotStatus,
+    /// Who recorded the dose, and the override reason when it was given against the decision.
+    pub recorded_by: Option<String>,
+    pub override_reason: Option<String>,
+}
+
+/// Dose events that stand (a corrected event is replaced by its correction).
+fn standing(events: &[DoseEvent]) -> Vec<&DoseEvent> {
+    let corrected: Vec<i64> = events.iter().filter_map(|event| event.corrects_id).collect();
+    events.iter().filter(|event| !corrected.contains(&event.id)).collect()
+}
+
+/// The course's slots in the patient's zone, each matched to the standing dose event nearest to it (within
+/// half an interval).
+pub fn slot_rows(course: &Course, events: &[DoseEvent], zone: &str, now_ms: i64) -> Vec<SlotRow> {
+    let Some(regimen) = regimen(&course.regimen) else { return Vec::new() };
+    let Ok(start) = jiff::Timestamp::from_millisecond(course.started_at_ms) else { return Vec::new() };
+    let time_zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let request = ScheduleRequest { regimen, start: start.to_zoned(time_zone), level: None, days: None, cycles: None };
+    let Ok(plan) = schedule(&request) else { return Vec::new() };
+    let events = standing(events);
+    plan.slots
+        .iter()
+        .map(|slot| {
+            let at_ms = slot.at.timestamp().as_millisecond();
+            let event = events
+                .iter()
+                .filter(|event| (event.at_ms - at_ms).abs() <= SLOT_MATCH_MS)
+                .min_by_key(|event| (event.at_ms - at_ms).abs());
+            let status = match event.map(|event| event.status.as_str()) {
+                Some("given") => SlotStatus::Given,
+                Some("held") => SlotStatus::Held,
+                _ if at_ms > now_ms => SlotStatus::Pending,
+                _ => SlotStatus::NotRecorded,
+            };
+            SlotRow {
+                number: slot.number,
+                cycle: slot.cycle,
+                day: slot.day,
+                at: local_time(at_ms, zone),
+                status,
+                recorded_by: event.map(|event| event.recorded_by.clone()),
+                override_reason: event.and_then(|event| event.override_reason.clone()),
+            }
+        })
+        .collect()
+}
+
+/// One reason of a decision: the rule that fired, the values behind it, its threshold and source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReasonView {
+    pub rule: String,
+    pub action: String,
+    pub evidence: Vec<String>,
+    pub threshold: String,
+    pub source: String,
+    pub resume_when: Option<String>,
+}
+
+/// A stored decision as the course page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecisionView {
+    pub id: i64,
+    pub at: String,
+    pub decision: String,
+    pub label: &'static str,
+    pub class: String,
+    pub rule_set: String,
+    pub reasons: Vec<ReasonView>,
+    /// Rules that could not be evaluated and what they are missing.
+    pub not_evaluated: Vec<String>,
+    pub grades: Vec<String>,
+}
+
+/// A decision from its stored row and result document.
+pub fn decision_view(assessment: &Assessment, zone: &str) -> DecisionView {
+    let result: Value = serde_json::from_str(&assessment.result).unwrap_or(Value::Null);
+    let reasons = result["fired"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|fired| ReasonView {
+            rule: scalar_text(&fired["id"]),
+            action: scalar_text(&fired["action"]),
+            evidence: fired["evidence"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|evidence| {
+                    let at = evidence["at"]
+                        .as_str()
+                        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+                        .map(|at| format!(" at {}", local_time(at.as_millisecond(), zone)))
+                        .unwrap_or_default();
+                    format!("{} {}{at}", scalar_text(&evidence["code"]), quantity_text(&evidence["value"]))
+                })
+                .collect(),
+            threshold: scalar_text(&fired["threshold"]),
+            source: scalar_text(&fired["source"]),
+            resume_when: fired["resume_when"].as_str().map(str::to_string),
+        })
+        .collect();
+    let not_evaluated = result["not_evaluated"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            let age =
+                entry["max_age_hours"].as_i64().map(|hours| format!(" in the last {hours} h")).unwrap_or_default();
+            format!("{}: needs {}{age}", scalar_text(&entry["id"]), scalar_text(&entry["missing"]))
+        })
+        .collect();
+    let grades = result["grades"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|grade| grade["grade"].is_number())
+        .map(|grade| {
+            format!(
+                "{}: grade {} (CTCAE v{})",
+                scalar_text(&grade["term"]),
+                grade["grade"],
+                scalar_text(&grade["version"])
+            )
+        })
+        .collect();
+    DecisionView {
+        id: assessment.id,
+        at: local_time(assessment.at_ms, zone),
+        decision: assessment.decision.clone(),
+        label: decision_label(&assessment.decision),
+        class: urgency_class(&assessment.decision),
+        rule_set: assessment.rule_set.clone(),
+        reasons,
+        not_evaluated,
+        grades,
+    }
+}
+
+/// A check-in in the patient's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckInRow {
+    pub id: i64,
+    pub at: String,
+    pub level: &'static str,
+    pub class: String,
+    pub acknowledged: bool,
+}
+
+/// The patient's check-ins, newest first as stored.
+pub fn checkin_rows(checkins: &[CheckIn], zone: &str) -> Vec<CheckInRow> {
+    checkins
+        .iter()
+        .map(|checkin| CheckInRow {
+            id: checkin.id,
+            at: local_time(checkin.at_ms, zone),
+            level: level_label(&checkin.level),
+            class: urgency_class(&checkin.level),
+            acknowledged: checkin.acknowledged,
+        })
+        .collect()
+}
+
+/// An advice topic on the result page: its title and body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdviceView {
+    pub title: &'static str,
+    pub blocks: Vec<il2care_content::Block>,
+}
+
+/// The check-in result as the patient reads it: the action first, then what to do and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultView {
+    pub at: String,
+    pub level: &'static str,
+    pub class: String,
+    /// The action, from the content crate's message for the level.
+    pub action: String,
+    pub message_rest: Vec<il2care_content::Block>,
+    pub advice: Vec<AdviceView>,
+    /// The note on unanswered key questions, when some were left out.
+    pub unanswered_note: Option<String>,
+}
+
+/// The result page of a stored check-in.
+pub fn result_view(checkin: &CheckIn, zone: &str) -> ResultView {
+    let result: Value = serde_json::from_str(&checkin.result).unwrap_or(Value::Null);
+    let message = il2care_content::message(&checkin.level);
+    let advice = result["advice"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(il2care_content::advice)
+        .map(|advice| AdviceView { title: advice.title, blocks: advice.entry.blocks })
+        .collect();
+    let core_unanswered = result["unanswered"].as_array().is_some_and(|list| !list.is_empty());
+    ResultView {
+        at: local_time(checkin.at_ms, zone),
+        level: level_label(&checkin.level),
+        class: urgency_class(&checkin.level),
+        action: message.as_ref().map(il2care_content::Entry::headline).unwrap_or_default(),
+        message_rest: message.as_ref().map(|entry| entry.rest().to_vec()).unwrap_or_default(),
+        advice,
+        unanswered_note: core_unanswered
+            .then(|| il2care_content::message("unanswered").map(|entry| entry.plain_text().trim_end().to_string()))
+            .flatten(),
+    }
+}
+
+/// One line of the pharmacist's dose verification: what and its value with its unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoseLine {
+    pub what: &'static str,
+    pub value: String,
+}
+
+/// The dose verification of a course, from the core's calculation rendered by the wire crate.
+pub fn dose_lines(calculation: &DoseCalculation) -> Vec<DoseLine> {
+    let json = il2care_wire::dosing::dose_json(calculation);
+    let mut lines = Vec::new();
+    let mut push = |what: &'static str, value: &Value| {
+        if !value.is_null() {
+            lines.push(DoseLine { what, value: quantity_text(value) });
+        }
+    };
+    push("Dosing weight", &json["weight"]);
+    push("Body surface area", &json["body_surface_area"]);
+    push("Dose of record", &json["dose"]);
+    push("Dose in mg", &json["dose_mg"]);
+    push("Drug volume", &json["volume"]);
+    push("Vials (22,000,000 [iU] each)", &json["vials"]);
+    push("D5W bag", &json["bag"]);
+    push("Final volume", &json["final_volume"]);
+    push("Final concentration", &json["final_concentration"]);
+    push("Source", &json["source"]);
+    lines.insert(
+        lines.len().saturating_sub(1),
+        DoseLine { what: "Stability after preparation", value: format!("{} h", json["stability_hours"]) },
+    );
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn patient(id: i64, zone: &str) -> Patient {
+        Patient {
+            id,
+            mrn: format!("MRN-{id}"),
+            display_name: format!("Patient {id}"),
+            date_of_birth: "1970-01-01".into(),
+            sex: "female".into(),
+            time_zone: zone.into(),
+        }
+    }
+
+    fn ms(text: &str) -> i64 {
+        text.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn times_are_shown_in_the_patients_zone_with_its_abbreviation() {
+        let check =
+            |at: &str, zone: &str, expected: &str| assert_eq!(local_time(ms(at), zone), expected, "{at} {zone}");
+        check("2026-11-27T13:30:00Z", "America/New_York", "Fri 27 Nov 2026, 08:30 EST");
+        check("2026-07-01T12:00:00Z", "America/New_York", "Wed 1 Jul 2026, 08:00 EDT");
+        check("2026-11-27T13:30:00Z", "Europe/Berlin", "Fri 27 Nov 2026, 14:30 CET");
+        check("2026-11-27T13:30:00Z", "Not/AZone", "Fri 27 Nov 2026, 13:30 UTC");
+    }
+
+    #[test]
+    fn every_decision_and_level_has_words_and_an_urgency_class() {
+        let check = |id: &str, label: &str, class: &str| {
+            let is_level = ["self_care", "call_today", "call_now", "emergency"].contains(&id);
+            let words = if is_level { level_label(id) } else { decision_label(id) };
+            assert_eq!((words, urgency_class(id).as_str()), (label, class), "{id}");
+        };
+        check("give", "Give", "u0");
+        check("hold", "Hold", "u3");
+        check("insufficient_data", "Insufficient data", "u3");
+        check("not_permitted", "Not permitted", "u1");
+        check("discontinue_course", "Discontinue for this course", "u4");
+        check("discontinue_permanently", "Discontinue permanently", "u4");
+        check("needs_assessment", "Needs assessment", "u2");
+        check("self_care", "Self care", "u0");
+        check("call_today", "Call today", "u2");
+        check("call_now", "Call now", "u4");
+        check("emergency", "Emergency", "u5");
+    }
+
+    #[test]
+    fn quantities_keep_their_units_and_plain_values_stay_plain() {
+        let check = |value: Value, expected: &str| assert_eq!(quantity_text(&value), expected);
+        check(json!({"value": 86, "unit": "mm[Hg]"}), "86 mm[Hg]");
+        check(json!({"value": 0.9, "unit": "mg/dL"}), "0.9 mg/dL");
+        check(json!(7), "7");
+        check(json!("increasing"), "increasing");
+        check(Value::Null, "");
+    }
+
+    #[test]
+    fn worklist_rows_name_the_patient_say_why_and_keep_the_given_order() {
+        let items = vec![
+            json!({"kind": "checkin", "patient_id": 2, "checkin_id": 9, "level": "call_now", "at": "2026-11-27T13:00:00Z"}),
+            json!({"kind": "dose", "patient_id": 1, "course_id": 3, "decision": "hold",
+                   "reasons": ["label.hold.sbp-below-90"], "next_slot_at": "2026-11-27T16:00:00Z"}),
+            json!({"kind": "dose", "patient_id": 1, "course_id": 4, "decision": "needs_assessment",
+                   "reasons": [], "next_slot_at": "2026-11-27T16:00:00Z"}),
+            json!({"kind": "dose", "patient_id": 99, "course_id": 5, "decision": "give", "reasons": []}),
+        ];
+        let rows = worklist_rows(&items, &[patient(1, "America/New_York"), patient(2, "UTC")]);
+        assert_eq!(rows.len(), 3, "an item of an unknown patient is left out");
+        assert_eq!((rows[0].kind, rows[0].status, rows[0].status_class.as_str()), ("Check-in", "Call now", "u4"));
+        assert_eq!(rows[0].when, "Checked in Fri 27 Nov 2026, 13:00 UTC");
+        assert_eq!((rows[1].status, rows[1].detail.as_str()), ("Hold", "label.hold.sbp-below-90"));
+        assert_eq!(rows[1].when, "Next dose Fri 27 Nov 2026, 11:00 EST");
+        assert_eq!(rows[2].detail, "No decision recorded for this course yet");
+    }
+
+    fn course(start: &str) -> Course {
+        Course {
+            id: 1,
+            patient_id: 1,
+            regimen: "hd-iv".into(),
+            rule_set: "label".into(),
+            started_at_ms: ms(start),
+            baseline_weight_kg: Some("80".into()),
+            baseline_creatinine_mg_dl: None,
+        }
+    }
+
+    fn event(id: i64, status: &str, at: &str, corrects: Option<i64>) -> DoseEvent {
+        DoseEvent {
+            id,
+            patient_id: 1,
+            course_id: 1,
+            assessment_id: None,
+            status: status.into(),
+            at_ms: ms(at),
+            override_reason: None,
+            corrects_id: corrects,
+            recorded_by: "nurse".into(),
+        }
+    }
+
+    #[test]
+    fn slots_are_given_held_pending_or_not_recorded_and_corrections_replace_events() {
+        let events = [
+            event(1, "given", "2026-11-25T08:05:00Z", None),
+            event(2, "given", "2026-11-25T16:00:00Z", None),
+            event(3, "held", "2026-11-25T16:10:00Z", Some(2)),
+        ];
+        let rows = slot_rows(&course("2026-11-25T08:00:00Z"), &events, "UTC", ms("2026-11-26T01:00:00Z"));
+        let statuses: Vec<SlotStatus> = rows.iter().take(4).map(|row| row.status).collect();
+        assert_eq!(statuses, [SlotStatus::Given, SlotStatus::Held, SlotStatus::NotRecorded, SlotStatus::Pending]);
+        assert_eq!(rows[0].at, "Wed 25 Nov 2026, 08:00 UTC");
+        assert_eq!(rows[1].recorded_by.as_deref(), Some("nurse"));
+        assert!(rows.len() >= 14, "a high-dose course has at least 14 slots per cycle");
+    }
+
+    #[test]
+    fn a_hold_decision_shows_its_rule_values_threshold_and_source() {
+        let result = json!({"decision": "hold", "fired": [{"id": "label.hold.sbp-below-90", "action": "hold",
+            "evidence": [{"code": "systolic_bp", "value": {"value": 85, "unit": "mm[Hg]"}, "at": "2026-11-27T15:40:00Z"}],
+            "threshold": "systolic_bp < 90 mm[Hg]", "source": "LABEL-2024 §2.4 T2", "resume_when": "systolic_bp >= 90 mm[Hg]"}],
+            "not_evaluated": [{"id": "label.hold.creatinine-above-4.5", "missing": "creatinine", "max_age_hours": 24}],
+            "grades": [{"term": "Hypotension", "grade": 2, "version": "5.0"}, {"term": "Fever", "grade": null}]});
+        let assessment = Assessment {
+            id: 7,
+            patient_id: 1,
+            course_id: Some(1),
+            at_ms: ms("2026-11-27T16:00:00Z"),
+            rule_set: "label".into(),
+            rule_set_version: "1".into(),
+            decision: "hold".into(),
+            document: "{}".into(),
+            result: result.to_string(),
+        };
+        let view = decision_view(&assessment, "America/New_York");
+        assert_eq!((view.label, view.class.as_str()), ("Hold", "u3"));
+        assert_eq!(view.reasons[0].rule, "label.hold.sbp-below-90");
+        assert_eq!(view.reasons[0].evidence, ["systolic_bp 85 mm[Hg] at Fri 27 Nov 2026, 10:40 EST"]);
+        assert_eq!(view.reasons[0].threshold, "systolic_bp < 90 mm[Hg]");
+        assert_eq!(view.reasons[0].source, "LABEL-2024 §2.4 T2");
+        assert_eq!(view.not_evaluated, ["label.hold.creatinine-above-4.5: needs creatinine in the last 24 h"]);
+        assert_eq!(view.grades, ["Hypotension: grade 2 (CTCAE v5.0)"], "an ungraded term is left out");
+    }
+
+    fn stored_checkin(level: &str, result: Value) -> CheckIn {
+        CheckIn {
+            id: 3,
+            patient_id: 1,
+            client_id: None,
+            at_ms: ms("2026-11-27T13:30:00Z"),
+            level: level.into(),
+            level_rank: 2,
+            document: "{}".into(),
+            result: result.to_string(),
+            acknowledged: false,
+        }
+    }
+
+    #[test]
+    fn a_fever_result_puts_the_call_now_action_first_with_the_fever_advice() {
+        let checkin = stored_checkin("call_now", json!({"level": "call_now", "advice": ["fever"], "unanswered": []}));
+        let view = result_view(&checkin, "America/New_York");
+        assert_eq!(view.level, "Call now");
+        assert_eq!(view.action, il2care_content::message("call_now").unwrap().headline());
+        assert_eq!(view.advice.len(), 1);
+        assert_eq!(view.advice[0].title, il2care_content::advice("fever").unwrap().title);
+        assert_eq!(view.unanswered_note, None);
+        assert_eq!(view.at, "Fri 27 Nov 2026, 08:30 EST");
+    }
+
+    #[test]
+    fn unanswered_key_questions_bring_the_note_that_missing_is_not_fine() {
+        let checkin =
+            stored_checkin("call_today", json!({"level": "call_today", "advice": [], "unanswered": ["temperature"]}));
+        let note = result_view(&checkin, "UTC").unanswered_note.unwrap();
+        assert!(note.contains("never taken to mean you are fine"), "{note}");
+    }
+
+    #[test]
+    fn the_dose_verification_lists_every_number_with_its_unit() {
+        use il2care_core::dosing::{DoseRequest, calculate};
+        use il2care_core::units::{Kilograms, Measure};
+        let request = DoseRequest {
+            regimen: il2care_core::regimens::regimen("hd-iv").unwrap(),
+            level: None,
+            weight: Some(Kilograms::new(rust_decimal_macros::dec!(80)).unwrap()),
+            height: None,
+            prepared_at: None,
+        };
+        let lines = dose_lines(&calculate(request).unwrap());
+        let value = |what: &str| lines.iter().find(|line| line.what == what).map(|line| line.value.clone());
+        assert_eq!(value("Dose of record").as_deref(), Some("48000000 [iU]"));
+        assert_eq!(value("Dose in mg").as_deref(), Some("2.96 mg"));
+        assert_eq!(value("Drug volume").as_deref(), Some("2.67 mL"));
+        assert_eq!(value("Vials (22,000,000 [iU] each)").as_deref(), Some("3"));
+        assert_eq!(value("D5W bag").as_deref(), Some("50 mL"));
+        assert_eq!(value("Stability after preparation").as_deref(), Some("48 h"));
+    }
+}
