@@ -3,5 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod access;
 mod api;
+mod fhir;
 mod support;
