@@ -530,3 +530,34 @@ pub async fn courses_with_latest_decision(conn: &mut Conn) -> Result<Vec<(Course
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
 }
+
+/// A lasting flag as stored, with when it was set (for the FHIR export).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagRow {
+    pub id: i64,
+    pub patient_id: i64,
+    pub code: String,
+    pub detail: String,
+    pub at_ms: i64,
+}
+
+/// Every flag row of a patient, oldest first (a flag set twice has two rows).
+pub async fn flag_rows(conn: &mut Conn, patient_id: i64) -> Result<Vec<FlagRow>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, patient_id, code, detail, at_ms FROM flags WHERE patient_id = $1 ORDER BY at_ms, id")
+            .bind(patient_id)
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(FlagRow {
+                id: row.try_get("id")?,
+                patient_id: row.try_get("patient_id")?,
+                code: row.try_get("code")?,
+                detail: row.try_get("detail")?,
+                at_ms: row.try_get("at_ms")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}

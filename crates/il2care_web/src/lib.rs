@@ -18,6 +18,7 @@ pub mod auth;
 pub mod body;
 pub mod demo;
 pub mod error;
+pub mod fhir;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -72,6 +73,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::acknowledge))
         .route("/api/v1/worklist", get(api::worklist::worklist))
         .route("/api/v1/audit", get(audit::list))
+        .route("/fhir", post(fhir::import_bundle))
+        .route("/fhir/Patient/{patient_id}", get(fhir::read_patient))
+        .route("/fhir/Patient/{patient_id}/$everything", get(fhir::everything))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))

@@ -8,6 +8,7 @@
 pub mod assessment;
 pub mod checkin;
 pub mod dosing;
+pub mod fhir;
 pub mod json;
 pub mod screening;
 

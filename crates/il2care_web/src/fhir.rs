@@ -1,0 +1,519 @@
+//! FHIR R4 JSON under `/fhir`: `GET /fhir/Patient/{id}` (read), `GET /fhir/Patient/{id}/$everything` (the
+//! record as a searchset Bundle) and `POST /fhir` (import a Bundle, answered with an OperationOutcome or a
+//! transaction-response Bundle). Also the store side of `il2care import` / `export`: [`gather`] reads a
+//! record for the wire crate's export, [`apply`] stores an import plan.
+//!
+//! Glue only: the wire crate renders and reads FHIR, the store keeps the record. Every read and write is
+//! role-checked and audited like the API; a `transaction` Bundle is stored all or nothing.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use il2care_store::Conn;
+use il2care_store::audit::{self, AuditQuery};
+use il2care_store::record::{self, Course, DoseEvent, Observation, Patient};
+use il2care_wire::fhir::export::{self, BundleType, PatientRecord};
+use il2care_wire::fhir::import::{self, BundleKind, CourseRef, ImportPlan, Issue, Item, PatientRef};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::api::patients::authorize;
+use crate::audit::by_actor;
+use crate::auth::{Actor, Role};
+use crate::body::json_text;
+use crate::error::AppError;
+
+/// The FHIR JSON media type.
+pub const FHIR_JSON: &str = "application/fhir+json";
+
+/// Reads everything exported about a patient; `with_audit` adds the patient's audit entries (oldest first).
+pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Result<PatientRecord, AppError> {
+    let patient = record::patient(conn, patient_id).await?;
+    let courses = record::courses(conn, patient_id).await?;
+    let stored = record::observations(conn, patient_id, i64::MIN).await?;
+    let corrected: Vec<i64> = stored.iter().filter_map(|observation| observation.corrects_id).collect();
+    let observations = stored
+        .iter()
+        .filter(|observation| !corrected.contains(&observation.id))
+        .filter_map(|observation| {
+            Some(export::ObservationEntry {
+                id: observation.id,
+                client_id: observation.client_id.clone(),
+                document: serde_json::from_str(&observation.document).ok()?,
+            })
+        })
+        .collect();
+    let decisions = record::assessments(conn, patient_id).await?;
+    let mut doses = Vec::new();
+    for course in &courses {
+        let events = record::dose_events(conn, course.id).await?;
+        let corrected: Vec<i64> = events.iter().filter_map(|event| event.corrects_id).collect();
+        for event in events.iter().filter(|event| !corrected.contains(&event.id)) {
+            let decision = event
+                .assessment_id
+                .and_then(|id| decisions.iter().find(|decision| decision.id == id))
+                .map(|decision| decision.decision.clone());
+            doses.push(export::DoseEntry {
+                id: event.id,
+                course_id: event.course_id,
+                status: event.status.clone(),
+                at_ms: event.at_ms,
+                override_reason: event.override_reason.clone(),
+                decision,
+            });
+        }
+    }
+    let mut checkins: Vec<export::CheckInEntry> = record::checkins(conn, patient_id)
+        .await?
+        .iter()
+        .filter_map(|checkin| {
+            Some(export::CheckInEntry {
+                id: checkin.id,
+                at_ms: checkin.at_ms,
+                document: serde_json::from_str(&checkin.document).ok()?,
+                level: checkin.level.clone(),
+            })
+        })
+        .collect();
+    checkins.reverse();
+    let mut decisions: Vec<export::DecisionEntry> = decisions
+        .iter()
+        .map(|decision| export::DecisionEntry {
+            id: decision.id,
+            course_id: decision.course_id,
+            at_ms: decision.at_ms,
+            decision: decision.decision.clone(),
+            result: serde_json::from_str(&decision.result).unwrap_or(Value::Null),
+        })
+        .collect();
+    decisions.reverse();
+    let flags = record::flag_rows(conn, patient_id)
+        .await?
+        .into_iter()
+        .map(|flag| export::FlagEntry { id: flag.id, code: flag.code, at_ms: flag.at_ms })
+        .collect();
+    let mut audit_entries = Vec::new();
+    if with_audit {
+        let query = AuditQuery { patient_id: Some(patient_id), actor: None, limit: 1000 };
+        for entry in audit::query(conn, &query).await?.into_iter().rev() {
+            audit_entries.push(export::AuditEntry {
+                id: entry.id,
+                at_ms: entry.at_ms,
+                actor: entry.actor,
+                actor_role: entry.actor_role,
+                action: entry.action,
+                resource: entry.resource,
+                outcome: entry.outcome,
+                remote: entry.remote,
+            });
+        }
+    }
+    Ok(PatientRecord {
+        patient: Some(export::PatientEntry {
+            id: patient.id,
+            mrn: patient.mrn,
+            name: patient.display_name,
+            date_of_birth: patient.date_of_birth,
+            sex: patient.sex,
+            time_zone: patient.time_zone,
+        }),
+        courses: courses
+            .into_iter()
+            .map(|course| export::CourseEntry {
+                id: course.id,
+                regimen: course.regimen,
+                rule_set: course.rule_set,
+                started_at_ms: course.started_at_ms,
+                baseline_weight_kg: course.baseline_weight_kg,
+                baseline_creatinine_mg_dl: course.baseline_creatinine_mg_dl,
+            })
+            .collect(),
+        observations,
+        doses,
+        checkins,
+        decisions,
+        flags,
+        audit: audit_entries,
+    })
+}
+
+/// Who performs an import, for the record's `recorded_by` columns and the audit log.
+#[derive(Clone, Debug)]
+pub struct Importer {
+    pub username: String,
+    pub role: String,
+    pub remote: String,
+}
+
+impl Importer {
+    /// The signed-in user of a request.
+    pub fn of(actor: &Actor) -> Importer {
+        Importer {
+            username: actor.user.username.clone(),
+            role: actor.role.as_str().to_string(),
+            remote: actor.remote.clone(),
+        }
+    }
+}
+
+/// What an import stored: the location of each stored entry, the issues met while storing, and the patients
+/// touched.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    pub locations: Vec<(usize, String)>,
+    pub issues: Vec<Issue>,
+    pub patients: Vec<i64>,
+}
+
+fn rank(item: &Item) -> u8 {
+    match item {
+        Item::Patient(_) => 0,
+        Item::Course(_) => 1,
+        _ => 2,
+    }
+}
+
+fn issue(entry: usize, code: &'static str, diagnostics: impl Into<String>) -> Issue {
+    Issue {
+        severity: "error",
+        code,
+        diagnostics: diagnostics.into(),
+        expression: format!("Bundle.entry[{entry}].resource"),
+    }
+}
+
+/// Stores a plan's items on `conn` (a transaction the caller commits or rolls back). Items that cannot be
+/// stored (a stored patient or course that does not exist) become issues; nothing fails half-way in SQL.
+pub async fn apply(conn: &mut Conn, plan: &ImportPlan, by: &Importer, now_ms: i64) -> Result<Applied, AppError> {
+    let mut items: Vec<_> = plan.items.iter().collect();
+    items.sort_by_key(|planned| (rank(&planned.item), planned.entry));
+    let mut applied = Applied::default();
+    let mut patients: HashMap<usize, i64> = HashMap::new();
+    let mut courses: HashMap<usize, i64> = HashMap::new();
+    for planned in items {
+        let entry = planned.entry;
+        let patient_of = |reference: &PatientRef| match reference {
+            PatientRef::Entry(position) => patients.get(position).copied().ok_or(None),
+            PatientRef::Stored(id) => Err(Some(*id)),
+        };
+        // Resolve the patient: an entry of this Bundle, or a stored patient that must exist.
+        let patient_ref = match &planned.item {
+            Item::Patient(_) => None,
+            Item::Course(course) => Some(&course.patient),
+            Item::Observations { patient, .. } | Item::Flag { patient, .. } => Some(patient),
+            Item::Dose(dose) => Some(&dose.patient),
+        };
+        let patient_id = match patient_ref.map(patient_of) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(Some(id))) => match record::patient(conn, id).await {
+                Ok(_) => Some(id),
+                Err(il2care_store::StoreError::NotFound(_)) => {
+                    applied.issues.push(issue(entry, "not-found", format!("Patient/{id} is not in the record")));
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            },
+            Some(Err(None)) => {
+                applied.issues.push(issue(entry, "not-found", "its patient was not imported"));
+                continue;
+            }
+        };
+        let location = match &planned.item {
+            Item::Patient(new) => {
+                if jiff::tz::TimeZone::get(&new.time_zone).is_err() {
+                    applied.issues.push(issue(entry, "value", format!("unknown time zone `{}`", new.time_zone)));
+                    continue;
+                }
+                let existing = record::patients(conn).await?.into_iter().find(|patient| patient.mrn == new.mrn);
+                let id = match existing {
+                    Some(patient) => patient.id,
+                    None => {
+                        let patient = Patient {
+                            id: 0,
+                            mrn: new.mrn.clone(),
+                            display_name: new.name.clone(),
+                            date_of_birth: new.date_of_birth.clone(),
+                            sex: new.sex.clone(),
+                            time_zone: new.time_zone.clone(),
+                        };
+                        record::create_patient(conn, &patient, now_ms, &by.username).await?
+                    }
+                };
+                patients.insert(entry, id);
+                touch(&mut applied.patients, id);
+                format!("Patient/{id}")
+            }
+            Item::Course(new) => {
+                let patient_id = patient_id.unwrap_or_default();
+                let course = Course {
+                    id: 0,
+                    patient_id,
+                    regimen: new.regimen.clone(),
+                    rule_set: new.rule_set.clone(),
+                    started_at_ms: new.started_at_ms,
+                    baseline_weight_kg: new.baseline_weight_kg.clone(),
+                    baseline_creatinine_mg_dl: new.baseline_creatinine_mg_dl.clone(),
+                };
+                let id = record::create_course(conn, &course, now_ms, &by.username).await?;
+                courses.insert(entry, id);
+                touch(&mut applied.patients, patient_id);
+                format!("MedicationRequest/{id}")
+            }
+            Item::Observations { observations, .. } => {
+                let patient_id = patient_id.unwrap_or_default();
+                let mut first = None;
+                for new in observations {
+                    let row = Observation {
+                        id: 0,
+                        patient_id,
+                        client_id: new.client_id.clone(),
+                        code: new.code.clone(),
+                        value: new.value.clone(),
+                        unit: new.unit.clone(),
+                        at_ms: new.at_ms,
+                        start_ms: new.start_ms,
+                        document: new.document.to_string(),
+                        corrects_id: None,
+                    };
+                    let id = record::add_observation(conn, &row, now_ms, &by.username).await?.id();
+                    first.get_or_insert(id);
+                }
+                touch(&mut applied.patients, patient_id);
+                format!("Observation/{}", first.unwrap_or_default())
+            }
+            Item::Dose(dose) => {
+                let patient_id = patient_id.unwrap_or_default();
+                let stored_courses = record::courses(conn, patient_id).await?;
+                let course_id = match dose.course {
+                    CourseRef::Entry(position) => courses.get(&position).copied(),
+                    CourseRef::Stored(id) => {
+                        stored_courses.iter().find(|course| course.id == id).map(|course| course.id)
+                    }
+                    CourseRef::Latest => stored_courses
+                        .iter()
+                        .filter(|course| course.started_at_ms <= dose.at_ms)
+                        .max_by_key(|course| (course.started_at_ms, course.id))
+                        .map(|course| course.id),
+                };
+                let Some(course_id) = course_id else {
+                    applied.issues.push(issue(
+                        entry,
+                        "not-found",
+                        "no course of this patient for the dose: name its MedicationRequest in `request`",
+                    ));
+                    continue;
+                };
+                let event = DoseEvent {
+                    id: 0,
+                    patient_id,
+                    course_id,
+                    assessment_id: None,
+                    status: dose.status.to_string(),
+                    at_ms: dose.at_ms,
+                    override_reason: dose.override_reason.clone(),
+                    corrects_id: None,
+                    recorded_by: by.username.clone(),
+                };
+                let id = record::add_dose_event(conn, &event, now_ms).await?;
+                if dose.status == "given" {
+                    set_flag(conn, patient_id, "received_interleukin_2", dose.at_ms, &by.username).await?;
+                }
+                touch(&mut applied.patients, patient_id);
+                format!("MedicationAdministration/{id}")
+            }
+            Item::Flag { code, at_ms, .. } => {
+                let patient_id = patient_id.unwrap_or_default();
+                let id = set_flag(conn, patient_id, code, *at_ms, &by.username).await?;
+                touch(&mut applied.patients, patient_id);
+                format!("Flag/{id}")
+            }
+        };
+        applied.locations.push((entry, location));
+    }
+    for patient_id in &applied.patients {
+        crate::audit::record(
+            conn,
+            now_ms,
+            &by.username,
+            &by.role,
+            "write",
+            &format!("patient/{patient_id}/fhir-import"),
+            Some(*patient_id),
+            "ok",
+            &by.remote,
+        )
+        .await?;
+    }
+    Ok(applied)
+}
+
+fn touch(patients: &mut Vec<i64>, id: i64) {
+    if !patients.contains(&id) {
+        patients.push(id);
+    }
+}
+
+/// Sets a lasting flag unless it is set already; the id of the (first) row either way.
+async fn set_flag(conn: &mut Conn, patient_id: i64, code: &str, at_ms: i64, by: &str) -> Result<i64, AppError> {
+    if let Some(existing) = record::flag_rows(conn, patient_id).await?.into_iter().find(|flag| flag.code == code) {
+        return Ok(existing.id);
+    }
+    Ok(record::add_flag(conn, patient_id, code, "imported from FHIR", at_ms, by).await?)
+}
+
+/// The entry index an issue's expression names (`Bundle.entry[3]...`).
+fn entry_of(issue: &Issue) -> Option<usize> {
+    issue.expression.strip_prefix("Bundle.entry[")?.split(']').next()?.parse().ok()
+}
+
+/// The outcome of an import: the HTTP status and the FHIR body (also printed by `il2care import`).
+#[derive(Clone, Debug)]
+pub struct ImportOutcome {
+    pub status: StatusCode,
+    pub body: Value,
+    /// Whether anything was refused.
+    pub refused: bool,
+}
+
+/// Imports a Bundle's text: a transaction all or nothing, a collection (or batch) resource by resource.
+pub async fn import_text(
+    state: &AppState,
+    text: &str,
+    by: &Importer,
+    physician: bool,
+) -> Result<ImportOutcome, AppError> {
+    let latest = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
+    let plan = match import::plan(text, latest) {
+        Ok(plan) => plan,
+        Err(outcome) => return Ok(ImportOutcome { status: StatusCode::BAD_REQUEST, body: outcome, refused: true }),
+    };
+    if !physician && plan.items.iter().any(|planned| matches!(planned.item, Item::Course(_))) {
+        return Err(AppError::Forbidden("only a physician starts a course (MedicationRequest)".into()));
+    }
+    if plan.kind == BundleKind::Transaction && plan.has_errors() {
+        let body = import::operation_outcome(&plan.issues);
+        return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
+    }
+    let mut tx = state.store.begin().await?;
+    let applied = apply(&mut tx, &plan, by, crate::now_ms()).await?;
+    let mut issues = plan.issues.clone();
+    issues.extend(applied.issues.iter().cloned());
+    let refused = issues.iter().any(|issue| issue.severity == "error");
+    if plan.kind == BundleKind::Transaction {
+        if refused {
+            tx.rollback().await?;
+            let body = import::operation_outcome(&issues);
+            return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
+        }
+        tx.commit().await?;
+        let count = serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|bundle| bundle["entry"].as_array().map(Vec::len))
+            .unwrap_or_default();
+        let entries: Vec<Value> = (0..count)
+            .map(|position| match applied.locations.iter().find(|(entry, _)| *entry == position) {
+                Some((_, location)) => json!({"response": {"status": "201 Created", "location": location}}),
+                None => {
+                    let notes: Vec<Issue> =
+                        issues.iter().filter(|issue| entry_of(issue) == Some(position)).cloned().collect();
+                    json!({"response": {"status": "200 OK", "outcome": import::operation_outcome(&notes)}})
+                }
+            })
+            .collect();
+        let body = export::prune(json!({"resourceType": "Bundle", "type": "transaction-response", "entry": entries}));
+        return Ok(ImportOutcome { status: StatusCode::OK, body, refused: false });
+    }
+    if applied.locations.is_empty() && refused {
+        tx.rollback().await?;
+        let body = import::operation_outcome(&issues);
+        return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused });
+    }
+    tx.commit().await?;
+    for (entry, location) in &applied.locations {
+        issues.push(Issue {
+            severity: "information",
+            code: "informational",
+            diagnostics: format!("stored as {location}"),
+            expression: format!("Bundle.entry[{entry}].resource"),
+        });
+    }
+    Ok(ImportOutcome { status: StatusCode::OK, body: import::operation_outcome(&issues), refused })
+}
+
+fn fhir_response(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    response
+}
+
+/// The FHIR base URL of a request, for `fullUrl`s.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("localhost");
+    let scheme = headers.get("x-forwarded-proto").and_then(|value| value.to_str().ok()).unwrap_or("http");
+    format!("{scheme}://{host}/fhir")
+}
+
+/// `POST /fhir` (nurse, physician; a course needs a physician): imports a Bundle.
+pub async fn import_bundle(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician]) {
+        let mut conn = state.store.connection().await?;
+        by_actor(&mut conn, &actor, "denied", "fhir/import", None, "denied").await?;
+        return Err(error);
+    }
+    let text = json_text(&headers, &body)?;
+    let outcome = import_text(&state, &text, &Importer::of(&actor), actor.role == Role::Physician).await?;
+    if outcome.refused && outcome.status != StatusCode::OK {
+        let mut conn = state.store.connection().await?;
+        by_actor(&mut conn, &actor, "write", "fhir/import", None, "refused").await?;
+    }
+    Ok(fhir_response(outcome.status, outcome.body))
+}
+
+/// `GET /fhir/Patient/{id}`: the Patient resource.
+pub async fn read_patient(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(patient_id): Path<i64>,
+) -> Result<Response, AppError> {
+    let mut conn = state.store.connection().await?;
+    let resource = format!("patient/{patient_id}");
+    authorize(&mut conn, &actor, patient_id, &resource).await?;
+    let patient = record::patient(&mut conn, patient_id).await?;
+    by_actor(&mut conn, &actor, "read", &format!("fhir/Patient/{patient_id}"), Some(patient_id), "ok").await?;
+    let entry = export::PatientEntry {
+        id: patient.id,
+        mrn: patient.mrn,
+        name: patient.display_name,
+        date_of_birth: patient.date_of_birth,
+        sex: patient.sex,
+        time_zone: patient.time_zone,
+    };
+    Ok(fhir_response(StatusCode::OK, export::prune(export::patient_resource(&entry))))
+}
+
+/// `GET /fhir/Patient/{id}/$everything`: the whole record as a searchset Bundle (the audit entries only for
+/// staff: a patient sees their record, not who read it).
+pub async fn everything(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(patient_id): Path<i64>,
+) -> Result<Response, AppError> {
+    let mut conn = state.store.connection().await?;
+    let resource = format!("patient/{patient_id}/fhir/everything");
+    authorize(&mut conn, &actor, patient_id, &resource).await?;
+    let snapshot = gather(&mut conn, patient_id, actor.role.is_clinical_staff()).await?;
+    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    let bundle = export::bundle(&snapshot, BundleType::Searchset, &base_url(&headers), crate::now_ms());
+    Ok(fhir_response(StatusCode::OK, bundle))
+}

@@ -1,0 +1,618 @@
+//! FHIR R4 export: a patient's record (given as a [`PatientRecord`] snapshot the caller read from the store)
+//! rendered as a Bundle of Patient, Observation, MedicationRequest (one per course), MedicationAdministration
+//! (one per dose given or held), QuestionnaireResponse (check-ins), Flag (lasting flags), DetectedIssue
+//! (decisions that hold or stop) and AuditEvent resources.
+//!
+//! Small hand-written `serde_json` builders, no FHIR model crate. Every resource passes through [`prune`], so
+//! none carries a JSON null, an empty array, an empty object or an empty string (FHIR forbids them). No IO and
+//! no clock here: the caller passes the snapshot and the bundle's timestamp.
+
+use serde_json::{Map, Value, json};
+
+use super::codes;
+use il2care_core::assessment::inputs::ObservationCode;
+
+/// The patient as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientEntry {
+    pub id: i64,
+    pub mrn: String,
+    pub name: String,
+    pub date_of_birth: String,
+    /// `female`, `male` or `unknown` (FHIR's administrative gender codes).
+    pub sex: String,
+    pub time_zone: String,
+}
+
+/// A course of treatment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CourseEntry {
+    pub id: i64,
+    pub regimen: String,
+    pub rule_set: String,
+    pub started_at_ms: i64,
+    /// Decimal text in kg.
+    pub baseline_weight_kg: Option<String>,
+    /// Decimal text in mg/dL.
+    pub baseline_creatinine_mg_dl: Option<String>,
+}
+
+/// An observation: its accepted il2care JSON document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservationEntry {
+    pub id: i64,
+    pub client_id: Option<String>,
+    pub document: Value,
+}
+
+/// A dose given or held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoseEntry {
+    pub id: i64,
+    pub course_id: i64,
+    /// `given` or `held`.
+    pub status: String,
+    pub at_ms: i64,
+    pub override_reason: Option<String>,
+    /// The decision the dose followed, when one was named.
+    pub decision: Option<String>,
+}
+
+/// A check-in: its accepted document and its triage level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckInEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub document: Value,
+    pub level: String,
+}
+
+/// A stored per-dose decision with its result JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecisionEntry {
+    pub id: i64,
+    pub course_id: Option<i64>,
+    pub at_ms: i64,
+    pub decision: String,
+    pub result: Value,
+}
+
+/// A lasting flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagEntry {
+    pub id: i64,
+    pub code: String,
+    pub at_ms: i64,
+}
+
+/// An audit entry about the patient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub resource: String,
+    pub outcome: String,
+    pub remote: String,
+}
+
+/// Everything exported about one patient. Superseded rows (corrected observations and dose events) are left
+/// out by the caller; the record keeps them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PatientRecord {
+    pub patient: Option<PatientEntry>,
+    pub courses: Vec<CourseEntry>,
+    pub observations: Vec<ObservationEntry>,
+    pub doses: Vec<DoseEntry>,
+    pub checkins: Vec<CheckInEntry>,
+    pub decisions: Vec<DecisionEntry>,
+    pub flags: Vec<FlagEntry>,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// The Bundle types il2care writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BundleType {
+    /// A file export (`il2care export`).
+    Collection,
+    /// The answer of `$everything`.
+    Searchset,
+}
+
+/// Decisions that hold or stop a dose, exported as DetectedIssue.
+pub const DETECTED_ISSUE_DECISIONS: [&str; 4] =
+    ["hold", "not_permitted", "discontinue_course", "discontinue_permanently"];
+
+/// Removes nulls, empty strings, empty arrays and empty objects, recursively (FHIR forbids all four).
+pub fn prune(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let kept: Map<String, Value> =
+                map.into_iter().map(|(key, value)| (key, prune(value))).filter(|(_, value)| !is_empty(value)).collect();
+            Value::Object(kept)
+        }
+        Value::Array(list) => Value::Array(list.into_iter().map(prune).filter(|value| !is_empty(value)).collect()),
+        other => other,
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(text) => text.is_empty(),
+        Value::Array(list) => list.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// Epoch milliseconds as a FHIR instant (RFC 3339, UTC).
+pub fn instant(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| "1970-01-01T00:00:00Z".to_string(), |at| at.to_string())
+}
+
+fn patient_reference(record: &PatientRecord) -> Value {
+    json!({"reference": format!("Patient/{}", record.patient.as_ref().map_or(0, |patient| patient.id))})
+}
+
+/// The aldesleukin concept, with every code il2care knows for it.
+pub fn aldesleukin() -> Value {
+    let coding: Vec<Value> = codes::ALDESLEUKIN_CODINGS
+        .iter()
+        .map(|(system, code)| json!({"system": system, "code": code, "display": codes::ALDESLEUKIN_DISPLAY}))
+        .collect();
+    json!({"coding": coding, "text": "aldesleukin (Proleukin 22,000,000 IU single-dose vial)"})
+}
+
+/// A UCUM quantity from an il2care quantity `{"value", "unit"}`.
+pub fn ucum_quantity(quantity: &Value) -> Value {
+    json!({"value": quantity["value"], "unit": quantity["unit"], "system": codes::UCUM, "code": quantity["unit"]})
+}
+
+fn stored_quantity(text: Option<&str>, unit: &str) -> Value {
+    match text.and_then(|text| serde_json::from_str::<Value>(text).ok()).filter(Value::is_number) {
+        Some(value) => json!({"value": value, "unit": unit, "system": codes::UCUM, "code": unit}),
+        None => Value::Null,
+    }
+}
+
+/// The Patient resource.
+pub fn patient_resource(patient: &PatientEntry) -> Value {
+    json!({
+        "resourceType": "Patient",
+        "id": patient.id.to_string(),
+        "identifier": [{"system": codes::IL2CARE_MRN, "value": patient.mrn}],
+        "name": [{"text": patient.name}],
+        "gender": patient.sex,
+        "birthDate": patient.date_of_birth,
+        "extension": [{"url": codes::EXTENSION_TIME_ZONE, "valueString": patient.time_zone}],
+    })
+}
+
+/// One Observation from an il2care observation document (`None` for a document il2care cannot read back).
+pub fn observation_resource(observation: &ObservationEntry, subject: &Value) -> Option<Value> {
+    let document = &observation.document;
+    let code = ObservationCode::from_id(document["code"].as_str()?)?;
+    let mut coding = Vec::new();
+    if let Some(loinc) = code.loinc() {
+        coding.push(json!({"system": codes::LOINC, "code": loinc, "display": codes::display(code)}));
+    }
+    coding.push(json!({"system": codes::IL2CARE_OBSERVATION, "code": code.id()}));
+    let category = codes::category(code);
+    let mut resource = json!({
+        "resourceType": "Observation",
+        "id": observation.id.to_string(),
+        "identifier": observation.client_id.as_ref().map(|id| json!([{"system": codes::IL2CARE_CLIENT_ID, "value": id}])),
+        "status": "final",
+        "category": [{"coding": [{"system": codes::OBSERVATION_CATEGORY, "code": category}]}],
+        "code": {"coding": coding, "text": codes::display(code)},
+        "subject": subject,
+        "valueQuantity": ucum_quantity(&document["value"]),
+    });
+    if code.is_interval() {
+        resource["effectivePeriod"] = json!({"start": document["start"], "end": document["end"]});
+    } else {
+        resource["effectiveDateTime"] = document["at"].clone();
+    }
+    if let Some(range) = document.get("reference_range") {
+        resource["referenceRange"] =
+            json!([{"low": ucum_quantity(&range["low"]), "high": ucum_quantity(&range["high"])}]);
+    }
+    if let Some(context) = document.get("context").and_then(Value::as_str) {
+        resource["note"] = json!([{"text": format!("measured at {context}")}]);
+    }
+    Some(resource)
+}
+
+/// The MedicationRequest that stands for a course (the aldesleukin order of the regimen).
+pub fn course_resource(course: &CourseEntry, subject: &Value) -> Value {
+    json!({
+        "resourceType": "MedicationRequest",
+        "id": course.id.to_string(),
+        "identifier": [{"system": codes::IL2CARE_COURSE, "value": course.id.to_string()}],
+        "extension": [
+            {"url": codes::EXTENSION_REGIMEN, "valueString": course.regimen},
+            {"url": codes::EXTENSION_RULE_SET, "valueString": course.rule_set},
+            {"url": codes::EXTENSION_BASELINE_WEIGHT, "valueQuantity": stored_quantity(course.baseline_weight_kg.as_deref(), "kg")},
+            {"url": codes::EXTENSION_BASELINE_CREATININE,
+             "valueQuantity": stored_quantity(course.baseline_creatinine_mg_dl.as_deref(), "mg/dL")},
+        ],
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": aldesleukin(),
+        "subject": subject,
+        "authoredOn": instant(course.started_at_ms),
+        "dosageInstruction": [{"text": format!("aldesleukin, il2care regimen {}", course.regimen)}],
+    })
+}
+
+/// The MedicationAdministration of a dose given (`completed`) or held (`not-done`, with its reason).
+pub fn dose_resource(dose: &DoseEntry, subject: &Value) -> Value {
+    let held = dose.status == "held";
+    let reason = match (&dose.decision, held) {
+        (Some(decision), true) => json!([{"text": format!("Dose held; the decision was {decision}")}]),
+        (None, true) => json!([{"text": "Dose held"}]),
+        (_, false) => Value::Null,
+    };
+    json!({
+        "resourceType": "MedicationAdministration",
+        "id": dose.id.to_string(),
+        "status": if held { "not-done" } else { "completed" },
+        "statusReason": reason,
+        "medicationCodeableConcept": aldesleukin(),
+        "subject": subject,
+        "effectiveDateTime": instant(dose.at_ms),
+        "request": {"reference": format!("MedicationRequest/{}", dose.course_id)},
+        "note": dose.override_reason.as_ref().map(|reason| json!([{"text": reason}])),
+    })
+}
+
+fn answer_value(value: &Value) -> Value {
+    match value {
+        Value::Bool(flag) => json!({"valueBoolean": flag}),
+        Value::Number(number) if number.is_i64() || number.is_u64() => json!({"valueInteger": number}),
+        Value::Number(number) => json!({"valueDecimal": number}),
+        Value::String(text) => json!({"valueString": text}),
+        Value::Object(quantity) if quantity.contains_key("unit") => json!({"valueQuantity": ucum_quantity(value)}),
+        _ => Value::Null,
+    }
+}
+
+/// The QuestionnaireResponse of a check-in: each answer as an item, and the triage level.
+pub fn checkin_resource(checkin: &CheckInEntry, subject: &Value) -> Value {
+    let mut items: Vec<Value> = checkin.document["answers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(id, value)| {
+            let answer = answer_value(value);
+            (!answer.is_null()).then(|| json!({"linkId": id, "answer": [answer]}))
+        })
+        .collect();
+    items.push(json!({"linkId": "triage_level", "text": "il2care triage level",
+                      "answer": [{"valueCoding": {"system": codes::IL2CARE_TRIAGE_LEVEL, "code": checkin.level}}]}));
+    json!({
+        "resourceType": "QuestionnaireResponse",
+        "id": checkin.id.to_string(),
+        "questionnaire": codes::CHECKIN_QUESTIONNAIRE,
+        "status": "completed",
+        "subject": subject,
+        "authored": instant(checkin.at_ms),
+        "item": items,
+    })
+}
+
+/// The Flag of a lasting flag.
+pub fn flag_resource(flag: &FlagEntry, subject: &Value) -> Value {
+    let display = codes::flag_display(&flag.code).unwrap_or(flag.code.as_str());
+    json!({
+        "resourceType": "Flag",
+        "id": flag.id.to_string(),
+        "status": "active",
+        "code": {"coding": [{"system": codes::IL2CARE_FLAG, "code": flag.code, "display": display}], "text": display},
+        "subject": subject,
+        "period": {"start": instant(flag.at_ms)},
+    })
+}
+
+/// The DetectedIssue of a decision that holds or stops, with every rule that fired and its source.
+pub fn decision_resource(decision: &DecisionEntry, subject: &Value) -> Value {
+    let severity = if decision.decision == "hold" { "moderate" } else { "high" };
+    let fired: Vec<String> = decision.result["fired"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|rule| {
+            format!(
+                "{} ({}, {})",
+                rule["id"].as_str().unwrap_or("?"),
+                rule["action"].as_str().unwrap_or("?"),
+                rule["source"].as_str().unwrap_or("no source")
+            )
+        })
+        .collect();
+    let text = format!("il2care decision: {}", decision.decision.replace('_', " "));
+    json!({
+        "resourceType": "DetectedIssue",
+        "id": decision.id.to_string(),
+        "status": "final",
+        "code": {"coding": [{"system": codes::IL2CARE_DECISION, "code": decision.decision}], "text": text},
+        "severity": severity,
+        "patient": subject,
+        "identifiedDateTime": instant(decision.at_ms),
+        "implicated": decision.course_id.map(|course| json!([{"reference": format!("MedicationRequest/{course}")}])),
+        "detail": if fired.is_empty() { text.clone() } else { format!("{text}; rules fired: {}", fired.join("; ")) },
+    })
+}
+
+/// The AuditEvent of an audit entry.
+pub fn audit_resource(entry: &AuditEntry, subject: &Value) -> Value {
+    let action = match entry.action.as_str() {
+        "read" => "R",
+        "write" => "C",
+        _ => "E",
+    };
+    let outcome = if entry.outcome == "ok" { "0" } else { "4" };
+    let network = (entry.remote != "unknown").then(|| json!({"address": entry.remote, "type": "2"}));
+    json!({
+        "resourceType": "AuditEvent",
+        "id": entry.id.to_string(),
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
+                 "display": "RESTful Operation"},
+        "action": action,
+        "recorded": instant(entry.at_ms),
+        "outcome": outcome,
+        "outcomeDesc": format!("{} {}: {}", entry.action, entry.resource, entry.outcome),
+        "agent": [{"who": {"display": entry.actor}, "altId": entry.actor_role, "requestor": true, "network": network}],
+        "source": {"observer": {"display": "il2care"}},
+        "entity": [{"what": subject, "description": entry.resource}],
+    })
+}
+
+/// Every resource of the record, pruned, in a stable order: Patient first, then by type and time.
+pub fn resources(record: &PatientRecord) -> Vec<Value> {
+    let Some(patient) = &record.patient else {
+        return Vec::new();
+    };
+    let subject = patient_reference(record);
+    let mut list = vec![patient_resource(patient)];
+    list.extend(record.observations.iter().filter_map(|observation| observation_resource(observation, &subject)));
+    list.extend(record.courses.iter().map(|course| course_resource(course, &subject)));
+    list.extend(record.doses.iter().map(|dose| dose_resource(dose, &subject)));
+    list.extend(record.checkins.iter().map(|checkin| checkin_resource(checkin, &subject)));
+    let mut seen_flags: Vec<&str> = Vec::new();
+    for flag in &record.flags {
+        if !seen_flags.contains(&flag.code.as_str()) {
+            seen_flags.push(&flag.code);
+            list.push(flag_resource(flag, &subject));
+        }
+    }
+    list.extend(
+        record
+            .decisions
+            .iter()
+            .filter(|decision| DETECTED_ISSUE_DECISIONS.contains(&decision.decision.as_str()))
+            .map(|decision| decision_resource(decision, &subject)),
+    );
+    list.extend(record.audit.iter().map(|entry| audit_resource(entry, &subject)));
+    list.into_iter().map(prune).collect()
+}
+
+/// The record as a Bundle; `base` is the FHIR base URL the entries' `fullUrl`s are built on.
+pub fn bundle(record: &PatientRecord, bundle_type: BundleType, base: &str, timestamp_ms: i64) -> Value {
+    let base = base.trim_end_matches('/');
+    let resources = resources(record);
+    let entries: Vec<Value> = resources
+        .into_iter()
+        .map(|resource| {
+            let full_url = format!(
+                "{base}/{}/{}",
+                resource["resourceType"].as_str().unwrap_or("Resource"),
+                resource["id"].as_str().unwrap_or("0")
+            );
+            let search = match bundle_type {
+                BundleType::Searchset => json!({"mode": "match"}),
+                BundleType::Collection => Value::Null,
+            };
+            prune(json!({"fullUrl": full_url, "resource": resource, "search": search}))
+        })
+        .collect();
+    let mut bundle = json!({"resourceType": "Bundle", "timestamp": instant(timestamp_ms)});
+    match bundle_type {
+        BundleType::Collection => bundle["type"] = json!("collection"),
+        BundleType::Searchset => {
+            bundle["type"] = json!("searchset");
+            bundle["total"] = json!(entries.len());
+        }
+    }
+    bundle["entry"] = Value::Array(entries);
+    prune(bundle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> PatientRecord {
+        PatientRecord {
+            patient: Some(PatientEntry {
+                id: 7,
+                mrn: "A-1".into(),
+                name: "Ada Example".into(),
+                date_of_birth: "1970-01-01".into(),
+                sex: "female".into(),
+                time_zone: "America/New_York".into(),
+            }),
+            courses: vec![CourseEntry {
+                id: 3,
+                regimen: "hd-iv".into(),
+                rule_set: "label".into(),
+                started_at_ms: 1_764_000_000_000,
+                baseline_weight_kg: Some("80".into()),
+                baseline_creatinine_mg_dl: None,
+            }],
+            observations: vec![
+                ObservationEntry {
+                    id: 1,
+                    client_id: None,
+                    document: json!({"code": "systolic_bp", "value": {"value": 86, "unit": "mm[Hg]"}, "at": "2026-11-27T15:40:00Z"}),
+                },
+                ObservationEntry {
+                    id: 2,
+                    client_id: Some("bedside-9".into()),
+                    document: json!({"code": "urine_output", "value": {"value": 60, "unit": "mL"},
+                                     "start": "2026-11-27T08:00:00Z", "end": "2026-11-27T16:00:00Z"}),
+                },
+            ],
+            doses: vec![
+                DoseEntry {
+                    id: 4,
+                    course_id: 3,
+                    status: "given".into(),
+                    at_ms: 1_764_000_000_000,
+                    override_reason: None,
+                    decision: Some("give".into()),
+                },
+                DoseEntry {
+                    id: 5,
+                    course_id: 3,
+                    status: "held".into(),
+                    at_ms: 1_764_028_800_000,
+                    override_reason: None,
+                    decision: Some("hold".into()),
+                },
+            ],
+            checkins: vec![CheckInEntry {
+                id: 6,
+                at_ms: 1_764_000_000_000,
+                document: json!({"at": "2026-11-27T08:30:00-05:00", "answers": {"temperature": {"value": 100.8, "unit": "[degF]"}, "chills": "moderate", "lightheaded": false, "extra_stools_24h": 2, "fainted": null}}),
+                level: "call_now".into(),
+            }],
+            decisions: vec![
+                DecisionEntry {
+                    id: 8,
+                    course_id: Some(3),
+                    at_ms: 1_764_028_000_000,
+                    decision: "hold".into(),
+                    result: json!({"fired": [{"id": "label.hold.sbp-below-90", "action": "hold", "source": "LABEL-2024 §2.4 T2"}]}),
+                },
+                DecisionEntry {
+                    id: 9,
+                    course_id: Some(3),
+                    at_ms: 1_764_000_000_000,
+                    decision: "give".into(),
+                    result: json!({"fired": []}),
+                },
+            ],
+            flags: vec![
+                FlagEntry { id: 1, code: "received_interleukin_2".into(), at_ms: 1_764_000_000_000 },
+                FlagEntry { id: 2, code: "received_interleukin_2".into(), at_ms: 1_764_000_000_001 },
+            ],
+            audit: vec![AuditEntry {
+                id: 10,
+                at_ms: 1_764_000_000_000,
+                actor: "nurse".into(),
+                actor_role: "nurse".into(),
+                action: "read".into(),
+                resource: "patient/7".into(),
+                outcome: "ok".into(),
+                remote: "unknown".into(),
+            }],
+        }
+    }
+
+    fn no_empty_values(value: &Value, path: &str) {
+        assert!(!is_empty(value), "{path} is null or empty");
+        match value {
+            Value::Object(map) => map.iter().for_each(|(key, value)| no_empty_values(value, &format!("{path}.{key}"))),
+            Value::Array(list) => {
+                list.iter().enumerate().for_each(|(i, value)| no_empty_values(value, &format!("{path}[{i}]")))
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_export_holds_one_resource_of_each_kind_and_no_nulls_or_empty_values() {
+        let bundle = bundle(&sample(), BundleType::Collection, "http://localhost/fhir/", 0);
+        no_empty_values(&bundle, "Bundle");
+        let types: Vec<&str> = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "Patient",
+                "Observation",
+                "Observation",
+                "MedicationRequest",
+                "MedicationAdministration",
+                "MedicationAdministration",
+                "QuestionnaireResponse",
+                "Flag",
+                "DetectedIssue",
+                "AuditEvent"
+            ]
+        );
+        assert_eq!(bundle["entry"][0]["fullUrl"], "http://localhost/fhir/Patient/7");
+        assert!(bundle.get("total").is_none(), "total belongs to searchsets only");
+    }
+
+    #[test]
+    fn observations_carry_loinc_and_a_ucum_quantity_and_urine_output_a_period() {
+        let bundle = bundle(&sample(), BundleType::Searchset, "http://x/fhir", 0);
+        let pressure = &bundle["entry"][1]["resource"];
+        assert_eq!(
+            pressure["code"]["coding"][0],
+            json!({"system": "http://loinc.org", "code": "8480-6", "display": "Systolic blood pressure"})
+        );
+        assert_eq!(
+            pressure["valueQuantity"],
+            json!({"value": 86, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"})
+        );
+        assert_eq!(pressure["effectiveDateTime"], "2026-11-27T15:40:00Z");
+        let urine = &bundle["entry"][2]["resource"];
+        assert_eq!(urine["effectivePeriod"], json!({"start": "2026-11-27T08:00:00Z", "end": "2026-11-27T16:00:00Z"}));
+        assert!(urine.get("effectiveDateTime").is_none());
+        assert_eq!(bundle["type"], "searchset");
+        assert_eq!(bundle["total"], 10);
+    }
+
+    #[test]
+    fn a_held_dose_is_not_done_with_its_reason_and_only_stopping_decisions_become_issues() {
+        let resources = resources(&sample());
+        let held =
+            resources.iter().find(|r| r["resourceType"] == "MedicationAdministration" && r["id"] == "5").unwrap();
+        assert_eq!(held["status"], "not-done");
+        assert_eq!(held["statusReason"][0]["text"], "Dose held; the decision was hold");
+        assert_eq!(held["medicationCodeableConcept"]["coding"][0]["code"], "70223");
+        let given =
+            resources.iter().find(|r| r["resourceType"] == "MedicationAdministration" && r["id"] == "4").unwrap();
+        assert_eq!(given["status"], "completed");
+        assert!(given.get("statusReason").is_none());
+        let issues: Vec<_> = resources.iter().filter(|r| r["resourceType"] == "DetectedIssue").collect();
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0]["detail"].as_str().unwrap().contains("label.hold.sbp-below-90"));
+        let flags: Vec<_> = resources.iter().filter(|r| r["resourceType"] == "Flag").collect();
+        assert_eq!(flags.len(), 1, "a lasting flag set twice is one Flag");
+    }
+
+    #[test]
+    fn check_in_answers_become_typed_items_and_unanswered_items_are_left_out() {
+        let resources = resources(&sample());
+        let response = resources.iter().find(|r| r["resourceType"] == "QuestionnaireResponse").unwrap();
+        let items = response["item"].as_array().unwrap();
+        let answer = |id: &str| items.iter().find(|item| item["linkId"] == id).map(|item| item["answer"][0].clone());
+        assert_eq!(answer("chills"), Some(json!({"valueString": "moderate"})));
+        assert_eq!(answer("lightheaded"), Some(json!({"valueBoolean": false})));
+        assert_eq!(answer("extra_stools_24h"), Some(json!({"valueInteger": 2})));
+        assert_eq!(answer("temperature").unwrap()["valueQuantity"]["code"], "[degF]");
+        assert_eq!(answer("fainted"), None);
+        assert_eq!(answer("triage_level").unwrap()["valueCoding"]["code"], "call_now");
+    }
+}

@@ -1,0 +1,732 @@
+//! FHIR R4 import: reads a Bundle (`transaction`, `collection` or `batch`) into an [`ImportPlan`] of records
+//! ready to store (patients, courses, observations, doses, lasting flags) and one [`Issue`] per resource that
+//! cannot be taken, naming the entry, for the OperationOutcome.
+//!
+//! Observation values are validated exactly as the assessment document validates them: each FHIR Observation
+//! becomes an il2care observation document checked by [`validate_observations`], so units and plausible
+//! ranges live in one place. No IO and no clock: the caller passes the latest acceptable time and stores the plan.
+
+use il2care_core::assessment::inputs::ObservationCode;
+use il2care_core::regimens::regimen;
+use il2care_core::units::{Creatinine, Kilograms};
+use jiff::Timestamp;
+use rust_decimal_macros::dec;
+use serde_json::{Map, Value, json};
+
+use super::codes;
+use crate::assessment::validate_observations;
+use crate::json;
+
+/// How the Bundle is to be taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BundleKind {
+    /// All or nothing: one bad resource and nothing is stored.
+    Transaction,
+    /// Each valid resource is stored; the bad ones are reported (`collection` and `batch`).
+    Collection,
+}
+
+/// A resource that could not be taken (or, with `severity` information/warning, a note about one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    /// `error`, `warning` or `information`.
+    pub severity: &'static str,
+    /// A FHIR issue-type code: `invalid`, `code-invalid`, `value`, `not-found`, `not-supported`, `required`.
+    pub code: &'static str,
+    pub diagnostics: String,
+    /// FHIRPath of the offending element, such as `Bundle.entry[2].resource.valueQuantity`.
+    pub expression: String,
+}
+
+impl Issue {
+    fn error(code: &'static str, expression: impl Into<String>, diagnostics: impl Into<String>) -> Issue {
+        Issue { severity: "error", code, diagnostics: diagnostics.into(), expression: expression.into() }
+    }
+}
+
+/// Who a resource belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatientRef {
+    /// The Patient of this Bundle entry.
+    Entry(usize),
+    /// A patient already in the record (`Patient/{id}`).
+    Stored(i64),
+}
+
+/// Which course a dose belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CourseRef {
+    /// The MedicationRequest of this Bundle entry.
+    Entry(usize),
+    /// A course already in the record (`MedicationRequest/{id}`).
+    Stored(i64),
+    /// No order named: the patient's latest course started at or before the dose.
+    Latest,
+}
+
+/// A patient to create (or to match by MRN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPatient {
+    pub mrn: String,
+    pub name: String,
+    pub date_of_birth: String,
+    pub sex: String,
+    pub time_zone: String,
+}
+
+/// A course to start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCourse {
+    pub patient: PatientRef,
+    pub regimen: String,
+    pub rule_set: String,
+    pub started_at_ms: i64,
+    pub baseline_weight_kg: Option<String>,
+    pub baseline_creatinine_mg_dl: Option<String>,
+}
+
+/// One validated il2care observation document with its idempotency key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewObservation {
+    pub client_id: Option<String>,
+    pub code: String,
+    /// Decimal text as given.
+    pub value: String,
+    pub unit: String,
+    pub at_ms: i64,
+    pub start_ms: Option<i64>,
+    pub document: Value,
+}
+
+/// A dose given or held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDose {
+    pub patient: PatientRef,
+    pub course: CourseRef,
+    /// `given` or `held`.
+    pub status: &'static str,
+    pub at_ms: i64,
+    pub override_reason: Option<String>,
+}
+
+/// What one Bundle entry becomes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Patient(NewPatient),
+    Course(NewCourse),
+    /// One Observation, or the two pressures of a blood-pressure panel.
+    Observations {
+        patient: PatientRef,
+        observations: Vec<NewObservation>,
+    },
+    Dose(NewDose),
+    Flag {
+        patient: PatientRef,
+        code: String,
+        at_ms: i64,
+    },
+}
+
+/// One entry that can be stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Planned {
+    pub entry: usize,
+    pub resource_type: String,
+    pub item: Item,
+}
+
+/// The Bundle read: what can be stored and what cannot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportPlan {
+    pub kind: BundleKind,
+    pub items: Vec<Planned>,
+    pub issues: Vec<Issue>,
+}
+
+impl ImportPlan {
+    /// Whether any resource was refused.
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(|issue| issue.severity == "error")
+    }
+}
+
+/// The OperationOutcome of `issues` (with an information issue when there are none: FHIR needs one).
+pub fn operation_outcome(issues: &[Issue]) -> Value {
+    let mut list: Vec<Value> = issues
+        .iter()
+        .map(|issue| {
+            json!({"severity": issue.severity, "code": issue.code, "diagnostics": issue.diagnostics,
+                   "expression": [issue.expression]})
+        })
+        .collect();
+    if list.is_empty() {
+        list.push(json!({"severity": "information", "code": "informational", "diagnostics": "all resources imported"}));
+    }
+    super::export::prune(json!({"resourceType": "OperationOutcome", "issue": list}))
+}
+
+/// A whole Bundle refused before any entry is read (not JSON, not a Bundle, an unknown type).
+pub fn refused_bundle(diagnostics: impl Into<String>) -> Value {
+    operation_outcome(&[Issue::error("invalid", "Bundle", diagnostics)])
+}
+
+/// Reads a Bundle's text. `Err` is the OperationOutcome of a Bundle refused as a whole.
+pub fn plan(text: &str, latest: Timestamp) -> Result<ImportPlan, Value> {
+    let bundle: Value = serde_json::from_str(text).map_err(|error| refused_bundle(format!("not JSON: {error}")))?;
+    plan_value(&bundle, latest)
+}
+
+/// Reads a parsed Bundle; `latest` is the latest time a resource may carry (now, plus clock skew).
+pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value> {
+    if bundle["resourceType"] != "Bundle" {
+        return Err(refused_bundle("the body must be a FHIR Bundle (resourceType Bundle)"));
+    }
+    let kind = match bundle["type"].as_str() {
+        Some("transaction") => BundleKind::Transaction,
+        Some("collection" | "batch") => BundleKind::Collection,
+        Some(other) => {
+            return Err(refused_bundle(format!("Bundle.type `{other}` is not transaction, batch or collection")));
+        }
+        None => return Err(refused_bundle("Bundle.type is required")),
+    };
+    let empty = Vec::new();
+    let entries = match bundle.get("entry") {
+        None => &empty,
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err(refused_bundle("Bundle.entry must be a list")),
+    };
+    let index = EntryIndex::new(entries);
+    let mut plan = ImportPlan { kind, items: Vec::new(), issues: Vec::new() };
+    for (position, entry) in entries.iter().enumerate() {
+        let path = format!("Bundle.entry[{position}].resource");
+        let resource = &entry["resource"];
+        let resource_type = resource["resourceType"].as_str().unwrap_or("");
+        let read = match resource_type {
+            "Patient" => read_patient(resource, &path).map(Item::Patient),
+            "Observation" => read_observation(resource, &path, &index, latest),
+            "MedicationRequest" => read_course(resource, &path, &index).map(Item::Course),
+            "MedicationAdministration" => read_dose(resource, &path, &index, latest).map(Item::Dose),
+            "Flag" => read_flag(resource, &path, &index),
+            "" => Err(Issue::error("required", format!("Bundle.entry[{position}]"), "the entry has no resource")),
+            other => {
+                plan.issues.push(Issue {
+                    severity: "warning",
+                    code: "not-supported",
+                    diagnostics: format!(
+                        "{other} is not imported; il2care imports Patient, Observation, MedicationRequest, \
+                         MedicationAdministration and Flag"
+                    ),
+                    expression: path,
+                });
+                continue;
+            }
+        };
+        match read {
+            Ok(item) => plan.items.push(Planned { entry: position, resource_type: resource_type.to_string(), item }),
+            Err(issue) => plan.issues.push(issue),
+        }
+    }
+    drop_dependents(&mut plan);
+    Ok(plan)
+}
+
+/// Drops items whose patient or course entry was refused, with an issue each (courses first, then the rest).
+fn drop_dependents(plan: &mut ImportPlan) {
+    for _ in 0..2 {
+        let kept: Vec<usize> = plan.items.iter().map(|item| item.entry).collect();
+        let mut refused = Vec::new();
+        plan.items.retain(|planned| {
+            let missing = match &planned.item {
+                Item::Patient(_) => None,
+                Item::Course(course) => entry_missing(&course.patient, &kept),
+                Item::Observations { patient, .. } | Item::Flag { patient, .. } => entry_missing(patient, &kept),
+                Item::Dose(dose) => entry_missing(&dose.patient, &kept).or(match dose.course {
+                    CourseRef::Entry(entry) if !kept.contains(&entry) => Some(entry),
+                    _ => None,
+                }),
+            };
+            if let Some(missing) = missing {
+                refused.push(Issue::error(
+                    "invalid",
+                    format!("Bundle.entry[{}].resource", planned.entry),
+                    format!("refers to Bundle.entry[{missing}], which was not imported"),
+                ));
+                return false;
+            }
+            true
+        });
+        plan.issues.extend(refused);
+    }
+}
+
+fn entry_missing(patient: &PatientRef, kept: &[usize]) -> Option<usize> {
+    match patient {
+        PatientRef::Entry(entry) if !kept.contains(entry) => Some(*entry),
+        _ => None,
+    }
+}
+
+/// Finds Bundle entries by `fullUrl` and by `Type/id`.
+struct EntryIndex {
+    keys: Vec<(String, usize, String)>,
+}
+
+impl EntryIndex {
+    fn new(entries: &[Value]) -> EntryIndex {
+        let mut keys = Vec::new();
+        for (position, entry) in entries.iter().enumerate() {
+            let resource_type = entry["resource"]["resourceType"].as_str().unwrap_or("").to_string();
+            if let Some(full_url) = entry["fullUrl"].as_str() {
+                keys.push((full_url.to_string(), position, resource_type.clone()));
+            }
+            if let Some(id) = entry["resource"]["id"].as_str() {
+                keys.push((format!("{resource_type}/{id}"), position, resource_type.clone()));
+            }
+        }
+        EntryIndex { keys }
+    }
+
+    /// The entry a reference points at, if it is in the Bundle and of `resource_type`.
+    fn find(&self, reference: &str, resource_type: &str) -> Option<usize> {
+        self.keys.iter().find_map(|(key, position, kind)| {
+            let matches = key == reference || key.ends_with(&format!("/{reference}"));
+            (matches && kind == resource_type).then_some(*position)
+        })
+    }
+}
+
+/// A reference to `resource_type`: an entry of the Bundle, or `Type/{number}` for a stored record.
+fn reference(value: &Value, resource_type: &str, path: &str, index: &EntryIndex) -> Result<Result<usize, i64>, Issue> {
+    let text = value["reference"]
+        .as_str()
+        .ok_or_else(|| Issue::error("required", path, format!("a reference to a {resource_type} is required")))?;
+    if let Some(position) = index.find(text, resource_type) {
+        return Ok(Ok(position));
+    }
+    let stored = text
+        .strip_prefix(&format!("{resource_type}/"))
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            Issue::error(
+                "not-found",
+                path,
+                format!(
+                    "`{text}` is neither an entry of this Bundle nor a stored {resource_type} ({resource_type}/ID)"
+                ),
+            )
+        })?;
+    Ok(Err(stored))
+}
+
+fn subject(resource: &Value, field: &str, path: &str, index: &EntryIndex) -> Result<PatientRef, Issue> {
+    let field_path = format!("{path}.{field}");
+    Ok(match reference(&resource[field], "Patient", &field_path, index)? {
+        Ok(entry) => PatientRef::Entry(entry),
+        Err(id) => PatientRef::Stored(id),
+    })
+}
+
+fn text_of(value: &Value) -> Option<&str> {
+    value.as_str().map(str::trim).filter(|text| !text.is_empty())
+}
+
+fn time(value: &Value, path: &str, latest: Timestamp) -> Result<Timestamp, Issue> {
+    let text = value.as_str().ok_or_else(|| Issue::error("required", path, "a time is required"))?;
+    let at = text
+        .parse::<Timestamp>()
+        .map_err(|_| Issue::error("value", path, format!("`{text}` is not a dateTime with a time and an offset")))?;
+    if at > latest {
+        return Err(Issue::error("value", path, format!("{text} is in the future")));
+    }
+    Ok(at)
+}
+
+fn read_patient(resource: &Value, path: &str) -> Result<NewPatient, Issue> {
+    let identifiers = resource["identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mrn = identifiers
+        .iter()
+        .find(|identifier| identifier["system"] == codes::IL2CARE_MRN)
+        .or_else(|| identifiers.first())
+        .and_then(|identifier| text_of(&identifier["value"]))
+        .ok_or_else(|| Issue::error("required", format!("{path}.identifier"), "an identifier (the MRN) is required"))?;
+    let name = &resource["name"][0];
+    let name = match text_of(&name["text"]) {
+        Some(text) => text.to_string(),
+        None => {
+            let mut parts: Vec<&str> = name["given"].as_array().into_iter().flatten().filter_map(text_of).collect();
+            parts.extend(text_of(&name["family"]));
+            parts.join(" ")
+        }
+    };
+    if name.is_empty() || name.len() > 200 || mrn.len() > 200 {
+        return Err(Issue::error(
+            "required",
+            format!("{path}.name"),
+            "a name and an MRN of 1 to 200 characters are required",
+        ));
+    }
+    let sex = match resource["gender"].as_str() {
+        Some(gender @ ("female" | "male" | "unknown")) => gender.to_string(),
+        None => "unknown".to_string(),
+        Some(other) => {
+            return Err(Issue::error(
+                "code-invalid",
+                format!("{path}.gender"),
+                format!("gender `{other}` cannot be recorded; il2care keeps female, male or unknown"),
+            ));
+        }
+    };
+    let date_of_birth =
+        text_of(&resource["birthDate"]).filter(|text| text.parse::<jiff::civil::Date>().is_ok()).ok_or_else(|| {
+            Issue::error("required", format!("{path}.birthDate"), "a full birthDate (YYYY-MM-DD) is required")
+        })?;
+    let time_zone = extension(resource, codes::EXTENSION_TIME_ZONE)
+        .and_then(|extension| text_of(&extension["valueString"]))
+        .unwrap_or("UTC");
+    Ok(NewPatient {
+        mrn: mrn.to_string(),
+        name,
+        date_of_birth: date_of_birth.to_string(),
+        sex,
+        time_zone: time_zone.to_string(),
+    })
+}
+
+fn extension<'a>(resource: &'a Value, url: &str) -> Option<&'a Value> {
+    resource["extension"].as_array()?.iter().find(|extension| extension["url"] == url)
+}
+
+fn codings(concept: &Value) -> impl Iterator<Item = (&str, &str)> {
+    concept["coding"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|coding| Some((coding["system"].as_str()?, coding["code"].as_str()?)))
+}
+
+fn describe(concept: &Value) -> String {
+    let list: Vec<String> = codings(concept).map(|(system, code)| format!("{system}|{code}")).collect();
+    if list.is_empty() { "no coding".to_string() } else { list.join(", ") }
+}
+
+/// A FHIR Quantity as an il2care quantity `{"value", "unit"}`, the unit a UCUM code.
+fn quantity(value: &Value, path: &str) -> Result<Value, Issue> {
+    if !value.is_object() {
+        return Err(Issue::error("required", path, "a Quantity is required"));
+    }
+    if value["system"] != codes::UCUM {
+        return Err(Issue::error(
+            "code-invalid",
+            format!("{path}.system"),
+            format!("the unit must be a UCUM code (system {}), not {}", codes::UCUM, value["system"]),
+        ));
+    }
+    let unit = value["code"]
+        .as_str()
+        .ok_or_else(|| Issue::error("required", format!("{path}.code"), "the UCUM unit code is required"))?;
+    if !value["value"].is_number() {
+        return Err(Issue::error("required", format!("{path}.value"), "a numeric value is required"));
+    }
+    Ok(json!({"value": value["value"], "unit": unit}))
+}
+
+fn read_observation(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<Item, Issue> {
+    match resource["status"].as_str() {
+        Some("final" | "amended" | "corrected") => {}
+        other => {
+            return Err(Issue::error(
+                "value",
+                format!("{path}.status"),
+                format!(
+                    "status {} is not a result; il2care imports final, amended or corrected",
+                    other.unwrap_or("(none)")
+                ),
+            ));
+        }
+    }
+    let patient = subject(resource, "subject", path, index)?;
+    let client_id = resource["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|identifier| identifier["system"] == codes::IL2CARE_CLIENT_ID)
+        .and_then(|identifier| text_of(&identifier["value"]))
+        .map(str::to_string);
+    let concept = &resource["code"];
+    let is_panel =
+        codings(concept).any(|(system, code)| system == codes::LOINC && code == codes::LOINC_BLOOD_PRESSURE_PANEL);
+    let mut observations = Vec::new();
+    if is_panel {
+        for (position, component) in resource["component"].as_array().into_iter().flatten().enumerate() {
+            let component_path = format!("{path}.component[{position}]");
+            let code = codings(&component["code"]).find_map(|(system, code)| codes::observation_code(system, code));
+            let Some(code @ (ObservationCode::SystolicBp | ObservationCode::DiastolicBp)) = code else {
+                continue;
+            };
+            let value = quantity(&component["valueQuantity"], &format!("{component_path}.valueQuantity"))?;
+            let key = client_id.as_ref().map(|id| format!("{id}:{}", code.id()));
+            observations.push(observation(
+                code,
+                value,
+                resource,
+                path,
+                &format!("{component_path}.valueQuantity"),
+                key,
+                latest,
+            )?);
+        }
+        if observations.is_empty() {
+            return Err(Issue::error(
+                "required",
+                format!("{path}.component"),
+                "a blood-pressure panel (85354-9) needs a systolic (8480-6) or diastolic (8462-4) component",
+            ));
+        }
+    } else {
+        let code =
+            codings(concept).find_map(|(system, code)| codes::observation_code(system, code)).ok_or_else(|| {
+                Issue::error(
+                    "code-invalid",
+                    format!("{path}.code"),
+                    format!(
+                        "unknown observation code ({}); il2care reads the LOINC codes of its observations",
+                        describe(concept)
+                    ),
+                )
+            })?;
+        let value_path = format!("{path}.valueQuantity");
+        let value = quantity(&resource["valueQuantity"], &value_path)?;
+        observations.push(observation(code, value, resource, path, &value_path, client_id, latest)?);
+    }
+    Ok(Item::Observations { patient, observations })
+}
+
+/// One il2care observation document from a FHIR Observation, validated as the assessment document is.
+fn observation(
+    code: ObservationCode,
+    value: Value,
+    resource: &Value,
+    path: &str,
+    value_path: &str,
+    client_id: Option<String>,
+    latest: Timestamp,
+) -> Result<NewObservation, Issue> {
+    let mut document = Map::new();
+    document.insert("code".into(), json!(code.id()));
+    document.insert("value".into(), value.clone());
+    let (at, start) = if code.is_interval() {
+        let period = &resource["effectivePeriod"];
+        if !period.is_object() {
+            return Err(Issue::error(
+                "required",
+                format!("{path}.effectivePeriod"),
+                format!("{} is a volume over an interval: effectivePeriod (start, end) is required", code.id()),
+            ));
+        }
+        let start = time(&period["start"], &format!("{path}.effectivePeriod.start"), latest)?;
+        let end = time(&period["end"], &format!("{path}.effectivePeriod.end"), latest)?;
+        document.insert("start".into(), period["start"].clone());
+        document.insert("end".into(), period["end"].clone());
+        (end, Some(start))
+    } else {
+        let at = time(&resource["effectiveDateTime"], &format!("{path}.effectiveDateTime"), latest)?;
+        document.insert("at".into(), resource["effectiveDateTime"].clone());
+        (at, None)
+    };
+    if code.is_lab()
+        && let Some(range) = resource["referenceRange"].get(0)
+        && range.get("low").is_some()
+        && range.get("high").is_some()
+    {
+        let range_path = format!("{path}.referenceRange[0]");
+        let low = quantity(&range["low"], &format!("{range_path}.low"))?;
+        let high = quantity(&range["high"], &format!("{range_path}.high"))?;
+        document.insert("reference_range".into(), json!({"low": low, "high": high}));
+    }
+    if code == ObservationCode::Spo2 {
+        let context = resource["note"].as_array().into_iter().flatten().find_map(|note| match note["text"].as_str() {
+            Some("measured at rest") => Some("rest"),
+            Some("measured at exertion") => Some("exertion"),
+            _ => None,
+        });
+        if let Some(context) = context {
+            document.insert("context".into(), json!(context));
+        }
+    }
+    let document = Value::Object(document);
+    validate_observations(&Value::Array(vec![document.clone()]), latest).map_err(|refusal| {
+        let issue_code = if refusal.reason.contains("unit") || refusal.reason.contains("does not fit") {
+            "code-invalid"
+        } else {
+            "value"
+        };
+        let expression = if refusal.field.contains("reference_range") {
+            format!("{path}.referenceRange[0]")
+        } else if refusal.field.ends_with(".value") || refusal.field.ends_with(".unit") {
+            value_path.to_string()
+        } else {
+            path.to_string()
+        };
+        Issue::error(issue_code, expression, format!("{}: {}", code.id(), refusal.reason))
+    })?;
+    let number = json::decimal(&value["value"], value_path)
+        .map_err(|refusal| Issue::error("value", value_path, refusal.reason))?;
+    Ok(NewObservation {
+        client_id,
+        code: code.id().to_string(),
+        value: number.normalize().to_string(),
+        unit: value["unit"].as_str().unwrap_or("").to_string(),
+        at_ms: at.as_millisecond(),
+        start_ms: start.map(Timestamp::as_millisecond),
+        document,
+    })
+}
+
+fn require_aldesleukin(resource: &Value, path: &str) -> Result<(), Issue> {
+    let concept = &resource["medicationCodeableConcept"];
+    if codings(concept).any(|(system, code)| codes::is_aldesleukin(system, code)) {
+        return Ok(());
+    }
+    Err(Issue::error(
+        "not-supported",
+        format!("{path}.medicationCodeableConcept"),
+        format!(
+            "not aldesleukin ({}); il2care records aldesleukin (RxNorm 70223, SNOMED CT 386917000, ATC L03AC01)",
+            describe(concept)
+        ),
+    ))
+}
+
+fn read_course(resource: &Value, path: &str, index: &EntryIndex) -> Result<NewCourse, Issue> {
+    require_aldesleukin(resource, path)?;
+    let patient = subject(resource, "subject", path, index)?;
+    let regimen_id = extension(resource, codes::EXTENSION_REGIMEN)
+        .and_then(|extension| text_of(&extension["valueString"]))
+        .ok_or_else(|| {
+            Issue::error(
+                "required",
+                format!("{path}.extension"),
+                format!("the il2care regimen ({}) is required", codes::EXTENSION_REGIMEN),
+            )
+        })?;
+    if regimen(regimen_id).is_none() {
+        return Err(Issue::error(
+            "code-invalid",
+            format!("{path}.extension"),
+            format!("unknown regimen `{regimen_id}`"),
+        ));
+    }
+    let rule_set =
+        match extension(resource, codes::EXTENSION_RULE_SET).and_then(|extension| extension["valueString"].as_str()) {
+            None | Some("label") => "label",
+            Some("consensus") => "consensus",
+            Some(other) => {
+                return Err(Issue::error(
+                    "code-invalid",
+                    format!("{path}.extension"),
+                    format!("`{other}` is not label or consensus"),
+                ));
+            }
+        };
+    let started =
+        text_of(&resource["authoredOn"]).and_then(|text| text.parse::<Timestamp>().ok()).ok_or_else(|| {
+            Issue::error("required", format!("{path}.authoredOn"), "authoredOn (when the course started) is required")
+        })?;
+    let baseline = |url: &str| -> Result<Option<Value>, Issue> {
+        extension(resource, url)
+            .map(|extension| quantity(&extension["valueQuantity"], &format!("{path}.extension")))
+            .transpose()
+    };
+    let weight = baseline(codes::EXTENSION_BASELINE_WEIGHT)?
+        .map(|value| {
+            let weight: Kilograms = json::measure(&value, "baseline_weight")
+                .map_err(|refusal| Issue::error("value", format!("{path}.extension"), refusal.reason))?;
+            if weight.value() < dec!(30) || weight.value() > dec!(250) {
+                return Err(Issue::error(
+                    "value",
+                    format!("{path}.extension"),
+                    format!("baseline weight {weight} is outside the dosing limits 30 to 250 kg"),
+                ));
+            }
+            Ok(weight.value().normalize().to_string())
+        })
+        .transpose()?;
+    let creatinine = baseline(codes::EXTENSION_BASELINE_CREATININE)?
+        .map(|value| {
+            let creatinine: Creatinine = json::measure(&value, "baseline_creatinine")
+                .map_err(|refusal| Issue::error("value", format!("{path}.extension"), refusal.reason))?;
+            if creatinine.value() < dec!(0.1) || creatinine.value() > dec!(25) {
+                return Err(Issue::error(
+                    "value",
+                    format!("{path}.extension"),
+                    format!("baseline creatinine {creatinine} is outside 0.1 to 25 mg/dL"),
+                ));
+            }
+            Ok(creatinine.value().normalize().to_string())
+        })
+        .transpose()?;
+    Ok(NewCourse {
+        patient,
+        regimen: regimen_id.to_string(),
+        rule_set: rule_set.to_string(),
+        started_at_ms: started.as_millisecond(),
+        baseline_weight_kg: weight,
+        baseline_creatinine_mg_dl: creatinine,
+    })
+}
+
+fn read_dose(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<NewDose, Issue> {
+    require_aldesleukin(resource, path)?;
+    let status = match resource["status"].as_str() {
+        Some("completed") => "given",
+        Some("not-done") => "held",
+        other => {
+            return Err(Issue::error(
+                "value",
+                format!("{path}.status"),
+                format!("status {} is neither completed (given) nor not-done (held)", other.unwrap_or("(none)")),
+            ));
+        }
+    };
+    let patient = subject(resource, "subject", path, index)?;
+    let at_value = if resource.get("effectiveDateTime").is_some() {
+        &resource["effectiveDateTime"]
+    } else {
+        &resource["effectivePeriod"]["start"]
+    };
+    let at = time(at_value, &format!("{path}.effectiveDateTime"), latest)?;
+    let course = match resource.get("request") {
+        None => CourseRef::Latest,
+        Some(request) => match reference(request, "MedicationRequest", &format!("{path}.request"), index)? {
+            Ok(entry) => CourseRef::Entry(entry),
+            Err(id) => CourseRef::Stored(id),
+        },
+    };
+    let override_reason = resource["note"].get(0).and_then(|note| text_of(&note["text"])).map(str::to_string);
+    if override_reason.as_ref().is_some_and(|reason| reason.len() > 2000) {
+        return Err(Issue::error("value", format!("{path}.note"), "a note of at most 2000 characters"));
+    }
+    Ok(NewDose { patient, course, status, at_ms: at.as_millisecond(), override_reason })
+}
+
+fn read_flag(resource: &Value, path: &str, index: &EntryIndex) -> Result<Item, Issue> {
+    let code = codings(&resource["code"])
+        .find(|(system, code)| *system == codes::IL2CARE_FLAG && codes::flag_display(code).is_some())
+        .map(|(_, code)| code.to_string())
+        .ok_or_else(|| {
+            Issue::error(
+                "code-invalid",
+                format!("{path}.code"),
+                format!("not a flag il2care keeps ({})", describe(&resource["code"])),
+            )
+        })?;
+    if resource["status"] != "active" {
+        return Err(Issue::error("value", format!("{path}.status"), "only active flags are imported"));
+    }
+    let patient = subject(resource, "subject", path, index)?;
+    let at = text_of(&resource["period"]["start"])
+        .and_then(|text| text.parse::<Timestamp>().ok())
+        .ok_or_else(|| Issue::error("required", format!("{path}.period.start"), "period.start is required"))?;
+    Ok(Item::Flag { patient, code, at_ms: at.as_millisecond() })
+}
