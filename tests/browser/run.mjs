@@ -1,0 +1,178 @@
+// Browser tests of il2care's web pages in headless Chromium (Debian's /usr/bin/chromium through
+// playwright-core, which downloads no browser). Starts the built `il2care serve --demo` on a free port with a
+// fresh data directory, then walks the flows of issue 7: a nurse opens the worklist and records an assessment
+// that holds the dose and sees the hold reason; a patient on a phone-sized screen checks in with a fever and
+// sees "Call now"; a pharmacist sees the dose verification. Screenshots go to test-artifacts/.
+// Exits non-zero on the first failure. Run from the repository root after `cargo build -p il2care_cli`:
+//   node tests/browser/run.mjs
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const binary = process.env.IL2CARE_BIN ?? join(root, 'target', 'debug', 'il2care');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = join(root, 'test-artifacts');
+const password = 'browser-test-password';
+const started = Date.now();
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+  console.log(`  ok  ${message}`);
+}
+
+/** Starts the server and resolves with its base URL once it prints the address it listens on. */
+function startServer(dataDir) {
+  const server = spawn(
+    binary,
+    ['serve', '--demo', '--demo-password', password, '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const url = new Promise((resolveUrl, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${output}`)), 20_000);
+    server.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(/il2care listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return { server, url };
+}
+
+async function signIn(page, base, username) {
+  await page.goto(`${base}/signin`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Every visible form control has an accessible label (a <label>, aria-label or aria-labelledby). */
+async function everyFieldLabelled(page, where) {
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((element) => element.type !== 'hidden')
+      .filter((element) => !(element.labels && element.labels.length) && !element.getAttribute('aria-label'))
+      .map((element) => element.name || element.id),
+  );
+  check(unlabelled.length === 0, `${where}: every field has a label ${unlabelled.length ? unlabelled : ''}`);
+}
+
+async function nurseHoldsADose(browser, base) {
+  console.log('nurse: worklist, assessment that holds, dose held');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'nurse');
+  await page.waitForURL(`${base}/worklist`);
+  check((await page.getByRole('heading', { level: 1 }).textContent()) === 'Worklist', 'the nurse lands on the worklist');
+  check(await page.locator('meta[http-equiv="refresh"]').count() === 1, 'the worklist refreshes itself');
+  check(await page.getByRole('link', { name: 'Alex Morgan' }).first().isVisible(), 'the worklist lists the demo inpatients');
+  await page.screenshot({ path: join(artifacts, '1-nurse-worklist.png'), fullPage: true });
+
+  await page.getByRole('link', { name: 'Alex Morgan' }).first().click();
+  await page.waitForURL(/\/patients\/\d+$/);
+  await everyFieldLabelled(page, 'course page');
+  check(await page.locator('figure svg').count() === 8, 'the course page draws eight trend charts');
+  await page.getByRole('spinbutton', { name: 'Systolic blood pressure' }).fill('85');
+  await page.getByRole('spinbutton', { name: 'Heart rate' }).fill('96');
+  await page.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill('37.8');
+  await page.getByLabel('I reviewed the findings').check();
+  await page.getByRole('button', { name: 'Get the decision' }).click();
+  await page.waitForURL(/\/patients\/\d+#decision$/);
+  const latest = page.locator('#decision section').first();
+  check((await latest.locator('.badge').textContent()) === 'Hold', 'the decision is Hold');
+  const reasons = await latest.locator('tr.reason').allTextContents();
+  check(reasons.some((row) => row.includes('label.hold.sbp-below-90') && row.includes('85 mm[Hg]')),
+    'the hold reason names the rule and the systolic of 85 mm[Hg]');
+  check(reasons.some((row) => row.includes('LABEL-2024')), 'the hold reason cites its source');
+  await page.screenshot({ path: join(artifacts, '2-nurse-hold-decision.png'), fullPage: true });
+
+  // Giving against a hold without a reason is refused, naming the field.
+  await page.getByLabel('Given').check();
+  await page.getByRole('button', { name: 'Record the dose' }).click();
+  check((await page.locator('[role=alert]').textContent()).includes('override_reason'),
+    'giving against the hold without a reason is refused, naming override_reason');
+  await page.goBack();
+  await page.reload();
+  await page.getByLabel('Held').check();
+  await page.getByRole('button', { name: 'Record the dose' }).click();
+  await page.waitForURL(/\/patients\/\d+#schedule-heading$/);
+  check(await page.locator('td.held').count() >= 1, 'the held dose shows in the schedule');
+  await context.close();
+}
+
+async function patientChecksInWithAFever(browser, base) {
+  console.log('patient (phone): check-in with a fever');
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, base, 'patient');
+  await page.waitForURL(`${base}/me`);
+  await everyFieldLabelled(page, 'check-in form');
+  const target = await page.locator('.choices label').first().boundingBox();
+  check(target && target.height >= 44, `answer buttons are large touch targets (${target && target.height} px high)`);
+  await page.getByLabel('What is your temperature?').fill('38.5');
+  await page.getByLabel('Temperature unit').selectOption('Cel');
+  await page.locator('input[name="short_of_breath"][value="none"]').check();
+  await page.getByLabel('How many hours has it been since you could keep a drink down?').fill('0');
+  await page.screenshot({ path: join(artifacts, '3-patient-checkin-form.png') });
+  await page.getByRole('button', { name: 'Send my answers' }).click();
+  await page.waitForURL(/\/me\/checkins\/\d+$/);
+  const heading = await page.getByRole('heading', { level: 1 }).textContent();
+  check(heading.trim() === 'Call now', 'the result starts with "Call now"');
+  check((await page.locator('.action').textContent()).startsWith('Call your care team now'),
+    'the action comes first, in the content crate\'s words');
+  check(await page.getByRole('heading', { name: /fever/i }).count() >= 1, 'the fever advice follows');
+  check((await page.locator('footer.disclaimer').textContent()).includes('not medical advice'), 'the patient disclaimer ends the page');
+  await page.screenshot({ path: join(artifacts, '4-patient-call-now.png'), fullPage: true });
+  await page.getByRole('link', { name: 'My check-ins' }).first().click();
+  check(await page.locator('main li').count() >= 2, 'the history lists the new and the demo check-in');
+  const denied = await page.goto(`${base}/patients/1`);
+  check(denied.status() === 403, 'a patient is refused the care team\'s course page (403)');
+  await context.close();
+}
+
+async function pharmacistVerifiesDoses(browser, base) {
+  console.log('pharmacist: dose verification');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'pharmacist');
+  await page.waitForURL(`${base}/pharmacy`);
+  check((await page.locator('main').textContent()).includes('50400000 [iU]'),
+    'the 84 kg inpatient\'s high dose is 50400000 [iU] (600000 [iU]/kg)');
+  await page.screenshot({ path: join(artifacts, '5-pharmacist-dose-verification.png'), fullPage: true });
+  await context.close();
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'il2care-browser-data-'));
+mkdirSync(artifacts, { recursive: true });
+const { server, url } = startServer(dataDir);
+let browser;
+let failed = false;
+try {
+  const base = await url;
+  console.log(`server at ${base}`);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    // launch() gives the browser a fresh temporary profile of its own, removed when it closes.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  await nurseHoldsADose(browser, base);
+  await patientChecksInWithAFever(browser, base);
+  await pharmacistVerifiesDoses(browser, base);
+  console.log(`browser tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
+} catch (error) {
+  failed = true;
+  console.error(`browser tests FAILED: ${error.stack ?? error}`);
+} finally {
+  await browser?.close().catch(() => {});
+  server.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
