@@ -185,8 +185,8 @@ pub async fn result(
         Audience::Patient,
         html! {},
         html! {
-            h1 { span.badge class=(result.class) { (result.level) } }
-            p.action class=(result.class) role="status" { (result.action) }
+            h1 { span class=(format!("badge {}", result.class)) { (result.level) } }
+            p class=(format!("action {}", result.class)) role="status" { (result.action) }
             (blocks(&result.message_rest))
             @if let Some(note) = &result.unanswered_note { p.error { (note) } }
             @if !result.advice.is_empty() {
@@ -218,7 +218,7 @@ pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppErro
             @if rows.is_empty() { p { "No check-ins yet." } }
             ul {
                 @for row in &rows {
-                    li { a href=(format!("/me/checkins/{}", row.id)) { (row.at) } " " span.badge class=(row.class) { (row.level) } }
+                    li { a href=(format!("/me/checkins/{}", row.id)) { (row.at) } " " span class=(format!("badge {}", row.class)) { (row.level) } }
                 }
             }
         },

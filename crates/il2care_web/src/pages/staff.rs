@@ -63,7 +63,7 @@ pub async fn worklist(State(state): State<AppState>, actor: Result<Actor, AppErr
                             tr {
                                 td { a href=(format!("/patients/{}", row.patient_id)) { (row.patient) } " (" (row.mrn) ")" }
                                 td { (row.kind) }
-                                td { span.badge class=(row.status_class) { (row.status) } }
+                                td { span class=(format!("badge {}", row.status_class)) { (row.status) } }
                                 td { (row.detail) }
                                 td { (row.when) }
                             }
@@ -91,7 +91,7 @@ fn decision_block(decision: &DecisionView) -> Markup {
     html! {
         section aria-labelledby=(format!("decision-{}", decision.id)) {
             h3 id=(format!("decision-{}", decision.id)) {
-                span.badge class=(decision.class) { (decision.label) } " at " (decision.at) " (" (decision.rule_set) " rule set)"
+                span class=(format!("badge {}", decision.class)) { (decision.label) } " at " (decision.at) " (" (decision.rule_set) " rule set)"
             }
             @if decision.reasons.is_empty() {
                 p { "No rule fired." }
@@ -186,7 +186,7 @@ fn dose_form(patient_id: i64, course_id: i64, latest: Option<&DecisionView>) -> 
                 input type="hidden" name="course_id" value=(course_id);
                 @if let Some(latest) = latest {
                     input type="hidden" name="assessment_id" value=(latest.id);
-                    p { "Following the decision " span.badge class=(latest.class) { (latest.label) } " of " (latest.at) "." }
+                    p { "Following the decision " span class=(format!("badge {}", latest.class)) { (latest.label) } " of " (latest.at) "." }
                 } @else {
                     p { "No decision yet: giving a dose needs an override reason." }
                 }

@@ -6,4 +6,5 @@
 mod access;
 mod api;
 mod fhir;
+mod pages;
 mod support;

@@ -1,0 +1,198 @@
+//! The web pages in-process (SQLite): sign-in by form and the session cookie, the redirect to sign-in, a
+//! nurse's assessment and dose forms holding a dose with its reason, a patient's check-in form answered with
+//! "Call now" first, and the patient boundary (refusals audited). The browser flows are in tests/browser/.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::support::{PASSWORD, TestApp};
+
+/// A page response: status, headers and the body as text.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|value| value.to_str().ok()).unwrap_or("")
+    }
+}
+
+async fn request(app: &TestApp, method: Method, path: &str, token: Option<&str>, form: &str) -> Page {
+    let mut builder = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        builder = builder.header(header::COOKIE, format!("il2care_session={token}"));
+    }
+    if !form.is_empty() {
+        builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let response = app.router.clone().oneshot(builder.body(Body::from(form.to_string())).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 10 * 1024 * 1024).await.unwrap();
+    Page { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Page {
+    request(app, Method::GET, path, token, "").await
+}
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, form: &str) -> Page {
+    request(app, Method::POST, path, token, form).await
+}
+
+async fn app() -> TestApp {
+    TestApp::new(il2care_store::testing::TestDb::sqlite().await).await
+}
+
+/// Starts a high-dose course for patient A, ten hours ago, at 80 kg.
+async fn high_dose_course(app: &TestApp) -> i64 {
+    let physician = app.token("physician").await;
+    let started = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(10);
+    let body =
+        json!({"regimen": "hd-iv", "started_at": started.to_string(), "baseline_weight": {"value": 80, "unit": "kg"}});
+    let (status, course) =
+        app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{course}");
+    course["id"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sign_in_form_sets_the_session_cookie_and_opens_the_roles_start_page() {
+    let app = app().await;
+    let page = post(&app, "/signin", None, &format!("username=nurse&password={}", PASSWORD.replace(' ', "+"))).await;
+    assert_eq!((page.status, page.location()), (StatusCode::SEE_OTHER, "/worklist"));
+    let cookie = page.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("il2care_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict")
+    );
+    let token = cookie.trim_start_matches("il2care_session=").split(';').next().unwrap().to_string();
+    let worklist = get(&app, "/worklist", Some(&token)).await;
+    assert_eq!(worklist.status, StatusCode::OK);
+    assert!(worklist.text.contains("<h1>Worklist</h1>"));
+    assert!(worklist.text.contains("Decision support: the treating clinician decides."));
+    let start = get(&app, "/", Some(&token)).await;
+    assert_eq!(start.location(), "/worklist");
+    let patient =
+        post(&app, "/signin", None, &format!("username=patient_a&password={}", PASSWORD.replace(' ', "+"))).await;
+    assert_eq!(patient.location(), "/me");
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_shows_the_form_again_and_is_audited_like_the_api() {
+    let app = app().await;
+    let page = post(&app, "/signin", None, "username=nurse&password=guess").await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.text.contains("Wrong username or password.") && page.text.contains("value=\"nurse\""));
+    let mut conn = app.db.store.connection().await.unwrap();
+    let query = il2care_store::audit::AuditQuery { patient_id: None, actor: Some("nurse".into()), limit: 10 };
+    let entries = il2care_store::audit::query(&mut conn, &query).await.unwrap();
+    assert_eq!(entries[0].action, "login_failed");
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_without_a_session_lead_to_the_sign_in_page() {
+    let app = app().await;
+    for path in ["/", "/worklist", "/me", "/pharmacy", &format!("/patients/{}", app.patient_a)] {
+        let page = get(&app, path, None).await;
+        assert_eq!((page.status, page.location()), (StatusCode::SEE_OTHER, "/signin"), "{path}");
+    }
+    let form = get(&app, "/signin", None).await;
+    assert!(form.text.contains("<label for=\"username\">") && form.text.contains("<label for=\"password\">"));
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nurse_holds_a_dose_for_low_blood_pressure_and_sees_the_reason() {
+    let app = app().await;
+    let course_id = high_dose_course(&app).await;
+    let nurse = app.token("nurse").await;
+    let course_page = format!("/patients/{}", app.patient_a);
+    let form = format!("course_id={course_id}&form_token=t1&systolic_bp=85&heart_rate=&findings_reviewed=yes");
+    let page = post(&app, &format!("{course_page}/assessment"), Some(&nurse), &form).await;
+    assert_eq!((page.status, page.location()), (StatusCode::SEE_OTHER, format!("{course_page}#decision").as_str()));
+    let page = get(&app, &course_page, Some(&nurse)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("class=\"badge u3\">Hold</span>"), "the decision is shown as Hold");
+    assert!(page.text.contains("label.hold.sbp-below-90"), "the hold reason names its rule");
+    assert!(page.text.contains("systolic_bp 85 mm[Hg]"), "the hold reason shows the value with its unit");
+    assert!(page.text.contains("Systolic blood pressure: 1 points, latest 85.0 mm[Hg]"), "the chart has the value");
+    let given =
+        post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&status=given")).await;
+    assert_eq!(given.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(given.text.contains("override_reason"), "giving without a give decision needs a reason");
+    let held =
+        post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&status=held")).await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    assert!(get(&app, &course_page, Some(&nurse)).await.text.contains("class=\"held\">Held"));
+    let reads = app.audit_actions(app.patient_a).await;
+    assert!(reads.iter().any(|(actor, action, _)| actor == "nurse" && action == "read"), "the page read is audited");
+    assert!(reads.iter().filter(|(actor, action, _)| actor == "nurse" && action == "write").count() >= 3);
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_checks_in_with_a_fever_and_reads_call_now_first() {
+    let app = app().await;
+    let token = app.token("patient_a").await;
+    let form = get(&app, "/me", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("What is your temperature?"));
+    assert!(form.text.contains(&il2care_content::disclaimer().headline()), "the patient disclaimer ends the page");
+    let answers = "client_id=phone-1&temperature=38.5&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0&rash=";
+    let submitted = post(&app, "/me/checkins", Some(&token), answers).await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    let retried = post(&app, "/me/checkins", Some(&token), answers).await;
+    assert_eq!(retried.location(), submitted.location(), "the same form sent twice is stored once");
+    let result = get(&app, submitted.location(), Some(&token)).await;
+    let action = il2care_content::message("call_now").unwrap().headline();
+    let (heading, action_at) = (result.text.find("Call now").unwrap(), result.text.find(&action).unwrap());
+    assert!(heading < action_at, "the level comes first, then the action");
+    assert!(result.text.contains(il2care_content::advice("fever").unwrap().title), "then the fever advice");
+    let (_, stored) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&token)).await;
+    assert_eq!(stored["checkins"].as_array().unwrap().len(), 1);
+    assert_eq!(stored["checkins"][0]["level"], "call_now");
+    let history = get(&app, "/me/history", Some(&token)).await;
+    assert!(history.text.contains(submitted.location()));
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_reaches_only_their_own_pages_and_other_attempts_are_audited() {
+    let app = app().await;
+    let patient_b = app.token("patient_b").await;
+    let answers = "temperature=37&temperature_unit=Cel";
+    let own = post(&app, "/me/checkins", Some(&patient_b), answers).await;
+    let patient_a = app.token("patient_a").await;
+    assert_eq!(get(&app, own.location(), Some(&patient_a)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&app, &format!("/patients/{}", app.patient_b), Some(&patient_a)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let denied = app.audit_actions(app.patient_b).await;
+    assert_eq!(denied.iter().filter(|(actor, action, _)| actor == "patient_a" && action == "denied").count(), 2);
+    let nurse = app.token("nurse").await;
+    assert_eq!(get(&app, "/me", Some(&nurse)).await.status, StatusCode::FORBIDDEN, "the check-in is the patient's own");
+    let pharmacist = app.token("pharmacist").await;
+    assert_eq!(get(&app, "/worklist", Some(&pharmacist)).await.status, StatusCode::FORBIDDEN);
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pharmacist_sees_the_dose_of_record_with_its_units() {
+    let app = app().await;
+    high_dose_course(&app).await;
+    let pharmacist = app.token("pharmacist").await;
+    let page = get(&app, "/pharmacy", Some(&pharmacist)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in ["48000000 [iU]", "2.96 mg", "2.67 mL", "50 mL", "48 h"] {
+        assert!(page.text.contains(expected), "{expected} is on the page");
+    }
+    app.db.drop().await;
+}
