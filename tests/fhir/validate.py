@@ -1,8 +1,9 @@
 """Validates FHIR R4 Bundles written by il2care with an independent library (fhir.resources, R4B models).
 
 Usage: python3 validate.py FILE... ; prints one line per file and exits non-zero on the first invalid one.
-Checks the Bundle and then every entry's resource against its own model, and that no element is null,
-an empty string, an empty list or an empty object (FHIR forbids them). Reads files only; writes nothing.
+Checks the Bundle and then every entry's resource against its own model, that no element is null, an
+empty string, an empty list or an empty object, and that every extension has a value (FHIR forbids both).
+Reads files only; writes nothing.
 """
 
 import json
@@ -24,12 +25,30 @@ def empty_elements(value, path):
             yield from empty_elements(child, f"{path}[{index}]")
 
 
+def valueless_extensions(value, path):
+    """Yields the path of every extension with neither a value[x] nor nested extensions (FHIR ext-1)."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key in ("extension", "modifierExtension") and isinstance(child, list):
+                for index, extension in enumerate(child):
+                    has_value = any(name.startswith("value") for name in extension) or "extension" in extension
+                    if not has_value:
+                        yield f"{path}.{key}[{index}]"
+            yield from valueless_extensions(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from valueless_extensions(child, f"{path}[{index}]")
+
+
 def validate(path):
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
     empty = list(empty_elements(data, "Bundle"))
     if empty:
         raise ValueError(f"null or empty elements: {empty[:5]}")
+    valueless = list(valueless_extensions(data, "Bundle"))
+    if valueless:
+        raise ValueError(f"extensions without a value: {valueless[:5]}")
     Bundle.model_validate(data)
     kinds = {}
     for index, entry in enumerate(data.get("entry", [])):

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod assess;
 mod dose;
 mod education;
+mod fhir;
 mod input;
 mod schedule;
 mod screen;
@@ -44,6 +45,10 @@ enum Command {
     Screen(screen::Args),
     /// The patient education sheet, as text or printable HTML.
     Education(education::Args),
+    /// A patient's record as a FHIR R4 Bundle (collection) to stdout or --output FILE.
+    Export(fhir::ExportArgs),
+    /// A FHIR R4 Bundle (transaction: all or nothing; collection: each valid resource) into the record.
+    Import(fhir::ImportArgs),
 }
 
 /// How a command ended, short of a bug.
@@ -89,6 +94,8 @@ fn main() -> ExitCode {
         Command::Triage(args) => triage::run(args),
         Command::Screen(args) => screen::run(args),
         Command::Education(args) => education::run(args),
+        Command::Export(args) => fhir::export(args),
+        Command::Import(args) => fhir::import(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -228,17 +228,26 @@ pub fn observation_resource(observation: &ObservationEntry, subject: &Value) -> 
 
 /// The MedicationRequest that stands for a course (the aldesleukin order of the regimen).
 pub fn course_resource(course: &CourseEntry, subject: &Value) -> Value {
+    // An extension without a value is invalid FHIR, so a missing baseline leaves its extension out.
+    let mut extensions = vec![
+        json!({"url": codes::EXTENSION_REGIMEN, "valueString": course.regimen}),
+        json!({"url": codes::EXTENSION_RULE_SET, "valueString": course.rule_set}),
+    ];
+    let baselines = [
+        (codes::EXTENSION_BASELINE_WEIGHT, course.baseline_weight_kg.as_deref(), "kg"),
+        (codes::EXTENSION_BASELINE_CREATININE, course.baseline_creatinine_mg_dl.as_deref(), "mg/dL"),
+    ];
+    for (url, text, unit) in baselines {
+        let quantity = stored_quantity(text, unit);
+        if !quantity.is_null() {
+            extensions.push(json!({"url": url, "valueQuantity": quantity}));
+        }
+    }
     json!({
         "resourceType": "MedicationRequest",
         "id": course.id.to_string(),
         "identifier": [{"system": codes::IL2CARE_COURSE, "value": course.id.to_string()}],
-        "extension": [
-            {"url": codes::EXTENSION_REGIMEN, "valueString": course.regimen},
-            {"url": codes::EXTENSION_RULE_SET, "valueString": course.rule_set},
-            {"url": codes::EXTENSION_BASELINE_WEIGHT, "valueQuantity": stored_quantity(course.baseline_weight_kg.as_deref(), "kg")},
-            {"url": codes::EXTENSION_BASELINE_CREATININE,
-             "valueQuantity": stored_quantity(course.baseline_creatinine_mg_dl.as_deref(), "mg/dL")},
-        ],
+        "extension": extensions,
         "status": "active",
         "intent": "order",
         "medicationCodeableConcept": aldesleukin(),

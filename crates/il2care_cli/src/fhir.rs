@@ -1,0 +1,139 @@
+//! `il2care export` and `il2care import`: a patient's record as a FHIR R4 collection Bundle, and a Bundle
+//! (transaction or collection) into the record, answered with the FHIR outcome on stdout.
+//!
+//! Glue only: the web crate reads and stores the record ([`il2care_web::fhir`]), the wire crate writes and
+//! reads FHIR. Both commands are audited as the local user `il2care-cli`; nothing clinical is decided here.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use il2care_core::Refusal;
+use il2care_store::Store;
+use il2care_web::AppState;
+use il2care_web::fhir::{Importer, gather, import_text};
+use il2care_wire::fhir::export::{BundleType, bundle};
+
+use crate::Outcome;
+
+/// The actor the audit log names for the command line.
+const CLI_ACTOR: &str = "il2care-cli";
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The patient's record id.
+    #[arg(long)]
+    patient: i64,
+    /// Database URL: sqlite://PATH (default: DATA_DIR/il2care.db) or postgres://user@host/db.
+    #[arg(long, env = "IL2CARE_DATABASE_URL")]
+    database: Option<String>,
+    /// Folder of the embedded database.
+    #[arg(long, env = "IL2CARE_DATA_DIR", default_value = "il2care-data")]
+    data_dir: PathBuf,
+    /// Write the Bundle to FILE instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// The FHIR base URL the entries' fullUrls are built on.
+    #[arg(long, default_value = "http://localhost/fhir")]
+    base: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// A FHIR R4 Bundle (JSON), or - for stdin.
+    file: String,
+    /// Database URL: sqlite://PATH (default: DATA_DIR/il2care.db) or postgres://user@host/db.
+    #[arg(long, env = "IL2CARE_DATABASE_URL")]
+    database: Option<String>,
+    /// Folder of the embedded database.
+    #[arg(long, env = "IL2CARE_DATA_DIR", default_value = "il2care-data")]
+    data_dir: PathBuf,
+}
+
+fn database_url(database: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
+    match database {
+        Some(url) => Ok(url),
+        None => {
+            std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+            Ok(format!("sqlite://{}", data_dir.join("il2care.db").display()))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// `il2care export --patient ID`.
+pub fn export(args: ExportArgs) -> Outcome {
+    let url = database_url(args.database, &args.data_dir)?;
+    let text = runtime()?.block_on(async move {
+        let store = Store::open(&url).await.context("opening the database")?;
+        let mut conn = store.connection().await.context("connecting to the database")?;
+        let record = match gather(&mut conn, args.patient, true).await {
+            Ok(record) => record,
+            Err(il2care_web::error::AppError::NotFound(what)) => {
+                return Err(crate::Failure::Refused(Refusal::new("--patient", format!("{what} is not in the record"))));
+            }
+            Err(error) => return Err(anyhow::anyhow!("reading the record: {error}").into()),
+        };
+        let now = jiff::Timestamp::now().as_millisecond();
+        let resource = format!("patient/{}/fhir/export", args.patient);
+        il2care_web::audit::record(
+            &mut conn,
+            now,
+            CLI_ACTOR,
+            "cli",
+            "read",
+            &resource,
+            Some(args.patient),
+            "ok",
+            "local",
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("writing the audit log: {error}"))?;
+        drop(conn);
+        store.close().await;
+        let bundle = bundle(&record, BundleType::Collection, &args.base, now);
+        serde_json::to_string_pretty(&bundle).context("writing JSON").map_err(crate::Failure::from)
+    })?;
+    match args.output {
+        Some(path) => std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?,
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+/// `il2care import FILE`: prints the OperationOutcome (or transaction-response); exit 2 when anything was refused.
+pub fn import(args: ImportArgs) -> Outcome {
+    let text = if args.file == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+        text
+    } else {
+        std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?
+    };
+    let url = database_url(args.database, &args.data_dir)?;
+    let outcome = runtime()?.block_on(async move {
+        let store = Store::open(&url).await.context("opening the database")?;
+        let by = Importer { username: CLI_ACTOR.into(), role: "cli".into(), remote: "local".into() };
+        let outcome = import_text(&AppState::new(store.clone()), &text, &by, true)
+            .await
+            .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
+        store.close().await;
+        anyhow::Ok(outcome)
+    })?;
+    println!("{}", serde_json::to_string_pretty(&outcome.body).context("writing JSON")?);
+    if outcome.refused {
+        let errors = outcome.body["issue"]
+            .as_array()
+            .map_or(0, |issues| issues.iter().filter(|issue| issue["severity"] == "error").count());
+        let stored = if outcome.status.is_success() { "the valid resources were stored" } else { "nothing was stored" };
+        return Err(Refusal::new(
+            args.file,
+            format!("{errors} resources refused ({stored}); see the OperationOutcome"),
+        )
+        .into());
+    }
+    Ok(())
+}
