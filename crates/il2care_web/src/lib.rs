@@ -16,6 +16,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod cds_hooks;
 pub mod demo;
 pub mod error;
 pub mod fhir;
@@ -76,6 +77,9 @@ pub fn router(state: AppState) -> Router {
         .route("/fhir", post(fhir::import_bundle))
         .route("/fhir/Patient/{patient_id}", get(fhir::read_patient))
         .route("/fhir/Patient/{patient_id}/$everything", get(fhir::everything))
+        .route("/cds-services", get(cds_hooks::discovery))
+        .route("/cds-services/{service_id}", post(cds_hooks::call))
+        .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))

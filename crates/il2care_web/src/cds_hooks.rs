@@ -1,0 +1,589 @@
+//! CDS Hooks 2.0: discovery at `GET /cds-services`, the services `patient-view`, `order-select` and `order-sign`
+//! at `POST /cds-services/{id}`, and `POST /cds-services/{id}/feedback`, recorded in the audit log.
+//!
+//! The EHR's patient is matched to an il2care record by MRN from the `patient` prefetch; without it the service
+//! answers 412 (il2care does not read the EHR's FHIR server). Cards come from pure functions over the record and
+//! the draft orders; the dose check uses the core's dosing, the contrast notice the core's screening. Cards never
+//! carry nulls, summaries stay under 140 characters, and a card with suggestions names its selectionBehavior.
+//! Calls need a signed-in staff account (the EHR's service account); JWT authentication of the EHR is not built.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use il2care_core::Refusal;
+use il2care_core::dosing::{DoseRequest, calculate};
+use il2care_core::regimens::regimen;
+use il2care_core::schedule::high_dose;
+use il2care_core::screening::contrast::{ContrastAgent, ContrastExposure, NoticeLevel, notice};
+use il2care_core::screening::interactions::{DrugClass, match_drugs};
+use il2care_core::units::{InternationalUnits, Kilograms, Measure};
+use il2care_store::Conn;
+use il2care_store::record::{self, Assessment, Course, DoseEvent};
+use il2care_wire::fhir::codes;
+use il2care_wire::fhir::export::prune;
+use il2care_wire::json::{number, parse_object};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+use crate::audit::by_actor;
+use crate::auth::{Actor, Role};
+use crate::body::json_text;
+use crate::error::AppError;
+
+/// The services il2care offers: (id, hook, title, description).
+pub const SERVICES: [(&str, &str, &str, &str); 3] = [
+    (
+        "il2care-patient-view",
+        "patient-view",
+        "il2care: interleukin-2 course",
+        "Course status, doses given and held, the current per-dose decision, grade 3+ toxicities and the lasting \
+         contrast flag of a patient on aldesleukin.",
+    ),
+    (
+        "il2care-order-select",
+        "order-select",
+        "il2care: aldesleukin and contrast orders (select)",
+        "Checks a selected aldesleukin order against the course weight, course limits and the current decision, \
+         and an iodinated contrast order against the patient's interleukin-2 exposure.",
+    ),
+    (
+        "il2care-order-sign",
+        "order-sign",
+        "il2care: aldesleukin and contrast orders (sign)",
+        "The same checks as order-select, on every draft order before signing.",
+    ),
+];
+
+/// Where cards say they come from.
+pub const SOURCE_LABEL: &str = "il2care";
+/// The code system of the override reasons il2care offers.
+pub const OVERRIDE_REASON_SYSTEM: &str = "urn:il2care:override-reason";
+/// The override reasons offered on a critical card.
+pub const OVERRIDE_REASONS: [(&str, &str); 3] = [
+    ("clinician-reassessed", "Patient reassessed by the treating clinician"),
+    ("decision-outdated", "The recorded decision is out of date"),
+    ("other-documented", "Other reason, documented in the chart"),
+];
+/// The longest summary a card may carry (the specification: under 140 characters).
+pub const MAX_SUMMARY_CHARS: usize = 139;
+/// How far an ordered dose may differ from the calculated one before il2care warns (rounding of the order).
+pub const DOSE_TOLERANCE: Decimal = dec!(0.05);
+
+/// `GET /cds-services`: the discovery document (public: no patient data).
+pub async fn discovery() -> Json<Value> {
+    let services: Vec<Value> = SERVICES
+        .iter()
+        .map(|(id, hook, title, description)| {
+            json!({"id": id, "hook": hook, "title": title, "description": description,
+                   "prefetch": {"patient": "Patient/{{context.patientId}}"}})
+        })
+        .collect();
+    Json(json!({"services": services}))
+}
+
+/// A random version-4 UUID for a card or suggestion.
+fn uuid() -> Result<String, AppError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| AppError::Internal(anyhow::anyhow!("no randomness: {error}")))?;
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+}
+
+/// A card before it gets its ids.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Card {
+    /// `info`, `warning` or `critical`.
+    pub indicator: &'static str,
+    pub summary: String,
+    pub detail: String,
+    /// Offer the override reasons (critical cards about giving a dose).
+    pub override_reasons: bool,
+    /// A suggestion to delete these draft orders (`MedicationRequest/1`), with its label.
+    pub delete_orders: Option<(String, Vec<String>)>,
+}
+
+impl Card {
+    fn new(indicator: &'static str, summary: impl Into<String>, detail: impl Into<String>) -> Card {
+        Card { indicator, summary: summary.into(), detail: detail.into(), override_reasons: false, delete_orders: None }
+    }
+}
+
+/// A summary cut to fit the specification's limit.
+pub fn short(summary: &str) -> String {
+    if summary.chars().count() <= MAX_SUMMARY_CHARS {
+        return summary.to_string();
+    }
+    let cut: String = summary.chars().take(MAX_SUMMARY_CHARS - 1).collect();
+    format!("{cut}…")
+}
+
+/// The card as CDS Hooks JSON, pruned of empty values.
+fn card_json(card: &Card) -> Result<Value, AppError> {
+    let mut value = json!({
+        "uuid": uuid()?,
+        "summary": short(&card.summary),
+        "detail": card.detail,
+        "indicator": card.indicator,
+        "source": {"label": SOURCE_LABEL, "topic": {"system": "urn:il2care:cds-topic", "code": "aldesleukin"}},
+    });
+    if card.override_reasons {
+        value["overrideReasons"] = OVERRIDE_REASONS
+            .iter()
+            .map(|(code, display)| json!({"system": OVERRIDE_REASON_SYSTEM, "code": code, "display": display}))
+            .collect();
+    }
+    if let Some((label, ids)) = &card.delete_orders
+        && !ids.is_empty()
+    {
+        value["suggestions"] = json!([{"label": label, "uuid": uuid()?,
+            "actions": [{"type": "delete", "description": label, "resourceId": ids}]}]);
+        value["selectionBehavior"] = json!("at-most-one");
+    }
+    Ok(prune(value))
+}
+
+/// What the cards are built from: the patient's latest course and what the record says about it.
+#[derive(Clone, Debug, Default)]
+pub struct CourseFacts {
+    pub course: Option<Course>,
+    /// Dose events of the latest course, corrections applied.
+    pub doses: Vec<DoseEvent>,
+    /// The latest decision of the latest course.
+    pub decision: Option<Assessment>,
+    pub flags: Vec<String>,
+    /// The last dose given in any course.
+    pub last_given_ms: Option<i64>,
+}
+
+async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, AppError> {
+    let courses = record::courses(conn, patient_id).await?;
+    let mut facts = CourseFacts { flags: record::flags(conn, patient_id).await?, ..CourseFacts::default() };
+    for course in &courses {
+        let events = record::dose_events(conn, course.id).await?;
+        let corrected: Vec<i64> = events.iter().filter_map(|event| event.corrects_id).collect();
+        let current: Vec<DoseEvent> = events.into_iter().filter(|event| !corrected.contains(&event.id)).collect();
+        let last = current.iter().filter(|event| event.status == "given").map(|event| event.at_ms).max();
+        facts.last_given_ms = facts.last_given_ms.max(last);
+        facts.doses = current;
+    }
+    facts.course = courses.last().cloned();
+    if let Some(course) = &facts.course {
+        facts.decision = record::assessments(conn, patient_id)
+            .await?
+            .into_iter()
+            .find(|assessment| assessment.course_id == Some(course.id));
+    }
+    Ok(facts)
+}
+
+fn time_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map_or_else(|_| ms.to_string(), |at| at.strftime("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+/// Doses given this course, given this cycle and held this course (cycle 2 starts on day 15).
+fn counts(facts: &CourseFacts, now_ms: i64) -> (usize, usize, usize, i64) {
+    let Some(course) = &facts.course else {
+        return (0, 0, 0, 1);
+    };
+    let cycle_2 = course.started_at_ms + high_dose::CYCLE_2_OFFSET.as_millis() as i64;
+    let (cycle, start) = if now_ms >= cycle_2 { (2, cycle_2) } else { (1, course.started_at_ms) };
+    let given: Vec<&DoseEvent> = facts.doses.iter().filter(|event| event.status == "given").collect();
+    let in_cycle = given.iter().filter(|event| event.at_ms >= start).count();
+    let held = facts.doses.iter().filter(|event| event.status == "held").count();
+    (given.len(), in_cycle, held, cycle)
+}
+
+/// The decision card: critical when the latest decision is not `give`.
+fn decision_card(facts: &CourseFacts, orders: &[String]) -> Option<Card> {
+    let decision = facts.decision.as_ref()?;
+    let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
+    let fired: Vec<String> = result["fired"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|rule| {
+            Some(format!("- {} ({})", rule["id"].as_str()?, rule["source"].as_str().unwrap_or("no source")))
+        })
+        .collect();
+    let when = time_text(decision.at_ms);
+    if decision.decision == "give" {
+        return Some(Card::new("info", format!("il2care decision at {when}: give"), "No hold or stop rule fired."));
+    }
+    let words = decision.decision.replace('_', " ");
+    let mut card = Card::new(
+        "critical",
+        format!("il2care decision at {when}: {words}. Do not give this dose without a documented reason."),
+        format!("Rules that fired:\n{}\n\nDecision support: the treating clinician decides.", fired.join("\n")),
+    );
+    card.override_reasons = true;
+    if !orders.is_empty() {
+        card.delete_orders = Some(("Cancel the aldesleukin order".to_string(), orders.to_vec()));
+    }
+    Some(card)
+}
+
+/// The contrast card of a patient who has received interleukin-2 (core screening rules, dates included).
+fn contrast_card(facts: &CourseFacts, now: jiff::Timestamp, involves: &str) -> Option<Card> {
+    if !facts.flags.iter().any(|flag| flag == "received_interleukin_2") {
+        return None;
+    }
+    let last = facts.last_given_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+    let exposure = ContrastExposure { agent: ContrastAgent::Iodinated, at: now, involves: involves.to_string() };
+    let notice = notice(&exposure, last);
+    let indicator = if notice.level == NoticeLevel::Warning { "warning" } else { "info" };
+    let last_text = last.map_or_else(|| "unknown".to_string(), |at| time_text(at.as_millisecond()));
+    Some(Card::new(
+        indicator,
+        format!("Received interleukin-2 (last dose {last_text}): iodinated contrast"),
+        format!("{}: {} [{}]", notice.involves, notice.message, notice.source.0),
+    ))
+}
+
+/// The cards of `patient-view`.
+pub fn patient_view_cards(facts: &CourseFacts, now: jiff::Timestamp) -> Vec<Card> {
+    let mut cards = Vec::new();
+    if facts.flags.iter().any(|flag| flag == "il2_retreatment_contraindicated") {
+        cards.push(Card::new(
+            "critical",
+            "Interleukin-2 retreatment is contraindicated for this patient",
+            "A decision discontinued interleukin-2 permanently; see the il2care record.",
+        ));
+    }
+    if let Some(course) = &facts.course {
+        let (given, in_cycle, held, cycle) = counts(facts, now.as_millisecond());
+        cards.push(Card::new(
+            "info",
+            format!(
+                "{} course, cycle {cycle}: {given} doses given ({in_cycle} this cycle), {held} held",
+                course.regimen
+            ),
+            format!("Course started {}.", time_text(course.started_at_ms)),
+        ));
+    }
+    if let Some(card) = decision_card(facts, &[]) {
+        cards.push(card);
+    }
+    if let Some(decision) = &facts.decision {
+        let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
+        let severe: Vec<String> = result["grades"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|grade| grade["grade"].as_u64().is_some_and(|grade| grade >= 3))
+            .filter_map(|grade| Some(format!("{} grade {}", grade["term"].as_str()?, grade["grade"])))
+            .collect();
+        if !severe.is_empty() {
+            cards.push(Card::new(
+                "warning",
+                short(&format!("CTCAE v5.0 grade 3+ at the latest decision: {}", severe.join(", "))),
+                severe.join("\n"),
+            ));
+        }
+    }
+    cards.extend(contrast_card(facts, now, "any study with iodinated contrast"));
+    cards
+}
+
+/// Whether an order is for aldesleukin (any of its codes, or its name).
+fn is_aldesleukin(order: &Value) -> bool {
+    let concept = &order["medicationCodeableConcept"];
+    let coded = concept["coding"].as_array().into_iter().flatten().any(|coding| {
+        codes::is_aldesleukin(coding["system"].as_str().unwrap_or(""), coding["code"].as_str().unwrap_or(""))
+    });
+    coded
+        || order_text(order).to_lowercase().contains("aldesleukin")
+        || order_text(order).to_lowercase().contains("proleukin")
+}
+
+/// Every name an order carries (text and coding displays of its medication or service code).
+fn order_text(order: &Value) -> String {
+    let mut names = Vec::new();
+    for concept in [&order["medicationCodeableConcept"], &order["code"]] {
+        names.extend(concept["text"].as_str());
+        names
+            .extend(concept["coding"].as_array().into_iter().flatten().filter_map(|coding| coding["display"].as_str()));
+    }
+    names.join("; ")
+}
+
+/// Whether an order involves iodinated contrast: an ATC V08A coding, or a name the screening table knows.
+fn is_iodinated_contrast(order: &Value) -> bool {
+    let atc = [&order["medicationCodeableConcept"], &order["code"]].iter().any(|concept| {
+        concept["coding"].as_array().into_iter().flatten().any(|coding| {
+            coding["system"] == codes::ATC && coding["code"].as_str().is_some_and(|code| code.starts_with("V08A"))
+        })
+    });
+    atc || match_drugs(&order_text(order)).iter().any(|(drug, _)| drug.classes.contains(&DrugClass::IodinatedContrast))
+}
+
+fn order_reference(order: &Value) -> Option<String> {
+    Some(format!("{}/{}", order["resourceType"].as_str()?, order["id"].as_str()?))
+}
+
+/// The dose check of an aldesleukin order against the course's baseline weight.
+fn dose_card(course: &Course, order: &Value) -> Card {
+    let Some(regimen) = regimen(&course.regimen) else {
+        return Card::new("warning", format!("Unknown regimen {}: the dose cannot be checked", course.regimen), "");
+    };
+    let weight = course
+        .baseline_weight_kg
+        .as_deref()
+        .and_then(|text| text.parse::<Decimal>().ok())
+        .and_then(|kg| Kilograms::new(kg).ok());
+    let Some(weight) = weight else {
+        return Card::new("warning", "No baseline weight on the il2care course: the dose cannot be checked", "");
+    };
+    let calculation =
+        match calculate(DoseRequest { regimen, level: None, weight: Some(weight), height: None, prepared_at: None }) {
+            Ok(calculation) => calculation,
+            Err(refusal) => {
+                return Card::new(
+                    "warning",
+                    "il2care cannot calculate this dose",
+                    format!("{}: {}", refusal.field, refusal.reason),
+                );
+            }
+        };
+    let expected = calculation.dose.value();
+    let basis = format!("{} for {} kg: {} IU", regimen.id, weight.value().normalize(), number(expected));
+    let quantity = &order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"];
+    let given = json!({"value": quantity["value"], "unit": quantity["code"].as_str().or(quantity["unit"].as_str())});
+    let ordered: Option<InternationalUnits> = il2care_wire::json::measure(&given, "doseQuantity").ok();
+    match ordered {
+        None => Card::new("info", format!("il2care dose: {basis}"), "The order carries no dose in IU to compare."),
+        Some(ordered)
+            if expected > Decimal::ZERO && ((ordered.value() - expected).abs() / expected) > DOSE_TOLERANCE =>
+        {
+            Card::new(
+                "warning",
+                format!("Ordered {} IU differs from {basis}", number(ordered.value())),
+                format!("More than {}% apart; check the weight and the regimen.", number(DOSE_TOLERANCE * dec!(100))),
+            )
+        }
+        Some(ordered) => Card::new("info", format!("Ordered {} IU matches {basis}", number(ordered.value())), ""),
+    }
+}
+
+/// The cards of `order-select` and `order-sign` for the orders considered.
+pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp) -> Vec<Card> {
+    let mut cards = Vec::new();
+    let aldesleukin: Vec<&Value> = orders.iter().copied().filter(|order| is_aldesleukin(order)).collect();
+    if !aldesleukin.is_empty() {
+        let ids: Vec<String> = aldesleukin.iter().filter_map(|order| order_reference(order)).collect();
+        if facts.flags.iter().any(|flag| flag == "il2_retreatment_contraindicated") {
+            let mut card = Card::new(
+                "critical",
+                "Interleukin-2 retreatment is contraindicated for this patient",
+                "A decision discontinued interleukin-2 permanently; see the il2care record.",
+            );
+            card.override_reasons = true;
+            card.delete_orders = Some(("Cancel the aldesleukin order".to_string(), ids.clone()));
+            cards.push(card);
+        }
+        match &facts.course {
+            None => cards.push(Card::new(
+                "warning",
+                "No il2care course for this patient: dose, limits and decision cannot be checked",
+                "",
+            )),
+            Some(course) => {
+                for order in &aldesleukin {
+                    cards.push(dose_card(course, order));
+                }
+                let (given, in_cycle, _, cycle) = counts(facts, now.as_millisecond());
+                if course.regimen == "hd-iv" {
+                    let cycle_full = in_cycle >= high_dose::MAX_DOSES_PER_CYCLE as usize;
+                    let course_full = given >= high_dose::MAX_DOSES_PER_COURSE as usize;
+                    if cycle_full || course_full {
+                        let mut card = Card::new(
+                            "critical",
+                            format!(
+                                "Course limit reached: {given} of {} doses, {in_cycle} of {} in cycle {cycle}",
+                                high_dose::MAX_DOSES_PER_COURSE,
+                                high_dose::MAX_DOSES_PER_CYCLE
+                            ),
+                            "LABEL-2024 T1: at most 14 doses a cycle and 28 a course.",
+                        );
+                        card.override_reasons = true;
+                        card.delete_orders = Some(("Cancel the aldesleukin order".to_string(), ids.clone()));
+                        cards.push(card);
+                    }
+                }
+                match decision_card(facts, &ids) {
+                    Some(card) => cards.push(card),
+                    None => cards.push(Card::new(
+                        "warning",
+                        "No il2care decision recorded for this course: assess before the dose",
+                        "",
+                    )),
+                }
+            }
+        }
+    }
+    for order in orders.iter().filter(|order| is_iodinated_contrast(order)) {
+        let involves = order_text(order);
+        cards.extend(contrast_card(
+            facts,
+            now,
+            if involves.is_empty() { "iodinated contrast order" } else { &involves },
+        ));
+    }
+    cards
+}
+
+/// The EHR's patient as an il2care patient: the `patient` prefetch's identifiers matched against MRNs.
+/// `Err` is the 412 answer (no prefetch); `Ok(None)` a patient il2care does not follow.
+async fn resolve_patient(
+    conn: &mut Conn,
+    request: &Map<String, Value>,
+) -> Result<Result<Option<i64>, String>, AppError> {
+    let prefetched =
+        request.get("prefetch").and_then(|prefetch| prefetch.get("patient")).filter(|patient| patient.is_object());
+    let Some(patient) = prefetched else {
+        return Ok(Err(
+            "prefetch `patient` (Patient/{{context.patientId}}) is required: il2care matches the patient by \
+                       MRN and does not read the EHR's FHIR server"
+                .to_string(),
+        ));
+    };
+    let identifiers: Vec<&str> = patient["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|identifier| identifier["value"].as_str())
+        .collect();
+    let found = record::patients(conn).await?.into_iter().find(|patient| identifiers.contains(&patient.mrn.as_str()));
+    Ok(Ok(found.map(|patient| patient.id)))
+}
+
+fn precondition_failed(message: &str) -> Response {
+    (StatusCode::PRECONDITION_FAILED, Json(json!({"error": {"message": message}}))).into_response()
+}
+
+/// `POST /cds-services/{id}`: the cards of one hook call.
+pub async fn call(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(service_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let (_, hook, _, _) = *SERVICES
+        .iter()
+        .find(|(id, ..)| *id == service_id)
+        .ok_or_else(|| AppError::NotFound(format!("CDS service {service_id}")))?;
+    let mut conn = state.store.connection().await?;
+    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician, Role::Pharmacist]) {
+        by_actor(&mut conn, &actor, "denied", &format!("cds/{service_id}"), None, "denied").await?;
+        return Err(error);
+    }
+    let request = parse_object(&json_text(&headers, &body)?)?;
+    if request.get("hook").and_then(Value::as_str) != Some(hook) {
+        return Err(Refusal::new("hook", format!("this service answers the {hook} hook")).into());
+    }
+    if !request.get("hookInstance").is_some_and(Value::is_string) {
+        return Err(Refusal::new("hookInstance", "is required").into());
+    }
+    let context =
+        request.get("context").and_then(Value::as_object).ok_or_else(|| Refusal::new("context", "is required"))?;
+    if !context.get("patientId").is_some_and(Value::is_string) {
+        return Err(Refusal::new("context.patientId", "is required").into());
+    }
+    let patient_id = match resolve_patient(&mut conn, &request).await? {
+        Err(message) => return Ok(precondition_failed(&message)),
+        Ok(None) => return Ok(Json(json!({"cards": []})).into_response()),
+        Ok(Some(id)) => id,
+    };
+    let facts = course_facts(&mut conn, patient_id).await?;
+    let now = jiff::Timestamp::now();
+    let cards = if hook == "patient-view" {
+        patient_view_cards(&facts, now)
+    } else {
+        let draft: Vec<&Value> = context
+            .get("draftOrders")
+            .and_then(|bundle| bundle["entry"].as_array())
+            .into_iter()
+            .flatten()
+            .map(|entry| &entry["resource"])
+            .filter(|resource| resource.is_object())
+            .collect();
+        let selections: Vec<&str> = context
+            .get("selections")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let orders: Vec<&Value> = if hook == "order-select" {
+            draft
+                .into_iter()
+                .filter(|order| order_reference(order).is_some_and(|id| selections.contains(&id.as_str())))
+                .collect()
+        } else {
+            draft
+        };
+        order_cards(&facts, &orders, now)
+    };
+    by_actor(&mut conn, &actor, "read", &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id), "ok")
+        .await?;
+    let cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({"cards": cards})).into_response())
+}
+
+/// `POST /cds-services/{id}/feedback`: each card outcome (accepted or overridden, with the reason's code) is
+/// an audit entry; free-text comments are not kept.
+pub async fn feedback(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(service_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    if !SERVICES.iter().any(|(id, ..)| *id == service_id) {
+        return Err(AppError::NotFound(format!("CDS service {service_id}")));
+    }
+    let mut conn = state.store.connection().await?;
+    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician, Role::Pharmacist]) {
+        by_actor(&mut conn, &actor, "denied", &format!("cds/{service_id}/feedback"), None, "denied").await?;
+        return Err(error);
+    }
+    let request = parse_object(&json_text(&headers, &body)?)?;
+    let entries = request
+        .get("feedback")
+        .and_then(Value::as_array)
+        .filter(|entries| !entries.is_empty() && entries.len() <= 100)
+        .ok_or_else(|| Refusal::new("feedback", "must be a list of 1 to 100 card outcomes"))?;
+    let mut recorded = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let field = |name: &str| format!("feedback[{index}].{name}");
+        let card = entry["card"]
+            .as_str()
+            .filter(|card| {
+                !card.is_empty() && card.len() <= 100 && card.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            .ok_or_else(|| Refusal::new(field("card"), "must be the card's uuid"))?;
+        let outcome = match entry["outcome"].as_str() {
+            Some(outcome @ ("accepted" | "overridden")) => outcome,
+            _ => return Err(Refusal::new(field("outcome"), "must be accepted or overridden").into()),
+        };
+        let reason = entry["overrideReason"]["reason"]["code"]
+            .as_str()
+            .filter(|code| code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        let resource = match reason {
+            Some(code) => format!("cds/{service_id}/card/{card}/{outcome}/{code}"),
+            None => format!("cds/{service_id}/card/{card}/{outcome}"),
+        };
+        recorded.push(resource);
+    }
+    for resource in &recorded {
+        by_actor(&mut conn, &actor, "cds_feedback", resource, None, "ok").await?;
+    }
+    Ok(Json(json!({"recorded": recorded.len()})))
+}
