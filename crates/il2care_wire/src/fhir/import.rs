@@ -730,3 +730,155 @@ fn read_flag(resource: &Value, path: &str, index: &EntryIndex) -> Result<Item, I
         .ok_or_else(|| Issue::error("required", format!("{path}.period.start"), "period.start is required"))?;
     Ok(Item::Flag { patient, code, at_ms: at.as_millisecond() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn latest() -> Timestamp {
+        "2026-11-28T00:00:00Z".parse().unwrap()
+    }
+
+    fn quantity(value: f64, unit: &str) -> Value {
+        json!({"value": value, "unit": unit, "system": codes::UCUM, "code": unit})
+    }
+
+    fn bundle(kind: &str, resources: Vec<Value>) -> Value {
+        let entries: Vec<Value> = resources
+            .into_iter()
+            .enumerate()
+            .map(|(index, resource)| json!({"fullUrl": format!("urn:uuid:00000000-0000-4000-8000-00000000000{index}"), "resource": resource}))
+            .collect();
+        json!({"resourceType": "Bundle", "type": kind, "entry": entries})
+    }
+
+    fn patient() -> Value {
+        json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.3", "value": "MRN-7"}],
+               "name": [{"given": ["Ada"], "family": "Example"}], "gender": "female", "birthDate": "1970-01-01"})
+    }
+
+    fn subject() -> Value {
+        json!({"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"})
+    }
+
+    #[test]
+    fn a_blood_pressure_panel_becomes_a_systolic_and_a_diastolic_observation() {
+        let panel = json!({"resourceType": "Observation", "status": "final", "subject": subject(),
+            "identifier": [{"system": codes::IL2CARE_CLIENT_ID, "value": "bp-1"}],
+            "code": {"coding": [{"system": codes::LOINC, "code": "85354-9"}]}, "effectiveDateTime": "2026-11-27T15:40:00Z",
+            "component": [
+                {"code": {"coding": [{"system": codes::LOINC, "code": "8480-6"}]}, "valueQuantity": quantity(86.0, "mm[Hg]")},
+                {"code": {"coding": [{"system": codes::LOINC, "code": "8462-4"}]}, "valueQuantity": quantity(52.0, "mm[Hg]")},
+                {"code": {"coding": [{"system": codes::LOINC, "code": "8478-0"}]}, "valueQuantity": quantity(63.0, "mm[Hg]")}]});
+        let plan = plan_value(&bundle("transaction", vec![patient(), panel]), latest()).unwrap();
+        assert!(!plan.has_errors(), "{:?}", plan.issues);
+        let Item::Patient(new) = &plan.items[0].item else { panic!("a patient first") };
+        assert_eq!((new.mrn.as_str(), new.name.as_str(), new.time_zone.as_str()), ("MRN-7", "Ada Example", "UTC"));
+        let Item::Observations { patient, observations } = &plan.items[1].item else { panic!("observations") };
+        assert_eq!(*patient, PatientRef::Entry(0));
+        let summary: Vec<(&str, &str, Option<&str>)> =
+            observations.iter().map(|o| (o.code.as_str(), o.value.as_str(), o.client_id.as_deref())).collect();
+        assert_eq!(
+            summary,
+            [("systolic_bp", "86", Some("bp-1:systolic_bp")), ("diastolic_bp", "52", Some("bp-1:diastolic_bp"))]
+        );
+    }
+
+    #[test]
+    fn urine_output_needs_a_period_and_is_checked_per_hour_like_the_assessment_document() {
+        let urine = |period: Value, volume: f64| {
+            let mut resource = json!({"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/3"},
+                "code": {"coding": [{"system": codes::LOINC, "code": "9187-6"}]}, "valueQuantity": quantity(volume, "mL")});
+            resource.as_object_mut().unwrap().extend(period.as_object().unwrap().clone());
+            resource
+        };
+        let good =
+            urine(json!({"effectivePeriod": {"start": "2026-11-27T08:00:00Z", "end": "2026-11-27T16:00:00Z"}}), 60.0);
+        let no_period = urine(json!({"effectiveDateTime": "2026-11-27T16:00:00Z"}), 60.0);
+        let too_much =
+            urine(json!({"effectivePeriod": {"start": "2026-11-27T15:00:00Z", "end": "2026-11-27T16:00:00Z"}}), 2500.0);
+        let plan = plan_value(&bundle("collection", vec![good, no_period, too_much]), latest()).unwrap();
+        assert_eq!(plan.items.len(), 1);
+        let Item::Observations { patient, observations } = &plan.items[0].item else { panic!("observations") };
+        assert_eq!((patient, observations[0].start_ms.is_some()), (&PatientRef::Stored(3), true));
+        let issues: Vec<(&str, &str)> = plan.issues.iter().map(|i| (i.expression.as_str(), i.code)).collect();
+        assert_eq!(
+            issues,
+            [
+                ("Bundle.entry[1].resource.effectivePeriod", "required"),
+                ("Bundle.entry[2].resource.valueQuantity", "value")
+            ]
+        );
+        assert!(plan.issues[1].diagnostics.contains("2000 mL per hour"), "{}", plan.issues[1].diagnostics);
+    }
+
+    #[test]
+    fn resources_of_a_refused_patient_are_refused_too_and_unknown_types_are_warnings() {
+        let mut bad_patient = patient();
+        bad_patient["gender"] = json!("other");
+        let heart_rate = json!({"resourceType": "Observation", "status": "final", "subject": subject(),
+            "code": {"coding": [{"system": codes::LOINC, "code": "8867-4"}]}, "effectiveDateTime": "2026-11-27T15:40:00Z",
+            "valueQuantity": quantity(96.0, "/min")});
+        let condition = json!({"resourceType": "Condition"});
+        let plan = plan_value(&bundle("collection", vec![bad_patient, heart_rate, condition]), latest()).unwrap();
+        assert!(plan.items.is_empty());
+        let issues: Vec<(&str, &str, &str)> =
+            plan.issues.iter().map(|i| (i.severity, i.code, i.expression.as_str())).collect();
+        assert_eq!(
+            issues,
+            [
+                ("error", "code-invalid", "Bundle.entry[0].resource.gender"),
+                ("warning", "not-supported", "Bundle.entry[2].resource"),
+                ("error", "invalid", "Bundle.entry[1].resource"),
+            ]
+        );
+    }
+
+    #[test]
+    fn administrations_must_be_aldesleukin_and_completed_or_not_done() {
+        let dose = |status: &str, code: &str| {
+            json!({"resourceType": "MedicationAdministration", "status": status, "subject": {"reference": "Patient/3"},
+                   "medicationCodeableConcept": {"coding": [{"system": codes::RXNORM, "code": code}]},
+                   "effectiveDateTime": "2026-11-27T08:00:00Z", "note": [{"text": "given against a hold: reassessed"}]})
+        };
+        let plan = plan_value(
+            &bundle(
+                "collection",
+                vec![
+                    dose("completed", "70223"),
+                    dose("not-done", "70223"),
+                    dose("in-progress", "70223"),
+                    dose("completed", "161"),
+                ],
+            ),
+            latest(),
+        )
+        .unwrap();
+        let doses: Vec<(&str, Option<&str>, &CourseRef)> = plan
+            .items
+            .iter()
+            .map(|planned| match &planned.item {
+                Item::Dose(dose) => (dose.status, dose.override_reason.as_deref(), &dose.course),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let reason = Some("given against a hold: reassessed");
+        assert_eq!(doses, [("given", reason, &CourseRef::Latest), ("held", reason, &CourseRef::Latest)]);
+        let codes: Vec<&str> = plan.issues.iter().map(|issue| issue.code).collect();
+        assert_eq!(codes, ["value", "not-supported"]);
+    }
+
+    #[test]
+    fn a_bundle_that_is_not_a_transaction_or_collection_is_refused_whole() {
+        for (body, words) in [
+            (json!({"resourceType": "Patient"}), "must be a FHIR Bundle"),
+            (json!({"resourceType": "Bundle", "type": "searchset"}), "not transaction, batch or collection"),
+            (json!({"resourceType": "Bundle", "type": "collection", "entry": {}}), "must be a list"),
+        ] {
+            let outcome = plan_value(&body, latest()).unwrap_err();
+            assert_eq!(outcome["resourceType"], "OperationOutcome");
+            assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().contains(words), "{outcome}");
+        }
+        assert!(plan("{not json", latest()).is_err());
+    }
+}
