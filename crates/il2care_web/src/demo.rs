@@ -7,7 +7,7 @@
 use il2care_core::triage::triage;
 use il2care_store::Store;
 use il2care_store::accounts::{self, NewUser};
-use il2care_store::record::{self, CheckIn, Course, Observation, Patient};
+use il2care_store::record::{self, CheckIn, Course, DoseEvent, Observation, Patient};
 use il2care_wire::checkin::parse_checkin;
 use serde_json::json;
 
@@ -36,6 +36,79 @@ fn patient(mrn: &str, name: &str, dob: &str, sex: &str) -> Patient {
     }
 }
 
+/// One measured series of a demo inpatient: code, unit and six values, 30, 24, 18, 12, 6 and 2 hours ago (urine
+/// output: the volume since the previous time).
+type DemoSeries = (&'static str, &'static str, [&'static str; 6]);
+
+/// The demo inpatients' observations, so the course page's trend charts have points. The first and third are
+/// stable; the second shows capillary leak (falling pressure, rising heart rate and weight, less urine,
+/// rising creatinine).
+const DEMO_SERIES: [[DemoSeries; 8]; 3] = [
+    [
+        ("systolic_bp", "mm[Hg]", ["118", "121", "116", "119", "117", "120"]),
+        ("heart_rate", "/min", ["84", "88", "86", "90", "85", "87"]),
+        ("temperature", "Cel", ["37.1", "37.6", "37.3", "37.8", "37.2", "37.4"]),
+        ("weight", "kg", ["84.0", "84.2", "84.3", "84.5", "84.6", "84.8"]),
+        ("urine_output", "mL", ["480", "450", "500", "470", "460", "330"]),
+        ("creatinine", "mg/dL", ["0.9", "0.9", "1.0", "0.9", "1.0", "1.0"]),
+        ("bilirubin_total", "mg/dL", ["0.7", "0.8", "0.8", "0.7", "0.8", "0.8"]),
+        ("platelets", "10*3/uL", ["220", "214", "209", "205", "201", "198"]),
+    ],
+    [
+        ("systolic_bp", "mm[Hg]", ["118", "110", "104", "98", "92", "86"]),
+        ("heart_rate", "/min", ["92", "98", "104", "110", "116", "122"]),
+        ("temperature", "Cel", ["37.4", "37.9", "38.3", "38.6", "38.2", "38.4"]),
+        ("weight", "kg", ["61.0", "61.4", "62.0", "62.6", "63.1", "63.8"]),
+        ("urine_output", "mL", ["300", "240", "180", "120", "90", "40"]),
+        ("creatinine", "mg/dL", ["0.9", "1.1", "1.4", "1.8", "2.2", "2.6"]),
+        ("bilirubin_total", "mg/dL", ["0.8", "0.9", "1.1", "1.3", "1.6", "1.9"]),
+        ("platelets", "10*3/uL", ["180", "164", "150", "131", "118", "104"]),
+    ],
+    [
+        ("systolic_bp", "mm[Hg]", ["112", "108", "110", "106", "104", "104"]),
+        ("heart_rate", "/min", ["80", "83", "85", "82", "86", "84"]),
+        ("temperature", "Cel", ["36.9", "37.4", "37.2", "37.6", "37.1", "37.3"]),
+        ("weight", "kg", ["97.0", "97.1", "97.3", "97.4", "97.6", "97.7"]),
+        ("urine_output", "mL", ["420", "400", "440", "410", "430", "280"]),
+        ("creatinine", "mg/dL", ["0.8", "0.9", "0.9", "0.9", "1.0", "0.9"]),
+        ("bilirubin_total", "mg/dL", ["0.6", "0.6", "0.7", "0.7", "0.6", "0.7"]),
+        ("platelets", "10*3/uL", ["240", "236", "230", "228", "221", "219"]),
+    ],
+];
+
+/// A demo value as a JSON number (the values above are written as decimal text).
+fn decimal(text: &str) -> serde_json::Value {
+    text.parse::<rust_decimal::Decimal>().map_or(serde_json::Value::Null, il2care_wire::json::number)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn add_observation(
+    tx: &mut il2care_store::Conn,
+    patient_id: i64,
+    code: &str,
+    value: &str,
+    unit: &str,
+    at_ms: i64,
+    start_ms: Option<i64>,
+    document: serde_json::Value,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    let observation = Observation {
+        id: 0,
+        patient_id,
+        client_id: None,
+        code: code.into(),
+        value: value.into(),
+        unit: unit.into(),
+        at_ms,
+        start_ms,
+        document: document.to_string(),
+        corrects_id: None,
+    };
+    record::add_observation(tx, &observation, now_ms, "demo").await?;
+    Ok(())
+}
+
 /// Creates the demo ward unless the database already has patients. `password` fixes every demo password
 /// (for automated tests); otherwise each account gets a random one.
 pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Result<Vec<DemoAccount>, AppError> {
@@ -61,28 +134,50 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
             baseline_weight_kg: Some(weight.into()),
             baseline_creatinine_mg_dl: Some("0.9".into()),
         };
-        record::create_course(&mut tx, &course, now_ms, by).await?;
+        let course_id = record::create_course(&mut tx, &course, now_ms, by).await?;
+        // The doses of the slots already past (every 8 hours from the start): given, except that the second
+        // inpatient's last two were held for low blood pressure.
+        let past_slots: Vec<i64> = (0..).map(|slot| slot * 8).take_while(|hours| *hours < doses_ago_hours).collect();
+        for (index, hours_after_start) in past_slots.iter().enumerate() {
+            let held = mrn == "HD-1002" && index + 2 >= past_slots.len();
+            let event = DoseEvent {
+                id: 0,
+                patient_id: id,
+                course_id,
+                assessment_id: None,
+                status: if held { "held" } else { "given" }.into(),
+                at_ms: course.started_at_ms + hours_after_start * HOUR_MS,
+                override_reason: None,
+                corrects_id: None,
+                recorded_by: by.into(),
+            };
+            record::add_dose_event(&mut tx, &event, now_ms).await?;
+        }
+        let detail = format!("first dose given {}", crate::rfc3339(course.started_at_ms));
+        record::add_flag(&mut tx, id, "received_interleukin_2", &detail, course.started_at_ms, by).await?;
         inpatients.push(id);
     }
-    // Recent vitals: the second inpatient's blood pressure is falling (capillary leak).
-    for (patient_id, systolic) in inpatients.iter().zip(["118", "86", "104"]) {
-        for hours_ago in [6, 2] {
+    // Observations over the last 36 hours, so the course page's trend charts have points: the first and third
+    // inpatients are stable; the second shows capillary leak (falling pressure, rising heart rate and weight,
+    // less urine, rising creatinine).
+    for (patient_id, series) in inpatients.iter().zip(DEMO_SERIES) {
+        let times = [30_i64, 24, 18, 12, 6, 2];
+        for (step, hours_ago) in times.into_iter().enumerate() {
             let at = now_ms - hours_ago * HOUR_MS;
-            let at_text = crate::rfc3339(at);
-            let document = json!({"code": "systolic_bp", "value": {"value": systolic.parse::<i64>().unwrap_or(100), "unit": "mm[Hg]"}, "at": at_text});
-            let observation = Observation {
-                id: 0,
-                patient_id: *patient_id,
-                client_id: None,
-                code: "systolic_bp".into(),
-                value: systolic.into(),
-                unit: "mm[Hg]".into(),
-                at_ms: at,
-                start_ms: None,
-                document: document.to_string(),
-                corrects_id: None,
-            };
-            record::add_observation(&mut tx, &observation, now_ms, by).await?;
+            for (code, unit, values) in series {
+                let value = values[step];
+                if code == "urine_output" {
+                    // The volume collected since the previous time (6 hours before the first): one interval per
+                    // period, never overlapping.
+                    let start = now_ms - step.checked_sub(1).map_or(36, |previous| times[previous]) * HOUR_MS;
+                    let document = json!({"code": code, "value": {"value": decimal(value), "unit": unit},
+                                          "start": crate::rfc3339(start), "end": crate::rfc3339(at)});
+                    add_observation(&mut tx, *patient_id, code, value, unit, at, Some(start), document, now_ms).await?;
+                } else {
+                    let document = json!({"code": code, "value": {"value": decimal(value), "unit": unit}, "at": crate::rfc3339(at)});
+                    add_observation(&mut tx, *patient_id, code, value, unit, at, None, document, now_ms).await?;
+                }
+            }
         }
     }
     let mut outpatients = Vec::new();
