@@ -231,6 +231,15 @@ pub async fn apply(conn: &mut Conn, plan: &ImportPlan, by: &Importer, now_ms: i6
                 }
                 let existing = record::patients(conn).await?.into_iter().find(|patient| patient.mrn == new.mrn);
                 let id = match existing {
+                    // The same MRN with another birth date is another person or a typing error: never merge them.
+                    Some(patient) if patient.date_of_birth != new.date_of_birth => {
+                        let why = format!(
+                            "MRN {} belongs to a stored patient with another birth date; correct the MRN or the record",
+                            new.mrn
+                        );
+                        applied.issues.push(issue(entry, "business-rule", why));
+                        continue;
+                    }
                     Some(patient) => patient.id,
                     None => {
                         let patient = Patient {

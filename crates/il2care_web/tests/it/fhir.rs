@@ -181,6 +181,13 @@ async fn an_exported_record_imported_into_an_empty_database_exports_the_same_cli
     let mut conn = empty.store.connection().await.unwrap();
     assert_eq!(il2care_store::record::patients(&mut conn).await.unwrap().len(), 1);
     drop(conn);
+    // The same MRN with another birth date is never merged into the stored patient: the whole transaction is refused.
+    let mut other = first.clone();
+    other["type"] = json!("transaction");
+    other["entry"][0]["resource"]["birthDate"] = json!("1981-02-03");
+    let refused = import_text(&state, &other.to_string(), &by, true).await.unwrap();
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body["issue"].as_array().unwrap().iter().any(|issue| issue["code"] == "business-rule"));
     empty.drop().await;
 }
 
