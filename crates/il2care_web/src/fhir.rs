@@ -1,5 +1,5 @@
 //! FHIR R4 JSON under `/fhir`: `GET /fhir/Patient/{id}` (read), `GET /fhir/Patient/{id}/$everything` (the
-//! record as a searchset Bundle) and `POST /fhir` (import a Bundle, answered with an OperationOutcome or a
+//! record as a searchset Bundle), `GET /fhir/Observation?patient=&code=&date=` (search) and `POST /fhir` (import a Bundle, answered with an OperationOutcome or a
 //! transaction-response Bundle). Also the store side of `il2care import` / `export`: [`gather`] reads a
 //! record for the wire crate's export, [`apply`] stores an import plan.
 //!
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use il2care_store::Conn;
@@ -524,5 +524,43 @@ pub async fn everything(
     let snapshot = gather(&mut conn, patient_id, actor.role.is_clinical_staff()).await?;
     by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
     let bundle = export::bundle(&snapshot, BundleType::Searchset, &base_url(&headers), crate::now_ms());
+    Ok(fhir_response(StatusCode::OK, bundle))
+}
+
+/// `GET /fhir/Observation?patient=ID[&code=system|code][&date=ge2026-11-27]`: one patient's Observations as a
+/// searchset Bundle; a search without a patient is refused with an OperationOutcome (400).
+pub async fn search_observations(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let search = match il2care_wire::fhir::search::parse(query.as_deref().unwrap_or("")) {
+        Ok(search) => search,
+        Err(refusal) => {
+            let issue = Issue {
+                severity: "error",
+                code: "invalid",
+                diagnostics: format!("{}: {}", refusal.field, refusal.reason),
+                expression: refusal.field,
+            };
+            return Ok(fhir_response(StatusCode::BAD_REQUEST, import::operation_outcome(&[issue])));
+        }
+    };
+    let patient_id = search.patient;
+    let mut conn = state.store.connection().await?;
+    let resource = format!("patient/{patient_id}/fhir/observations");
+    authorize(&mut conn, &actor, patient_id, &resource).await?;
+    let snapshot = gather(&mut conn, patient_id, false).await?;
+    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    let subject = json!({"reference": format!("Patient/{patient_id}")});
+    let found: Vec<Value> = snapshot
+        .observations
+        .iter()
+        .filter_map(|observation| export::observation_resource(observation, &subject))
+        .map(export::prune)
+        .filter(|resource| il2care_wire::fhir::search::matches(resource, &search))
+        .collect();
+    let bundle = export::bundle_of(found, BundleType::Searchset, &base_url(&headers), crate::now_ms());
     Ok(fhir_response(StatusCode::OK, bundle))
 }

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit", get(audit::list))
         .route("/fhir", post(fhir::import_bundle))
         .route("/fhir/Patient/{patient_id}", get(fhir::read_patient))
+        .route("/fhir/Observation", get(fhir::search_observations))
         .route("/fhir/Patient/{patient_id}/$everything", get(fhir::everything))
         .route("/cds-services", get(cds_hooks::discovery))
         .route("/cds-services/{service_id}", post(cds_hooks::call))

@@ -304,7 +304,36 @@ async fn fhir_endpoints_require_sign_in_and_keep_the_patient_boundary(app: &Test
     assert!(actions.contains(&("patient_a".into(), "read".into(), "ok".into())));
 }
 
+async fn observations_are_searched_by_patient_code_and_date(app: &TestApp) {
+    record_a_course(app).await;
+    let nurse = app.token("nurse").await;
+    let nurse = nurse.as_str();
+    let search = |query: String| async move { app.get(&format!("/fhir/Observation?{query}"), Some(nurse)).await };
+    let patient = app.patient_a;
+    let (status, all) = search(format!("patient={patient}")).await;
+    assert_eq!((status, all["type"].as_str(), all["total"].as_u64()), (StatusCode::OK, Some("searchset"), Some(6)));
+    let (_, pressure) = search(format!("patient=Patient/{patient}&code=http%3A%2F%2Floinc.org%7C8480-6")).await;
+    assert_eq!(pressure["total"], 1);
+    assert_eq!(pressure["entry"][0]["resource"]["valueQuantity"]["value"], json!(86));
+    let (_, labs) = search(format!("patient={patient}&code=2160-0,8867-4")).await;
+    assert_eq!(labs["total"], 2);
+    let (_, future) = search(format!("patient={patient}&date=gt{}", minutes_ago(-60))).await;
+    assert_eq!(future["total"], 0);
+    assert!(future.get("entry").is_none(), "no empty entry list: {future}");
+    let (_, recent) = search(format!("patient={patient}&date=ge{}", minutes_ago(22))).await;
+    assert_eq!(
+        recent["total"], 3,
+        "the pressure and heart rate 20 minutes ago, and the urine period that ends in the range: {recent}"
+    );
+    let (status, refused) = search("code=8480-6".to_string()).await;
+    assert_eq!((status, refused["resourceType"].as_str()), (StatusCode::BAD_REQUEST, Some("OperationOutcome")));
+    let other = app.token("patient_b").await;
+    let (status, _) = app.get(&format!("/fhir/Observation?patient={patient}"), Some(&other)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    observations_are_searched_by_patient_code_and_date,
     everything_is_a_searchset_bundle_that_fhir_resources_validates,
     an_exported_record_imported_into_an_empty_database_exports_the_same_clinical_content,
     a_transaction_with_a_bad_resource_stores_nothing_and_names_each_bad_resource,

@@ -411,8 +411,12 @@ pub fn resources(record: &PatientRecord) -> Vec<Value> {
 
 /// The record as a Bundle; `base` is the FHIR base URL the entries' `fullUrl`s are built on.
 pub fn bundle(record: &PatientRecord, bundle_type: BundleType, base: &str, timestamp_ms: i64) -> Value {
+    bundle_of(resources(record), bundle_type, base, timestamp_ms)
+}
+
+/// A Bundle of resources already built (a search's matches, for example).
+pub fn bundle_of(resources: Vec<Value>, bundle_type: BundleType, base: &str, timestamp_ms: i64) -> Value {
     let base = base.trim_end_matches('/');
-    let resources = resources(record);
     let entries: Vec<Value> = resources
         .into_iter()
         .map(|resource| {

@@ -1,5 +1,6 @@
 //! FHIR R4 JSON at il2care's edge: the code tables ([`codes`]), the export of a patient's record as a Bundle
-//! ([`export`]) and the import of a Bundle into records ready to store ([`import`]).
+//! ([`export`]), the import of a Bundle into records ready to store ([`import`]) and Observation search
+//! ([`search`]).
 //!
 //! Hand-written `serde_json` builders and readers, no FHIR model crate; an independent library validates the
 //! output in the test suite. No IO and no clock: callers read the store and pass the current time.
@@ -7,3 +8,4 @@
 pub mod codes;
 pub mod export;
 pub mod import;
+pub mod search;
