@@ -260,10 +260,7 @@ pub fn patient_view_cards(facts: &CourseFacts, now: jiff::Timestamp) -> Vec<Card
         let (given, in_cycle, held, cycle) = counts(facts, now.as_millisecond());
         cards.push(Card::new(
             "info",
-            format!(
-                "{} course, cycle {cycle}: {given} doses given ({in_cycle} this cycle), {held} held",
-                course.regimen
-            ),
+            format!("{} course, cycle {cycle}: given {given} ({in_cycle} this cycle), held {held}", course.regimen),
             format!("Course started {}.", time_text(course.started_at_ms)),
         ));
     }

@@ -374,7 +374,8 @@ pub fn audit_resource(entry: &AuditEntry, subject: &Value) -> Value {
         "recorded": instant(entry.at_ms),
         "outcome": outcome,
         "outcomeDesc": format!("{} {}: {}", entry.action, entry.resource, entry.outcome),
-        "agent": [{"who": {"display": entry.actor}, "altId": entry.actor_role, "requestor": true, "network": network}],
+        "agent": [{"who": {"display": entry.actor}, "role": [{"text": entry.actor_role}], "requestor": true,
+                   "network": network}],
         "source": {"observer": {"display": "il2care"}},
         "entity": [{"what": subject, "description": entry.resource}],
     })
