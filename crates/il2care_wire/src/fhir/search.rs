@@ -1,6 +1,6 @@
 //! FHIR search on Observations: `patient` (required), `code` (`system|code` or `code`, comma for "or") and
 //! `date` (with the prefixes eq, ne, ge, gt, le, lt; a date alone covers its whole UTC day), read from the raw query
-//! string, and [`matches`] over rendered Observation resources. Unknown parameters are ignored, as FHIR's
+//! string, and [`matches()`] over rendered Observation resources. Unknown parameters are ignored, as FHIR's
 //! lenient handling allows. No IO and no store: the caller lists the patient's Observations.
 
 use jiff::{SignedDuration, Timestamp};
