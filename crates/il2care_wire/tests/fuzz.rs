@@ -73,7 +73,7 @@ fn mutate(document: &mut Value, mut choice: usize, replacement: Value, delete: b
         };
         let key = &keys[choice % keys.len()];
         choice /= keys.len().max(1);
-        let descend = choice % 3 != 0;
+        let descend = !choice.is_multiple_of(3);
         choice /= 3;
         match current {
             Value::Object(map) => {
