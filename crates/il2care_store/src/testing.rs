@@ -58,7 +58,10 @@ impl TestDb {
     }
 
     pub async fn drop(self) {
-        self.store.close().await;
+        // Closing waits for every pooled connection to come back: a test that still holds one would hang
+        // here forever, so give it a bound and say what is wrong.
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), self.store.close()).await;
+        assert!(closed.is_ok(), "the test database did not close in 30 s: a connection is still held (drop it first)");
         match self.cleanup {
             Cleanup::Folder(folder) => {
                 let _ = std::fs::remove_dir_all(folder);
