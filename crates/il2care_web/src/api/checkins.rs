@@ -127,8 +127,19 @@ pub async fn acknowledge(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (status, value) = acknowledge_document(&state, &actor, checkin_id, &json_text(&headers, &body)?).await?;
+    Ok((status, Json(value)))
+}
+
+/// Records a call back (`{"note"}`, the text of the POST body): shared by the API and the pages.
+pub async fn acknowledge_document(
+    state: &AppState,
+    actor: &Actor,
+    checkin_id: i64,
+    text: &str,
+) -> Result<(StatusCode, Value), AppError> {
     actor.require(&[Role::Nurse, Role::Physician])?;
-    let object = parse_object(&json_text(&headers, &body)?)?;
+    let object = parse_object(text)?;
     refuse_unknown_fields(&object, &["note"], "")?;
     let note = object.get("note").map(|value| string(value, "note")).transpose()?.unwrap_or("").to_string();
     if note.len() > 2000 {
@@ -137,15 +148,8 @@ pub async fn acknowledge(
     let mut tx = state.store.begin().await?;
     let checkin = record::checkin(&mut tx, checkin_id).await?;
     let id = record::acknowledge_checkin(&mut tx, checkin_id, &note, crate::now_ms(), &actor.user.username).await?;
-    by_actor(
-        &mut tx,
-        &actor,
-        "write",
-        &format!("checkin/{checkin_id}/acknowledgement"),
-        Some(checkin.patient_id),
-        "ok",
-    )
-    .await?;
+    by_actor(&mut tx, actor, "write", &format!("checkin/{checkin_id}/acknowledgement"), Some(checkin.patient_id), "ok")
+        .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "checkin_id": checkin_id}))))
+    Ok((StatusCode::CREATED, json!({"id": id, "checkin_id": checkin_id})))
 }

@@ -79,7 +79,7 @@ fn nav(actor: &Actor) -> Markup {
         Role::Nurse | Role::Physician => &[("/worklist", "Worklist")],
         Role::Pharmacist => &[("/pharmacy", "Dose verification")],
         Role::Patient => &[("/me", "Check in"), ("/me/history", "My check-ins"), ("/me/education", "About IL-2")],
-        Role::Admin => &[],
+        Role::Admin => &[("/audit", "Audit log")],
     };
     html! {
         nav aria-label="Main" {

@@ -7,6 +7,7 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
+use il2care_core::Refusal;
 use il2care_core::triage::{AnswerKind, InjectionSiteLook, Item, Severity};
 use il2care_store::record;
 use maud::{Markup, PreEscaped, html};
@@ -39,15 +40,45 @@ fn words(id: &str) -> String {
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
-fn choices(item: Item, options: &[(&str, String)]) -> Markup {
+/// The form as it was sent, and the refusal to show beside the field it names.
+struct Given<'a> {
+    pairs: &'a forms::Pairs,
+    refusal: Option<&'a Refusal>,
+}
+
+impl Given<'_> {
+    fn value(&self, name: &str) -> &str {
+        forms::field(self.pairs, name).unwrap_or("")
+    }
+
+    /// The refusal's message when it concerns this item (`answers.temperature` or `temperature_unit`).
+    fn error(&self, id: &str) -> Option<&str> {
+        self.refusal
+            .filter(|refusal| {
+                refusal.field == format!("answers.{id}")
+                    || refusal.field.starts_with(&format!("answers.{id}."))
+                    || refusal.field == format!("{id}_unit")
+            })
+            .map(|refusal| refusal.reason.as_str())
+    }
+}
+
+fn error_note(id: &str, error: Option<&str>) -> Markup {
+    html! { @if let Some(error) = error { p.error id=(format!("{id}-error")) { (error) } } }
+}
+
+fn choices(item: Item, options: &[(&str, String)], given: &Given<'_>) -> Markup {
     let id = item.id();
+    let error = given.error(id);
     html! {
-        fieldset {
+        fieldset id=(id) aria-describedby=[error.map(|_| format!("{id}-error"))] {
             legend { (item.question()) }
+            (error_note(id, error))
             div.choices {
                 @for (value, text) in options {
                     label for=(format!("{id}-{value}")) {
-                        input type="radio" id=(format!("{id}-{value}")) name=(id) value=(value);
+                        input type="radio" id=(format!("{id}-{value}")) name=(id) value=(value)
+                            checked[given.value(id) == *value];
                         (text)
                     }
                 }
@@ -56,52 +87,83 @@ fn choices(item: Item, options: &[(&str, String)]) -> Markup {
     }
 }
 
-fn question(item: Item, kind: AnswerKind) -> Markup {
+/// A number answer with its unit (the input's label is the question).
+fn number_question(item: Item, given: &Given<'_>, attributes: (&str, &str, &str), unit: Markup) -> Markup {
+    let id = item.id();
+    let error = given.error(id);
+    let (step, min, mode) = attributes;
+    html! {
+        fieldset {
+            legend { label for=(id) { (item.question()) } }
+            (error_note(id, error))
+            div.choices {
+                input id=(id) name=(id) type="number" step=(step) min=(min) inputmode=(mode) value=(given.value(id))
+                    aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
+                (unit)
+            }
+        }
+    }
+}
+
+fn question(item: Item, kind: AnswerKind, given: &Given<'_>) -> Markup {
     let id = item.id();
     match kind {
-        AnswerKind::YesNo => choices(item, &[("yes", "Yes".into()), ("no", "No".into())]),
+        AnswerKind::YesNo => choices(item, &[("yes", "Yes".into()), ("no", "No".into())], given),
         AnswerKind::Severity => {
             let options: Vec<(&str, String)> =
                 Severity::ALL.iter().map(|severity| (severity.word(), words(severity.word()))).collect();
-            choices(item, &options)
+            choices(item, &options, given)
         }
         AnswerKind::InjectionSiteLook => {
             let options: Vec<(&str, String)> =
                 InjectionSiteLook::ALL.iter().map(|look| (look.word(), words(look.word()))).collect();
-            choices(item, &options)
+            choices(item, &options, given)
         }
-        AnswerKind::Temperature => html! {
-            fieldset {
-                legend { label for=(id) { (item.question()) } }
-                div.choices {
-                    input id=(id) name=(id) type="number" step="0.1" min="25" max="113" inputmode="decimal";
-                    select name=(format!("{id}_unit")) aria-label="Temperature unit" {
-                        @for unit in TEMPERATURE_UNITS {
-                            option value=(unit) { @if unit == "Cel" { "°C" } @else { "°F" } }
+        AnswerKind::Temperature => {
+            let unit_name = format!("{id}_unit");
+            let unit = html! {
+                select name=(unit_name) aria-label="Temperature unit" {
+                    @for unit in TEMPERATURE_UNITS {
+                        option value=(unit) selected[given.value(&unit_name) == unit] {
+                            @if unit == "Cel" { "°C" } @else { "°F" }
                         }
                     }
                 }
-            }
-        },
-        AnswerKind::SystolicPressure => html! {
-            fieldset {
-                legend { label for=(id) { (item.question()) } }
-                div.choices { input id=(id) name=(id) type="number" step="1" min="40" max="300" inputmode="numeric"; span { "mm Hg" } }
-            }
-        },
-        AnswerKind::Count => html! {
-            fieldset {
-                legend { label for=(id) { (item.question()) } }
-                div.choices { input id=(id) name=(id) type="number" step="1" min="0" inputmode="numeric"; span { "times" } }
-            }
-        },
-        AnswerKind::Hours => html! {
-            fieldset {
-                legend { label for=(id) { (item.question()) } }
-                div.choices { input id=(id) name=(id) type="number" step="0.5" min="0" inputmode="decimal"; span { "hours" } }
-            }
-        },
+            };
+            number_question(item, given, ("0.1", "25", "decimal"), unit)
+        }
+        AnswerKind::SystolicPressure => {
+            number_question(item, given, ("1", "40", "numeric"), html! { span { "mm Hg" } })
+        }
+        AnswerKind::Count => number_question(item, given, ("1", "0", "numeric"), html! { span { "times" } }),
+        AnswerKind::Hours => number_question(item, given, ("0.5", "0", "decimal"), html! { span { "hours" } }),
     }
+}
+
+/// The questionnaire page; after a refusal, with the answers as sent and the message beside its question.
+fn checkin_page(actor: &Actor, client_id: &str, given: &Given<'_>) -> Markup {
+    shell(
+        "Check in",
+        Some(actor),
+        Audience::Patient,
+        html! {},
+        html! {
+            h1 { "How are you today?" }
+            @if let Some(refusal) = given.refusal {
+                div.error role="alert" {
+                    p { "Please check this answer: " (refusal.reason) }
+                    @if let Some(item) = refusal.field.strip_prefix("answers.").and_then(|rest| Item::from_id(rest.split('.').next().unwrap_or(""))) {
+                        p { a href=(format!("#{}", item.id())) { (item.question()) } }
+                    }
+                }
+            }
+            form method="post" action="/me/checkins" {
+                input type="hidden" name="client_id" value=(client_id);
+                @for (item, kind) in forms::questionnaire() { (question(item, kind, given)) }
+                button.primary type="submit" { "Send my answers" }
+            }
+        },
+    )
 }
 
 /// `GET /me`: the check-in questionnaire, most dangerous questions first.
@@ -109,20 +171,7 @@ pub async fn checkin_form(State(state): State<AppState>, actor: Result<Actor, Ap
     let actor = signed_in(actor)?;
     own_patient(&state, &actor, "me").await?;
     let client_id = crate::auth::new_token()?;
-    Ok(page(shell(
-        "Check in",
-        Some(&actor),
-        Audience::Patient,
-        html! {},
-        html! {
-            h1 { "How are you today?" }
-            form method="post" action="/me/checkins" {
-                input type="hidden" name="client_id" value=(client_id);
-                @for (item, kind) in forms::questionnaire() { (question(item, kind)) }
-                button.primary type="submit" { "Send my answers" }
-            }
-        },
-    )))
+    Ok(page(checkin_page(&actor, &client_id, &Given { pairs: &[], refusal: None })))
 }
 
 /// `POST /me/checkins`: triaged and stored like `POST /api/v1/patients/{id}/checkins`; then the result.
@@ -140,8 +189,22 @@ pub async fn submit_checkin(
     let time_zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let at = jiff::Timestamp::now().to_zoned(time_zone);
     let at = il2care_wire::dosing::local_time(&at);
-    let document = forms::checkin_document(&pairs, &at)?;
-    let (_, stored) = crate::api::checkins::submit_document(&state, &actor, patient_id, &document.to_string()).await?;
+    let submitted = match forms::checkin_document(&pairs, &at) {
+        Ok(document) => crate::api::checkins::submit_document(&state, &actor, patient_id, &document.to_string()).await,
+        Err(refusal) => Err(refusal.into()),
+    };
+    let stored = match submitted {
+        Ok((_, stored)) => stored,
+        Err(AppError::Refused(refusal)) => {
+            // Nothing was stored; the same form comes back with the answers and the message at the question.
+            let client_id =
+                forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
+            let given = Given { pairs: &pairs, refusal: Some(&refusal) };
+            let page = page(checkin_page(&actor, &client_id, &given));
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Err(other) => return Err(other.into()),
+    };
     let id = stored["id"].as_i64().unwrap_or_default();
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/me/checkins/{id}"))]).into_response())
 }

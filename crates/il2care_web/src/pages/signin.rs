@@ -18,14 +18,14 @@ pub fn start_of(role: Role) -> &'static str {
         Role::Patient => "/me",
         Role::Nurse | Role::Physician => "/worklist",
         Role::Pharmacist => "/pharmacy",
-        Role::Admin => "/signin",
+        Role::Admin => "/audit",
     }
 }
 
 /// `GET /`: to the signed-in role's start page, or to sign-in.
 pub async fn start(actor: Result<Actor, AppError>) -> PageResult {
     Ok(match actor {
-        Ok(actor) if actor.role != Role::Admin => Redirect::to(start_of(actor.role)).into_response(),
+        Ok(actor) => Redirect::to(start_of(actor.role)).into_response(),
         _ => Redirect::to("/signin").into_response(),
     })
 }
@@ -77,8 +77,7 @@ pub async fn submit(
 ) -> PageResult {
     match open_session(&state, credentials.username.trim(), &credentials.password, &remote).await {
         Ok(session) => {
-            let role = Role::parse(&session.user.role).unwrap_or(Role::Admin);
-            let target = if role == Role::Admin { "/signin" } else { start_of(role) };
+            let target = Role::parse(&session.user.role).map_or("/signin", start_of);
             Ok((
                 StatusCode::SEE_OTHER,
                 [(header::SET_COOKIE, session_cookie(&session.token)), (header::LOCATION, target.to_string())],

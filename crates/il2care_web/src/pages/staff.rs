@@ -207,6 +207,65 @@ fn dose_form(patient_id: i64, course_id: i64, latest: Option<&DecisionView>) -> 
     }
 }
 
+/// The patient's check-ins, newest first, with the call-back form for those not yet acknowledged.
+fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -> Markup {
+    let may_call_back = matches!(actor.role, Role::Nurse | Role::Physician);
+    html! {
+        @if !rows.is_empty() {
+            section aria-labelledby="checkins-heading" id="checkins" {
+                h2 id="checkins-heading" { "Check-ins" }
+                table {
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Level" } th scope="col" { "Reported" }
+                                 th scope="col" { "Call back" } } }
+                    tbody {
+                        @for row in rows {
+                            tr {
+                                td { (row.at) }
+                                td { span class=(format!("badge {}", row.class)) { (row.level) } }
+                                td { (row.reported.join("; ")) }
+                                td {
+                                    @if row.acknowledged {
+                                        "Called back"
+                                    } @else if may_call_back {
+                                        form method="post" action=(format!("/checkins/{}/acknowledge", row.id)) {
+                                            input type="hidden" name="patient_id" value=(patient_id);
+                                            label for=(format!("note-{}", row.id)) { "Call-back note" }
+                                            " "
+                                            input type="text" id=(format!("note-{}", row.id)) name="note" maxlength="2000";
+                                            " "
+                                            button type="submit" { "Called back" }
+                                        }
+                                    } @else {
+                                        "Not yet"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /checkins/{id}/acknowledge` (nurse, physician): the call back, with its note.
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(checkin_id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let note = forms::field(&pairs, "note").unwrap_or("");
+    let document = serde_json::json!({"note": note}).to_string();
+    crate::api::checkins::acknowledge_document(&state, &actor, checkin_id, &document).await?;
+    let target = match forms::field(&pairs, "patient_id").and_then(|id| id.parse::<i64>().ok()) {
+        Some(patient_id) => format!("/patients/{patient_id}#checkins"),
+        None => "/worklist".to_string(),
+    };
+    Ok(see_other(&target))
+}
+
 /// `GET /patients/{id}`: the course page (nurse, physician, pharmacist).
 pub async fn course_page(
     State(state): State<AppState>,
@@ -224,18 +283,20 @@ pub async fn course_page(
     let courses = record::courses(&mut conn, patient_id).await?;
     let assessments = record::assessments(&mut conn, patient_id).await?;
     let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
-    for read in ["", "/courses", "/assessments", "/observations"] {
+    let checkins = record::checkins(&mut conn, patient_id).await?;
+    for read in ["", "/courses", "/assessments", "/observations", "/checkins"] {
         by_actor(&mut conn, &actor, "read", &format!("{resource}{read}"), Some(patient_id), "ok").await?;
     }
     let zone = patient.time_zone.clone();
     let now = crate::now_ms();
+    let checkin_section = checkins_section(&view::checkin_rows(&checkins, &zone), patient_id, &actor);
     let Some(course) = latest_course(courses) else {
         return Ok(page(shell(
             &patient.display_name,
             Some(&actor),
             Audience::Staff,
             html! {},
-            html! { (patient_heading(&patient)) p { "No course recorded." } },
+            html! { (patient_heading(&patient)) p { "No course recorded." } (checkin_section) },
         )));
     };
     let events = record::dose_events(&mut conn, course.id).await?;
@@ -268,6 +329,7 @@ pub async fn course_page(
                 @if decisions.is_empty() { p { "No decision recorded yet." } }
                 @for decision in &decisions { (decision_block(decision)) }
             }
+            (checkin_section)
             @if may_record && high_dose {
                 (assessment_form(patient.id, course.id, &token))
                 (dose_form(patient.id, course.id, decisions.first()))
@@ -405,6 +467,41 @@ pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppErr
                             @for warning in &verification.warnings { p.error { (warning) } }
                         }
                         Err(reason) => { p { "Cannot calculate: " (reason) } }
+                    }
+                }
+            }
+        },
+    )))
+}
+
+/// `GET /audit` (admin): the latest audit entries, newest first, as `GET /api/v1/audit` lists them.
+pub async fn audit_log(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+    let actor = signed_in(actor)?;
+    require(&state, &actor, &[Role::Admin], "audit").await?;
+    let mut conn = state.store.connection().await?;
+    let query = il2care_store::audit::AuditQuery { patient_id: None, actor: None, limit: 200 };
+    let entries = il2care_store::audit::query(&mut conn, &query).await?;
+    by_actor(&mut conn, &actor, "read", "audit", None, "ok").await?;
+    Ok(page(shell(
+        "Audit log",
+        Some(&actor),
+        Audience::Staff,
+        html! {},
+        html! {
+            h1 { "Audit log" }
+            p.note { "The latest 200 entries, newest first; times in UTC. Filter with GET /api/v1/audit." }
+            table {
+                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Role" } th scope="col" { "Action" }
+                             th scope="col" { "Resource" } th scope="col" { "Patient" } th scope="col" { "Outcome" }
+                             th scope="col" { "From" } } }
+                tbody {
+                    @for entry in &entries {
+                        tr {
+                            td { (view::local_time(entry.at_ms, "UTC")) } td { (entry.actor) } td { (entry.actor_role) }
+                            td { (entry.action) } td { (entry.resource) }
+                            td { (entry.patient_id.map(|id| id.to_string()).unwrap_or_default()) }
+                            td { (entry.outcome) } td { (entry.remote) }
+                        }
                     }
                 }
             }

@@ -328,6 +328,8 @@ pub struct CheckInRow {
     pub level: &'static str,
     pub class: String,
     pub acknowledged: bool,
+    /// What the patient reported that fired a rule: item, answer and the level it leads to.
+    pub reported: Vec<String>,
 }
 
 /// The patient's check-ins, newest first as stored.
@@ -340,6 +342,20 @@ pub fn checkin_rows(checkins: &[CheckIn], zone: &str) -> Vec<CheckInRow> {
             level: level_label(&checkin.level),
             class: urgency_class(&checkin.level),
             acknowledged: checkin.acknowledged,
+            reported: serde_json::from_str::<Value>(&checkin.result)
+                .ok()
+                .and_then(|result| result["fired"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .map(|fired| {
+                    format!(
+                        "{} {} ({})",
+                        scalar_text(&fired["item"]),
+                        scalar_text(&fired["answer"]),
+                        level_label(fired["level"].as_str().unwrap_or(""))
+                    )
+                })
+                .collect(),
         })
         .collect()
 }
@@ -597,6 +613,17 @@ mod tests {
         assert_eq!(view.advice[0].title, il2care_content::advice("fever").unwrap().title);
         assert_eq!(view.unanswered_note, None);
         assert_eq!(view.at, "Fri 27 Nov 2026, 08:30 EST");
+    }
+
+    #[test]
+    fn check_in_rows_say_what_was_reported_and_whether_someone_called_back() {
+        let result = json!({"level": "call_now", "fired": [
+            {"id": "triage.fever", "item": "temperature", "answer": "100.8 [degF]", "level": "call_now"},
+            {"id": "triage.chills", "item": "chills", "answer": "moderate", "level": "self_care"}]});
+        let rows = checkin_rows(&[stored_checkin("call_now", result)], "America/New_York");
+        assert_eq!(rows[0].reported, ["temperature 100.8 [degF] (Call now)", "chills moderate (Self care)"]);
+        assert_eq!((rows[0].level, rows[0].acknowledged), ("Call now", false));
+        assert_eq!(rows[0].at, "Fri 27 Nov 2026, 08:30 EST");
     }
 
     #[test]

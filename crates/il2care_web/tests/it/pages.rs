@@ -92,6 +92,7 @@ async fn a_wrong_password_shows_the_form_again_and_is_audited_like_the_api() {
     let mut conn = app.db.store.connection().await.unwrap();
     let query = il2care_store::audit::AuditQuery { patient_id: None, actor: Some("nurse".into()), limit: 10 };
     let entries = il2care_store::audit::query(&mut conn, &query).await.unwrap();
+    drop(conn);
     assert_eq!(entries[0].action, "login_failed");
     app.db.drop().await;
 }
@@ -160,6 +161,42 @@ async fn a_patient_checks_in_with_a_fever_and_reads_call_now_first() {
     assert_eq!(stored["checkins"][0]["level"], "call_now");
     let history = get(&app, "/me/history", Some(&token)).await;
     assert!(history.text.contains(submitted.location()));
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nurse_sees_the_check_in_on_the_worklist_and_records_the_call_back() {
+    let app = app().await;
+    let patient = app.token("patient_a").await;
+    let submitted = post(&app, "/me/checkins", Some(&patient), "temperature=38.5&temperature_unit=Cel").await;
+    let checkin_id = submitted.location().rsplit('/').next().unwrap().to_string();
+    let nurse = app.token("nurse").await;
+    let worklist = get(&app, "/worklist", Some(&nurse)).await;
+    assert!(worklist.text.contains("Check-in") && worklist.text.contains("Call now"));
+    let course_page = format!("/patients/{}", app.patient_a);
+    let page = get(&app, &course_page, Some(&nurse)).await;
+    assert!(page.text.contains("temperature 38.5 Cel (Call now)"), "the course page says what was reported");
+    let form = format!("patient_id={}&note=Advised+to+come+in", app.patient_a);
+    let called = post(&app, &format!("/checkins/{checkin_id}/acknowledge"), Some(&nurse), &form).await;
+    assert_eq!((called.status, called.location()), (StatusCode::SEE_OTHER, format!("{course_page}#checkins").as_str()));
+    assert!(get(&app, &course_page, Some(&nurse)).await.text.contains("Called back"));
+    assert!(!get(&app, "/worklist", Some(&nurse)).await.text.contains("Check-in</td>"), "it leaves the worklist");
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_check_in_comes_back_with_the_answers_and_the_message_and_stores_nothing() {
+    let app = app().await;
+    let token = app.token("patient_a").await;
+    let answers = "client_id=phone-2&temperature=60&temperature_unit=Cel&chills=mild";
+    let page = post(&app, "/me/checkins", Some(&token), answers).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text.contains("role=\"alert\""), "the message is announced");
+    assert!(page.text.contains("id=\"temperature-error\""), "the message sits at the temperature question");
+    assert!(page.text.contains("value=\"60\""), "the temperature as typed is kept");
+    assert!(page.text.contains("value=\"mild\" checked"), "the chosen answers are kept");
+    let (_, stored) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&token)).await;
+    assert!(stored["checkins"].as_array().unwrap().is_empty());
     app.db.drop().await;
 }
 
