@@ -318,6 +318,8 @@ pub async fn course_page(
         html! {},
         html! {
             (patient_heading(&patient))
+            p { a href=(format!("/patients/{}/timeline.csv", patient.id)) { "Download the timeline (CSV)" }
+                " · Print this page for a course summary (forms are left out of the print)." }
             p {
                 "Course: " strong { (course.regimen) } ", " (course.rule_set) " rule set, started "
                 (view::local_time(course.started_at_ms, &zone))
@@ -507,4 +509,40 @@ pub async fn audit_log(State(state): State<AppState>, actor: Result<Actor, AppEr
             }
         },
     )))
+}
+
+/// `GET /patients/{id}/timeline.csv` (nurse, physician, pharmacist): everything recorded for the patient's
+/// courses, oldest first, times in the patient's zone and in UTC.
+pub async fn timeline_csv(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(patient_id): Path<i64>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let resource = format!("patient/{patient_id}/timeline");
+    let mut conn = state.store.connection().await?;
+    if !actor.role.is_clinical_staff() {
+        by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+        return Err(AppError::Forbidden("the timeline is for the care team".into()).into());
+    }
+    let patient = record::patient(&mut conn, patient_id).await?;
+    let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
+    let mut events = Vec::new();
+    for course in record::courses(&mut conn, patient_id).await? {
+        events.extend(record::dose_events(&mut conn, course.id).await?);
+    }
+    let assessments = record::assessments(&mut conn, patient_id).await?;
+    let checkins = record::checkins(&mut conn, patient_id).await?;
+    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    let csv = view::timeline_csv(&observations, &events, &assessments, &checkins, &patient.time_zone);
+    let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        csv,
+    )
+        .into_response())
 }

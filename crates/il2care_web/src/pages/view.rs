@@ -440,6 +440,76 @@ pub fn dose_lines(calculation: &DoseCalculation) -> Vec<DoseLine> {
     lines
 }
 
+/// One CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180); a leading `=`, `+`, `-`
+/// or `@` is prefixed with `'` so a spreadsheet never runs it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = match text.chars().next() {
+        Some('=' | '+' | '@') => format!("'{text}"),
+        Some('-') if text.parse::<f64>().is_err() => format!("'{text}"),
+        _ => text.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+}
+
+/// The course timeline as CSV, oldest first: every observation, dose, decision and check-in with its time in
+/// the patient's zone (and in UTC), what it is, its value with its unit, and who recorded it.
+pub fn timeline_csv(
+    observations: &[il2care_store::record::Observation],
+    events: &[DoseEvent],
+    assessments: &[Assessment],
+    checkins: &[CheckIn],
+    zone: &str,
+) -> String {
+    let mut rows: Vec<(i64, [String; 5])> = Vec::new();
+    for observation in observations {
+        let what = match observation.start_ms {
+            Some(start) => format!("{} since {}", observation.code, local_time(start, zone)),
+            None => observation.code.clone(),
+        };
+        let detail = observation.corrects_id.map(|id| format!("corrects observation {id}")).unwrap_or_default();
+        rows.push((
+            observation.at_ms,
+            ["observation".into(), what, observation.value.clone(), observation.unit.clone(), detail],
+        ));
+    }
+    for event in events {
+        let mut detail = format!("recorded by {}", event.recorded_by);
+        if let Some(reason) = &event.override_reason {
+            detail.push_str(&format!("; override: {reason}"));
+        }
+        rows.push((
+            event.at_ms,
+            ["dose".into(), format!("course {}", event.course_id), event.status.clone(), String::new(), detail],
+        ));
+    }
+    for assessment in assessments {
+        let result: Value = serde_json::from_str(&assessment.result).unwrap_or(Value::Null);
+        let fired: Vec<&str> =
+            result["fired"].as_array().into_iter().flatten().filter_map(|f| f["id"].as_str()).collect();
+        let what = format!("{} rule set {}", assessment.rule_set, assessment.rule_set_version);
+        rows.push((
+            assessment.at_ms,
+            ["decision".into(), what, assessment.decision.clone(), String::new(), fired.join(" ")],
+        ));
+    }
+    for checkin in checkins {
+        let detail = if checkin.acknowledged { "called back" } else { "not yet called back" };
+        rows.push((
+            checkin.at_ms,
+            ["check-in".into(), "triage".into(), checkin.level.clone(), String::new(), detail.into()],
+        ));
+    }
+    rows.sort_by_key(|(at, _)| *at);
+    let mut out = String::from("time_local,time_utc,kind,what,value,unit,detail\r\n");
+    for (at, fields) in rows {
+        let mut line = vec![csv_field(&local_time(at, zone)), csv_field(&crate::rfc3339(at))];
+        line.extend(fields.iter().map(|field| csv_field(field)));
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -624,6 +694,50 @@ mod tests {
         assert_eq!(rows[0].reported, ["temperature 100.8 [degF] (Call now)", "chills moderate (Self care)"]);
         assert_eq!((rows[0].level, rows[0].acknowledged), ("Call now", false));
         assert_eq!(rows[0].at, "Fri 27 Nov 2026, 08:30 EST");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed_and_never_run_as_formulas() {
+        let check = |text: &str, expected: &str| assert_eq!(csv_field(text), expected, "{text}");
+        check("86", "86");
+        check("-2", "-2");
+        check("Fri 27 Nov 2026, 08:30 EST", "\"Fri 27 Nov 2026, 08:30 EST\"");
+        check("said \"ok\"", "\"said \"\"ok\"\"\"");
+        check("=HYPERLINK(1)", "'=HYPERLINK(1)");
+        check("-cmd", "'-cmd");
+        check("@x", "'@x");
+    }
+
+    #[test]
+    fn the_timeline_lists_observations_doses_decisions_and_check_ins_oldest_first() {
+        let observation = il2care_store::record::Observation {
+            id: 1,
+            patient_id: 1,
+            client_id: None,
+            code: "systolic_bp".into(),
+            value: "85".into(),
+            unit: "mm[Hg]".into(),
+            at_ms: ms("2026-11-27T15:40:00Z"),
+            start_ms: None,
+            document: "{}".into(),
+            corrects_id: None,
+        };
+        let mut held = event(2, "held", "2026-11-27T16:05:00Z", None);
+        held.override_reason = Some("family, asked".into());
+        let checkin = stored_checkin("call_now", json!({}));
+        let csv = timeline_csv(&[observation], &[held], &[], &[checkin], "UTC");
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], "time_local,time_utc,kind,what,value,unit,detail");
+        assert_eq!(
+            lines[1],
+            "\"Fri 27 Nov 2026, 13:30 UTC\",2026-11-27T13:30:00Z,check-in,triage,call_now,,not yet called back"
+        );
+        assert_eq!(lines[2], "\"Fri 27 Nov 2026, 15:40 UTC\",2026-11-27T15:40:00Z,observation,systolic_bp,85,mm[Hg],");
+        assert_eq!(
+            lines[3],
+            "\"Fri 27 Nov 2026, 16:05 UTC\",2026-11-27T16:05:00Z,dose,course 1,held,,\"recorded by nurse; override: family, asked\""
+        );
+        assert_eq!(lines.len(), 5, "a line per record and the final line break");
     }
 
     #[test]

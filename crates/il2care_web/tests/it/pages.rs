@@ -132,6 +132,11 @@ async fn a_nurse_holds_a_dose_for_low_blood_pressure_and_sees_the_reason() {
         post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&status=held")).await;
     assert_eq!(held.status, StatusCode::SEE_OTHER);
     assert!(get(&app, &course_page, Some(&nurse)).await.text.contains("class=\"held\">Held"));
+    let timeline = get(&app, &format!("{course_page}/timeline.csv"), Some(&nurse)).await;
+    assert_eq!(timeline.headers.get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert!(timeline.text.contains(",observation,systolic_bp,85,mm[Hg],"), "{}", timeline.text);
+    assert!(timeline.text.contains(",decision,label rule set "), "{}", timeline.text);
+    assert!(timeline.text.contains(",dose,"), "{}", timeline.text);
     let reads = app.audit_actions(app.patient_a).await;
     assert!(reads.iter().any(|(actor, action, _)| actor == "nurse" && action == "read"), "the page read is audited");
     assert!(reads.iter().filter(|(actor, action, _)| actor == "nurse" && action == "write").count() >= 3);
