@@ -75,6 +75,9 @@ async function nurseHoldsADose(browser, base) {
   check(await page.locator('meta[http-equiv="refresh"]').count() === 1, 'the worklist refreshes itself');
   check(await page.getByRole('link', { name: 'Alex Morgan' }).first().isVisible(), 'the worklist lists the demo inpatients');
   await page.screenshot({ path: join(artifacts, '1-nurse-worklist.png'), fullPage: true });
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === 'Skip to main content',
+    'the first Tab reaches the skip link (keyboard use)');
 
   await page.getByRole('link', { name: 'Alex Morgan' }).first().click();
   await page.waitForURL(/\/patients\/\d+$/);
@@ -131,6 +134,10 @@ async function patientChecksInWithAFever(browser, base) {
   check(await page.getByRole('heading', { name: /fever/i }).count() >= 1, 'the fever advice follows');
   check((await page.locator('footer.disclaimer').textContent()).includes('not medical advice'), 'the patient disclaimer ends the page');
   await page.screenshot({ path: join(artifacts, '4-patient-call-now.png'), fullPage: true });
+  await page.getByRole('link', { name: 'About IL-2' }).click();
+  check((await page.getByRole('heading', { level: 1 }).textContent()).startsWith('Interleukin-2 (IL-2)'),
+    'the education sheet opens from the patient\'s menu');
+  await page.goBack();
   await page.getByRole('link', { name: 'My check-ins' }).first().click();
   check(await page.locator('main li').count() >= 2, 'the history lists the new and the demo check-in');
   const denied = await page.goto(`${base}/patients/1`);
