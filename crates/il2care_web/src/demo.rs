@@ -11,8 +11,9 @@ use il2care_store::record::{self, CheckIn, Course, DoseEvent, Observation, Patie
 use il2care_wire::checkin::parse_checkin;
 use serde_json::json;
 
+use crate::api::assessments::evaluate_and_record_document;
 use crate::api::stateless::triage_json;
-use crate::auth::{hash_password, new_token};
+use crate::auth::{Actor, Role, hash_password, new_token};
 use crate::error::AppError;
 
 /// A demo account and its password, printed at start-up.
@@ -119,6 +120,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
     }
     let by = "demo";
     let mut inpatients = Vec::new();
+    let mut inpatient_courses = Vec::new();
     for (mrn, name, dob, sex, weight, doses_ago_hours) in [
         ("HD-1001", "Alex Morgan", "1968-02-11", "male", "84", 40),
         ("HD-1002", "Priya Shah", "1975-09-30", "female", "61", 56),
@@ -156,6 +158,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         let detail = format!("first dose given {}", crate::rfc3339(course.started_at_ms));
         record::add_flag(&mut tx, id, "received_interleukin_2", &detail, course.started_at_ms, by).await?;
         inpatients.push(id);
+        inpatient_courses.push(course_id);
     }
     // Observations over the last 36 hours, so the course page's trend charts have points: the first and third
     // inpatients are stable; the second shows capillary leak (falling pressure, rising heart rate and weight,
@@ -248,5 +251,18 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         accounts_made.push(DemoAccount { username: username.into(), role: role.into(), password });
     }
     tx.commit().await?;
+    // The second inpatient's decision for the dose due now, made by the demo physician through the same
+    // function as `POST /api/v1/patients/{id}/assessments` (it holds for the falling blood pressure).
+    let physician = {
+        let mut conn = store.connection().await?;
+        accounts::user_by_name(&mut conn, "physician").await?
+    };
+    if let (Some(user), Some(patient_id), Some(course_id)) = (physician, inpatients.get(1), inpatient_courses.get(1)) {
+        let actor = Actor { user, role: Role::Physician, remote: "demo".into() };
+        let document =
+            json!({"course_id": course_id, "at": crate::rfc3339(now_ms), "findings_reviewed": true, "findings": []});
+        let state = crate::AppState::new(store.clone());
+        evaluate_and_record_document(&state, &actor, *patient_id, &document.to_string()).await?;
+    }
     Ok(accounts_made)
 }
