@@ -132,7 +132,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Markup {
         html! {
             h1 { (title) }
             div.error role="alert" { p { (message) } }
-            p { a href="javascript:history.back()" { "Go back" } " · " a href="/" { "Start page" } }
+            p { "Use your browser's Back button to correct the form, or go to the " a href="/" { "start page" } "." }
         },
     )
 }

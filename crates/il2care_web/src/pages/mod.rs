@@ -91,9 +91,20 @@ impl IntoResponse for PageError {
     }
 }
 
-/// A rendered page as a response (HTML, never cached: pages carry patient data).
+/// What a page may load: nothing but its own inline styles (pages run no script), forms post only here, and
+/// no other site may frame it.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// HTML as a response: never cached (pages carry patient data), under the content security policy.
+pub fn html_response(text: String) -> Response {
+    ([(header::CACHE_CONTROL, "no-store"), (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)], Html(text))
+        .into_response()
+}
+
+/// A rendered page as a response.
 pub fn page(markup: Markup) -> Response {
-    ([(header::CACHE_CONTROL, "no-store")], Html(markup.into_string())).into_response()
+    html_response(markup.into_string())
 }
 
 /// The signed-in actor of a page request, or the redirect to the sign-in page.

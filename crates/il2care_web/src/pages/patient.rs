@@ -6,11 +6,11 @@
 
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use il2care_core::Refusal;
 use il2care_core::triage::{AnswerKind, InjectionSiteLook, Item, Severity};
 use il2care_store::record;
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 
 use super::forms::{self, TEMPERATURE_UNITS};
 use super::layout::{Audience, shell};
@@ -294,5 +294,5 @@ pub async fn education(actor: Result<Actor, AppError>) -> PageResult {
     let sheet = il2care_content::sheet_html();
     // The sheet is a whole document already; a way back is added after its opening body tag.
     let with_link = sheet.replacen("<body>\n", "<body>\n<p><a href=\"/\">Back to il2care</a></p>\n", 1);
-    Ok(Html(PreEscaped(with_link).into_string()).into_response())
+    Ok(super::html_response(with_link))
 }

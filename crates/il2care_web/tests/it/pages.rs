@@ -75,6 +75,9 @@ async fn the_sign_in_form_sets_the_session_cookie_and_opens_the_roles_start_page
     assert_eq!(worklist.status, StatusCode::OK);
     assert!(worklist.text.contains("<h1>Worklist</h1>"));
     assert!(worklist.text.contains("Decision support: the treating clinician decides."));
+    let policy = worklist.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+    assert!(policy.contains("default-src 'none'"), "pages load nothing from elsewhere and run no script");
+    assert_eq!(worklist.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
     let start = get(&app, "/", Some(&token)).await;
     assert_eq!(start.location(), "/worklist");
     let patient =
