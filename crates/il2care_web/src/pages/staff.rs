@@ -307,6 +307,9 @@ pub async fn course_page(
         .take(5)
         .map(|assessment| view::decision_view(assessment, &zone))
         .collect();
+    let course_decisions: Vec<record::Assessment> =
+        assessments.iter().filter(|assessment| assessment.course_id == Some(course.id)).cloned().collect();
+    let grades = view::grade_table(&course_decisions, &zone);
     let charts = chart::course_series(&observations, &course.rule_set, course.baseline_weight_kg.as_deref());
     let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
     let high_dose = course.regimen == "hd-iv";
@@ -340,6 +343,24 @@ pub async fn course_page(
                 h2 id="trends-heading" { "Trends" }
                 p.note { "Dashed red lines are the hold thresholds of the " (course.rule_set) " rule set." }
                 div.grid { @for series in &charts { (chart::render(series)) } }
+            }
+            @if !grades.terms.is_empty() {
+                section aria-labelledby="grades-heading" {
+                    h2 id="grades-heading" { "CTCAE v5.0 grades over time" }
+                    table {
+                        thead { tr { th scope="col" { "Decision at" } @for term in &grades.terms { th scope="col" { (term) } } } }
+                        tbody {
+                            @for (at, cells) in &grades.rows {
+                                tr {
+                                    th scope="row" { (at) }
+                                    @for cell in cells {
+                                        td { @if let Some(grade) = cell { "grade " (grade) } @else { "not graded" } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
             section aria-labelledby="schedule-heading" {
                 h2 id="schedule-heading" { "Schedule" }

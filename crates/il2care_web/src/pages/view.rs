@@ -440,6 +440,52 @@ pub fn dose_lines(calculation: &DoseCalculation) -> Vec<DoseLine> {
     lines
 }
 
+/// CTCAE grades over time: the terms graded 1 or more in any decision (in first-seen order) and, per decision
+/// oldest first, its local time and the grade of each term (`None` where that decision did not grade it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GradeTable {
+    pub terms: Vec<String>,
+    pub rows: Vec<(String, Vec<Option<u64>>)>,
+}
+
+/// The grade table of a course's decisions (given newest first, as stored).
+pub fn grade_table(assessments: &[Assessment], zone: &str) -> GradeTable {
+    let graded: Vec<(i64, Vec<(String, u64)>)> = assessments
+        .iter()
+        .rev()
+        .map(|assessment| {
+            let result: Value = serde_json::from_str(&assessment.result).unwrap_or(Value::Null);
+            let grades = result["grades"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|grade| Some((scalar_text(&grade["term"]), grade["grade"].as_u64()?)))
+                .collect();
+            (assessment.at_ms, grades)
+        })
+        .collect();
+    let mut terms: Vec<String> = Vec::new();
+    for (term, grade) in graded.iter().flat_map(|(_, grades)| grades) {
+        if *grade >= 1 && !terms.contains(term) {
+            terms.push(term.clone());
+        }
+    }
+    if terms.is_empty() {
+        return GradeTable::default();
+    }
+    let rows = graded
+        .iter()
+        .map(|(at_ms, grades)| {
+            let cells = terms
+                .iter()
+                .map(|term| grades.iter().find(|(graded, _)| graded == term).map(|(_, grade)| *grade))
+                .collect();
+            (local_time(*at_ms, zone), cells)
+        })
+        .collect();
+    GradeTable { terms, rows }
+}
+
 /// One CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180); a leading `=`, `+`, `-`
 /// or `@` is prefixed with `'` so a spreadsheet never runs it as a formula.
 fn csv_field(text: &str) -> String {
@@ -738,6 +784,42 @@ mod tests {
             "\"Fri 27 Nov 2026, 16:05 UTC\",2026-11-27T16:05:00Z,dose,course 1,held,,\"recorded by nurse; override: family, asked\""
         );
         assert_eq!(lines.len(), 5, "a line per record and the final line break");
+    }
+
+    fn decided(id: i64, at: &str, grades: Value) -> Assessment {
+        Assessment {
+            id,
+            patient_id: 1,
+            course_id: Some(1),
+            at_ms: ms(at),
+            rule_set: "label".into(),
+            rule_set_version: "1".into(),
+            decision: "give".into(),
+            document: "{}".into(),
+            result: json!({"grades": grades}).to_string(),
+        }
+    }
+
+    #[test]
+    fn grades_over_time_list_each_graded_term_once_oldest_decision_first() {
+        let newest_first = [
+            decided(
+                2,
+                "2026-11-27T16:00:00Z",
+                json!([{"term": "Hypotension", "grade": 2}, {"term": "Fever", "grade": 1}]),
+            ),
+            decided(
+                1,
+                "2026-11-27T08:00:00Z",
+                json!([{"term": "Hypotension", "grade": 1}, {"term": "Fever", "grade": 0},
+                                                       {"term": "Creatinine increased", "grade": null}]),
+            ),
+        ];
+        let table = grade_table(&newest_first, "UTC");
+        assert_eq!(table.terms, ["Hypotension", "Fever"], "grade 0 and ungraded terms alone add no column");
+        assert_eq!(table.rows[0], ("Fri 27 Nov 2026, 08:00 UTC".to_string(), vec![Some(1), Some(0)]));
+        assert_eq!(table.rows[1].1, [Some(2), Some(1)]);
+        assert_eq!(grade_table(&[decided(3, "2026-11-27T08:00:00Z", json!([]))], "UTC"), GradeTable::default());
     }
 
     #[test]
