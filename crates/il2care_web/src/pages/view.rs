@@ -417,27 +417,28 @@ pub struct DoseLine {
 /// The dose verification of a course, from the core's calculation rendered by the wire crate.
 pub fn dose_lines(calculation: &DoseCalculation) -> Vec<DoseLine> {
     let json = il2care_wire::dosing::dose_json(calculation);
-    let mut lines = Vec::new();
-    let mut push = |what: &'static str, value: &Value| {
-        if !value.is_null() {
-            lines.push(DoseLine { what, value: quantity_text(value) });
-        }
-    };
-    push("Dosing weight", &json["weight"]);
-    push("Body surface area", &json["body_surface_area"]);
-    push("Dose of record", &json["dose"]);
-    push("Dose in mg", &json["dose_mg"]);
-    push("Drug volume", &json["volume"]);
-    push("Vials (22,000,000 [iU] each)", &json["vials"]);
-    push("D5W bag", &json["bag"]);
-    push("Final volume", &json["final_volume"]);
-    push("Final concentration", &json["final_concentration"]);
-    push("Source", &json["source"]);
-    lines.insert(
-        lines.len().saturating_sub(1),
-        DoseLine { what: "Stability after preparation", value: format!("{} h", json["stability_hours"]) },
-    );
-    lines
+    let line =
+        |what: &'static str, value: &Value| (!value.is_null()).then(|| DoseLine { what, value: quantity_text(value) });
+    // mg is shown beside the dose of record, rounded to 0.001 mg for reading as the command line does.
+    let milligrams = il2care_core::units::round_for_display(calculation.dose_mg.value(), 3).normalize();
+    let off_label = "off-label (trial regimen; use under a protocol)";
+    [
+        calculation.regimen.off_label.then(|| DoseLine { what: "Regimen", value: off_label.into() }),
+        line("Dosing weight", &json["weight"]),
+        line("Body surface area", &json["body_surface_area"]),
+        line("Dose of record", &json["dose"]),
+        Some(DoseLine { what: "Dose in mg", value: format!("{milligrams} mg") }),
+        line("Drug volume", &json["volume"]),
+        line("Vials (22,000,000 [iU] each)", &json["vials"]),
+        line("D5W bag", &json["bag"]),
+        line("Final volume", &json["final_volume"]),
+        line("Final concentration", &json["final_concentration"]),
+        Some(DoseLine { what: "Stability after preparation", value: format!("{} h", json["stability_hours"]) }),
+        line("Source", &json["source"]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// CTCAE grades over time: the terms graded 1 or more in any decision (in first-seen order) and, per decision
@@ -849,5 +850,6 @@ mod tests {
         assert_eq!(value("Vials (22,000,000 [iU] each)").as_deref(), Some("3"));
         assert_eq!(value("D5W bag").as_deref(), Some("50 mL"));
         assert_eq!(value("Stability after preparation").as_deref(), Some("48 h"));
+        assert_eq!(value("Regimen"), None, "the label regimen is not flagged off-label");
     }
 }
