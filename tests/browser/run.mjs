@@ -157,6 +157,27 @@ async function pharmacistVerifiesDoses(browser, base) {
   await context.close();
 }
 
+/** The education sheet fits the printable width of A4 and Letter and prints as a PDF on each. */
+async function educationSheetPrints(browser, base) {
+  console.log('education sheet: prints on A4 and Letter');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, base, 'patient');
+  await page.waitForURL(`${base}/me`);
+  await page.goto(`${base}/me/education`);
+  await page.emulateMedia({ media: 'print' });
+  // Paper width at 96 px per inch, less 15 mm margins on each side (57 px).
+  for (const [format, paperWidth] of [['A4', 794], ['Letter', 816]]) {
+    await page.setViewportSize({ width: paperWidth - 2 * 57, height: 1000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    check(overflow <= 0, `${format}: nothing is wider than the printable width (overflow ${overflow} px)`);
+    const pdf = await page.pdf({ format, path: join(artifacts, `education-sheet-${format}.pdf`) });
+    const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+    check(pages >= 1 && pages <= 16, `${format}: the sheet prints on ${pages} pages`);
+  }
+  await context.close();
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), 'il2care-browser-data-'));
 mkdirSync(artifacts, { recursive: true });
 const { server, url } = startServer(dataDir);
@@ -173,6 +194,7 @@ try {
   await nurseHoldsADose(browser, base);
   await patientChecksInWithAFever(browser, base);
   await pharmacistVerifiesDoses(browser, base);
+  await educationSheetPrints(browser, base);
   console.log(`browser tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
 } catch (error) {
   failed = true;
