@@ -4,6 +4,7 @@
 
 mod assess;
 mod bad_input;
+mod crash;
 mod dose;
 mod schedule;
 mod screen;

@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 const DEMO_PASSWORD: &str = "test-demo-password";
 
 /// A running `il2care serve`.
-struct Server {
-    child: Child,
-    address: String,
+pub struct Server {
+    pub child: Child,
+    pub address: String,
 }
 
 impl Server {
-    fn start(database: &str) -> Server {
+    pub fn start(database: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_il2care"))
             .args([
                 "serve",
@@ -47,7 +47,7 @@ impl Server {
         Server { child, address }
     }
 
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         self.child.kill().unwrap(); // SIGKILL on Unix: no chance to finish anything.
         self.child.wait().unwrap();
     }
@@ -61,7 +61,7 @@ impl Drop for Server {
 }
 
 /// One HTTP/1.1 request over a fresh connection; the status and the body as JSON.
-fn http(
+pub fn http(
     address: &str,
     method: &str,
     path: &str,
@@ -92,7 +92,7 @@ fn http(
     Ok((status, serde_json::from_str(payload).unwrap_or(Value::Null)))
 }
 
-fn sign_in(address: &str, username: &str) -> (String, Option<i64>) {
+pub fn sign_in(address: &str, username: &str) -> (String, Option<i64>) {
     let (status, body) =
         http(address, "POST", "/api/v1/session", None, Some(&json!({"username": username, "password": DEMO_PASSWORD})))
             .unwrap();
@@ -100,11 +100,11 @@ fn sign_in(address: &str, username: &str) -> (String, Option<i64>) {
     (body["token"].as_str().unwrap().to_string(), body["patient_id"].as_i64())
 }
 
-fn checkin(client_id: &str) -> Value {
+pub fn checkin(client_id: &str) -> Value {
     json!({"client_id": client_id, "at": "2026-11-27T08:30:00Z", "answers": {"temperature": {"value": 37.0, "unit": "Cel"}}})
 }
 
-fn stored_client_ids(address: &str, patient_id: i64) -> Vec<String> {
+pub fn stored_client_ids(address: &str, patient_id: i64) -> Vec<String> {
     let (token, _) = sign_in(address, "nurse");
     let (status, body) =
         http(address, "GET", &format!("/api/v1/patients/{patient_id}/checkins"), Some(&token), None).unwrap();
@@ -123,51 +123,6 @@ fn the_server_answers_health_and_stateless_triage_on_a_real_socket() {
     let (status, result) = http(&server.address, "POST", "/api/v1/triage", None, Some(&document)).unwrap();
     assert_eq!((status, result["level"].as_str()), (200, Some("call_now")));
     drop(server);
-    let _ = std::fs::remove_dir_all(folder);
-}
-
-#[test]
-fn every_acknowledged_checkin_survives_sigkill_and_the_database_reopens_cleanly() {
-    let folder = std::env::temp_dir().join(format!("il2care-kill-{}", std::process::id()));
-    std::fs::create_dir_all(&folder).unwrap();
-    let database = format!("sqlite://{}", folder.join("db.sqlite").display());
-    let mut acknowledged = Vec::new();
-    for round in 0..3u64 {
-        let mut server = Server::start(&database);
-        let (token, patient_id) = sign_in(&server.address, "patient");
-        let patient_id = patient_id.unwrap();
-        let address = server.address.clone();
-        let writer = std::thread::spawn(move || {
-            let mut acked = Vec::new();
-            for n in 0..10_000 {
-                let client_id = format!("round{round}-{n}");
-                let path = format!("/api/v1/patients/{patient_id}/checkins");
-                match http(&address, "POST", &path, Some(&token), Some(&checkin(&client_id))) {
-                    Ok((201 | 200, _)) => acked.push(client_id),
-                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
-                    Err(_) => break, // The server died mid-request: this write was never acknowledged.
-                }
-            }
-            acked
-        });
-        // Kill at a different moment each round, while writes are in flight.
-        std::thread::sleep(Duration::from_millis(300 + 170 * round));
-        server.kill();
-        let acked = writer.join().unwrap();
-        assert!(!acked.is_empty(), "round {round} acknowledged some writes before the kill");
-        acknowledged.extend(acked);
-        let restarted = Server::start(&database);
-        let (status, health) = http(&restarted.address, "GET", "/healthz", None, None).unwrap();
-        assert_eq!((status, health["status"].as_str()), (200, Some("ok")), "the database opens and passes its check");
-        let stored = stored_client_ids(&restarted.address, patient_id);
-        for client_id in &acknowledged {
-            assert!(stored.contains(client_id), "acknowledged check-in {client_id} was lost");
-        }
-        let mut unique = stored.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), stored.len(), "no check-in is stored twice");
-    }
     let _ = std::fs::remove_dir_all(folder);
 }
 
