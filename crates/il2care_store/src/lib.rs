@@ -1,5 +1,6 @@
-//! The record: patients, courses, observations, check-ins, assessments, dose events, flags, accounts, and the
-//! append-only audit log, in SQLite (embedded, the default) or PostgreSQL. Only this crate knows SQL.
+//! The record: patients, courses, observations, check-ins, assessments, dose events, flags, the injection log
+//! of low-dose courses, accounts, and the append-only audit log, in SQLite (embedded, the default) or
+//! PostgreSQL. Only this crate knows SQL.
 //!
 //! One SQL text serves both databases through `sqlx::Any` (numbered `$1` parameters, integer ids, times as
 //! epoch milliseconds, decimals and documents as text), so the same test suite proves both. Functions take a
@@ -54,11 +55,14 @@ pub enum Backend {
 }
 
 /// The migrations, per backend, embedded in the binary. Never edited once released.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../migrations/sqlite/0001_record.sql"),
-    include_str!("../migrations/postgres/0001_record.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_record.sql"), include_str!("../migrations/postgres/0001_record.sql")),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_injections.sql"),
+        include_str!("../migrations/postgres/0002_injections.sql"),
+    ),
+];
 
 /// The record behind a pool of connections.
 #[derive(Clone, Debug)]

@@ -561,3 +561,117 @@ pub async fn flag_rows(conn: &mut Conn, patient_id: i64) -> Result<Vec<FlagRow>,
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
 }
+
+/// One entry of a low-dose course's injection log: a shot given, or a planned shot skipped with its reason.
+/// Append-only: a correction is a new entry whose `corrects_id` names the entry it replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Injection {
+    pub id: i64,
+    pub patient_id: i64,
+    pub course_id: i64,
+    /// The idempotency key of the phone or form that sent the entry.
+    pub client_id: Option<String>,
+    /// `given` or `skipped`.
+    pub status: String,
+    /// The planned slot of the course's schedule (1-based), when the entry answers one.
+    pub slot_number: Option<i64>,
+    /// The regimen's dose level id.
+    pub dose_level: Option<String>,
+    /// When the shot was given (for a skipped slot: when the skip was recorded).
+    pub at_ms: i64,
+    /// Where on the body (`abdomen_left`, ...); given shots only.
+    pub site: Option<String>,
+    pub skip_reason: Option<String>,
+    pub note: Option<String>,
+    pub corrects_id: Option<i64>,
+    pub recorded_by: String,
+}
+
+const INJECTION_COLUMNS: &str = "id, patient_id, course_id, client_id, status, slot_number, dose_level, at_ms, site, \
+     skip_reason, note, corrects_id, recorded_by";
+
+fn injection_from(row: &AnyRow) -> Result<Injection, sqlx::Error> {
+    Ok(Injection {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        course_id: row.try_get("course_id")?,
+        client_id: row.try_get("client_id")?,
+        status: row.try_get("status")?,
+        slot_number: row.try_get("slot_number")?,
+        dose_level: row.try_get("dose_level")?,
+        at_ms: row.try_get("at_ms")?,
+        site: row.try_get("site")?,
+        skip_reason: row.try_get("skip_reason")?,
+        note: row.try_get("note")?,
+        corrects_id: row.try_get("corrects_id")?,
+        recorded_by: row.try_get("recorded_by")?,
+    })
+}
+
+/// The entry a client already sent with `client_id`, if any (checked before validating a retry against the
+/// log, so that a retry is answered with its first result instead of "this slot already has a shot").
+pub async fn injection_by_client_id(
+    conn: &mut Conn,
+    patient_id: i64,
+    client_id: &str,
+) -> Result<Option<Injection>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {INJECTION_COLUMNS} FROM injections WHERE patient_id = $1 AND client_id = $2"))
+        .bind(patient_id)
+        .bind(client_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(injection_from).transpose()?)
+}
+
+/// Appends an injection log entry; with a `client_id` already used for this patient, returns the existing row.
+/// The caller has checked the entry against the log (one entry per slot) in the same transaction.
+pub async fn add_injection(conn: &mut Conn, injection: &Injection, now_ms: i64) -> Result<Written, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO injections (patient_id, course_id, client_id, status, slot_number, dose_level, at_ms, site, \
+         skip_reason, note, corrects_id, recorded_at_ms, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id",
+    )
+    .bind(injection.patient_id)
+    .bind(injection.course_id)
+    .bind(injection.client_id.as_deref())
+    .bind(&injection.status)
+    .bind(injection.slot_number)
+    .bind(injection.dose_level.as_deref())
+    .bind(injection.at_ms)
+    .bind(injection.site.as_deref())
+    .bind(injection.skip_reason.as_deref())
+    .bind(injection.note.as_deref())
+    .bind(injection.corrects_id)
+    .bind(now_ms)
+    .bind(&injection.recorded_by)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Written::Created(row.try_get("id")?)),
+        None => {
+            let client_id = injection.client_id.as_deref().unwrap_or_default();
+            let existing = injection_by_client_id(conn, injection.patient_id, client_id)
+                .await?
+                .ok_or_else(|| StoreError::Conflict("the injection entry conflicts with another".into()))?;
+            Ok(Written::AlreadyPresent(existing.id))
+        }
+    }
+}
+
+/// A patient's injection log, every course, oldest first (corrected entries included; see
+/// [`standing_injections`]).
+pub async fn injections(conn: &mut Conn, patient_id: i64) -> Result<Vec<Injection>, StoreError> {
+    let rows =
+        sqlx::query(&format!("SELECT {INJECTION_COLUMNS} FROM injections WHERE patient_id = $1 ORDER BY at_ms, id"))
+            .bind(patient_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.iter().map(injection_from).collect::<Result<_, _>>()?)
+}
+
+/// The entries that stand: every entry no later entry corrects.
+pub fn standing_injections(entries: &[Injection]) -> Vec<&Injection> {
+    let corrected: Vec<i64> = entries.iter().filter_map(|entry| entry.corrects_id).collect();
+    entries.iter().filter(|entry| !corrected.contains(&entry.id)).collect()
+}

@@ -7,7 +7,7 @@
 
 use il2care_store::accounts::{self, NewUser};
 use il2care_store::audit::{self, AuditEntry, AuditQuery};
-use il2care_store::record::{self, CheckIn, DoseEvent, Observation, Patient, Written};
+use il2care_store::record::{self, CheckIn, DoseEvent, Injection, Observation, Patient, Written};
 use il2care_store::{Store, StoreError};
 
 use il2care_store::testing::TestDb;
@@ -187,6 +187,67 @@ async fn a_rolled_back_transaction_leaves_nothing_behind(db: &TestDb) {
     assert!(record::patients(&mut conn).await.unwrap().iter().all(|p| p.mrn != "MRN-ROLLBACK"));
 }
 
+async fn the_injection_log_keeps_retries_once_and_corrections_beside_what_they_correct(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let patient_id = record::create_patient(&mut conn, &patient("MRN-LD"), 10, "nurse").await.unwrap();
+    let course = record::Course {
+        id: 0,
+        patient_id,
+        regimen: "saadoun-2011-sc".into(),
+        rule_set: "label".into(),
+        started_at_ms: 0,
+        baseline_weight_kg: None,
+        baseline_creatinine_mg_dl: None,
+    };
+    let course_id = record::create_course(&mut conn, &course, 10, "physician").await.unwrap();
+    let shot = Injection {
+        id: 0,
+        patient_id,
+        course_id,
+        client_id: Some("phone-1".into()),
+        status: "given".into(),
+        slot_number: Some(1),
+        dose_level: Some("1.5-miu".into()),
+        at_ms: 1_000,
+        site: Some("abdomen_left".into()),
+        skip_reason: None,
+        note: Some("no trouble".into()),
+        corrects_id: None,
+        recorded_by: "patient".into(),
+    };
+    let first = record::add_injection(&mut conn, &shot, 1_000).await.unwrap();
+    let retry = record::add_injection(&mut conn, &shot, 1_001).await.unwrap();
+    assert!(matches!(first, Written::Created(_)));
+    assert_eq!(retry, Written::AlreadyPresent(first.id()));
+    let found = record::injection_by_client_id(&mut conn, patient_id, "phone-1").await.unwrap().unwrap();
+    assert_eq!((found.id, found.site.as_deref()), (first.id(), Some("abdomen_left")));
+    assert!(record::injection_by_client_id(&mut conn, patient_id, "phone-2").await.unwrap().is_none());
+    let correction = Injection {
+        client_id: Some("phone-2".into()),
+        site: Some("thigh_right".into()),
+        corrects_id: Some(first.id()),
+        ..shot.clone()
+    };
+    record::add_injection(&mut conn, &correction, 2_000).await.unwrap();
+    let skipped = Injection {
+        client_id: None,
+        status: "skipped".into(),
+        slot_number: Some(2),
+        at_ms: 90_000,
+        site: None,
+        skip_reason: Some("fever".into()),
+        note: None,
+        ..shot.clone()
+    };
+    record::add_injection(&mut conn, &skipped, 90_000).await.unwrap();
+    let log = record::injections(&mut conn, patient_id).await.unwrap();
+    assert_eq!(log.len(), 3, "the corrected entry stays in the record");
+    let standing = record::standing_injections(&log);
+    let sites: Vec<Option<&str>> = standing.iter().map(|entry| entry.site.as_deref()).collect();
+    assert_eq!(sites, [Some("thigh_right"), None], "the correction stands in place of the entry it corrects");
+    assert_eq!(standing[1].skip_reason.as_deref(), Some("fever"));
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -217,4 +278,5 @@ on_both_backends!(
     sessions_expire_and_failed_sign_ins_are_counted_across_instances,
     the_audit_log_is_filtered_by_patient_and_newest_first,
     a_rolled_back_transaction_leaves_nothing_behind,
+    the_injection_log_keeps_retries_once_and_corrections_beside_what_they_correct,
 );
