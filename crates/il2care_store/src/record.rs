@@ -615,11 +615,12 @@ pub async fn injection_by_client_id(
     patient_id: i64,
     client_id: &str,
 ) -> Result<Option<Injection>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {INJECTION_COLUMNS} FROM injections WHERE patient_id = $1 AND client_id = $2"))
-        .bind(patient_id)
-        .bind(client_id)
-        .fetch_optional(conn)
-        .await?;
+    let row =
+        sqlx::query(&format!("SELECT {INJECTION_COLUMNS} FROM injections WHERE patient_id = $1 AND client_id = $2"))
+            .bind(patient_id)
+            .bind(client_id)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.as_ref().map(injection_from).transpose()?)
 }
 
