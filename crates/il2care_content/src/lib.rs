@@ -1,5 +1,6 @@
-//! il2care's patient-facing texts: the triage advice topics, the result messages (action first) and the
-//! patient education sheet, read from the reviewable Markdown files in `content/` (embedded at build time).
+//! il2care's patient-facing texts: the triage advice topics, the result messages (action first), the
+//! injection log page's texts and the patient education sheet, read from the reviewable Markdown files in
+//! `content/` (embedded at build time).
 //!
 //! Every entry carries its source ids. Texts are never written in code: a change of wording is a change of a
 //! content file, which clinicians can review (and translators can later mirror by entry id). This crate
@@ -113,6 +114,9 @@ pub const SHEET_FILES: [(&str, &str); 5] = [
 /// Result messages by level id, the unanswered-questions note and the disclaimer.
 pub const MESSAGES_FILE: (&str, &str) = ("messages.md", include_str!("../content/messages.md"));
 
+/// The injection log page's texts (low-dose shots at home), by entry id.
+pub const INJECTIONS_FILE: (&str, &str) = ("injections.md", include_str!("../content/injections.md"));
+
 /// Parses one content file.
 pub fn parse(file: &'static str, text: &'static str) -> Result<Document, FormatError> {
     let error = |line: usize, reason: &'static str| FormatError { file, line: line + 1, reason };
@@ -199,6 +203,12 @@ pub fn advice(topic: &str) -> Option<Advice> {
 /// `disclaimer`.
 pub fn message(id: &str) -> Option<Entry> {
     parsed(MESSAGES_FILE.0, MESSAGES_FILE.1).entries.into_iter().find(|entry| entry.id == id)
+}
+
+/// A text of the injection log page by id (`injections.intro`, `injections.never-double`,
+/// `injections.skipped`, `injections.already-logged`).
+pub fn injection_text(id: &str) -> Option<Entry> {
+    parsed(INJECTIONS_FILE.0, INJECTIONS_FILE.1).entries.into_iter().find(|entry| entry.id == id)
 }
 
 /// The disclaimer that ends every page (EDUCATION.md section 6).

@@ -76,7 +76,7 @@ const EDUCATION_FACTS: [&str; 43] = [
 const MAX_ADVICE_GRADE: f64 = 8.0;
 
 fn every_file() -> Vec<(&'static str, &'static str)> {
-    ADVICE_FILES.iter().chain(SHEET_FILES.iter()).chain([&MESSAGES_FILE]).copied().collect()
+    ADVICE_FILES.iter().chain(SHEET_FILES.iter()).chain([&MESSAGES_FILE, &INJECTIONS_FILE]).copied().collect()
 }
 
 #[test]
@@ -188,4 +188,14 @@ fn every_fact_of_the_sheet_reads_at_or_under_grade_eight() {
         }
     }
     assert!(too_hard.is_empty(), "{too_hard:#?}");
+}
+
+#[test]
+fn every_injection_log_text_is_there_and_reads_at_or_under_grade_eight() {
+    for id in ["injections.intro", "injections.never-double", "injections.skipped", "injections.already-logged"] {
+        let entry = injection_text(id).unwrap_or_else(|| panic!("no injection log text {id}"));
+        let grade = readability::grade(&entry.plain_text());
+        assert!(grade <= MAX_ADVICE_GRADE, "{id}: grade {grade:.1}");
+    }
+    assert!(injection_text("injections.never-double").unwrap().plain_text().contains("Never take two shots"));
 }
