@@ -5,6 +5,7 @@ pub mod checkins;
 pub mod courses;
 pub mod doses;
 pub mod health;
+pub mod injections;
 pub mod observations;
 pub mod patients;
 pub mod stateless;

@@ -7,5 +7,6 @@ mod access;
 mod api;
 mod cds_hooks;
 mod fhir;
+mod injections;
 mod pages;
 mod support;

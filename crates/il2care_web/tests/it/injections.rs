@@ -1,0 +1,130 @@
+//! The injection log of low-dose courses through the API, on both databases: a patient logs shots and skips,
+//! a retry is stored once, a second shot for a slot is refused naming `slot`, corrections point at what they
+//! correct, and the roles and the patient boundary hold (refusals audited).
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+fn hours_ago(hours: i64) -> String {
+    (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)).to_string()
+}
+
+/// Starts a Saadoun low-dose course for `patient_id` 50 hours ago: slots 1 to 3 are 50, 26 and 2 hours ago.
+async fn low_dose_course(app: &TestApp, patient_id: i64) -> i64 {
+    let physician = app.token("physician").await;
+    let body = json!({"regimen": "saadoun-2011-sc", "started_at": hours_ago(50)});
+    let (status, course) = app.post(&format!("/api/v1/patients/{patient_id}/courses"), Some(&physician), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{course}");
+    course["id"].as_i64().unwrap()
+}
+
+fn shot(course_id: i64, slot: u32, client_id: &str) -> Value {
+    json!({"course_id": course_id, "status": "given", "at": hours_ago(1), "slot": slot, "site": "abdomen_left",
+           "note": "a little sore", "client_id": client_id})
+}
+
+async fn a_patient_logs_shots_and_skips_and_a_retry_is_stored_once(app: &TestApp) {
+    let course_id = low_dose_course(app, app.patient_a).await;
+    let patient = app.token("patient_a").await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    let (status, first) = app.post(&path, Some(&patient), &shot(course_id, 3, "phone-1")).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["entry"]["dose_level"], "1.5-miu", "the slot's dose level is recorded with the shot");
+    let (status, retry) = app.post(&path, Some(&patient), &shot(course_id, 3, "phone-1")).await;
+    assert_eq!((status, &retry["id"]), (StatusCode::OK, &first["id"]), "{retry}");
+    let skipped = json!({"course_id": course_id, "status": "skipped", "at": hours_ago(20), "slot": 2,
+                         "skip_reason": "fever, called the clinic"});
+    assert_eq!(app.post(&path, Some(&patient), &skipped).await.0, StatusCode::CREATED);
+    let (status, listed) = app.get(&path, Some(&patient)).await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = listed["injections"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{listed}");
+    assert_eq!((entries[0]["status"].as_str(), entries[0]["slot"].as_i64()), (Some("skipped"), Some(2)));
+    assert_eq!(entries[1]["site"], "abdomen_left");
+    let nurse = app.token("nurse").await;
+    assert_eq!(app.get(&path, Some(&nurse)).await.0, StatusCode::OK);
+    let pharmacist = app.token("pharmacist").await;
+    assert_eq!(app.get(&path, Some(&pharmacist)).await.0, StatusCode::OK, "the pharmacist reads the log");
+    let audit = app.audit_actions(app.patient_a).await;
+    assert!(audit.iter().filter(|(actor, action, _)| actor == "patient_a" && action == "write").count() >= 2);
+    assert!(audit.iter().any(|(actor, action, _)| actor == "pharmacist" && action == "read"));
+}
+
+async fn a_second_shot_for_the_same_slot_is_refused_naming_the_slot(app: &TestApp) {
+    let course_id = low_dose_course(app, app.patient_a).await;
+    let patient = app.token("patient_a").await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    let (_, first) = app.post(&path, Some(&patient), &shot(course_id, 3, "phone-1")).await;
+    let (status, error) = app.post(&path, Some(&patient), &shot(course_id, 3, "phone-2")).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("slot")));
+    assert!(error["error"]["message"].as_str().unwrap().contains("never two shots to catch up"), "{error}");
+    let nurse = app.token("nurse").await;
+    let mut catch_up = shot(course_id, 3, "nurse-1");
+    catch_up["site"] = json!("thigh_right");
+    assert_eq!(app.post(&path, Some(&nurse), &catch_up).await.0, StatusCode::UNPROCESSABLE_ENTITY, "nor for staff");
+    // A wrong site is corrected by a new entry that points at the first; the first stays in the record.
+    let mut correction = shot(course_id, 3, "phone-3");
+    correction["site"] = json!("thigh_left");
+    correction["corrects_id"] = first["id"].clone();
+    assert_eq!(app.post(&path, Some(&patient), &correction).await.0, StatusCode::CREATED);
+    let (_, listed) = app.get(&path, Some(&patient)).await;
+    let stands: Vec<(bool, &str)> = listed["injections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| (entry["stands"].as_bool().unwrap(), entry["site"].as_str().unwrap()))
+        .collect();
+    assert_eq!(stands, [(false, "abdomen_left"), (true, "thigh_left")]);
+    let (_, after) = app.get(&path, Some(&patient)).await;
+    assert_eq!(after["injections"].as_array().unwrap().len(), 2, "refusals stored nothing");
+}
+
+async fn high_dose_courses_and_bad_documents_are_refused_with_the_field_and_store_nothing(app: &TestApp) {
+    let physician = app.token("physician").await;
+    let body = json!({"regimen": "hd-iv", "started_at": hours_ago(10), "baseline_weight": {"value": 80, "unit": "kg"}});
+    let (_, course) = app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &body).await;
+    let patient = app.token("patient_a").await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    let course_id = course["id"].as_i64().unwrap();
+    let (status, error) = app.post(&path, Some(&patient), &shot(course_id, 1, "p-1")).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("course_id")));
+    let low = low_dose_course(app, app.patient_a).await;
+    let mut future = shot(low, 1, "p-2");
+    future["at"] = json!((jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2)).to_string());
+    assert_eq!(app.post(&path, Some(&patient), &future).await.1["error"]["field"], "at");
+    let mut no_site = shot(low, 1, "p-3");
+    no_site.as_object_mut().unwrap().remove("site");
+    assert_eq!(app.post(&path, Some(&patient), &no_site).await.1["error"]["field"], "site");
+    assert_eq!(app.post(&path, Some(&patient), &shot(low, 99, "p-4")).await.1["error"]["field"], "slot");
+    let (_, listed) = app.get(&path, Some(&patient)).await;
+    assert!(listed["injections"].as_array().unwrap().is_empty());
+}
+
+async fn only_the_patient_and_the_bedside_team_write_the_log_and_refusals_are_audited(app: &TestApp) {
+    let course_id = low_dose_course(app, app.patient_a).await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    let patient_b = app.token("patient_b").await;
+    assert_eq!(app.post(&path, Some(&patient_b), &shot(course_id, 1, "b-1")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&path, Some(&patient_b)).await.0, StatusCode::FORBIDDEN);
+    let pharmacist = app.token("pharmacist").await;
+    assert_eq!(app.post(&path, Some(&pharmacist), &shot(course_id, 1, "ph-1")).await.0, StatusCode::FORBIDDEN);
+    let admin = app.token("admin").await;
+    assert_eq!(app.get(&path, Some(&admin)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&path, None).await.0, StatusCode::UNAUTHORIZED);
+    let nurse = app.token("nurse").await;
+    assert_eq!(app.post(&path, Some(&nurse), &shot(course_id, 1, "n-1")).await.0, StatusCode::CREATED);
+    let denied = app.audit_actions(app.patient_a).await;
+    for actor in ["patient_b", "pharmacist", "admin"] {
+        assert!(denied.iter().any(|(who, action, _)| who == actor && action == "denied"), "{actor}: {denied:?}");
+    }
+}
+
+on_both_backends!(
+    a_patient_logs_shots_and_skips_and_a_retry_is_stored_once,
+    a_second_shot_for_the_same_slot_is_refused_naming_the_slot,
+    high_dose_courses_and_bad_documents_are_refused_with_the_field_and_store_nothing,
+    only_the_patient_and_the_bedside_team_write_the_log_and_refusals_are_audited,
+);
