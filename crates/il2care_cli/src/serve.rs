@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use il2care_store::Store;
+use il2care_web::cds_auth::CdsIssuers;
 use il2care_web::{AppState, router};
 
 use crate::Outcome;
@@ -30,6 +31,10 @@ pub struct Args {
     /// Fixed password for every demo account (for automated tests); random when not given.
     #[arg(long, env = "IL2CARE_DEMO_PASSWORD", hide_env_values = true)]
     demo_password: Option<String>,
+    /// JSON file of the EHRs allowed to call /cds-services with a signed JWT and the service's base URL:
+    /// {"issuers": [{"iss": "...", "public_key_pem": "..." | "jwks_file": "..."}], "audience": "https://..."}.
+    #[arg(long, env = "IL2CARE_CDS_ISSUERS")]
+    cds_issuers: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -75,6 +80,8 @@ pub fn run(args: Args) -> Outcome {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("IL2CARE_LOG").unwrap_or_else(|_| "info".into()))
         .init();
+    // Checked before anything else, so a bad issuer file stops the start with its field named (exit 2).
+    let cds_issuers = args.cds_issuers.as_deref().map(CdsIssuers::load).transpose()?;
     let url = database_url(args.database, &args.data_dir)?;
     runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
@@ -97,7 +104,21 @@ pub fn run(args: Args) -> Outcome {
             .with_context(|| format!("listening on {}", args.listen))?;
         println!("il2care listening on http://{}", listener.local_addr()?);
         tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
-        let app = router(AppState::new(store.clone())).into_make_service_with_connect_info::<SocketAddr>();
+        let mut state = AppState::new(store.clone());
+        match cds_issuers {
+            Some(issuers) => {
+                println!(
+                    "CDS Hooks: EHR JWTs accepted from {} for audience {} (signed-in staff tokens too)",
+                    issuers.issuer_names().join(", "),
+                    issuers.audience()
+                );
+                state = state.with_cds_issuers(issuers);
+            }
+            None => println!(
+                "CDS Hooks: no --cds-issuers, so EHR JWTs are refused; only signed-in staff session tokens are accepted"
+            ),
+        }
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
         store.close().await;
         tracing::info!("stopped");

@@ -5,7 +5,8 @@
 //! answers 412 (il2care does not read the EHR's FHIR server). Cards come from pure functions over the record and
 //! the draft orders; the dose check uses the core's dosing, the contrast notice the core's screening. Cards never
 //! carry nulls, summaries stay under 140 characters, and a card with suggestions names its selectionBehavior.
-//! Calls need a signed-in staff account (the EHR's service account); JWT authentication of the EHR is not built.
+//! Callers: an allow-listed EHR with a signed JWT (CDS Hooks 2.0 security, checked in [`crate::cds_auth`]),
+//! audited as `ehr:<iss>`, or a signed-in staff account; without `--cds-issuers` only the latter.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -29,9 +30,8 @@ use rust_decimal_macros::dec;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
-use crate::audit::by_actor;
-use crate::auth::{Actor, Role};
 use crate::body::json_text;
+use crate::cds_auth::CdsCaller;
 use crate::error::AppError;
 
 /// The services il2care offers: (id, hook, title, description).
@@ -467,7 +467,7 @@ fn precondition_failed(message: &str) -> Response {
 /// `POST /cds-services/{id}`: the cards of one hook call.
 pub async fn call(
     State(state): State<AppState>,
-    actor: Actor,
+    caller: CdsCaller,
     Path(service_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -477,8 +477,8 @@ pub async fn call(
         .find(|(id, ..)| *id == service_id)
         .ok_or_else(|| AppError::NotFound(format!("CDS service {service_id}")))?;
     let mut conn = state.store.connection().await?;
-    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician, Role::Pharmacist]) {
-        by_actor(&mut conn, &actor, "denied", &format!("cds/{service_id}"), None, "denied").await?;
+    if let Err(error) = caller.require_clinical() {
+        caller.audit(&mut conn, "denied", &format!("cds/{service_id}"), None, "denied").await?;
         return Err(error);
     }
     let request = parse_object(&json_text(&headers, &body)?)?;
@@ -528,8 +528,7 @@ pub async fn call(
         };
         order_cards(&facts, &orders, now)
     };
-    by_actor(&mut conn, &actor, "read", &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id), "ok")
-        .await?;
+    caller.audit(&mut conn, "read", &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id), "ok").await?;
     let cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({"cards": cards})).into_response())
 }
@@ -538,7 +537,7 @@ pub async fn call(
 /// an audit entry; free-text comments are not kept.
 pub async fn feedback(
     State(state): State<AppState>,
-    actor: Actor,
+    caller: CdsCaller,
     Path(service_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -547,8 +546,8 @@ pub async fn feedback(
         return Err(AppError::NotFound(format!("CDS service {service_id}")));
     }
     let mut conn = state.store.connection().await?;
-    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician, Role::Pharmacist]) {
-        by_actor(&mut conn, &actor, "denied", &format!("cds/{service_id}/feedback"), None, "denied").await?;
+    if let Err(error) = caller.require_clinical() {
+        caller.audit(&mut conn, "denied", &format!("cds/{service_id}/feedback"), None, "denied").await?;
         return Err(error);
     }
     let request = parse_object(&json_text(&headers, &body)?)?;
@@ -580,7 +579,7 @@ pub async fn feedback(
         recorded.push(resource);
     }
     for resource in &recorded {
-        by_actor(&mut conn, &actor, "cds_feedback", resource, None, "ok").await?;
+        caller.audit(&mut conn, "cds_feedback", resource, None, "ok").await?;
     }
     Ok(Json(json!({"recorded": recorded.len()})))
 }

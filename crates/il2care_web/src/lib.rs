@@ -16,6 +16,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod cds_auth;
 pub mod cds_hooks;
 pub mod demo;
 pub mod error;
@@ -29,12 +30,19 @@ pub mod pages;
 pub struct AppState {
     pub store: Store,
     pub metrics: Arc<metrics::Metrics>,
+    /// The EHRs allowed to call `/cds-services` with a JWT; `None` leaves only staff session tokens.
+    pub cds_issuers: Option<Arc<cds_auth::CdsIssuers>>,
 }
 
 impl AppState {
     /// State over an opened store.
     pub fn new(store: Store) -> AppState {
-        AppState { store, metrics: Arc::new(metrics::Metrics::default()) }
+        AppState { store, metrics: Arc::new(metrics::Metrics::default()), cds_issuers: None }
+    }
+
+    /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.
+    pub fn with_cds_issuers(self, issuers: cds_auth::CdsIssuers) -> AppState {
+        AppState { cds_issuers: Some(Arc::new(issuers)), ..self }
     }
 }
 

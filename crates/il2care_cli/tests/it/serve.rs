@@ -207,3 +207,23 @@ fn sigterm_lets_in_flight_writes_finish_and_the_server_exits_cleanly() {
     drop(restarted);
     let _ = std::fs::remove_dir_all(folder);
 }
+
+#[test]
+fn serve_refuses_to_start_with_an_issuer_file_it_cannot_trust_and_names_the_field() {
+    let folder = std::env::temp_dir().join(format!("il2care-serve-issuers-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("issuers.json");
+    let database = format!("sqlite://{}", folder.join("il2care.db").display());
+    let shared_secret = r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#;
+    std::fs::write(folder.join("ehr.jwks.json"), shared_secret).unwrap();
+    let document = json!({"audience": "https://il2care.test", "issuers": [{"iss": "https://ehr.test", "jwks_file": "ehr.jwks.json"}]});
+    std::fs::write(&file, document.to_string()).unwrap();
+    let run = crate::support::il2care(
+        &["serve", "--database", &database, "--listen", "127.0.0.1:0", "--cds-issuers", &file.display().to_string()],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("issuers[0].jwks_file.keys[0]"), "{}", run.stderr);
+    assert!(!run.stderr.contains("c2VjcmV0"), "key material never prints");
+    std::fs::remove_dir_all(&folder).unwrap();
+}

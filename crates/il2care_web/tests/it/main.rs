@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod cds_auth;
 mod cds_hooks;
 mod fhir;
 mod injections;

@@ -1,0 +1,398 @@
+//! Who calls the CDS Hooks services: an EHR with a signed JWT (CDS Hooks 2.0 security), or a signed-in staff
+//! account. Holds the issuer allow-list (`CdsIssuers`, read and checked once at start-up), the JWT check and
+//! the `CdsCaller` extractor. It fetches nothing over the network: public keys come from the configuration.
+//!
+//! The check, in order: the header names an asymmetric algorithm (HS* and `none` are refused); the unverified
+//! `iss` is only used to pick the allow-listed issuer's keys; the signature verifies with one of them; `iss`,
+//! `sub`, `aud`, `exp`, `iat` and `jti` are present; `exp` has not passed (30 s leeway) and lies at most five
+//! minutes (plus leeway) ahead; `aud` is the endpoint called: the configured base URL followed by the request
+//! path (`https://host/cds-services/il2care-patient-view`, with or without a trailing slash), as the
+//! specification says. `jti` is required but replays are not detected: nothing remembers seen ids.
+
+use std::path::Path;
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use il2care_core::Refusal;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{Actor, Role, remote_of};
+use crate::error::AppError;
+
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECONDS: u64 = 30;
+/// The specification: `exp` is "no more than five minutes in the future".
+pub const MAX_LIFETIME_SECONDS: u64 = 5 * 60;
+/// The audit log's role for an EHR.
+pub const EHR_ROLE: &str = "ehr";
+
+/// One public key of an issuer, with the algorithms it may verify (checked at start-up).
+#[derive(Clone)]
+struct PublicKey {
+    kid: Option<String>,
+    key: DecodingKey,
+    algorithms: Vec<Algorithm>,
+}
+
+/// An allow-listed EHR.
+#[derive(Clone)]
+struct Issuer {
+    iss: String,
+    keys: Vec<PublicKey>,
+}
+
+/// The EHRs allowed to call the CDS services and the base URL they address. Key material never prints.
+#[derive(Clone)]
+pub struct CdsIssuers {
+    audience: String,
+    issuers: Vec<Issuer>,
+}
+
+impl std::fmt::Debug for CdsIssuers {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<String> =
+            self.issuers.iter().map(|issuer| format!("{} ({} keys)", issuer.iss, issuer.keys.len())).collect();
+        formatter.debug_struct("CdsIssuers").field("audience", &self.audience).field("issuers", &issuers).finish()
+    }
+}
+
+/// The configuration file as written.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuersFile {
+    issuers: Vec<IssuerEntry>,
+    audience: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssuerEntry {
+    iss: String,
+    public_key_pem: Option<String>,
+    jwks_file: Option<String>,
+}
+
+/// Whether a key verifies `algorithm`: building a verifier parses the key, so a bad key fails here, at
+/// start-up, rather than on the first call. The signature checked is a dummy and never matches.
+fn verifies(key: &DecodingKey, algorithm: Algorithm) -> bool {
+    jsonwebtoken::crypto::verify("AA", b"probe", key, algorithm).is_ok()
+}
+
+/// A checked public key: the algorithms of its family that it can verify, at least one.
+fn public_key(kid: Option<String>, key: DecodingKey, field: &str) -> Result<PublicKey, Refusal> {
+    if key.family() == AlgorithmFamily::Hmac {
+        return Err(Refusal::new(field, "is a shared secret; CDS Hooks needs the EHR's public key"));
+    }
+    let algorithms: Vec<Algorithm> =
+        key.family().algorithms().iter().copied().filter(|algorithm| verifies(&key, *algorithm)).collect();
+    if algorithms.is_empty() {
+        return Err(Refusal::new(field, "is not a usable RSA, EC (P-256, P-384) or Ed25519 public key"));
+    }
+    Ok(PublicKey { kid, key, algorithms })
+}
+
+fn pem_key(pem: &str, field: &str) -> Result<PublicKey, Refusal> {
+    if pem.contains("PRIVATE KEY") {
+        return Err(Refusal::new(field, "holds a private key; give the EHR's public key only"));
+    }
+    let bytes = pem.as_bytes();
+    let key = DecodingKey::from_rsa_pem(bytes)
+        .or_else(|_| DecodingKey::from_ec_pem(bytes))
+        .or_else(|_| DecodingKey::from_ed_pem(bytes))
+        .map_err(|_| Refusal::new(field, "is not a PEM public key (-----BEGIN PUBLIC KEY-----)"))?;
+    public_key(None, key, field)
+}
+
+fn jwks_keys(path: &Path, field: &str) -> Result<Vec<PublicKey>, Refusal> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| Refusal::new(field, format!("cannot read {}: {error}", path.display())))?;
+    let raw: Value = serde_json::from_str(&text)
+        .map_err(|error| Refusal::new(field, format!("{} is not JSON: {error}", path.display())))?;
+    // A private JWK carries `d` (and RSA's primes); such a file must not sit in the service's configuration.
+    let private = raw["keys"].as_array().into_iter().flatten().any(|key| key.get("d").is_some());
+    if private {
+        return Err(Refusal::new(
+            field,
+            format!("{} holds private key material; publish public keys only", path.display()),
+        ));
+    }
+    let set: JwkSet = serde_json::from_value(raw)
+        .map_err(|error| Refusal::new(field, format!("{} is not a JWK Set: {error}", path.display())))?;
+    if set.keys.is_empty() {
+        return Err(Refusal::new(field, format!("{} has no keys", path.display())));
+    }
+    set.keys
+        .iter()
+        .enumerate()
+        .map(|(index, jwk)| {
+            let key_field = format!("{field}.keys[{index}]");
+            let key = DecodingKey::from_jwk(jwk)
+                .map_err(|_| Refusal::new(&key_field, "is not an RSA, EC or OKP public key"))?;
+            let mut checked = public_key(jwk.common.key_id.clone(), key, &key_field)?;
+            // A JWK that names its algorithm is held to it.
+            if let Some(named) = jwk.common.key_algorithm
+                && let Ok(named) = named.to_string().parse::<Algorithm>()
+            {
+                checked.algorithms.retain(|algorithm| *algorithm == named);
+                if checked.algorithms.is_empty() {
+                    return Err(Refusal::new(&key_field, "names an algorithm the key cannot verify"));
+                }
+            }
+            Ok(checked)
+        })
+        .collect()
+}
+
+impl CdsIssuers {
+    /// Reads and checks the configuration file; `jwks_file` paths are relative to the file's folder.
+    pub fn load(path: &Path) -> Result<CdsIssuers, Refusal> {
+        let field = "--cds-issuers";
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| Refusal::new(field, format!("cannot read {}: {error}", path.display())))?;
+        CdsIssuers::from_json(&text, path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Checks the configuration document: every issuer named once with exactly one key source whose keys
+    /// parse, and an absolute http(s) audience.
+    pub fn from_json(text: &str, folder: &Path) -> Result<CdsIssuers, Refusal> {
+        let file: IssuersFile = serde_json::from_str(text)
+            .map_err(|error| Refusal::new("--cds-issuers", format!("not a valid issuer file: {error}")))?;
+        let audience = file.audience.trim_end_matches('/').to_string();
+        let scheme_ok = audience.starts_with("https://") || audience.starts_with("http://");
+        if !scheme_ok || audience.contains(['?', '#', ' ']) || audience.split('/').nth(2).is_none_or(str::is_empty) {
+            return Err(Refusal::new(
+                "audience",
+                "must be the service's base URL, such as https://il2care.example.org",
+            ));
+        }
+        if file.issuers.is_empty() {
+            return Err(Refusal::new("issuers", "must list at least one EHR"));
+        }
+        let mut issuers: Vec<Issuer> = Vec::new();
+        for (index, entry) in file.issuers.into_iter().enumerate() {
+            let field = |name: &str| format!("issuers[{index}].{name}");
+            if entry.iss.trim().is_empty() {
+                return Err(Refusal::new(field("iss"), "is required"));
+            }
+            if issuers.iter().any(|issuer| issuer.iss == entry.iss) {
+                return Err(Refusal::new(field("iss"), "is listed twice"));
+            }
+            let keys = match (entry.public_key_pem, entry.jwks_file) {
+                (Some(pem), None) => vec![pem_key(&pem, &field("public_key_pem"))?],
+                (None, Some(file)) => jwks_keys(&folder.join(file), &field("jwks_file"))?,
+                _ => {
+                    return Err(Refusal::new(
+                        field("public_key_pem"),
+                        "give exactly one of public_key_pem or jwks_file",
+                    ));
+                }
+            };
+            issuers.push(Issuer { iss: entry.iss, keys });
+        }
+        Ok(CdsIssuers { audience, issuers })
+    }
+
+    /// The base URL the EHRs address.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The allow-listed issuers.
+    pub fn issuer_names(&self) -> Vec<&str> {
+        self.issuers.iter().map(|issuer| issuer.iss.as_str()).collect()
+    }
+
+    /// Checks a token sent to `path` at `now` (seconds since the epoch); `Ok` is the verified issuer and subject.
+    pub fn verify(&self, token: &str, path: &str, now: u64) -> Result<EhrCaller, TokenRefused> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| TokenRefused::new("the token is not a JWT signed with RS*, PS*, ES256, ES384 or EdDSA"))?;
+        if header.alg.family() == AlgorithmFamily::Hmac {
+            return Err(TokenRefused::new(format!(
+                "{:?} is a shared-secret algorithm; CDS Hooks needs an asymmetric signature",
+                header.alg
+            )));
+        }
+        // Unverified: used only to choose whose keys to try; the verified claims must name the same issuer.
+        let claimed: Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| TokenRefused::new("the token's claims are not a JSON object"))?;
+        let claimed_iss = claimed["iss"].as_str().ok_or_else(|| TokenRefused::new("the token has no iss"))?;
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|issuer| issuer.iss == claimed_iss)
+            .ok_or_else(|| TokenRefused::new("the token's issuer is not on this service's allow-list"))?;
+        let endpoint = format!("{}{}", self.audience, path.trim_end_matches('/'));
+        let candidates: Vec<&PublicKey> = issuer
+            .keys
+            .iter()
+            .filter(|key| key.kid.is_none() || key.kid == header.kid)
+            .filter(|key| key.algorithms.contains(&header.alg))
+            .collect();
+        if candidates.is_empty() {
+            return Err(TokenRefused::new(format!("no key of this issuer verifies {:?} with this kid", header.alg)));
+        }
+        for candidate in candidates {
+            let mut validation = Validation::new(header.alg);
+            validation.algorithms = candidate.algorithms.clone();
+            validation.leeway = LEEWAY_SECONDS;
+            validation.validate_nbf = true;
+            validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+            validation.set_issuer(&[&issuer.iss]);
+            validation.set_audience(&[endpoint.clone(), format!("{endpoint}/")]);
+            match jsonwebtoken::decode::<Claims>(token, &candidate.key, &validation) {
+                Ok(data) => {
+                    if data.claims.exp > now + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS {
+                        return Err(TokenRefused::new("exp is more than five minutes ahead"));
+                    }
+                    return Ok(EhrCaller { iss: issuer.iss.clone(), sub: data.claims.sub });
+                }
+                Err(error) if *error.kind() == ErrorKind::InvalidSignature => continue,
+                Err(error) => return Err(TokenRefused::from_kind(error.kind(), &endpoint)),
+            }
+        }
+        Err(TokenRefused::new("the signature does not verify with the issuer's keys"))
+    }
+}
+
+/// The claims il2care reads; `iat` and `jti` are required by the specification.
+#[derive(serde::Deserialize)]
+struct Claims {
+    sub: String,
+    exp: u64,
+    #[allow(dead_code)] // Required to be present (the specification); replays are not tracked.
+    iat: u64,
+    #[allow(dead_code)]
+    jti: String,
+}
+
+/// A verified EHR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EhrCaller {
+    pub iss: String,
+    pub sub: String,
+}
+
+/// A refused token: 401 with the reason (never the token).
+#[derive(Debug)]
+pub struct TokenRefused(pub String);
+
+impl TokenRefused {
+    fn new(reason: impl Into<String>) -> TokenRefused {
+        TokenRefused(reason.into())
+    }
+
+    fn from_kind(kind: &ErrorKind, endpoint: &str) -> TokenRefused {
+        match kind {
+            ErrorKind::ExpiredSignature => TokenRefused::new("the token has expired"),
+            ErrorKind::ImmatureSignature => TokenRefused::new("the token is not valid yet (nbf)"),
+            ErrorKind::InvalidAudience => TokenRefused::new(format!("aud must be {endpoint}")),
+            ErrorKind::InvalidIssuer => TokenRefused::new("the token's issuer is not on this service's allow-list"),
+            ErrorKind::MissingRequiredClaim(claim) => TokenRefused::new(format!("the token has no {claim}")),
+            ErrorKind::InvalidAlgorithm => TokenRefused::new("the token's algorithm does not fit the issuer's key"),
+            ErrorKind::Json(_) | ErrorKind::InvalidClaimFormat(_) => {
+                TokenRefused::new("the token needs iss, sub, aud, exp, iat and jti (numbers for times)")
+            }
+            _ => TokenRefused::new("the token cannot be verified"),
+        }
+    }
+}
+
+impl IntoResponse for TokenRefused {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"message": format!("EHR token refused: {}", self.0)}});
+        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], Json(body))
+            .into_response()
+    }
+}
+
+/// Who is calling a CDS service.
+#[derive(Clone, Debug)]
+pub enum CdsCaller {
+    /// An allow-listed EHR with a verified JWT.
+    Ehr { caller: EhrCaller, remote: String },
+    /// A signed-in staff account (the only way in without `--cds-issuers`).
+    Staff(Actor),
+}
+
+impl CdsCaller {
+    /// Refuses patients and admins; an allow-listed EHR may call.
+    pub fn require_clinical(&self) -> Result<(), AppError> {
+        match self {
+            CdsCaller::Ehr { .. } => Ok(()),
+            CdsCaller::Staff(actor) => actor.require(&[Role::Nurse, Role::Physician, Role::Pharmacist]),
+        }
+    }
+
+    /// Appends an audit entry naming the caller (`ehr:<iss>` for an EHR).
+    pub async fn audit(
+        &self,
+        conn: &mut il2care_store::Conn,
+        action: &str,
+        resource: &str,
+        patient_id: Option<i64>,
+        outcome: &str,
+    ) -> Result<(), AppError> {
+        match self {
+            CdsCaller::Staff(actor) => crate::audit::by_actor(conn, actor, action, resource, patient_id, outcome).await,
+            CdsCaller::Ehr { caller, remote } => {
+                let actor = format!("ehr:{}", caller.iss);
+                let now = crate::now_ms();
+                crate::audit::record(conn, now, &actor, EHR_ROLE, action, resource, patient_id, outcome, remote).await
+            }
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+impl FromRequestParts<AppState> for CdsCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<CdsCaller, Response> {
+        // Session tokens are hex; a JWT has dots. Anything else goes the staff way, as before.
+        let Some(token) = bearer(parts).filter(|token| token.contains('.')) else {
+            return Actor::from_request_parts(parts, state)
+                .await
+                .map(CdsCaller::Staff)
+                .map_err(IntoResponse::into_response);
+        };
+        let remote = remote_of(parts);
+        let Some(issuers) = &state.cds_issuers else {
+            return Err(TokenRefused::new("EHR JWTs are not configured on this service (il2care serve --cds-issuers)")
+                .into_response());
+        };
+        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        match issuers.verify(token, parts.uri.path(), now) {
+            Ok(caller) => Ok(CdsCaller::Ehr { caller, remote }),
+            Err(refused) => {
+                tracing::warn!(reason = %refused.0, "EHR token refused");
+                let service = parts.uri.path().trim_start_matches("/cds-services/");
+                let resource: String = format!("cds/{service}").chars().take(200).collect();
+                let mut conn = state.store.connection().await.map_err(|error| AppError::from(error).into_response())?;
+                crate::audit::record(
+                    &mut conn,
+                    crate::now_ms(),
+                    "ehr:unverified",
+                    EHR_ROLE,
+                    "denied",
+                    &resource,
+                    None,
+                    "denied",
+                    &remote,
+                )
+                .await
+                .map_err(IntoResponse::into_response)?;
+                Err(refused.into_response())
+            }
+        }
+    }
+}

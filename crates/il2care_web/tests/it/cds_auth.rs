@@ -1,0 +1,233 @@
+//! EHR JWT authentication of the CDS Hooks services, on both databases: an allow-listed issuer's RS256 or ES384
+//! token is accepted and audited as `ehr:<iss>`; a wrong issuer, an expired token, a wrong audience, HS256,
+//! `alg: none`, a foreign signature, a missing `jti` or a lifetime over five minutes are 401 with a JSON error;
+//! staff session tokens still work. Issuer files that cannot be trusted are refused with the field named.
+//! The keys are the TEST-ONLY pairs in `tests/keys/`.
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use il2care_web::cds_auth::CdsIssuers;
+use il2care_web::{AppState, router};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+const AUDIENCE: &str = "https://il2care.test";
+const RSA_EHR: &str = "https://ehr.example.org";
+const EC_EHR: &str = "https://ehr-ec.example.org";
+const PATIENT_VIEW: &str = "/cds-services/il2care-patient-view";
+
+fn keys() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys")
+}
+
+fn key_text(name: &str) -> String {
+    std::fs::read_to_string(keys().join(name)).unwrap()
+}
+
+/// The issuer file: the RSA EHR by PEM, the EC EHR by a JWKS file (relative to the keys folder).
+fn issuers_document() -> Value {
+    json!({"audience": AUDIENCE, "issuers": [
+        {"iss": RSA_EHR, "public_key_pem": key_text("ehr-rsa.pub")},
+        {"iss": EC_EHR, "jwks_file": "ehr-ec384.jwks.json"},
+    ]})
+}
+
+fn issuers() -> CdsIssuers {
+    CdsIssuers::from_json(&issuers_document().to_string(), &keys()).unwrap()
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Claims as an EHR sends them to `path`.
+fn claims(iss: &str, path: &str) -> Value {
+    json!({"iss": iss, "sub": "ehr-client-1", "aud": format!("{AUDIENCE}{path}"), "exp": now() + 120,
+           "iat": now(), "jti": format!("jti-{}", now())})
+}
+
+fn rsa_token(claims: &Value) -> String {
+    let key = EncodingKey::from_rsa_pem(key_text("ehr-rsa.key").as_bytes()).unwrap();
+    encode(&Header::new(Algorithm::RS256), claims, &key).unwrap()
+}
+
+fn ec_token(claims: &Value) -> String {
+    let key = EncodingKey::from_ec_pem(key_text("ehr-ec384.key").as_bytes()).unwrap();
+    let mut header = Header::new(Algorithm::ES384);
+    header.kid = Some("ehr-ec-1".into());
+    encode(&header, claims, &key).unwrap()
+}
+
+fn patient_view_request() -> Value {
+    json!({"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "hook": "patient-view",
+           "context": {"userId": "Practitioner/example", "patientId": "1288992"},
+           "prefetch": {"patient": {"resourceType": "Patient", "id": "1288992",
+                                    "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}]}}})
+}
+
+/// One POST to a router that trusts the test issuers.
+async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+    let state = AppState::new(app.db.store.clone()).with_cds_issuers(issuers());
+    let request = Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = router(state).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn audit(app: &TestApp, actor: &str) -> Vec<(String, String, String)> {
+    let mut conn = app.db.store.connection().await.unwrap();
+    let query = il2care_store::audit::AuditQuery { patient_id: None, actor: Some(actor.into()), limit: 100 };
+    let entries = il2care_store::audit::query(&mut conn, &query).await.unwrap();
+    entries.into_iter().map(|entry| (entry.action, entry.resource, entry.outcome)).collect()
+}
+
+async fn an_allow_listed_ehr_token_is_accepted_and_every_call_is_audited_as_the_ehr(app: &TestApp) {
+    let (status, response) =
+        post(app, PATIENT_VIEW, &rsa_token(&claims(RSA_EHR, PATIENT_VIEW)), &patient_view_request()).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    assert!(response["cards"].is_array());
+    let (status, response) =
+        post(app, PATIENT_VIEW, &ec_token(&claims(EC_EHR, PATIENT_VIEW)), &patient_view_request()).await;
+    assert_eq!(status, StatusCode::OK, "ES384 with a kid from the JWKS file: {response}");
+    let patient = app.patient_a;
+    let read = ("read".to_string(), format!("patient/{patient}/cds/il2care-patient-view"), "ok".to_string());
+    assert_eq!(audit(app, &format!("ehr:{RSA_EHR}")).await, std::slice::from_ref(&read));
+    assert_eq!(audit(app, &format!("ehr:{EC_EHR}")).await, [read]);
+    // The feedback endpoint is an endpoint of its own: its URL is the audience.
+    let path = "/cds-services/il2care-patient-view/feedback";
+    let feedback = json!({"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted"}]});
+    let (status, answer) = post(app, path, &rsa_token(&claims(RSA_EHR, path)), &feedback).await;
+    assert_eq!((status, answer["recorded"].as_i64()), (StatusCode::OK, Some(1)), "{answer}");
+    let entries = audit(app, &format!("ehr:{RSA_EHR}")).await;
+    assert!(entries.iter().any(|(action, _, _)| action == "cds_feedback"), "{entries:?}");
+    // A trailing slash on the audience is the same endpoint (the specification allows both spellings).
+    let mut slash = claims(RSA_EHR, PATIENT_VIEW);
+    slash["aud"] = json!(format!("{AUDIENCE}{PATIENT_VIEW}/"));
+    assert_eq!(post(app, PATIENT_VIEW, &rsa_token(&slash), &patient_view_request()).await.0, StatusCode::OK);
+}
+
+/// Each row: what is wrong, the token, words of the message.
+async fn untrusted_tokens_are_refused_with_401_and_a_json_error(app: &TestApp) {
+    let good = claims(RSA_EHR, PATIENT_VIEW);
+    let with = |key: &str, value: Value| {
+        let mut claims = good.clone();
+        claims[key] = value;
+        claims
+    };
+    let foreign = EncodingKey::from_rsa_pem(key_text("other-rsa.key").as_bytes()).unwrap();
+    let hs256 = encode(&Header::new(Algorithm::HS256), &good, &EncodingKey::from_secret(b"shared secret")).unwrap();
+    let payload = rsa_token(&good).split('.').nth(1).unwrap().to_string();
+    let mut no_jti = good.clone();
+    no_jti.as_object_mut().unwrap().remove("jti");
+    let rows: Vec<(&str, String, &str)> = vec![
+        ("issuer not allow-listed", rsa_token(&with("iss", json!("https://evil.example"))), "allow-list"),
+        ("expired", rsa_token(&with("exp", json!(now() - 120))), "expired"),
+        (
+            "another endpoint",
+            rsa_token(&with("aud", json!(format!("{AUDIENCE}/cds-services/il2care-order-sign")))),
+            "aud must be",
+        ),
+        ("the base URL only", rsa_token(&with("aud", json!(AUDIENCE))), "aud must be"),
+        ("HS256", hs256, "shared-secret"),
+        ("alg none", format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}."), "not a JWT signed with"),
+        ("signed with another key", encode(&Header::new(Algorithm::RS256), &good, &foreign).unwrap(), "signature"),
+        (
+            "the other EHR's iss on the RSA EHR's signature",
+            rsa_token(&with("iss", json!(EC_EHR))),
+            "no key of this issuer",
+        ),
+        ("no jti", rsa_token(&no_jti), "jti"),
+        ("an hour to live", rsa_token(&with("exp", json!(now() + 3600))), "five minutes"),
+        (
+            "no exp",
+            rsa_token(&{
+                let mut claims = good.clone();
+                claims.as_object_mut().unwrap().remove("exp");
+                claims
+            }),
+            "exp",
+        ),
+    ];
+    for (what, token, words) in &rows {
+        let (status, error) = post(app, PATIENT_VIEW, token, &patient_view_request()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or_else(|| panic!("{what}: no JSON error: {error}"));
+        assert!(message.contains(words), "{what}: {message}");
+    }
+    let refused = audit(app, "ehr:unverified").await;
+    assert_eq!(refused.len(), rows.len(), "every refusal is audited: {refused:?}");
+    assert!(refused.iter().all(|(action, _, outcome)| action == "denied" && outcome == "denied"));
+    assert!(audit(app, &format!("ehr:{RSA_EHR}")).await.is_empty(), "no refused call is audited as the EHR");
+}
+
+async fn a_jwt_without_configured_issuers_is_refused_and_staff_tokens_keep_working(app: &TestApp) {
+    let token = rsa_token(&claims(RSA_EHR, PATIENT_VIEW));
+    let (status, error) = app.post(PATIENT_VIEW, Some(&token), &patient_view_request()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("--cds-issuers"), "{error}");
+    let nurse = app.token("nurse").await;
+    assert_eq!(app.post(PATIENT_VIEW, Some(&nurse), &patient_view_request()).await.0, StatusCode::OK);
+    assert_eq!(post(app, PATIENT_VIEW, &nurse, &patient_view_request()).await.0, StatusCode::OK);
+}
+
+on_both_backends!(
+    an_allow_listed_ehr_token_is_accepted_and_every_call_is_audited_as_the_ehr,
+    untrusted_tokens_are_refused_with_401_and_a_json_error,
+    a_jwt_without_configured_issuers_is_refused_and_staff_tokens_keep_working,
+);
+
+/// Each row: a change to the issuer file, the field the refusal names.
+#[test]
+fn issuer_files_that_cannot_be_trusted_are_refused_naming_the_field() {
+    let folder = std::env::temp_dir().join(format!("il2care-cds-issuers-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("private.json"), r#"{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "d": "AQAB"}]}"#)
+        .unwrap();
+    std::fs::write(folder.join("oct.json"), r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#).unwrap();
+    std::fs::copy(keys().join("ehr-ec384.jwks.json"), folder.join("ehr-ec384.jwks.json")).unwrap();
+    let issuer = |entry: Value| json!({"audience": AUDIENCE, "issuers": [entry]});
+    let rows: Vec<(Value, &str)> = vec![
+        (issuer(json!({"iss": RSA_EHR, "public_key_pem": key_text("ehr-rsa.key")})), "issuers[0].public_key_pem"),
+        (
+            issuer(
+                json!({"iss": RSA_EHR, "public_key_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}),
+            ),
+            "issuers[0].public_key_pem",
+        ),
+        (issuer(json!({"iss": RSA_EHR, "jwks_file": "private.json"})), "issuers[0].jwks_file"),
+        (issuer(json!({"iss": RSA_EHR, "jwks_file": "oct.json"})), "issuers[0].jwks_file.keys[0]"),
+        (issuer(json!({"iss": RSA_EHR, "jwks_file": "missing.json"})), "issuers[0].jwks_file"),
+        (issuer(json!({"iss": RSA_EHR})), "issuers[0].public_key_pem"),
+        (issuer(json!({"iss": "", "jwks_file": "ehr-ec384.jwks.json"})), "issuers[0].iss"),
+        (
+            json!({"audience": "il2care.test", "issuers": [{"iss": EC_EHR, "jwks_file": "ehr-ec384.jwks.json"}]}),
+            "audience",
+        ),
+        (json!({"audience": AUDIENCE, "issuers": []}), "issuers"),
+        (
+            json!({"audience": AUDIENCE, "issuers": [{"iss": EC_EHR, "jwks_file": "ehr-ec384.jwks.json"},
+                                                  {"iss": EC_EHR, "jwks_file": "ehr-ec384.jwks.json"}]}),
+            "issuers[1].iss",
+        ),
+        (json!({"audience": AUDIENCE, "issuers": [], "secret": "x"}), "--cds-issuers"),
+    ];
+    for (document, field) in rows {
+        let refusal = CdsIssuers::from_json(&document.to_string(), &folder).expect_err(&document.to_string());
+        assert_eq!(refusal.field, field, "{document}: {}", refusal.reason);
+    }
+    let accepted = CdsIssuers::from_json(&issuers_document().to_string(), &keys()).unwrap();
+    assert_eq!(accepted.issuer_names(), [RSA_EHR, EC_EHR]);
+    assert!(!format!("{accepted:?}").contains("BEGIN"), "key material never prints");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
