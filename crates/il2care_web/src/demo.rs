@@ -1,5 +1,6 @@
 //! The demo ward of `il2care serve --demo`: users for each role, a few high-dose inpatients mid-cycle and a
-//! few low-dose outpatients with recent check-ins, so a new user sees a living system at once.
+//! few low-dose outpatients with recent check-ins and logged injections, so a new user sees a living system
+//! at once.
 //!
 //! Demo data is made up. It is created only into an empty database, through the same store functions and
 //! the same triage as real submissions.
@@ -7,7 +8,7 @@
 use il2care_core::triage::triage;
 use il2care_store::Store;
 use il2care_store::accounts::{self, NewUser};
-use il2care_store::record::{self, CheckIn, Course, DoseEvent, Observation, Patient};
+use il2care_store::record::{self, CheckIn, Course, DoseEvent, Injection, Observation, Patient};
 use il2care_wire::checkin::parse_checkin;
 use serde_json::json;
 
@@ -198,8 +199,40 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
             baseline_weight_kg: None,
             baseline_creatinine_mg_dl: None,
         };
-        record::create_course(&mut tx, &course, now_ms, by).await?;
+        let course_id = record::create_course(&mut tx, &course, now_ms, by).await?;
         outpatients.push(id);
+        // The shots of the first three days, logged by the patient: the first outpatient skipped the third
+        // (the fourth, due now, is left for a new user to log).
+        let shots: [(&str, &str, Option<&str>); 3] = if mrn == "LD-2001" {
+            [
+                ("given", "abdomen_left", None),
+                ("given", "thigh_right", Some("a little red afterwards")),
+                ("skipped", "", Some("felt feverish, called the clinic")),
+            ]
+        } else {
+            [("given", "abdomen_right", None), ("given", "abdomen_left", None), ("given", "thigh_left", None)]
+        };
+        for (slot, (status, site, text)) in (1_i64..).zip(shots) {
+            let planned_ms = course.started_at_ms + (slot - 1) * 24 * HOUR_MS;
+            let skipped = status == "skipped";
+            let injection = Injection {
+                id: 0,
+                patient_id: id,
+                course_id,
+                client_id: None,
+                status: status.into(),
+                slot_number: Some(slot),
+                // Days 1 to 3 are at the first dose level of both regimens.
+                dose_level: il2care_core::regimens::regimen(regimen).map(|regimen| regimen.levels[0].id.to_string()),
+                at_ms: planned_ms + if skipped { 2 * HOUR_MS } else { 10 * 60_000 },
+                site: (!skipped).then(|| site.to_string()),
+                skip_reason: if skipped { text.map(str::to_string) } else { None },
+                note: if skipped { None } else { text.map(str::to_string) },
+                corrects_id: None,
+                recorded_by: if mrn == "LD-2001" { "patient" } else { "patient2" }.into(),
+            };
+            record::add_injection(&mut tx, &injection, now_ms).await?;
+        }
     }
     let checkins = [
         (

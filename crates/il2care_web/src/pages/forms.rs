@@ -1,7 +1,8 @@
 //! Reading the pages' HTML forms into the JSON documents the API takes, as pure functions: the check-in
 //! questionnaire into a check-in document, the assessment form into observations and findings, the dose form
-//! into a dose document. Only the shape is handled here; the wire crate validates values and units exactly
-//! as for the API (so a form and the API refuse the same things), and nothing here decides.
+//! into a dose document, the injection log form into an injection document. Only the shape is handled here;
+//! the wire crate validates values and units exactly as for the API (so a form and the API refuse the same
+//! things), and nothing here decides.
 
 use il2care_core::Refusal;
 use il2care_core::assessment::inputs::{ALL_FINDING_CODES, FindingKind};
@@ -163,6 +164,46 @@ pub fn dose_document(pairs: &Pairs, at: &str) -> Result<Value, Refusal> {
     Ok(document)
 }
 
+/// The injection document from the injection log form. The time typed into the form (`at_local`, as a
+/// `datetime-local` field sends it) is read in the patient's zone; an empty time is `now`. Only the fields of
+/// the chosen answer are sent: the site of a skipped shot or the reason of a shot taken would be leftovers of
+/// the other choice, not something the patient meant.
+pub fn injection_document(pairs: &Pairs, zone: &str, now: jiff::Timestamp) -> Result<Value, Refusal> {
+    let course_id: i64 = field(pairs, "course_id")
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| Refusal::new("course_id", "is required"))?;
+    let status =
+        field(pairs, "status").ok_or_else(|| Refusal::new("status", "choose whether you took or skipped it"))?;
+    let time_zone = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = match field(pairs, "at_local") {
+        None => now.to_zoned(time_zone),
+        Some(text) => {
+            text.parse::<jiff::civil::DateTime>().ok().and_then(|local| local.to_zoned(time_zone).ok()).ok_or_else(
+                || Refusal::new("at", format!("`{text}` is not a date and time such as 2026-11-28T08:30")),
+            )?
+        }
+    };
+    let mut document = json!({"course_id": course_id, "status": status, "at": il2care_wire::dosing::local_time(&at)});
+    if let Some(slot) = field(pairs, "slot") {
+        let slot: u32 = slot.parse().map_err(|_| Refusal::new("slot", "choose one of the shots offered"))?;
+        document["slot"] = json!(slot);
+    }
+    let mut copy = |name: &str| {
+        if let Some(value) = field(pairs, name) {
+            document[name] = json!(value);
+        }
+    };
+    copy("dose_level");
+    copy("note");
+    copy("client_id");
+    if status == "skipped" {
+        copy("skip_reason");
+    } else {
+        copy("site");
+    }
+    Ok(document)
+}
+
 /// The questionnaire items with their answer kinds, for the form (most dangerous first).
 pub fn questionnaire() -> impl Iterator<Item = (Item, AnswerKind)> {
     QUESTIONNAIRE.into_iter().map(|item| (item, item.kind()))
@@ -281,6 +322,43 @@ mod tests {
             json!([{"code": "atrial_fibrillation", "value": true, "at": "2026-11-27T16:00:00Z"}])
         );
         assert_eq!(assessment_document(&pairs(&[]), 4, "2026-11-27T16:00:00Z")["findings_reviewed"], false);
+    }
+
+    #[test]
+    fn the_injection_form_reads_the_typed_time_in_the_patients_zone_and_sends_only_the_chosen_answer() {
+        let now: jiff::Timestamp = "2026-11-28T15:00:00Z".parse().unwrap();
+        let form = pairs(&[
+            ("course_id", "4"),
+            ("slot", "3"),
+            ("status", "given"),
+            ("at_local", "2026-11-28T08:30"),
+            ("site", "thigh_left"),
+            ("skip_reason", "left over"),
+            ("note", " sore "),
+            ("client_id", "c1"),
+        ]);
+        assert_eq!(
+            injection_document(&form, "America/New_York", now).unwrap(),
+            json!({"course_id": 4, "status": "given", "at": "2026-11-28T08:30:00-05:00", "slot": 3, "site": "thigh_left",
+                   "note": "sore", "client_id": "c1"})
+        );
+        let skipped = pairs(&[
+            ("course_id", "4"),
+            ("slot", "3"),
+            ("status", "skipped"),
+            ("site", "arm_left"),
+            ("skip_reason", "fever"),
+        ]);
+        let document = injection_document(&skipped, "UTC", now).unwrap();
+        assert_eq!((document["at"].as_str(), document.get("site")), (Some("2026-11-28T15:00:00+00:00"), None));
+        assert_eq!(document["skip_reason"], "fever");
+        let check = |list: &[(&str, &str)], field_name: &str| {
+            assert_eq!(injection_document(&pairs(list), "UTC", now).unwrap_err().field, field_name);
+        };
+        check(&[("slot", "3"), ("status", "given")], "course_id");
+        check(&[("course_id", "4"), ("slot", "3")], "status");
+        check(&[("course_id", "4"), ("status", "given"), ("at_local", "yesterday")], "at");
+        check(&[("course_id", "4"), ("status", "given"), ("slot", "third")], "slot");
     }
 
     #[test]

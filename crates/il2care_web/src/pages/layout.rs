@@ -78,7 +78,12 @@ fn nav(actor: &Actor) -> Markup {
     let links: &[(&str, &str)] = match actor.role {
         Role::Nurse | Role::Physician => &[("/worklist", "Worklist")],
         Role::Pharmacist => &[("/pharmacy", "Dose verification")],
-        Role::Patient => &[("/me", "Check in"), ("/me/history", "My check-ins"), ("/me/education", "About IL-2")],
+        Role::Patient => &[
+            ("/me", "Check in"),
+            ("/me/history", "My check-ins"),
+            ("/me/injections", "My injection log"),
+            ("/me/education", "About IL-2"),
+        ],
         Role::Admin => &[("/audit", "Audit log")],
     };
     html! {

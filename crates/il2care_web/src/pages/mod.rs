@@ -17,6 +17,7 @@ use crate::error::AppError;
 
 pub mod chart;
 pub mod forms;
+pub mod injection_log;
 pub mod layout;
 pub mod patient;
 pub mod signin;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/checkins", post(patient::submit_checkin))
         .route("/me/checkins/{checkin_id}", get(patient::result))
         .route("/me/history", get(patient::history))
+        .route("/me/injections", get(patient::injections).post(patient::log_injection))
         .route("/me/education", get(patient::education))
 }
 

@@ -1,6 +1,6 @@
 //! The care team's pages: the worklist (nurse, physician), the course page of a patient with its schedule,
-//! decisions, assessment form, dose record and trend charts (nurse, physician; read-only for the pharmacist),
-//! and the pharmacist's dose verification. Reads are audited like the API's; writes go through the API's
+//! decisions, assessment form, dose record, injection log and trend charts (nurse, physician; read-only for
+//! the pharmacist), and the pharmacist's dose verification. Reads are audited like the API's; writes go through the API's
 //! own functions, so they are validated, decided and audited exactly alike.
 
 use axum::extract::{Form, Path, State};
@@ -284,7 +284,8 @@ pub async fn course_page(
     let assessments = record::assessments(&mut conn, patient_id).await?;
     let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
-    for read in ["", "/courses", "/assessments", "/observations", "/checkins"] {
+    let injections = record::injections(&mut conn, patient_id).await?;
+    for read in ["", "/courses", "/assessments", "/observations", "/checkins", "/injections"] {
         by_actor(&mut conn, &actor, "read", &format!("{resource}{read}"), Some(patient_id), "ok").await?;
     }
     let zone = patient.time_zone.clone();
@@ -313,6 +314,8 @@ pub async fn course_page(
     let charts = chart::course_series(&observations, &course.rule_set, course.baseline_weight_kg.as_deref());
     let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
     let high_dose = course.regimen == "hd-iv";
+    let injection_log = crate::api::injections::is_injection_course(&course)
+        .then(|| super::injection_log::injection_log(&course, &injections, &zone, now));
     let token = crate::auth::new_token()?;
     Ok(page(shell(
         &patient.display_name,
@@ -335,6 +338,13 @@ pub async fn course_page(
                 @for decision in &decisions { (decision_block(decision)) }
             }
             (checkin_section)
+            @if let Some(log) = &injection_log {
+                section aria-labelledby="injections-heading" id="injections" {
+                    h2 id="injections-heading" { "Injection log" }
+                    p.note { "Logged by the patient (or the team) for each planned shot; times in " (zone) "." }
+                    (super::patient::injection_table(log, true))
+                }
+            }
             @if may_record && high_dose {
                 (assessment_form(patient.id, course.id, &token))
                 (dose_form(patient.id, course.id, decisions.first()))

@@ -241,3 +241,75 @@ async fn the_pharmacist_sees_the_dose_of_record_with_its_units() {
     }
     app.db.drop().await;
 }
+
+/// Starts a Saadoun low-dose course for patient A 50 hours ago: slots 1 to 3 are 50, 26 and 2 hours ago.
+async fn low_dose_course(app: &TestApp) -> i64 {
+    let physician = app.token("physician").await;
+    let started = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(50);
+    let body = json!({"regimen": "saadoun-2011-sc", "started_at": started.to_string()});
+    let (status, course) =
+        app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{course}");
+    course["id"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_logs_a_shot_and_a_second_shot_for_the_slot_comes_back_refused_with_the_answers() {
+    let app = app().await;
+    let course_id = low_dose_course(&app).await;
+    let token = app.token("patient_a").await;
+    let form = get(&app, "/me/injections", Some(&token)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("<h1>My injection log</h1>"));
+    assert!(form.text.contains(&il2care_content::injection_text("injections.never-double").unwrap().headline()));
+    assert!(form.text.contains("href=\"/me/injections\""), "the patient's menu links the log");
+    assert!(form.text.contains("<option value=\"3\" selected>Shot 3: "), "the shot nearest to now is chosen");
+    assert!(form.text.contains("<label for=\"site-abdomen_left\">"), "every site has its label");
+    let shot = format!("client_id=s1&course_id={course_id}&slot=3&status=given&site=abdomen_left&note=fine");
+    let logged = post(&app, "/me/injections", Some(&token), &shot).await;
+    assert_eq!((logged.status, logged.location()), (StatusCode::SEE_OTHER, "/me/injections#log"));
+    let log = get(&app, "/me/injections", Some(&token)).await;
+    assert!(log.text.contains("class=\"given\">Taken</span>"), "the shot is in the log");
+    assert!(log.text.contains("Where: Belly, left side") && log.text.contains("Note: fine"));
+    assert!(!log.text.contains("<option value=\"3\""), "a logged shot is not offered again");
+    let again = format!("client_id=s2&course_id={course_id}&slot=3&status=given&site=thigh_right&note=again");
+    let refused = post(&app, "/me/injections", Some(&token), &again).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("role=\"alert\"") && refused.text.contains("never two shots to catch up"));
+    assert!(refused.text.contains(&il2care_content::injection_text("injections.already-logged").unwrap().headline()));
+    assert!(refused.text.contains("value=\"thigh_right\" checked") && refused.text.contains("value=\"again\""));
+    let (_, stored) = app.get(&format!("/api/v1/patients/{}/injections", app.patient_a), Some(&token)).await;
+    assert_eq!(stored["injections"].as_array().unwrap().len(), 1, "the refused shot stored nothing");
+    let skipped = format!("client_id=s3&course_id={course_id}&slot=2&status=skipped&skip_reason=fever&site=arm_left");
+    assert_eq!(post(&app, "/me/injections", Some(&token), &skipped).await.status, StatusCode::SEE_OTHER);
+    let nurse = app.token("nurse").await;
+    let course_page = get(&app, &format!("/patients/{}", app.patient_a), Some(&nurse)).await;
+    assert!(course_page.text.contains("<h2 id=\"injections-heading\">Injection log</h2>"));
+    assert!(course_page.text.contains("Why: fever") && course_page.text.contains("Logged by patient_a"));
+    assert_eq!(
+        get(&app, "/me/injections", Some(&nurse)).await.status,
+        StatusCode::FORBIDDEN,
+        "the log page is the patient's own"
+    );
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_ward_shows_logged_injections_to_the_patient_and_on_the_course_page() {
+    let db = il2care_store::testing::TestDb::sqlite().await;
+    il2care_web::demo::create(&db.store, il2care_web::now_ms(), Some(PASSWORD)).await.unwrap();
+    let router = il2care_web::router(il2care_web::AppState::new(db.store.clone()));
+    let app = TestApp { db, router, patient_a: 0, patient_b: 0 };
+    let patient = app.token("patient").await;
+    let log = get(&app, "/me/injections", Some(&patient)).await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert_eq!(log.text.matches("class=\"given\">Taken</span>").count(), 2, "two shots taken");
+    assert!(log.text.contains("Why: felt feverish, called the clinic"), "and one skipped with its reason");
+    assert!(log.text.contains("<option value=\"4\" selected>Shot 4: "), "the shot due now is offered");
+    let nurse = app.token("nurse").await;
+    let (_, patients) = app.get("/api/v1/patients", Some(&nurse)).await;
+    let outpatient = patients["patients"].as_array().unwrap().iter().find(|p| p["mrn"] == "LD-2002").unwrap();
+    let course_page = get(&app, &format!("/patients/{}", outpatient["id"]), Some(&nurse)).await;
+    assert_eq!(course_page.text.matches("class=\"given\">Taken</span>").count(), 3, "the team sees the log");
+    app.db.drop().await;
+}
