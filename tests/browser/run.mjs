@@ -2,7 +2,8 @@
 // playwright-core, which downloads no browser). Starts the built `il2care serve --demo` on a free port with a
 // fresh data directory, then walks the flows of issue 7: a nurse opens the worklist and records an assessment
 // that holds the dose and sees the hold reason; a patient on a phone-sized screen checks in with a fever and
-// sees "Call now"; a pharmacist sees the dose verification. Screenshots go to test-artifacts/.
+// sees "Call now", then logs an injection and sees it in the log; a pharmacist sees the dose verification.
+// Screenshots go to test-artifacts/.
 // Exits non-zero on the first failure. Run from the repository root after `cargo build -p il2care_cli`:
 //   node tests/browser/run.mjs
 import { spawn } from 'node:child_process';
@@ -145,6 +146,29 @@ async function patientChecksInWithAFever(browser, base) {
   await context.close();
 }
 
+async function patientLogsAnInjection(browser, base) {
+  console.log('patient (phone): injection log');
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, base, 'patient');
+  await page.waitForURL(`${base}/me`);
+  await page.getByRole('link', { name: 'My injection log' }).click();
+  await page.waitForURL(`${base}/me/injections`);
+  await everyFieldLabelled(page, 'injection log form');
+  check((await page.getByLabel('Which shot').inputValue()) === '4', 'the shot due now (shot 4) is chosen');
+  await page.getByLabel('Belly, right side').check();
+  await page.getByLabel('Note (optional)').fill('no problems');
+  await page.screenshot({ path: join(artifacts, '5-patient-injection-form.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Save to my log' }).click();
+  await page.waitForURL(`${base}/me/injections#log`);
+  const row = await page.locator('table.injections tr', { hasText: 'Belly, right side' }).textContent();
+  check(row.includes('Taken') && row.includes('no problems'), 'the shot is in the log with its site and note');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `the log fits the phone's width (overflow ${overflow} px)`);
+  await page.screenshot({ path: join(artifacts, '6-patient-injection-log.png'), fullPage: true });
+  await context.close();
+}
+
 async function pharmacistVerifiesDoses(browser, base) {
   console.log('pharmacist: dose verification');
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -153,7 +177,7 @@ async function pharmacistVerifiesDoses(browser, base) {
   await page.waitForURL(`${base}/pharmacy`);
   check((await page.locator('main').textContent()).includes('50400000 [iU]'),
     'the 84 kg inpatient\'s high dose is 50400000 [iU] (600000 [iU]/kg)');
-  await page.screenshot({ path: join(artifacts, '5-pharmacist-dose-verification.png'), fullPage: true });
+  await page.screenshot({ path: join(artifacts, '7-pharmacist-dose-verification.png'), fullPage: true });
   await context.close();
 }
 
@@ -193,6 +217,7 @@ try {
   });
   await nurseHoldsADose(browser, base);
   await patientChecksInWithAFever(browser, base);
+  await patientLogsAnInjection(browser, base);
   await pharmacistVerifiesDoses(browser, base);
   await educationSheetPrints(browser, base);
   console.log(`browser tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
