@@ -3,15 +3,16 @@
 //!
 //! Glue only: the web crate reads and stores the record ([`il2care_web::fhir`]), the wire crate writes and
 //! reads FHIR. Both commands are audited as the local user `il2care-cli`; nothing clinical is decided here.
+//! A large import shows a progress bar on stderr, only when stderr is a terminal (never in tests or pipes).
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use il2care_core::Refusal;
 use il2care_store::Store;
 use il2care_web::AppState;
-use il2care_web::fhir::{Importer, gather, import_text};
+use il2care_web::fhir::{ImportProgress, Importer, gather, import_text_reporting};
 use il2care_wire::fhir::export::{BundleType, bundle};
 
 use crate::Outcome;
@@ -104,6 +105,25 @@ pub fn export(args: ExportArgs) -> Outcome {
     Ok(())
 }
 
+/// The import's bar: checking the Bundle, then one step per item stored. Hidden unless stderr is a terminal,
+/// so pipes, logs and tests see only the outcome.
+fn progress_bar(bytes: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(format!("checking the Bundle ({} KiB)", bytes / 1024));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// The bar once the number of items is known.
+fn storing_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{spinner} storing [{bar:30}] {pos}/{len} items ({elapsed})")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+}
+
 /// `il2care import FILE`: prints the OperationOutcome (or transaction-response); exit 2 when anything was refused.
 pub fn import(args: ImportArgs) -> Outcome {
     let text = if args.file == "-" {
@@ -117,9 +137,19 @@ pub fn import(args: ImportArgs) -> Outcome {
     let outcome = runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
         let by = Importer { username: CLI_ACTOR.into(), role: "cli".into(), remote: "local".into() };
-        let outcome = import_text(&AppState::new(store.clone()), &text, &by, true)
+        let bar = progress_bar(text.len());
+        let report = |progress: ImportProgress| match progress {
+            ImportProgress::Checked { items } => {
+                bar.set_style(storing_style());
+                bar.set_length(items as u64);
+                bar.set_position(0);
+            }
+            ImportProgress::Storing => bar.inc(1),
+        };
+        let outcome = import_text_reporting(&AppState::new(store.clone()), &text, &by, true, &report)
             .await
             .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
+        bar.finish_and_clear();
         store.close().await;
         anyhow::Ok(outcome)
     })?;

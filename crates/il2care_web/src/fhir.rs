@@ -188,13 +188,20 @@ fn issue(entry: usize, code: &'static str, diagnostics: impl Into<String>) -> Is
 
 /// Stores a plan's items on `conn` (a transaction the caller commits or rolls back). Items that cannot be
 /// stored (a stored patient or course that does not exist) become issues; nothing fails half-way in SQL.
-pub async fn apply(conn: &mut Conn, plan: &ImportPlan, by: &Importer, now_ms: i64) -> Result<Applied, AppError> {
+pub async fn apply(
+    conn: &mut Conn,
+    plan: &ImportPlan,
+    by: &Importer,
+    now_ms: i64,
+    progress: &(dyn Fn(ImportProgress) + Sync),
+) -> Result<Applied, AppError> {
     let mut items: Vec<_> = plan.items.iter().collect();
     items.sort_by_key(|planned| (rank(&planned.item), planned.entry));
     let mut applied = Applied::default();
     let mut patients: HashMap<usize, i64> = HashMap::new();
     let mut courses: HashMap<usize, i64> = HashMap::new();
     for planned in items {
+        progress(ImportProgress::Storing);
         let entry = planned.entry;
         let patient_of = |reference: &PatientRef| match reference {
             PatientRef::Entry(position) => patients.get(position).copied().ok_or(None),
@@ -389,6 +396,15 @@ pub struct ImportOutcome {
     pub refused: bool,
 }
 
+/// How far an import has come, for a progress display (the command line's bar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportProgress {
+    /// The Bundle is read and checked: this many items will be stored.
+    Checked { items: usize },
+    /// One more item is being stored.
+    Storing,
+}
+
 /// Imports a Bundle's text: a transaction all or nothing, a collection (or batch) resource by resource.
 pub async fn import_text(
     state: &AppState,
@@ -396,11 +412,23 @@ pub async fn import_text(
     by: &Importer,
     physician: bool,
 ) -> Result<ImportOutcome, AppError> {
+    import_text_reporting(state, text, by, physician, &|_| {}).await
+}
+
+/// [`import_text`], telling `progress` how far it has come.
+pub async fn import_text_reporting(
+    state: &AppState,
+    text: &str,
+    by: &Importer,
+    physician: bool,
+    progress: &(dyn Fn(ImportProgress) + Sync),
+) -> Result<ImportOutcome, AppError> {
     let latest = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
     let plan = match import::plan(text, latest) {
         Ok(plan) => plan,
         Err(outcome) => return Ok(ImportOutcome { status: StatusCode::BAD_REQUEST, body: outcome, refused: true }),
     };
+    progress(ImportProgress::Checked { items: plan.items.len() });
     if !physician && plan.items.iter().any(|planned| matches!(planned.item, Item::Course(_))) {
         return Err(AppError::Forbidden("only a physician starts a course (MedicationRequest)".into()));
     }
@@ -409,7 +437,7 @@ pub async fn import_text(
         return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
     }
     let mut tx = state.store.begin().await?;
-    let applied = apply(&mut tx, &plan, by, crate::now_ms()).await?;
+    let applied = apply(&mut tx, &plan, by, crate::now_ms(), progress).await?;
     let mut issues = plan.issues.clone();
     issues.extend(applied.issues.iter().cloned());
     let refused = issues.iter().any(|issue| issue.severity == "error");

@@ -6,6 +6,7 @@ mod assess;
 mod bad_input;
 mod crash;
 mod dose;
+mod fhir;
 mod schedule;
 mod screen;
 mod serve;

@@ -1,0 +1,148 @@
+//! `il2care export` and `il2care import` as a user runs them: a demo ward patient exported, imported into an
+//! empty database and exported again keeps its clinical content; a Bundle with a wrong unit exits 2 and the
+//! OperationOutcome names the resource. The progress bar stays hidden (stderr is not a terminal here).
+
+use std::path::PathBuf;
+
+use il2care_store::Store;
+use serde_json::{Value, json};
+
+use crate::support::il2care;
+
+/// A fresh folder for this test's databases and files.
+fn folder(name: &str) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("il2care-cli-fhir-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// Creates the demo ward in a new SQLite database; the patients' record ids.
+fn demo_database(url: &str) -> Vec<i64> {
+    runtime().block_on(async {
+        let store = Store::open(url).await.unwrap();
+        il2care_web::demo::create(&store, jiff::Timestamp::now().as_millisecond(), Some("demo password"))
+            .await
+            .unwrap();
+        let mut conn = store.connection().await.unwrap();
+        let ids = il2care_store::record::patients(&mut conn).await.unwrap().iter().map(|patient| patient.id).collect();
+        drop(conn);
+        store.close().await;
+        ids
+    })
+}
+
+fn patient_ids(url: &str) -> Vec<i64> {
+    runtime().block_on(async {
+        let store = Store::open(url).await.unwrap();
+        let mut conn = store.connection().await.unwrap();
+        let ids = il2care_store::record::patients(&mut conn).await.unwrap().iter().map(|patient| patient.id).collect();
+        drop(conn);
+        store.close().await;
+        ids
+    })
+}
+
+/// The resources that are imported, without ids, references and the course's record id; sorted.
+fn clinical_content(bundle: &Value) -> Vec<Value> {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for key in ["id", "fullUrl", "reference", "search"] {
+                    map.remove(key);
+                }
+                if map.get("system").and_then(Value::as_str) == Some("urn:il2care:course") {
+                    map.remove("value");
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(list) => list.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let kept = ["Patient", "Observation", "MedicationRequest", "MedicationAdministration", "Flag"];
+    let mut list: Vec<Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["resource"].clone())
+        .filter(|resource| kept.contains(&resource["resourceType"].as_str().unwrap()))
+        .map(|mut resource| {
+            // A held dose's reason names the decision, and decisions are not imported.
+            if resource["resourceType"] == "MedicationAdministration" {
+                resource.as_object_mut().unwrap().remove("statusReason");
+            }
+            strip(&mut resource);
+            resource
+        })
+        .collect();
+    list.sort_by_key(|resource| resource.to_string());
+    list
+}
+
+fn export(url: &str, patient: i64, file: &std::path::Path) -> Value {
+    let run = il2care(
+        &["export", "--patient", &patient.to_string(), "--database", url, "--output", &file.display().to_string()],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+#[test]
+fn a_demo_patient_exported_imported_into_an_empty_database_and_exported_again_keeps_its_clinical_content() {
+    let folder = folder("round-trip");
+    let demo = format!("sqlite://{}", folder.join("demo.db").display());
+    let empty = format!("sqlite://{}", folder.join("empty.db").display());
+    let patients = demo_database(&demo);
+    let mut compared = 0;
+    for (index, patient) in patients.iter().enumerate() {
+        let file = folder.join(format!("patient-{patient}.json"));
+        let first = export(&demo, *patient, &file);
+        let run = il2care(&["import", &file.display().to_string(), "--database", &empty], None);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.json()["resourceType"], "OperationOutcome", "{}", run.stdout);
+        assert!(!run.stderr.contains('\u{1b}'), "no progress bar when stderr is not a terminal: {}", run.stderr);
+        let imported = patient_ids(&empty);
+        assert_eq!(imported.len(), index + 1, "one new patient per import");
+        let second = export(&empty, imported[index], &folder.join(format!("again-{patient}.json")));
+        let content = clinical_content(&first);
+        assert_eq!(content, clinical_content(&second), "patient {patient}");
+        compared += content.len();
+    }
+    assert!(compared > 100, "the demo ward has a day and a half of observations: {compared} resources compared");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
+#[test]
+fn a_bundle_with_a_wrong_unit_exits_2_and_names_the_resource() {
+    let folder = folder("refused");
+    let url = format!("sqlite://{}", folder.join("il2care.db").display());
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:0b9c3b6e-0000-4000-8000-000000000001",
+         "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:il2care:mrn", "value": "CLI-1"}],
+                      "name": [{"text": "Test Patient"}], "birthDate": "1970-01-01", "gender": "unknown"},
+         "request": {"method": "POST", "url": "Patient"}},
+        {"resource": {"resourceType": "Observation", "status": "final",
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                      "subject": {"reference": "urn:uuid:0b9c3b6e-0000-4000-8000-000000000001"},
+                      "effectiveDateTime": "2026-11-27T08:00:00Z",
+                      "valueQuantity": {"value": 120, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}},
+         "request": {"method": "POST", "url": "Observation"}}]});
+    let file = folder.join("bad.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let run = il2care(&["import", &file.display().to_string(), "--database", &url], None);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let outcome = run.json();
+    let errors: Vec<&Value> =
+        outcome["issue"].as_array().unwrap().iter().filter(|issue| issue["severity"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{outcome}");
+    assert!(errors[0]["expression"][0].as_str().unwrap().starts_with("Bundle.entry[1]"), "{outcome}");
+    assert!(run.stderr.contains("nothing was stored"), "{}", run.stderr);
+    assert!(patient_ids(&url).is_empty(), "a transaction is never half stored");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
