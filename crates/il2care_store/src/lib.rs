@@ -1,6 +1,6 @@
 //! The record: patients, courses, observations, check-ins, assessments, dose events, flags, the injection log
-//! of low-dose courses, accounts, and the append-only audit log, in SQLite (embedded, the default) or
-//! PostgreSQL. Only this crate knows SQL.
+//! of low-dose courses, pre-treatment screenings, accounts, and the append-only audit log, in SQLite (embedded,
+//! the default) or PostgreSQL. Only this crate knows SQL.
 //!
 //! One SQL text serves both databases through `sqlx::Any` (numbered `$1` parameters, integer ids, times as
 //! epoch milliseconds, decimals and documents as text), so the same test suite proves both. Functions take a
@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_injections.sql"),
         include_str!("../migrations/postgres/0002_injections.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_screenings.sql"),
+        include_str!("../migrations/postgres/0003_screenings.sql"),
     ),
 ];
 

@@ -676,3 +676,90 @@ pub fn standing_injections(entries: &[Injection]) -> Vec<&Injection> {
     let corrected: Vec<i64> = entries.iter().filter_map(|entry| entry.corrects_id).collect();
     entries.iter().filter(|entry| !corrected.contains(&entry.id)).collect()
 }
+
+/// A pre-treatment screening as stored: the document evaluated and il2care's result (docs/screening.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Screening {
+    pub id: i64,
+    pub patient_id: i64,
+    pub client_id: Option<String>,
+    /// The screen's evaluation time (`at` of the document).
+    pub at_ms: i64,
+    pub regimen: String,
+    /// The overall status: `pass`, `needs_review` or `fail`.
+    pub status: String,
+    pub document: String,
+    pub result: String,
+    pub recorded_at_ms: i64,
+    pub recorded_by: String,
+}
+
+const SCREENING_COLUMNS: &str =
+    "id, patient_id, client_id, at_ms, regimen, status, document, result, recorded_at_ms, recorded_by";
+
+fn screening_from(row: &AnyRow) -> Result<Screening, sqlx::Error> {
+    Ok(Screening {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        client_id: row.try_get("client_id")?,
+        at_ms: row.try_get("at_ms")?,
+        regimen: row.try_get("regimen")?,
+        status: row.try_get("status")?,
+        document: row.try_get("document")?,
+        result: row.try_get("result")?,
+        recorded_at_ms: row.try_get("recorded_at_ms")?,
+        recorded_by: row.try_get("recorded_by")?,
+    })
+}
+
+/// Appends a screening with its result (`recorded_at_ms` is taken from the row given); with a `client_id`
+/// already used for this patient, returns the existing row.
+pub async fn add_screening(conn: &mut Conn, screening: &Screening) -> Result<Written, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO screenings (patient_id, client_id, at_ms, regimen, status, document, result, recorded_at_ms, \
+         recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id",
+    )
+    .bind(screening.patient_id)
+    .bind(screening.client_id.as_deref())
+    .bind(screening.at_ms)
+    .bind(&screening.regimen)
+    .bind(&screening.status)
+    .bind(&screening.document)
+    .bind(&screening.result)
+    .bind(screening.recorded_at_ms)
+    .bind(&screening.recorded_by)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Written::Created(row.try_get("id")?)),
+        None => {
+            let existing = sqlx::query("SELECT id FROM screenings WHERE patient_id = $1 AND client_id = $2")
+                .bind(screening.patient_id)
+                .bind(screening.client_id.as_deref())
+                .fetch_one(conn)
+                .await?;
+            Ok(Written::AlreadyPresent(existing.try_get("id")?))
+        }
+    }
+}
+
+/// One screening.
+pub async fn screening(conn: &mut Conn, id: i64) -> Result<Screening, StoreError> {
+    let row = sqlx::query(&format!("SELECT {SCREENING_COLUMNS} FROM screenings WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("screening {id}")))?;
+    Ok(screening_from(&row)?)
+}
+
+/// A patient's screenings, the latest first (by the screen's time, then by when it was stored).
+pub async fn screenings(conn: &mut Conn, patient_id: i64) -> Result<Vec<Screening>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SCREENING_COLUMNS} FROM screenings WHERE patient_id = $1 ORDER BY at_ms DESC, id DESC"
+    ))
+    .bind(patient_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(screening_from).collect::<Result<_, _>>()?)
+}

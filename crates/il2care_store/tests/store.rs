@@ -7,7 +7,7 @@
 
 use il2care_store::accounts::{self, NewUser};
 use il2care_store::audit::{self, AuditEntry, AuditQuery};
-use il2care_store::record::{self, CheckIn, DoseEvent, Injection, Observation, Patient, Written};
+use il2care_store::record::{self, CheckIn, DoseEvent, Injection, Observation, Patient, Screening, Written};
 use il2care_store::{Store, StoreError};
 
 use il2care_store::testing::TestDb;
@@ -248,6 +248,31 @@ async fn the_injection_log_keeps_retries_once_and_corrections_beside_what_they_c
     assert_eq!(standing[1].skip_reason.as_deref(), Some("fever"));
 }
 
+async fn screenings_are_kept_each_with_its_result_the_latest_first(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let patient_id = record::create_patient(&mut conn, &patient("MRN-SCREEN"), 10, "physician").await.unwrap();
+    let screening = |at_ms: i64, status: &str, client_id: Option<&str>| Screening {
+        id: 0,
+        patient_id,
+        client_id: client_id.map(str::to_string),
+        at_ms,
+        regimen: "hd-iv".into(),
+        status: status.into(),
+        document: "{}".into(),
+        result: format!("{{\"status\": \"{status}\"}}"),
+        recorded_at_ms: at_ms + 5,
+        recorded_by: "pharmacist".into(),
+    };
+    let first = record::add_screening(&mut conn, &screening(1_000, "fail", Some("form-1"))).await.unwrap();
+    let retry = record::add_screening(&mut conn, &screening(1_000, "fail", Some("form-1"))).await.unwrap();
+    assert_eq!(retry, Written::AlreadyPresent(first.id()));
+    let later = record::add_screening(&mut conn, &screening(2_000, "needs_review", None)).await.unwrap();
+    let stored = record::screenings(&mut conn, patient_id).await.unwrap();
+    assert_eq!(stored.iter().map(|s| s.id).collect::<Vec<_>>(), [later.id(), first.id()], "the latest first");
+    assert_eq!(record::screening(&mut conn, first.id()).await.unwrap().result, "{\"status\": \"fail\"}");
+    assert!(matches!(record::screening(&mut conn, later.id() + 100).await, Err(StoreError::NotFound(_))));
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -279,4 +304,5 @@ on_both_backends!(
     the_audit_log_is_filtered_by_patient_and_newest_first,
     a_rolled_back_transaction_leaves_nothing_behind,
     the_injection_log_keeps_retries_once_and_corrections_beside_what_they_correct,
+    screenings_are_kept_each_with_its_result_the_latest_first,
 );
