@@ -8,5 +8,6 @@ pub mod health;
 pub mod injections;
 pub mod observations;
 pub mod patients;
+pub mod screenings;
 pub mod stateless;
 pub mod worklist;

@@ -10,4 +10,5 @@ mod cds_hooks;
 mod fhir;
 mod injections;
 mod pages;
+mod screenings;
 mod support;

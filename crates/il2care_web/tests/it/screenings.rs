@@ -1,0 +1,107 @@
+//! Pre-treatment screenings through the API, on both databases: a pharmacist screens a patient and the result
+//! is stored beside the document, the record's lasting flag brings the contrast warning, refusals name the
+//! field and store nothing, a retry is stored once, and only the care team reads and writes (refusals audited).
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::TestApp;
+
+/// The screening document of a readable case file.
+fn case_document(text: &str) -> Value {
+    serde_json::from_str::<Value>(text).unwrap()["document"].clone()
+}
+
+fn interactions_case() -> Value {
+    case_document(include_str!(
+        "../../../../tests/cases/screen/19-medication-list-with-interactions-and-an-unknown-name.json"
+    ))
+}
+
+async fn a_pharmacist_screens_a_patient_and_the_team_reads_the_stored_result(app: &TestApp) {
+    let pharmacist = app.token("pharmacist").await;
+    let path = format!("/api/v1/patients/{}/screenings", app.patient_a);
+    let mut document = interactions_case();
+    document["client_id"] = json!("form-1");
+    let (status, first) = app.post(&path, Some(&pharmacist), &document).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["result"]["status"], "needs_review");
+    assert_eq!(first["result"]["unrecognised"], json!(["Zyxoflamin 20 mg"]));
+    let (status, retry) = app.post(&path, Some(&pharmacist), &document).await;
+    assert_eq!((status, &retry["id"]), (StatusCode::OK, &first["id"]), "a retry is stored once");
+    let nurse = app.token("nurse").await;
+    let (status, listed) = app.get(&path, Some(&nurse)).await;
+    assert_eq!(status, StatusCode::OK);
+    let screenings = listed["screenings"].as_array().unwrap();
+    assert_eq!(screenings.len(), 1);
+    assert_eq!(
+        (screenings[0]["status"].as_str(), screenings[0]["recorded_by"].as_str()),
+        (Some("needs_review"), Some("pharmacist"))
+    );
+    let classes: Vec<&str> = screenings[0]["result"]["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|hit| hit["class"].as_str())
+        .collect();
+    assert_eq!(classes, ["glucocorticoids", "antihypertensives", "psychotropic_opioids"]);
+    let audit = app.audit_actions(app.patient_a).await;
+    assert!(audit.iter().any(|(actor, action, _)| actor == "pharmacist" && action == "write"));
+    assert!(audit.iter().any(|(actor, action, _)| actor == "nurse" && action == "read"));
+}
+
+async fn the_records_lasting_flag_brings_the_contrast_warning_the_document_forgot(app: &TestApp) {
+    let mut conn = app.db.store.connection().await.unwrap();
+    il2care_store::record::add_flag(&mut conn, app.patient_a, "received_interleukin_2", "first dose", 1, "nurse")
+        .await
+        .unwrap();
+    drop(conn);
+    let mut document = interactions_case();
+    document["planned_contrast"] =
+        json!([{"agent": "iodinated", "at": "2026-12-01T10:00:00-05:00", "description": "CT"}]);
+    let physician = app.token("physician").await;
+    let path = format!("/api/v1/patients/{}/screenings", app.patient_a);
+    let (status, stored) = app.post(&path, Some(&physician), &document).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    let contrast = stored["result"]["contrast"].as_array().unwrap();
+    assert!(
+        contrast.iter().any(|notice| notice["agent"] == "iodinated" && notice["level"] == "warning"),
+        "{contrast:?}"
+    );
+    let (_, listed) = app.get(&path, Some(&physician)).await;
+    assert_eq!(listed["screenings"][0]["document"]["patient"]["flags"], json!(["received_interleukin_2"]));
+}
+
+async fn a_bad_screening_document_is_refused_naming_the_field_and_stores_nothing(app: &TestApp) {
+    let physician = app.token("physician").await;
+    let path = format!("/api/v1/patients/{}/screenings", app.patient_a);
+    let mut document = interactions_case();
+    document["labs"] = json!([{"code": "creatinine", "value": 1.0, "at": "2026-11-25T07:00:00-05:00"}]);
+    let (status, error) = app.post(&path, Some(&physician), &document).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"]["field"].as_str().unwrap().starts_with("labs[0].value"), "{error}");
+    let (status, error) = app.post(&path, Some(&physician), &json!({"regimen": "hd-iv"})).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("at")));
+    let (_, listed) = app.get(&path, Some(&physician)).await;
+    assert!(listed["screenings"].as_array().unwrap().is_empty());
+}
+
+async fn only_physicians_and_pharmacists_screen_and_patients_do_not_read_screenings(app: &TestApp) {
+    let path = format!("/api/v1/patients/{}/screenings", app.patient_a);
+    for username in ["nurse", "patient_a", "admin"] {
+        let token = app.token(username).await;
+        assert_eq!(app.post(&path, Some(&token), &interactions_case()).await.0, StatusCode::FORBIDDEN, "{username}");
+    }
+    let patient = app.token("patient_a").await;
+    assert_eq!(app.get(&path, Some(&patient)).await.0, StatusCode::FORBIDDEN);
+    let denied = app.audit_actions(app.patient_a).await;
+    assert_eq!(denied.iter().filter(|(_, action, _)| action == "denied").count(), 4, "{denied:?}");
+}
+
+on_both_backends!(
+    a_pharmacist_screens_a_patient_and_the_team_reads_the_stored_result,
+    the_records_lasting_flag_brings_the_contrast_warning_the_document_forgot,
+    a_bad_screening_document_is_refused_naming_the_field_and_stores_nothing,
+    only_physicians_and_pharmacists_screen_and_patients_do_not_read_screenings,
+);
