@@ -1,6 +1,6 @@
 //! The demo ward of `il2care serve --demo`: users for each role, a few high-dose inpatients mid-cycle and a
-//! few low-dose outpatients with recent check-ins and logged injections, so a new user sees a living system
-//! at once.
+//! few low-dose outpatients with recent check-ins and logged injections, and a stored pre-treatment screening,
+//! so a new user sees a living system at once.
 //!
 //! Demo data is made up. It is created only into an empty database, through the same store functions and
 //! the same triage as real submissions.
@@ -297,5 +297,56 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         let state = crate::AppState::new(store.clone());
         evaluate_and_record_document(&state, &actor, *patient_id, &document.to_string()).await?;
     }
+    // The first inpatient's pre-treatment screening, evaluated and stored by the demo pharmacist through the same
+    // function as `POST /api/v1/patients/{id}/screenings`.
+    let pharmacist = {
+        let mut conn = store.connection().await?;
+        accounts::user_by_name(&mut conn, "pharmacist").await?
+    };
+    if let (Some(user), Some(patient_id)) = (pharmacist, inpatients.first()) {
+        let actor = Actor { user, role: Role::Pharmacist, remote: "demo".into() };
+        let state = crate::AppState::new(store.clone());
+        let document = demo_screening(now_ms).to_string();
+        crate::api::screenings::submit_document(&state, &actor, *patient_id, &document).await?;
+    }
     Ok(accounts_made)
+}
+
+/// The first inpatient's screening document, four hours before his first dose: a clean work-up, but a medication
+/// list with a beta blocker and a name il2care does not know, and a restaging CT with iodinated contrast planned
+/// for after the course (so the page shows an item that needs review, an interaction, an unrecognised name and a
+/// contrast warning).
+fn demo_screening(now_ms: i64) -> serde_json::Value {
+    let ago = |hours: i64| crate::rfc3339(now_ms - hours * HOUR_MS);
+    let lab = |code: &str, value: &str, unit: &str| json!({"code": code, "value": {"value": decimal(value), "unit": unit}, "at": ago(60)});
+    json!({
+        "at": ago(44), "regimen": "hd-iv", "planned_start": ago(40),
+        "patient": {"date_of_birth": "1968-02-11", "sex": "male", "weight": {"value": 84, "unit": "kg"},
+                    "reproductive_potential": true, "contraception_counselled": true, "breastfeeding": false},
+        "indication": "metastatic_renal_cell_carcinoma",
+        "history": {"hypersensitivity_to_aldesleukin": false, "cardiac_disease": false, "lung_disease": false,
+                    "organ_allograft": false},
+        "tests": {
+            "cardiac": {"ejection_fraction": "normal", "wall_motion": "normal", "coronary_artery_disease": "none",
+                        "stress_test": "normal", "at": ago(30 * 24)},
+            "pulmonary": {"fev1": {"value": 3.4, "unit": "L"}, "fev1_percent_predicted": {"value": 92, "unit": "%"},
+                          "significant_impairment": false, "at": ago(29 * 24)},
+            "cns": {"impairment": false, "brain_metastases": false, "at": ago(28 * 24)}
+        },
+        "impairment": {"renal": false, "hepatic": false, "cns": false, "at": ago(60)},
+        "infection": {"status": "none", "at": ago(50)},
+        "central_line_planned": false,
+        "performance_status": {"ecog": 0, "at": ago(60)},
+        "intensive_care_available": true,
+        "education": {"sheet_given": true, "contrast_flag_explained": true},
+        "labs": [lab("wbc", "6.1", "10*3/uL"), lab("anc", "3.9", "10*3/uL"), lab("platelets", "240", "10*3/uL"),
+                 lab("hemoglobin", "13.2", "g/dL"), lab("potassium", "4.1", "mmol/L"), lab("bicarbonate", "25", "mmol/L"),
+                 lab("creatinine", "0.9", "mg/dL"), lab("bilirubin_total", "0.7", "mg/dL"), lab("alt", "22", "U/L"),
+                 lab("ast", "25", "U/L")],
+        "previous_courses": [],
+        "medications": ["Toprol-XL 50 mg daily", "acetaminophen 650 mg", "Pepcid 20 mg", "Zyxoflamin 20 mg"],
+        "interleukin_2": {"received": false},
+        "planned_contrast": [{"agent": "iodinated", "at": crate::rfc3339(now_ms + 10 * 24 * HOUR_MS),
+                              "description": "restaging CT chest, abdomen and pelvis"}]
+    })
 }

@@ -20,6 +20,7 @@ pub mod forms;
 pub mod injection_log;
 pub mod layout;
 pub mod patient;
+pub mod screening_view;
 pub mod signin;
 pub mod staff;
 pub mod view;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{patient_id}/dose", post(staff::record_dose))
         .route("/checkins/{checkin_id}/acknowledge", post(staff::acknowledge))
         .route("/pharmacy", get(staff::pharmacy))
+        .route("/pharmacy/screenings", post(staff::screen))
         .route("/audit", get(staff::audit_log))
         .route("/me", get(patient::checkin_form))
         .route("/me/checkins", post(patient::submit_checkin))

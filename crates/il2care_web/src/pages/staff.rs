@@ -1,7 +1,8 @@
 //! The care team's pages: the worklist (nurse, physician), the course page of a patient with its schedule,
-//! decisions, assessment form, dose record, injection log and trend charts (nurse, physician; read-only for
-//! the pharmacist), and the pharmacist's dose verification. Reads are audited like the API's; writes go through the API's
-//! own functions, so they are validated, decided and audited exactly alike.
+//! decisions, assessment form, dose record, injection log, latest screening and trend charts (nurse,
+//! physician; read-only for the pharmacist), and the pharmacist's dose verification and screening. Reads are
+//! audited like the API's; writes go through the API's own functions, so they are validated, decided and
+//! audited exactly alike.
 
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
@@ -15,6 +16,7 @@ use rust_decimal::Decimal;
 
 use super::forms::{self, MEASURE_FIELDS, Pairs};
 use super::layout::{Audience, shell};
+use super::screening_view::{ScreeningView, screening_view};
 use super::view::{self, DecisionView};
 use super::{PageError, PageResult, chart, page, signed_in};
 use crate::AppState;
@@ -121,6 +123,70 @@ fn decision_block(decision: &DecisionView) -> Markup {
             }
             @if !decision.grades.is_empty() {
                 p { "CTCAE grades: " (decision.grades.join("; ")) }
+            }
+        }
+    }
+}
+
+/// The latest screening of a patient: the overall status, then what fails or needs review with its reasons
+/// and sources, the interactions, the names not recognised and the contrast notices.
+fn screening_block(screening: Option<&ScreeningView>) -> Markup {
+    html! {
+        @match screening {
+            None => p { "No screening stored." },
+            Some(view) => {
+                p {
+                    span class=(format!("badge {}", view.class)) { (view.status) }
+                    " Screened " (view.at) " for " (view.regimen) " by " (view.recorded_by) ": "
+                    (view.passed) " of " (view.item_count) " items pass."
+                }
+                @if !view.items.is_empty() {
+                    table {
+                        caption.note { "Items that fail or need review" }
+                        thead { tr { th scope="col" { "Item" } th scope="col" { "Result" } th scope="col" { "Why" }
+                                     th scope="col" { "Source" } } }
+                        tbody {
+                            @for item in &view.items {
+                                tr.screening-item {
+                                    td { (item.number) ". " (item.title) }
+                                    td { span class=(format!("badge {}", item.class)) { (item.result) } }
+                                    td { (item.reasons.join("; ")) }
+                                    td { (item.source) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if !view.interactions.is_empty() {
+                    table {
+                        caption.note { "Interactions of the medication list" }
+                        thead { tr { th scope="col" { "Medication" } th scope="col" { "Class" } th scope="col" { "Level" }
+                                     th scope="col" { "Effect and action" } th scope="col" { "Source" } } }
+                        tbody {
+                            @for hit in &view.interactions {
+                                tr.interaction {
+                                    td { (hit.medication) " (" (hit.matched_as) ")" }
+                                    td { (hit.class_title) }
+                                    td { (hit.level) }
+                                    td { (hit.effect) ": " (hit.action) }
+                                    td { (hit.source) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if !view.medication_list_provided { p.error { "No medication list was given: it needs review." } }
+                @if !view.unrecognised.is_empty() {
+                    p.error.unrecognised { "Not recognised (check each by hand): " (view.unrecognised.join("; ")) }
+                }
+                @for notice in &view.contrast {
+                    p.contrast {
+                        span class=(format!("badge {}", notice.class)) { "Contrast: " (notice.level) } " "
+                        (notice.message) " (" (notice.involves) ", " (notice.contrast_at)
+                        @if let Some(ends) = &notice.window_ends_at { "; window ends " (ends) }
+                        "; " (notice.source) ")"
+                    }
+                }
             }
         }
     }
@@ -285,11 +351,19 @@ pub async fn course_page(
     let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
     let injections = record::injections(&mut conn, patient_id).await?;
-    for read in ["", "/courses", "/assessments", "/observations", "/checkins", "/injections"] {
+    let screening = record::screenings(&mut conn, patient_id).await?.into_iter().next();
+    for read in ["", "/courses", "/assessments", "/observations", "/checkins", "/injections", "/screenings"] {
         by_actor(&mut conn, &actor, "read", &format!("{resource}{read}"), Some(patient_id), "ok").await?;
     }
     let zone = patient.time_zone.clone();
     let now = crate::now_ms();
+    let screening = screening.map(|screening| screening_view(&screening, &zone));
+    let screening_section = html! {
+        section aria-labelledby="screening-heading" id="screening" {
+            h2 id="screening-heading" { "Pre-treatment screening" }
+            (screening_block(screening.as_ref()))
+        }
+    };
     let checkin_section = checkins_section(&view::checkin_rows(&checkins, &zone), patient_id, &actor);
     let Some(course) = latest_course(courses) else {
         return Ok(page(shell(
@@ -297,7 +371,7 @@ pub async fn course_page(
             Some(&actor),
             Audience::Staff,
             html! {},
-            html! { (patient_heading(&patient)) p { "No course recorded." } (checkin_section) },
+            html! { (patient_heading(&patient)) p { "No course recorded." } (screening_section) (checkin_section) },
         )));
     };
     let events = record::dose_events(&mut conn, course.id).await?;
@@ -337,6 +411,7 @@ pub async fn course_page(
                 @if decisions.is_empty() { p { "No decision recorded yet." } }
                 @for decision in &decisions { (decision_block(decision)) }
             }
+            (screening_section)
             (checkin_section)
             @if let Some(log) = &injection_log {
                 section aria-labelledby="injections-heading" id="injections" {
@@ -456,6 +531,15 @@ pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppErr
     let patients = record::patients(&mut conn).await?;
     by_actor(&mut conn, &actor, "read", "patients", None, "ok").await?;
     let mut verifications = Vec::new();
+    let mut screenings = Vec::new();
+    for patient in &patients {
+        let latest = record::screenings(&mut conn, patient.id).await?.into_iter().next();
+        by_actor(&mut conn, &actor, "read", &format!("patient/{}/screenings", patient.id), Some(patient.id), "ok")
+            .await?;
+        screenings.push((patient.clone(), latest.map(|screening| screening_view(&screening, &patient.time_zone))));
+    }
+    let may_screen = matches!(actor.role, Role::Pharmacist | Role::Physician);
+    let token = crate::auth::new_token()?;
     for patient in patients {
         let courses = record::courses(&mut conn, patient.id).await?;
         by_actor(&mut conn, &actor, "read", &format!("patient/{}/courses", patient.id), Some(patient.id), "ok").await?;
@@ -503,8 +587,58 @@ pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppErr
                     }
                 }
             }
+            h2 id="screening" { "Pre-treatment screening" }
+            p.note { "The latest screening of each patient: items that fail or need review, interactions, names not recognised, contrast notices." }
+            @for (patient, screening) in &screenings {
+                section id=(format!("screening-{}", patient.id)) aria-labelledby=(format!("screening-heading-{}", patient.id)) {
+                    h3 id=(format!("screening-heading-{}", patient.id)) { (patient.display_name) " (" (patient.mrn) ")" }
+                    (screening_block(screening.as_ref()))
+                }
+            }
+            @if may_screen {
+                section aria-labelledby="screen-heading" {
+                    h2 id="screen-heading" { "Screen a patient" }
+                    p.note { "Paste a screening document (JSON, as in docs/screening.md). It is evaluated and stored with its result." }
+                    form.stack method="post" action="/pharmacy/screenings" {
+                        input type="hidden" name="client_id" value=(token);
+                        div.field {
+                            label for="screen-patient" { "Patient" }
+                            select id="screen-patient" name="patient_id" {
+                                @for (patient, _) in &screenings { option value=(patient.id) { (patient.display_name) " (" (patient.mrn) ")" } }
+                            }
+                        }
+                        div.field {
+                            label for="screen-document" { "Screening document (JSON)" }
+                            textarea id="screen-document" name="document" rows="12" cols="80" required {}
+                        }
+                        button.primary type="submit" { "Screen and store" }
+                    }
+                }
+            }
         },
     )))
+}
+
+/// `POST /pharmacy/screenings` (pharmacist, physician): evaluates and stores the pasted screening document
+/// like `POST /api/v1/patients/{id}/screenings`, then shows the patient's result on the pharmacist page.
+pub async fn screen(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let patient_id: i64 = forms::field(&pairs, "patient_id")
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| il2care_core::Refusal::new("patient_id", "choose a patient"))?;
+    let text = forms::field(&pairs, "document")
+        .ok_or_else(|| il2care_core::Refusal::new("document", "paste the screening document"))?;
+    let mut document = il2care_wire::json::parse_object(text)?;
+    if let Some(client_id) = forms::field(&pairs, "client_id") {
+        document.insert("client_id".into(), serde_json::json!(client_id));
+    }
+    let document = serde_json::Value::Object(document).to_string();
+    crate::api::screenings::submit_document(&state, &actor, patient_id, &document).await?;
+    Ok(see_other(&format!("/pharmacy#screening-{patient_id}")))
 }
 
 /// `GET /audit` (admin): the latest audit entries, newest first, as `GET /api/v1/audit` lists them.

@@ -311,5 +311,56 @@ async fn the_demo_ward_shows_logged_injections_to_the_patient_and_on_the_course_
     let outpatient = patients["patients"].as_array().unwrap().iter().find(|p| p["mrn"] == "LD-2002").unwrap();
     let course_page = get(&app, &format!("/patients/{}", outpatient["id"]), Some(&nurse)).await;
     assert_eq!(course_page.text.matches("class=\"given\">Taken</span>").count(), 3, "the team sees the log");
+    let pharmacist = app.token("pharmacist").await;
+    let pharmacy = get(&app, "/pharmacy", Some(&pharmacist)).await;
+    assert!(pharmacy.text.contains("Toprol-XL 50 mg daily") && pharmacy.text.contains("Zyxoflamin 20 mg"));
+    assert!(pharmacy.text.contains("Contrast: Warning"), "the planned CT after the course gets the contrast warning");
+    app.db.drop().await;
+}
+
+/// A form value percent-encoded (every byte but letters and digits).
+fn form_value(text: &str) -> String {
+    text.bytes()
+        .map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pharmacist_pastes_a_screening_and_the_result_shows_on_the_pharmacist_and_course_pages() {
+    let app = app().await;
+    let case: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/cases/screen/19-medication-list-with-interactions-and-an-unknown-name.json"
+    ))
+    .unwrap();
+    let pharmacist = app.token("pharmacist").await;
+    let form = get(&app, "/pharmacy", Some(&pharmacist)).await;
+    assert!(
+        form.text.contains("<label for=\"screen-document\">") && form.text.contains("<label for=\"screen-patient\">")
+    );
+    let body =
+        format!("client_id=f1&patient_id={}&document={}", app.patient_a, form_value(&case["document"].to_string()));
+    let screened = post(&app, "/pharmacy/screenings", Some(&pharmacist), &body).await;
+    assert_eq!(
+        (screened.status, screened.location()),
+        (StatusCode::SEE_OTHER, format!("/pharmacy#screening-{}", app.patient_a).as_str())
+    );
+    let page = get(&app, "/pharmacy", Some(&pharmacist)).await;
+    assert!(page.text.contains("class=\"badge u3\">Needs review</span> Screened "), "the overall status");
+    assert!(
+        page.text.contains("17. Medication list") && page.text.contains("18. Antihypertensives"),
+        "the items to review"
+    );
+    assert!(page.text.contains("Decadron 4 mg PO daily") && page.text.contains("Glucocorticoids"), "the interactions");
+    assert!(page.text.contains("Not recognised (check each by hand): Zyxoflamin 20 mg"));
+    let nurse = app.token("nurse").await;
+    let course_page = get(&app, &format!("/patients/{}", app.patient_a), Some(&nurse)).await;
+    assert!(course_page.text.contains("<h2 id=\"screening-heading\">Pre-treatment screening</h2>"));
+    assert!(course_page.text.contains("LISINOPRIL 10 mg"), "the course page shows the latest screening too");
+    let broken = format!("patient_id={}&document={}", app.patient_a, form_value("{\"regimen\": \"hd-iv\"}"));
+    let refused = post(&app, "/pharmacy/screenings", Some(&pharmacist), &broken).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("at — "), "the refusal names the field");
+    assert_eq!(post(&app, "/pharmacy/screenings", Some(&nurse), &body).await.status, StatusCode::FORBIDDEN);
+    assert!(!get(&app, "/pharmacy", Some(&nurse)).await.text.contains("Screen a patient"), "no form for the nurse");
     app.db.drop().await;
 }
