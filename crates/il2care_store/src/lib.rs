@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
 pub mod accounts;
 pub mod audit;
+pub mod group_commit;
 pub mod record;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -37,6 +38,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("the write could not be committed: {0}")]
+    Unavailable(String),
 }
 
 /// Turns a unique-constraint violation into a domain conflict.
@@ -74,6 +77,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The group-commit writer of check-ins (see `group_commit`).
+    checkins: group_commit::Writer,
 }
 
 impl Store {
@@ -111,7 +116,8 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let checkins = group_commit::Writer::start(pool.clone(), backend);
+        let store = Store { pool, backend, checkins };
         store.migrate().await?;
         Ok(store)
     }
@@ -129,6 +135,16 @@ impl Store {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(transaction)
+    }
+
+    /// Stores a check-in and its audit entry through the group-commit writer: many concurrent submissions
+    /// share one transaction and one fsync, and each is answered only after that transaction committed.
+    pub async fn add_checkin_durably(
+        &self,
+        checkin: record::CheckIn,
+        audit: group_commit::AuditOf,
+    ) -> Result<record::Written, StoreError> {
+        self.checkins.submit(checkin, audit).await
     }
 
     /// A pooled connection for reads outside a transaction.

@@ -273,6 +273,37 @@ async fn screenings_are_kept_each_with_its_result_the_latest_first(db: &TestDb) 
     assert!(matches!(record::screening(&mut conn, later.id() + 100).await, Err(StoreError::NotFound(_))));
 }
 
+async fn concurrent_checkins_commit_together_and_a_bad_one_is_refused_alone(db: &TestDb) {
+    let mut conn = db.store.connection().await.unwrap();
+    let id = record::create_patient(&mut conn, &patient("MRN-GROUP"), 10, "nurse").await.unwrap();
+    drop(conn);
+    let audit = || il2care_store::group_commit::AuditOf {
+        at_ms: 5,
+        actor: "p".into(),
+        actor_role: "patient".into(),
+        remote: "test".into(),
+    };
+    let mut handles = Vec::new();
+    for n in 0..40 {
+        let store = db.store.clone();
+        // Patient id + 1000 does not exist: that one job fails, alone.
+        let patient_id = if n == 7 { id + 1000 } else { id };
+        let job = checkin(patient_id, &format!("group-{n}"), "self_care", 0, n);
+        handles.push(tokio::spawn(async move { store.add_checkin_durably(job, audit()).await }));
+    }
+    let mut refused = 0;
+    for handle in handles {
+        if handle.await.unwrap().is_err() {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 1, "only the check-in for a missing patient is refused");
+    let mut conn = db.store.connection().await.unwrap();
+    assert_eq!(record::checkins(&mut conn, id).await.unwrap().len(), 39);
+    let query = AuditQuery { patient_id: Some(id), actor: Some("p".into()), limit: 100 };
+    assert_eq!(audit::query(&mut conn, &query).await.unwrap().len(), 39, "each stored check-in has its audit entry");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -303,6 +334,7 @@ on_both_backends!(
     sessions_expire_and_failed_sign_ins_are_counted_across_instances,
     the_audit_log_is_filtered_by_patient_and_newest_first,
     a_rolled_back_transaction_leaves_nothing_behind,
+    concurrent_checkins_commit_together_and_a_bad_one_is_refused_alone,
     the_injection_log_keeps_retries_once_and_corrections_beside_what_they_correct,
     screenings_are_kept_each_with_its_result_the_latest_first,
 );

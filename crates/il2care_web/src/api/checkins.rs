@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_core::triage::triage;
+use il2care_store::group_commit::AuditOf;
 use il2care_store::record::{self, CheckIn, Written};
 use il2care_wire::checkin::checkin_from_object;
 use il2care_wire::json::{parse_object, refuse_unknown_fields, string};
@@ -78,8 +79,10 @@ pub async fn submit_document(
     let parsed = checkin_from_object(&object)?;
     let result = triage(&parsed);
     let result_value = triage_json(&result);
-    let mut tx = state.store.begin().await?;
-    record::patient(&mut tx, patient_id).await?;
+    {
+        let mut conn = state.store.connection().await?;
+        record::patient(&mut conn, patient_id).await?;
+    }
     let stored = CheckIn {
         id: 0,
         patient_id,
@@ -91,9 +94,15 @@ pub async fn submit_document(
         result: result_value.to_string(),
         acknowledged: false,
     };
-    let written = record::add_checkin(&mut tx, &stored, crate::now_ms(), &actor.user.username).await?;
-    by_actor(&mut tx, actor, "write", &format!("checkin/{}", written.id()), Some(patient_id), "ok").await?;
-    tx.commit().await?;
+    // The check-in and its audit entry commit together, batched with concurrent submissions (group commit);
+    // the answer waits for the commit, so an acknowledged check-in is durable.
+    let audit = AuditOf {
+        at_ms: crate::now_ms(),
+        actor: actor.user.username.clone(),
+        actor_role: actor.role.as_str().to_string(),
+        remote: actor.remote.clone(),
+    };
+    let written = state.store.add_checkin_durably(stored, audit).await?;
     match written {
         Written::Created(id) => Ok((StatusCode::CREATED, json!({"id": id, "result": result_value}))),
         Written::AlreadyPresent(id) => {
