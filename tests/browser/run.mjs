@@ -170,13 +170,17 @@ async function patientLogsAnInjection(browser, base) {
 }
 
 async function pharmacistVerifiesDoses(browser, base) {
-  console.log('pharmacist: dose verification');
+  console.log('pharmacist: dose verification and screening');
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await signIn(page, base, 'pharmacist');
   await page.waitForURL(`${base}/pharmacy`);
   check((await page.locator('main').textContent()).includes('50400000 [iU]'),
     'the 84 kg inpatient\'s high dose is 50400000 [iU] (600000 [iU]/kg)');
+  const screening = await page.locator('#screening-1').textContent();
+  check(screening.includes('Zyxoflamin 20 mg') && screening.includes('Contrast: Warning'),
+    'the latest screening shows its unrecognised name and the contrast warning');
+  await everyFieldLabelled(page, 'pharmacist page');
   await page.screenshot({ path: join(artifacts, '7-pharmacist-dose-verification.png'), fullPage: true });
   await context.close();
 }
