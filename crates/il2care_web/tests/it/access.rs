@@ -36,6 +36,10 @@ enum Policy {
     BedsideWrite,
     /// Physician only.
     PhysicianOnly,
+    /// The care team without the owner (nurse, physician, pharmacist).
+    StaffRead,
+    /// Physician and pharmacist (pre-treatment screening).
+    Screen,
     /// Admin only.
     AdminOnly,
 }
@@ -46,6 +50,8 @@ fn allowed(policy: Policy, user: &str) -> bool {
         Policy::SubmitCheckin => matches!(user, "patient_a" | "nurse" | "physician"),
         Policy::BedsideWrite => matches!(user, "nurse" | "physician"),
         Policy::PhysicianOnly => user == "physician",
+        Policy::StaffRead => matches!(user, "nurse" | "physician" | "pharmacist"),
+        Policy::Screen => matches!(user, "physician" | "pharmacist"),
         Policy::AdminOnly => user == "admin",
     }
 }
@@ -56,12 +62,17 @@ fn endpoints() -> Vec<(Method, &'static str, Policy, Option<Value>)> {
     let course = json!({"regimen": "hd-iv", "started_at": "2026-11-25T08:00:00Z"});
     let observation =
         json!({"code": "heart_rate", "value": {"value": 88, "unit": "/min"}, "at": "2026-11-27T08:00:00Z"});
+    let screening =
+        json!({"at": "2026-11-27T09:00:00Z", "regimen": "hd-iv", "patient": {"date_of_birth": "1971-05-14"}});
     vec![
         (Method::GET, "/api/v1/patients/{p}", Policy::ReadRecord, None),
         (Method::GET, "/api/v1/patients/{p}/checkins", Policy::ReadRecord, None),
         (Method::GET, "/api/v1/patients/{p}/courses", Policy::ReadRecord, None),
         (Method::GET, "/api/v1/patients/{p}/observations", Policy::ReadRecord, None),
         (Method::GET, "/api/v1/patients/{p}/assessments", Policy::ReadRecord, None),
+        (Method::GET, "/api/v1/patients/{p}/injections", Policy::ReadRecord, None),
+        (Method::GET, "/api/v1/patients/{p}/screenings", Policy::StaffRead, None),
+        (Method::POST, "/api/v1/patients/{p}/screenings", Policy::Screen, Some(screening)),
         (Method::POST, "/api/v1/patients/{p}/checkins", Policy::SubmitCheckin, Some(checkin)),
         (Method::POST, "/api/v1/patients/{p}/observations", Policy::BedsideWrite, Some(observation)),
         (Method::POST, "/api/v1/patients/{p}/courses", Policy::PhysicianOnly, Some(course)),
