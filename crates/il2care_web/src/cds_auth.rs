@@ -7,7 +7,8 @@
 //! `sub`, `aud`, `exp`, `iat` and `jti` are present; `exp` has not passed (30 s leeway) and lies at most five
 //! minutes (plus leeway) ahead; `aud` is the endpoint called: the configured base URL followed by the request
 //! path (`https://host/cds-services/il2care-patient-view`, with or without a trailing slash), as the
-//! specification says. `jti` is required but replays are not detected: nothing remembers seen ids.
+//! specification says. `jti` is required but replays are not detected: nothing remembers seen ids. Header
+//! fields that point at keys (`jku`, `jwk`, `x5u`) are ignored: a token never brings its own key.
 
 use std::path::Path;
 
