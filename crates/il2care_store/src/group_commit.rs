@@ -1,5 +1,6 @@
-//! Group commit for check-ins: concurrent submissions are queued to one writer task, which stores as many
-//! as are waiting in one transaction (one fsync for all of them) and answers each only after the commit.
+//! Group commit for check-ins and read-audit entries: concurrent writes are queued to one writer task, which
+//! stores as many as are waiting in one transaction (one fsync for all of them) and answers each only after
+//! the commit. A record read is answered only after its audit entry is durable.
 //!
 //! Why: SQLite has one writer and every durable commit is an fsync, so one transaction per request caps
 //! throughput at the disk's fsync rate. Batching keeps every acknowledged write durable (the answer waits for
@@ -25,10 +26,39 @@ pub struct AuditOf {
     pub remote: String,
 }
 
-struct Job {
-    checkin: CheckIn,
-    audit: AuditOf,
-    reply: oneshot::Sender<Result<Written, StoreError>>,
+/// An audit entry that owns its text, for a read audited through the writer.
+#[derive(Clone, Debug)]
+pub struct OwnedAudit {
+    pub at_ms: i64,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub resource: String,
+    pub patient_id: Option<i64>,
+    pub outcome: String,
+    pub remote: String,
+}
+
+enum Job {
+    Checkin { checkin: CheckIn, audit: AuditOf, reply: oneshot::Sender<Result<Written, StoreError>> },
+    Audit { entry: OwnedAudit, reply: oneshot::Sender<Result<(), StoreError>> },
+}
+
+impl Job {
+    /// Answers the job with the outcome of its part of the batch (`None`: the batch failed with `error`).
+    fn answer(self, outcome: Option<Result<Option<Written>, StoreError>>, error: &str) {
+        let outcome = outcome.unwrap_or_else(|| Err(StoreError::Unavailable(error.to_string())));
+        match self {
+            Job::Checkin { reply, .. } => {
+                let _ = reply.send(outcome.and_then(|written| {
+                    written.ok_or_else(|| StoreError::Unavailable("no check-in was written".into()))
+                }));
+            }
+            Job::Audit { reply, .. } => {
+                let _ = reply.send(outcome.map(|_| ()));
+            }
+        }
+    }
 }
 
 /// The queue to the writer task.
@@ -49,10 +79,20 @@ impl Writer {
     pub async fn submit(&self, checkin: CheckIn, audit: AuditOf) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job { checkin, audit, reply })
+            .send(Job::Checkin { checkin, audit, reply })
             .await
-            .map_err(|_| StoreError::Unavailable("the check-in writer has stopped".into()))?;
-        answer.await.map_err(|_| StoreError::Unavailable("the check-in writer stopped before answering".into()))?
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
+    }
+
+    /// Queues one audit entry and waits until it is committed.
+    pub async fn audit(&self, entry: OwnedAudit) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job::Audit { entry, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
     }
 }
 
@@ -68,13 +108,14 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
         match commit(&pool, backend, &batch).await {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+                    job.answer(Some(result), "");
                 }
             }
             Err(error) => {
-                tracing::error!(error = %error, jobs = batch.len(), "check-in batch not committed");
+                tracing::error!(error = %error, jobs = batch.len(), "batch not committed");
+                let error = error.to_string();
                 for job in batch {
-                    let _ = job.reply.send(Err(StoreError::Unavailable(error.to_string())));
+                    job.answer(None, &error);
                 }
             }
         }
@@ -86,7 +127,7 @@ async fn commit(
     pool: &AnyPool,
     backend: Backend,
     batch: &[Job],
-) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+) -> Result<Vec<Result<Option<Written>, StoreError>>, StoreError> {
     let mut transaction = match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
@@ -95,21 +136,38 @@ async fn commit(
     for job in batch {
         sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
         let stored = async {
-            let written =
-                record::add_checkin(&mut transaction, &job.checkin, job.audit.at_ms, &job.audit.actor).await?;
-            let resource = format!("checkin/{}", written.id());
-            let entry = AuditEntry {
-                at_ms: job.audit.at_ms,
-                actor: &job.audit.actor,
-                actor_role: &job.audit.actor_role,
-                action: "write",
-                resource: &resource,
-                patient_id: Some(job.checkin.patient_id),
-                outcome: "ok",
-                remote: &job.audit.remote,
-            };
-            audit::append(&mut transaction, &entry).await?;
-            Ok::<Written, StoreError>(written)
+            match job {
+                Job::Checkin { checkin, audit: by, .. } => {
+                    let written = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await?;
+                    let resource = format!("checkin/{}", written.id());
+                    let entry = AuditEntry {
+                        at_ms: by.at_ms,
+                        actor: &by.actor,
+                        actor_role: &by.actor_role,
+                        action: "write",
+                        resource: &resource,
+                        patient_id: Some(checkin.patient_id),
+                        outcome: "ok",
+                        remote: &by.remote,
+                    };
+                    audit::append(&mut transaction, &entry).await?;
+                    Ok::<Option<Written>, StoreError>(Some(written))
+                }
+                Job::Audit { entry, .. } => {
+                    let borrowed = AuditEntry {
+                        at_ms: entry.at_ms,
+                        actor: &entry.actor,
+                        actor_role: &entry.actor_role,
+                        action: &entry.action,
+                        resource: &entry.resource,
+                        patient_id: entry.patient_id,
+                        outcome: &entry.outcome,
+                        remote: &entry.remote,
+                    };
+                    audit::append(&mut transaction, &borrowed).await?;
+                    Ok(None)
+                }
+            }
         }
         .await;
         match stored {

@@ -147,6 +147,12 @@ impl Store {
         self.checkins.submit(checkin, audit).await
     }
 
+    /// Appends an audit entry through the group-commit writer and waits until it is durable: for record
+    /// reads, which have no transaction of their own to put it in.
+    pub async fn audit_durably(&self, entry: group_commit::OwnedAudit) -> Result<(), StoreError> {
+        self.checkins.audit(entry).await
+    }
+
     /// A pooled connection for reads outside a transaction.
     pub async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         Ok(self.pool.acquire().await?)

@@ -54,6 +54,23 @@ pub async fn by_actor(
     .await
 }
 
+/// Audits a record read by `actor` through the store's group-commit writer and waits until the entry is
+/// durable, so the read is answered only once it is on record; concurrent reads share one commit.
+pub async fn read(state: &AppState, actor: &Actor, resource: &str, patient_id: Option<i64>) -> Result<(), AppError> {
+    let entry = il2care_store::group_commit::OwnedAudit {
+        at_ms: crate::now_ms(),
+        actor: actor.user.username.clone(),
+        actor_role: actor.role.as_str().to_string(),
+        action: "read".into(),
+        resource: resource.to_string(),
+        patient_id,
+        outcome: "ok".into(),
+        remote: actor.remote.clone(),
+    };
+    state.store.audit_durably(entry).await?;
+    Ok(())
+}
+
 /// Query parameters of `GET /api/v1/audit`.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,7 +93,7 @@ pub async fn list(
     }
     let query = AuditQuery { patient_id: params.patient_id, actor: params.actor, limit: params.limit.unwrap_or(100) };
     let entries = audit::query(&mut conn, &query).await?;
-    by_actor(&mut conn, &actor, "read", "audit", None, "ok").await?;
+    crate::audit::read(&state, &actor, "audit", None).await?;
     let entries: Vec<Value> = entries
         .iter()
         .map(|entry| {

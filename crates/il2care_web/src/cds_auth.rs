@@ -349,6 +349,29 @@ impl CdsCaller {
             }
         }
     }
+
+    /// Audits a record read by this caller through the store's group-commit writer, durable before the
+    /// answer (concurrent reads share one commit).
+    pub async fn audit_read(&self, state: &AppState, resource: &str, patient_id: Option<i64>) -> Result<(), AppError> {
+        let (actor, actor_role, remote) = match self {
+            CdsCaller::Staff(actor) => {
+                (actor.user.username.clone(), actor.role.as_str().to_string(), actor.remote.clone())
+            }
+            CdsCaller::Ehr { caller, remote } => (format!("ehr:{}", caller.iss), EHR_ROLE.to_string(), remote.clone()),
+        };
+        let entry = il2care_store::group_commit::OwnedAudit {
+            at_ms: crate::now_ms(),
+            actor,
+            actor_role,
+            action: "read".into(),
+            resource: resource.to_string(),
+            patient_id,
+            outcome: "ok".into(),
+            remote,
+        };
+        state.store.audit_durably(entry).await?;
+        Ok(())
+    }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {

@@ -528,7 +528,7 @@ pub async fn call(
         };
         order_cards(&facts, &orders, now)
     };
-    caller.audit(&mut conn, "read", &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id), "ok").await?;
+    caller.audit_read(&state, &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id)).await?;
     let cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({"cards": cards})).into_response())
 }

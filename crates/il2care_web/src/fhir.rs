@@ -526,7 +526,7 @@ pub async fn read_patient(
     let resource = format!("patient/{patient_id}");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let patient = record::patient(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &format!("fhir/Patient/{patient_id}"), Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &format!("fhir/Patient/{patient_id}"), Some(patient_id)).await?;
     let entry = export::PatientEntry {
         id: patient.id,
         mrn: patient.mrn,
@@ -550,7 +550,7 @@ pub async fn everything(
     let resource = format!("patient/{patient_id}/fhir/everything");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let snapshot = gather(&mut conn, patient_id, actor.role.is_clinical_staff()).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let bundle = export::bundle(&snapshot, BundleType::Searchset, &base_url(&headers), crate::now_ms());
     Ok(fhir_response(StatusCode::OK, bundle))
 }
@@ -580,7 +580,7 @@ pub async fn search_observations(
     let resource = format!("patient/{patient_id}/fhir/observations");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let snapshot = gather(&mut conn, patient_id, false).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let subject = json!({"reference": format!("Patient/{patient_id}")});
     let found: Vec<Value> = snapshot
         .observations

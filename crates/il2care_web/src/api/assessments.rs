@@ -211,7 +211,7 @@ pub async fn list(
     let resource = format!("patient/{patient_id}/assessments");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let assessments = record::assessments(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let list: Vec<Value> = assessments
         .iter()
         .map(|assessment| {

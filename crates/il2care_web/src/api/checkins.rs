@@ -124,7 +124,7 @@ pub async fn list(
     let resource = format!("patient/{patient_id}/checkins");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(json!({"checkins": checkins.iter().map(checkin_json).collect::<Vec<_>>()})))
 }
 

@@ -141,6 +141,6 @@ pub async fn list(
                          "baseline_creatinine": stored_quantity(course.baseline_creatinine_mg_dl.as_deref(), "mg/dL"),
                          "doses": doses, "schedule": schedule_of(course, &patient.time_zone)}));
     }
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(json!({"courses": list})))
 }

@@ -355,7 +355,7 @@ pub async fn list(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     record::patient(&mut conn, patient_id).await?;
     let entries = record::injections(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let standing: Vec<i64> = standing_injections(&entries).iter().map(|entry| entry.id).collect();
     let list: Vec<Value> = entries.iter().map(|entry| injection_json(entry, standing.contains(&entry.id))).collect();
     Ok(Json(json!({"injections": list})))

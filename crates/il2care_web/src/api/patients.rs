@@ -48,7 +48,7 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Va
             return Err(AppError::Forbidden("the admin role does not read clinical records".into()));
         }
     };
-    by_actor(&mut conn, &actor, "read", "patients", actor.user.patient_id, "ok").await?;
+    crate::audit::read(&state, &actor, "patients", actor.user.patient_id).await?;
     let list: Vec<Value> = patients.iter().map(|patient| patient_json(patient, &[])).collect();
     Ok(Json(json!({"patients": list})))
 }
@@ -104,6 +104,6 @@ pub async fn read(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let patient = record::patient(&mut conn, patient_id).await?;
     let flags = record::flags(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(patient_json(&patient, &flags)))
 }

@@ -131,7 +131,7 @@ pub async fn list(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     record::patient(&mut conn, patient_id).await?;
     let screenings = record::screenings(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(json!({"screenings": screenings.iter().map(screening_json).collect::<Vec<_>>()})))
 }
 

@@ -81,7 +81,7 @@ pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Jso
         return Err(error);
     }
     let items = worklist_items(&mut conn, crate::now_ms()).await?;
-    by_actor(&mut conn, &actor, "read", "worklist", None, "ok").await?;
+    crate::audit::read(&state, &actor, "worklist", None).await?;
     Ok(Json(json!({"items": items})))
 }
 

@@ -42,7 +42,7 @@ pub async fn worklist(State(state): State<AppState>, actor: Result<Actor, AppErr
     let mut conn = state.store.connection().await?;
     let items = crate::api::worklist::worklist_items(&mut conn, crate::now_ms()).await?;
     let patients = record::patients(&mut conn).await?;
-    by_actor(&mut conn, &actor, "read", "worklist", None, "ok").await?;
+    crate::audit::read(&state, &actor, "worklist", None).await?;
     let rows = view::worklist_rows(&items, &patients);
     let head = html! { meta http-equiv="refresh" content="60"; };
     Ok(page(shell(
@@ -353,7 +353,7 @@ pub async fn course_page(
     let injections = record::injections(&mut conn, patient_id).await?;
     let screening = record::screenings(&mut conn, patient_id).await?.into_iter().next();
     for read in ["", "/courses", "/assessments", "/observations", "/checkins", "/injections", "/screenings"] {
-        by_actor(&mut conn, &actor, "read", &format!("{resource}{read}"), Some(patient_id), "ok").await?;
+        crate::audit::read(&state, &actor, &format!("{resource}{read}"), Some(patient_id)).await?;
     }
     let zone = patient.time_zone.clone();
     let now = crate::now_ms();
@@ -529,12 +529,12 @@ pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppErr
     require(&state, &actor, &[Role::Pharmacist, Role::Nurse, Role::Physician], "patients").await?;
     let mut conn = state.store.connection().await?;
     let patients = record::patients(&mut conn).await?;
-    by_actor(&mut conn, &actor, "read", "patients", None, "ok").await?;
+    crate::audit::read(&state, &actor, "patients", None).await?;
     let mut verifications = Vec::new();
     let mut screenings = Vec::new();
     for patient in &patients {
         let latest = record::screenings(&mut conn, patient.id).await?.into_iter().next();
-        by_actor(&mut conn, &actor, "read", &format!("patient/{}/screenings", patient.id), Some(patient.id), "ok")
+        crate::audit::read(&state, &actor, &format!("patient/{}/screenings", patient.id), Some(patient.id))
             .await?;
         screenings.push((patient.clone(), latest.map(|screening| screening_view(&screening, &patient.time_zone))));
     }
@@ -542,7 +542,7 @@ pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppErr
     let token = crate::auth::new_token()?;
     for patient in patients {
         let courses = record::courses(&mut conn, patient.id).await?;
-        by_actor(&mut conn, &actor, "read", &format!("patient/{}/courses", patient.id), Some(patient.id), "ok").await?;
+        crate::audit::read(&state, &actor, &format!("patient/{}/courses", patient.id), Some(patient.id)).await?;
         for course in courses {
             let weight = course
                 .baseline_weight_kg
@@ -648,7 +648,7 @@ pub async fn audit_log(State(state): State<AppState>, actor: Result<Actor, AppEr
     let mut conn = state.store.connection().await?;
     let query = il2care_store::audit::AuditQuery { patient_id: None, actor: None, limit: 200 };
     let entries = il2care_store::audit::query(&mut conn, &query).await?;
-    by_actor(&mut conn, &actor, "read", "audit", None, "ok").await?;
+    crate::audit::read(&state, &actor, "audit", None).await?;
     Ok(page(shell(
         "Audit log",
         Some(&actor),
@@ -698,7 +698,7 @@ pub async fn timeline_csv(
     }
     let assessments = record::assessments(&mut conn, patient_id).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
-    by_actor(&mut conn, &actor, "read", &resource, Some(patient_id), "ok").await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let csv = view::timeline_csv(&observations, &events, &assessments, &checkins, &patient.time_zone);
     let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));
     Ok((
