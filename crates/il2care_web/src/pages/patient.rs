@@ -459,7 +459,7 @@ async fn injection_page(
         .filter(is_injection_course)
         .max_by_key(|course| (course.started_at_ms, course.id));
     let entries = record::injections(&mut conn, patient_id).await?;
-    crate::audit::read(&state, actor, &format!("patient/{patient_id}/injections"), Some(patient_id)).await?;
+    crate::audit::read(state, actor, &format!("patient/{patient_id}/injections"), Some(patient_id)).await?;
     drop(conn);
     let now = jiff::Timestamp::now();
     let zone = jiff::tz::TimeZone::get(&patient.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);

@@ -534,8 +534,7 @@ pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppErr
     let mut screenings = Vec::new();
     for patient in &patients {
         let latest = record::screenings(&mut conn, patient.id).await?.into_iter().next();
-        crate::audit::read(&state, &actor, &format!("patient/{}/screenings", patient.id), Some(patient.id))
-            .await?;
+        crate::audit::read(&state, &actor, &format!("patient/{}/screenings", patient.id), Some(patient.id)).await?;
         screenings.push((patient.clone(), latest.map(|screening| screening_view(&screening, &patient.time_zone))));
     }
     let may_screen = matches!(actor.role, Role::Pharmacist | Role::Physician);
