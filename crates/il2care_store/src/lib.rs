@@ -76,6 +76,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// The one connection of the group-commit writer.
+    writer_pool: AnyPool,
     backend: Backend,
     /// The group-commit writer of check-ins (see `group_commit`).
     checkins: group_commit::Writer,
@@ -102,9 +104,8 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .after_connect(move |connection, _| {
+        let pool_with = |connections: u32| {
+            AnyPoolOptions::new().max_connections(connections).after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         connection
@@ -114,10 +115,13 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
-        let checkins = group_commit::Writer::start(pool.clone(), backend);
-        let store = Store { pool, backend, checkins };
+        };
+        let pool = pool_with(if backend == Backend::Sqlite { 8 } else { 16 }).connect_with(options.clone()).await?;
+        // The group-commit writer has a connection of its own: handlers wait for it while holding pooled
+        // connections, so it must never wait for the shared pool.
+        let writer_pool = pool_with(1).connect_with(options).await?;
+        let checkins = group_commit::Writer::start(writer_pool.clone(), backend);
+        let store = Store { pool, writer_pool, backend, checkins };
         store.migrate().await?;
         Ok(store)
     }
@@ -161,6 +165,7 @@ impl Store {
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer_pool.close().await;
     }
 
     /// Applies every migration not yet recorded in `schema_migrations`, each in its own transaction.

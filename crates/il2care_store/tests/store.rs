@@ -304,6 +304,29 @@ async fn concurrent_checkins_commit_together_and_a_bad_one_is_refused_alone(db: 
     assert_eq!(audit::query(&mut conn, &query).await.unwrap().len(), 39, "each stored check-in has its audit entry");
 }
 
+async fn audit_entries_commit_while_every_pooled_connection_is_held(db: &TestDb) {
+    // Handlers hold a pooled connection while they wait for their read's audit entry: the writer must not
+    // need the shared pool, or a busy server would deadlock.
+    let mut held = Vec::new();
+    while let Ok(Ok(conn)) = tokio::time::timeout(std::time::Duration::from_millis(300), db.store.connection()).await {
+        held.push(conn);
+    }
+    assert!(held.len() >= 8, "the pool is exhausted ({} held)", held.len());
+    let entry = il2care_store::group_commit::OwnedAudit {
+        at_ms: 1,
+        actor: "nurse".into(),
+        actor_role: "nurse".into(),
+        action: "read".into(),
+        resource: "patient/1".into(),
+        patient_id: Some(1),
+        outcome: "ok".into(),
+        remote: "test".into(),
+    };
+    let written = tokio::time::timeout(std::time::Duration::from_secs(10), db.store.audit_durably(entry)).await;
+    assert!(matches!(written, Ok(Ok(()))), "the audit entry committed while the pool was exhausted: {written:?}");
+    drop(held);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -335,6 +358,7 @@ on_both_backends!(
     the_audit_log_is_filtered_by_patient_and_newest_first,
     a_rolled_back_transaction_leaves_nothing_behind,
     concurrent_checkins_commit_together_and_a_bad_one_is_refused_alone,
+    audit_entries_commit_while_every_pooled_connection_is_held,
     the_injection_log_keeps_retries_once_and_corrections_beside_what_they_correct,
     screenings_are_kept_each_with_its_result_the_latest_first,
 );
