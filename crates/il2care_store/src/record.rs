@@ -176,6 +176,26 @@ impl Written {
     }
 }
 
+/// The outcome of an `INSERT ... ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id` into `table`:
+/// the new row's id, or the id of the row this client already submitted under the same `client_id`.
+async fn created_or_existing(
+    conn: &mut Conn,
+    inserted: Option<AnyRow>,
+    table: &'static str,
+    patient_id: i64,
+    client_id: Option<&str>,
+) -> Result<Written, StoreError> {
+    if let Some(row) = inserted {
+        return Ok(Written::Created(row.try_get("id")?));
+    }
+    let existing = sqlx::query(&format!("SELECT id FROM {table} WHERE patient_id = $1 AND client_id = $2"))
+        .bind(patient_id)
+        .bind(client_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(Written::AlreadyPresent(existing.try_get("id")?))
+}
+
 /// Appends an observation; with a `client_id` already used for this patient, returns the existing row.
 pub async fn add_observation(
     conn: &mut Conn,
@@ -201,17 +221,7 @@ pub async fn add_observation(
     .bind(by)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => Ok(Written::Created(row.try_get("id")?)),
-        None => {
-            let existing = sqlx::query("SELECT id FROM observations WHERE patient_id = $1 AND client_id = $2")
-                .bind(observation.patient_id)
-                .bind(observation.client_id.as_deref())
-                .fetch_one(conn)
-                .await?;
-            Ok(Written::AlreadyPresent(existing.try_get("id")?))
-        }
-    }
+    created_or_existing(conn, row, "observations", observation.patient_id, observation.client_id.as_deref()).await
 }
 
 /// A patient's observations at or after `since_ms`, oldest first.
@@ -275,17 +285,7 @@ pub async fn add_checkin(conn: &mut Conn, checkin: &CheckIn, now_ms: i64, by: &s
     .bind(by)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => Ok(Written::Created(row.try_get("id")?)),
-        None => {
-            let existing = sqlx::query("SELECT id FROM checkins WHERE patient_id = $1 AND client_id = $2")
-                .bind(checkin.patient_id)
-                .bind(checkin.client_id.as_deref())
-                .fetch_one(conn)
-                .await?;
-            Ok(Written::AlreadyPresent(existing.try_get("id")?))
-        }
-    }
+    created_or_existing(conn, row, "checkins", checkin.patient_id, checkin.client_id.as_deref()).await
 }
 
 const CHECKIN_COLUMNS: &str = "c.id, c.patient_id, c.client_id, c.at_ms, c.level, c.level_rank, c.document, c.result, \
@@ -730,17 +730,7 @@ pub async fn add_screening(conn: &mut Conn, screening: &Screening) -> Result<Wri
     .bind(&screening.recorded_by)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => Ok(Written::Created(row.try_get("id")?)),
-        None => {
-            let existing = sqlx::query("SELECT id FROM screenings WHERE patient_id = $1 AND client_id = $2")
-                .bind(screening.patient_id)
-                .bind(screening.client_id.as_deref())
-                .fetch_one(conn)
-                .await?;
-            Ok(Written::AlreadyPresent(existing.try_get("id")?))
-        }
-    }
+    created_or_existing(conn, row, "screenings", screening.patient_id, screening.client_id.as_deref()).await
 }
 
 /// One screening.
