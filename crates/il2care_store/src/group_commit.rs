@@ -6,6 +6,10 @@
 //! throughput at the disk's fsync rate. Batching keeps every acknowledged write durable (the answer waits for
 //! the commit) while sharing the fsync. Each job runs inside its own savepoint, so one bad job (a missing
 //! patient) is refused alone and never takes the others down, on SQLite and on PostgreSQL alike.
+//!
+//! An EHR's read also records its token id (`jti`) in the same commit: a token seen before (on any instance
+//! sharing the database) is a replay, audited as denied, and the read is not answered. Ids past their
+//! `kept_until_ms` are pruned at most once a minute.
 
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
@@ -39,27 +43,65 @@ pub struct OwnedAudit {
     pub remote: String,
 }
 
+/// One use of an EHR's token: remembered until `kept_until_ms`, so the same token cannot be used twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenUse {
+    pub iss: String,
+    pub jti: String,
+    /// When the token can no longer be accepted anyway (its `exp` plus the clock leeway).
+    pub kept_until_ms: i64,
+}
+
+/// Whether a token was used for the first time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenCheck {
+    Fresh,
+    /// Seen before: the read was audited as denied.
+    Replayed,
+}
+
 enum Job {
     Checkin { checkin: CheckIn, audit: AuditOf, reply: oneshot::Sender<Result<Written, StoreError>> },
-    Audit { entry: OwnedAudit, reply: oneshot::Sender<Result<(), StoreError>> },
+    Audit { entry: OwnedAudit, token: Option<TokenUse>, reply: oneshot::Sender<Result<TokenCheck, StoreError>> },
+}
+
+/// What one job stored.
+enum Done {
+    Written(Written),
+    Audited(TokenCheck),
 }
 
 impl Job {
     /// Answers the job with the outcome of its part of the batch (`None`: the batch failed with `error`).
-    fn answer(self, outcome: Option<Result<Option<Written>, StoreError>>, error: &str) {
+    fn answer(self, outcome: Option<Result<Done, StoreError>>, error: &str) {
         let outcome = outcome.unwrap_or_else(|| Err(StoreError::Unavailable(error.to_string())));
+        let unexpected = || StoreError::Unavailable("the writer stored something other than asked".into());
         match self {
             Job::Checkin { reply, .. } => {
-                let _ = reply.send(outcome.and_then(|written| {
-                    written.ok_or_else(|| StoreError::Unavailable("no check-in was written".into()))
+                let _ = reply.send(outcome.and_then(|done| match done {
+                    Done::Written(written) => Ok(written),
+                    Done::Audited(_) => Err(unexpected()),
                 }));
             }
             Job::Audit { reply, .. } => {
-                let _ = reply.send(outcome.map(|_| ()));
+                let _ = reply.send(outcome.and_then(|done| match done {
+                    Done::Audited(check) => Ok(check),
+                    Done::Written(_) => Err(unexpected()),
+                }));
             }
         }
     }
+
+    fn token(&self) -> Option<&TokenUse> {
+        match self {
+            Job::Audit { token, .. } => token.as_ref(),
+            Job::Checkin { .. } => None,
+        }
+    }
 }
+
+/// How often used token ids are pruned, at most.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The queue to the writer task.
 #[derive(Clone, Debug)]
@@ -87,9 +129,15 @@ impl Writer {
 
     /// Queues one audit entry and waits until it is committed.
     pub async fn audit(&self, entry: OwnedAudit) -> Result<(), StoreError> {
+        self.audit_with_token(entry, None).await.map(|_| ())
+    }
+
+    /// Queues one audit entry with the use of the caller's token and waits until both are committed; a token
+    /// used before is `Replayed` and the entry is stored as a denial instead.
+    pub async fn audit_with_token(&self, entry: OwnedAudit, token: Option<TokenUse>) -> Result<TokenCheck, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job::Audit { entry, reply })
+            .send(Job::Audit { entry, token, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         answer.await.map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
@@ -97,6 +145,7 @@ impl Writer {
 }
 
 async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
+    let mut last_prune: Option<std::time::Instant> = None;
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -105,7 +154,18 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match commit(&pool, backend, &batch).await {
+        // Prune with the batch's own clock (the callers' `at_ms`), at most once a minute.
+        let prune_before = match batch.iter().filter_map(Job::token).next() {
+            Some(_) if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) => {
+                last_prune = Some(std::time::Instant::now());
+                batch
+                    .iter()
+                    .filter_map(|job| if let Job::Audit { entry, .. } = job { Some(entry.at_ms) } else { None })
+                    .max()
+            }
+            _ => None,
+        };
+        match commit(&pool, backend, &batch, prune_before).await {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     job.answer(Some(result), "");
@@ -127,11 +187,18 @@ async fn commit(
     pool: &AnyPool,
     backend: Backend,
     batch: &[Job],
-) -> Result<Vec<Result<Option<Written>, StoreError>>, StoreError> {
+    prune_before: Option<i64>,
+) -> Result<Vec<Result<Done, StoreError>>, StoreError> {
     let mut transaction = match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
     };
+    if let Some(now_ms) = prune_before {
+        sqlx::query("DELETE FROM cds_token_uses WHERE kept_until_ms < $1")
+            .bind(now_ms)
+            .execute(&mut *transaction)
+            .await?;
+    }
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
@@ -151,21 +218,26 @@ async fn commit(
                         remote: &by.remote,
                     };
                     audit::append(&mut transaction, &entry).await?;
-                    Ok::<Option<Written>, StoreError>(Some(written))
+                    Ok::<Done, StoreError>(Done::Written(written))
                 }
-                Job::Audit { entry, .. } => {
+                Job::Audit { entry, token, .. } => {
+                    let check = match token {
+                        Some(token) => use_token(&mut transaction, token, entry.at_ms).await?,
+                        None => TokenCheck::Fresh,
+                    };
+                    let replayed = check == TokenCheck::Replayed;
                     let borrowed = AuditEntry {
                         at_ms: entry.at_ms,
                         actor: &entry.actor,
                         actor_role: &entry.actor_role,
-                        action: &entry.action,
+                        action: if replayed { "denied" } else { &entry.action },
                         resource: &entry.resource,
                         patient_id: entry.patient_id,
-                        outcome: &entry.outcome,
+                        outcome: if replayed { "replayed_token" } else { &entry.outcome },
                         remote: &entry.remote,
                     };
                     audit::append(&mut transaction, &borrowed).await?;
-                    Ok(None)
+                    Ok(Done::Audited(check))
                 }
             }
         }
@@ -184,4 +256,19 @@ async fn commit(
     }
     transaction.commit().await?;
     Ok(results)
+}
+
+/// Records the first use of a token; a token already recorded is a replay.
+async fn use_token(connection: &mut crate::Conn, token: &TokenUse, now_ms: i64) -> Result<TokenCheck, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO cds_token_uses (iss, jti, kept_until_ms, used_at_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (iss, jti) DO NOTHING",
+    )
+    .bind(&token.iss)
+    .bind(&token.jti)
+    .bind(token.kept_until_ms)
+    .bind(now_ms)
+    .execute(connection)
+    .await?;
+    Ok(if inserted.rows_affected() == 1 { TokenCheck::Fresh } else { TokenCheck::Replayed })
 }

@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_screenings.sql"),
         include_str!("../migrations/postgres/0003_screenings.sql"),
     ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_cds_tokens.sql"),
+        include_str!("../migrations/postgres/0004_cds_tokens.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.
@@ -155,6 +160,16 @@ impl Store {
     /// reads, which have no transaction of their own to put it in.
     pub async fn audit_durably(&self, entry: group_commit::OwnedAudit) -> Result<(), StoreError> {
         self.checkins.audit(entry).await
+    }
+
+    /// Appends an EHR's audit entry together with the use of its token, durably; a token used before is
+    /// `Replayed` (the entry is stored as a denial).
+    pub async fn audit_token_durably(
+        &self,
+        entry: group_commit::OwnedAudit,
+        token: group_commit::TokenUse,
+    ) -> Result<group_commit::TokenCheck, StoreError> {
+        self.checkins.audit_with_token(entry, Some(token)).await
     }
 
     /// A pooled connection for reads outside a transaction.

@@ -327,6 +327,59 @@ async fn audit_entries_commit_while_every_pooled_connection_is_held(db: &TestDb)
     drop(held);
 }
 
+fn read_entry(at_ms: i64, actor: &str) -> il2care_store::group_commit::OwnedAudit {
+    il2care_store::group_commit::OwnedAudit {
+        at_ms,
+        actor: actor.into(),
+        actor_role: "ehr".into(),
+        action: "read".into(),
+        resource: "patient/1/cds/il2care-patient-view".into(),
+        patient_id: Some(1),
+        outcome: "ok".into(),
+        remote: "test".into(),
+    }
+}
+
+fn token_use(iss: &str, jti: &str, kept_until_ms: i64) -> il2care_store::group_commit::TokenUse {
+    il2care_store::group_commit::TokenUse { iss: iss.into(), jti: jti.into(), kept_until_ms }
+}
+
+async fn a_token_id_is_accepted_once_across_instances_and_pruned_after_it_expires(db: &TestDb) {
+    use il2care_store::group_commit::TokenCheck::{Fresh, Replayed};
+    let store = &db.store;
+    let first = store.audit_token_durably(read_entry(1_000, "ehr:a"), token_use("a", "t-1", 400_000)).await.unwrap();
+    assert_eq!(first, Fresh);
+    // Another instance on the same database sees the use: replays are refused everywhere.
+    let other = Store::open(&db.url).await.unwrap();
+    let again = other.audit_token_durably(read_entry(2_000, "ehr:a"), token_use("a", "t-1", 400_000)).await.unwrap();
+    assert_eq!(again, Replayed);
+    // The same id from another issuer is another token.
+    let elsewhere = store.audit_token_durably(read_entry(3_000, "ehr:b"), token_use("b", "t-1", 400_000)).await;
+    assert_eq!(elsewhere.unwrap(), Fresh);
+    // Two concurrent uses of one new token: exactly one is fresh, even inside one batch.
+    let (left, right) = tokio::join!(
+        store.audit_token_durably(read_entry(4_000, "ehr:a"), token_use("a", "t-2", 400_000)),
+        store.audit_token_durably(read_entry(4_000, "ehr:a"), token_use("a", "t-2", 400_000)),
+    );
+    let mut outcomes = vec![left.unwrap(), right.unwrap()];
+    outcomes.sort_by_key(|check| *check == Replayed);
+    assert_eq!(outcomes, vec![Fresh, Replayed]);
+    let mut conn = store.connection().await.unwrap();
+    let query = AuditQuery { patient_id: Some(1), actor: Some("ehr:a".into()), limit: 100 };
+    let entries = audit::query(&mut conn, &query).await.unwrap();
+    let denied = entries.iter().filter(|entry| entry.action == "denied" && entry.outcome == "replayed_token").count();
+    assert_eq!((entries.len(), denied), (4, 2), "every use is audited and each replay as a denial: {entries:?}");
+    // A new process's first batch prunes ids whose tokens can no longer be accepted (here: t-1 and t-2).
+    let later = Store::open(&db.url).await.unwrap();
+    let pruned = later.audit_token_durably(read_entry(500_000, "ehr:a"), token_use("a", "t-3", 900_000)).await;
+    assert_eq!(pruned.unwrap(), Fresh);
+    let kept: Vec<(String,)> =
+        sqlx::query_as("SELECT jti FROM cds_token_uses ORDER BY jti").fetch_all(&mut *conn).await.unwrap();
+    assert_eq!(kept, vec![("t-3".to_string(),)], "expired token ids are pruned");
+    other.close().await;
+    later.close().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -361,4 +414,5 @@ on_both_backends!(
     audit_entries_commit_while_every_pooled_connection_is_held,
     the_injection_log_keeps_retries_once_and_corrections_beside_what_they_correct,
     screenings_are_kept_each_with_its_result_the_latest_first,
+    a_token_id_is_accepted_once_across_instances_and_pruned_after_it_expires,
 );
