@@ -61,6 +61,15 @@ pub async fn patient(conn: &mut Conn, id: i64) -> Result<Patient, StoreError> {
     Ok(patient_from(&row)?)
 }
 
+/// The patient with this MRN, if any (an indexed look-up: MRNs are unique).
+pub async fn patient_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<Patient>, StoreError> {
+    let row = sqlx::query("SELECT id, mrn, display_name, date_of_birth, sex, time_zone FROM patients WHERE mrn = $1")
+        .bind(mrn)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(patient_from).transpose()?)
+}
+
 /// Every patient, by id.
 pub async fn patients(conn: &mut Conn) -> Result<Vec<Patient>, StoreError> {
     let rows = sqlx::query("SELECT id, mrn, display_name, date_of_birth, sex, time_zone FROM patients ORDER BY id")

@@ -7,8 +7,13 @@
 //! `sub`, `aud`, `exp`, `iat` and `jti` are present; `exp` has not passed (30 s leeway) and lies at most five
 //! minutes (plus leeway) ahead; `aud` is the endpoint called: the configured base URL followed by the request
 //! path (`https://host/cds-services/il2care-patient-view`, with or without a trailing slash), as the
-//! specification says. `jti` is required but replays are not detected: nothing remembers seen ids. Header
-//! fields that point at keys (`jku`, `jwk`, `x5u`) are ignored: a token never brings its own key.
+//! specification says; `jti` is at most 255 characters. A token is good for one call: its `jti` is recorded
+//! with the call's audit entry in the same commit (`il2care_store::group_commit`), and a second use, on any
+//! instance sharing the database, is refused with 401 and audited as `replayed_token`. Header fields that point
+//! at keys (`jku`, `jwk`, `x5u`) are ignored: a token never brings its own key.
+//!
+//! An issuer may also list `fhir_servers`: the FHIR base URLs il2care may read the patient from when the EHR
+//! sends no prefetch (`crate::fhir_client`). A `fhirServer` not on its issuer's list is never contacted.
 
 use std::path::Path;
 
@@ -47,6 +52,8 @@ struct PublicKey {
 struct Issuer {
     iss: String,
     keys: Vec<PublicKey>,
+    /// FHIR base URLs (no trailing slash) il2care may read from for this EHR.
+    fhir_servers: Vec<String>,
 }
 
 /// The EHRs allowed to call the CDS services and the base URL they address. Key material never prints.
@@ -78,6 +85,16 @@ struct IssuerEntry {
     iss: String,
     public_key_pem: Option<String>,
     jwks_file: Option<String>,
+    #[serde(default)]
+    fhir_servers: Vec<String>,
+}
+
+/// An absolute http(s) URL without query or fragment, trailing slash removed; `None` if it is not one.
+fn base_url(text: &str) -> Option<String> {
+    let url = text.trim_end_matches('/');
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    let host_ok = url.split('/').nth(2).is_some_and(|host| !host.is_empty());
+    (scheme_ok && host_ok && !url.contains(['?', '#', ' ', '@'])).then(|| url.to_string())
 }
 
 /// Whether a key verifies `algorithm`: building a verifier parses the key, so a bad key fails here, at
@@ -165,14 +182,9 @@ impl CdsIssuers {
     pub fn from_json(text: &str, folder: &Path) -> Result<CdsIssuers, Refusal> {
         let file: IssuersFile = serde_json::from_str(text)
             .map_err(|error| Refusal::new("--cds-issuers", format!("not a valid issuer file: {error}")))?;
-        let audience = file.audience.trim_end_matches('/').to_string();
-        let scheme_ok = audience.starts_with("https://") || audience.starts_with("http://");
-        if !scheme_ok || audience.contains(['?', '#', ' ']) || audience.split('/').nth(2).is_none_or(str::is_empty) {
-            return Err(Refusal::new(
-                "audience",
-                "must be the service's base URL, such as https://il2care.example.org",
-            ));
-        }
+        let audience = base_url(&file.audience).ok_or_else(|| {
+            Refusal::new("audience", "must be the service's base URL, such as https://il2care.example.org")
+        })?;
         if file.issuers.is_empty() {
             return Err(Refusal::new("issuers", "must list at least one EHR"));
         }
@@ -195,7 +207,20 @@ impl CdsIssuers {
                     ));
                 }
             };
-            issuers.push(Issuer { iss: entry.iss, keys });
+            let fhir_servers = entry
+                .fhir_servers
+                .iter()
+                .enumerate()
+                .map(|(server, url)| {
+                    base_url(url).ok_or_else(|| {
+                        Refusal::new(
+                            field(&format!("fhir_servers[{server}]")),
+                            "must be a FHIR base URL, such as https://ehr.example.org/fhir",
+                        )
+                    })
+                })
+                .collect::<Result<Vec<String>, Refusal>>()?;
+            issuers.push(Issuer { iss: entry.iss, keys, fhir_servers });
         }
         Ok(CdsIssuers { audience, issuers })
     }
@@ -252,7 +277,17 @@ impl CdsIssuers {
                     if data.claims.exp > now + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS {
                         return Err(TokenRefused::new("exp is more than five minutes ahead"));
                     }
-                    return Ok(EhrCaller { iss: issuer.iss.clone(), sub: data.claims.sub });
+                    if data.claims.jti.is_empty() || data.claims.jti.chars().count() > MAX_JTI_CHARS {
+                        return Err(TokenRefused::new("jti must be 1 to 255 characters"));
+                    }
+                    let kept_until = data.claims.exp.saturating_add(LEEWAY_SECONDS).min(i64::MAX as u64 / 1000);
+                    return Ok(EhrCaller {
+                        iss: issuer.iss.clone(),
+                        sub: data.claims.sub,
+                        jti: data.claims.jti,
+                        kept_until_ms: kept_until as i64 * 1000,
+                        fhir_servers: issuer.fhir_servers.clone(),
+                    });
                 }
                 Err(error) if *error.kind() == ErrorKind::InvalidSignature => continue,
                 Err(error) => return Err(TokenRefused::from_kind(error.kind(), &endpoint)),
@@ -267,17 +302,25 @@ impl CdsIssuers {
 struct Claims {
     sub: String,
     exp: u64,
-    #[allow(dead_code)] // Required to be present (the specification); replays are not tracked.
+    #[allow(dead_code)] // Required to be present (the specification).
     iat: u64,
-    #[allow(dead_code)]
     jti: String,
 }
+
+/// The longest `jti` accepted.
+pub const MAX_JTI_CHARS: usize = 255;
 
 /// A verified EHR.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EhrCaller {
     pub iss: String,
     pub sub: String,
+    /// The token's id: one call per token.
+    pub jti: String,
+    /// Until when the token's id must be remembered (its `exp` plus the leeway), in ms since the epoch.
+    pub kept_until_ms: i64,
+    /// The FHIR base URLs this EHR's issuer entry allows il2care to read from.
+    pub fhir_servers: Vec<String>,
 }
 
 /// A refused token: 401 with the reason (never the token).
@@ -351,26 +394,63 @@ impl CdsCaller {
     }
 
     /// Audits a record read by this caller through the store's group-commit writer, durable before the
-    /// answer (concurrent reads share one commit).
-    pub async fn audit_read(&self, state: &AppState, resource: &str, patient_id: Option<i64>) -> Result<(), AppError> {
-        let (actor, actor_role, remote) = match self {
-            CdsCaller::Staff(actor) => {
-                (actor.user.username.clone(), actor.role.as_str().to_string(), actor.remote.clone())
-            }
-            CdsCaller::Ehr { caller, remote } => (format!("ehr:{}", caller.iss), EHR_ROLE.to_string(), remote.clone()),
-        };
-        let entry = il2care_store::group_commit::OwnedAudit {
+    /// answer (concurrent reads share one commit). An EHR's token is spent in the same commit: a token used
+    /// before is refused (`Err` is then the 401 answer) and its use audited as a denial.
+    pub async fn audit_read(
+        &self,
+        state: &AppState,
+        resource: &str,
+        patient_id: Option<i64>,
+    ) -> Result<Result<(), TokenRefused>, AppError> {
+        self.audit_durably(state, "read", resource, patient_id).await
+    }
+
+    /// Appends one audit entry through the group-commit writer, spending an EHR's token (see `audit_read`).
+    pub async fn audit_durably(
+        &self,
+        state: &AppState,
+        action: &str,
+        resource: &str,
+        patient_id: Option<i64>,
+    ) -> Result<Result<(), TokenRefused>, AppError> {
+        use il2care_store::group_commit::{OwnedAudit, TokenCheck, TokenUse};
+        let entry = |actor: String, actor_role: String, remote: String| OwnedAudit {
             at_ms: crate::now_ms(),
             actor,
             actor_role,
-            action: "read".into(),
+            action: action.to_string(),
             resource: resource.to_string(),
             patient_id,
             outcome: "ok".into(),
             remote,
         };
-        state.store.audit_durably(entry).await?;
-        Ok(())
+        match self {
+            CdsCaller::Staff(actor) => {
+                let entry = entry(actor.user.username.clone(), actor.role.as_str().to_string(), actor.remote.clone());
+                state.store.audit_durably(entry).await?;
+                Ok(Ok(()))
+            }
+            CdsCaller::Ehr { caller, remote } => {
+                let entry = entry(format!("ehr:{}", caller.iss), EHR_ROLE.to_string(), remote.clone());
+                let token =
+                    TokenUse { iss: caller.iss.clone(), jti: caller.jti.clone(), kept_until_ms: caller.kept_until_ms };
+                match state.store.audit_token_durably(entry, token).await? {
+                    TokenCheck::Fresh => Ok(Ok(())),
+                    TokenCheck::Replayed => {
+                        tracing::warn!(iss = %caller.iss, "EHR token replayed");
+                        Ok(Err(TokenRefused::new("this token was already used (jti); send a new token for each call")))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The FHIR base URLs il2care may read from for this caller (none for staff accounts).
+    pub fn fhir_servers(&self) -> &[String] {
+        match self {
+            CdsCaller::Ehr { caller, .. } => &caller.fhir_servers,
+            CdsCaller::Staff(_) => &[],
+        }
     }
 }
 

@@ -1,12 +1,16 @@
 //! CDS Hooks 2.0: discovery at `GET /cds-services`, the services `patient-view`, `order-select` and `order-sign`
 //! at `POST /cds-services/{id}`, and `POST /cds-services/{id}/feedback`, recorded in the audit log.
 //!
-//! The EHR's patient is matched to an il2care record by MRN from the `patient` prefetch; without it the service
-//! answers 412 (il2care does not read the EHR's FHIR server). Cards come from pure functions over the record and
+//! The EHR's patient is matched to an il2care record by MRN from the `patient` prefetch. When the prefetch is
+//! absent or null, il2care reads the Patient from the request's `fhirServer` if the calling EHR's issuer lists
+//! that server ([`crate::fhir_client`]); when the patient cannot be had, the answer is 412. Cards come from pure
+//! functions over the record and
 //! the draft orders; the dose check uses the core's dosing, the contrast notice the core's screening. Cards never
 //! carry nulls, summaries stay under 140 characters, and a card with suggestions names its selectionBehavior.
 //! Callers: an allow-listed EHR with a signed JWT (CDS Hooks 2.0 security, checked in [`crate::cds_auth`]),
-//! audited as `ehr:<iss>`, or a signed-in staff account; without `--cds-issuers` only the latter.
+//! audited as `ehr:<iss>`, each token good for one call, or a signed-in staff account; without `--cds-issuers`
+//! only the latter. Discovery carries no patient data: it is public without `--cds-issuers`, and with it needs
+//! a caller like every other endpoint (the specification has the EHR send its JWT to discovery too).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -33,6 +37,7 @@ use crate::AppState;
 use crate::body::json_text;
 use crate::cds_auth::CdsCaller;
 use crate::error::AppError;
+use axum::extract::FromRequestParts;
 
 /// The services il2care offers: (id, hook, title, description).
 pub const SERVICES: [(&str, &str, &str, &str); 3] = [
@@ -73,8 +78,27 @@ pub const MAX_SUMMARY_CHARS: usize = 139;
 /// How far an ordered dose may differ from the calculated one before il2care warns (rounding of the order).
 pub const DOSE_TOLERANCE: Decimal = dec!(0.05);
 
-/// `GET /cds-services`: the discovery document (public: no patient data).
-pub async fn discovery() -> Json<Value> {
+/// `GET /cds-services`: the discovery document. With `--cds-issuers` the caller must be an allow-listed EHR
+/// (its token spent and audited) or a signed-in staff account; without, it is public (no patient data).
+pub async fn discovery(State(state): State<AppState>, mut parts: axum::http::request::Parts) -> Response {
+    if state.cds_issuers.is_some() {
+        let caller = match CdsCaller::from_request_parts(&mut parts, &state).await {
+            Ok(caller) => caller,
+            Err(refusal) => return refusal,
+        };
+        if matches!(caller, CdsCaller::Ehr { .. }) {
+            match caller.audit_durably(&state, "read", "cds/discovery", None).await {
+                Ok(Ok(())) => {}
+                Ok(Err(replayed)) => return replayed.into_response(),
+                Err(error) => return error.into_response(),
+            }
+        }
+    }
+    discovery_document().into_response()
+}
+
+/// The discovery document: the services with their prefetch templates.
+pub fn discovery_document() -> Json<Value> {
     let services: Vec<Value> = SERVICES
         .iter()
         .map(|(id, hook, title, description)| {
@@ -435,29 +459,46 @@ pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp)
     cards
 }
 
-/// The EHR's patient as an il2care patient: the `patient` prefetch's identifiers matched against MRNs.
-/// `Err` is the 412 answer (no prefetch); `Ok(None)` a patient il2care does not follow.
-async fn resolve_patient(
-    conn: &mut Conn,
-    request: &Map<String, Value>,
-) -> Result<Result<Option<i64>, String>, AppError> {
-    let prefetched =
-        request.get("prefetch").and_then(|prefetch| prefetch.get("patient")).filter(|patient| patient.is_object());
-    let Some(patient) = prefetched else {
-        return Ok(Err(
-            "prefetch `patient` (Patient/{{context.patientId}}) is required: il2care matches the patient by \
-                       MRN and does not read the EHR's FHIR server"
-                .to_string(),
-        ));
+/// The most identifiers of one Patient matched against MRNs.
+const MAX_IDENTIFIERS: usize = 20;
+
+/// The EHR's Patient: the `patient` prefetch, or, when it is absent or null, a read from the request's
+/// `fhirServer` if the caller's issuer lists it. `Err` is the 412 answer's reason.
+async fn ehr_patient(caller: &CdsCaller, request: &Map<String, Value>, patient_id: &str) -> Result<Value, String> {
+    let prefetched = request.get("prefetch").and_then(|prefetch| prefetch.get("patient"));
+    match prefetched {
+        Some(patient) if patient.is_object() => return Ok(patient.clone()),
+        _ => {}
+    }
+    let missing = "the `patient` prefetch (Patient/{{context.patientId}}) is missing";
+    let Some(server) = request.get("fhirServer").and_then(Value::as_str) else {
+        return Err(format!("{missing} and the request names no fhirServer to read it from"));
     };
-    let identifiers: Vec<&str> = patient["identifier"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|identifier| identifier["value"].as_str())
-        .collect();
-    let found = record::patients(conn).await?.into_iter().find(|patient| identifiers.contains(&patient.mrn.as_str()));
-    Ok(Ok(found.map(|patient| patient.id)))
+    let server = server.trim_end_matches('/');
+    if !caller.fhir_servers().iter().any(|allowed| allowed == server) {
+        return Err(format!(
+            "{missing}, and il2care is not configured to read from this fhirServer (fhir_servers of the issuer)"
+        ));
+    }
+    let authorization = request.get("fhirAuthorization");
+    let token_type = authorization.and_then(|authorization| authorization["token_type"].as_str());
+    if token_type.is_some_and(|kind| !kind.eq_ignore_ascii_case("bearer")) {
+        return Err("fhirAuthorization.token_type must be Bearer".into());
+    }
+    let access_token = authorization.and_then(|authorization| authorization["access_token"].as_str());
+    crate::fhir_client::read_patient(server, patient_id, access_token).await
+}
+
+/// The il2care patient of an EHR Patient: its identifiers matched against MRNs (`None`: not followed here).
+async fn matched_patient(conn: &mut Conn, patient: &Value) -> Result<Option<i64>, AppError> {
+    let identifiers =
+        patient["identifier"].as_array().into_iter().flatten().filter_map(|identifier| identifier["value"].as_str());
+    for mrn in identifiers.take(MAX_IDENTIFIERS) {
+        if let Some(found) = record::patient_by_mrn(conn, mrn).await? {
+            return Ok(Some(found.id));
+        }
+    }
+    Ok(None)
 }
 
 fn precondition_failed(message: &str) -> Response {
@@ -490,13 +531,25 @@ pub async fn call(
     }
     let context =
         request.get("context").and_then(Value::as_object).ok_or_else(|| Refusal::new("context", "is required"))?;
-    if !context.get("patientId").is_some_and(Value::is_string) {
-        return Err(Refusal::new("context.patientId", "is required").into());
+    let ehr_patient_id = context
+        .get("patientId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Refusal::new("context.patientId", "is required"))?;
+    let prefetched = request.get("prefetch").and_then(|prefetch| prefetch.get("patient"));
+    if prefetched.is_some_and(|patient| !patient.is_object() && !patient.is_null()) {
+        return Err(Refusal::new("prefetch.patient", "must be a Patient resource or null").into());
     }
-    let patient_id = match resolve_patient(&mut conn, &request).await? {
-        Err(message) => return Ok(precondition_failed(&message)),
-        Ok(None) => return Ok(Json(json!({"cards": []})).into_response()),
-        Ok(Some(id)) => id,
+    if request.get("fhirAuthorization").is_some() && request.get("fhirServer").is_none() {
+        return Err(Refusal::new("fhirServer", "is required with fhirAuthorization").into());
+    }
+    let patient = match ehr_patient(&caller, &request, ehr_patient_id).await {
+        Ok(patient) => patient,
+        Err(reason) => return Ok(precondition_failed(&reason)),
+    };
+    let Some(patient_id) = matched_patient(&mut conn, &patient).await? else {
+        return Ok(
+            spend_then(&state, &caller, "cds/unknown-patient", Json(json!({"cards": []})).into_response()).await?
+        );
     };
     let facts = course_facts(&mut conn, patient_id).await?;
     let now = jiff::Timestamp::now();
@@ -528,9 +581,26 @@ pub async fn call(
         };
         order_cards(&facts, &orders, now)
     };
-    caller.audit_read(&state, &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id)).await?;
+    if let Err(replayed) =
+        caller.audit_read(&state, &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id)).await?
+    {
+        return Ok(replayed.into_response());
+    }
     let cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({"cards": cards})).into_response())
+}
+
+/// Audits a call that read no record and answers it; an EHR's token is spent first (a replay is refused).
+async fn spend_then(
+    state: &AppState,
+    caller: &CdsCaller,
+    resource: &str,
+    answer: Response,
+) -> Result<Response, AppError> {
+    match caller.audit_durably(state, "read", resource, None).await? {
+        Ok(()) => Ok(answer),
+        Err(replayed) => Ok(replayed.into_response()),
+    }
 }
 
 /// `POST /cds-services/{id}/feedback`: each card outcome (accepted or overridden, with the reason's code) is
@@ -541,7 +611,7 @@ pub async fn feedback(
     Path(service_id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     if !SERVICES.iter().any(|(id, ..)| *id == service_id) {
         return Err(AppError::NotFound(format!("CDS service {service_id}")));
     }
@@ -578,8 +648,13 @@ pub async fn feedback(
         };
         recorded.push(resource);
     }
-    for resource in &recorded {
+    // The first outcome goes through the writer with the EHR's token: a replayed token records nothing.
+    let (first, rest) = recorded.split_first().ok_or_else(|| Refusal::new("feedback", "is empty"))?;
+    if let Err(replayed) = caller.audit_durably(&state, "cds_feedback", first, None).await? {
+        return Ok(replayed.into_response());
+    }
+    for resource in rest {
         caller.audit(&mut conn, "cds_feedback", resource, None, "ok").await?;
     }
-    Ok(Json(json!({"recorded": recorded.len()})))
+    Ok(Json(json!({"recorded": recorded.len()})).into_response())
 }

@@ -21,6 +21,7 @@ pub mod cds_hooks;
 pub mod demo;
 pub mod error;
 pub mod fhir;
+pub mod fhir_client;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;

@@ -2,6 +2,9 @@
 //! token is accepted and audited as `ehr:<iss>`; a wrong issuer, an expired token, a wrong audience, HS256,
 //! `alg: none`, a foreign signature, a missing `jti` or a lifetime over five minutes are 401 with a JSON error;
 //! staff session tokens still work. Issuer files that cannot be trusted are refused with the field named.
+//! A token is good for one call (a replay is 401 and audited); discovery needs a caller once issuers are
+//! configured. Without the patient prefetch, the Patient is read from an allow-listed `fhirServer` (a real
+//! HTTP server on loopback here), and every other case is 412 without contacting anything.
 //! The keys are the TEST-ONLY pairs in `tests/keys/`.
 
 use std::path::{Path, PathBuf};
@@ -46,10 +49,12 @@ fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-/// Claims as an EHR sends them to `path`.
+/// Claims as an EHR sends them to `path`, each with a new `jti`.
 fn claims(iss: &str, path: &str) -> Value {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({"iss": iss, "sub": "ehr-client-1", "aud": format!("{AUDIENCE}{path}"), "exp": now() + 120,
-           "iat": now(), "jti": format!("jti-{}", now())})
+           "iat": now(), "jti": format!("jti-{}-{}-{serial}", std::process::id(), now())})
 }
 
 fn rsa_token(claims: &Value) -> String {
@@ -73,13 +78,23 @@ fn patient_view_request() -> Value {
 
 /// One POST to a router that trusts the test issuers.
 async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-    let state = AppState::new(app.db.store.clone()).with_cds_issuers(issuers());
-    let request = Request::post(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = router(state).oneshot(request).await.unwrap();
+    send(app, issuers(), Request::post(path), Some(token), Body::from(body.to_string())).await
+}
+
+/// One request to a router that trusts `issuers`.
+async fn send(
+    app: &TestApp,
+    issuers: CdsIssuers,
+    request: axum::http::request::Builder,
+    token: Option<&str>,
+    body: Body,
+) -> (StatusCode, Value) {
+    let state = AppState::new(app.db.store.clone()).with_cds_issuers(issuers);
+    let mut request = request.header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = router(state).oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -181,7 +196,179 @@ async fn a_jwt_without_configured_issuers_is_refused_and_staff_tokens_keep_worki
     assert_eq!(post(app, PATIENT_VIEW, &nurse, &patient_view_request()).await.0, StatusCode::OK);
 }
 
+async fn a_token_is_good_for_one_call_and_a_replay_is_refused_and_audited(app: &TestApp) {
+    let token = rsa_token(&claims(RSA_EHR, PATIENT_VIEW));
+    assert_eq!(post(app, PATIENT_VIEW, &token, &patient_view_request()).await.0, StatusCode::OK);
+    let (status, error) = post(app, PATIENT_VIEW, &token, &patient_view_request()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("already used"), "{error}");
+    // A replay of a token first used on feedback is refused too, and records no feedback.
+    let path = "/cds-services/il2care-patient-view/feedback";
+    let feedback = json!({"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted"}]});
+    let feedback_token = rsa_token(&claims(RSA_EHR, path));
+    assert_eq!(post(app, path, &feedback_token, &feedback).await.0, StatusCode::OK);
+    assert_eq!(post(app, path, &feedback_token, &feedback).await.0, StatusCode::UNAUTHORIZED);
+    let entries = audit(app, &format!("ehr:{RSA_EHR}")).await;
+    let outcomes: Vec<(&str, &str)> =
+        entries.iter().map(|(action, _, outcome)| (action.as_str(), outcome.as_str())).collect();
+    assert_eq!(
+        outcomes.iter().filter(|entry| **entry == ("denied", "replayed_token")).count(),
+        2,
+        "each replay is audited as a denial: {outcomes:?}"
+    );
+    assert_eq!(outcomes.iter().filter(|entry| entry.0 == "cds_feedback").count(), 1, "{outcomes:?}");
+    // A jti longer than 255 characters is refused before anything is read.
+    let mut long = claims(RSA_EHR, PATIENT_VIEW);
+    long["jti"] = json!("j".repeat(256));
+    let (status, error) = post(app, PATIENT_VIEW, &rsa_token(&long), &patient_view_request()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+}
+
+async fn discovery_needs_a_caller_once_issuers_are_configured(app: &TestApp) {
+    let discovery = || Request::get("/cds-services");
+    let (status, error) = send(app, issuers(), discovery(), None, Body::empty()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    let token = rsa_token(&claims(RSA_EHR, "/cds-services"));
+    let (status, document) = send(app, issuers(), discovery(), Some(&token), Body::empty()).await;
+    assert_eq!((status, document["services"].as_array().map(Vec::len)), (StatusCode::OK, Some(3)), "{document}");
+    assert_eq!(send(app, issuers(), discovery(), Some(&token), Body::empty()).await.0, StatusCode::UNAUTHORIZED);
+    let wrong_audience = rsa_token(&claims(RSA_EHR, PATIENT_VIEW));
+    assert_eq!(
+        send(app, issuers(), discovery(), Some(&wrong_audience), Body::empty()).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let nurse = app.token("nurse").await;
+    assert_eq!(send(app, issuers(), discovery(), Some(&nurse), Body::empty()).await.0, StatusCode::OK);
+    // Without --cds-issuers there is no EHR to authenticate: discovery is public (it holds no patient data).
+    assert_eq!(app.get("/cds-services", None).await.0, StatusCode::OK);
+}
+
+/// A FHIR server on loopback: `Patient/1288992` for the bearer token `ehr-access-token` (identifier A-1), a
+/// Patient with another id at `Patient/other-id`, 401 without the token, 404 otherwise. Counts its requests.
+async fn fhir_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::extract::Path as UrlPath;
+    use axum::http::HeaderMap;
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/fhir/Patient/{id}",
+        axum::routing::get(move |UrlPath(id): UrlPath<String>, headers: HeaderMap| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if headers.get("authorization").and_then(|value| value.to_str().ok()) != Some("Bearer ehr-access-token")
+                {
+                    return (StatusCode::UNAUTHORIZED, String::new());
+                }
+                let patient = |id: &str| {
+                    json!({"resourceType": "Patient", "id": id,
+                           "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}]})
+                    .to_string()
+                };
+                match id.as_str() {
+                    "1288992" => (StatusCode::OK, patient("1288992")),
+                    "other-id" => (StatusCode::OK, patient("somebody-else")),
+                    _ => (StatusCode::NOT_FOUND, String::new()),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{address}/fhir"), hits)
+}
+
+async fn without_prefetch_the_patient_is_read_from_an_allow_listed_fhir_server_or_412(app: &TestApp) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (server, hits) = fhir_server().await;
+    let mut document = issuers_document();
+    document["issuers"][0]["fhir_servers"] = json!([format!("{server}/")]);
+    let trusting = || CdsIssuers::from_json(&document.to_string(), &keys()).unwrap();
+    let without_prefetch = |patient_id: &str, fhir_server: &str, prefetch: Option<Value>| {
+        let mut request = patient_view_request();
+        request["context"]["patientId"] = json!(patient_id);
+        request["fhirServer"] = json!(fhir_server);
+        request["fhirAuthorization"] = json!({"access_token": "ehr-access-token", "token_type": "Bearer",
+                                              "expires_in": 300, "scope": "patient/Patient.read", "subject": "il2care"});
+        match prefetch {
+            Some(prefetch) => request["prefetch"] = prefetch,
+            None => drop(request.as_object_mut().unwrap().remove("prefetch")),
+        }
+        request
+    };
+    let call = |request: Value| {
+        let token = rsa_token(&claims(RSA_EHR, PATIENT_VIEW));
+        let issuers = trusting();
+        async move { send(app, issuers, Request::post(PATIENT_VIEW), Some(&token), Body::from(request.to_string())).await }
+    };
+    let matched = format!("patient/{}/cds/il2care-patient-view", app.patient_a);
+    // Absent and null prefetch: read from the server, matched by MRN, audited as a read of the record.
+    for prefetch in [None, Some(json!({"patient": null})), Some(json!({}))] {
+        let (status, answer) = call(without_prefetch("1288992", &server, prefetch.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{prefetch:?}: {answer}");
+    }
+    assert_eq!(hits.load(SeqCst), 3);
+    let reads = audit(app, &format!("ehr:{RSA_EHR}")).await;
+    assert_eq!(reads.iter().filter(|(_, resource, _)| *resource == matched).count(), 3, "{reads:?}");
+    // Each row: the request, whether the server is contacted, words of the 412 reason.
+    let mut wrong_token = without_prefetch("1288992", &server, None);
+    wrong_token["fhirAuthorization"]["access_token"] = json!("stolen");
+    let mut no_server = without_prefetch("1288992", &server, None);
+    no_server.as_object_mut().unwrap().remove("fhirServer");
+    no_server.as_object_mut().unwrap().remove("fhirAuthorization");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        format!("http://{address}/fhir")
+    };
+    let rows: Vec<(&str, Value, bool, &str)> = vec![
+        (
+            "server not on the issuer's list",
+            without_prefetch("1288992", &format!("{server}x"), None),
+            false,
+            "not configured",
+        ),
+        ("no fhirServer", no_server, false, "names no fhirServer"),
+        ("patient unknown to the server", without_prefetch("404", &server, None), true, "answered 404"),
+        ("the server refuses the access token", wrong_token, true, "answered 401"),
+        ("the server answers another patient", without_prefetch("other-id", &server, None), true, "did not answer"),
+        ("a patient id that is not a FHIR id", without_prefetch("../metadata", &server, None), false, "FHIR id"),
+    ];
+    for (what, request, contacted, words) in rows {
+        let before = hits.load(SeqCst);
+        let (status, error) = call(request).await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{what}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{what}: {message}");
+        assert!(!message.contains("ehr-access-token"), "{what}: the access token never leaves: {message}");
+        assert_eq!(hits.load(SeqCst) > before, contacted, "{what}: contacted the server");
+    }
+    // An allow-listed server that is down: 412, after a bounded wait.
+    let mut down = issuers_document();
+    down["issuers"][0]["fhir_servers"] = json!([closed]);
+    let down = CdsIssuers::from_json(&down.to_string(), &keys()).unwrap();
+    let token = rsa_token(&claims(RSA_EHR, PATIENT_VIEW));
+    let body = Body::from(without_prefetch("1288992", &closed, None).to_string());
+    let (status, error) = send(app, down, Request::post(PATIENT_VIEW), Some(&token), body).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{error}");
+    // A staff caller has no FHIR server to read from; a prefetch that is not a Patient is refused by name.
+    let nurse = app.token("nurse").await;
+    let (status, _) = app.post(PATIENT_VIEW, Some(&nurse), &without_prefetch("1288992", &server, None)).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let (status, error) =
+        app.post(PATIENT_VIEW, Some(&nurse), &without_prefetch("1288992", &server, Some(json!({"patient": 7})))).await;
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("prefetch.patient"))
+    );
+}
+
 on_both_backends!(
+    a_token_is_good_for_one_call_and_a_replay_is_refused_and_audited,
+    discovery_needs_a_caller_once_issuers_are_configured,
+    without_prefetch_the_patient_is_read_from_an_allow_listed_fhir_server_or_412,
     an_allow_listed_ehr_token_is_accepted_and_every_call_is_audited_as_the_ehr,
     untrusted_tokens_are_refused_with_401_and_a_json_error,
     a_jwt_without_configured_issuers_is_refused_and_staff_tokens_keep_working,
@@ -221,6 +408,16 @@ fn issuer_files_that_cannot_be_trusted_are_refused_naming_the_field() {
             "issuers[1].iss",
         ),
         (json!({"audience": AUDIENCE, "issuers": [], "secret": "x"}), "--cds-issuers"),
+        (
+            issuer(json!({"iss": EC_EHR, "jwks_file": "ehr-ec384.jwks.json",
+                          "fhir_servers": ["https://ehr.example.org/fhir", "ftp://ehr.example.org/fhir"]})),
+            "issuers[0].fhir_servers[1]",
+        ),
+        (
+            issuer(json!({"iss": EC_EHR, "jwks_file": "ehr-ec384.jwks.json",
+                          "fhir_servers": ["https://user:secret@ehr.example.org/fhir"]})),
+            "issuers[0].fhir_servers[0]",
+        ),
     ];
     for (document, field) in rows {
         let refusal = CdsIssuers::from_json(&document.to_string(), &folder).expect_err(&document.to_string());
