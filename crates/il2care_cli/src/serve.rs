@@ -32,7 +32,9 @@ pub struct Args {
     #[arg(long, env = "IL2CARE_DEMO_PASSWORD", hide_env_values = true)]
     demo_password: Option<String>,
     /// JSON file of the EHRs allowed to call /cds-services with a signed JWT and the service's base URL:
-    /// {"issuers": [{"iss": "...", "public_key_pem": "..." | "jwks_file": "..."}], "audience": "https://..."}.
+    /// {"issuers": [{"iss": "...", "public_key_pem": "..." | "jwks_file": "...", "fhir_servers": ["https://..."]}],
+    /// "audience": "https://..."}; `fhir_servers` (optional) are the FHIR base URLs il2care may read a Patient
+    /// from when the EHR sends no prefetch.
     #[arg(long, env = "IL2CARE_CDS_ISSUERS")]
     cds_issuers: Option<PathBuf>,
 }
