@@ -72,6 +72,9 @@ impl IntoResponse for AppError {
         let status = self.status();
         let body = match &self {
             AppError::Refused(refusal) => json!({"error": {"message": refusal.reason, "field": refusal.field}}),
+            // The header and the body are input too: name them, as a refusal names its field.
+            AppError::UnsupportedMediaType => json!({"error": {"message": self.to_string(), "field": "content-type"}}),
+            AppError::PayloadTooLarge(_) => json!({"error": {"message": self.to_string(), "field": "document"}}),
             AppError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
                 json!({"error": {"message": "internal error; the cause is in the server log"}})

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +23,7 @@ use crate::AppState;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// The FHIR JSON media type.
@@ -500,14 +499,24 @@ pub async fn import_bundle(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, AppError> {
     if let Err(error) = actor.require(&[Role::Nurse, Role::Physician]) {
         let mut conn = state.store.connection().await?;
         by_actor(&mut conn, &actor, "denied", "fhir/import", None, "denied").await?;
         return Err(error);
     }
-    let text = json_text(&headers, &body)?;
+    // A body that is not UTF-8 is answered as FHIR answers a bad Bundle: an OperationOutcome, audited.
+    let text = match json_text(&headers, &body) {
+        Ok(text) => text,
+        Err(AppError::Refused(refusal)) => {
+            let mut conn = state.store.connection().await?;
+            by_actor(&mut conn, &actor, "write", "fhir/import", None, "refused").await?;
+            let outcome = import::refused_bundle(format!("{}: {}", refusal.field, refusal.reason));
+            return Ok(fhir_response(StatusCode::BAD_REQUEST, outcome));
+        }
+        Err(other) => return Err(other),
+    };
     let outcome = import_text(&state, &text, &Importer::of(&actor), actor.role == Role::Physician).await?;
     if outcome.refused && outcome.status != StatusCode::OK {
         let mut conn = state.store.connection().await?;

@@ -8,7 +8,6 @@
 //! stored, so every decision can be replayed exactly.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -23,7 +22,7 @@ use crate::AppState;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -133,7 +132,7 @@ pub async fn evaluate_and_record(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) =
         evaluate_and_record_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
@@ -154,6 +153,10 @@ pub async fn evaluate_and_record_document(
         .and_then(|value| value.as_i64())
         .ok_or_else(|| AppError::Refused(Refusal::new("course_id", "is required: the course this dose belongs to")))?;
     let at = timestamp(required(&document, "at", "")?, "at")?;
+    // A stored decision is about a dose now: one timed ahead would be decided on data not yet measured.
+    if at > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5) {
+        return Err(Refusal::new("at", "is in the future; a decision is recorded when it is made").into());
+    }
     let at_ms = at.as_millisecond();
     let mut tx = state.store.begin().await?;
     let patient = record::patient(&mut tx, patient_id).await?;

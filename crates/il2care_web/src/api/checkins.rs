@@ -2,7 +2,6 @@
 //! client-supplied `client_id`), `GET` lists them, and a nurse's call-back is a new acknowledgement row.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -18,7 +17,7 @@ use crate::api::patients::authorize;
 use crate::api::stateless::triage_json;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// Splits the optional `client_id` (the idempotency key) off a submitted document.
@@ -50,7 +49,7 @@ pub async fn submit(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) = submit_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))
@@ -77,6 +76,9 @@ pub async fn submit_document(
     let client_id = take_client_id(&mut object)?;
     refuse_unknown_fields(&object, &il2care_wire::checkin::FIELDS, "")?;
     let parsed = checkin_from_object(&object)?;
+    if parsed.at > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5) {
+        return Err(Refusal::new("at", "is in the future; a check-in tells how you feel now").into());
+    }
     let result = triage(&parsed);
     let result_value = triage_json(&result);
     {
@@ -134,7 +136,7 @@ pub async fn acknowledge(
     actor: Actor,
     Path(checkin_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) = acknowledge_document(&state, &actor, checkin_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))

@@ -2,7 +2,6 @@
 //! schedule in the patient's time zone and the doses given and held so far.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -20,12 +19,15 @@ use crate::AppState;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 const FIELDS: [&str; 5] = ["regimen", "rule_set", "started_at", "baseline_weight", "baseline_creatinine"];
 
-fn new_course(text: &str, patient_id: i64) -> Result<Course, Refusal> {
+/// How far ahead a course may be entered: a planned start is normal, a start years ahead is a typing error.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+
+fn new_course(text: &str, patient_id: i64, now: jiff::Timestamp) -> Result<Course, Refusal> {
     let object = parse_object(text)?;
     refuse_unknown_fields(&object, &FIELDS, "")?;
     let regimen_id = string(required(&object, "regimen", "")?, "regimen")?;
@@ -40,6 +42,9 @@ fn new_course(text: &str, patient_id: i64) -> Result<Course, Refusal> {
         },
     };
     let started_at = timestamp(required(&object, "started_at", "")?, "started_at")?;
+    if started_at > now + jiff::SignedDuration::from_hours(24 * MAX_DAYS_AHEAD) {
+        return Err(Refusal::new("started_at", format!("is more than {MAX_DAYS_AHEAD} days ahead; check the year")));
+    }
     let weight = object
         .get("baseline_weight")
         .map(|value| {
@@ -80,10 +85,10 @@ pub async fn create(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     actor.require(&[Role::Physician])?;
-    let course = new_course(&json_text(&headers, &body)?, patient_id)?;
+    let course = new_course(&json_text(&headers, &body)?, patient_id, jiff::Timestamp::now())?;
     let mut tx = state.store.begin().await?;
     record::patient(&mut tx, patient_id).await?;
     let id = record::create_course(&mut tx, &course, crate::now_ms(), &actor.user.username).await?;

@@ -3,7 +3,6 @@
 //! is stored with its author. The first dose given sets the lasting flag `received_interleukin_2`.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -14,7 +13,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 const FIELDS: [&str; 6] = ["course_id", "status", "at", "assessment_id", "override_reason", "corrects_id"];
@@ -78,7 +77,7 @@ pub async fn record_dose(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) = record_dose_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))

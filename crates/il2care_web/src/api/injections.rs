@@ -7,7 +7,6 @@
 //! whose `corrects_id` names the one it replaces; nothing is changed or deleted.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -22,7 +21,7 @@ use crate::api::checkins::take_client_id;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// The fields of an injection document (besides `client_id`).
@@ -284,7 +283,7 @@ pub async fn submit(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) = submit_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))

@@ -3,7 +3,6 @@
 //! whole batch if any is wrong; a `client_id` per observation makes retries harmless. `GET` lists them.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -17,7 +16,7 @@ use crate::api::checkins::take_client_id;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// Most observations in one batch.
@@ -60,7 +59,7 @@ pub async fn submit(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) = submit_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))
@@ -89,7 +88,19 @@ pub async fn submit_document(
         let Value::Object(mut entry) = entry else {
             return Err(Refusal::new(format!("{prefix}[{index}]"), "must be an observation object").into());
         };
-        client_ids.push(take_client_id(&mut entry).map_err(|refusal| refusal.within(&format!("{prefix}[{index}]")))?);
+        let client_id = take_client_id(&mut entry).map_err(|refusal| refusal.within(&format!("{prefix}[{index}]")))?;
+        // One key names one observation: a key repeated within a batch would keep the first and drop the rest.
+        if let Some(first) = client_id
+            .as_ref()
+            .and_then(|id| client_ids.iter().position(|seen: &Option<String>| seen.as_ref() == Some(id)))
+        {
+            return Err(Refusal::new(
+                format!("{prefix}[{index}].client_id"),
+                format!("repeats the client_id of {prefix}[{first}]; each observation of a batch needs its own"),
+            )
+            .into());
+        }
+        client_ids.push(client_id);
         documents.push(entry);
     }
     // Nothing may be timed in the future (a few minutes of clock skew allowed).

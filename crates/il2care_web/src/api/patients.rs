@@ -2,7 +2,6 @@
 //! patient-scoped route uses: staff reach every record, a patient only their own, an admin none.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
@@ -14,7 +13,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// Whether `actor` may reach patient `patient_id`'s record; a refusal is audited before it is answered.
@@ -53,7 +52,20 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Va
     Ok(Json(json!({"patients": list})))
 }
 
-fn new_patient(text: &str) -> Result<Patient, Refusal> {
+/// A birth date in the future or before 1900 is a typing error, never a patient (`today` is the UTC date; a
+/// day of slack covers the time zones ahead of UTC).
+pub fn plausible_birth_date(born: jiff::civil::Date, today: jiff::civil::Date) -> Result<(), Refusal> {
+    let latest = today.tomorrow().unwrap_or(today);
+    if born > latest {
+        return Err(Refusal::new("date_of_birth", format!("{born} is in the future")));
+    }
+    if born < jiff::civil::date(1900, 1, 1) {
+        return Err(Refusal::new("date_of_birth", format!("{born} is before 1900; check the year")));
+    }
+    Ok(())
+}
+
+fn new_patient(text: &str, today: jiff::civil::Date) -> Result<Patient, Refusal> {
     let object = parse_object(text)?;
     refuse_unknown_fields(&object, &["mrn", "name", "date_of_birth", "sex", "time_zone"], "")?;
     let text_field = |name: &str| -> Result<String, Refusal> {
@@ -64,9 +76,10 @@ fn new_patient(text: &str) -> Result<Patient, Refusal> {
         Ok(value)
     };
     let date_of_birth = text_field("date_of_birth")?;
-    date_of_birth
+    let born = date_of_birth
         .parse::<jiff::civil::Date>()
         .map_err(|_| Refusal::new("date_of_birth", format!("`{date_of_birth}` is not a date such as 1960-04-02")))?;
+    plausible_birth_date(born, today)?;
     let sex = text_field("sex")?;
     if !["female", "male", "unknown"].contains(&sex.as_str()) {
         return Err(Refusal::new("sex", "must be female, male or unknown"));
@@ -82,10 +95,11 @@ pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     actor.require(&[Role::Nurse, Role::Physician])?;
-    let mut patient = new_patient(&json_text(&headers, &body)?)?;
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let mut patient = new_patient(&json_text(&headers, &body)?, today)?;
     let mut tx = state.store.begin().await?;
     patient.id = record::create_patient(&mut tx, &patient, crate::now_ms(), &actor.user.username).await?;
     by_actor(&mut tx, &actor, "write", &format!("patient/{}", patient.id), Some(patient.id), "ok").await?;

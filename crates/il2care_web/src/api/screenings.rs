@@ -7,12 +7,12 @@
 //! one must not lose the contrast warning it brings. The stored document is the one evaluated.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use il2care_core::Refusal;
 use il2care_core::screening::screen;
 use il2care_store::record::{self, Screening, Written};
-use il2care_wire::json::parse_object;
+use il2care_wire::json::{parse_object, timestamp};
 use il2care_wire::screening::{result_json, screening_from_object};
 use serde_json::{Map, Value, json};
 
@@ -21,7 +21,7 @@ use crate::api::checkins::take_client_id;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// The record flags a screening document knows (docs/screening.md `patient.flags`).
@@ -60,7 +60,7 @@ pub async fn submit(
     actor: Actor,
     Path(patient_id): Path<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let (status, value) = submit_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))
@@ -84,6 +84,12 @@ pub async fn submit_document(
     }
     let mut object = parse_object(text)?;
     let client_id = take_client_id(&mut object)?;
+    // A stored screening is of tests already done: one timed ahead is a typing error.
+    if let Some(at) = object.get("at").filter(|at| !at.is_null())
+        && timestamp(at, "at")? > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5)
+    {
+        return Err(Refusal::new("at", "is in the future; a screening is recorded when it is done").into());
+    }
     let mut tx = state.store.begin().await?;
     record::patient(&mut tx, patient_id).await?;
     with_record_flags(&mut object, &record::flags(&mut tx, patient_id).await?);

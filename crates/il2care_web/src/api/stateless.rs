@@ -3,7 +3,6 @@
 //! these need no sign-in (an EHR or a kiosk can call them).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::http::HeaderMap;
 use il2care_core::assessment::assess as evaluate_assessment;
 use il2care_core::triage::{TriageResult, triage as evaluate_triage};
@@ -11,7 +10,7 @@ use il2care_wire::assessment::{parse_assessment, result_json as assessment_json}
 use il2care_wire::checkin::{parse_checkin, questionnaire_json, result_json};
 use serde_json::Value;
 
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// The triage result JSON with the action-first `message` and the `disclaimer`, as the CLI prints it.
@@ -27,7 +26,7 @@ pub fn triage_json(result: &TriageResult) -> Value {
 }
 
 /// `POST /api/v1/triage`.
-pub async fn triage(headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppError> {
+pub async fn triage(headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, AppError> {
     let checkin = parse_checkin(&json_text(&headers, &body)?)?;
     Ok(Json(triage_json(&evaluate_triage(&checkin))))
 }
@@ -38,7 +37,7 @@ pub async fn questionnaire() -> Json<Value> {
 }
 
 /// `POST /api/v1/assess`: the per-dose decision for an assessment document.
-pub async fn assess(headers: HeaderMap, body: Bytes) -> Result<Json<Value>, AppError> {
+pub async fn assess(headers: HeaderMap, Body(body): Body) -> Result<Json<Value>, AppError> {
     let document = parse_assessment(&json_text(&headers, &body)?)?;
     Ok(Json(assessment_json(&evaluate_assessment(&document.assessment, &document.parameters))))
 }

@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod bad_input;
 mod cds_auth;
 mod cds_hooks;
 mod fhir;

@@ -195,6 +195,9 @@ pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value
         Some(Value::Array(entries)) => entries,
         Some(_) => return Err(refused_bundle("Bundle.entry must be a list")),
     };
+    if let Some(issue) = repeated_key(entries) {
+        return Err(operation_outcome(&[issue]));
+    }
     let index = EntryIndex::new(entries);
     let mut plan = ImportPlan { kind, items: Vec::new(), issues: Vec::new() };
     for (position, entry) in entries.iter().enumerate() {
@@ -202,9 +205,9 @@ pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value
         let resource = &entry["resource"];
         let resource_type = resource["resourceType"].as_str().unwrap_or("");
         let read = match resource_type {
-            "Patient" => read_patient(resource, &path).map(Item::Patient),
+            "Patient" => read_patient(resource, &path, latest).map(Item::Patient),
             "Observation" => read_observation(resource, &path, &index, latest),
-            "MedicationRequest" => read_course(resource, &path, &index).map(Item::Course),
+            "MedicationRequest" => read_course(resource, &path, &index, latest).map(Item::Course),
             "MedicationAdministration" => read_dose(resource, &path, &index, latest).map(Item::Dose),
             "Flag" => read_flag(resource, &path, &index),
             "" => Err(Issue::error("required", format!("Bundle.entry[{position}]"), "the entry has no resource")),
@@ -228,6 +231,31 @@ pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value
     }
     drop_dependents(&mut plan);
     Ok(plan)
+}
+
+/// The first entry whose `fullUrl`, or whose resource's `Type/id`, repeats an earlier entry's. A reference to
+/// either could mean two resources, so the Bundle is refused as a whole (FHIR's bdl-7 for `fullUrl`).
+fn repeated_key(entries: &[Value]) -> Option<Issue> {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (position, entry) in entries.iter().enumerate() {
+        let resource_type = entry["resource"]["resourceType"].as_str().unwrap_or("");
+        let keys = [
+            (entry["fullUrl"].as_str().map(str::to_string), "fullUrl", "fullUrl"),
+            (entry["resource"]["id"].as_str().map(|id| format!("{resource_type}/{id}")), "resource.id", "resource id"),
+        ];
+        for (key, field, what) in keys {
+            let Some(key) = key else { continue };
+            if let Some((_, first)) = seen.iter().find(|(known, _)| *known == key) {
+                return Some(Issue::error(
+                    "invalid",
+                    format!("Bundle.entry[{position}].{field}"),
+                    format!("the {what} `{key}` repeats Bundle.entry[{first}]'s; each entry needs its own"),
+                ));
+            }
+            seen.push((key, position));
+        }
+    }
+    None
 }
 
 /// Drops items whose patient or course entry was refused, with an issue each (courses first, then the rest).
@@ -342,7 +370,7 @@ fn time(value: &Value, path: &str, latest: Timestamp) -> Result<Timestamp, Issue
     Ok(at)
 }
 
-fn read_patient(resource: &Value, path: &str) -> Result<NewPatient, Issue> {
+fn read_patient(resource: &Value, path: &str, latest: Timestamp) -> Result<NewPatient, Issue> {
     let identifiers = resource["identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mrn = identifiers
         .iter()
@@ -381,6 +409,18 @@ fn read_patient(resource: &Value, path: &str) -> Result<NewPatient, Issue> {
         text_of(&resource["birthDate"]).filter(|text| text.parse::<jiff::civil::Date>().is_ok()).ok_or_else(|| {
             Issue::error("required", format!("{path}.birthDate"), "a full birthDate (YYYY-MM-DD) is required")
         })?;
+    let born: jiff::civil::Date = date_of_birth.parse().map_err(|_| {
+        Issue::error("required", format!("{path}.birthDate"), "a full birthDate (YYYY-MM-DD) is required")
+    })?;
+    // A day of slack for the time zones ahead of UTC.
+    let today = latest.to_zoned(jiff::tz::TimeZone::UTC).date();
+    if born > today.tomorrow().unwrap_or(today) || born < jiff::civil::date(1900, 1, 1) {
+        return Err(Issue::error(
+            "value",
+            format!("{path}.birthDate"),
+            format!("birthDate {born} is in the future or before 1900; check the year"),
+        ));
+    }
     let time_zone = extension(resource, codes::EXTENSION_TIME_ZONE)
         .and_then(|extension| text_of(&extension["valueString"]))
         .unwrap_or("UTC");
@@ -598,7 +638,10 @@ fn require_aldesleukin(resource: &Value, path: &str) -> Result<(), Issue> {
     ))
 }
 
-fn read_course(resource: &Value, path: &str, index: &EntryIndex) -> Result<NewCourse, Issue> {
+/// How far ahead a course may start (the API's limit): a planned start is normal, years ahead a typing error.
+const COURSE_DAYS_AHEAD: i64 = 366;
+
+fn read_course(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<NewCourse, Issue> {
     require_aldesleukin(resource, path)?;
     let patient = subject(resource, "subject", path, index)?;
     let regimen_id = extension(resource, codes::EXTENSION_REGIMEN)
@@ -633,6 +676,13 @@ fn read_course(resource: &Value, path: &str, index: &EntryIndex) -> Result<NewCo
         text_of(&resource["authoredOn"]).and_then(|text| text.parse::<Timestamp>().ok()).ok_or_else(|| {
             Issue::error("required", format!("{path}.authoredOn"), "authoredOn (when the course started) is required")
         })?;
+    if started > latest + jiff::SignedDuration::from_hours(24 * COURSE_DAYS_AHEAD) {
+        return Err(Issue::error(
+            "value",
+            format!("{path}.authoredOn"),
+            format!("authoredOn {started} is more than {COURSE_DAYS_AHEAD} days ahead; check the year"),
+        ));
+    }
     let baseline = |url: &str| -> Result<Option<Value>, Issue> {
         extension(resource, url)
             .map(|extension| quantity(&extension["valueQuantity"], &format!("{path}.extension")))
