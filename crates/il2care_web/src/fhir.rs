@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use il2care_store::Conn;
@@ -20,6 +20,7 @@ use il2care_wire::fhir::import::{self, BundleKind, CourseRef, ImportPlan, Issue,
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
@@ -529,7 +530,7 @@ pub async fn import_bundle(
 pub async fn read_patient(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Response, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}");
@@ -553,7 +554,7 @@ pub async fn everything(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Response, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/fhir/everything");

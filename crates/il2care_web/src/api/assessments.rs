@@ -8,7 +8,7 @@
 //! stored, so every decision can be replayed exactly.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_core::assessment::assess;
@@ -19,6 +19,7 @@ use il2care_wire::json::{parse_object, required, timestamp};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
@@ -130,7 +131,7 @@ async fn observation_block(conn: &mut Conn, patient_id: i64, at_ms: i64) -> Resu
 pub async fn evaluate_and_record(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -208,7 +209,7 @@ pub async fn evaluate_and_record_document(
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/assessments");

@@ -2,7 +2,7 @@
 //! client-supplied `client_id`), `GET` lists them, and a nurse's call-back is a new acknowledgement row.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_core::triage::triage;
@@ -13,6 +13,7 @@ use il2care_wire::json::{parse_object, refuse_unknown_fields, string};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::patients::authorize;
 use crate::api::stateless::triage_json;
 use crate::audit::by_actor;
@@ -47,7 +48,7 @@ fn checkin_json(checkin: &CheckIn) -> Value {
 pub async fn submit(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -120,7 +121,7 @@ pub async fn submit_document(
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/checkins");
@@ -134,7 +135,7 @@ pub async fn list(
 pub async fn acknowledge(
     State(state): State<AppState>,
     actor: Actor,
-    Path(checkin_id): Path<i64>,
+    RecordId(checkin_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {

@@ -2,7 +2,7 @@
 //! schedule in the patient's time zone and the doses given and held so far.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_core::regimens::{regimen, regimen_ids};
@@ -16,6 +16,7 @@ use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
@@ -83,7 +84,7 @@ fn new_course(text: &str, patient_id: i64, now: jiff::Timestamp) -> Result<Cours
 pub async fn create(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -123,7 +124,7 @@ fn stored_quantity(text: Option<&str>, unit: &str) -> Value {
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/courses");

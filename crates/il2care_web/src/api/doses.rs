@@ -3,7 +3,7 @@
 //! is stored with its author. The first dose given sets the lasting flag `received_interleukin_2`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_store::record::{self, DoseEvent};
@@ -11,6 +11,7 @@ use il2care_wire::json::{parse_object, refuse_unknown_fields, required, string, 
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::body::{Body, json_text};
@@ -75,7 +76,7 @@ fn dose_request(text: &str) -> Result<DoseRequest, Refusal> {
 pub async fn record_dose(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {

@@ -7,7 +7,7 @@
 //! whose `corrects_id` names the one it replaces; nothing is changed or deleted.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_core::regimens::{Regimen, Route, regimen};
@@ -17,6 +17,7 @@ use il2care_wire::json::{parse_object, refuse_unknown_fields, required, string, 
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::checkins::take_client_id;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
@@ -281,7 +282,7 @@ pub fn injection_json(entry: &Injection, stands: bool) -> Value {
 pub async fn submit(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -347,7 +348,7 @@ pub async fn submit_document(
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/injections");

@@ -3,7 +3,7 @@
 //! whole batch if any is wrong; a `client_id` per observation makes retries harmless. `GET` lists them.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_store::record::{self, Observation};
@@ -12,6 +12,7 @@ use il2care_wire::json::{decimal, parse_object, string, timestamp};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::checkins::take_client_id;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
@@ -57,7 +58,7 @@ fn to_row(
 pub async fn submit(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -135,7 +136,7 @@ pub async fn submit_document(
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/observations");

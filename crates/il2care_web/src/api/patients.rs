@@ -2,7 +2,7 @@
 //! patient-scoped route uses: staff reach every record, a patient only their own, an admin none.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_store::Conn;
@@ -11,6 +11,7 @@ use il2care_wire::json::{parse_object, refuse_unknown_fields, required, string};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::body::{Body, json_text};
@@ -111,7 +112,7 @@ pub async fn create(
 pub async fn read(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}");

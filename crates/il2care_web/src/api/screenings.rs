@@ -7,7 +7,7 @@
 //! one must not lose the contrast warning it brings. The stored document is the one evaluated.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_core::screening::screen;
@@ -17,6 +17,7 @@ use il2care_wire::screening::{result_json, screening_from_object};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::api::RecordId;
 use crate::api::checkins::take_client_id;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
@@ -58,7 +59,7 @@ pub fn screening_json(screening: &Screening) -> Value {
 pub async fn submit(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
@@ -126,7 +127,7 @@ pub async fn submit_document(
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    Path(patient_id): Path<i64>,
+    RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
     let mut conn = state.store.connection().await?;
     let resource = format!("patient/{patient_id}/screenings");
