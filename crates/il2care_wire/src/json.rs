@@ -3,19 +3,107 @@
 //! Numbers are read from their JSON text into `Decimal`, never through arithmetic on `f64`: serde_json keeps a
 //! float's shortest round-trip text, which is the text that was sent for every value a person can enter.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+
 use il2care_core::Refusal;
 use il2care_core::units::{Measure, Quantity};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// Parses a whole document's text, refusing text that is not a JSON object.
+/// Parses a whole document's text, refusing text that is not a JSON object or that names a member twice.
 pub fn parse_object(text: &str) -> Result<Map<String, Value>, Refusal> {
     let value: Value =
         serde_json::from_str(text).map_err(|error| Refusal::new("document", format!("is not valid JSON ({error})")))?;
+    refuse_repeated_members(text)?;
     match value {
         Value::Object(map) => Ok(map),
         other => Err(Refusal::new("document", format!("must be a JSON object, not {}", kind(&other)))),
+    }
+}
+
+/// Refuses JSON text in which an object names a member twice (`{"value": 38, "value": 41}`), naming the
+/// member. A parser keeps one of the two silently (serde_json the last, others the first), so a document that
+/// one reader validates could mean something else to the next. Text that is not JSON passes: parsing says so.
+pub fn refuse_repeated_members(text: &str) -> Result<(), Refusal> {
+    let repeated = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let walked = UniqueMembers { path: String::new(), repeated: &repeated }.deserialize(&mut deserializer);
+    match (walked, repeated.into_inner()) {
+        (Err(_), Some(path)) => Err(Refusal::new(path, "appears twice in one object; send each field once")),
+        _ => Ok(()),
+    }
+}
+
+/// Walks a JSON value, remembering the path of the first member named twice in one object.
+struct UniqueMembers<'a> {
+    path: String,
+    repeated: &'a RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueMembers<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueMembers<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        loop {
+            let element = UniqueMembers { path: format!("{}[{index}]", self.path), repeated: self.repeated };
+            if list.next_element_seed(element)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut object: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = object.next_key::<String>()? {
+            let path = join(&self.path, &key);
+            if !seen.insert(key) {
+                *self.repeated.borrow_mut() = Some(path);
+                return Err(de::Error::custom("a member named twice"));
+            }
+            object.next_value_seed(UniqueMembers { path, repeated: self.repeated })?;
+        }
+        Ok(())
     }
 }
 
@@ -181,6 +269,22 @@ mod tests {
         assert_eq!(refused(json!({"value": 80, "unit": "kg", "extra": 1})).field, "weight.extra");
         let weight: Kilograms = measure(&json!({"value": 176, "unit": "[lb_av]"}), "weight").unwrap();
         assert_eq!(weight.value(), dec!(79.83225712));
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused_naming_it_wherever_it_is() {
+        let refused = |text: &str| parse_object(text).unwrap_err().field;
+        assert_eq!(refused(r#"{"at": "x", "at": "y"}"#), "at");
+        assert_eq!(
+            refused(r#"{"answers": {"temperature": {"value": 38, "unit": "Cel", "value": 41}}}"#),
+            "answers.temperature.value"
+        );
+        assert_eq!(refused(r#"{"observations": [{"code": "a"}, {"code": "b", "code": "c"}]}"#), "observations[1].code");
+        assert!(
+            parse_object(r#"{"a": {"b": 1}, "c": {"b": 2}, "d": [{"b": 3}, {"b": 4}]}"#).is_ok(),
+            "one name in two objects"
+        );
+        assert_eq!(refused("{not json"), "document");
     }
 
     #[test]

@@ -179,9 +179,10 @@ fn every_catalogued_bad_bundle_is_refused_by_il2care_import_naming_the_resource_
     for (number, case) in cases.iter().filter(on_the_command_line).enumerate() {
         walked += 1;
         let name = case["name"].as_str().unwrap();
-        let body = match case["generator"].as_str() {
-            Some(generator) => generated(generator),
-            None => fill(&case["bundle"].to_string(), &values).into_bytes(),
+        let body = match (case["generator"].as_str(), case["body_text"].as_str()) {
+            (Some(generator), _) => generated(generator),
+            (None, Some(text)) => fill(text, &values).into_bytes(),
+            (None, None) => fill(&case["bundle"].to_string(), &values).into_bytes(),
         };
         let file = folder.join(format!("case-{number}.json"));
         std::fs::write(&file, body).unwrap();

@@ -173,6 +173,9 @@ pub fn refused_bundle(diagnostics: impl Into<String>) -> Value {
 /// Reads a Bundle's text. `Err` is the OperationOutcome of a Bundle refused as a whole.
 pub fn plan(text: &str, latest: Timestamp) -> Result<ImportPlan, Value> {
     let bundle: Value = serde_json::from_str(text).map_err(|error| refused_bundle(format!("not JSON: {error}")))?;
+    json::refuse_repeated_members(text).map_err(|refusal| {
+        operation_outcome(&[Issue::error("invalid", json::join("Bundle", &refusal.field), refusal.reason)])
+    })?;
     plan_value(&bundle, latest)
 }
 
