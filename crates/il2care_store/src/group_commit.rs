@@ -201,7 +201,13 @@ async fn commit(
     }
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+        // An audit entry has no foreign key and a token use cannot conflict (ON CONFLICT DO NOTHING): they fail
+        // only when the database does, which fails the batch. Only check-ins, which can be refused alone,
+        // need a savepoint.
+        let guarded = matches!(job, Job::Checkin { .. });
+        if guarded {
+            sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+        }
         let stored = async {
             match job {
                 Job::Checkin { checkin, audit: by, .. } => {
@@ -244,9 +250,12 @@ async fn commit(
         .await;
         match stored {
             Ok(written) => {
-                sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+                if guarded {
+                    sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+                }
                 results.push(Ok(written));
             }
+            Err(error) if !guarded => return Err(error),
             Err(error) => {
                 sqlx::query("ROLLBACK TO SAVEPOINT checkin_job").execute(&mut *transaction).await?;
                 sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;

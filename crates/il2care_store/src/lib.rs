@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_cds_tokens.sql"),
         include_str!("../migrations/postgres/0004_cds_tokens.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
+        include_str!("../migrations/postgres/0006_patient_indexes.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.
@@ -110,7 +115,12 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool_with = |connections: u32| {
-            AnyPoolOptions::new().max_connections(connections).after_connect(move |connection, _| {
+            // A SQLite connection is a file handle that cannot go stale: no ping before each use (it costs
+            // a round trip to the connection's thread). PostgreSQL connections are checked, as by default.
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .test_before_acquire(backend == Backend::Postgres)
+                .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         connection

@@ -70,6 +70,40 @@ pub async fn patient_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<Patient
     Ok(row.as_ref().map(patient_from).transpose()?)
 }
 
+/// How much of a patient's record the CDS cards read: rows per table. The record is append-only (corrections
+/// are new rows), so every change to what the cards show changes a count, on every instance sharing the
+/// database, even when concurrent transactions commit out of id order (which a maximum id would miss).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RecordExtent {
+    pub courses: i64,
+    pub dose_events: i64,
+    pub assessments: i64,
+    pub flags: i64,
+}
+
+/// The id of the patient with this MRN and the extent of its record, in one indexed query.
+pub async fn patient_extent_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<(i64, RecordExtent)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT p.id, \
+         (SELECT COUNT(*) FROM courses c WHERE c.patient_id = p.id) AS courses, \
+         (SELECT COUNT(*) FROM dose_events d WHERE d.patient_id = p.id) AS dose_events, \
+         (SELECT COUNT(*) FROM assessments a WHERE a.patient_id = p.id) AS assessments, \
+         (SELECT COUNT(*) FROM flags f WHERE f.patient_id = p.id) AS flags \
+         FROM patients p WHERE p.mrn = $1",
+    )
+    .bind(mrn)
+    .fetch_optional(conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let extent = RecordExtent {
+        courses: row.try_get("courses")?,
+        dose_events: row.try_get("dose_events")?,
+        assessments: row.try_get("assessments")?,
+        flags: row.try_get("flags")?,
+    };
+    Ok(Some((row.try_get("id")?, extent)))
+}
+
 /// Every patient, by id.
 pub async fn patients(conn: &mut Conn) -> Result<Vec<Patient>, StoreError> {
     let rows = sqlx::query("SELECT id, mrn, display_name, date_of_birth, sex, time_zone FROM patients ORDER BY id")
@@ -418,6 +452,23 @@ pub async fn assessments(conn: &mut Conn, patient_id: i64) -> Result<Vec<Assessm
     .fetch_all(conn)
     .await?;
     Ok(rows.iter().map(assessment_from).collect::<Result<_, _>>()?)
+}
+
+/// The latest decision of one course of a patient (newest by time, then by id), if any.
+pub async fn latest_assessment_of_course(
+    conn: &mut Conn,
+    patient_id: i64,
+    course_id: i64,
+) -> Result<Option<Assessment>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result FROM assessments \
+         WHERE patient_id = $1 AND course_id = $2 ORDER BY at_ms DESC, id DESC LIMIT 1",
+    )
+    .bind(patient_id)
+    .bind(course_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(assessment_from).transpose()?)
 }
 
 /// A dose given or held.

@@ -13,7 +13,6 @@
 //! a caller like every other endpoint (the specification has the EHR send its JWT to discovery too).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,16 +24,17 @@ use il2care_core::screening::contrast::{ContrastAgent, ContrastExposure, NoticeL
 use il2care_core::screening::interactions::{DrugClass, match_drugs};
 use il2care_core::units::{InternationalUnits, Kilograms, Measure};
 use il2care_store::Conn;
-use il2care_store::record::{self, Assessment, Course, DoseEvent};
+use il2care_store::record::{self, Assessment, Course, DoseEvent, RecordExtent};
 use il2care_wire::fhir::codes;
 use il2care_wire::fhir::export::prune;
 use il2care_wire::json::{number, parse_object};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 use crate::AppState;
-use crate::body::json_text;
+use crate::body::{Body, json_text};
 use crate::cds_auth::CdsCaller;
 use crate::error::AppError;
 use axum::extract::FromRequestParts;
@@ -198,11 +198,48 @@ async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, A
     }
     facts.course = courses.last().cloned();
     if let Some(course) = &facts.course {
-        facts.decision = record::assessments(conn, patient_id)
-            .await?
-            .into_iter()
-            .find(|assessment| assessment.course_id == Some(course.id));
+        facts.decision = record::latest_assessment_of_course(conn, patient_id, course.id).await?;
     }
+    Ok(facts)
+}
+
+/// The most patients whose facts are kept between calls; past it the cache starts again empty.
+const MAX_CACHED_PATIENTS: usize = 4096;
+
+/// The facts of recently viewed patients, each with the extent of the record it was read at. A chart opened
+/// again is answered from here when the record has not grown since: the extent is read fresh on every call (one
+/// query with the MRN look-up), so a cached entry is never used after a change, from any instance.
+#[derive(Debug, Default)]
+pub struct FactsCache(std::sync::Mutex<std::collections::HashMap<i64, (RecordExtent, Arc<CourseFacts>)>>);
+
+impl FactsCache {
+    fn get(&self, patient_id: i64, extent: RecordExtent) -> Option<Arc<CourseFacts>> {
+        let entries = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(&patient_id).filter(|(at, _)| *at == extent).map(|(_, facts)| facts.clone())
+    }
+
+    fn put(&self, patient_id: i64, extent: RecordExtent, facts: Arc<CourseFacts>) {
+        let mut entries = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= MAX_CACHED_PATIENTS && !entries.contains_key(&patient_id) {
+            entries.clear();
+        }
+        entries.insert(patient_id, (extent, facts));
+    }
+}
+
+/// The patient's facts, from the cache when the record has not grown since they were read. Facts read after
+/// the extent are at least as new as it, so a later call with a newer extent reads them again.
+async fn facts_at(
+    state: &AppState,
+    conn: &mut Conn,
+    patient_id: i64,
+    extent: RecordExtent,
+) -> Result<Arc<CourseFacts>, AppError> {
+    if let Some(facts) = state.cds_facts.get(patient_id, extent) {
+        return Ok(facts);
+    }
+    let facts = Arc::new(course_facts(conn, patient_id).await?);
+    state.cds_facts.put(patient_id, extent, facts.clone());
     Ok(facts)
 }
 
@@ -489,13 +526,14 @@ async fn ehr_patient(caller: &CdsCaller, request: &Map<String, Value>, patient_i
     crate::fhir_client::read_patient(server, patient_id, access_token).await
 }
 
-/// The il2care patient of an EHR Patient: its identifiers matched against MRNs (`None`: not followed here).
-async fn matched_patient(conn: &mut Conn, patient: &Value) -> Result<Option<i64>, AppError> {
+/// The il2care patient of an EHR Patient, with the extent of its record: its identifiers matched against MRNs
+/// (`None`: not followed here).
+async fn matched_patient(conn: &mut Conn, patient: &Value) -> Result<Option<(i64, RecordExtent)>, AppError> {
     let identifiers =
         patient["identifier"].as_array().into_iter().flatten().filter_map(|identifier| identifier["value"].as_str());
     for mrn in identifiers.take(MAX_IDENTIFIERS) {
-        if let Some(found) = record::patient_by_mrn(conn, mrn).await? {
-            return Ok(Some(found.id));
+        if let Some(found) = record::patient_extent_by_mrn(conn, mrn).await? {
+            return Ok(Some(found));
         }
     }
     Ok(None)
@@ -511,7 +549,7 @@ pub async fn call(
     caller: CdsCaller,
     Path(service_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, AppError> {
     let (_, hook, _, _) = *SERVICES
         .iter()
@@ -546,12 +584,10 @@ pub async fn call(
         Ok(patient) => patient,
         Err(reason) => return Ok(precondition_failed(&reason)),
     };
-    let Some(patient_id) = matched_patient(&mut conn, &patient).await? else {
-        return Ok(
-            spend_then(&state, &caller, "cds/unknown-patient", Json(json!({"cards": []})).into_response()).await?
-        );
+    let Some((patient_id, extent)) = matched_patient(&mut conn, &patient).await? else {
+        return spend_then(&state, &caller, "cds/unknown-patient", Json(json!({"cards": []})).into_response()).await;
     };
-    let facts = course_facts(&mut conn, patient_id).await?;
+    let facts = facts_at(&state, &mut conn, patient_id, extent).await?;
     let now = jiff::Timestamp::now();
     let cards = if hook == "patient-view" {
         patient_view_cards(&facts, now)
@@ -610,7 +646,7 @@ pub async fn feedback(
     caller: CdsCaller,
     Path(service_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, AppError> {
     if !SERVICES.iter().any(|(id, ..)| *id == service_id) {
         return Err(AppError::NotFound(format!("CDS service {service_id}")));

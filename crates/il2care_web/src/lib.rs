@@ -33,12 +33,19 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The EHRs allowed to call `/cds-services` with a JWT; `None` leaves only staff session tokens.
     pub cds_issuers: Option<Arc<cds_auth::CdsIssuers>>,
+    /// The CDS services' per-patient facts, reused while the patient's record is unchanged.
+    pub cds_facts: Arc<cds_hooks::FactsCache>,
 }
 
 impl AppState {
     /// State over an opened store.
     pub fn new(store: Store) -> AppState {
-        AppState { store, metrics: Arc::new(metrics::Metrics::default()), cds_issuers: None }
+        AppState {
+            store,
+            metrics: Arc::new(metrics::Metrics::default()),
+            cds_issuers: None,
+            cds_facts: Arc::new(cds_hooks::FactsCache::default()),
+        }
     }
 
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.

@@ -122,6 +122,47 @@ async fn patient_view_shows_the_course_the_current_decision_and_the_contrast_fla
     assert!(actions.contains(&("nurse".into(), "read".into(), "ok".into())));
 }
 
+/// Charts are opened again and again: the cards are answered from cached facts only while the record is
+/// unchanged, so each new course, dose, decision or flag shows on the very next call.
+async fn a_chart_opened_again_shows_every_change_to_the_record_at_once(app: &TestApp) {
+    let nurse = app.token("nurse").await;
+    let view = || async {
+        let request = hook_request("patient-view", "B-2", json!({}));
+        let (status, response) = app.post("/cds-services/il2care-patient-view", Some(&nurse), &request).await;
+        assert_eq!(status, StatusCode::OK, "{response}");
+        cards_obeying_the_specification(&response)
+    };
+    assert!(view().await.is_empty(), "no course yet");
+    course_on_hold(app, app.patient_b, 480).await;
+    let cards = view().await;
+    assert!(card_with(&cards, "info", "given 1 (1 this cycle), held 1").is_some(), "{cards:?}");
+    let hold = card_with(&cards, "critical", ": hold").expect("the hold");
+    assert!(hold["detail"].as_str().unwrap().contains("label.hold.sbp-below-90"), "{hold}");
+    assert_eq!(view().await.len(), cards.len(), "a second look, unchanged");
+    // A new decision that gives: the hold card goes at once.
+    let courses: Value = app.get(&format!("/api/v1/patients/{}/courses", app.patient_b), Some(&nurse)).await.1;
+    let course_id = courses["courses"][0]["id"].clone();
+    let normal = json!({"code": "systolic_bp", "value": {"value": 118, "unit": "mm[Hg]"}, "at": minutes_ago(1)});
+    let observations = format!("/api/v1/patients/{}/observations", app.patient_b);
+    assert_eq!(app.post(&observations, Some(&nurse), &normal).await.0, StatusCode::CREATED);
+    let request = json!({"course_id": course_id, "at": minutes_ago(0), "findings_reviewed": true, "findings": []});
+    let assessments = format!("/api/v1/patients/{}/assessments", app.patient_b);
+    let (status, decided) = app.post(&assessments, Some(&nurse), &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{decided}");
+    // Still a hold (its resume condition is not met yet), but now a pending one: the card shows the new
+    // decision, which no longer lists the low pressure among the rules that fired.
+    assert!(decided["result"]["fired"].as_array().unwrap().is_empty(), "{decided}");
+    let card = card_with(&view().await, "critical", ": hold").cloned().expect("the pending hold");
+    assert!(!card["detail"].as_str().unwrap().contains("label.hold.sbp-below-90"), "the newer decision: {card}");
+    // A dose given: the count moves on the next call.
+    let doses = format!("/api/v1/patients/{}/doses", app.patient_b);
+    let given = json!({"course_id": course_id, "status": "given", "at": minutes_ago(0), "assessment_id": decided["id"],
+                       "override_reason": "pressure recovered, reassessed by the physician"});
+    let (status, answer) = app.post(&doses, Some(&nurse), &given).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert!(card_with(&view().await, "info", "given 2 (2 this cycle), held 1").is_some());
+}
+
 fn aldesleukin_order(id: &str, dose_iu: i64) -> Value {
     json!({"resource": {"resourceType": "MedicationRequest", "id": id, "status": "draft", "intent": "order",
                         "subject": {"reference": "Patient/1288992"},
@@ -249,5 +290,6 @@ on_both_backends!(
     order_sign_checks_an_aldesleukin_order_against_the_weight_the_limits_and_the_decision,
     order_select_warns_about_iodinated_contrast_within_14_days_and_informs_after,
     a_missing_prefetch_is_412_and_unknown_patients_get_no_cards,
+    a_chart_opened_again_shows_every_change_to_the_record_at_once,
     feedback_on_a_card_is_recorded_in_the_audit_log,
 );
