@@ -11,7 +11,7 @@
 //! sharing the database) is a replay, audited as denied, and the read is not answered. Ids past their
 //! `kept_until_ms` are pruned at most once a minute.
 
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, AuditEntry};
@@ -182,7 +182,9 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// Stores the batch in one transaction; the outer error means nothing was committed.
+/// Stores the batch in one transaction; the outer error means nothing was committed. Check-ins go one by one,
+/// each in a savepoint (one can be refused alone); the audit jobs of the batch go together, in at most two
+/// statements (their token uses, then their entries), since they fail only when the database does.
 async fn commit(
     pool: &AnyPool,
     backend: Backend,
@@ -199,85 +201,134 @@ async fn commit(
             .execute(&mut *transaction)
             .await?;
     }
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        // An audit entry has no foreign key and a token use cannot conflict (ON CONFLICT DO NOTHING): they fail
-        // only when the database does, which fails the batch. Only check-ins, which can be refused alone,
-        // need a savepoint.
-        let guarded = matches!(job, Job::Checkin { .. });
-        if guarded {
-            sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
-        }
+    let mut results: Vec<Option<Result<Done, StoreError>>> = batch.iter().map(|_| None).collect();
+    for (index, job) in batch.iter().enumerate() {
+        let Job::Checkin { checkin, audit: by, .. } = job else { continue };
+        sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
         let stored = async {
-            match job {
-                Job::Checkin { checkin, audit: by, .. } => {
-                    let written = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await?;
-                    let resource = format!("checkin/{}", written.id());
-                    let entry = AuditEntry {
-                        at_ms: by.at_ms,
-                        actor: &by.actor,
-                        actor_role: &by.actor_role,
-                        action: "write",
-                        resource: &resource,
-                        patient_id: Some(checkin.patient_id),
-                        outcome: "ok",
-                        remote: &by.remote,
-                    };
-                    audit::append(&mut transaction, &entry).await?;
-                    Ok::<Done, StoreError>(Done::Written(written))
-                }
-                Job::Audit { entry, token, .. } => {
-                    let check = match token {
-                        Some(token) => use_token(&mut transaction, token, entry.at_ms).await?,
-                        None => TokenCheck::Fresh,
-                    };
-                    let replayed = check == TokenCheck::Replayed;
-                    let borrowed = AuditEntry {
-                        at_ms: entry.at_ms,
-                        actor: &entry.actor,
-                        actor_role: &entry.actor_role,
-                        action: if replayed { "denied" } else { &entry.action },
-                        resource: &entry.resource,
-                        patient_id: entry.patient_id,
-                        outcome: if replayed { "replayed_token" } else { &entry.outcome },
-                        remote: &entry.remote,
-                    };
-                    audit::append(&mut transaction, &borrowed).await?;
-                    Ok(Done::Audited(check))
-                }
-            }
+            let written = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await?;
+            let resource = format!("checkin/{}", written.id());
+            let entry = AuditEntry {
+                at_ms: by.at_ms,
+                actor: &by.actor,
+                actor_role: &by.actor_role,
+                action: "write",
+                resource: &resource,
+                patient_id: Some(checkin.patient_id),
+                outcome: "ok",
+                remote: &by.remote,
+            };
+            audit::append(&mut transaction, &entry).await?;
+            Ok::<Done, StoreError>(Done::Written(written))
         }
         .await;
-        match stored {
-            Ok(written) => {
-                if guarded {
-                    sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
-                }
-                results.push(Ok(written));
-            }
-            Err(error) if !guarded => return Err(error),
-            Err(error) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT checkin_job").execute(&mut *transaction).await?;
-                sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
-                results.push(Err(error));
-            }
+        if stored.is_ok() {
+            sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+        } else {
+            sqlx::query("ROLLBACK TO SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+            sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
         }
+        results[index] = Some(stored);
+    }
+    let audits: Vec<(usize, &OwnedAudit, Option<&TokenUse>)> = batch
+        .iter()
+        .enumerate()
+        .filter_map(|(index, job)| match job {
+            Job::Audit { entry, token, .. } => Some((index, entry, token.as_ref())),
+            Job::Checkin { .. } => None,
+        })
+        .collect();
+    let fresh = use_tokens(&mut transaction, &audits).await?;
+    let checks: Vec<TokenCheck> = audits
+        .iter()
+        .map(|(index, _, token)| match token {
+            Some(_) if !fresh.contains(index) => TokenCheck::Replayed,
+            _ => TokenCheck::Fresh,
+        })
+        .collect();
+    append_audits(&mut transaction, &audits, &checks).await?;
+    for ((index, ..), check) in audits.iter().zip(checks) {
+        results[*index] = Some(Ok(Done::Audited(check)));
     }
     transaction.commit().await?;
-    Ok(results)
+    Ok(results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err(StoreError::Unavailable("a job was not stored".into()))))
+        .collect())
 }
 
-/// Records the first use of a token; a token already recorded is a replay.
-async fn use_token(connection: &mut crate::Conn, token: &TokenUse, now_ms: i64) -> Result<TokenCheck, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO cds_token_uses (iss, jti, kept_until_ms, used_at_ms) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (iss, jti) DO NOTHING",
-    )
-    .bind(&token.iss)
-    .bind(&token.jti)
-    .bind(token.kept_until_ms)
-    .bind(now_ms)
-    .execute(connection)
-    .await?;
-    Ok(if inserted.rows_affected() == 1 { TokenCheck::Fresh } else { TokenCheck::Replayed })
+/// Records the batch's token uses in one statement; the answer is the indexes of the jobs whose token was
+/// used for the first time. A token seen twice in one batch is fresh only for its first job.
+async fn use_tokens(
+    connection: &mut crate::Conn,
+    audits: &[(usize, &OwnedAudit, Option<&TokenUse>)],
+) -> Result<Vec<usize>, StoreError> {
+    let mut candidates: Vec<(usize, &TokenUse, i64)> = Vec::new();
+    for (index, entry, token) in audits {
+        if let Some(token) = token
+            && !candidates.iter().any(|(_, seen, _)| seen.iss == token.iss && seen.jti == token.jti)
+        {
+            candidates.push((*index, token, entry.at_ms));
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<String> = (0..candidates.len())
+        .map(|row| format!("(${}, ${}, ${}, ${})", 4 * row + 1, 4 * row + 2, 4 * row + 3, 4 * row + 4))
+        .collect();
+    let sql = format!(
+        "INSERT INTO cds_token_uses (iss, jti, kept_until_ms, used_at_ms) VALUES {} \
+         ON CONFLICT (iss, jti) DO NOTHING RETURNING iss, jti",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (_, token, at_ms) in &candidates {
+        query = query.bind(&token.iss).bind(&token.jti).bind(token.kept_until_ms).bind(*at_ms);
+    }
+    let inserted = query.fetch_all(connection).await?;
+    let mut fresh = Vec::with_capacity(inserted.len());
+    for row in &inserted {
+        let iss: String = row.try_get("iss")?;
+        let jti: String = row.try_get("jti")?;
+        fresh.extend(candidates.iter().filter(|(_, token, _)| token.iss == iss && token.jti == jti).map(|c| c.0));
+    }
+    Ok(fresh)
+}
+
+/// Appends the batch's audit entries in one statement; a replayed token's entry is stored as a denial.
+async fn append_audits(
+    connection: &mut crate::Conn,
+    audits: &[(usize, &OwnedAudit, Option<&TokenUse>)],
+    checks: &[TokenCheck],
+) -> Result<(), StoreError> {
+    if audits.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..audits.len())
+        .map(|row| {
+            let first = 8 * row + 1;
+            let places: Vec<String> = (first..first + 8).map(|place| format!("${place}")).collect();
+            format!("({})", places.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_log (at_ms, actor, actor_role, action, resource, patient_id, outcome, remote) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for ((_, entry, _), check) in audits.iter().zip(checks) {
+        let replayed = *check == TokenCheck::Replayed;
+        query = query
+            .bind(entry.at_ms)
+            .bind(&entry.actor)
+            .bind(&entry.actor_role)
+            .bind(if replayed { "denied" } else { entry.action.as_str() })
+            .bind(&entry.resource)
+            .bind(entry.patient_id)
+            .bind(if replayed { "replayed_token" } else { entry.outcome.as_str() })
+            .bind(&entry.remote);
+    }
+    query.execute(connection).await?;
+    Ok(())
 }
