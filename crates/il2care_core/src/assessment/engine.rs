@@ -2,6 +2,8 @@
 //! and the decision by precedence (ASSESSMENT §1, §5, §7, §9). Evaluation never fails: missing or stale data
 //! becomes `not_evaluated`, never a default. No IO, no clock: the decision time is the document's `at`.
 
+mod exact;
+
 use std::cell::OnceCell;
 
 use jiff::{SignedDuration, Timestamp};
@@ -16,7 +18,10 @@ use super::thresholds::{Parameters, ScheduleLimits};
 use super::windows::{Shift, covers, last_shift_end, moved, rate_above, rate_below, shift_ending};
 use super::{Decision, Rule, RuleSet};
 use crate::grading::{self, Grade};
-use crate::units::{Creatinine, Measure, Millilitres, MillimetresMercury};
+use crate::units::{
+    Creatinine, LitresPerMinute, Measure, MicrogramsPerKilogramPerMinute, Millilitres, MillimetresMercury,
+};
+use exact::{Exact, compare, exact};
 
 /// A rule that fired, with the values behind it.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,9 +90,6 @@ pub fn assess(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
 pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
     let context = Context::new(assessment, parameters);
     let rule_set = assessment.rule_set;
-    let mut fired: Vec<Fired> = Vec::new();
-    let mut resume_pending: Vec<Pending> = Vec::new();
-    let mut not_evaluated: Vec<NotEvaluated> = Vec::new();
     let pending_ignored: Vec<Rule> = assessment
         .course
         .pending_holds
@@ -96,13 +98,14 @@ pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
         .filter(|rule| !rule.is_hold() || !rule.runs_in(rule_set))
         .collect();
 
+    // Every rule of the set in catalogue order (the count rules, which `trigger` answers false and which
+    // are not holds, are decided after the loop).
+    let mut fired: Vec<Fired> = Vec::new();
+    let mut resume_pending: Vec<Pending> = Vec::new();
+    let mut not_evaluated: Vec<NotEvaluated> = Vec::new();
+    let pending_holds = &assessment.course.pending_holds;
     for rule in Rule::of_set(rule_set) {
-        if matches!(rule, Rule::ConsensusStopThreeRelative | Rule::ConsensusStopHeldThreeTimes) {
-            continue;
-        }
-        let pending = !assessment.course.pending_holds.is_empty()
-            && rule.is_hold()
-            && assessment.course.pending_holds.contains(&rule);
+        let pending = !pending_holds.is_empty() && rule.is_hold() && pending_holds.contains(&rule);
         match context.trigger(rule) {
             Truth::Yes(evidence) => fired.push(Fired { rule, evidence }),
             trigger if pending => match context.resume(rule) {
@@ -249,11 +252,23 @@ struct Context<'a> {
     /// Shifts are read by several rules; each is computed once per evaluation. Index: [`shift_slot`].
     shifts: [OnceCell<Option<Shift>>; 4],
     /// The phenylephrine rate now and the highest of the interval, computed once.
-    phenylephrine: [OnceCell<Result<(Decimal, Evidence), Truth>>; 2],
+    phenylephrine: [OnceCell<Result<(MicrogramsPerKilogramPerMinute, Evidence), Truth>>; 2],
     /// Any mental-status change (read by a label hold and a consensus stop), computed once.
     mental_status: OnceCell<Truth>,
     /// The index of the latest reading of each observation series (several rules read the same series).
     latest: [OnceCell<Option<usize>>; ALL_OBSERVATION_CODES.len()],
+}
+
+/// The index of the latest reading of a series; of two at the same time, the later in the list (as
+/// `max_by_key` would choose), in one plain pass: every vital sign series is searched once per evaluation.
+fn latest_index<M>(series: &[Reading<M>]) -> Option<usize> {
+    let mut latest: Option<(usize, Timestamp)> = None;
+    for (index, reading) in series.iter().enumerate() {
+        if latest.is_none_or(|(_, at)| reading.at >= at) {
+            latest = Some((index, reading.at));
+        }
+    }
+    latest.map(|(index, _)| index)
 }
 
 /// The cache slot of a shift: urine or stool, the last completed shift or the one before it.
@@ -263,6 +278,27 @@ fn shift_slot(code: ObservationCode, earlier: bool) -> usize {
 
 fn missing(input: Input, reason: MissingReason) -> Missing {
     Missing { input, reason }
+}
+
+/// Unknown: `input` is not recorded. Out of line, like every result that allocates, so that the rules'
+/// usual answers stay short.
+#[cold]
+#[inline(never)]
+fn not_recorded(input: Input) -> Truth {
+    Truth::unknown(missing(input, MissingReason::NotRecorded))
+}
+
+/// Unknown: the latest value of `input` (taken `at`) is too old to be used.
+#[cold]
+#[inline(never)]
+fn stale(input: Input, at: Timestamp) -> Truth {
+    Truth::unknown(missing(input, MissingReason::Stale { at }))
+}
+
+/// True, with a finding's answer as the evidence.
+#[inline(never)]
+fn finding_evidence(code: FindingCode, value: FindingValue, at: Timestamp, implied: bool) -> Truth {
+    Truth::yes(Evidence::Finding { code, value, at, implied })
 }
 
 fn present(value: FindingValue) -> bool {
@@ -280,7 +316,7 @@ fn hours_of(value: FindingValue) -> Decimal {
 /// comparison.
 fn hours_above(value: FindingValue, limit: Decimal) -> bool {
     match value {
-        FindingValue::Hours(hours) if !hours.is_zero() => hours > limit,
+        FindingValue::Hours(hours) if !hours.is_zero() => compare(hours, limit).is_gt(),
         _ => false,
     }
 }
@@ -323,8 +359,7 @@ impl<'a> Context<'a> {
 
     /// The latest reading of a series if it is within its maximum age (inclusive, no fall-back, §9.2).
     fn latest<M: Measure>(&self, code: ObservationCode, series: &'a [Reading<M>]) -> Result<&'a Reading<M>, Missing> {
-        let index = *self.latest[code as usize]
-            .get_or_init(|| series.iter().enumerate().max_by_key(|(_, reading)| reading.at).map(|(index, _)| index));
+        let index = *self.latest[code as usize].get_or_init(|| latest_index(series));
         let Some(reading) = index.and_then(|index| series.get(index)) else {
             return Err(missing(Input::Observation(code), MissingReason::NotRecorded));
         };
@@ -341,9 +376,14 @@ impl<'a> Context<'a> {
     }
 
     /// Whether the latest usable reading satisfies `test`.
-    fn observed<M: Measure>(&self, code: ObservationCode, series: &'a [Reading<M>], test: impl Fn(M) -> bool) -> Truth {
+    fn observed<M: Measure>(
+        &self,
+        code: ObservationCode,
+        series: &'a [Reading<M>],
+        test: impl Fn(Exact<M>) -> bool,
+    ) -> Truth {
         match self.latest(code, series) {
-            Ok(reading) if test(reading.value) => Truth::yes(Self::evidence(code, reading)),
+            Ok(reading) if test(exact(reading.value)) => Truth::yes(Self::evidence(code, reading)),
             Ok(_) => Truth::No,
             Err(missing) => Truth::unknown(missing),
         }
@@ -367,18 +407,30 @@ impl<'a> Context<'a> {
 
     /// A finding as a trigger: an answer reporting something counts whatever its age; an answer that would
     /// let the dose go ahead is only used while fresh (ASSESSMENT §9.2, read in the safe direction).
+    ///
+    /// Inlined into each rule, where `code` and `test` are constants: the usual case, an unlisted finding of
+    /// a reviewed list (implied absent at the decision time, fresh by definition), then folds to a few
+    /// instructions; the answers that build a result are out of line.
+    #[inline(always)]
     fn finding(&self, code: FindingCode, test: impl Fn(FindingValue) -> bool) -> Truth {
-        let Some((value, at, implied)) = self.answer(code) else {
-            return Truth::unknown(missing(Input::Finding(code), MissingReason::NotRecorded));
+        let findings = &self.assessment.findings;
+        let (value, at, implied) = match findings.latest(code) {
+            Some(finding) => (finding.value, finding.at, false),
+            // An answer implied by `findings_reviewed` is given at the decision time: fresh by definition.
+            None if findings.reviewed => (code.absent_answer(), self.at, true),
+            None => return not_recorded(Input::Finding(code)),
         };
-        // An answer implied by `findings_reviewed` is given at the decision time: fresh by definition.
         let fresh = implied || self.fresh(at);
-        let evidence = || Evidence::Finding { code, value, at, implied };
-        match (test(value), fresh) {
-            (true, true) => Truth::yes(evidence()),
-            (true, false) if value.reports_something(code.kind()) => Truth::yes(evidence()),
-            (false, true) => Truth::No,
-            _ => Truth::unknown(missing(Input::Finding(code), MissingReason::Stale { at })),
+        if test(value) {
+            if fresh || value.reports_something(code.kind()) {
+                finding_evidence(code, value, at, implied)
+            } else {
+                stale(Input::Finding(code), at)
+            }
+        } else if fresh {
+            Truth::No
+        } else {
+            stale(Input::Finding(code), at)
         }
     }
 
@@ -395,6 +447,7 @@ impl<'a> Context<'a> {
         }
     }
 
+    #[inline(always)]
     fn finding_present(&self, code: FindingCode) -> Truth {
         debug_assert!(code.kind() == FindingKind::PresentAbsent);
         self.finding(code, present)
@@ -404,6 +457,7 @@ impl<'a> Context<'a> {
         self.finding_resumes(code, |value| value == FindingValue::Flag(false))
     }
 
+    #[inline(always)]
     fn word(&self, code: FindingCode, word: Word) -> Truth {
         self.finding(code, |value| value == FindingValue::Word(word))
     }
@@ -530,11 +584,11 @@ impl<'a> Context<'a> {
         code: ObservationCode,
         intervals: &[OutputInterval],
         earlier: bool,
-        test: impl Fn(Millilitres) -> bool,
+        test: impl Fn(Exact<Millilitres>) -> bool,
     ) -> Truth {
         match self.shift(code, intervals, earlier) {
             Some(shift) => Truth::when(
-                test(shift.volume),
+                test(exact(shift.volume)),
                 Evidence::Output { code, volume: shift.volume, start: shift.start, end: shift.end },
             ),
             None => Truth::unknown(missing(Input::Observation(code), MissingReason::NotCovered)),
@@ -546,7 +600,7 @@ impl<'a> Context<'a> {
         &self,
         code: ObservationCode,
         intervals: &[OutputInterval],
-        test: impl Fn(Millilitres) -> bool,
+        test: impl Fn(Exact<Millilitres>) -> bool,
     ) -> Truth {
         self.shift_truth(code, intervals, false, test)
     }
@@ -556,7 +610,7 @@ impl<'a> Context<'a> {
         &self,
         code: ObservationCode,
         intervals: &[OutputInterval],
-        test: impl Fn(Millilitres) -> bool,
+        test: impl Fn(Exact<Millilitres>) -> bool,
     ) -> Truth {
         self.shift_truth(code, intervals, false, &test).and(|| self.shift_truth(code, intervals, true, &test))
     }
@@ -564,14 +618,15 @@ impl<'a> Context<'a> {
     /// The phenylephrine rate to compare: `now` is the latest charted rate; otherwise the highest in the
     /// window before the decision time, including the rate running when the window opens (§9.9). With no
     /// rate charted at all, the rate is 0 only when `pressor_requirement` = none.
-    fn phenylephrine(&self, highest_in_window: bool) -> Result<(Decimal, Evidence), Truth> {
+    fn phenylephrine(&self, highest_in_window: bool) -> Result<(MicrogramsPerKilogramPerMinute, Evidence), Truth> {
         let code = ObservationCode::PhenylephrineRate;
         let series = &self.assessment.observations.phenylephrine_rate;
         if series.is_empty() {
             let pressor = FindingCode::PressorRequirement;
             return match self.answer(pressor) {
                 Some((value @ FindingValue::Word(Word::None), at, implied)) if self.fresh(at) => {
-                    Ok((Decimal::ZERO, Evidence::Finding { code: pressor, value, at, implied }))
+                    let zero = MicrogramsPerKilogramPerMinute::new(Decimal::ZERO).expect("0 is a valid rate");
+                    Ok((zero, Evidence::Finding { code: pressor, value, at, implied }))
                 }
                 Some((FindingValue::Word(Word::None), at, _)) => {
                     Err(Truth::unknown(missing(Input::Finding(pressor), MissingReason::Stale { at })))
@@ -589,25 +644,26 @@ impl<'a> Context<'a> {
             series.iter().max_by_key(|reading| reading.at)
         };
         let reading = chosen.expect("the series is not empty and the window includes the running rate");
-        Ok((reading.value.value(), Self::evidence(code, reading)))
+        Ok((reading.value, Self::evidence(code, reading)))
     }
 
-    fn phenylephrine_truth(&self, highest_in_window: bool, test: impl Fn(Decimal) -> bool) -> Truth {
+    fn phenylephrine_truth(
+        &self,
+        highest_in_window: bool,
+        test: impl Fn(Exact<MicrogramsPerKilogramPerMinute>) -> bool,
+    ) -> Truth {
         let cached =
             self.phenylephrine[usize::from(highest_in_window)].get_or_init(|| self.phenylephrine(highest_in_window));
         match cached {
-            Ok((rate, evidence)) => Truth::when(test(*rate), *evidence),
+            Ok((rate, evidence)) => Truth::when(test(exact(*rate)), *evidence),
             Err(unknown) => unknown.clone(),
         }
     }
 
     /// The nasal cannula flow satisfies `test` (device none or face mask settles it false, §9.1, §9.14).
-    fn cannula_flow(&self, test: impl Fn(Decimal) -> bool) -> Truth {
-        self.word(FindingCode::O2Device, Word::NasalCannula).and(|| {
-            self.observed(ObservationCode::OxygenFlow, &self.assessment.observations.oxygen_flow, |flow| {
-                test(flow.value())
-            })
-        })
+    fn cannula_flow(&self, test: impl Fn(Exact<LitresPerMinute>) -> bool) -> Truth {
+        self.word(FindingCode::O2Device, Word::NasalCannula)
+            .and(|| self.observed(ObservationCode::OxygenFlow, &self.assessment.observations.oxygen_flow, test))
     }
 
     fn weight_gain_above(&self, fraction: Decimal) -> Truth {
@@ -616,7 +672,7 @@ impl<'a> Context<'a> {
         match (weight, baseline) {
             (Ok(reading), Some(baseline)) => {
                 let gain = reading.value.value() - baseline.value();
-                if gain > fraction * baseline.value() {
+                if compare(gain, fraction * baseline.value()).is_gt() {
                     Truth::Yes(vec![
                         Self::evidence(ObservationCode::Weight, reading),
                         Evidence::Baseline { input: Input::BaselineWeight, value: baseline.quantity() },
@@ -638,13 +694,15 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn creatinine(&self, test: impl Fn(Creatinine) -> bool) -> Truth {
+    fn creatinine(&self, test: impl Fn(Exact<Creatinine>) -> bool) -> Truth {
         self.observed(ObservationCode::Creatinine, &self.assessment.observations.creatinine, test)
     }
 
     // ---- the rules ----
 
-    /// Whether a rule's trigger fires now. The count rules are evaluated by [`count_rules`].
+    /// Whether a rule's trigger fires now. The count rules are evaluated by [`count_rules`]. Inlined into the
+    /// loop of [`decide`], so that each rule's usual answer (false) costs a jump and a few loads.
+    #[inline(always)]
     fn trigger(&self, rule: Rule) -> Truth {
         let label = &self.parameters.label;
         let consensus = &self.parameters.consensus;
@@ -701,7 +759,7 @@ impl<'a> Context<'a> {
                 self.finding(F::Dialysis, |value| hours_above(value, label.dialysis_hours_above))
             }
             Rule::ProductHoldIntubated => self.finding(F::Intubated, |value| {
-                hours_above(value, Decimal::ZERO) && hours_of(value) <= label.intubation_hours_above
+                hours_above(value, Decimal::ZERO) && compare(hours_of(value), label.intubation_hours_above).is_le()
             }),
             Rule::ProductHoldOtherVasopressor => self.finding_present(F::VasopressorOther),
             Rule::ProductLimitCycle14 => match course.doses_given_cycle {
@@ -750,7 +808,7 @@ impl<'a> Context<'a> {
                 None => Truth::No,
             },
             Rule::ConsensusHoldSinusTachycardia => self.observed(O::HeartRate, &observations.heart_rate, |rate| {
-                consensus.tachycardia_hold_min <= rate && rate <= consensus.tachycardia_stop_above
+                rate >= consensus.tachycardia_hold_min && rate <= consensus.tachycardia_stop_above
             }),
             Rule::ConsensusHoldSbpBelowTarget => {
                 let target = self.target_systolic_bp();
@@ -764,16 +822,14 @@ impl<'a> Context<'a> {
                 value > consensus.bilirubin_hold_above
             }),
             Rule::ConsensusHoldPhenylephrineInterval => self.phenylephrine_truth(true, |rate| {
-                consensus.phenylephrine_interval_hold_at_least.value() <= rate
-                    && rate < consensus.phenylephrine_interval_stop_at_least.value()
+                rate >= consensus.phenylephrine_interval_hold_at_least && rate < consensus.phenylephrine_interval_stop_at_least
             }),
             Rule::ConsensusHoldPhenylephrineAtDose => self.phenylephrine_truth(false, |rate| {
-                consensus.phenylephrine_now_hold_above.value() < rate
-                    && rate <= consensus.phenylephrine_now_stop_above.value()
+                rate > consensus.phenylephrine_now_hold_above && rate <= consensus.phenylephrine_now_stop_above
             }),
             Rule::ConsensusHoldHemePositive => self.finding_present(F::HemePositiveSecretions),
             Rule::ConsensusHoldPlatelets30To50k => self.observed(O::Platelets, &observations.platelets, |count| {
-                consensus.platelets_hold_at_least <= count && count <= consensus.platelets_hold_at_most
+                count >= consensus.platelets_hold_at_least && count <= consensus.platelets_hold_at_most
             }),
             Rule::ConsensusHoldWeightGain15Pct => self.weight_gain_above(consensus.weight_gain_fraction_above),
             Rule::ConsensusHoldExtremeTightness => self.finding_present(F::ExtremeTightness),
@@ -781,14 +837,14 @@ impl<'a> Context<'a> {
             Rule::ConsensusHoldAnxietyMild => self.finding_present(F::AnxietyMild),
             Rule::ConsensusHoldDyspneaAtRest => self.finding_present(F::DyspneaAtRest),
             Rule::ConsensusHoldOxygen3To4L => self.cannula_flow(|flow| {
-                consensus.oxygen_hold_at_least.value() <= flow && flow <= consensus.oxygen_hold_at_most.value()
+                flow >= consensus.oxygen_hold_at_least && flow <= consensus.oxygen_hold_at_most
             }),
             Rule::ConsensusHoldRalesThird => self.word(F::RalesExtent, Word::LowerThird),
             Rule::ConsensusHoldUrine80To160Shift => self.last_shift(O::UrineOutput, &observations.urine_output, |volume| {
-                consensus.urine_shift_hold_at_least <= volume && volume <= consensus.urine_shift_hold_at_most
+                volume >= consensus.urine_shift_hold_at_least && volume <= consensus.urine_shift_hold_at_most
             }),
             Rule::ConsensusHoldCreatinine2_5 => self.creatinine(|value| {
-                consensus.creatinine_hold_at_least <= value && value < consensus.creatinine_stop_at_least
+                value >= consensus.creatinine_hold_at_least && value < consensus.creatinine_stop_at_least
             }),
             Rule::ConsensusStopSinusTachycardiaAbove130 => {
                 self.observed(O::HeartRate, &observations.heart_rate, |rate| rate > consensus.tachycardia_stop_above)
@@ -805,10 +861,10 @@ impl<'a> Context<'a> {
             Rule::ConsensusStopDistentionBreathing => self.word(F::IleusDistention, Word::SevereAffectingBreathing),
             Rule::ConsensusStopAbdominalPain => self.finding_present(F::AbdominalPainSevere),
             Rule::ConsensusStopPhenylephrineInterval => {
-                self.phenylephrine_truth(true, |rate| rate >= consensus.phenylephrine_interval_stop_at_least.value())
+                self.phenylephrine_truth(true, |rate| rate >= consensus.phenylephrine_interval_stop_at_least)
             }
             Rule::ConsensusStopPhenylephrineAtDose => {
-                self.phenylephrine_truth(false, |rate| rate > consensus.phenylephrine_now_stop_above.value())
+                self.phenylephrine_truth(false, |rate| rate > consensus.phenylephrine_now_stop_above)
             }
             Rule::ConsensusStopFrankBlood => self.finding_present(F::FrankBlood),
             Rule::ConsensusStopPlateletsBelow30k => {
@@ -823,7 +879,7 @@ impl<'a> Context<'a> {
             }),
             Rule::ConsensusStopCognitiveScreen => self.word(F::CognitiveScreenFailed, Word::Yes),
             Rule::ConsensusStopOxygenAbove4L => {
-                self.cannula_flow(|flow| flow > consensus.oxygen_stop_above.value()).or(|| {
+                self.cannula_flow(|flow| flow > consensus.oxygen_stop_above).or(|| {
                     self.word(F::O2Device, Word::FaceMask).and(|| {
                         self.observed(O::Fio2, &observations.fio2, |fio2| fio2 >= consensus.fio2_stop_at_least)
                     })
@@ -907,10 +963,10 @@ impl<'a> Context<'a> {
                 })
             }
             Rule::ConsensusHoldPhenylephrineInterval => {
-                self.phenylephrine_truth(true, |rate| rate < consensus.phenylephrine_interval_hold_at_least.value())
+                self.phenylephrine_truth(true, |rate| rate < consensus.phenylephrine_interval_hold_at_least)
             }
             Rule::ConsensusHoldPhenylephrineAtDose => {
-                self.phenylephrine_truth(false, |rate| rate <= consensus.phenylephrine_now_hold_above.value())
+                self.phenylephrine_truth(false, |rate| rate <= consensus.phenylephrine_now_hold_above)
             }
             Rule::ConsensusHoldHemePositive => self.finding_absent_resumes(F::HemePositiveSecretions),
             Rule::ConsensusHoldPlatelets30To50k => {

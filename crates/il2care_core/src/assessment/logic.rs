@@ -109,11 +109,13 @@ impl Truth {
     }
 
     /// True or false from a test, with the evidence when true.
+    #[inline]
     pub fn when(condition: bool, evidence: Evidence) -> Truth {
         if condition { Truth::yes(evidence) } else { Truth::No }
     }
 
     /// Kleene conjunction; `other` is not computed when `self` is already false.
+    #[inline]
     pub fn and(self, other: impl FnOnce() -> Truth) -> Truth {
         match self {
             Truth::No => Truth::No,
@@ -136,6 +138,7 @@ impl Truth {
     }
 
     /// Kleene disjunction; evidence of every true side is kept.
+    #[inline]
     pub fn or(self, other: impl FnOnce() -> Truth) -> Truth {
         match self {
             Truth::No => other(),
@@ -157,6 +160,7 @@ impl Truth {
     }
 
     /// Negation (evidence is dropped: a negated condition is only used for "the trigger no longer fires").
+    #[inline]
     pub fn negated(self) -> Truth {
         match self {
             Truth::Yes(_) => Truth::No,
