@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/postgres/0004_cds_tokens.sql"),
     ),
     (
+        5,
+        include_str!("../migrations/sqlite/0005_worklist.sql"),
+        include_str!("../migrations/postgres/0005_worklist.sql"),
+    ),
+    (
         6,
         include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
         include_str!("../migrations/postgres/0006_patient_indexes.sql"),

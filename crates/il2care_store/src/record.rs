@@ -355,11 +355,13 @@ pub async fn checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<CheckIn>, 
     Ok(rows.iter().map(checkin_from).collect::<Result<_, _>>()?)
 }
 
-/// Check-ins nobody has acknowledged yet, most urgent first, then oldest first.
+/// Check-ins nobody has acknowledged yet, most urgent first, then oldest first. The open ones are found from
+/// the ids alone (an index of `checkins` and `checkin_acknowledgements_by_checkin`, migration 0005), so only
+/// their rows, with the documents, are read.
 pub async fn unacknowledged_checkins(conn: &mut Conn) -> Result<Vec<CheckIn>, StoreError> {
     let rows = sqlx::query(&format!(
-        "SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE NOT EXISTS \
-         (SELECT 1 FROM checkin_acknowledgements a WHERE a.checkin_id = c.id) ORDER BY c.level_rank DESC, c.at_ms, c.id"
+        "SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE c.id IN (SELECT k.id FROM checkins k WHERE NOT EXISTS \
+         (SELECT 1 FROM checkin_acknowledgements a WHERE a.checkin_id = k.id)) ORDER BY c.level_rank DESC, c.at_ms, c.id"
     ))
     .fetch_all(conn)
     .await?;
@@ -565,27 +567,92 @@ pub async fn flags(conn: &mut Conn, patient_id: i64) -> Result<Vec<String>, Stor
     rows.iter().map(|row| row.try_get("code").map_err(StoreError::from)).collect()
 }
 
-/// Every course with its latest decision, if any (for the worklist).
+/// Every course with its latest decision, if any. The latest decision of a course is its highest id, found
+/// through `assessment_summaries_by_course` (migration 0005) with one index search per course.
 pub async fn courses_with_latest_decision(conn: &mut Conn) -> Result<Vec<(Course, Option<Assessment>)>, StoreError> {
-    let courses = sqlx::query(
-        "SELECT id, patient_id, regimen, rule_set, started_at_ms, baseline_weight_kg, baseline_creatinine_mg_dl \
-         FROM courses ORDER BY id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let latest = sqlx::query(
-        "SELECT a.id, a.patient_id, a.course_id, a.at_ms, a.rule_set, a.rule_set_version, a.decision, a.document, a.result \
-         FROM assessments a WHERE a.id = (SELECT MAX(b.id) FROM assessments b WHERE b.course_id = a.course_id)",
+    let rows = sqlx::query(
+        "SELECT c.id, c.patient_id, c.regimen, c.rule_set, c.started_at_ms, c.baseline_weight_kg, \
+         c.baseline_creatinine_mg_dl, a.id AS a_id, a.patient_id AS a_patient_id, a.course_id AS a_course_id, \
+         a.at_ms AS a_at_ms, a.rule_set AS a_rule_set, a.rule_set_version AS a_rule_set_version, \
+         a.decision AS a_decision, a.document AS a_document, a.result AS a_result \
+         FROM courses c LEFT JOIN assessments a \
+         ON a.id = (SELECT MAX(s.assessment_id) FROM assessment_summaries s WHERE s.course_id = c.id) ORDER BY c.id",
     )
     .fetch_all(conn)
     .await?;
-    let latest: Vec<Assessment> = latest.iter().map(assessment_from).collect::<Result<_, _>>()?;
-    courses
-        .iter()
+    rows.iter()
         .map(|row| {
             let course = course_from(row)?;
-            let decision = latest.iter().find(|assessment| assessment.course_id == Some(course.id)).cloned();
+            let decision = match row.try_get::<Option<i64>, _>("a_id")? {
+                None => None,
+                Some(id) => Some(Assessment {
+                    id,
+                    patient_id: row.try_get("a_patient_id")?,
+                    course_id: row.try_get("a_course_id")?,
+                    at_ms: row.try_get("a_at_ms")?,
+                    rule_set: row.try_get("a_rule_set")?,
+                    rule_set_version: row.try_get("a_rule_set_version")?,
+                    decision: row.try_get("a_decision")?,
+                    document: row.try_get("a_document")?,
+                    result: row.try_get("a_result")?,
+                }),
+            };
             Ok((course, decision))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// The latest decision of a course as the worklist shows it, without the stored documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LatestDecision {
+    pub at_ms: i64,
+    pub decision: String,
+    /// The ids of the rules that fired (`result.fired[*].id`) as a JSON array, `[]` when none.
+    pub fired_ids: String,
+}
+
+/// A course of one regimen with its latest decision, if any (for the worklist).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CourseWithLatestDecision {
+    pub course_id: i64,
+    pub patient_id: i64,
+    pub started_at_ms: i64,
+    pub latest: Option<LatestDecision>,
+}
+
+/// Every course of `regimen`, by id, with its latest decision (highest id) from `assessment_summaries`
+/// (migration 0005): one index search per course, and no stored document is read or parsed.
+pub async fn courses_of_regimen_with_latest_decision(
+    conn: &mut Conn,
+    regimen: &str,
+) -> Result<Vec<CourseWithLatestDecision>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.patient_id, c.started_at_ms, s.at_ms, s.decision, s.fired_ids \
+         FROM courses c LEFT JOIN assessment_summaries s \
+         ON s.assessment_id = (SELECT MAX(t.assessment_id) FROM assessment_summaries t WHERE t.course_id = c.id) \
+         WHERE c.regimen = $1 ORDER BY c.id",
+    )
+    .bind(regimen)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            // Every summary has a time, so a missing one means the course has no decision yet.
+            let latest = match row.try_get::<Option<i64>, _>("at_ms")? {
+                None => None,
+                Some(at_ms) => Some(LatestDecision {
+                    at_ms,
+                    decision: row.try_get("decision")?,
+                    fired_ids: row.try_get("fired_ids")?,
+                }),
+            };
+            Ok(CourseWithLatestDecision {
+                course_id: row.try_get("id")?,
+                patient_id: row.try_get("patient_id")?,
+                started_at_ms: row.try_get("started_at_ms")?,
+                latest,
+            })
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
@@ -812,4 +879,81 @@ pub async fn screenings(conn: &mut Conn, patient_id: i64) -> Result<Vec<Screenin
     .fetch_all(conn)
     .await?;
     Ok(rows.iter().map(screening_from).collect::<Result<_, _>>()?)
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod worklist_tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failure is a failed test.
+
+    use super::{
+        Assessment, Course, Patient, add_assessment, courses_of_regimen_with_latest_decision, create_course,
+        create_patient,
+    };
+    use crate::testing::TestDb;
+
+    fn decision(patient_id: i64, course_id: i64, at_ms: i64, decision: &str, result: &str) -> Assessment {
+        Assessment {
+            id: 0,
+            patient_id,
+            course_id: Some(course_id),
+            at_ms,
+            rule_set: "label".into(),
+            rule_set_version: "1".into(),
+            decision: decision.into(),
+            document: "{}".into(),
+            result: result.into(),
+        }
+    }
+
+    async fn the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(db: TestDb) {
+        let mut conn = db.store.connection().await.unwrap();
+        let patient = Patient {
+            id: 0,
+            mrn: "W-1".into(),
+            display_name: "W".into(),
+            date_of_birth: "1970-01-01".into(),
+            sex: "female".into(),
+            time_zone: "UTC".into(),
+        };
+        let patient_id = create_patient(&mut conn, &patient, 1, "t").await.unwrap();
+        let course = |regimen: &str| Course {
+            id: 0,
+            patient_id,
+            regimen: regimen.into(),
+            rule_set: "label".into(),
+            started_at_ms: 10,
+            baseline_weight_kg: None,
+            baseline_creatinine_mg_dl: None,
+        };
+        let held = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
+        let unreadable = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
+        let undecided = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
+        create_course(&mut conn, &course("kim-2021-sc"), 2, "t").await.unwrap();
+        add_assessment(&mut conn, &decision(patient_id, held, 50, "give", r#"{"fired":[]}"#), 3, "t").await.unwrap();
+        let hold = r#"{"decision":"hold","fired":[{"id":"a.b","action":"hold"},{"action":"hold"},{"id":"c"}]}"#;
+        // An earlier time but a later id: the latest is the last stored, as before.
+        add_assessment(&mut conn, &decision(patient_id, held, 40, "hold", hold), 4, "t").await.unwrap();
+        add_assessment(&mut conn, &decision(patient_id, unreadable, 60, "give", "not json"), 5, "t").await.unwrap();
+        let listed = courses_of_regimen_with_latest_decision(&mut conn, "hd-iv").await.unwrap();
+        let ids: Vec<i64> = listed.iter().map(|course| course.course_id).collect();
+        assert_eq!(ids, vec![held, unreadable, undecided], "only this regimen, by course id");
+        let latest = listed[0].latest.as_ref().unwrap();
+        assert_eq!((latest.at_ms, latest.decision.as_str()), (40, "hold"));
+        let fired: serde_json::Value = serde_json::from_str(&latest.fired_ids).unwrap();
+        assert_eq!(fired, serde_json::json!(["a.b", null, "c"]), "as `result.fired[*].id` reads");
+        assert_eq!(listed[1].latest.as_ref().unwrap().fired_ids, "[]", "an unreadable result has no reasons");
+        assert_eq!(listed[2].latest, None);
+        drop(conn);
+        db.drop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn latest_decisions_on_sqlite() {
+        the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn latest_decisions_on_postgres() {
+        the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::postgres().await).await;
+    }
 }

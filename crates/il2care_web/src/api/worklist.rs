@@ -14,6 +14,9 @@ use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::error::AppError;
 
+/// The regimen whose courses the worklist lists.
+const HIGH_DOSE: &str = "hd-iv";
+
 /// One urgency scale for check-ins and decisions: higher is more urgent.
 pub fn urgency(level_or_decision: &str) -> u8 {
     match level_or_decision {
@@ -26,10 +29,18 @@ pub fn urgency(level_or_decision: &str) -> u8 {
     }
 }
 
+/// How long a slot stays on the worklist after it was due.
+const DUE_GRACE_MS: i64 = 3_600_000;
+
 /// The next planned slot of a course at or after `now_ms` less one hour (a dose just due stays visible).
-fn next_slot_ms(course: &record::Course, now_ms: i64) -> Option<i64> {
-    let regimen = regimen(&course.regimen)?;
-    let start = jiff::Timestamp::from_millisecond(course.started_at_ms).ok()?;
+fn next_slot_ms(regimen_id: &str, started_at_ms: i64, now_ms: i64) -> Option<i64> {
+    slot_times_ms(regimen_id, started_at_ms)?.into_iter().find(|at| *at >= now_ms - DUE_GRACE_MS)
+}
+
+/// Every planned slot of a course, from the core's schedule (laid out in UTC).
+fn slot_times_ms(regimen_id: &str, started_at_ms: i64) -> Option<Vec<i64>> {
+    let regimen = regimen(regimen_id)?;
+    let start = jiff::Timestamp::from_millisecond(started_at_ms).ok()?;
     let request = ScheduleRequest {
         regimen,
         start: start.to_zoned(jiff::tz::TimeZone::UTC),
@@ -38,7 +49,36 @@ fn next_slot_ms(course: &record::Course, now_ms: i64) -> Option<i64> {
         cycles: None,
     };
     let plan = schedule(&request).ok()?;
-    plan.slots.iter().map(|slot| slot.at.timestamp().as_millisecond()).find(|at| *at >= now_ms - 3_600_000)
+    Some(plan.slots.iter().map(|slot| slot.at.timestamp().as_millisecond()).collect())
+}
+
+/// The slots of one regimen's courses as offsets from their start, laid out once per worklist instead of once
+/// per course. The schedule is laid out in UTC, where every day has 24 hours, so a course's slots are the same
+/// offsets from its start whenever it started (a test compares both ways for many starts).
+struct SlotOffsets {
+    regimen_id: &'static str,
+    offsets_ms: Option<Vec<i64>>,
+}
+
+impl SlotOffsets {
+    fn new(regimen_id: &'static str, reference_start_ms: i64) -> SlotOffsets {
+        let offsets_ms = slot_times_ms(regimen_id, reference_start_ms)
+            .map(|slots| slots.iter().map(|at| at - reference_start_ms).collect());
+        SlotOffsets { regimen_id, offsets_ms }
+    }
+
+    /// The same answer as `next_slot_ms`; near the ends of the time range it asks the schedule itself.
+    fn next_slot_ms(&self, started_at_ms: i64, now_ms: i64) -> Option<i64> {
+        let offsets = self.offsets_ms.as_ref();
+        let last = offsets.and_then(|offsets| offsets.last()).copied().unwrap_or(0);
+        let in_range = |at: i64| jiff::Timestamp::from_millisecond(at).is_ok();
+        match offsets {
+            Some(offsets) if in_range(started_at_ms) && started_at_ms.checked_add(last).is_some_and(in_range) => {
+                offsets.iter().map(|offset| started_at_ms + offset).find(|at| *at >= now_ms - DUE_GRACE_MS)
+            }
+            _ => next_slot_ms(self.regimen_id, started_at_ms, now_ms),
+        }
+    }
 }
 
 /// The worklist items at `now`, most urgent first: the one computation behind the API and the worklist page.
@@ -50,23 +90,20 @@ pub async fn worklist_items(conn: &mut Conn, now: i64) -> Result<Vec<Value>, App
                           "level": checkin.level, "at": crate::rfc3339(checkin.at_ms)});
         rows.push((urgency(&checkin.level), checkin.at_ms, item));
     }
-    for (course, decision) in record::courses_with_latest_decision(conn).await? {
-        if course.regimen != "hd-iv" {
-            continue;
-        }
-        let Some(next) = next_slot_ms(&course, now) else { continue };
-        let current = decision.as_ref().map_or("needs_assessment", |decision| decision.decision.as_str());
+    // Only high-dose courses have bedside decisions before each dose.
+    let courses = record::courses_of_regimen_with_latest_decision(conn, HIGH_DOSE).await?;
+    let slots = SlotOffsets::new(HIGH_DOSE, courses.first().map_or(0, |course| course.started_at_ms));
+    for course in courses {
+        let Some(next) = slots.next_slot_ms(course.started_at_ms, now) else { continue };
+        let decision = course.latest.as_ref();
+        let current = decision.map_or("needs_assessment", |decision| decision.decision.as_str());
         let reasons: Vec<Value> = decision
-            .as_ref()
-            .and_then(|decision| serde_json::from_str::<Value>(&decision.result).ok())
-            .and_then(|result| result["fired"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .map(|fired| fired["id"].clone())
-            .collect();
-        let item = json!({"kind": "dose", "patient_id": course.patient_id, "course_id": course.id, "decision": current,
-                          "reasons": reasons, "next_slot_at": crate::rfc3339(next),
-                          "decided_at": decision.as_ref().map(|decision| crate::rfc3339(decision.at_ms))});
+            .filter(|decision| decision.fired_ids != "[]")
+            .and_then(|decision| serde_json::from_str(&decision.fired_ids).ok())
+            .unwrap_or_default();
+        let item = json!({"kind": "dose", "patient_id": course.patient_id, "course_id": course.course_id,
+                          "decision": current, "reasons": reasons, "next_slot_at": crate::rfc3339(next),
+                          "decided_at": decision.map(|decision| crate::rfc3339(decision.at_ms))});
         rows.push((urgency(current), next, item));
     }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -87,7 +124,7 @@ pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Jso
 
 #[cfg(test)]
 mod tests {
-    use super::urgency;
+    use super::{HIGH_DOSE, SlotOffsets, next_slot_ms, urgency};
 
     #[test]
     fn stops_and_red_check_ins_outrank_holds_which_outrank_amber_and_routine() {
@@ -97,5 +134,24 @@ mod tests {
         assert_eq!(urgency("discontinue_permanently"), urgency("call_now"));
         assert_eq!(urgency("insufficient_data"), urgency("hold"), "missing data is never less urgent than a hold");
         assert_eq!(urgency("self_care"), 0);
+    }
+
+    #[test]
+    fn slots_laid_out_once_give_the_next_slot_the_schedule_gives_for_every_start() {
+        let hour = 3_600_000;
+        // 2024-02-27T21:00Z: a leap day and a month end inside cycle 1; 2026-12-28: a year end in cycle 2.
+        let starts = [0, 1_709_067_600_000, 1_798_416_000_000, 1_764_288_000_000 + 17 * 60_000 + 123];
+        let slots = SlotOffsets::new(HIGH_DOSE, 1_764_288_000_000);
+        for start in starts {
+            for now in (-2..24 * 21).map(|hours| start + hours * hour + 7 * 60_000) {
+                assert_eq!(
+                    slots.next_slot_ms(start, now),
+                    next_slot_ms(HIGH_DOSE, start, now),
+                    "start {start}, now {now}"
+                );
+            }
+        }
+        assert_eq!(slots.next_slot_ms(0, 30 * 24 * hour), None, "after the last slot of cycle 2 nothing is next");
+        assert_eq!(SlotOffsets::new("no-such-regimen", 0).next_slot_ms(0, 0), None);
     }
 }
