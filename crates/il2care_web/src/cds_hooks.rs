@@ -180,6 +180,10 @@ pub struct CourseFacts {
     pub doses: Vec<DoseEvent>,
     /// The latest decision of the latest course.
     pub decision: Option<Assessment>,
+    /// Read once from the decision's stored result: the rules that fired as `- id (source)` lines, and the
+    /// CTCAE grades 3 and above as `term grade N`.
+    pub fired: Vec<String>,
+    pub severe_grades: Vec<String>,
     pub flags: Vec<String>,
     /// The last dose given in any course.
     pub last_given_ms: Option<i64>,
@@ -199,6 +203,24 @@ async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, A
     facts.course = courses.last().cloned();
     if let Some(course) = &facts.course {
         facts.decision = record::latest_assessment_of_course(conn, patient_id, course.id).await?;
+    }
+    if let Some(decision) = &facts.decision {
+        let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
+        facts.fired = result["fired"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|rule| {
+                Some(format!("- {} ({})", rule["id"].as_str()?, rule["source"].as_str().unwrap_or("no source")))
+            })
+            .collect();
+        facts.severe_grades = result["grades"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|grade| grade["grade"].as_u64().is_some_and(|grade| grade >= 3))
+            .filter_map(|grade| Some(format!("{} grade {}", grade["term"].as_str()?, grade["grade"])))
+            .collect();
     }
     Ok(facts)
 }
@@ -264,15 +286,7 @@ fn counts(facts: &CourseFacts, now_ms: i64) -> (usize, usize, usize, i64) {
 /// The decision card: critical when the latest decision is not `give`.
 fn decision_card(facts: &CourseFacts, orders: &[String]) -> Option<Card> {
     let decision = facts.decision.as_ref()?;
-    let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
-    let fired: Vec<String> = result["fired"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|rule| {
-            Some(format!("- {} ({})", rule["id"].as_str()?, rule["source"].as_str().unwrap_or("no source")))
-        })
-        .collect();
+    let fired = &facts.fired;
     let when = time_text(decision.at_ms);
     if decision.decision == "give" {
         return Some(Card::new("info", format!("il2care decision at {when}: give"), "No hold or stop rule fired."));
@@ -328,15 +342,8 @@ pub fn patient_view_cards(facts: &CourseFacts, now: jiff::Timestamp) -> Vec<Card
     if let Some(card) = decision_card(facts, &[]) {
         cards.push(card);
     }
-    if let Some(decision) = &facts.decision {
-        let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
-        let severe: Vec<String> = result["grades"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|grade| grade["grade"].as_u64().is_some_and(|grade| grade >= 3))
-            .filter_map(|grade| Some(format!("{} grade {}", grade["term"].as_str()?, grade["grade"])))
-            .collect();
+    if facts.decision.is_some() {
+        let severe = &facts.severe_grades;
         if !severe.is_empty() {
             cards.push(Card::new(
                 "warning",
