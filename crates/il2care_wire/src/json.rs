@@ -27,23 +27,44 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, Refusal> {
 /// Refuses JSON text in which an object names a member twice (`{"value": 38, "value": 41}`), naming the
 /// member. A parser keeps one of the two silently (serde_json the last, others the first), so a document that
 /// one reader validates could mean something else to the next. Text that is not JSON passes: parsing says so.
+///
+/// The walk allocates nothing for a document without repeats: member names are borrowed from the text where
+/// they hold no escapes, and the path is a chain of stack frames, written out only for the refusal.
 pub fn refuse_repeated_members(text: &str) -> Result<(), Refusal> {
     let repeated = RefCell::new(None);
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let walked = UniqueMembers { path: String::new(), repeated: &repeated }.deserialize(&mut deserializer);
+    let walked = UniqueMembers { at: &Segment::Root, repeated: &repeated }.deserialize(&mut deserializer);
     match (walked, repeated.into_inner()) {
         (Err(_), Some(path)) => Err(Refusal::new(path, "appears twice in one object; send each field once")),
         _ => Ok(()),
     }
 }
 
+/// Where the walk is: a chain from the member or element back to the document.
+enum Segment<'p> {
+    Root,
+    Member(&'p Segment<'p>, &'p str),
+    Element(&'p Segment<'p>, usize),
+}
+
+impl Segment<'_> {
+    /// The path as refusals name fields: `entry[3].resource.code`.
+    fn path(&self) -> String {
+        match self {
+            Segment::Root => String::new(),
+            Segment::Member(parent, name) => join(&parent.path(), name),
+            Segment::Element(parent, index) => format!("{}[{index}]", parent.path()),
+        }
+    }
+}
+
 /// Walks a JSON value, remembering the path of the first member named twice in one object.
-struct UniqueMembers<'a> {
-    path: String,
+struct UniqueMembers<'a, 'p> {
+    at: &'p Segment<'p>,
     repeated: &'a RefCell<Option<String>>,
 }
 
-impl<'de> DeserializeSeed<'de> for UniqueMembers<'_> {
+impl<'de> DeserializeSeed<'de> for UniqueMembers<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -51,7 +72,38 @@ impl<'de> DeserializeSeed<'de> for UniqueMembers<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for UniqueMembers<'_> {
+/// A member name, borrowed from the text unless it holds escapes.
+struct Name;
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(name))
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(name.to_string()))
+    }
+}
+
+/// Objects up to this many members are checked by comparing names; larger ones through a hash set, so a
+/// hostile object with many members costs linear time.
+const SMALL_OBJECT: usize = 32;
+
+impl<'de> Visitor<'de> for UniqueMembers<'_, '_> {
     type Value = ();
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,8 +137,8 @@ impl<'de> Visitor<'de> for UniqueMembers<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<(), A::Error> {
         let mut index = 0;
         loop {
-            let element = UniqueMembers { path: format!("{}[{index}]", self.path), repeated: self.repeated };
-            if list.next_element_seed(element)?.is_none() {
+            let at = Segment::Element(self.at, index);
+            if list.next_element_seed(UniqueMembers { at: &at, repeated: self.repeated })?.is_none() {
                 return Ok(());
             }
             index += 1;
@@ -94,14 +146,30 @@ impl<'de> Visitor<'de> for UniqueMembers<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut object: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = object.next_key::<String>()? {
-            let path = join(&self.path, &key);
-            if !seen.insert(key) {
-                *self.repeated.borrow_mut() = Some(path);
+        let mut names: Vec<std::borrow::Cow<'de, str>> = Vec::new();
+        let mut many: HashSet<std::borrow::Cow<'de, str>> = HashSet::new();
+        while let Some(name) = object.next_key_seed(Name)? {
+            let repeated = if names.len() < SMALL_OBJECT {
+                names.contains(&name)
+            } else {
+                if many.is_empty() {
+                    many.extend(names.iter().cloned());
+                }
+                many.contains(&name)
+            };
+            if repeated {
+                *self.repeated.borrow_mut() = Some(Segment::Member(self.at, &name).path());
                 return Err(de::Error::custom("a member named twice"));
             }
-            object.next_value_seed(UniqueMembers { path, repeated: self.repeated })?;
+            {
+                let at = Segment::Member(self.at, &name);
+                object.next_value_seed(UniqueMembers { at: &at, repeated: self.repeated })?;
+            }
+            if names.len() < SMALL_OBJECT {
+                names.push(name);
+            } else {
+                many.insert(name);
+            }
         }
         Ok(())
     }
@@ -285,6 +353,12 @@ mod tests {
             "one name in two objects"
         );
         assert_eq!(refused("{not json"), "document");
+        // An escaped name is the same name; a large object is checked as surely as a small one.
+        assert_eq!(refused(r#"{"unit": "kg", "\u0075nit": "lb"}"#), "unit");
+        let many: Vec<String> = (0..100).map(|n| format!(r#""m{n}": {n}"#)).collect();
+        assert!(parse_object(&format!("{{{}}}", many.join(", "))).is_ok());
+        assert_eq!(refused(&format!(r#"{{{}, "m7": 0}}"#, many.join(", "))), "m7");
+        assert_eq!(refused(&format!(r#"{{{}, "m99": 0}}"#, many.join(", "))), "m99");
     }
 
     #[test]
