@@ -126,12 +126,18 @@ fn storing_style() -> indicatif::ProgressStyle {
 
 /// `il2care import FILE`: prints the OperationOutcome (or transaction-response); exit 2 when anything was refused.
 pub fn import(args: ImportArgs) -> Outcome {
-    let text = if args.file == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
-        text
+    let bytes = if args.file == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
+        bytes
     } else {
-        std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file))?
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file))?
+    };
+    // Text that is not UTF-8 is answered as a bad Bundle is, with an OperationOutcome (as `POST /fhir` does).
+    let Ok(text) = String::from_utf8(bytes) else {
+        let outcome = il2care_wire::fhir::import::refused_bundle("document: is not valid UTF-8".to_string());
+        println!("{}", serde_json::to_string_pretty(&outcome).context("writing JSON")?);
+        return Err(Refusal::new(args.file, "is not UTF-8 text (nothing was stored); see the OperationOutcome").into());
     };
     let url = database_url(args.database, &args.data_dir)?;
     let outcome = runtime()?.block_on(async move {

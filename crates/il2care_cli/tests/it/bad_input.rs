@@ -134,6 +134,15 @@ fn generated(name: &str) -> Vec<u8> {
             "]}".repeat(10_000)
         )
         .into_bytes(),
+        // A Patient whose name holds a byte sequence that is not UTF-8.
+        "invalid_utf8_bundle" => {
+            let mut bytes = b"{\"resourceType\": \"Bundle\", \"type\": \"transaction\", \"entry\": [{\"resource\": \
+                {\"resourceType\": \"Patient\", \"identifier\": [{\"value\": \"U-1\"}], \"name\": [{\"text\": \""
+                .to_vec();
+            bytes.extend_from_slice(&[0xc3, 0x28]);
+            bytes.extend_from_slice(b"\"}]}}]}");
+            bytes
+        }
         other => panic!("unknown generator `{other}` (or a case that is not for the command line)"),
     }
 }
