@@ -67,6 +67,21 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
             });
         }
     }
+    let logged = record::injections(conn, patient_id).await?;
+    let injections = record::standing_injections(&logged)
+        .into_iter()
+        .map(|entry| export::InjectionEntry {
+            id: entry.id,
+            course_id: entry.course_id,
+            status: entry.status.clone(),
+            slot_number: entry.slot_number,
+            dose_level: entry.dose_level.clone(),
+            at_ms: entry.at_ms,
+            site: entry.site.clone(),
+            skip_reason: entry.skip_reason.clone(),
+            note: entry.note.clone(),
+        })
+        .collect();
     let mut checkins: Vec<export::CheckInEntry> = record::checkins(conn, patient_id)
         .await?
         .iter()
@@ -134,6 +149,7 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
             .collect(),
         observations,
         doses,
+        injections,
         checkins,
         decisions,
         flags,

@@ -63,7 +63,7 @@ fn resources<'a>(bundle: &'a Value, kind: &str) -> Vec<&'a Value> {
 }
 
 /// Runs the independent validator; fails (never skips) when python3 or fhir.resources is missing.
-fn validate_with_fhir_resources(bundle: &Value, name: &str) {
+pub fn validate_with_fhir_resources(bundle: &Value, name: &str) {
     let file = std::env::temp_dir().join(format!("il2care-{name}-{}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_string_pretty(bundle).unwrap()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fhir/validate.py");

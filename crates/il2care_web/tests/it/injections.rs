@@ -122,7 +122,60 @@ async fn only_the_patient_and_the_bedside_team_write_the_log_and_refusals_are_au
     }
 }
 
+/// The log in FHIR: each standing entry is a community, subcutaneous MedicationAdministration (a skip is
+/// not-done with its reason) that fhir.resources validates; importing it back never makes it an infusion.
+async fn logged_injections_are_exported_as_administrations_and_not_imported_as_infusions(app: &TestApp) {
+    let course_id = low_dose_course(app, app.patient_a).await;
+    let patient = app.token("patient_a").await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    assert_eq!(app.post(&path, Some(&patient), &shot(course_id, 3, "phone-1")).await.0, StatusCode::CREATED);
+    let skipped = json!({"course_id": course_id, "status": "skipped", "at": hours_ago(20), "slot": 2,
+                         "skip_reason": "fever, called the clinic"});
+    assert_eq!(app.post(&path, Some(&patient), &skipped).await.0, StatusCode::CREATED);
+    let nurse = app.token("nurse").await;
+    let (status, bundle) = app.get(&format!("/fhir/Patient/{}/$everything", app.patient_a), Some(&nurse)).await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    crate::fhir::validate_with_fhir_resources(&bundle, "injections");
+    let administrations: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| &entry["resource"])
+        .filter(|resource| resource["resourceType"] == "MedicationAdministration")
+        .collect();
+    let statuses: Vec<(&str, &str)> = administrations
+        .iter()
+        .map(|resource| {
+            (resource["status"].as_str().unwrap(), resource["category"]["coding"][0]["code"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(statuses.len(), 2, "{administrations:?}");
+    assert!(statuses.contains(&("completed", "community")) && statuses.contains(&("not-done", "community")));
+    let skip = administrations.iter().find(|resource| resource["status"] == "not-done").unwrap();
+    assert_eq!(skip["statusReason"][0]["text"], "Shot skipped: fever, called the clinic");
+    // Back in: the entries are reported, and no dose event is made of them.
+    let mut collection = bundle.clone();
+    collection["type"] = json!("collection");
+    collection.as_object_mut().unwrap().remove("total");
+    for entry in collection["entry"].as_array_mut().unwrap() {
+        entry.as_object_mut().unwrap().remove("search");
+    }
+    let physician = app.token("physician").await;
+    let (_, outcome) = app.post("/fhir", Some(&physician), &collection).await;
+    let warnings = outcome["issue"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|issue| issue["diagnostics"].as_str().is_some_and(|text| text.contains("injection log")))
+        .count();
+    assert_eq!(warnings, 2, "{outcome}");
+    let mut conn = app.db.store.connection().await.unwrap();
+    let events = il2care_store::record::dose_events(&mut conn, course_id).await.unwrap();
+    assert!(events.is_empty(), "no infusion was made of a shot: {events:?}");
+}
+
 on_both_backends!(
+    logged_injections_are_exported_as_administrations_and_not_imported_as_infusions,
     a_patient_logs_shots_and_skips_and_a_retry_is_stored_once,
     a_second_shot_for_the_same_slot_is_refused_naming_the_slot,
     high_dose_courses_and_bad_documents_are_refused_with_the_field_and_store_nothing,

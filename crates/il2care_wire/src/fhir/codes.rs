@@ -31,6 +31,12 @@ pub const IL2CARE_COURSE: &str = "urn:il2care:course";
 pub const IL2CARE_MRN: &str = "urn:il2care:mrn";
 /// The client-supplied idempotency key of an observation (its `identifier`).
 pub const IL2CARE_CLIENT_ID: &str = "urn:il2care:client-id";
+/// Identifies a MedicationAdministration as a low-dose injection from il2care's injection log (exported only).
+pub const IL2CARE_INJECTION: &str = "urn:il2care:injection";
+/// MedicationAdministration categories (HL7 terminology): `community` for a shot given at home.
+pub const MEDICATION_ADMIN_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/medication-admin-category";
+/// SNOMED CT: subcutaneous route.
+pub const SNOMED_SUBCUTANEOUS: &str = "34206005";
 /// il2care's triage levels (self_care, call_today, call_now, emergency).
 pub const IL2CARE_TRIAGE_LEVEL: &str = "urn:il2care:triage-level";
 /// The extension that carries a patient's IANA time zone.

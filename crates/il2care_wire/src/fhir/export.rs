@@ -1,7 +1,7 @@
 //! FHIR R4 export: a patient's record (given as a [`PatientRecord`] snapshot the caller read from the store)
 //! rendered as a Bundle of Patient, Observation, MedicationRequest (one per course), MedicationAdministration
-//! (one per dose given or held), QuestionnaireResponse (check-ins), Flag (lasting flags), DetectedIssue
-//! (decisions that hold or stop) and AuditEvent resources.
+//! (one per dose given or held, and one per low-dose injection logged, given or skipped), QuestionnaireResponse
+//! (check-ins), Flag (lasting flags), DetectedIssue (decisions that hold or stop) and AuditEvent resources.
 //!
 //! Small hand-written `serde_json` builders, no FHIR model crate. Every resource passes through [`prune`], so
 //! none carries a JSON null, an empty array, an empty object or an empty string (FHIR forbids them). No IO and
@@ -77,6 +77,20 @@ pub struct DecisionEntry {
     pub result: Value,
 }
 
+/// A low-dose injection from the injection log (the standing entry of its slot): `given` or `skipped`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InjectionEntry {
+    pub id: i64,
+    pub course_id: i64,
+    pub status: String,
+    pub slot_number: Option<i64>,
+    pub dose_level: Option<String>,
+    pub at_ms: i64,
+    pub site: Option<String>,
+    pub skip_reason: Option<String>,
+    pub note: Option<String>,
+}
+
 /// A lasting flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlagEntry {
@@ -106,6 +120,7 @@ pub struct PatientRecord {
     pub courses: Vec<CourseEntry>,
     pub observations: Vec<ObservationEntry>,
     pub doses: Vec<DoseEntry>,
+    pub injections: Vec<InjectionEntry>,
     pub checkins: Vec<CheckInEntry>,
     pub decisions: Vec<DecisionEntry>,
     pub flags: Vec<FlagEntry>,
@@ -278,6 +293,40 @@ pub fn dose_resource(dose: &DoseEntry, subject: &Value) -> Value {
     })
 }
 
+/// The MedicationAdministration of a logged low-dose injection: `completed`, or `not-done` with the reason
+/// for a skipped shot; category `community` (given at home), subcutaneous, with its site and slot. Its id and
+/// identifier (`urn:il2care:injection`) keep it apart from the high-dose infusions.
+pub fn injection_resource(injection: &InjectionEntry, subject: &Value) -> Value {
+    let skipped = injection.status == "skipped";
+    let reason = skipped.then(|| {
+        let why = injection.skip_reason.as_deref().unwrap_or("no reason given");
+        json!([{"text": format!("Shot skipped: {why}")}])
+    });
+    let mut words = vec!["aldesleukin under the skin".to_string()];
+    words.extend(injection.dose_level.as_ref().map(|level| format!("dose level {level}")));
+    words.extend(injection.slot_number.map(|slot| format!("planned shot {slot}")));
+    json!({
+        "resourceType": "MedicationAdministration",
+        "id": format!("injection-{}", injection.id),
+        "identifier": [{"system": codes::IL2CARE_INJECTION, "value": injection.id.to_string()}],
+        "status": if skipped { "not-done" } else { "completed" },
+        "statusReason": reason,
+        "category": {"coding": [{"system": codes::MEDICATION_ADMIN_CATEGORY, "code": "community",
+                                 "display": "Community"}]},
+        "medicationCodeableConcept": aldesleukin(),
+        "subject": subject,
+        "effectiveDateTime": instant(injection.at_ms),
+        "request": {"reference": format!("MedicationRequest/{}", injection.course_id)},
+        "note": injection.note.as_ref().map(|note| json!([{"text": note}])),
+        "dosage": {
+            "text": words.join(", "),
+            "site": injection.site.as_ref().map(|site| json!({"text": site.replace('_', " ")})),
+            "route": {"coding": [{"system": codes::SNOMED_CT, "code": codes::SNOMED_SUBCUTANEOUS,
+                                  "display": "Subcutaneous route"}]},
+        },
+    })
+}
+
 fn answer_value(value: &Value) -> Value {
     match value {
         Value::Bool(flag) => json!({"valueBoolean": flag}),
@@ -391,6 +440,7 @@ pub fn resources(record: &PatientRecord) -> Vec<Value> {
     list.extend(record.observations.iter().filter_map(|observation| observation_resource(observation, &subject)));
     list.extend(record.courses.iter().map(|course| course_resource(course, &subject)));
     list.extend(record.doses.iter().map(|dose| dose_resource(dose, &subject)));
+    list.extend(record.injections.iter().map(|injection| injection_resource(injection, &subject)));
     list.extend(record.checkins.iter().map(|checkin| checkin_resource(checkin, &subject)));
     let mut seen_flags: Vec<&str> = Vec::new();
     for flag in &record.flags {
@@ -498,6 +548,30 @@ mod tests {
                     decision: Some("hold".into()),
                 },
             ],
+            injections: vec![
+                InjectionEntry {
+                    id: 11,
+                    course_id: 9,
+                    status: "given".into(),
+                    slot_number: Some(1),
+                    dose_level: Some("1mu".into()),
+                    at_ms: 1_764_100_000_000,
+                    site: Some("abdomen_left".into()),
+                    skip_reason: None,
+                    note: None,
+                },
+                InjectionEntry {
+                    id: 12,
+                    course_id: 9,
+                    status: "skipped".into(),
+                    slot_number: Some(2),
+                    dose_level: Some("1mu".into()),
+                    at_ms: 1_764_186_400_000,
+                    site: None,
+                    skip_reason: Some("fever".into()),
+                    note: Some("called the clinic".into()),
+                },
+            ],
             checkins: vec![CheckInEntry {
                 id: 6,
                 at_ms: 1_764_000_000_000,
@@ -567,6 +641,8 @@ mod tests {
                 "MedicationRequest",
                 "MedicationAdministration",
                 "MedicationAdministration",
+                "MedicationAdministration",
+                "MedicationAdministration",
                 "QuestionnaireResponse",
                 "Flag",
                 "DetectedIssue",
@@ -594,7 +670,7 @@ mod tests {
         assert_eq!(urine["effectivePeriod"], json!({"start": "2026-11-27T08:00:00Z", "end": "2026-11-27T16:00:00Z"}));
         assert!(urine.get("effectiveDateTime").is_none());
         assert_eq!(bundle["type"], "searchset");
-        assert_eq!(bundle["total"], 10);
+        assert_eq!(bundle["total"], 12);
     }
 
     #[test]
@@ -614,6 +690,26 @@ mod tests {
         assert!(issues[0]["detail"].as_str().unwrap().contains("label.hold.sbp-below-90"));
         let flags: Vec<_> = resources.iter().filter(|r| r["resourceType"] == "Flag").collect();
         assert_eq!(flags.len(), 1, "a lasting flag set twice is one Flag");
+    }
+
+    #[test]
+    fn logged_injections_are_community_subcutaneous_administrations_a_skipped_one_not_done_with_its_reason() {
+        let resources = resources(&sample());
+        let find = |id: &str| resources.iter().find(|r| r["id"] == id).unwrap();
+        let given = find("injection-11");
+        assert_eq!(given["status"], "completed");
+        assert_eq!(given["identifier"][0], json!({"system": "urn:il2care:injection", "value": "11"}));
+        assert_eq!(given["category"]["coding"][0]["code"], "community");
+        assert_eq!(given["dosage"]["route"]["coding"][0]["code"], "34206005");
+        assert_eq!(given["dosage"]["site"]["text"], "abdomen left");
+        assert_eq!(given["dosage"]["text"], "aldesleukin under the skin, dose level 1mu, planned shot 1");
+        assert_eq!(given["request"]["reference"], "MedicationRequest/9");
+        assert!(given.get("statusReason").is_none());
+        let skipped = find("injection-12");
+        assert_eq!(skipped["status"], "not-done");
+        assert_eq!(skipped["statusReason"][0]["text"], "Shot skipped: fever");
+        assert_eq!(skipped["note"][0]["text"], "called the clinic");
+        assert!(skipped["dosage"].get("site").is_none());
     }
 
     #[test]

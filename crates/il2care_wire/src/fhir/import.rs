@@ -211,6 +211,17 @@ pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value
             "Patient" => read_patient(resource, &path, latest).map(Item::Patient),
             "Observation" => read_observation(resource, &path, &index, latest),
             "MedicationRequest" => read_course(resource, &path, &index, latest).map(Item::Course),
+            "MedicationAdministration" if is_logged_injection(resource) => {
+                plan.issues.push(Issue {
+                    severity: "warning",
+                    code: "not-supported",
+                    diagnostics: "a low-dose injection from il2care's injection log is exported, not imported \
+                                  (it is not a high-dose infusion)"
+                        .to_string(),
+                    expression: path,
+                });
+                continue;
+            }
             "MedicationAdministration" => read_dose(resource, &path, &index, latest).map(Item::Dose),
             "Flag" => read_flag(resource, &path, &index),
             "" => Err(Issue::error("required", format!("Bundle.entry[{position}]"), "the entry has no resource")),
@@ -729,6 +740,15 @@ fn read_course(resource: &Value, path: &str, index: &EntryIndex, latest: Timesta
     })
 }
 
+/// Whether a MedicationAdministration is an il2care injection-log entry (its identifier says so).
+fn is_logged_injection(resource: &Value) -> bool {
+    resource["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|identifier| identifier["system"] == codes::IL2CARE_INJECTION)
+}
+
 fn read_dose(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<NewDose, Issue> {
     require_aldesleukin(resource, path)?;
     let status = match resource["status"].as_str() {
@@ -919,6 +939,19 @@ mod tests {
         assert_eq!(doses, [("given", reason, &CourseRef::Latest), ("held", reason, &CourseRef::Latest)]);
         let codes: Vec<&str> = plan.issues.iter().map(|issue| issue.code).collect();
         assert_eq!(codes, ["value", "not-supported"]);
+    }
+
+    #[test]
+    fn a_logged_low_dose_injection_is_never_taken_for_a_high_dose_infusion() {
+        let injection = json!({"resourceType": "MedicationAdministration", "status": "completed",
+            "identifier": [{"system": codes::IL2CARE_INJECTION, "value": "11"}], "subject": {"reference": "Patient/3"},
+            "medicationCodeableConcept": {"coding": [{"system": codes::RXNORM, "code": "70223"}]},
+            "effectiveDateTime": "2026-11-27T08:00:00Z"});
+        let plan = plan_value(&bundle("collection", vec![injection]), latest()).unwrap();
+        assert!(plan.items.is_empty(), "{:?}", plan.items);
+        assert_eq!(plan.issues.len(), 1);
+        assert_eq!((plan.issues[0].severity, plan.issues[0].code), ("warning", "not-supported"));
+        assert_eq!(plan.issues[0].expression, "Bundle.entry[0].resource");
     }
 
     #[test]
