@@ -695,10 +695,11 @@ pub async fn timeline_csv(
     for course in record::courses(&mut conn, patient_id).await? {
         events.extend(record::dose_events(&mut conn, course.id).await?);
     }
+    let injections = record::injections(&mut conn, patient_id).await?;
     let assessments = record::assessments(&mut conn, patient_id).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    let csv = view::timeline_csv(&observations, &events, &assessments, &checkins, &patient.time_zone);
+    let csv = view::timeline_csv(&observations, &events, &injections, &assessments, &checkins, &patient.time_zone);
     let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));
     Ok((
         [

@@ -5,7 +5,7 @@
 use il2care_core::dosing::DoseCalculation;
 use il2care_core::regimens::regimen;
 use il2care_core::schedule::{ScheduleRequest, schedule};
-use il2care_store::record::{Assessment, CheckIn, Course, DoseEvent, Patient};
+use il2care_store::record::{Assessment, CheckIn, Course, DoseEvent, Injection, Patient};
 use serde_json::Value;
 
 use crate::api::worklist::urgency;
@@ -498,11 +498,13 @@ fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
-/// The course timeline as CSV, oldest first: every observation, dose, decision and check-in with its time in
-/// the patient's zone (and in UTC), what it is, its value with its unit, and who recorded it.
+/// The course timeline as CSV, oldest first: every observation, dose, logged injection, decision and check-in
+/// with its time in the patient's zone (and in UTC), what it is, its value with its unit, and who recorded it.
+/// Corrections are rows of their own, naming what they correct (the record keeps both).
 pub fn timeline_csv(
     observations: &[il2care_store::record::Observation],
     events: &[DoseEvent],
+    injections: &[Injection],
     assessments: &[Assessment],
     checkins: &[CheckIn],
     zone: &str,
@@ -527,6 +529,22 @@ pub fn timeline_csv(
         rows.push((
             event.at_ms,
             ["dose".into(), format!("course {}", event.course_id), event.status.clone(), String::new(), detail],
+        ));
+    }
+    for injection in injections {
+        let what = match injection.slot_number {
+            Some(slot) => format!("course {}, shot {slot}", injection.course_id),
+            None => format!("course {}", injection.course_id),
+        };
+        let mut detail = vec![format!("recorded by {}", injection.recorded_by)];
+        detail.extend(injection.dose_level.as_ref().map(|level| format!("dose level {level}")));
+        detail.extend(injection.site.as_ref().map(|site| format!("site {}", site.replace('_', " "))));
+        detail.extend(injection.skip_reason.as_ref().map(|reason| format!("skipped: {reason}")));
+        detail.extend(injection.note.as_ref().map(|note| format!("note: {note}")));
+        detail.extend(injection.corrects_id.map(|id| format!("corrects injection {id}")));
+        rows.push((
+            injection.at_ms,
+            ["injection".into(), what, injection.status.clone(), String::new(), detail.join("; ")],
         ));
     }
     for assessment in assessments {
@@ -772,7 +790,22 @@ mod tests {
         let mut held = event(2, "held", "2026-11-27T16:05:00Z", None);
         held.override_reason = Some("family, asked".into());
         let checkin = stored_checkin("call_now", json!({}));
-        let csv = timeline_csv(&[observation], &[held], &[], &[checkin], "UTC");
+        let skipped = Injection {
+            id: 3,
+            patient_id: 1,
+            course_id: 2,
+            client_id: None,
+            status: "skipped".into(),
+            slot_number: Some(4),
+            dose_level: Some("1-miu".into()),
+            at_ms: ms("2026-11-27T17:00:00Z"),
+            site: None,
+            skip_reason: Some("fever".into()),
+            note: None,
+            corrects_id: None,
+            recorded_by: "patient_a".into(),
+        };
+        let csv = timeline_csv(&[observation], &[held], &[skipped], &[], &[checkin], "UTC");
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines[0], "time_local,time_utc,kind,what,value,unit,detail");
         assert_eq!(
@@ -784,7 +817,12 @@ mod tests {
             lines[3],
             "\"Fri 27 Nov 2026, 16:05 UTC\",2026-11-27T16:05:00Z,dose,course 1,held,,\"recorded by nurse; override: family, asked\""
         );
-        assert_eq!(lines.len(), 5, "a line per record and the final line break");
+        assert_eq!(
+            lines[4],
+            "\"Fri 27 Nov 2026, 17:00 UTC\",2026-11-27T17:00:00Z,injection,\"course 2, shot 4\",skipped,,\
+             recorded by patient_a; dose level 1-miu; skipped: fever"
+        );
+        assert_eq!(lines.len(), 6, "a line per record and the final line break");
     }
 
     fn decided(id: i64, at: &str, grades: Value) -> Assessment {
