@@ -622,15 +622,19 @@ pub struct CourseWithLatestDecision {
 }
 
 /// Every course of `regimen`, by id, with its latest decision (highest id) from `assessment_summaries`
-/// (migration 0005): one index search per course, and no stored document is read or parsed.
+/// (migration 0005): the latest per course in one pass over `assessment_summaries_by_course` (a grouped join
+/// rather than a correlated subquery, which PostgreSQL ran twice per course), and no stored document is read
+/// or parsed.
 pub async fn courses_of_regimen_with_latest_decision(
     conn: &mut Conn,
     regimen: &str,
 ) -> Result<Vec<CourseWithLatestDecision>, StoreError> {
     let rows = sqlx::query(
         "SELECT c.id, c.patient_id, c.started_at_ms, s.at_ms, s.decision, s.fired_ids \
-         FROM courses c LEFT JOIN assessment_summaries s \
-         ON s.assessment_id = (SELECT MAX(t.assessment_id) FROM assessment_summaries t WHERE t.course_id = c.id) \
+         FROM courses c \
+         LEFT JOIN (SELECT course_id, MAX(assessment_id) AS latest_id FROM assessment_summaries GROUP BY course_id) l \
+         ON l.course_id = c.id \
+         LEFT JOIN assessment_summaries s ON s.assessment_id = l.latest_id \
          WHERE c.regimen = $1 ORDER BY c.id",
     )
     .bind(regimen)
