@@ -79,6 +79,8 @@ pub struct RecordExtent {
     pub dose_events: i64,
     pub assessments: i64,
     pub flags: i64,
+    /// Logged low-dose shots (a given shot moves the last dose of interleukin-2).
+    pub injections: i64,
 }
 
 /// The id of the patient with this MRN and the extent of its record, in one indexed query.
@@ -88,7 +90,8 @@ pub async fn patient_extent_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<
          (SELECT COUNT(*) FROM courses c WHERE c.patient_id = p.id) AS courses, \
          (SELECT COUNT(*) FROM dose_events d WHERE d.patient_id = p.id) AS dose_events, \
          (SELECT COUNT(*) FROM assessments a WHERE a.patient_id = p.id) AS assessments, \
-         (SELECT COUNT(*) FROM flags f WHERE f.patient_id = p.id) AS flags \
+         (SELECT COUNT(*) FROM flags f WHERE f.patient_id = p.id) AS flags, \
+         (SELECT COUNT(*) FROM injections i WHERE i.patient_id = p.id) AS injections \
          FROM patients p WHERE p.mrn = $1",
     )
     .bind(mrn)
@@ -100,6 +103,7 @@ pub async fn patient_extent_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<
         dose_events: row.try_get("dose_events")?,
         assessments: row.try_get("assessments")?,
         flags: row.try_get("flags")?,
+        injections: row.try_get("injections")?,
     };
     Ok(Some((row.try_get("id")?, extent)))
 }

@@ -185,7 +185,7 @@ pub struct CourseFacts {
     pub fired: Vec<String>,
     pub severe_grades: Vec<String>,
     pub flags: Vec<String>,
-    /// The last dose given in any course.
+    /// The last dose given in any course: an infusion or a logged low-dose shot.
     pub last_given_ms: Option<i64>,
 }
 
@@ -200,6 +200,14 @@ async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, A
         facts.last_given_ms = facts.last_given_ms.max(last);
         facts.doses = current;
     }
+    // A logged low-dose shot is a dose of interleukin-2 too (the contrast notice counts from the last one).
+    let logged = record::injections(conn, patient_id).await?;
+    let last_shot = record::standing_injections(&logged)
+        .iter()
+        .filter(|entry| entry.status == "given")
+        .map(|entry| entry.at_ms)
+        .max();
+    facts.last_given_ms = facts.last_given_ms.max(last_shot);
     facts.course = courses.last().cloned();
     if let Some(course) = &facts.course {
         facts.decision = record::latest_assessment_of_course(conn, patient_id, course.id).await?;

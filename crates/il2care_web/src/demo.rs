@@ -232,6 +232,10 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
                 recorded_by: if mrn == "LD-2001" { "patient" } else { "patient2" }.into(),
             };
             record::add_injection(&mut tx, &injection, now_ms).await?;
+            if !skipped {
+                let by = injection.recorded_by.as_str();
+                crate::api::doses::mark_interleukin_2_given(&mut tx, id, injection.at_ms, by).await?;
+            }
         }
     }
     let checkins = [

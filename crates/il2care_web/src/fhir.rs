@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::api::RecordId;
+use crate::api::injections;
 use crate::api::patients::authorize;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
@@ -185,6 +186,26 @@ pub struct Applied {
     pub patients: Vec<i64>,
 }
 
+/// The course an administration belongs to: an entry of this Bundle, a stored course of the patient, or the
+/// patient's latest course started by `at_ms`.
+fn course_of<'a>(
+    stored: &'a [Course],
+    imported: &HashMap<usize, i64>,
+    reference: &CourseRef,
+    at_ms: i64,
+) -> Option<&'a Course> {
+    match reference {
+        CourseRef::Entry(position) => {
+            imported.get(position).and_then(|id| stored.iter().find(|course| course.id == *id))
+        }
+        CourseRef::Stored(id) => stored.iter().find(|course| course.id == *id),
+        CourseRef::Latest => stored
+            .iter()
+            .filter(|course| course.started_at_ms <= at_ms)
+            .max_by_key(|course| (course.started_at_ms, course.id)),
+    }
+}
+
 fn rank(item: &Item) -> u8 {
     match item {
         Item::Patient(_) => 0,
@@ -229,6 +250,7 @@ pub async fn apply(
             Item::Course(course) => Some(&course.patient),
             Item::Observations { patient, .. } | Item::Flag { patient, .. } => Some(patient),
             Item::Dose(dose) => Some(&dose.patient),
+            Item::Injection(injection) => Some(&injection.patient),
         };
         let patient_id = match patient_ref.map(patient_of) {
             None => None,
@@ -321,17 +343,7 @@ pub async fn apply(
             Item::Dose(dose) => {
                 let patient_id = patient_id.unwrap_or_default();
                 let stored_courses = record::courses(conn, patient_id).await?;
-                let course_id = match dose.course {
-                    CourseRef::Entry(position) => courses.get(&position).copied(),
-                    CourseRef::Stored(id) => {
-                        stored_courses.iter().find(|course| course.id == id).map(|course| course.id)
-                    }
-                    CourseRef::Latest => stored_courses
-                        .iter()
-                        .filter(|course| course.started_at_ms <= dose.at_ms)
-                        .max_by_key(|course| (course.started_at_ms, course.id))
-                        .map(|course| course.id),
-                };
+                let course_id = course_of(&stored_courses, &courses, &dose.course, dose.at_ms).map(|course| course.id);
                 let Some(course_id) = course_id else {
                     applied.issues.push(issue(
                         entry,
@@ -357,6 +369,41 @@ pub async fn apply(
                 }
                 touch(&mut applied.patients, patient_id);
                 format!("MedicationAdministration/{id}")
+            }
+            Item::Injection(injection) => {
+                let patient_id = patient_id.unwrap_or_default();
+                let patient = record::patient(conn, patient_id).await?;
+                let stored_courses = record::courses(conn, patient_id).await?;
+                let Some(course) = course_of(&stored_courses, &courses, &injection.course, injection.at_ms) else {
+                    applied.issues.push(issue(
+                        entry,
+                        "not-found",
+                        "no course of this patient for the injection: name its MedicationRequest in `request`",
+                    ));
+                    continue;
+                };
+                // The injection log's own rules: the course's regimen, its slots and levels, one shot per slot.
+                let mut document = injection.document.clone();
+                document.insert("course_id".into(), json!(course.id));
+                let plan = injections::planned_slots(course, &patient.time_zone);
+                let logged = record::injections(conn, patient_id).await?;
+                let checked = injections::injection_request(&document, jiff::Timestamp::now()).and_then(|request| {
+                    injections::checked_entry(&request, course, plan.as_ref().map_err(String::as_str), &logged)
+                });
+                let mut checked = match checked {
+                    Ok(checked) => checked,
+                    Err(refusal) => {
+                        applied.issues.push(issue(entry, "value", format!("{}: {}", refusal.field, refusal.reason)));
+                        continue;
+                    }
+                };
+                checked.recorded_by = by.username.clone();
+                let id = record::add_injection(conn, &checked, now_ms).await?.id();
+                if checked.status == "given" {
+                    set_flag(conn, patient_id, "received_interleukin_2", checked.at_ms, &by.username).await?;
+                }
+                touch(&mut applied.patients, patient_id);
+                format!("MedicationAdministration/injection-{id}")
             }
             Item::Flag { code, at_ms, .. } => {
                 let patient_id = patient_id.unwrap_or_default();

@@ -131,12 +131,8 @@ pub async fn record_dose_document(
     };
     let now = crate::now_ms();
     let id = record::add_dose_event(&mut tx, &event, now).await?;
-    if request.status == "given"
-        && !record::flags(&mut tx, patient_id).await?.iter().any(|flag| flag == "received_interleukin_2")
-    {
-        let detail = format!("first dose given {}", crate::rfc3339(request.at_ms));
-        record::add_flag(&mut tx, patient_id, "received_interleukin_2", &detail, request.at_ms, &actor.user.username)
-            .await?;
+    if request.status == "given" {
+        mark_interleukin_2_given(&mut tx, patient_id, request.at_ms, &actor.user.username).await?;
     }
     by_actor(&mut tx, actor, "write", &format!("course/{}/dose/{id}", course.id), Some(patient_id), "ok").await?;
     tx.commit().await?;
@@ -144,4 +140,19 @@ pub async fn record_dose_document(
         StatusCode::CREATED,
         json!({"id": id, "status": request.status, "decision": decision, "override_reason": request.override_reason}),
     ))
+}
+
+/// Sets the lasting flag `received_interleukin_2` at the first dose of interleukin-2 given, by any route (a
+/// high-dose infusion or a logged low-dose shot): SCREENING.md §3. It is never removed.
+pub async fn mark_interleukin_2_given(
+    conn: &mut il2care_store::Conn,
+    patient_id: i64,
+    at_ms: i64,
+    by: &str,
+) -> Result<(), AppError> {
+    if !record::flags(conn, patient_id).await?.iter().any(|flag| flag == "received_interleukin_2") {
+        let detail = format!("first dose given {}", crate::rfc3339(at_ms));
+        record::add_flag(conn, patient_id, "received_interleukin_2", &detail, at_ms, by).await?;
+    }
+    Ok(())
 }

@@ -339,6 +339,9 @@ pub async fn submit_document(
     entry.recorded_by = actor.user.username.clone();
     let written = record::add_injection(&mut tx, &entry, crate::now_ms()).await?;
     entry.id = written.id();
+    if entry.status == "given" {
+        super::doses::mark_interleukin_2_given(&mut tx, patient_id, entry.at_ms, &entry.recorded_by).await?;
+    }
     by_actor(&mut tx, actor, "write", &format!("injection/{}", entry.id), Some(patient_id), "ok").await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, json!({"id": entry.id, "entry": injection_json(&entry, true)})))

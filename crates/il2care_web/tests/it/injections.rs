@@ -123,7 +123,8 @@ async fn only_the_patient_and_the_bedside_team_write_the_log_and_refusals_are_au
 }
 
 /// The log in FHIR: each standing entry is a community, subcutaneous MedicationAdministration (a skip is
-/// not-done with its reason) that fhir.resources validates; importing it back never makes it an infusion.
+/// not-done with its reason) that fhir.resources validates. Imported again (the Bundle's course becomes a new
+/// course), each entry goes through the log's own rules into the injection log, never a high-dose infusion.
 async fn logged_injections_are_exported_as_administrations_and_not_imported_as_infusions(app: &TestApp) {
     let course_id = low_dose_course(app, app.patient_a).await;
     let patient = app.token("patient_a").await;
@@ -152,8 +153,9 @@ async fn logged_injections_are_exported_as_administrations_and_not_imported_as_i
     assert_eq!(statuses.len(), 2, "{administrations:?}");
     assert!(statuses.contains(&("completed", "community")) && statuses.contains(&("not-done", "community")));
     let skip = administrations.iter().find(|resource| resource["status"] == "not-done").unwrap();
-    assert_eq!(skip["statusReason"][0]["text"], "Shot skipped: fever, called the clinic");
-    // Back in: the entries are reported, and no dose event is made of them.
+    assert_eq!(skip["statusReason"][0]["text"], "fever, called the clinic");
+    // Back in: the Bundle's course is stored as a new course and the two entries go into its log, with their
+    // slots, levels, site and reasons; no dose event is made of them.
     let mut collection = bundle.clone();
     collection["type"] = json!("collection");
     collection.as_object_mut().unwrap().remove("total");
@@ -162,19 +164,72 @@ async fn logged_injections_are_exported_as_administrations_and_not_imported_as_i
     }
     let physician = app.token("physician").await;
     let (_, outcome) = app.post("/fhir", Some(&physician), &collection).await;
-    let warnings = outcome["issue"]
+    let stored: Vec<&str> = outcome["issue"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|issue| issue["diagnostics"].as_str().is_some_and(|text| text.contains("injection log")))
-        .count();
-    assert_eq!(warnings, 2, "{outcome}");
+        .filter_map(|issue| issue["diagnostics"].as_str())
+        .filter(|text| text.starts_with("stored as MedicationAdministration/injection-"))
+        .collect();
+    assert_eq!(stored.len(), 2, "{outcome}");
+    let (_, listed) = app.get(&path, Some(&nurse)).await;
+    let entries = listed["injections"].as_array().unwrap();
+    let copied: Vec<(&str, i64, &str)> = entries
+        .iter()
+        .filter(|entry| entry["course_id"] != json!(course_id))
+        .map(|entry| {
+            let detail = entry["site"].as_str().or(entry["skip_reason"].as_str()).unwrap();
+            (entry["status"].as_str().unwrap(), entry["slot"].as_i64().unwrap(), detail)
+        })
+        .collect();
+    assert_eq!(copied.len(), 2, "{listed}");
+    assert!(copied.contains(&("given", 3, "abdomen_left")), "{copied:?}");
+    assert!(copied.contains(&("skipped", 2, "fever, called the clinic")), "{copied:?}");
     let mut conn = app.db.store.connection().await.unwrap();
-    let events = il2care_store::record::dose_events(&mut conn, course_id).await.unwrap();
-    assert!(events.is_empty(), "no infusion was made of a shot: {events:?}");
+    for course in il2care_store::record::courses(&mut conn, app.patient_a).await.unwrap() {
+        let events = il2care_store::record::dose_events(&mut conn, course.id).await.unwrap();
+        assert!(events.is_empty(), "no infusion was made of a shot: {events:?}");
+    }
+}
+
+/// A shot given at home is a dose of interleukin-2: the first sets the lasting flag (a skip does not), and the
+/// CDS contrast card counts its 14 days from the last shot, seen on the very next chart open.
+async fn a_given_shot_sets_the_interleukin_2_flag_and_dates_the_contrast_card(app: &TestApp) {
+    let course_id = low_dose_course(app, app.patient_a).await;
+    let patient = app.token("patient_a").await;
+    let nurse = app.token("nurse").await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    let view = || async {
+        let request = json!({"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "hook": "patient-view",
+            "context": {"userId": "Practitioner/example", "patientId": "1288992"},
+            "prefetch": {"patient": {"resourceType": "Patient", "id": "1288992",
+                                     "identifier": [{"system": "urn:il2care:mrn", "value": "A-1"}]}}});
+        let (status, answer) = app.post("/cds-services/il2care-patient-view", Some(&nurse), &request).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|card| card["summary"].as_str().unwrap().contains("contrast"))
+            .cloned()
+    };
+    let flags = || async {
+        let (_, shown) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&nurse)).await;
+        shown["flags"].clone()
+    };
+    let skipped = json!({"course_id": course_id, "status": "skipped", "at": hours_ago(20), "slot": 2,
+                         "skip_reason": "fever"});
+    assert_eq!(app.post(&path, Some(&patient), &skipped).await.0, StatusCode::CREATED);
+    assert_eq!(flags().await, json!([]), "a skipped shot is no dose");
+    assert!(view().await.is_none(), "no contrast card before any dose");
+    assert_eq!(app.post(&path, Some(&patient), &shot(course_id, 3, "phone-1")).await.0, StatusCode::CREATED);
+    assert_eq!(flags().await, json!(["received_interleukin_2"]));
+    let card = view().await.expect("the contrast card after the first shot");
+    assert_eq!(card["indicator"], "warning", "within 14 days of the shot: {card}");
 }
 
 on_both_backends!(
+    a_given_shot_sets_the_interleukin_2_flag_and_dates_the_contrast_card,
     logged_injections_are_exported_as_administrations_and_not_imported_as_infusions,
     a_patient_logs_shots_and_skips_and_a_retry_is_stored_once,
     a_second_shot_for_the_same_slot_is_refused_naming_the_slot,

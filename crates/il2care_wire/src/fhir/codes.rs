@@ -33,6 +33,12 @@ pub const IL2CARE_MRN: &str = "urn:il2care:mrn";
 pub const IL2CARE_CLIENT_ID: &str = "urn:il2care:client-id";
 /// Identifies a MedicationAdministration as a low-dose injection from il2care's injection log (exported only).
 pub const IL2CARE_INJECTION: &str = "urn:il2care:injection";
+/// The injection sites of the injection log (`abdomen_left`, ...).
+pub const IL2CARE_INJECTION_SITE: &str = "urn:il2care:injection-site";
+/// The extension that carries an injection's planned shot (slot number) on a MedicationAdministration.
+pub const EXTENSION_INJECTION_SLOT: &str = "urn:il2care:extension:injection-slot";
+/// The extension that carries an injection's dose level id on a MedicationAdministration.
+pub const EXTENSION_DOSE_LEVEL: &str = "urn:il2care:extension:dose-level";
 /// MedicationAdministration categories (HL7 terminology): `community` for a shot given at home.
 pub const MEDICATION_ADMIN_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/medication-admin-category";
 /// SNOMED CT: subcutaneous route.

@@ -294,20 +294,26 @@ pub fn dose_resource(dose: &DoseEntry, subject: &Value) -> Value {
 }
 
 /// The MedicationAdministration of a logged low-dose injection: `completed`, or `not-done` with the reason
-/// for a skipped shot; category `community` (given at home), subcutaneous, with its site and slot. Its id and
-/// identifier (`urn:il2care:injection`) keep it apart from the high-dose infusions.
+/// for a skipped shot; category `community` (given at home), subcutaneous, with its site, planned shot and dose
+/// level (extensions, so an import reads them back). Its id and identifier (`urn:il2care:injection`) keep it
+/// apart from the high-dose infusions.
 pub fn injection_resource(injection: &InjectionEntry, subject: &Value) -> Value {
     let skipped = injection.status == "skipped";
-    let reason = skipped.then(|| {
-        let why = injection.skip_reason.as_deref().unwrap_or("no reason given");
-        json!([{"text": format!("Shot skipped: {why}")}])
-    });
+    let reason = skipped.then(|| json!([{"text": injection.skip_reason.as_deref().unwrap_or("no reason given")}]));
+    let mut extensions = Vec::new();
+    extensions.extend(
+        injection.slot_number.map(|slot| json!({"url": codes::EXTENSION_INJECTION_SLOT, "valueInteger": slot})),
+    );
+    extensions.extend(
+        injection.dose_level.as_ref().map(|level| json!({"url": codes::EXTENSION_DOSE_LEVEL, "valueString": level})),
+    );
     let mut words = vec!["aldesleukin under the skin".to_string()];
     words.extend(injection.dose_level.as_ref().map(|level| format!("dose level {level}")));
     words.extend(injection.slot_number.map(|slot| format!("planned shot {slot}")));
     json!({
         "resourceType": "MedicationAdministration",
         "id": format!("injection-{}", injection.id),
+        "extension": extensions,
         "identifier": [{"system": codes::IL2CARE_INJECTION, "value": injection.id.to_string()}],
         "status": if skipped { "not-done" } else { "completed" },
         "statusReason": reason,
@@ -320,7 +326,10 @@ pub fn injection_resource(injection: &InjectionEntry, subject: &Value) -> Value 
         "note": injection.note.as_ref().map(|note| json!([{"text": note}])),
         "dosage": {
             "text": words.join(", "),
-            "site": injection.site.as_ref().map(|site| json!({"text": site.replace('_', " ")})),
+            "site": injection.site.as_ref().map(|site| json!({
+                "coding": [{"system": codes::IL2CARE_INJECTION_SITE, "code": site}],
+                "text": site.replace('_', " "),
+            })),
             "route": {"coding": [{"system": codes::SNOMED_CT, "code": codes::SNOMED_SUBCUTANEOUS,
                                   "display": "Subcutaneous route"}]},
         },
@@ -707,7 +716,10 @@ mod tests {
         assert!(given.get("statusReason").is_none());
         let skipped = find("injection-12");
         assert_eq!(skipped["status"], "not-done");
-        assert_eq!(skipped["statusReason"][0]["text"], "Shot skipped: fever");
+        assert_eq!(skipped["statusReason"][0]["text"], "fever");
+        assert_eq!(given["extension"][0], json!({"url": "urn:il2care:extension:injection-slot", "valueInteger": 1}));
+        assert_eq!(given["extension"][1], json!({"url": "urn:il2care:extension:dose-level", "valueString": "1mu"}));
+        assert_eq!(given["dosage"]["site"]["coding"][0]["code"], "abdomen_left");
         assert_eq!(skipped["note"][0]["text"], "called the clinic");
         assert!(skipped["dosage"].get("site").is_none());
     }

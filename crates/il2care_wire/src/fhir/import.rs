@@ -109,6 +109,18 @@ pub struct NewDose {
     pub override_reason: Option<String>,
 }
 
+/// A low-dose injection from an il2care injection log: the log's own document (`status`, `at`, `slot`,
+/// `dose_level`, `site`, `skip_reason`, `note`), checked against the course and the log when it is stored, by
+/// the same rules as `POST /api/v1/patients/{id}/injections`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewInjection {
+    pub patient: PatientRef,
+    pub course: CourseRef,
+    pub at_ms: i64,
+    /// Without `course_id`, which is known only when the course is stored.
+    pub document: Map<String, Value>,
+}
+
 /// What one Bundle entry becomes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
@@ -120,6 +132,7 @@ pub enum Item {
         observations: Vec<NewObservation>,
     },
     Dose(NewDose),
+    Injection(NewInjection),
     Flag {
         patient: PatientRef,
         code: String,
@@ -212,15 +225,7 @@ pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value
             "Observation" => read_observation(resource, &path, &index, latest),
             "MedicationRequest" => read_course(resource, &path, &index, latest).map(Item::Course),
             "MedicationAdministration" if is_logged_injection(resource) => {
-                plan.issues.push(Issue {
-                    severity: "warning",
-                    code: "not-supported",
-                    diagnostics: "a low-dose injection from il2care's injection log is exported, not imported \
-                                  (it is not a high-dose infusion)"
-                        .to_string(),
-                    expression: path,
-                });
-                continue;
+                read_injection(resource, &path, &index, latest).map(Item::Injection)
             }
             "MedicationAdministration" => read_dose(resource, &path, &index, latest).map(Item::Dose),
             "Flag" => read_flag(resource, &path, &index),
@@ -282,10 +287,12 @@ fn drop_dependents(plan: &mut ImportPlan) {
                 Item::Patient(_) => None,
                 Item::Course(course) => entry_missing(&course.patient, &kept),
                 Item::Observations { patient, .. } | Item::Flag { patient, .. } => entry_missing(patient, &kept),
-                Item::Dose(dose) => entry_missing(&dose.patient, &kept).or(match dose.course {
-                    CourseRef::Entry(entry) if !kept.contains(&entry) => Some(entry),
-                    _ => None,
-                }),
+                Item::Dose(NewDose { patient, course, .. }) | Item::Injection(NewInjection { patient, course, .. }) => {
+                    entry_missing(patient, &kept).or(match course {
+                        CourseRef::Entry(entry) if !kept.contains(entry) => Some(*entry),
+                        _ => None,
+                    })
+                }
             };
             if let Some(missing) = missing {
                 refused.push(Issue::error(
@@ -749,6 +756,62 @@ fn is_logged_injection(resource: &Value) -> bool {
         .any(|identifier| identifier["system"] == codes::IL2CARE_INJECTION)
 }
 
+/// The course a MedicationAdministration names in `request`, or the patient's latest course.
+fn requested_course(resource: &Value, path: &str, index: &EntryIndex) -> Result<CourseRef, Issue> {
+    Ok(match resource.get("request") {
+        None => CourseRef::Latest,
+        Some(request) => match reference(request, "MedicationRequest", &format!("{path}.request"), index)? {
+            Ok(entry) => CourseRef::Entry(entry),
+            Err(id) => CourseRef::Stored(id),
+        },
+    })
+}
+
+/// An injection-log entry as exported by il2care: the log's document, read back from the resource (status,
+/// time, planned shot and dose level from the extensions, site code, skip reason and note).
+fn read_injection(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<NewInjection, Issue> {
+    require_aldesleukin(resource, path)?;
+    let status = match resource["status"].as_str() {
+        Some("completed") => "given",
+        Some("not-done") => "skipped",
+        other => {
+            return Err(Issue::error(
+                "value",
+                format!("{path}.status"),
+                format!("status {} is neither completed (given) nor not-done (skipped)", other.unwrap_or("(none)")),
+            ));
+        }
+    };
+    let patient = subject(resource, "subject", path, index)?;
+    let at = time(&resource["effectiveDateTime"], &format!("{path}.effectiveDateTime"), latest)?;
+    let course = requested_course(resource, path, index)?;
+    let extension = |url: &str| {
+        resource["extension"].as_array().into_iter().flatten().find(|extension| extension["url"] == url).cloned()
+    };
+    let mut document = Map::new();
+    document.insert("status".into(), json!(status));
+    document.insert("at".into(), json!(at.to_string()));
+    if let Some(slot) = extension(codes::EXTENSION_INJECTION_SLOT) {
+        document.insert("slot".into(), slot["valueInteger"].clone());
+    }
+    if let Some(level) = extension(codes::EXTENSION_DOSE_LEVEL) {
+        document.insert("dose_level".into(), level["valueString"].clone());
+    }
+    let site = codings(&resource["dosage"]["site"]).find(|(system, _)| *system == codes::IL2CARE_INJECTION_SITE);
+    if let Some((_, code)) = site {
+        document.insert("site".into(), json!(code));
+    }
+    if status == "skipped"
+        && let Some(reason) = resource["statusReason"].get(0).and_then(|reason| text_of(&reason["text"]))
+    {
+        document.insert("skip_reason".into(), json!(reason));
+    }
+    if let Some(note) = resource["note"].get(0).and_then(|note| text_of(&note["text"])) {
+        document.insert("note".into(), json!(note));
+    }
+    Ok(NewInjection { patient, course, at_ms: at.as_millisecond(), document })
+}
+
 fn read_dose(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<NewDose, Issue> {
     require_aldesleukin(resource, path)?;
     let status = match resource["status"].as_str() {
@@ -769,13 +832,7 @@ fn read_dose(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp
         &resource["effectivePeriod"]["start"]
     };
     let at = time(at_value, &format!("{path}.effectiveDateTime"), latest)?;
-    let course = match resource.get("request") {
-        None => CourseRef::Latest,
-        Some(request) => match reference(request, "MedicationRequest", &format!("{path}.request"), index)? {
-            Ok(entry) => CourseRef::Entry(entry),
-            Err(id) => CourseRef::Stored(id),
-        },
-    };
+    let course = requested_course(resource, path, index)?;
     let override_reason = resource["note"].get(0).and_then(|note| text_of(&note["text"])).map(str::to_string);
     if override_reason.as_ref().is_some_and(|reason| reason.len() > 2000) {
         return Err(Issue::error("value", format!("{path}.note"), "a note of at most 2000 characters"));
@@ -942,16 +999,24 @@ mod tests {
     }
 
     #[test]
-    fn a_logged_low_dose_injection_is_never_taken_for_a_high_dose_infusion() {
-        let injection = json!({"resourceType": "MedicationAdministration", "status": "completed",
+    fn a_logged_low_dose_injection_is_read_back_as_an_injection_never_as_a_high_dose_infusion() {
+        let injection = json!({"resourceType": "MedicationAdministration", "status": "not-done",
+            "extension": [{"url": codes::EXTENSION_INJECTION_SLOT, "valueInteger": 2},
+                          {"url": codes::EXTENSION_DOSE_LEVEL, "valueString": "1-miu"}],
             "identifier": [{"system": codes::IL2CARE_INJECTION, "value": "11"}], "subject": {"reference": "Patient/3"},
+            "statusReason": [{"text": "fever"}], "note": [{"text": "called the clinic"}],
             "medicationCodeableConcept": {"coding": [{"system": codes::RXNORM, "code": "70223"}]},
+            "dosage": {"site": {"coding": [{"system": codes::IL2CARE_INJECTION_SITE, "code": "thigh_left"}]}},
             "effectiveDateTime": "2026-11-27T08:00:00Z"});
         let plan = plan_value(&bundle("collection", vec![injection]), latest()).unwrap();
-        assert!(plan.items.is_empty(), "{:?}", plan.items);
-        assert_eq!(plan.issues.len(), 1);
-        assert_eq!((plan.issues[0].severity, plan.issues[0].code), ("warning", "not-supported"));
-        assert_eq!(plan.issues[0].expression, "Bundle.entry[0].resource");
+        assert!(plan.issues.is_empty(), "{:?}", plan.issues);
+        let [Planned { item: Item::Injection(read), .. }] = plan.items.as_slice() else { panic!("{:?}", plan.items) };
+        assert_eq!(read.course, CourseRef::Latest);
+        assert_eq!(
+            Value::Object(read.document.clone()),
+            json!({"status": "skipped", "at": "2026-11-27T08:00:00Z", "slot": 2, "dose_level": "1-miu",
+                   "site": "thigh_left", "skip_reason": "fever", "note": "called the clinic"})
+        );
     }
 
     #[test]
