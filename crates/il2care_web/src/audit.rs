@@ -93,6 +93,7 @@ pub async fn list(
     }
     let query = AuditQuery { patient_id: params.patient_id, actor: params.actor, limit: params.limit.unwrap_or(100) };
     let entries = audit::query(&mut conn, &query).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, "audit", None).await?;
     let entries: Vec<Value> = entries
         .iter()

@@ -600,9 +600,13 @@ pub async fn call(
         Err(reason) => return Ok(precondition_failed(&reason)),
     };
     let Some((patient_id, extent)) = matched_patient(&mut conn, &patient).await? else {
+        drop(conn);
         return spend_then(&state, &caller, "cds/unknown-patient", Json(json!({"cards": []})).into_response()).await;
     };
     let facts = facts_at(&state, &mut conn, patient_id, extent).await?;
+    // The pooled connection goes back before the audit's commit is awaited: a call holds a connection only
+    // while it reads, so the pool never caps how many calls wait for the group commit together.
+    drop(conn);
     let now = jiff::Timestamp::now();
     let cards = if hook == "patient-view" {
         patient_view_cards(&facts, now)

@@ -599,6 +599,7 @@ pub async fn read_patient(
     let resource = format!("patient/{patient_id}");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let patient = record::patient(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &format!("fhir/Patient/{patient_id}"), Some(patient_id)).await?;
     let entry = export::PatientEntry {
         id: patient.id,
@@ -623,6 +624,7 @@ pub async fn everything(
     let resource = format!("patient/{patient_id}/fhir/everything");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let snapshot = gather(&mut conn, patient_id, actor.role.is_clinical_staff()).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let bundle = export::bundle(&snapshot, BundleType::Searchset, &base_url(&headers), crate::now_ms());
     Ok(fhir_response(StatusCode::OK, bundle))
@@ -653,6 +655,7 @@ pub async fn search_observations(
     let resource = format!("patient/{patient_id}/fhir/observations");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let snapshot = gather(&mut conn, patient_id, false).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let subject = json!({"reference": format!("Patient/{patient_id}")});
     let found: Vec<Value> = snapshot

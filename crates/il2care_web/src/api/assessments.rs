@@ -215,6 +215,7 @@ pub async fn list(
     let resource = format!("patient/{patient_id}/assessments");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let assessments = record::assessments(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let list: Vec<Value> = assessments
         .iter()

@@ -127,6 +127,7 @@ pub async fn list(
     let resource = format!("patient/{patient_id}/checkins");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(json!({"checkins": checkins.iter().map(checkin_json).collect::<Vec<_>>()})))
 }

@@ -147,6 +147,7 @@ pub async fn list(
                          "baseline_creatinine": stored_quantity(course.baseline_creatinine_mg_dl.as_deref(), "mg/dL"),
                          "doses": doses, "schedule": schedule_of(course, &patient.time_zone)}));
     }
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(json!({"courses": list})))
 }

@@ -358,6 +358,7 @@ pub async fn list(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     record::patient(&mut conn, patient_id).await?;
     let entries = record::injections(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let standing: Vec<i64> = standing_injections(&entries).iter().map(|entry| entry.id).collect();
     let list: Vec<Value> = entries.iter().map(|entry| injection_json(entry, standing.contains(&entry.id))).collect();

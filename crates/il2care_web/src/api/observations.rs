@@ -142,6 +142,7 @@ pub async fn list(
     let resource = format!("patient/{patient_id}/observations");
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let stored = record::observations(&mut conn, patient_id, i64::MIN).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let list: Vec<Value> = stored
         .iter()

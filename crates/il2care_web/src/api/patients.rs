@@ -48,6 +48,7 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Va
             return Err(AppError::Forbidden("the admin role does not read clinical records".into()));
         }
     };
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, "patients", actor.user.patient_id).await?;
     let list: Vec<Value> = patients.iter().map(|patient| patient_json(patient, &[])).collect();
     Ok(Json(json!({"patients": list})))
@@ -119,6 +120,7 @@ pub async fn read(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     let patient = record::patient(&mut conn, patient_id).await?;
     let flags = record::flags(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(patient_json(&patient, &flags)))
 }

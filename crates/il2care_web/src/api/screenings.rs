@@ -138,6 +138,7 @@ pub async fn list(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     record::patient(&mut conn, patient_id).await?;
     let screenings = record::screenings(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     Ok(Json(json!({"screenings": screenings.iter().map(screening_json).collect::<Vec<_>>()})))
 }

@@ -118,6 +118,7 @@ pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Jso
         return Err(error);
     }
     let items = worklist_items(&mut conn, crate::now_ms()).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, "worklist", None).await?;
     Ok(Json(json!({"items": items})))
 }
