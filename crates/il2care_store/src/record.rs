@@ -73,6 +73,8 @@ pub async fn patient_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<Patient
 /// How much of a patient's record the CDS cards read: rows per table. The record is append-only (corrections
 /// are new rows), so every change to what the cards show changes a count, on every instance sharing the
 /// database, even when concurrent transactions commit out of id order (which a maximum id would miss).
+/// Whoever adds an UPDATE or DELETE of these tables must make it move the extent too, or the CDS services
+/// would answer from stale facts (`il2care_web::cds_hooks::FactsCache`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RecordExtent {
     pub courses: i64,
