@@ -514,14 +514,9 @@ pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp)
 /// The most identifiers of one Patient matched against MRNs.
 const MAX_IDENTIFIERS: usize = 20;
 
-/// The EHR's Patient: the `patient` prefetch, or, when it is absent or null, a read from the request's
-/// `fhirServer` if the caller's issuer lists it. `Err` is the 412 answer's reason.
-async fn ehr_patient(caller: &CdsCaller, request: &Map<String, Value>, patient_id: &str) -> Result<Value, String> {
-    let prefetched = request.get("prefetch").and_then(|prefetch| prefetch.get("patient"));
-    match prefetched {
-        Some(patient) if patient.is_object() => return Ok(patient.clone()),
-        _ => {}
-    }
+/// The EHR's Patient when the `patient` prefetch is absent or null: a read from the request's `fhirServer` if
+/// the caller's issuer lists it. `Err` is the 412 answer's reason.
+async fn fetched_patient(caller: &CdsCaller, request: &Map<String, Value>, patient_id: &str) -> Result<Value, String> {
     let missing = "the `patient` prefetch (Patient/{{context.patientId}}) is missing";
     let Some(server) = request.get("fhirServer").and_then(Value::as_str) else {
         return Err(format!("{missing} and the request names no fhirServer to read it from"));
@@ -595,11 +590,18 @@ pub async fn call(
     if request.get("fhirAuthorization").is_some() && request.get("fhirServer").is_none() {
         return Err(Refusal::new("fhirServer", "is required with fhirAuthorization").into());
     }
-    let patient = match ehr_patient(&caller, &request, ehr_patient_id).await {
-        Ok(patient) => patient,
-        Err(reason) => return Ok(precondition_failed(&reason)),
+    let fetched: Value;
+    let patient = match prefetched.filter(|patient| patient.is_object()) {
+        Some(patient) => patient,
+        None => match fetched_patient(&caller, &request, ehr_patient_id).await {
+            Ok(patient) => {
+                fetched = patient;
+                &fetched
+            }
+            Err(reason) => return Ok(precondition_failed(&reason)),
+        },
     };
-    let Some((patient_id, extent)) = matched_patient(&mut conn, &patient).await? else {
+    let Some((patient_id, extent)) = matched_patient(&mut conn, patient).await? else {
         drop(conn);
         return spend_then(&state, &caller, "cds/unknown-patient", Json(json!({"cards": []})).into_response()).await;
     };

@@ -274,7 +274,7 @@ pub async fn apply(
                     applied.issues.push(issue(entry, "value", format!("unknown time zone `{}`", new.time_zone)));
                     continue;
                 }
-                let existing = record::patients(conn).await?.into_iter().find(|patient| patient.mrn == new.mrn);
+                let existing = record::patient_by_mrn(conn, &new.mrn).await?;
                 let id = match existing {
                     // The same MRN with another birth date is another person or a typing error: never merge them.
                     Some(patient) if patient.date_of_birth != new.date_of_birth => {

@@ -42,6 +42,7 @@ pub async fn read_patient(server: &str, patient_id: &str, access_token: Option<&
         return Err("context.patientId is not a FHIR id".to_string());
     }
     let url = format!("{server}/Patient/{patient_id}");
+    let asked = patient_id.to_string();
     let bearer = access_token.map(|token| format!("Bearer {token}"));
     let read = tokio::task::spawn_blocking(move || {
         let mut request = agent().get(&url).header("Accept", "application/fhir+json");
@@ -50,7 +51,7 @@ pub async fn read_patient(server: &str, patient_id: &str, access_token: Option<&
         }
         let mut response = request.call().map_err(|error| format!("the FHIR server could not be read: {error}"))?;
         if response.status() != 200 {
-            return Err(format!("the FHIR server answered {} for Patient/{{id}}", response.status().as_u16()));
+            return Err(format!("the FHIR server answered {} for Patient/{asked}", response.status().as_u16()));
         }
         response
             .body_mut()

@@ -242,6 +242,7 @@ pub async fn result(
         return Err(AppError::Forbidden("this record is not yours to see".into()).into());
     }
     let patient = record::patient(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let result = view::result_view(&checkin, &patient.time_zone);
     Ok(page(shell(
@@ -271,6 +272,7 @@ pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppErro
     let mut conn = state.store.connection().await?;
     let patient = record::patient(&mut conn, patient_id).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &format!("patient/{patient_id}/checkins"), Some(patient_id)).await?;
     let rows = view::checkin_rows(&checkins, &patient.time_zone);
     Ok(page(shell(
@@ -459,8 +461,8 @@ async fn injection_page(
         .filter(is_injection_course)
         .max_by_key(|course| (course.started_at_ms, course.id));
     let entries = record::injections(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(state, actor, &format!("patient/{patient_id}/injections"), Some(patient_id)).await?;
-    drop(conn);
     let now = jiff::Timestamp::now();
     let zone = jiff::tz::TimeZone::get(&patient.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let now_zoned = now.to_zoned(zone);

@@ -42,6 +42,7 @@ pub async fn worklist(State(state): State<AppState>, actor: Result<Actor, AppErr
     let mut conn = state.store.connection().await?;
     let items = crate::api::worklist::worklist_items(&mut conn, crate::now_ms()).await?;
     let patients = record::patients(&mut conn).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, "worklist", None).await?;
     let rows = view::worklist_rows(&items, &patients);
     let head = html! { meta http-equiv="refresh" content="60"; };
@@ -647,6 +648,7 @@ pub async fn audit_log(State(state): State<AppState>, actor: Result<Actor, AppEr
     let mut conn = state.store.connection().await?;
     let query = il2care_store::audit::AuditQuery { patient_id: None, actor: None, limit: 200 };
     let entries = il2care_store::audit::query(&mut conn, &query).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, "audit", None).await?;
     Ok(page(shell(
         "Audit log",
@@ -698,6 +700,7 @@ pub async fn timeline_csv(
     let injections = record::injections(&mut conn, patient_id).await?;
     let assessments = record::assessments(&mut conn, patient_id).await?;
     let checkins = record::checkins(&mut conn, patient_id).await?;
+    drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let csv = view::timeline_csv(&observations, &events, &injections, &assessments, &checkins, &patient.time_zone);
     let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));

@@ -299,7 +299,8 @@ pub fn dose_resource(dose: &DoseEntry, subject: &Value) -> Value {
 /// apart from the high-dose infusions.
 pub fn injection_resource(injection: &InjectionEntry, subject: &Value) -> Value {
     let skipped = injection.status == "skipped";
-    let reason = skipped.then(|| json!([{"text": injection.skip_reason.as_deref().unwrap_or("no reason given")}]));
+    // Only a reason that was given: an import reads it back as the entry's skip reason.
+    let reason = injection.skip_reason.as_ref().filter(|_| skipped).map(|why| json!([{"text": why}]));
     let mut extensions = Vec::new();
     extensions.extend(
         injection.slot_number.map(|slot| json!({"url": codes::EXTENSION_INJECTION_SLOT, "valueInteger": slot})),
@@ -722,6 +723,11 @@ mod tests {
         assert_eq!(given["dosage"]["site"]["coding"][0]["code"], "abdomen_left");
         assert_eq!(skipped["note"][0]["text"], "called the clinic");
         assert!(skipped["dosage"].get("site").is_none());
+        let mut silent = sample().injections[1].clone();
+        silent.skip_reason = None;
+        let resource = prune(injection_resource(&silent, &json!({"reference": "Patient/7"})));
+        assert_eq!(resource["status"], "not-done");
+        assert!(resource.get("statusReason").is_none(), "no reason is made up for a skip: {resource}");
     }
 
     #[test]
