@@ -93,8 +93,8 @@ async function nurseHoldsADose(browser, base) {
   const latest = page.locator('#decision section').first();
   check((await latest.locator('.badge').textContent()) === 'Hold', 'the decision is Hold');
   const reasons = await latest.locator('tr.reason').allTextContents();
-  check(reasons.some((row) => row.includes('label.hold.sbp-below-90') && row.includes('85 mm[Hg]')),
-    'the hold reason names the rule and the systolic of 85 mm[Hg]');
+  check(reasons.some((row) => row.includes('label.hold.sbp-below-90') && row.includes('Hold: systolic blood pressure < 90 mmHg') && row.includes('85 mmHg')),
+    'the hold reason names the rule in words (id in small print) and the systolic of 85 mmHg');
   check(reasons.some((row) => row.includes('LABEL-2024')), 'the hold reason cites its source');
   await page.screenshot({ path: join(artifacts, '2-nurse-hold-decision.png'), fullPage: true });
 
@@ -175,8 +175,8 @@ async function pharmacistVerifiesDoses(browser, base) {
   const page = await context.newPage();
   await signIn(page, base, 'pharmacist');
   await page.waitForURL(`${base}/pharmacy`);
-  check((await page.locator('main').textContent()).includes('50400000 [iU]'),
-    'the 84 kg inpatient\'s high dose is 50400000 [iU] (600000 [iU]/kg)');
+  check((await page.locator('main').textContent()).includes('50,400,000 IU'),
+    'the 84 kg inpatient\'s high dose is 50,400,000 IU (600,000 IU/kg)');
   const screening = await page.locator('#screening-1').textContent();
   check(screening.includes('Zyxoflamin 20 mg') && screening.includes('Contrast: Warning'),
     'the latest screening shows its unrecognised name and the contrast warning');

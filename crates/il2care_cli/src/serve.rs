@@ -11,6 +11,25 @@ use il2care_web::{AppState, router};
 
 use crate::Outcome;
 
+/// The site settings from the flags, the ward's zone checked against the time-zone database (a bad name
+/// stops the start, naming the flag).
+fn site_settings(args: &Args) -> anyhow::Result<il2care_web::site::Site> {
+    let ward_time_zone = match &args.ward_time_zone {
+        Some(name) => {
+            jiff::tz::TimeZone::get(name)
+                .map_err(|_| anyhow::anyhow!("--ward-time-zone: {name:?} is not a time zone of the IANA database"))?;
+            name.clone()
+        }
+        None => jiff::tz::TimeZone::system().iana_name().unwrap_or("UTC").to_string(),
+    };
+    Ok(il2care_web::site::Site {
+        ward_time_zone,
+        emergency_number: args.emergency_number.clone(),
+        line_24h: args.line_24h.clone(),
+        office_line: args.office_line.clone(),
+    })
+}
+
 /// Where the embedded database lives unless `--database` says otherwise.
 const DEFAULT_DATA_DIR: &str = "il2care-data";
 
@@ -37,6 +56,18 @@ pub struct Args {
     /// from when the EHR sends no prefetch.
     #[arg(long, env = "IL2CARE_CDS_ISSUERS")]
     cds_issuers: Option<PathBuf>,
+    /// The ward's time zone (IANA name): the worklist shows every time in it. Default: this machine's zone.
+    #[arg(long, env = "IL2CARE_WARD_TIME_ZONE")]
+    ward_time_zone: Option<String>,
+    /// The emergency number every patient page offers as a tap-to-call link.
+    #[arg(long, env = "IL2CARE_EMERGENCY_NUMBER", default_value = "911")]
+    emergency_number: String,
+    /// The care team's 24-hour line, shown on every patient page.
+    #[arg(long, env = "IL2CARE_LINE_24H")]
+    line_24h: Option<String>,
+    /// The care team's office line, shown on every patient page.
+    #[arg(long, env = "IL2CARE_OFFICE_LINE")]
+    office_line: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,6 +115,7 @@ pub fn run(args: Args) -> Outcome {
         .init();
     // Checked before anything else, so a bad issuer file stops the start with its field named (exit 2).
     let cds_issuers = args.cds_issuers.as_deref().map(CdsIssuers::load).transpose()?;
+    let site = site_settings(&args)?;
     let url = database_url(args.database, &args.data_dir)?;
     runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
@@ -106,7 +138,7 @@ pub fn run(args: Args) -> Outcome {
             .with_context(|| format!("listening on {}", args.listen))?;
         println!("il2care listening on http://{}", listener.local_addr()?);
         tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
-        let mut state = AppState::new(store.clone());
+        let mut state = AppState::new(store.clone()).with_site(site);
         match cds_issuers {
             Some(issuers) => {
                 println!(

@@ -668,6 +668,23 @@ pub async fn courses_of_regimen_with_latest_decision(
         .map_err(StoreError::from)
 }
 
+/// When a dose event (given or held) was last recorded for each course of `regimen` that has one, as
+/// `(course_id, recorded_at_ms)`: the worklist treats a decision made before that record as spent, so the
+/// next slot asks for a new decision instead of showing the old one.
+pub async fn latest_dose_records_of_regimen(conn: &mut Conn, regimen: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.course_id, MAX(d.recorded_at_ms) AS recorded_at_ms FROM dose_events d \
+         JOIN courses c ON c.id = d.course_id WHERE c.regimen = $1 GROUP BY d.course_id",
+    )
+    .bind(regimen)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("course_id")?, row.try_get("recorded_at_ms")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
 /// A lasting flag as stored, with when it was set (for the FHIR export).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlagRow {

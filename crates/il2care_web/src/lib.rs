@@ -25,6 +25,7 @@ pub mod fhir_client;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod site;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -35,6 +36,8 @@ pub struct AppState {
     pub cds_issuers: Option<Arc<cds_auth::CdsIssuers>>,
     /// The CDS services' per-patient facts, reused while the patient's record is unchanged.
     pub cds_facts: Arc<cds_hooks::FactsCache>,
+    /// The ward's time zone and the telephone numbers the pages show.
+    pub site: Arc<site::Site>,
 }
 
 impl AppState {
@@ -45,7 +48,13 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             cds_issuers: None,
             cds_facts: Arc::new(cds_hooks::FactsCache::default()),
+            site: Arc::new(site::Site::default()),
         }
+    }
+
+    /// The same state with these site settings.
+    pub fn with_site(self, site: site::Site) -> AppState {
+        AppState { site: Arc::new(site), ..self }
     }
 
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.

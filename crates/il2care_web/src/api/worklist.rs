@@ -2,6 +2,8 @@
 //! check-ins by triage level, and high-dose courses in a dosing window with their current decision and next
 //! slot. Ties go to what is due or waiting longest.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use il2care_core::regimens::regimen;
@@ -23,11 +25,15 @@ pub fn urgency(level_or_decision: &str) -> u8 {
         "emergency" => 5,
         "call_now" | "discontinue_permanently" | "discontinue_course" => 4,
         "hold" | "insufficient_data" => 3,
-        "call_today" | "needs_assessment" => 2,
+        // An incomplete check-in is never less urgent than a call today (TRIAGE amendment 1).
+        "call_today" | "needs_assessment" | "incomplete" => 2,
         "not_permitted" => 1,
         _ => 0,
     }
 }
+
+/// Half the high-dose interval: a dose recorded this close to a slot belongs to it.
+const HALF_INTERVAL_MS: i64 = 4 * 3_600_000;
 
 /// How long a slot stays on the worklist after it was due.
 const DUE_GRACE_MS: i64 = 3_600_000;
@@ -81,21 +87,53 @@ impl SlotOffsets {
     }
 }
 
+/// Whether a stored check-in result is complete (TRIAGE amendment 1). A result stored before the `complete`
+/// field existed is complete only when it lists no unanswered core item; an unreadable one is incomplete, so
+/// it is never shown as reassuring.
+pub fn checkin_complete(result: &str) -> bool {
+    match serde_json::from_str::<Value>(result) {
+        Ok(result) => match result.get("complete").and_then(Value::as_bool) {
+            Some(complete) => complete,
+            None => result["unanswered"].as_array().is_some_and(Vec::is_empty),
+        },
+        Err(_) => false,
+    }
+}
+
 /// The worklist items at `now`, most urgent first: the one computation behind the API and the worklist page.
-/// The caller checks the role and audits the read.
+/// A course's latest decision counts only until a dose (given or held) is recorded after it: then the next
+/// slot needs a new decision (`needs_assessment`, with `last_recorded_at`). An incomplete check-in at
+/// `self_care` is ranked and shown as `incomplete`, never as self care. The caller checks the role and audits
+/// the read.
 pub async fn worklist_items(conn: &mut Conn, now: i64) -> Result<Vec<Value>, AppError> {
     let mut rows: Vec<(u8, i64, Value)> = Vec::new();
     for checkin in record::unacknowledged_checkins(conn).await? {
+        let complete = checkin_complete(&checkin.result);
+        let shown = if !complete && checkin.level == "self_care" { "incomplete" } else { checkin.level.as_str() };
         let item = json!({"kind": "checkin", "patient_id": checkin.patient_id, "checkin_id": checkin.id,
-                          "level": checkin.level, "at": crate::rfc3339(checkin.at_ms)});
-        rows.push((urgency(&checkin.level), checkin.at_ms, item));
+                          "level": checkin.level, "complete": complete, "status": shown,
+                          "at": crate::rfc3339(checkin.at_ms)});
+        rows.push((urgency(shown), checkin.at_ms, item));
     }
     // Only high-dose courses have bedside decisions before each dose.
     let courses = record::courses_of_regimen_with_latest_decision(conn, HIGH_DOSE).await?;
+    let recorded: HashMap<i64, i64> =
+        record::latest_dose_records_of_regimen(conn, HIGH_DOSE).await?.into_iter().collect();
     let slots = SlotOffsets::new(HIGH_DOSE, courses.first().map_or(0, |course| course.started_at_ms));
     for course in courses {
-        let Some(next) = slots.next_slot_ms(course.started_at_ms, now) else { continue };
-        let decision = course.latest.as_ref();
+        let Some(mut next) = slots.next_slot_ms(course.started_at_ms, now) else { continue };
+        let last_recorded = recorded.get(&course.course_id).copied();
+        // A dose recorded for the slot just due (within half an interval of it) moves the list to the next.
+        if last_recorded.is_some_and(|recorded_at| recorded_at >= next - HALF_INTERVAL_MS) {
+            match slots.next_slot_ms(course.started_at_ms, next + DUE_GRACE_MS + 1) {
+                Some(following) => next = following,
+                None => continue,
+            }
+        }
+        let decision = course
+            .latest
+            .as_ref()
+            .filter(|decision| last_recorded.is_none_or(|recorded_at| decision.at_ms > recorded_at));
         let current = decision.map_or("needs_assessment", |decision| decision.decision.as_str());
         let reasons: Vec<Value> = decision
             .filter(|decision| decision.fired_ids != "[]")
@@ -103,7 +141,8 @@ pub async fn worklist_items(conn: &mut Conn, now: i64) -> Result<Vec<Value>, App
             .unwrap_or_default();
         let item = json!({"kind": "dose", "patient_id": course.patient_id, "course_id": course.course_id,
                           "decision": current, "reasons": reasons, "next_slot_at": crate::rfc3339(next),
-                          "decided_at": decision.map(|decision| crate::rfc3339(decision.at_ms))});
+                          "decided_at": decision.map(|decision| crate::rfc3339(decision.at_ms)),
+                          "last_recorded_at": last_recorded.map(crate::rfc3339)});
         rows.push((urgency(current), next, item));
     }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -125,7 +164,17 @@ pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Jso
 
 #[cfg(test)]
 mod tests {
-    use super::{HIGH_DOSE, SlotOffsets, next_slot_ms, urgency};
+    use super::{HIGH_DOSE, SlotOffsets, checkin_complete, next_slot_ms, urgency};
+
+    #[test]
+    fn a_check_in_is_complete_only_when_it_says_so_or_lists_no_unanswered_core_item() {
+        assert!(checkin_complete(r#"{"complete": true, "unanswered": []}"#));
+        assert!(!checkin_complete(r#"{"complete": false, "unanswered": ["short_of_breath"]}"#));
+        assert!(checkin_complete(r#"{"unanswered": []}"#), "results stored before the field existed");
+        assert!(!checkin_complete(r#"{"unanswered": ["temperature"]}"#));
+        assert!(!checkin_complete(r#"{"level": "self_care"}"#), "no list of unanswered items is not complete");
+        assert!(!checkin_complete("not json"), "an unreadable result is never reassuring");
+    }
 
     #[test]
     fn stops_and_red_check_ins_outrank_holds_which_outrank_amber_and_routine() {
@@ -135,6 +184,7 @@ mod tests {
         assert_eq!(urgency("discontinue_permanently"), urgency("call_now"));
         assert_eq!(urgency("insufficient_data"), urgency("hold"), "missing data is never less urgent than a hold");
         assert_eq!(urgency("self_care"), 0);
+        assert_eq!(urgency("incomplete"), urgency("call_today"), "an incomplete check-in is never shown as self care");
     }
 
     #[test]

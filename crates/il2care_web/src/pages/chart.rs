@@ -228,14 +228,15 @@ pub fn course_series(observations: &[Observation], rule_set: &str, baseline_weig
 pub fn render(series: &Series) -> Markup {
     let geometry = geometry(series);
     let path: String = geometry.points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
-    let latest = series.points.last().map(|(_, value)| format!("{value:.1} {}", series.unit));
+    let unit = super::words::unit_text(series.unit);
+    let latest = series.points.last().map(|(_, value)| format!("{value:.1} {unit}"));
     let summary = match &latest {
         Some(latest) => format!("{}: {} points, latest {latest}", series.title, series.points.len()),
         None => format!("{}: no values recorded", series.title),
     };
     html! {
         figure {
-            figcaption { (series.title) " (" (series.unit) ")" }
+            figcaption { (series.title) " (" (unit) ")" }
             svg role="img" aria-label=(summary) viewBox=(format!("0 0 {} {}", geometry.width, geometry.height))
                 width="100%" preserveAspectRatio="xMidYMid meet" {
                 rect x=(geometry.left) y=(geometry.top) width=(geometry.right - geometry.left)

@@ -24,6 +24,7 @@ pub mod screening_view;
 pub mod signin;
 pub mod staff;
 pub mod view;
+pub mod words;
 
 /// The page routes (merged into the application router beside the API).
 pub fn routes() -> Router<AppState> {

@@ -4,7 +4,7 @@
 //! audited like the API's; writes go through the API's own functions, so they are validated, decided and
 //! audited exactly alike.
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use il2care_core::dosing::{DoseRequest, calculate};
@@ -34,17 +34,36 @@ async fn require(state: &AppState, actor: &Actor, roles: &[Role], resource: &str
     Ok(())
 }
 
-/// `GET /worklist` (nurse, physician): the API's worklist items with names and local times; refreshes
-/// itself every minute (a meta refresh, so it works without JavaScript).
-pub async fn worklist(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+/// The worklist page's search and level filter (`?q=...&level=urgent|all`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct WorklistQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    level: String,
+}
+
+/// `GET /worklist` (nurse, physician): who needs me now. One row per patient (the most urgent item first,
+/// the others counted), due and overdue times against now, times in the ward's zone, a search by name or MRN
+/// and a level filter; refreshes itself every minute (a meta refresh, so it works without JavaScript).
+pub async fn worklist(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Query(query): Query<WorklistQuery>,
+) -> PageResult {
     let actor = signed_in(actor)?;
     require(&state, &actor, &[Role::Nurse, Role::Physician], "worklist").await?;
     let mut conn = state.store.connection().await?;
-    let items = crate::api::worklist::worklist_items(&mut conn, crate::now_ms()).await?;
+    let now = crate::now_ms();
+    let items = crate::api::worklist::worklist_items(&mut conn, now).await?;
     let patients = record::patients(&mut conn).await?;
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, "worklist", None).await?;
-    let rows = view::worklist_rows(&items, &patients);
+    let zone = &state.site.ward_time_zone;
+    let all = view::worklist_rows(&items, &patients, zone, now);
+    let total = all.len();
+    let level = if query.level == "urgent" { "urgent" } else { "all" };
+    let rows = view::filter_worklist(all, &query.q, level);
     let head = html! { meta http-equiv="refresh" content="60"; };
     Ok(page(shell(
         "Worklist",
@@ -53,25 +72,47 @@ pub async fn worklist(State(state): State<AppState>, actor: Result<Actor, AppErr
         head,
         html! {
             h1 { "Worklist" }
-            p.note { "Most urgent first. This page refreshes itself every minute." }
+            p.note { "One row per patient, most urgent first. Times in " (zone) ". This page refreshes itself every minute." }
+            form.filters method="get" action="/worklist" {
+                label { "Search name or MRN " input type="search" name="q" value=(query.q); }
+                " "
+                label { "Show "
+                    select name="level" {
+                        option value="all" selected[level == "all"] { "everyone" }
+                        option value="urgent" selected[level == "urgent"] { "holds, stops and red check-ins" }
+                    }
+                }
+                " " button type="submit" { "Filter" }
+            }
             @if rows.is_empty() {
-                p { "Nobody needs attention now." }
+                @if total == 0 { p { "Nobody needs attention now." } }
+                @else { p { "No patient matches this filter (" (total) " on the worklist)." } }
             } @else {
-                table {
+                div.scroll {
+                table.worklist {
                     caption.note { "Due doses with their current decision, and new check-ins by triage level" }
-                    thead { tr { th scope="col" { "Patient" } th scope="col" { "What" } th scope="col" { "Status" }
+                    thead { tr { th scope="col" { "Patient" } th scope="col" { "Status" }
                                  th scope="col" { "Why" } th scope="col" { "When" } } }
                     tbody {
                         @for row in &rows {
                             tr {
-                                td { a href=(format!("/patients/{}", row.patient_id)) { (row.patient) } " (" (row.mrn) ")" }
-                                td { (row.kind) }
-                                td { span class=(format!("badge {}", row.status_class)) { (row.status) } }
-                                td { (row.detail) }
+                                td { a href=(format!("/patients/{}", row.patient_id)) { (row.patient) } br; small { "MRN " (row.mrn) } }
+                                td { span class=(format!("badge {}", row.status_class)) { (row.status) } br; small { (row.kind) } }
+                                td {
+                                    (row.detail)
+                                    @if !row.rule_ids.is_empty() { br; small.code { (row.rule_ids.join(", ")) } }
+                                    @if !row.others.is_empty() {
+                                        details.others {
+                                            summary { "and " (row.others.len()) " more" }
+                                            ul { @for other in &row.others { li { (other) } } }
+                                        }
+                                    }
+                                }
                                 td { (row.when) }
                             }
                         }
                     }
+                }
                 }
             }
         },
@@ -105,7 +146,7 @@ fn decision_block(decision: &DecisionView) -> Markup {
                     tbody {
                         @for reason in &decision.reasons {
                             tr.reason {
-                                td { (reason.rule) }
+                                td { (reason.title) br; small.code { (reason.rule) } }
                                 td { (reason.action) }
                                 td { @for evidence in &reason.evidence { (evidence) br; } }
                                 td { (reason.threshold) }
@@ -457,8 +498,12 @@ pub async fn course_page(
                         @for slot in &slots {
                             tr {
                                 td { (slot.number) } td { (slot.cycle) } td { (slot.day) } td { (slot.at) }
-                                td class=(slot.status.class()) { (slot.status.label())
-                                    @if let Some(reason) = &slot.override_reason { " (override: " (reason) ")" } }
+                                @if let Some(reason) = &slot.override_reason {
+                                    td.override { strong { "Override: " } (slot.status.label().to_lowercase()) " against the decision"
+                                        br; small { "Reason: " (reason) } }
+                                } @else {
+                                    td class=(slot.status.class()) { (slot.status.label()) }
+                                }
                                 td { (slot.recorded_by.clone().unwrap_or_default()) }
                             }
                         }

@@ -8,6 +8,7 @@ use il2care_core::schedule::{ScheduleRequest, schedule};
 use il2care_store::record::{Assessment, CheckIn, Course, DoseEvent, Injection, Patient};
 use serde_json::Value;
 
+use super::words::{code_text, plain, unit_text};
 use crate::api::worklist::urgency;
 
 /// Half the high-dose interval: a dose recorded within this of a slot belongs to that slot.
@@ -44,7 +45,19 @@ pub fn level_label(level: &str) -> &'static str {
         "call_now" => "Call now",
         "call_today" => "Call today",
         "self_care" => "Self care",
+        "incomplete" => "Incomplete",
         _ => "Unknown level",
+    }
+}
+
+/// The words for an action id of a fired rule.
+pub fn action_text(action: &str) -> String {
+    match action {
+        "hold" => "Hold".into(),
+        "discontinue_course" => "Stop the course".into(),
+        "discontinue_permanently" => "Stop for good".into(),
+        "not_permitted" => "Not permitted".into(),
+        other => other.replace('_', " "),
     }
 }
 
@@ -57,11 +70,32 @@ pub fn urgency_class(level_or_decision: &str) -> String {
 pub fn quantity_text(value: &Value) -> String {
     match value {
         Value::Object(object) if object.contains_key("unit") => {
-            let number = object.get("value").map_or_else(String::new, scalar_text);
-            format!("{number} {}", object.get("unit").map_or_else(String::new, scalar_text))
+            let number = group_thousands(&object.get("value").map_or_else(String::new, scalar_text));
+            let unit = object.get("unit").map_or_else(String::new, scalar_text);
+            format!("{number} {}", unit_text(&unit))
         }
         other => scalar_text(other),
     }
+}
+
+/// A whole number of five digits or more with thousands separators, as pharmacists write doses
+/// (`48000000` → `48,000,000`); anything else as it is.
+pub fn group_thousands(number: &str) -> String {
+    let digits = number.strip_prefix('-').unwrap_or(number);
+    if digits.len() < 5 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return number.to_string();
+    }
+    let mut grouped = String::with_capacity(number.len() + digits.len() / 3);
+    if number.starts_with('-') {
+        grouped.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -72,7 +106,7 @@ fn scalar_text(value: &Value) -> String {
     }
 }
 
-/// One row of the worklist.
+/// One row of the worklist: one patient, with the most urgent item first and a count of the others.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorklistRow {
     pub patient_id: i64,
@@ -82,62 +116,138 @@ pub struct WorklistRow {
     pub kind: &'static str,
     pub status: &'static str,
     pub status_class: String,
-    /// Why: the rules that fired, or the check-in's level.
+    /// Why, in words: the rules that fired (titles), or what the check-in is.
     pub detail: String,
-    /// "Next dose" or "Checked in", with the local time.
+    /// The rule ids behind `detail`, for the small print.
+    pub rule_ids: Vec<String>,
+    /// When, relative to now: "Next dose due in 20 min (Fri 27 Nov 2026, 16:00 EST)", "Checked in 35 min ago".
     pub when: String,
+    /// The patient's other items, each in a line ("Check-in: Call today, 2 h ago"), less urgent ones after.
+    pub others: Vec<String>,
+    /// The urgency of the row (its most urgent item), for the level filter.
+    pub urgency: u8,
 }
 
-/// The worklist rows from the worklist items (already in urgency order) and the patients they name.
-pub fn worklist_rows(items: &[Value], patients: &[Patient]) -> Vec<WorklistRow> {
-    items
-        .iter()
-        .filter_map(|item| {
-            let patient_id = item["patient_id"].as_i64()?;
-            let patient = patients.iter().find(|patient| patient.id == patient_id)?;
-            let at_ms = |field: &str| {
-                item[field]
-                    .as_str()
-                    .and_then(|text| text.parse::<jiff::Timestamp>().ok())
-                    .map(|at| local_time(at.as_millisecond(), &patient.time_zone))
-            };
-            let row = if item["kind"] == "checkin" {
-                let level = item["level"].as_str().unwrap_or("unknown");
-                WorklistRow {
+/// A duration in minutes as a ward says it: "5 min", "1 h 20 min", "2 d 3 h".
+pub fn duration_text(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    match minutes {
+        0..60 => format!("{minutes} min"),
+        60..1440 if minutes % 60 == 0 => format!("{} h", minutes / 60),
+        60..1440 => format!("{} h {} min", minutes / 60, minutes % 60),
+        _ if minutes % 1440 / 60 == 0 => format!("{} d", minutes / 1440),
+        _ => format!("{} d {} h", minutes / 1440, minutes % 1440 / 60),
+    }
+}
+
+/// A due time against now: "due in 20 min", "due now", "overdue 35 min".
+pub fn due_text(due_ms: i64, now_ms: i64) -> String {
+    let minutes = (due_ms - now_ms).div_euclid(60_000);
+    match minutes {
+        1.. => format!("due in {}", duration_text(minutes)),
+        0 => "due now".to_string(),
+        _ => format!("overdue {}", duration_text(-minutes)),
+    }
+}
+
+/// One worklist item in words, with its urgency and its time relative to now.
+struct ItemText {
+    kind: &'static str,
+    status: &'static str,
+    level: String,
+    detail: String,
+    rule_ids: Vec<String>,
+    when: String,
+}
+
+fn item_text(item: &Value, zone: &str, now_ms: i64) -> ItemText {
+    let at_ms = |field: &str| {
+        item[field].as_str().and_then(|text| text.parse::<jiff::Timestamp>().ok()).map(|at| at.as_millisecond())
+    };
+    if item["kind"] == "checkin" {
+        let level = item["status"].as_str().or(item["level"].as_str()).unwrap_or("unknown").to_string();
+        let when = at_ms("at").map_or_else(String::new, |at| {
+            format!("Checked in {} ago ({})", duration_text((now_ms - at).div_euclid(60_000)), local_time(at, zone))
+        });
+        let detail = if level == "incomplete" {
+            "Check-in left core questions unanswered: call to ask".to_string()
+        } else {
+            "New check-in, not yet called back".to_string()
+        };
+        ItemText { kind: "Check-in", status: level_label(&level), level, detail, rule_ids: Vec::new(), when }
+    } else {
+        let decision = item["decision"].as_str().unwrap_or("needs_assessment").to_string();
+        let rule_ids: Vec<String> =
+            item["reasons"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+        let detail = if rule_ids.is_empty() {
+            match (decision.as_str(), at_ms("last_recorded_at")) {
+                ("needs_assessment", Some(recorded)) => {
+                    format!(
+                        "Last dose recorded {} ago; assess before the next",
+                        duration_text((now_ms - recorded) / 60_000)
+                    )
+                }
+                ("needs_assessment", None) => "No decision recorded for this course yet".to_string(),
+                _ => "No rule fired".to_string(),
+            }
+        } else {
+            rule_ids.iter().map(|id| super::words::rule_title(id)).collect::<Vec<_>>().join("; ")
+        };
+        let when = at_ms("next_slot_at")
+            .map_or_else(String::new, |at| format!("Next dose {} ({})", due_text(at, now_ms), local_time(at, zone)));
+        ItemText { kind: "Dose", status: decision_label(&decision), level: decision, detail, rule_ids, when }
+    }
+}
+
+/// The worklist rows from the worklist items (already in urgency order) and the patients they name: one row
+/// per patient, its most urgent item first, the others counted beside it; times in the ward's zone. A flood
+/// of check-ins from one patient is one row, so it cannot push other patients down.
+pub fn worklist_rows(items: &[Value], patients: &[Patient], zone: &str, now_ms: i64) -> Vec<WorklistRow> {
+    let mut rows: Vec<WorklistRow> = Vec::new();
+    let mut row_of_patient: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    let by_id: std::collections::HashMap<i64, &Patient> =
+        patients.iter().map(|patient| (patient.id, patient)).collect();
+    for item in items {
+        let Some(patient_id) = item["patient_id"].as_i64() else { continue };
+        let Some(patient) = by_id.get(&patient_id) else { continue };
+        let text = item_text(item, zone, now_ms);
+        match row_of_patient.get(&patient_id) {
+            Some(&index) => {
+                let line = format!("{}: {} ({}); {}", text.kind, text.status, text.detail, text.when);
+                rows[index].others.push(line);
+            }
+            None => {
+                row_of_patient.insert(patient_id, rows.len());
+                rows.push(WorklistRow {
                     patient_id,
                     patient: patient.display_name.clone(),
                     mrn: patient.mrn.clone(),
-                    kind: "Check-in",
-                    status: level_label(level),
-                    status_class: urgency_class(level),
-                    detail: "New check-in, not yet called back".to_string(),
-                    when: format!("Checked in {}", at_ms("at").unwrap_or_default()),
-                }
-            } else {
-                let decision = item["decision"].as_str().unwrap_or("needs_assessment");
-                let reasons: Vec<&str> =
-                    item["reasons"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-                let detail = if reasons.is_empty() {
-                    match decision {
-                        "needs_assessment" => "No decision recorded for this course yet".to_string(),
-                        _ => "No rule fired".to_string(),
-                    }
-                } else {
-                    reasons.join(", ")
-                };
-                WorklistRow {
-                    patient_id,
-                    patient: patient.display_name.clone(),
-                    mrn: patient.mrn.clone(),
-                    kind: "Dose",
-                    status: decision_label(decision),
-                    status_class: urgency_class(decision),
-                    detail,
-                    when: format!("Next dose {}", at_ms("next_slot_at").unwrap_or_default()),
-                }
-            };
-            Some(row)
+                    kind: text.kind,
+                    status: text.status,
+                    status_class: urgency_class(&text.level),
+                    urgency: urgency(&text.level),
+                    detail: text.detail,
+                    rule_ids: text.rule_ids,
+                    when: text.when,
+                    others: Vec::new(),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// The worklist rows a search (name or MRN, any case) and a level filter (`urgent`: holds, stops, missing
+/// data and red check-ins; `all`) leave.
+pub fn filter_worklist(rows: Vec<WorklistRow>, search: &str, level: &str) -> Vec<WorklistRow> {
+    let search = search.trim().to_lowercase();
+    rows.into_iter()
+        .filter(|row| {
+            search.is_empty()
+                || row.patient.to_lowercase().contains(&search)
+                || row.mrn.to_lowercase().contains(&search)
         })
+        .filter(|row| level != "urgent" || row.urgency >= 3)
         .collect()
 }
 
@@ -232,7 +342,10 @@ pub fn slot_rows(course: &Course, events: &[DoseEvent], zone: &str, now_ms: i64)
 /// One reason of a decision: the rule that fired, the values behind it, its threshold and source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReasonView {
+    /// The rule id (shown in small print).
     pub rule: String,
+    /// The rule in plain words, from the catalogue (`Hold: systolic blood pressure < 90 mmHg`).
+    pub title: String,
     pub action: String,
     pub evidence: Vec<String>,
     pub threshold: String,
@@ -264,7 +377,8 @@ pub fn decision_view(assessment: &Assessment, zone: &str) -> DecisionView {
         .flatten()
         .map(|fired| ReasonView {
             rule: scalar_text(&fired["id"]),
-            action: scalar_text(&fired["action"]),
+            title: super::words::rule_title(&scalar_text(&fired["id"])),
+            action: action_text(&scalar_text(&fired["action"])),
             evidence: fired["evidence"]
                 .as_array()
                 .into_iter()
@@ -275,12 +389,12 @@ pub fn decision_view(assessment: &Assessment, zone: &str) -> DecisionView {
                         .and_then(|text| text.parse::<jiff::Timestamp>().ok())
                         .map(|at| format!(" at {}", local_time(at.as_millisecond(), zone)))
                         .unwrap_or_default();
-                    format!("{} {}{at}", scalar_text(&evidence["code"]), quantity_text(&evidence["value"]))
+                    format!("{} {}{at}", code_text(&scalar_text(&evidence["code"])), quantity_text(&evidence["value"]))
                 })
                 .collect(),
-            threshold: scalar_text(&fired["threshold"]),
+            threshold: plain(&scalar_text(&fired["threshold"])),
             source: scalar_text(&fired["source"]),
-            resume_when: fired["resume_when"].as_str().map(str::to_string),
+            resume_when: fired["resume_when"].as_str().map(plain),
         })
         .collect();
     let not_evaluated = result["not_evaluated"]
@@ -290,7 +404,12 @@ pub fn decision_view(assessment: &Assessment, zone: &str) -> DecisionView {
         .map(|entry| {
             let age =
                 entry["max_age_hours"].as_i64().map(|hours| format!(" in the last {hours} h")).unwrap_or_default();
-            format!("{}: needs {}{age}", scalar_text(&entry["id"]), scalar_text(&entry["missing"]))
+            let rule = scalar_text(&entry["id"]);
+            format!(
+                "{} ({rule}): needs {}{age}",
+                super::words::rule_title(&rule),
+                code_text(&scalar_text(&entry["missing"]))
+            )
         })
         .collect();
     let grades = result["grades"]
@@ -429,7 +548,7 @@ pub fn dose_lines(calculation: &DoseCalculation) -> Vec<DoseLine> {
         line("Dose of record", &json["dose"]),
         Some(DoseLine { what: "Dose in mg", value: format!("{milligrams} mg") }),
         line("Drug volume", &json["volume"]),
-        line("Vials (22,000,000 [iU] each)", &json["vials"]),
+        line("Vials (22,000,000 IU each)", &json["vials"]),
         line("D5W bag", &json["bag"]),
         line("Final volume", &json["final_volume"]),
         line("Final concentration", &json["final_concentration"]),
@@ -629,7 +748,10 @@ mod tests {
     #[test]
     fn quantities_keep_their_units_and_plain_values_stay_plain() {
         let check = |value: Value, expected: &str| assert_eq!(quantity_text(&value), expected);
-        check(json!({"value": 86, "unit": "mm[Hg]"}), "86 mm[Hg]");
+        check(json!({"value": 86, "unit": "mm[Hg]"}), "86 mmHg");
+        check(json!({"value": 38.2, "unit": "Cel"}), "38.2 °C");
+        check(json!({"value": 48000000, "unit": "[iU]"}), "48,000,000 IU");
+        check(json!({"value": 8, "unit": "10*3/uL"}), "8 ×10³/µL");
         check(json!({"value": 0.9, "unit": "mg/dL"}), "0.9 mg/dL");
         check(json!(7), "7");
         check(json!("increasing"), "increasing");
@@ -637,22 +759,44 @@ mod tests {
     }
 
     #[test]
-    fn worklist_rows_name_the_patient_say_why_and_keep_the_given_order() {
+    fn worklist_rows_are_one_per_patient_most_urgent_first_in_words_with_due_times() {
         let items = vec![
             json!({"kind": "checkin", "patient_id": 2, "checkin_id": 9, "level": "call_now", "at": "2026-11-27T13:00:00Z"}),
             json!({"kind": "dose", "patient_id": 1, "course_id": 3, "decision": "hold",
                    "reasons": ["label.hold.sbp-below-90"], "next_slot_at": "2026-11-27T16:00:00Z"}),
-            json!({"kind": "dose", "patient_id": 1, "course_id": 4, "decision": "needs_assessment",
-                   "reasons": [], "next_slot_at": "2026-11-27T16:00:00Z"}),
+            json!({"kind": "checkin", "patient_id": 2, "checkin_id": 10, "level": "self_care",
+                   "status": "incomplete", "at": "2026-11-27T14:00:00Z"}),
+            json!({"kind": "dose", "patient_id": 3, "course_id": 4, "decision": "needs_assessment",
+                   "reasons": [], "next_slot_at": "2026-11-27T14:00:00Z"}),
             json!({"kind": "dose", "patient_id": 99, "course_id": 5, "decision": "give", "reasons": []}),
         ];
-        let rows = worklist_rows(&items, &[patient(1, "America/New_York"), patient(2, "UTC")]);
-        assert_eq!(rows.len(), 3, "an item of an unknown patient is left out");
+        let patients = [patient(1, "America/New_York"), patient(2, "UTC"), patient(3, "UTC")];
+        let now = ms("2026-11-27T15:40:00Z");
+        let rows = worklist_rows(&items, &patients, "America/New_York", now);
+        assert_eq!(rows.len(), 3, "one row per patient; an item of an unknown patient is left out");
         assert_eq!((rows[0].kind, rows[0].status, rows[0].status_class.as_str()), ("Check-in", "Call now", "u4"));
-        assert_eq!(rows[0].when, "Checked in Fri 27 Nov 2026, 13:00 UTC");
-        assert_eq!((rows[1].status, rows[1].detail.as_str()), ("Hold", "label.hold.sbp-below-90"));
-        assert_eq!(rows[1].when, "Next dose Fri 27 Nov 2026, 11:00 EST");
+        assert_eq!(rows[0].when, "Checked in 2 h 40 min ago (Fri 27 Nov 2026, 08:00 EST)", "the ward's zone");
+        assert_eq!(rows[0].others.len(), 1, "the patient's second check-in is counted, not a row of its own");
+        assert!(rows[0].others[0].starts_with("Check-in: Incomplete"), "{}", rows[0].others[0]);
+        assert_eq!((rows[1].status, rows[1].detail.as_str()), ("Hold", "Hold: systolic blood pressure < 90 mmHg"));
+        assert_eq!(rows[1].rule_ids, ["label.hold.sbp-below-90"]);
+        assert_eq!(rows[1].when, "Next dose due in 20 min (Fri 27 Nov 2026, 11:00 EST)");
         assert_eq!(rows[2].detail, "No decision recorded for this course yet");
+        assert_eq!(rows[2].when, "Next dose overdue 1 h 40 min (Fri 27 Nov 2026, 09:00 EST)");
+        let urgent = filter_worklist(rows.clone(), "", "urgent");
+        assert_eq!(urgent.len(), 2, "the level filter keeps red check-ins and holds");
+        assert_eq!(filter_worklist(rows, "mrn-3", "all").len(), 1, "search by MRN");
+    }
+
+    #[test]
+    fn durations_and_due_times_read_as_a_ward_says_them() {
+        let rows = [(0, "0 min"), (59, "59 min"), (60, "1 h"), (61, "1 h 1 min"), (1440, "1 d"), (1500, "1 d 1 h")];
+        for (minutes, text) in rows {
+            assert_eq!(duration_text(minutes), text);
+        }
+        assert_eq!(due_text(60_000 * 20, 0), "due in 20 min");
+        assert_eq!(due_text(30_000, 0), "due now");
+        assert_eq!(due_text(-60_000 * 35, 0), "overdue 35 min");
     }
 
     fn course(start: &str) -> Course {
@@ -717,10 +861,14 @@ mod tests {
         let view = decision_view(&assessment, "America/New_York");
         assert_eq!((view.label, view.class.as_str()), ("Hold", "u3"));
         assert_eq!(view.reasons[0].rule, "label.hold.sbp-below-90");
-        assert_eq!(view.reasons[0].evidence, ["systolic_bp 85 mm[Hg] at Fri 27 Nov 2026, 10:40 EST"]);
-        assert_eq!(view.reasons[0].threshold, "systolic_bp < 90 mm[Hg]");
+        assert_eq!(view.reasons[0].evidence, ["systolic blood pressure 85 mmHg at Fri 27 Nov 2026, 10:40 EST"]);
+        assert_eq!(view.reasons[0].threshold, "systolic blood pressure < 90 mmHg");
+        assert_eq!(view.reasons[0].title, "Hold: systolic blood pressure < 90 mmHg");
         assert_eq!(view.reasons[0].source, "LABEL-2024 §2.4 T2");
-        assert_eq!(view.not_evaluated, ["label.hold.creatinine-above-4.5: needs creatinine in the last 24 h"]);
+        assert_eq!(
+            view.not_evaluated,
+            ["Hold: creatinine > 4.5 mg/dL (label.hold.creatinine-above-4.5): needs creatinine in the last 24 h"]
+        );
         assert_eq!(view.grades, ["Hypotension: grade 2 (CTCAE v5.0)"], "an ungraded term is left out");
     }
 
@@ -882,10 +1030,10 @@ mod tests {
         };
         let lines = dose_lines(&calculate(request).unwrap());
         let value = |what: &str| lines.iter().find(|line| line.what == what).map(|line| line.value.clone());
-        assert_eq!(value("Dose of record").as_deref(), Some("48000000 [iU]"));
+        assert_eq!(value("Dose of record").as_deref(), Some("48,000,000 IU"));
         assert_eq!(value("Dose in mg").as_deref(), Some("2.96 mg"));
         assert_eq!(value("Drug volume").as_deref(), Some("2.67 mL"));
-        assert_eq!(value("Vials (22,000,000 [iU] each)").as_deref(), Some("3"));
+        assert_eq!(value("Vials (22,000,000 IU each)").as_deref(), Some("3"));
         assert_eq!(value("D5W bag").as_deref(), Some("50 mL"));
         assert_eq!(value("Stability after preparation").as_deref(), Some("48 h"));
         assert_eq!(value("Regimen"), None, "the label regimen is not flagged off-label");
