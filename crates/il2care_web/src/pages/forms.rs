@@ -5,7 +5,7 @@
 //! things), and nothing here decides.
 
 use il2care_core::Refusal;
-use il2care_core::assessment::inputs::{ALL_FINDING_CODES, FindingKind};
+use il2care_core::assessment::inputs::{ALL_FINDING_CODES, FindingCode, FindingKind};
 use il2care_core::triage::{AnswerKind, Item, QUESTIONNAIRE};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
@@ -78,31 +78,127 @@ pub struct MeasureField {
     pub step: &'static str,
 }
 
-/// The assessment form's measured values, in bedside order (vitals, urine, weight, labs).
-pub const MEASURE_FIELDS: [MeasureField; 14] = [
+/// The assessment form's measured values, in bedside order (vitals, oxygen, outputs, weight, labs, pressor
+/// rate): every observation code the rule sets read (a test holds the list against the core's codes, so a new
+/// code cannot be left off the bedside form).
+pub const MEASURE_FIELDS: [MeasureField; 22] = [
     MeasureField { code: "systolic_bp", label: "Systolic blood pressure", units: &["mm[Hg]"], step: "1" },
     MeasureField { code: "diastolic_bp", label: "Diastolic blood pressure", units: &["mm[Hg]"], step: "1" },
     MeasureField { code: "heart_rate", label: "Heart rate", units: &["/min"], step: "1" },
     MeasureField { code: "respiratory_rate", label: "Respiratory rate", units: &["/min"], step: "1" },
     MeasureField { code: "temperature", label: "Temperature", units: &["Cel", "[degF]"], step: "0.1" },
     MeasureField { code: "spo2", label: "Oxygen saturation (SpO2)", units: &["%"], step: "1" },
-    MeasureField { code: "weight", label: "Weight", units: &["kg", "[lb_av]"], step: "0.1" },
+    MeasureField { code: "oxygen_flow", label: "Oxygen flow", units: &["L/min"], step: "0.5" },
+    MeasureField { code: "fio2", label: "Inspired oxygen (FiO2)", units: &["%"], step: "1" },
     MeasureField { code: "urine_output", label: "Urine output", units: &["mL"], step: "1" },
+    MeasureField { code: "stool_output", label: "Stool output", units: &["mL"], step: "1" },
+    MeasureField { code: "weight", label: "Weight", units: &["kg", "[lb_av]"], step: "0.1" },
     MeasureField { code: "creatinine", label: "Creatinine", units: &["mg/dL", "umol/L"], step: "0.01" },
     MeasureField { code: "bilirubin_total", label: "Bilirubin (total)", units: &["mg/dL", "umol/L"], step: "0.01" },
-    MeasureField { code: "platelets", label: "Platelets", units: &["10*3/uL", "10*9/L"], step: "1" },
     MeasureField { code: "alt", label: "ALT", units: &["U/L"], step: "1" },
     MeasureField { code: "ast", label: "AST", units: &["U/L"], step: "1" },
+    MeasureField { code: "platelets", label: "Platelets", units: &["10*3/uL", "10*9/L"], step: "1" },
+    MeasureField { code: "wbc", label: "White cell count", units: &["10*3/uL", "10*9/L"], step: "0.1" },
+    MeasureField { code: "anc", label: "Neutrophil count (ANC)", units: &["10*3/uL", "10*9/L"], step: "0.1" },
+    MeasureField { code: "hemoglobin", label: "Hemoglobin", units: &["g/dL", "g/L"], step: "0.1" },
     MeasureField { code: "potassium", label: "Potassium", units: &["mmol/L"], step: "0.1" },
+    MeasureField { code: "bicarbonate", label: "Bicarbonate", units: &["mmol/L", "meq/L"], step: "1" },
+    MeasureField { code: "phenylephrine_rate", label: "Phenylephrine rate", units: &["ug/kg/min"], step: "0.01" },
 ];
 
-/// The findings the form offers as tick boxes: every present-or-absent finding of the vocabulary.
-pub fn checkbox_findings() -> impl Iterator<Item = &'static str> {
-    ALL_FINDING_CODES.iter().filter(|code| matches!(code.kind(), FindingKind::PresentAbsent)).map(|code| code.id())
+/// Observation codes the bedside form leaves out on purpose: height is a dosing input, not a bedside reading.
+pub const NOT_ON_THE_BEDSIDE_FORM: [&str; 1] = ["height"];
+
+/// The output volumes recorded over an interval, and the name of the form's hours field for each.
+const INTERVAL_FIELDS: [(&str, &str); 2] = [("urine_output", "urine_hours"), ("stool_output", "stool_hours")];
+
+/// A group of findings on the bedside form, by organ system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingGroup {
+    pub title: &'static str,
+    pub codes: Vec<FindingCode>,
 }
 
-/// The observations entered on the assessment form, timed `at` (`at_ms` for the urine interval); each gets a
-/// client id from the form's token so that submitting the same form twice stores them once.
+/// The organ system a finding is shown under; a finding the table does not know goes under "Other findings",
+/// so a new finding of the vocabulary is on the form the day it is added.
+fn finding_group(code: &str) -> &'static str {
+    match code {
+        "atrial_fibrillation"
+        | "supraventricular_tachycardia"
+        | "bradycardia_requiring_treatment"
+        | "ventricular_tachycardia"
+        | "ventricular_ectopy"
+        | "arrhythmia_uncontrolled"
+        | "ecg_ischemia_changes"
+        | "chest_pain_angina"
+        | "cardiac_enzymes_elevated"
+        | "cardiac_tamponade"
+        | "pressor_requirement"
+        | "vasopressor_other" => "Heart and circulation",
+        "o2_device" | "intubated" | "dyspnea_at_rest" | "rales_extent" => "Breathing",
+        "mental_status_change"
+        | "mental_status_change_hours"
+        | "lethargy_somnolence"
+        | "coma"
+        | "toxic_psychosis"
+        | "seizures_repetitive"
+        | "vivid_dreams"
+        | "anxiety_mild"
+        | "hallucinations"
+        | "persistent_crying"
+        | "cognitive_screen_failed" => "Brain and behaviour",
+        "fobt_result"
+        | "bowel_ischemia_perforation"
+        | "gi_bleeding_requiring_surgery"
+        | "ileus_distention"
+        | "vomiting_refractory"
+        | "abdominal_pain_severe"
+        | "heme_positive_secretions"
+        | "frank_blood"
+        | "hepatic_failure_signs" => "Gut, bleeding and liver",
+        "dialysis" | "severe_volume_overload" | "acidosis" | "hyperkalemia" => "Kidney, fluids and electrolytes",
+        "sepsis_unstable" | "infection_suspected_or_documented" => "Infection",
+        "bullous_dermatitis" | "moist_desquamation" | "extreme_tightness" | "extreme_paresthesias" => "Skin and nerves",
+        "asymptomatic" | "normal_sinus_rhythm" | "fluid_electrolytes_stable" | "infection_under_treatment" => {
+            "Before a held dose resumes"
+        }
+        _ => "Other findings",
+    }
+}
+
+/// Every finding of the vocabulary (ASSESSMENT §2.2, generated from the core's list), grouped by organ
+/// system in a fixed order: the bedside form offers each one in the form its rules read it (§10.3).
+pub fn finding_groups() -> Vec<FindingGroup> {
+    const ORDER: [&str; 9] = [
+        "Heart and circulation",
+        "Breathing",
+        "Brain and behaviour",
+        "Gut, bleeding and liver",
+        "Kidney, fluids and electrolytes",
+        "Infection",
+        "Skin and nerves",
+        "Before a held dose resumes",
+        "Other findings",
+    ];
+    ORDER
+        .iter()
+        .map(|title| FindingGroup {
+            title,
+            codes: ALL_FINDING_CODES.iter().copied().filter(|code| finding_group(code.id()) == *title).collect(),
+        })
+        .filter(|group| !group.codes.is_empty())
+        .collect()
+}
+
+/// The form field of a finding: `finding.<code>`.
+pub fn finding_field(code: FindingCode) -> String {
+    format!("finding.{}", code.id())
+}
+
+/// The observations entered on the assessment form, timed `at` (`at_ms` for output intervals); each gets a
+/// client id from the form's token so that submitting the same form twice stores them once. An output volume
+/// covers the interval from `<code>_start` (the end of the last recorded interval, which the form carries) to
+/// now, or the last `<code>_hours` hours when the nurse says so or nothing was recorded before.
 pub fn assessment_observations(pairs: &Pairs, at: &str, at_ms: i64) -> Result<Vec<Value>, Refusal> {
     let token = field(pairs, "form_token").unwrap_or("");
     let mut observations = Vec::new();
@@ -110,18 +206,8 @@ pub fn assessment_observations(pairs: &Pairs, at: &str, at_ms: i64) -> Result<Ve
         let Some(text) = field(pairs, measure.code) else { continue };
         let name = format!("observations.{}", measure.code);
         let mut observation = json!({"code": measure.code, "value": {"value": number(text, &name)?, "unit": unit_of(pairs, measure.code, measure.units)?}});
-        if measure.code == "urine_output" {
-            let hours_text = field(pairs, "urine_hours")
-                .ok_or_else(|| Refusal::new("urine_hours", "is required with a urine output: over how many hours"))?;
-            let hours: Decimal = hours_text
-                .parse()
-                .ok()
-                .filter(|hours: &Decimal| *hours > Decimal::ZERO && *hours <= Decimal::from(24))
-                .ok_or_else(|| Refusal::new("urine_hours", "must be a number of hours above 0 and up to 24"))?;
-            let minutes = (hours * Decimal::from(60)).round();
-            let minutes = i64::try_from(minutes).map_err(|_| Refusal::new("urine_hours", "is out of range"))?;
-            let start = crate::rfc3339(at_ms - minutes * 60_000);
-            observation["start"] = json!(start);
+        if let Some((_, hours_field)) = INTERVAL_FIELDS.iter().find(|(code, _)| *code == measure.code) {
+            observation["start"] = json!(interval_start(pairs, measure.code, hours_field, at_ms)?);
             observation["end"] = json!(at);
         } else {
             observation["at"] = json!(at);
@@ -134,15 +220,70 @@ pub fn assessment_observations(pairs: &Pairs, at: &str, at_ms: i64) -> Result<Ve
     Ok(observations)
 }
 
+/// Where an output interval entered on the form starts: the hours typed, else the carried start.
+fn interval_start(pairs: &Pairs, code: &str, hours_field: &str, at_ms: i64) -> Result<String, Refusal> {
+    if let Some(hours_text) = field(pairs, hours_field) {
+        let hours: Decimal = hours_text
+            .parse()
+            .ok()
+            .filter(|hours: &Decimal| *hours > Decimal::ZERO && *hours <= Decimal::from(24))
+            .ok_or_else(|| Refusal::new(hours_field, "must be a number of hours above 0 and up to 24"))?;
+        let minutes = (hours * Decimal::from(60)).round();
+        let minutes = i64::try_from(minutes).map_err(|_| Refusal::new(hours_field, "is out of range"))?;
+        return Ok(crate::rfc3339(at_ms - minutes * 60_000));
+    }
+    let start_field = format!("{code}_start");
+    match field(pairs, &start_field) {
+        Some(start) => {
+            let parsed = start
+                .parse::<jiff::Timestamp>()
+                .map_err(|_| Refusal::new(start_field.clone(), "is not a time such as 2026-11-27T08:00:00Z"))?;
+            if parsed.as_millisecond() >= at_ms {
+                return Err(Refusal::new(start_field, "must be before now"));
+            }
+            Ok(start.to_string())
+        }
+        None => Err(Refusal::new(hours_field, "is required with an output volume: over how many hours")),
+    }
+}
+
 /// The assessment document for the service: the course, the time, and the findings (the service fills the
-/// patient, course and observations from the record).
-pub fn assessment_document(pairs: &Pairs, course_id: i64, at: &str) -> Value {
-    let present: Vec<Value> = checkbox_findings()
-        .filter(|code| pairs.iter().any(|(key, value)| key == "finding" && value == code))
-        .map(|code| json!({"code": code, "value": true, "at": at}))
-        .collect();
-    json!({"course_id": course_id, "at": at, "findings_reviewed": field(pairs, "findings_reviewed") == Some("yes"),
-           "findings": present})
+/// patient, course and observations from the record). Each finding is read in the form its rules read it.
+/// "I reviewed the findings" attests only what the form showed (ASSESSMENT §10.3): every finding of the form
+/// left blank is sent as its absent answer, explicitly, and the document itself never claims
+/// `findings_reviewed`, so a finding the form could not record is never made "absent". Without the tick, a
+/// blank finding stays unanswered.
+pub fn assessment_document(pairs: &Pairs, course_id: i64, at: &str) -> Result<Value, Refusal> {
+    let reviewed = field(pairs, "findings_reviewed") == Some("yes");
+    let mut findings = Vec::new();
+    for code in ALL_FINDING_CODES.iter().copied() {
+        let name = finding_field(code);
+        let ticked = pairs
+            .iter()
+            .any(|(key, value)| (key == "finding" && value == code.id()) || (key == &name && value == "present"));
+        let value = match code.kind() {
+            FindingKind::PresentAbsent => (ticked || reviewed).then(|| json!(ticked)),
+            FindingKind::YesNo => match field(pairs, &name) {
+                Some("yes") => Some(json!(true)),
+                Some("no") => Some(json!(false)),
+                Some(other) => return Err(Refusal::new(name, format!("`{other}` is not yes or no"))),
+                None => reviewed.then(|| json!(false)),
+            },
+            FindingKind::Scale(words) => match field(pairs, &name) {
+                Some(word) if words.iter().any(|known| known.id() == word) => Some(json!(word)),
+                Some(other) => return Err(Refusal::new(name, format!("`{other}` is not one of the offered answers"))),
+                None => reviewed.then(|| json!(words[0].id())),
+            },
+            FindingKind::Beats | FindingKind::Hours => match field(pairs, &name) {
+                Some(text) => Some(number(text, &name)?),
+                None => reviewed.then(|| json!(0)),
+            },
+        };
+        if let Some(value) = value {
+            findings.push(json!({"code": code.id(), "value": value, "at": at}));
+        }
+    }
+    Ok(json!({"course_id": course_id, "at": at, "findings_reviewed": false, "findings": findings}))
 }
 
 /// The dose document from the dose form.
@@ -211,6 +352,8 @@ pub fn questionnaire() -> impl Iterator<Item = (Item, AnswerKind)> {
 
 #[cfg(test)]
 mod tests {
+    use il2care_core::assessment::inputs::ALL_OBSERVATION_CODES;
+
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -312,16 +455,94 @@ mod tests {
         check(&[("systolic_bp", "eighty")], "observations.systolic_bp");
     }
 
+    fn finding<'a>(document: &'a Value, code: &str) -> Option<&'a Value> {
+        document["findings"].as_array().unwrap().iter().find(|finding| finding["code"] == code).map(|f| &f["value"])
+    }
+
     #[test]
-    fn ticked_findings_are_present_and_the_review_box_attests_the_rest_absent() {
-        let form = pairs(&[("findings_reviewed", "yes"), ("finding", "atrial_fibrillation"), ("finding", "made_up")]);
-        let document = assessment_document(&form, 4, "2026-11-27T16:00:00Z");
-        assert_eq!(document["findings_reviewed"], true);
+    fn the_review_box_answers_every_finding_the_form_showed_and_never_claims_the_rest() {
+        let at = "2026-11-27T16:00:00Z";
+        let form = pairs(&[
+            ("findings_reviewed", "yes"),
+            ("finding", "atrial_fibrillation"),
+            ("finding.hallucinations", "present"),
+            ("finding.mental_status_change", "moderate"),
+            ("finding.ventricular_tachycardia", "3"),
+            ("finding.asymptomatic", "yes"),
+            ("finding", "made_up"),
+        ]);
+        let document = assessment_document(&form, 4, at).unwrap();
+        assert_eq!(document["findings_reviewed"], false, "the attestation is spelled out finding by finding");
+        assert_eq!(finding(&document, "atrial_fibrillation"), Some(&json!(true)));
+        assert_eq!(finding(&document, "hallucinations"), Some(&json!(true)));
+        assert_eq!(finding(&document, "mental_status_change"), Some(&json!("moderate")));
+        assert_eq!(finding(&document, "ventricular_tachycardia"), Some(&json!(3)));
+        assert_eq!(finding(&document, "asymptomatic"), Some(&json!(true)));
+        assert_eq!(finding(&document, "coma"), Some(&json!(0)), "blank hours after review are 0 h");
         assert_eq!(
-            document["findings"],
-            json!([{"code": "atrial_fibrillation", "value": true, "at": "2026-11-27T16:00:00Z"}])
+            finding(&document, "o2_device"),
+            Some(&json!("none")),
+            "a blank scale after review is its first word"
         );
-        assert_eq!(assessment_document(&pairs(&[]), 4, "2026-11-27T16:00:00Z")["findings_reviewed"], false);
+        assert_eq!(finding(&document, "fobt_result"), Some(&json!("not_done")));
+        assert_eq!(finding(&document, "normal_sinus_rhythm"), Some(&json!(false)), "a blank resume input is no");
+        assert_eq!(finding(&document, "frank_blood"), Some(&json!(false)));
+        assert_eq!(document["findings"].as_array().unwrap().len(), ALL_FINDING_CODES.len(), "every finding, once");
+
+        let unreviewed = assessment_document(&pairs(&[("finding.lethargy_somnolence", "severe")]), 4, at).unwrap();
+        assert_eq!(
+            unreviewed["findings"],
+            json!([{"code": "lethargy_somnolence", "value": "severe", "at": at}]),
+            "without the review tick a blank finding stays unanswered"
+        );
+    }
+
+    #[test]
+    fn a_finding_answer_outside_its_form_is_refused_naming_the_field() {
+        let check = |list: &[(&str, &str)], field: &str| {
+            let refusal = assessment_document(&pairs(list), 4, "2026-11-27T16:00:00Z").unwrap_err();
+            assert_eq!(refusal.field, field, "{list:?}");
+        };
+        check(&[("finding.o2_device", "helmet")], "finding.o2_device");
+        check(&[("finding.asymptomatic", "maybe")], "finding.asymptomatic");
+        check(&[("finding.coma", "long")], "finding.coma");
+    }
+
+    #[test]
+    fn the_bedside_form_offers_every_observation_code_and_every_finding_of_the_core() {
+        for code in ALL_OBSERVATION_CODES {
+            let on_form = MEASURE_FIELDS.iter().any(|field| field.code == code.id());
+            assert!(
+                on_form || NOT_ON_THE_BEDSIDE_FORM.contains(&code.id()),
+                "{} is not on the bedside form",
+                code.id()
+            );
+        }
+        let grouped: Vec<FindingCode> = finding_groups().into_iter().flat_map(|group| group.codes).collect();
+        assert_eq!(grouped.len(), ALL_FINDING_CODES.len(), "every finding in exactly one group");
+        for code in ALL_FINDING_CODES {
+            assert!(grouped.contains(code), "{} is not on the bedside form", code.id());
+        }
+        let resume = finding_groups().into_iter().find(|group| group.title == "Before a held dose resumes").unwrap();
+        let ids: Vec<&str> = resume.codes.iter().map(|code| code.id()).collect();
+        for input in ["asymptomatic", "normal_sinus_rhythm", "infection_under_treatment", "fluid_electrolytes_stable"] {
+            assert!(ids.contains(&input), "the resume input {input} is recordable");
+        }
+    }
+
+    #[test]
+    fn an_output_interval_starts_where_the_last_one_ended_unless_hours_are_given() {
+        let at = "2026-11-27T16:00:00Z";
+        let at_ms = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+        let carried = pairs(&[("stool_output", "200"), ("stool_output_start", "2026-11-27T08:00:00Z")]);
+        let observations = assessment_observations(&carried, at, at_ms).unwrap();
+        assert_eq!(observations[0]["start"], "2026-11-27T08:00:00Z");
+        assert_eq!(observations[0]["end"], at);
+        let hours =
+            pairs(&[("urine_output", "80"), ("urine_output_start", "2026-11-27T08:00:00Z"), ("urine_hours", "2")]);
+        assert_eq!(assessment_observations(&hours, at, at_ms).unwrap()[0]["start"], "2026-11-27T14:00:00Z");
+        let future = pairs(&[("urine_output", "80"), ("urine_output_start", "2026-11-27T17:00:00Z")]);
+        assert_eq!(assessment_observations(&future, at, at_ms).unwrap_err().field, "urine_output_start");
     }
 
     #[test]

@@ -45,6 +45,9 @@ th { background: #eef1f6; }
 .pending, .not-recorded { color: #333; }
 /* An override is never shown in the colour of give (ASSESSMENT 10.6): its own violet, with a heavy border. */
 .override { background: #f3e8fd; color: #3d0a66; border-left: 6px solid #3d0a66; }
+.last { color: #333; font-size: 0.9rem; }
+.last.stale { color: #6b3a00; font-weight: 700; }
+fieldset.findings { margin: 0.5rem 0; }
 small.code { color: #444; font-family: ui-monospace, monospace; font-size: 0.8rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
 form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin: 0 0 0.75rem; }

@@ -7,6 +7,9 @@
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use std::collections::HashMap;
+
+use il2care_core::assessment::inputs::{FindingCode, FindingKind};
 use il2care_core::dosing::{DoseRequest, calculate};
 use il2care_core::regimens::regimen;
 use il2care_core::units::{Kilograms, Measure};
@@ -18,6 +21,7 @@ use super::forms::{self, MEASURE_FIELDS, Pairs};
 use super::layout::{Audience, shell};
 use super::screening_view::{ScreeningView, screening_view};
 use super::view::{self, DecisionView};
+use super::words;
 use super::{PageError, PageResult, chart, page, signed_in};
 use crate::AppState;
 use crate::audit::by_actor;
@@ -234,7 +238,20 @@ fn screening_block(screening: Option<&ScreeningView>) -> Markup {
     }
 }
 
-fn measure_inputs() -> Markup {
+/// The last recorded value beside a field: its value, unit and age, marked when too old for a decision.
+fn last_note(last: Option<&view::LastReading>) -> Markup {
+    html! {
+        @if let Some(last) = last {
+            span class=(if last.stale { "last stale" } else { "last" }) {
+                "last: " (last.text) @if last.stale { " (too old to count)" }
+            }
+        } @else {
+            span.last { "none recorded" }
+        }
+    }
+}
+
+fn measure_inputs(last: &HashMap<String, view::LastReading>) -> Markup {
     html! {
         @for measure in MEASURE_FIELDS {
             div.field {
@@ -243,22 +260,80 @@ fn measure_inputs() -> Markup {
                 @if measure.units.len() > 1 {
                     select id=(format!("{}_unit", measure.code)) name=(format!("{}_unit", measure.code))
                         aria-label=(format!("{} unit", measure.label)) {
-                        @for unit in measure.units { option value=(unit) { (unit) } }
+                        @for unit in measure.units { option value=(unit) { (words::unit_text(unit)) } }
                     }
                 } @else {
-                    span { (measure.units[0]) }
+                    span { (words::unit_text(measure.units[0])) }
                 }
-                @if measure.code == "urine_output" {
-                    label for="urine_hours" { "over the last" }
-                    input id="urine_hours" name="urine_hours" type="number" step="0.5" min="0.5" max="24" value="4";
+                @if let Some(hours_field) = interval_hours_field(measure.code) {
+                    @match last.get(measure.code).and_then(|reading| reading.interval_end.as_deref()) {
+                        Some(end) => {
+                            input type="hidden" name=(format!("{}_start", measure.code)) value=(end);
+                            span { "since the last interval ended, or over the last" }
+                            input id=(hours_field) name=(hours_field) type="number" step="0.5" min="0.5" max="24"
+                                aria-label=(format!("{} hours", measure.label));
+                        }
+                        None => {
+                            label for=(hours_field) { "over the last" }
+                            input id=(hours_field) name=(hours_field) type="number" step="0.5" min="0.5" max="24" value="4";
+                        }
+                    }
                     span { "h" }
+                }
+                (last_note(last.get(measure.code)))
+            }
+        }
+    }
+}
+
+/// The hours field of an output volume recorded over an interval.
+fn interval_hours_field(code: &str) -> Option<&'static str> {
+    match code {
+        "urine_output" => Some("urine_hours"),
+        "stool_output" => Some("stool_hours"),
+        _ => None,
+    }
+}
+
+/// One finding's input, in the form its rules read it (ASSESSMENT §10.3): a tick for present, yes/no, the
+/// words of its scale, or a number of beats or hours.
+fn finding_input(code: FindingCode) -> Markup {
+    let name = forms::finding_field(code);
+    let id = format!("finding-{}", code.id());
+    let label = words::code_text(code.id());
+    html! {
+        div.field {
+            @match code.kind() {
+                FindingKind::PresentAbsent => {
+                    input type="checkbox" id=(id) name=(name) value="present";
+                    label for=(id) { (label) " (present)" }
+                }
+                FindingKind::YesNo => {
+                    span.label { (label) }
+                    input type="radio" id=(format!("{id}-yes")) name=(name) value="yes"; label for=(format!("{id}-yes")) { "yes" }
+                    input type="radio" id=(format!("{id}-no")) name=(name) value="no"; label for=(format!("{id}-no")) { "no" }
+                }
+                FindingKind::Scale(scale) => {
+                    label for=(id) { (label) }
+                    select id=(id) name=(name) {
+                        option value="" { "not answered" }
+                        @for word in scale { option value=(word.id()) { (word.id().replace('_', " ")) } }
+                    }
+                }
+                FindingKind::Beats => {
+                    label for=(id) { (label) " (longest run, beats)" }
+                    input type="number" id=(id) name=(name) step="1" min="0" inputmode="numeric";
+                }
+                FindingKind::Hours => {
+                    label for=(id) { (label) " (hours)" }
+                    input type="number" id=(id) name=(name) step="0.5" min="0" inputmode="decimal";
                 }
             }
         }
     }
 }
 
-fn assessment_form(patient_id: i64, course_id: i64, token: &str) -> Markup {
+fn assessment_form(patient_id: i64, course_id: i64, token: &str, last: &HashMap<String, view::LastReading>) -> Markup {
     html! {
         section aria-labelledby="assess-heading" {
             h2 id="assess-heading" { "Assessment for the next dose" }
@@ -266,17 +341,17 @@ fn assessment_form(patient_id: i64, course_id: i64, token: &str) -> Markup {
             form.stack method="post" action=(format!("/patients/{patient_id}/assessment")) {
                 input type="hidden" name="course_id" value=(course_id);
                 input type="hidden" name="form_token" value=(token);
-                fieldset { legend { "Vital signs, urine output, weight and labs" } (measure_inputs()) }
+                fieldset { legend { "Vital signs, oxygen, outputs, weight and labs" } (measure_inputs(last)) }
                 fieldset {
                     legend { "Findings" }
                     div.field {
                         input type="checkbox" id="findings_reviewed" name="findings_reviewed" value="yes";
-                        label for="findings_reviewed" { "I reviewed the findings: those not ticked below are absent" }
+                        label for="findings_reviewed" { "I reviewed the findings: those left blank below are absent (none, 0 h, 0 beats, test not done, no)" }
                     }
-                    @for code in forms::checkbox_findings() {
-                        div.field {
-                            input type="checkbox" id=(format!("finding-{code}")) name="finding" value=(code);
-                            label for=(format!("finding-{code}")) { (code.replace('_', " ")) " (present)" }
+                    @for group in forms::finding_groups() {
+                        fieldset.findings {
+                            legend { (group.title) }
+                            @for code in &group.codes { (finding_input(*code)) }
                         }
                     }
                 }
@@ -463,7 +538,7 @@ pub async fn course_page(
                 }
             }
             @if may_record && high_dose {
-                (assessment_form(patient.id, course.id, &token))
+                (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now)))
                 (dose_form(patient.id, course.id, decisions.first()))
             }
             section aria-labelledby="trends-heading" {
@@ -538,7 +613,7 @@ pub async fn assess(
         let batch = serde_json::json!({"observations": observations}).to_string();
         crate::api::observations::submit_document(&state, &actor, patient_id, &batch).await?;
     }
-    let document = forms::assessment_document(pairs, course_id, &at).to_string();
+    let document = forms::assessment_document(pairs, course_id, &at)?.to_string();
     crate::api::assessments::evaluate_and_record_document(&state, &actor, patient_id, &document).await?;
     Ok(see_other(&format!("/patients/{patient_id}#decision")))
 }

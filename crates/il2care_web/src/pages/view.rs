@@ -251,6 +251,55 @@ pub fn filter_worklist(rows: Vec<WorklistRow>, search: &str, level: &str) -> Vec
         .collect()
 }
 
+/// The latest standing reading of one code, as the bedside form shows it beside its field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastReading {
+    /// "85 mmHg, 2 h 10 min ago".
+    pub text: String,
+    /// Older than the code's maximum age for a decision (4 h for vital signs, 24 h for labs and weight).
+    pub stale: bool,
+    /// For an output interval, when it ended (RFC 3339): the next interval starts there.
+    pub interval_end: Option<String>,
+}
+
+/// The latest standing reading of each code (corrected readings replaced), with its age at `now_ms` and
+/// whether it is too old to be used by a decision, keyed by code.
+pub fn last_readings(
+    observations: &[il2care_store::record::Observation],
+    now_ms: i64,
+) -> std::collections::HashMap<String, LastReading> {
+    use il2care_core::assessment::inputs::{Freshness, ObservationCode};
+    let corrected: std::collections::HashSet<i64> =
+        observations.iter().filter_map(|observation| observation.corrects_id).collect();
+    let mut latest: std::collections::HashMap<&str, &il2care_store::record::Observation> =
+        std::collections::HashMap::new();
+    for observation in observations.iter().filter(|observation| !corrected.contains(&observation.id)) {
+        let entry = latest.entry(observation.code.as_str()).or_insert(observation);
+        if observation.at_ms > entry.at_ms {
+            *entry = observation;
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(code, observation)| {
+            let minutes = (now_ms - observation.at_ms).div_euclid(60_000);
+            let max_hours = match ObservationCode::from_id(code).map(ObservationCode::freshness) {
+                Some(Freshness::Vital) => Some(4),
+                Some(Freshness::Daily) => Some(24),
+                _ => None,
+            };
+            let unit = unit_text(&observation.unit);
+            let age = if observation.start_ms.is_some() { "ended" } else { "taken" };
+            let reading = LastReading {
+                text: format!("{} {unit}, {age} {} ago", group_thousands(&observation.value), duration_text(minutes)),
+                stale: max_hours.is_some_and(|hours| minutes > hours * 60),
+                interval_end: observation.start_ms.map(|_| crate::rfc3339(observation.at_ms)),
+            };
+            (code.to_string(), reading)
+        })
+        .collect()
+}
+
 /// What happened at a dose slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SlotStatus {

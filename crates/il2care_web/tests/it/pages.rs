@@ -403,3 +403,44 @@ async fn the_worklist_has_one_row_per_patient_and_a_recorded_dose_spends_the_dec
     assert!(worklist.text.contains("assess before the next"), "{}", worklist.text);
     app.db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bedside_form_records_scale_and_hour_findings_and_a_hallucination_holds_the_dose() {
+    let app = app().await;
+    let course_id = high_dose_course(&app).await;
+    let nurse = app.token("nurse").await;
+    let course_page = format!("/patients/{}", app.patient_a);
+    let page = get(&app, &course_page, Some(&nurse)).await;
+    for field in [
+        "finding.mental_status_change",
+        "finding.coma",
+        "finding.ventricular_tachycardia",
+        "finding.o2_device",
+        "finding.asymptomatic",
+        "finding.normal_sinus_rhythm",
+        "finding.fobt_result",
+        "stool_output",
+        "phenylephrine_rate",
+        "fio2",
+        "bicarbonate",
+    ] {
+        assert!(page.text.contains(&format!("name=\"{field}\"")), "the bedside form offers {field}");
+    }
+    let assess = |finding: &'static str, token: &'static str| {
+        format!(
+            "course_id={course_id}&form_token={token}&systolic_bp=120&heart_rate=80&spo2=97&findings_reviewed=yes&{finding}"
+        )
+    };
+    let moderate = assess("finding.mental_status_change=moderate", "t1");
+    post(&app, &format!("{course_page}/assessment"), Some(&nurse), &moderate).await;
+    let page = get(&app, &course_page, Some(&nurse)).await;
+    assert!(page.text.contains("class=\"badge u3\">Hold</span>"), "a moderate mental status change holds");
+    assert!(page.text.contains("mental status change"), "{}", page.text);
+
+    let hallucinating = assess("finding.hallucinations=present", "t2");
+    post(&app, &format!("{course_page}/assessment"), Some(&nurse), &hallucinating).await;
+    let decisions = app.get(&format!("/api/v1/patients/{}/assessments", app.patient_a), Some(&nurse)).await;
+    let latest = decisions.1["assessments"].as_array().unwrap().iter().max_by_key(|a| a["id"].as_i64()).unwrap();
+    assert_eq!(latest["decision"], "hold", "a hallucinating patient is never given the dose: {latest}");
+    app.db.drop().await;
+}
