@@ -267,7 +267,7 @@ pub fn assessment_document(pairs: &Pairs, course_id: i64, at: &str) -> Result<Va
                 Some("yes") => Some(json!(true)),
                 Some("no") => Some(json!(false)),
                 Some(other) => return Err(Refusal::new(name, format!("`{other}` is not yes or no"))),
-                None => reviewed.then(|| json!(false)),
+                None => reviewed.then_some(json!(false)),
             },
             FindingKind::Scale(words) => match field(pairs, &name) {
                 Some(word) if words.iter().any(|known| known.id() == word) => Some(json!(word)),
