@@ -48,6 +48,7 @@ th { background: #eef1f6; }
 .last { color: #333; font-size: 0.9rem; }
 .last.stale { color: #6b3a00; font-weight: 700; }
 fieldset.findings { margin: 0.5rem 0; }
+.field.invalid { outline: 3px solid #b00020; outline-offset: 2px; background: #fff0f0; }
 small.code { color: #444; font-family: ui-monospace, monospace; font-size: 0.8rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
 form.filters { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin: 0 0 0.75rem; }

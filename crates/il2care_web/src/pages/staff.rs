@@ -251,16 +251,20 @@ fn last_note(last: Option<&view::LastReading>) -> Markup {
     }
 }
 
-fn measure_inputs(last: &HashMap<String, view::LastReading>) -> Markup {
+fn measure_inputs(last: &HashMap<String, view::LastReading>, back: Option<&FormBack<'_>>) -> Markup {
+    let value = |name: &str| back.map_or("", |back| back.value(name)).to_string();
+    let invalid = |name: &str| back.is_some_and(|back| back.field == name);
     html! {
         @for measure in MEASURE_FIELDS {
-            div.field {
+            div.field.invalid[invalid(measure.code)] {
                 label for=(measure.code) { (measure.label) }
-                input id=(measure.code) name=(measure.code) type="number" step=(measure.step) min="0" inputmode="decimal";
+                input id=(measure.code) name=(measure.code) type="number" step=(measure.step) min="0" inputmode="decimal"
+                    value=(value(measure.code)) aria-invalid=[invalid(measure.code).then_some("true")];
                 @if measure.units.len() > 1 {
-                    select id=(format!("{}_unit", measure.code)) name=(format!("{}_unit", measure.code))
+                    @let unit_field = format!("{}_unit", measure.code);
+                    select id=(unit_field) name=(unit_field)
                         aria-label=(format!("{} unit", measure.label)) {
-                        @for unit in measure.units { option value=(unit) { (words::unit_text(unit)) } }
+                        @for unit in measure.units { option value=(unit) selected[value(&unit_field) == *unit] { (words::unit_text(unit)) } }
                     }
                 } @else {
                     span { (words::unit_text(measure.units[0])) }
@@ -297,61 +301,83 @@ fn interval_hours_field(code: &str) -> Option<&'static str> {
 
 /// One finding's input, in the form its rules read it (ASSESSMENT §10.3): a tick for present, yes/no, the
 /// words of its scale, or a number of beats or hours.
-fn finding_input(code: FindingCode) -> Markup {
+fn finding_input(code: FindingCode, back: Option<&FormBack<'_>>) -> Markup {
     let name = forms::finding_field(code);
     let id = format!("finding-{}", code.id());
     let label = words::code_text(code.id());
+    let given = back.map_or("", |back| back.value(&name));
+    let invalid = back.is_some_and(|back| back.field == name);
     html! {
-        div.field {
+        div.field.invalid[invalid] {
             @match code.kind() {
                 FindingKind::PresentAbsent => {
-                    input type="checkbox" id=(id) name=(name) value="present";
+                    input type="checkbox" id=(id) name=(name) value="present"
+                        checked[given == "present" || back.is_some_and(|back| back.has("finding", code.id()))];
                     label for=(id) { (label) " (present)" }
                 }
                 FindingKind::YesNo => {
                     span.label { (label) }
-                    input type="radio" id=(format!("{id}-yes")) name=(name) value="yes"; label for=(format!("{id}-yes")) { "yes" }
-                    input type="radio" id=(format!("{id}-no")) name=(name) value="no"; label for=(format!("{id}-no")) { "no" }
+                    input type="radio" id=(format!("{id}-yes")) name=(name) value="yes" checked[given == "yes"];
+                    label for=(format!("{id}-yes")) { "yes" }
+                    input type="radio" id=(format!("{id}-no")) name=(name) value="no" checked[given == "no"];
+                    label for=(format!("{id}-no")) { "no" }
                 }
                 FindingKind::Scale(scale) => {
                     label for=(id) { (label) }
-                    select id=(id) name=(name) {
+                    select id=(id) name=(name) aria-invalid=[invalid.then_some("true")] {
                         option value="" { "not answered" }
-                        @for word in scale { option value=(word.id()) { (word.id().replace('_', " ")) } }
+                        @for word in scale { option value=(word.id()) selected[given == word.id()] { (word.id().replace('_', " ")) } }
                     }
                 }
                 FindingKind::Beats => {
                     label for=(id) { (label) " (longest run, beats)" }
-                    input type="number" id=(id) name=(name) step="1" min="0" inputmode="numeric";
+                    input type="number" id=(id) name=(name) step="1" min="0" inputmode="numeric" value=(given)
+                        aria-invalid=[invalid.then_some("true")];
                 }
                 FindingKind::Hours => {
                     label for=(id) { (label) " (hours)" }
-                    input type="number" id=(id) name=(name) step="0.5" min="0" inputmode="decimal";
+                    input type="number" id=(id) name=(name) step="0.5" min="0" inputmode="decimal" value=(given)
+                        aria-invalid=[invalid.then_some("true")];
                 }
             }
         }
     }
 }
 
-fn assessment_form(patient_id: i64, course_id: i64, token: &str, last: &HashMap<String, view::LastReading>) -> Markup {
+fn assessment_form(
+    patient_id: i64,
+    course_id: i64,
+    token: &str,
+    last: &HashMap<String, view::LastReading>,
+    back: Option<&FormBack<'_>>,
+) -> Markup {
+    // A form sent back keeps its token, so the observations already accepted are not stored twice.
+    let token = back.map_or(token, |back| back.value("form_token"));
     html! {
-        section aria-labelledby="assess-heading" {
+        section aria-labelledby="assess-heading" id="assess" {
             h2 id="assess-heading" { "Assessment for the next dose" }
+            @if let Some(back) = back {
+                div.error role="alert" {
+                    p { strong { "Not decided: please check " (words::code_text(&back.field)) ". " } (back.refusal.reason) }
+                    p.note { "Nothing of this form was recorded as a decision; your entries are kept below." small.code { " (" (back.refusal.field) ")" } }
+                }
+            }
             p.note { "Enter what was measured now; leave the rest empty. Earlier values of the last 48 h are used too." }
             form.stack method="post" action=(format!("/patients/{patient_id}/assessment")) {
                 input type="hidden" name="course_id" value=(course_id);
                 input type="hidden" name="form_token" value=(token);
-                fieldset { legend { "Vital signs, oxygen, outputs, weight and labs" } (measure_inputs(last)) }
+                fieldset { legend { "Vital signs, oxygen, outputs, weight and labs" } (measure_inputs(last, back)) }
                 fieldset {
                     legend { "Findings" }
                     div.field {
-                        input type="checkbox" id="findings_reviewed" name="findings_reviewed" value="yes";
+                        input type="checkbox" id="findings_reviewed" name="findings_reviewed" value="yes"
+                            checked[back.is_some_and(|back| back.has("findings_reviewed", "yes"))];
                         label for="findings_reviewed" { "I reviewed the findings: those left blank below are absent (none, 0 h, 0 beats, test not done, no)" }
                     }
                     @for group in forms::finding_groups() {
                         fieldset.findings {
                             legend { (group.title) }
-                            @for code in &group.codes { (finding_input(*code)) }
+                            @for code in &group.codes { (finding_input(*code, back)) }
                         }
                     }
                 }
@@ -456,6 +482,30 @@ pub async fn course_page(
     Path(patient_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
+    course_page_with(&state, actor, patient_id, None).await
+}
+
+/// A refused staff form sent back: the fields as they were sent and the refusal to show (ASSESSMENT form).
+pub struct FormBack<'a> {
+    pub pairs: &'a Pairs,
+    pub refusal: &'a il2care_core::Refusal,
+    /// The form field the refusal is about (`systolic_bp` for `observations[0].value`).
+    pub field: String,
+}
+
+impl FormBack<'_> {
+    fn value(&self, name: &str) -> &str {
+        forms::field(self.pairs, name).unwrap_or("")
+    }
+
+    fn has(&self, name: &str, value: &str) -> bool {
+        self.pairs.iter().any(|(key, given)| key == name && given == value)
+    }
+}
+
+/// The course page, with a refused assessment form filled in as it was sent when `back` is given.
+async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back: Option<&FormBack<'_>>) -> PageResult {
+    let state = state.clone();
     let resource = format!("patient/{patient_id}");
     let mut conn = state.store.connection().await?;
     if !actor.role.is_clinical_staff() {
@@ -538,7 +588,7 @@ pub async fn course_page(
                 }
             }
             @if may_record && high_dose {
-                (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now)))
+                (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now), back))
                 (dose_form(patient.id, course.id, decisions.first()))
             }
             section aria-labelledby="trends-heading" {
@@ -594,7 +644,9 @@ fn now_text() -> String {
 }
 
 /// `POST /patients/{id}/assessment`: stores the entered observations, then evaluates and records the decision
-/// from the record, and shows the course page at the decision.
+/// from the record, and shows the course page at the decision. A refusal (of the form, the observations or
+/// the assessment) shows the course page again with the form as it was sent, the field marked and the
+/// reason in words (status 422), never a bare error page.
 pub async fn assess(
     State(state): State<AppState>,
     actor: Result<Actor, AppError>,
@@ -608,14 +660,51 @@ pub async fn assess(
         .ok_or_else(|| il2care_core::Refusal::new("course_id", "is required"))?;
     let now = crate::now_ms();
     let at = crate::rfc3339(now);
-    let observations = forms::assessment_observations(pairs, &at, now)?;
-    if !observations.is_empty() {
-        let batch = serde_json::json!({"observations": observations}).to_string();
-        crate::api::observations::submit_document(&state, &actor, patient_id, &batch).await?;
+    let mut entered: Vec<serde_json::Value> = Vec::new();
+    let outcome = async {
+        let observations = forms::assessment_observations(pairs, &at, now)?;
+        entered.clone_from(&observations);
+        if !observations.is_empty() {
+            let batch = serde_json::json!({"observations": observations}).to_string();
+            crate::api::observations::submit_document(&state, &actor, patient_id, &batch).await?;
+        }
+        let document = forms::assessment_document(pairs, course_id, &at)?.to_string();
+        crate::api::assessments::evaluate_and_record_document(&state, &actor, patient_id, &document).await?;
+        Ok::<(), AppError>(())
     }
-    let document = forms::assessment_document(pairs, course_id, &at)?.to_string();
-    crate::api::assessments::evaluate_and_record_document(&state, &actor, patient_id, &document).await?;
-    Ok(see_other(&format!("/patients/{patient_id}#decision")))
+    .await;
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/patients/{patient_id}#decision"))),
+        Err(AppError::Refused(refusal)) => {
+            let field = form_field_of(&refusal.field, &entered);
+            let back = FormBack { pairs, refusal: &refusal, field };
+            let page = course_page_with(&state, actor, patient_id, Some(&back)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The form field a refusal is about: `observations[2].value` names the third entered observation, whose
+/// code is its field; `observations.systolic_bp` and `findings[..]` likewise; anything else as it is.
+fn form_field_of(refused: &str, entered: &[serde_json::Value]) -> String {
+    let head = refused.split(['.', '[']).next().unwrap_or(refused);
+    if let Some(rest) = refused.strip_prefix("observations.") {
+        return rest.split('.').next().unwrap_or(rest).to_string();
+    }
+    if head == "observations" || head == "findings" {
+        let index = refused
+            .strip_prefix(head)
+            .and_then(|rest| rest.strip_prefix('['))
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|index| index.parse::<usize>().ok());
+        if head == "observations" {
+            if let Some(code) = index.and_then(|index| entered.get(index)).and_then(|entry| entry["code"].as_str()) {
+                return code.to_string();
+            }
+        }
+    }
+    refused.to_string()
 }
 
 fn see_other(target: &str) -> axum::response::Response {

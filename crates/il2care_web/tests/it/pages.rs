@@ -444,3 +444,27 @@ async fn the_bedside_form_records_scale_and_hour_findings_and_a_hallucination_ho
     assert_eq!(latest["decision"], "hold", "a hallucinating patient is never given the dose: {latest}");
     app.db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_assessment_form_comes_back_filled_in_with_the_field_marked_and_the_next_one_works() {
+    let app = app().await;
+    let course_id = high_dose_course(&app).await;
+    let nurse = app.token("nurse").await;
+    let course_page = format!("/patients/{}", app.patient_a);
+    let refused = format!(
+        "course_id={course_id}&form_token=t9&systolic_bp=500&heart_rate=88&findings_reviewed=yes&finding.coma=2"
+    );
+    let page = post(&app, &format!("{course_page}/assessment"), Some(&nurse), &refused).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.text);
+    assert!(page.text.contains("Not decided: please check systolic blood pressure"), "{}", page.text);
+    assert!(page.text.contains("value=\"500\""), "the refused value is kept");
+    assert!(page.text.contains("value=\"88\""), "the other entries are kept");
+    assert!(page.text.contains("value=\"2\""), "the findings are kept");
+    assert!(page.text.contains("field invalid"), "the field is marked");
+    let (_, decisions) = app.get(&format!("/api/v1/patients/{}/assessments", app.patient_a), Some(&nurse)).await;
+    assert_eq!(decisions["assessments"].as_array().unwrap().len(), 0, "nothing was decided");
+    let valid = format!("course_id={course_id}&form_token=t10&systolic_bp=85&findings_reviewed=yes");
+    let page = post(&app, &format!("{course_page}/assessment"), Some(&nurse), &valid).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "the next valid form is decided: {}", page.text);
+    app.db.drop().await;
+}
