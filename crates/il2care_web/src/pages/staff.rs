@@ -698,10 +698,10 @@ fn form_field_of(refused: &str, entered: &[serde_json::Value]) -> String {
             .and_then(|rest| rest.strip_prefix('['))
             .and_then(|rest| rest.split(']').next())
             .and_then(|index| index.parse::<usize>().ok());
-        if head == "observations" {
-            if let Some(code) = index.and_then(|index| entered.get(index)).and_then(|entry| entry["code"].as_str()) {
-                return code.to_string();
-            }
+        if head == "observations"
+            && let Some(code) = index.and_then(|index| entered.get(index)).and_then(|entry| entry["code"].as_str())
+        {
+            return code.to_string();
         }
     }
     refused.to_string()
