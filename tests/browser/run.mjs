@@ -109,38 +109,82 @@ async function nurseHoldsADose(browser, base) {
   await page.getByRole('button', { name: 'Record the dose' }).click();
   await page.waitForURL(/\/patients\/\d+#schedule-heading$/);
   check(await page.locator('td.held').count() >= 1, 'the held dose shows in the schedule');
+  await page.goto(`${base}/worklist`);
+  const rows = page.locator('table.worklist tbody tr', { hasText: 'Alex Morgan' });
+  check(await rows.count() === 1, 'the worklist has one row per patient');
+  check((await rows.first().textContent()).includes('Needs assessment'),
+    'after the held dose the worklist asks for a new decision instead of showing the spent hold');
   await context.close();
 }
 
+/** No horizontal scroll on a phone: nothing is wider than the screen. */
+async function fitsThePhone(page, where) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `${where} fits the phone's width (overflow ${overflow} px)`);
+}
+
 async function patientChecksInWithAFever(browser, base) {
-  console.log('patient (phone): check-in with a fever');
+  console.log('patient (phone): check-in with a fever, step by step');
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
   await signIn(page, base, 'patient');
   await page.waitForURL(`${base}/me`);
-  await everyFieldLabelled(page, 'check-in form');
+  await everyFieldLabelled(page, 'check-in form, red flags');
+  await fitsThePhone(page, 'the red-flag step');
+  check((await page.locator('.progress').textContent()).trim() === 'Step 1 of 5', 'the patient sees the progress');
+  check(await page.locator('a.call[href="tel:911"]').count() === 1, 'the emergency number is a tap-to-call link');
   const target = await page.locator('.choices label').first().boundingBox();
   check(target && target.height >= 44, `answer buttons are large touch targets (${target && target.height} px high)`);
+  await page.getByRole('button', { name: 'Next' }).click();
+  check((await page.locator('[role=alert]').textContent()).includes('Please answer every question on this page'),
+    'an empty red-flag step is refused, naming its questions');
+  for (const name of ['hard_to_wake', 'seizure', 'chest_pain', 'fainted', 'bleeding_wont_stop']) {
+    await page.locator(`input[name="${name}"][value="no"]`).check();
+  }
+  await page.locator('input[name="short_of_breath"][value="none"]').check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.waitForURL(/\/me\?/);
+  check((await page.locator('.progress').textContent()).trim() === 'Step 2 of 5', 'the next step follows');
   await page.getByLabel('What is your temperature?').fill('38.5');
   await page.getByLabel('Temperature unit').selectOption('Cel');
-  await page.locator('input[name="short_of_breath"][value="none"]').check();
   await page.getByLabel('How many hours has it been since you could keep a drink down?').fill('0');
+  await fitsThePhone(page, 'step 2');
   await page.screenshot({ path: join(artifacts, '3-patient-checkin-form.png') });
+  while (await page.getByRole('button', { name: 'Next' }).count() > 0) {
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.waitForLoadState();
+  }
   await page.getByRole('button', { name: 'Send my answers' }).click();
   await page.waitForURL(/\/me\/checkins\/\d+$/);
+  const result = page.url();
   const heading = await page.getByRole('heading', { level: 1 }).textContent();
   check(heading.trim() === 'Call now', 'the result starts with "Call now"');
   check((await page.locator('.action').textContent()).startsWith('Call your care team now'),
     'the action comes first, in the content crate\'s words');
   check(await page.getByRole('heading', { name: /fever/i }).count() >= 1, 'the fever advice follows');
   check((await page.locator('footer.disclaimer').textContent()).includes('not medical advice'), 'the patient disclaimer ends the page');
+  await fitsThePhone(page, 'the result');
   await page.screenshot({ path: join(artifacts, '4-patient-call-now.png'), fullPage: true });
+  const back = await page.goBack();
+  check(back && back.status() === 200 && page.url().includes('/me?'),
+    'Back after sending shows the last step again (a page fetched, not a resubmission prompt)');
+  await page.goto(result);
   await page.getByRole('link', { name: 'About IL-2' }).click();
   check((await page.getByRole('heading', { level: 1 }).textContent()).startsWith('Interleukin-2 (IL-2)'),
     'the education sheet opens from the patient\'s menu');
   await page.goBack();
   await page.getByRole('link', { name: 'My check-ins' }).first().click();
   check(await page.locator('main li').count() >= 2, 'the history lists the new and the demo check-in');
+  await fitsThePhone(page, 'the history');
+
+  console.log('patient (phone): a red-flag yes opens the emergency screen at once');
+  await page.goto(`${base}/me`);
+  await page.locator('input[name="chest_pain"][value="yes"]').check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.waitForURL(/\/me\/checkins\/\d+$/);
+  check((await page.getByRole('heading', { level: 1 }).textContent()).trim() === 'Emergency',
+    'chest pain shows the emergency screen before any other question, and the check-in is stored');
+  await page.screenshot({ path: join(artifacts, '4b-patient-emergency.png'), fullPage: true });
   const denied = await page.goto(`${base}/patients/1`);
   check(denied.status() === 403, 'a patient is refused the care team\'s course page (403)');
   await context.close();
@@ -163,8 +207,7 @@ async function patientLogsAnInjection(browser, base) {
   await page.waitForURL(`${base}/me/injections#log`);
   const row = await page.locator('table.injections tr', { hasText: 'Belly, right side' }).textContent();
   check(row.includes('Taken') && row.includes('no problems'), 'the shot is in the log with its site and note');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  check(overflow <= 0, `the log fits the phone's width (overflow ${overflow} px)`);
+  await fitsThePhone(page, 'the injection log');
   await page.screenshot({ path: join(artifacts, '6-patient-injection-log.png'), fullPage: true });
   await context.close();
 }

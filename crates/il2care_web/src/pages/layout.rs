@@ -72,6 +72,16 @@ footer.disclaimer { border-top: 2px solid #111; margin: 2rem auto 1rem; padding:
 .phone input[type=radio] { width: 1.4rem; height: 1.4rem; }
 .phone input[type=number], .phone select { min-height: 48px; font-size: 1.15rem; }
 .phone button.primary { width: 100%; min-height: 56px; font-size: 1.2rem; }
+aside.contacts { display: flex; flex-wrap: wrap; gap: 0.5rem; margin: 0 0 1rem; }
+a.call { display: inline-block; min-height: 48px; padding: 0.7rem 0.9rem; border: 2px solid #0b3d91; border-radius: 0.4rem;
+  font-weight: 700; text-decoration: none; }
+a.call.emergency { background: #7a0010; border-color: #7a0010; color: #fff; }
+.progress { font-weight: 700; color: #333; }
+.steps { display: flex; gap: 0.5rem; margin-top: 1rem; }
+.steps button { min-height: 56px; }
+.phone .steps button.primary { width: auto; flex: 1; }
+.injections, table { max-width: 100%; }
+.phone table { display: block; overflow-x: auto; }
 .action { font-size: 1.5rem; font-weight: 800; padding: 1rem; border-radius: 0.4rem; margin: 0 0 1rem; }
 @media print { header.bar, .skip, form { display: none; } }
 ";

@@ -107,7 +107,7 @@ fn number_question(item: Item, given: &Given<'_>, attributes: (&str, &str, &str)
     }
 }
 
-fn question(item: Item, kind: AnswerKind, given: &Given<'_>) -> Markup {
+fn question(item: Item, kind: AnswerKind, given: &Given<'_>, default_unit: &str) -> Markup {
     let id = item.id();
     match kind {
         AnswerKind::YesNo => choices(item, &[("yes", "Yes".into()), ("no", "No".into())], given),
@@ -126,7 +126,8 @@ fn question(item: Item, kind: AnswerKind, given: &Given<'_>) -> Markup {
             let unit = html! {
                 select name=(unit_name) aria-label="Temperature unit" {
                     @for unit in TEMPERATURE_UNITS {
-                        option value=(unit) selected[given.value(&unit_name) == unit] {
+                        @let chosen = match given.value(&unit_name) { "" => default_unit, chosen => chosen };
+                        option value=(unit) selected[chosen == unit] {
                             @if unit == "Cel" { "°C" } @else { "°F" }
                         }
                     }
@@ -142,41 +143,218 @@ fn question(item: Item, kind: AnswerKind, given: &Given<'_>) -> Markup {
     }
 }
 
-/// The questionnaire page; after a refusal, with the answers as sent and the message beside its question.
-fn checkin_page(actor: &Actor, client_id: &str, given: &Given<'_>) -> Markup {
-    shell(
-        "Check in",
-        Some(actor),
-        Audience::Patient,
-        html! {},
-        html! {
-            h1 { "How are you today?" }
-            @if let Some(refusal) = given.refusal {
-                div.error role="alert" {
-                    p { "Please check this answer: " (refusal.reason) }
-                    @if let Some(item) = refusal.field.strip_prefix("answers.").and_then(|rest| Item::from_id(rest.split('.').next().unwrap_or(""))) {
-                        p { a href=(format!("#{}", item.id())) { (item.question()) } }
-                    }
+/// The questionnaire in steps, one phone screen each (TRIAGE amendment 2): first the red-flag items (every
+/// item before the temperature in the core's questionnaire, most dangerous first), then the rest in four
+/// sections of the core's order. New items of the core land in a section by their position.
+fn steps() -> Vec<Vec<(Item, AnswerKind)>> {
+    let all: Vec<(Item, AnswerKind)> = forms::questionnaire().collect();
+    let red_flags = all.iter().position(|(item, _)| *item == Item::Temperature).unwrap_or(0);
+    let (first, rest) = all.split_at(red_flags);
+    let per_section = rest.len().div_ceil(4).max(1);
+    std::iter::once(first.to_vec()).chain(rest.chunks(per_section).map(<[_]>::to_vec)).collect()
+}
+
+/// A check-in document as the evaluation reads it (the client id is the store's, not the triage's).
+fn without_client_id(document: &serde_json::Value) -> String {
+    let mut document = document.clone();
+    if let Some(object) = document.as_object_mut() {
+        object.remove("client_id");
+    }
+    document.to_string()
+}
+
+/// The step (1-based) that asks `item`.
+fn step_of(item: Item) -> usize {
+    steps().iter().position(|step| step.iter().any(|(asked, _)| *asked == item)).map_or(1, |index| index + 1)
+}
+
+/// Where a check-in page stands: the answers so far (every field of the form), the step shown, and what to
+/// say about them.
+struct Stepped<'a> {
+    pairs: &'a forms::Pairs,
+    step: usize,
+    refusal: Option<&'a Refusal>,
+    /// A message about the whole step (the core questions still unanswered, a red-flag question skipped).
+    notice: Option<String>,
+    /// The temperature unit the form offers first (the patient's setting).
+    default_unit: &'static str,
+}
+
+/// The temperature unit a patient's form offers first: °F in the United States (their zone says so), °C
+/// elsewhere. A per-patient unit setting would replace this guess from the zone (product choice).
+fn default_temperature_unit(zone: &str) -> &'static str {
+    let us = zone.starts_with("America/")
+        && !matches!(
+            zone.split('/').nth(1),
+            Some(
+                "Toronto"
+                    | "Vancouver"
+                    | "Mexico_City"
+                    | "Sao_Paulo"
+                    | "Bogota"
+                    | "Lima"
+                    | "Santiago"
+                    | "Buenos_Aires"
+                    | "Halifax"
+                    | "Winnipeg"
+                    | "Edmonton"
+                    | "Regina"
+            )
+        );
+    if us || zone.starts_with("US/") || zone == "Pacific/Honolulu" { "[degF]" } else { "Cel" }
+}
+
+/// The refused temperature looks like °F typed as °C (93 to 113 in Cel): the page offers one tap to switch.
+fn looks_like_fahrenheit(pairs: &forms::Pairs) -> bool {
+    let unit = forms::field(pairs, "temperature_unit").unwrap_or("Cel");
+    let value = forms::field(pairs, "temperature").and_then(|text| text.parse::<rust_decimal::Decimal>().ok());
+    unit == "Cel"
+        && value
+            .is_some_and(|value| value >= rust_decimal::Decimal::from(93) && value <= rust_decimal::Decimal::from(113))
+}
+
+/// The telephone numbers on every patient page (TRIAGE amendment 5), as tap-to-call links.
+fn contacts(site: &crate::site::Site) -> Markup {
+    html! {
+        aside.contacts aria-label="Phone numbers" {
+            a.call.emergency href=(crate::site::tel_href(&site.emergency_number)) { "Emergency: " (site.emergency_number) }
+            @if let Some(line) = &site.line_24h { a.call href=(crate::site::tel_href(line)) { "24-hour line: " (line) } }
+            @if let Some(line) = &site.office_line { a.call href=(crate::site::tel_href(line)) { "Office: " (line) } }
+        }
+    }
+}
+
+/// A patient page: the phone numbers first, then the page.
+fn patient_page(site: &crate::site::Site, title: &str, actor: &Actor, body: Markup) -> Markup {
+    shell(title, Some(actor), Audience::Patient, html! {}, html! { (contacts(site)) (body) })
+}
+
+/// The safety advice a refused vital sign carries (TRIAGE amendment 4), with the site's numbers.
+fn refused_vital_advice(site: &crate::site::Site) -> String {
+    let line = site.line_24h.as_deref().unwrap_or("your care team's 24-hour line");
+    il2care_content::message("refused_vital")
+        .map(|entry| {
+            entry.plain_text().trim_end().replace("{line_24h}", line).replace("{emergency}", &site.emergency_number)
+        })
+        .unwrap_or_default()
+}
+
+/// One step of the questionnaire; after a refusal, with the answers as sent and the message beside its
+/// question. Answers of the other steps ride along as hidden fields, so Back and Next keep everything.
+fn checkin_page(site: &crate::site::Site, client_id: &str, at: &Stepped<'_>) -> Markup {
+    let steps = steps();
+    let total = steps.len();
+    let step = at.step.clamp(1, total);
+    let shown: Vec<&str> = steps[step - 1].iter().map(|(item, _)| item.id()).collect();
+    let given = Given { pairs: at.pairs, refusal: at.refusal };
+    let hidden: Vec<&(String, String)> = at
+        .pairs
+        .iter()
+        .filter(|(name, value)| {
+            let item = name.strip_suffix("_unit").unwrap_or(name);
+            !value.trim().is_empty() && Item::from_id(item).is_some() && !shown.contains(&item)
+        })
+        .collect();
+    let vital_refused = at.refusal.is_some_and(|refusal| {
+        refusal.field.starts_with("answers.temperature")
+            || refusal.field.starts_with("answers.home_systolic_bp")
+            || refusal.field.starts_with("temperature")
+    });
+    let last = step == total;
+    html! {
+        h1 { "How are you today?" }
+        p.progress { "Step " (step) " of " (total) }
+        @if let Some(notice) = &at.notice { div.error role="alert" { p { (notice) } } }
+        @if let Some(refusal) = at.refusal {
+            div.error role="alert" {
+                p { "Please check this answer: " (refusal.reason) }
+                @if let Some(item) = refusal.field.strip_prefix("answers.").and_then(|rest| Item::from_id(rest.split('.').next().unwrap_or(""))) {
+                    p { a href=(format!("#{}", item.id())) { (item.question()) } }
+                }
+                @if vital_refused && looks_like_fahrenheit(at.pairs) {
+                    p { strong { "Did you mean °F?" } }
+                    button.primary type="submit" form="checkin" name="switch_unit" value="[degF]" formmethod=(if step == 1 { "post" } else { "get" }) formaction=(if step == 1 || last { "/me/checkins" } else { "/me" }) { "Yes, it is °F" }
+                }
+                @if vital_refused { p { (refused_vital_advice(site)) } }
+            }
+        }
+        @let (method, action) = if step == 1 || last { ("post", "/me/checkins") } else { ("get", "/me") };
+        form id="checkin" method=(method) action=(action) {
+            input type="hidden" name="client_id" value=(client_id);
+            input type="hidden" name="from_step" value=(step);
+            @if step == 1 { input type="hidden" name="stage" value="red_flags"; }
+            @for (name, value) in &hidden { input type="hidden" name=(name) value=(value); }
+            @for (item, kind) in &steps[step - 1] { (question(*item, *kind, &given, at.default_unit)) }
+            div.steps {
+                @if step > 1 {
+                    button type="submit" name="step" value=(step - 1) formmethod="get" formaction="/me" formnovalidate { "Back" }
+                }
+                @if last {
+                    button.primary type="submit" { "Send my answers" }
+                } @else {
+                    button.primary type="submit" name="step" value=(step + 1) { "Next" }
                 }
             }
-            form method="post" action="/me/checkins" {
-                input type="hidden" name="client_id" value=(client_id);
-                @for (item, kind) in forms::questionnaire() { (question(item, kind, given)) }
-                button.primary type="submit" { "Send my answers" }
-            }
-        },
-    )
+        }
+    }
 }
 
-/// `GET /me`: the check-in questionnaire, most dangerous questions first.
-pub async fn checkin_form(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
+/// The patient's zone (for the form's default unit and the check-in's time).
+async fn patient_zone(state: &AppState, patient_id: i64) -> Result<String, PageError> {
+    let mut conn = state.store.connection().await?;
+    Ok(record::patient(&mut conn, patient_id).await?.time_zone)
+}
+
+/// The answers of a check-in form with a "Yes, it is °F" tap applied.
+fn with_switched_unit(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let Some(unit) = forms::field(&pairs, "switch_unit").map(str::to_string) else { return pairs };
+    let mut pairs: Vec<(String, String)> =
+        pairs.into_iter().filter(|(name, _)| name != "temperature_unit" && name != "switch_unit").collect();
+    pairs.push(("temperature_unit".into(), unit));
+    pairs
+}
+
+/// `GET /me`: the check-in questionnaire, one step at a time (`?step=N` with the answers so far, as the
+/// Back and Next buttons send them). Moving on checks the answers given so far: a refused answer shows its
+/// step again with the message.
+pub async fn checkin_form(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> PageResult {
     let actor = signed_in(actor)?;
-    own_patient(&state, &actor, "me").await?;
-    let client_id = crate::auth::new_token()?;
-    Ok(page(checkin_page(&actor, &client_id, &Given { pairs: &[], refusal: None })))
+    let patient_id = own_patient(&state, &actor, "me").await?;
+    let pairs = with_switched_unit(pairs);
+    let zone = patient_zone(&state, patient_id).await?;
+    let client_id = forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
+    let step: usize = forms::field(&pairs, "step").and_then(|text| text.parse().ok()).unwrap_or(1);
+    let default_unit = default_temperature_unit(&zone);
+    let refusal = forms::checkin_document(&pairs, "2026-01-01T00:00:00Z")
+        .and_then(|document| il2care_wire::checkin::parse_checkin(&without_client_id(&document)).map(|_| ()))
+        .err();
+    let step = match &refusal {
+        Some(refusal) => refused_step(refusal),
+        None => step,
+    };
+    let stepped = Stepped { pairs: &pairs, step, refusal: refusal.as_ref(), notice: None, default_unit };
+    let body = checkin_page(&state.site, &client_id, &stepped);
+    let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, page(patient_page(&state.site, "Check in", &actor, body))).into_response())
 }
 
-/// `POST /me/checkins`: triaged and stored like `POST /api/v1/patients/{id}/checkins`; then the result.
+/// The step that asks the item a refusal names (`answers.temperature`, `temperature_unit`).
+fn refused_step(refusal: &Refusal) -> usize {
+    let name = refusal.field.strip_prefix("answers.").unwrap_or(&refusal.field);
+    let id = name.split('.').next().unwrap_or(name);
+    let id = id.strip_suffix("_unit").unwrap_or(id);
+    Item::from_id(id).map_or(1, step_of)
+}
+
+/// `POST /me/checkins`: the red-flag step (`stage=red_flags`) or the whole check-in. The red flags are
+/// triaged at once: an emergency answer stores the check-in and shows the emergency screen before any other
+/// question; otherwise the next step follows (a redirect, so Back never resubmits). The whole check-in needs
+/// the core questions (TRIAGE amendment 1) and is triaged and stored like
+/// `POST /api/v1/patients/{id}/checkins`; then the result (a redirect again).
 pub async fn submit_checkin(
     State(state): State<AppState>,
     actor: Result<Actor, AppError>,
@@ -184,27 +362,61 @@ pub async fn submit_checkin(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let patient_id = own_patient(&state, &actor, "me/checkins").await?;
-    let zone = {
-        let mut conn = state.store.connection().await?;
-        record::patient(&mut conn, patient_id).await?.time_zone
-    };
+    let pairs = with_switched_unit(pairs);
+    let zone = patient_zone(&state, patient_id).await?;
+    let default_unit = default_temperature_unit(&zone);
+    let client_id = forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
     let time_zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let at = jiff::Timestamp::now().to_zoned(time_zone);
-    let at = il2care_wire::dosing::local_time(&at);
-    let submitted = match forms::checkin_document(&pairs, &at) {
-        Ok(document) => crate::api::checkins::submit_document(&state, &actor, patient_id, &document.to_string()).await,
-        Err(refusal) => Err(refusal.into()),
+    let at = il2care_wire::dosing::local_time(&jiff::Timestamp::now().to_zoned(time_zone));
+    let red_flags = forms::field(&pairs, "stage") == Some("red_flags");
+    let back_to = |step: usize, refusal: Option<&Refusal>, notice: Option<String>| {
+        let stepped = Stepped { pairs: &pairs, step, refusal, notice, default_unit };
+        let body = checkin_page(&state.site, &client_id, &stepped);
+        (StatusCode::UNPROCESSABLE_ENTITY, page(patient_page(&state.site, "Check in", &actor, body))).into_response()
     };
-    let stored = match submitted {
-        Ok((_, stored)) => stored,
-        Err(AppError::Refused(refusal)) => {
-            // Nothing was stored; the same form comes back with the answers and the message at the question.
-            let client_id =
-                forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
-            let given = Given { pairs: &pairs, refusal: Some(&refusal) };
-            let page = page(checkin_page(&actor, &client_id, &given));
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let document = match forms::checkin_document(&pairs, &at) {
+        Ok(document) => document,
+        Err(refusal) => return Ok(back_to(refused_step(&refusal), Some(&refusal), None)),
+    };
+    let preview = match il2care_wire::checkin::parse_checkin(&without_client_id(&document)) {
+        Ok(parsed) => il2care_core::triage::triage(&parsed),
+        Err(refusal) => return Ok(back_to(refused_step(&refusal), Some(&refusal), None)),
+    };
+    if red_flags && preview.level != il2care_core::triage::Level::Emergency {
+        let unanswered: Vec<&str> = steps()[0]
+            .iter()
+            .filter(|(item, _)| forms::field(&pairs, item.id()).is_none())
+            .map(|(item, _)| item.question())
+            .collect();
+        if !unanswered.is_empty() {
+            return Ok(back_to(
+                1,
+                None,
+                Some(format!("Please answer every question on this page: {}", unanswered.join(" · "))),
+            ));
         }
+        let mut next: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(name, _)| name != "stage" && name != "from_step" && name != "step")
+            .cloned()
+            .collect();
+        next.retain(|(name, _)| name != "client_id");
+        next.push(("client_id".into(), client_id.clone()));
+        next.push(("step".into(), "2".into()));
+        let query = serde_urlencoded::to_string(&next).map_err(|error| AppError::Internal(error.into()))?;
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/me?{query}"))]).into_response());
+    }
+    if !red_flags && !preview.unanswered.is_empty() {
+        let questions: Vec<&str> = preview.unanswered.iter().map(|item| item.question()).collect();
+        let first = preview.unanswered.iter().map(|item| step_of(*item)).min().unwrap_or(1);
+        let notice = format!("Please answer these questions before you send: {}", questions.join(" · "));
+        return Ok(back_to(first, None, Some(notice)));
+    }
+    let mut document = document;
+    document["client_id"] = serde_json::json!(client_id);
+    let stored = match crate::api::checkins::submit_document(&state, &actor, patient_id, &document.to_string()).await {
+        Ok((_, stored)) => stored,
+        Err(AppError::Refused(refusal)) => return Ok(back_to(refused_step(&refusal), Some(&refusal), None)),
         Err(other) => return Err(other.into()),
     };
     let id = stored["id"].as_i64().unwrap_or_default();
@@ -245,11 +457,10 @@ pub async fn result(
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
     let result = view::result_view(&checkin, &patient.time_zone);
-    Ok(page(shell(
+    Ok(page(patient_page(
+        &state.site,
         result.level,
-        Some(&actor),
-        Audience::Patient,
-        html! {},
+        &actor,
         html! {
             h1 { span class=(format!("badge {}", result.class)) { (result.level) } }
             p class=(format!("action {}", result.class)) role="status" { (result.action) }
@@ -275,11 +486,10 @@ pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppErro
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &format!("patient/{patient_id}/checkins"), Some(patient_id)).await?;
     let rows = view::checkin_rows(&checkins, &patient.time_zone);
-    Ok(page(shell(
+    Ok(page(patient_page(
+        &state.site,
         "My check-ins",
-        Some(&actor),
-        Audience::Patient,
-        html! {},
+        &actor,
         html! {
             h1 { "My check-ins" }
             @if rows.is_empty() { p { "No check-ins yet." } }
@@ -473,11 +683,10 @@ async fn injection_page(
         _ => crate::auth::new_token()?,
     };
     let view = course.map(|course| injection_log(&course, &entries, &patient.time_zone, now.as_millisecond()));
-    Ok(shell(
+    Ok(patient_page(
+        &state.site,
         "My injection log",
-        Some(actor),
-        Audience::Patient,
-        html! {},
+        actor,
         html! {
             h1 { "My injection log" }
             (injection_text("injections.intro"))

@@ -552,7 +552,13 @@ pub struct ResultView {
 /// The result page of a stored check-in.
 pub fn result_view(checkin: &CheckIn, zone: &str) -> ResultView {
     let result: Value = serde_json::from_str(&checkin.result).unwrap_or(Value::Null);
-    let message = il2care_content::message(&checkin.level);
+    // An incomplete check-in at self care never shows the self-care reassurance (TRIAGE amendment 1).
+    let incomplete = checkin.level == "self_care" && !crate::api::worklist::checkin_complete(&checkin.result);
+    let message = if incomplete {
+        il2care_content::message("incomplete").or_else(|| il2care_content::message("unanswered"))
+    } else {
+        il2care_content::message(&checkin.level)
+    };
     let advice = result["advice"]
         .as_array()
         .into_iter()
@@ -564,8 +570,8 @@ pub fn result_view(checkin: &CheckIn, zone: &str) -> ResultView {
     let core_unanswered = result["unanswered"].as_array().is_some_and(|list| !list.is_empty());
     ResultView {
         at: local_time(checkin.at_ms, zone),
-        level: level_label(&checkin.level),
-        class: urgency_class(&checkin.level),
+        level: level_label(if incomplete { "incomplete" } else { &checkin.level }),
+        class: urgency_class(if incomplete { "incomplete" } else { &checkin.level }),
         action: message.as_ref().map(il2care_content::Entry::headline).unwrap_or_default(),
         message_rest: message.as_ref().map(|entry| entry.rest().to_vec()).unwrap_or_default(),
         advice,

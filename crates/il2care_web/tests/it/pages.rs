@@ -150,13 +150,14 @@ async fn a_nurse_holds_a_dose_for_low_blood_pressure_and_sees_the_reason() {
 async fn a_patient_checks_in_with_a_fever_and_reads_call_now_first() {
     let app = app().await;
     let token = app.token("patient_a").await;
-    let form = get(&app, "/me", Some(&token)).await;
+    let form = get(&app, "/me?step=2", Some(&token)).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.text.contains("What is your temperature?"));
+    assert!(form.text.contains("Step 2 of 5"), "the patient sees how far along they are");
     assert!(form.text.contains(&il2care_content::disclaimer().headline()), "the patient disclaimer ends the page");
     let answers = "client_id=phone-1&temperature=38.5&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0&rash=";
     let submitted = post(&app, "/me/checkins", Some(&token), answers).await;
-    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.text);
     let retried = post(&app, "/me/checkins", Some(&token), answers).await;
     assert_eq!(retried.location(), submitted.location(), "the same form sent twice is stored once");
     let result = get(&app, submitted.location(), Some(&token)).await;
@@ -176,7 +177,8 @@ async fn a_patient_checks_in_with_a_fever_and_reads_call_now_first() {
 async fn a_nurse_sees_the_check_in_on_the_worklist_and_records_the_call_back() {
     let app = app().await;
     let patient = app.token("patient_a").await;
-    let submitted = post(&app, "/me/checkins", Some(&patient), "temperature=38.5&temperature_unit=Cel").await;
+    let answers = "temperature=38.5&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0";
+    let submitted = post(&app, "/me/checkins", Some(&patient), answers).await;
     let checkin_id = submitted.location().rsplit('/').next().unwrap().to_string();
     let nurse = app.token("nurse").await;
     let worklist = get(&app, "/worklist", Some(&nurse)).await;
@@ -207,6 +209,10 @@ async fn a_refused_check_in_comes_back_with_the_answers_and_the_message_and_stor
     assert!(page.text.contains("id=\"temperature-error\""), "the message sits at the temperature question");
     assert!(page.text.contains("value=\"60\""), "the temperature as typed is kept");
     assert!(page.text.contains("value=\"mild\" checked"), "the chosen answers are kept");
+    assert!(
+        page.text.contains("For chest pain, trouble breathing or fainting, call 911."),
+        "a refused vital sign still gives safety advice"
+    );
     let (_, stored) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&token)).await;
     assert!(stored["checkins"].as_array().unwrap().is_empty());
     app.db.drop().await;
@@ -216,7 +222,7 @@ async fn a_refused_check_in_comes_back_with_the_answers_and_the_message_and_stor
 async fn a_patient_reaches_only_their_own_pages_and_other_attempts_are_audited() {
     let app = app().await;
     let patient_b = app.token("patient_b").await;
-    let answers = "temperature=37&temperature_unit=Cel";
+    let answers = "temperature=37&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0";
     let own = post(&app, "/me/checkins", Some(&patient_b), answers).await;
     let patient_a = app.token("patient_a").await;
     assert_eq!(get(&app, own.location(), Some(&patient_a)).await.status, StatusCode::FORBIDDEN);
@@ -384,8 +390,13 @@ async fn the_worklist_has_one_row_per_patient_and_a_recorded_dose_spends_the_dec
     assert!(worklist.text.contains("label.hold.sbp-below-90"), "the rule id in small print");
 
     let patient = app.token("patient_a").await;
-    post(&app, "/me/checkins", Some(&patient), "temperature=38.5&temperature_unit=Cel").await;
-    post(&app, "/me/checkins", Some(&patient), "chills=mild").await;
+    let answers = "temperature=38.5&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0";
+    assert_eq!(post(&app, "/me/checkins", Some(&patient), answers).await.status, StatusCode::SEE_OTHER);
+    // An incomplete check-in can still arrive through the API (the page asks for the core questions).
+    let incomplete = json!({"at": jiff::Timestamp::now().to_string(), "answers": {"chills": "mild"}});
+    let (status, _) =
+        app.post(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&patient), &incomplete).await;
+    assert_eq!(status, StatusCode::CREATED);
     let worklist = get(&app, "/worklist", Some(&nurse)).await;
     assert_eq!(worklist.text.matches(&patient_link).count(), 1, "two check-ins and a dose are still one row");
     assert!(worklist.text.contains("and 2 more"), "{}", worklist.text);
@@ -466,5 +477,59 @@ async fn a_refused_assessment_form_comes_back_filled_in_with_the_field_marked_an
     let valid = format!("course_id={course_id}&form_token=t10&systolic_bp=85&findings_reviewed=yes");
     let page = post(&app, &format!("{course_page}/assessment"), Some(&nurse), &valid).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "the next valid form is decided: {}", page.text);
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_red_flag_questions_come_first_and_a_yes_stores_the_check_in_and_shows_the_emergency_screen() {
+    let app = app().await;
+    let token = app.token("patient_a").await;
+    let first = get(&app, "/me", Some(&token)).await;
+    assert!(first.text.contains("Step 1 of 5") && first.text.contains("Do you have pain or tightness in your chest?"));
+    assert!(!first.text.contains("What is your temperature?"), "the red flags have a screen of their own");
+    assert!(first.text.contains("href=\"tel:911\""), "the emergency number is a tap-to-call link");
+
+    let skipped = post(&app, "/me/checkins", Some(&token), "stage=red_flags&client_id=r1&chest_pain=no").await;
+    assert_eq!(skipped.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(skipped.text.contains("Please answer every question on this page"), "{}", skipped.text);
+
+    let none = "stage=red_flags&client_id=r2&hard_to_wake=no&seizure=no&chest_pain=no&short_of_breath=none&fainted=no&bleeding_wont_stop=no";
+    let next = post(&app, "/me/checkins", Some(&token), none).await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text);
+    assert!(next.location().starts_with("/me?") && next.location().contains("step=2"), "{}", next.location());
+    let step2 = get(&app, next.location(), Some(&token)).await;
+    assert!(step2.text.contains("Step 2 of 5") && step2.text.contains("name=\"chest_pain\" value=\"no\""));
+
+    let unsent = post(&app, "/me/checkins", Some(&token), "client_id=r3&chills=mild").await;
+    assert_eq!(unsent.status, StatusCode::UNPROCESSABLE_ENTITY, "the core questions are required before sending");
+    assert!(unsent.text.contains("Please answer these questions before you send"), "{}", unsent.text);
+
+    let red = "stage=red_flags&client_id=r4&chest_pain=yes";
+    let emergency = post(&app, "/me/checkins", Some(&token), red).await;
+    assert_eq!(emergency.status, StatusCode::SEE_OTHER, "a red-flag yes is sent at once");
+    assert!(emergency.location().starts_with("/me/checkins/"));
+    let (_, stored) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&token)).await;
+    let levels: Vec<&str> =
+        stored["checkins"].as_array().unwrap().iter().map(|c| c["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, ["emergency"], "only the red-flag check-in was stored");
+    let screen = get(&app, emergency.location(), Some(&token)).await;
+    assert!(screen.text.contains("Emergency"), "{}", screen.text);
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fahrenheit_temperature_typed_as_celsius_is_offered_one_tap_to_switch() {
+    let app = app().await;
+    let token = app.token("patient_a").await;
+    let answers =
+        "client_id=f1&temperature=101.5&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0";
+    let refused = post(&app, "/me/checkins", Some(&token), answers).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("Did you mean °F?"), "{}", refused.text);
+    assert!(refused.text.contains("value=\"101.5\""), "the answer is kept");
+    let switched = post(&app, "/me/checkins", Some(&token), &format!("{answers}&switch_unit=%5BdegF%5D")).await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.text);
+    let (_, stored) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&token)).await;
+    assert_eq!(stored["checkins"][0]["level"], "call_now", "101.5 °F is a fever");
     app.db.drop().await;
 }
