@@ -624,7 +624,9 @@ pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
     // Electrolytes, with or without the lab's range (GRADING §1 Electrolytes, §2 defaults): each result is
     // graded for both of its terms, high against the ULN and low against the LLN.
     type ElectrolyteTerm = (Term, fn(Decimal, Decimal) -> ElectrolyteGrade, bool);
-    let electrolytes: [(ObservationCode, &[Reading<MillimolesPerLitre>], (Decimal, Decimal), [ElectrolyteTerm; 2]); 2] = [
+    type Electrolyte<'a> =
+        (ObservationCode, &'a [Reading<MillimolesPerLitre>], (Decimal, Decimal), [ElectrolyteTerm; 2]);
+    let electrolytes: [Electrolyte<'_>; 2] = [
         (
             ObservationCode::Potassium,
             &observations.potassium,
