@@ -2,7 +2,8 @@
 //! reference range or the product defaults, creatinine and liver terms against baseline, fever, weight gain,
 //! hypoxia with its rest/exertion context, diarrhea over baseline and febrile neutropenia. Grades defined by
 //! consequences (life-threatening, death) are clinician-entered and never computed here. Pure: no IO.
-//! Grades are information; no rule uses a grade as a trigger (GRADING §5).
+//! Grades are information, with one exception: `product.hold.grade-4` holds a dose on any computed grade 4
+//! except Lymphocyte count decreased (ASSESSMENT §10.1, which overrides GRADING §5).
 
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
@@ -11,7 +12,7 @@ use rust_decimal_macros::dec;
 use crate::Source;
 use crate::assessment::inputs::{ActivityContext, Assessment, ObservationCode, Reading, Sex};
 use crate::assessment::thresholds::MaxAges;
-use crate::units::{CellCount, Creatinine, Hemoglobin, Measure, Quantity};
+use crate::units::{CellCount, Creatinine, Hemoglobin, Measure, MillimolesPerLitre, Quantity};
 
 /// The CTCAE version every grade carries.
 pub const CTCAE_VERSION: &str = "5.0";
@@ -28,6 +29,7 @@ pub enum Term {
     WhiteBloodCellDecreased,
     NeutrophilCountDecreased,
     PlateletCountDecreased,
+    LymphocyteCountDecreased,
     Anemia,
     CreatinineIncreased,
     BloodBilirubinIncreased,
@@ -38,6 +40,10 @@ pub enum Term {
     Hypoxia,
     Diarrhea,
     FebrileNeutropenia,
+    Hyperkalemia,
+    Hypokalemia,
+    Hypernatremia,
+    Hyponatremia,
 }
 
 impl Term {
@@ -47,6 +53,7 @@ impl Term {
             Term::WhiteBloodCellDecreased => "White blood cell decreased",
             Term::NeutrophilCountDecreased => "Neutrophil count decreased",
             Term::PlateletCountDecreased => "Platelet count decreased",
+            Term::LymphocyteCountDecreased => "Lymphocyte count decreased",
             Term::Anemia => "Anemia",
             Term::CreatinineIncreased => "Creatinine increased",
             Term::BloodBilirubinIncreased => "Blood bilirubin increased",
@@ -57,6 +64,10 @@ impl Term {
             Term::Hypoxia => "Hypoxia",
             Term::Diarrhea => "Diarrhea",
             Term::FebrileNeutropenia => "Febrile neutropenia",
+            Term::Hyperkalemia => "Hyperkalemia",
+            Term::Hypokalemia => "Hypokalemia",
+            Term::Hypernatremia => "Hypernatremia",
+            Term::Hyponatremia => "Hyponatremia",
         }
     }
 }
@@ -70,6 +81,9 @@ pub struct Markers {
     pub baseline_missing: bool,
     /// Fever above 40.0 Cel: the duration that splits G3 from G4 is not known.
     pub duration_unknown: bool,
+    /// Computed from the number alone at the lowest grade it allows; symptoms, an intervention or a
+    /// hospitalization (clinician input) may raise it (GRADING §1 Electrolytes).
+    pub needs_clinician: bool,
 }
 
 /// Why a term could not be graded.
@@ -113,17 +127,20 @@ struct CountFloors {
     g3: Decimal,
 }
 
+/// A decreased count. The bands of grades 2-4 are absolute; only grade 1 refers to the LLN, and grade 0 is
+/// at or above the LLN and outside every band (GRADING §1, amendment of 2026-12-04): with an LLN below the
+/// grade-1 floor, a value under the floor is still grade 2.
 fn decreased(value: Decimal, lln: Decimal, floors: &CountFloors) -> u8 {
-    if value >= lln {
-        0
-    } else if value >= floors.g1 {
-        1
-    } else if value >= floors.g2 {
-        2
-    } else if value >= floors.g3 {
-        3
-    } else {
+    if value < floors.g3 {
         4
+    } else if value < floors.g2 {
+        3
+    } else if value < floors.g1 {
+        2
+    } else if value < lln {
+        1
+    } else {
+        0
     }
 }
 
@@ -142,17 +159,99 @@ pub fn platelet_count_decreased(value: CellCount, lln: CellCount) -> u8 {
     decreased(value.value(), lln.value(), &CountFloors { g1: dec!(75), g2: dec!(50), g3: dec!(25) })
 }
 
-/// Anemia: G1 10.0-<LLN, G2 8.0-<10.0, G3 <8.0 g/dL; G4 is clinician-entered (CTCAE-5).
+/// Lymphocyte count decreased: G1 0.8-<LLN, G2 0.5-<0.8, G3 0.2-<0.5, G4 <0.2 (CTCAE-5). Grading only: an
+/// expected effect of IL-2, it never holds a dose (GRADING §1 amendment).
+pub fn lymphocyte_count_decreased(value: CellCount, lln: CellCount) -> u8 {
+    decreased(value.value(), lln.value(), &CountFloors { g1: dec!(0.8), g2: dec!(0.5), g3: dec!(0.2) })
+}
+
+/// Anemia: G1 10.0-<LLN, G2 8.0-<10.0, G3 <8.0 g/dL, the bands of G2 and G3 absolute; G4 is clinician-entered
+/// (CTCAE-5; GRADING §1 amendment of 2026-12-04).
 pub fn anemia(value: Hemoglobin, lln: Hemoglobin) -> u8 {
     let value = value.value();
-    if value >= lln.value() {
-        0
-    } else if value >= dec!(10.0) {
-        1
-    } else if value >= dec!(8.0) {
-        2
-    } else {
+    if value < dec!(8.0) {
         3
+    } else if value < dec!(10.0) {
+        2
+    } else if value < lln.value() {
+        1
+    } else {
+        0
+    }
+}
+
+/// An electrolyte grade with the `needs_clinician` marker (GRADING §1 Electrolytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ElectrolyteGrade {
+    pub grade: u8,
+    /// A higher grade may apply on clinician input (symptoms, intervention, hospitalization).
+    pub needs_clinician: bool,
+}
+
+fn electrolyte(grade: u8, needs_clinician: bool) -> ElectrolyteGrade {
+    ElectrolyteGrade { grade, needs_clinician }
+}
+
+/// Hyperkalemia: G1 ULN-5.5, G2 >5.5-6.0, G3 >6.0-7.0, G4 >7.0 mmol/L, the bands of G2-G4 absolute (CTCAE-5).
+/// G1 and G2 may be raised by an intervention or a hospitalization (CTCAE-5 "intervention initiated",
+/// "hospitalization indicated"): marked `needs_clinician`.
+pub fn hyperkalemia(value: Decimal, uln: Decimal) -> ElectrolyteGrade {
+    if value > dec!(7.0) {
+        electrolyte(4, false)
+    } else if value > dec!(6.0) {
+        electrolyte(3, false)
+    } else if value > dec!(5.5) {
+        electrolyte(2, true)
+    } else if value > uln {
+        electrolyte(1, true)
+    } else {
+        electrolyte(0, false)
+    }
+}
+
+/// Hypokalemia: G1 3.0-<LLN (G2 if symptomatic: clinician), G3 2.5-<3.0, G4 <2.5 mmol/L (CTCAE-5). A computed
+/// G1 is marked `needs_clinician`.
+pub fn hypokalemia(value: Decimal, lln: Decimal) -> ElectrolyteGrade {
+    if value < dec!(2.5) {
+        electrolyte(4, false)
+    } else if value < dec!(3.0) {
+        electrolyte(3, false)
+    } else if value < lln {
+        electrolyte(1, true)
+    } else {
+        electrolyte(0, false)
+    }
+}
+
+/// Hypernatremia: G1 ULN-150, G2 >150-155, G3 >155-160, G4 >160 mmol/L (CTCAE-5). G1 and G2 may be raised by an
+/// intervention or a hospitalization: marked `needs_clinician`.
+pub fn hypernatremia(value: Decimal, uln: Decimal) -> ElectrolyteGrade {
+    if value > dec!(160) {
+        electrolyte(4, false)
+    } else if value > dec!(155) {
+        electrolyte(3, false)
+    } else if value > dec!(150) {
+        electrolyte(2, true)
+    } else if value > uln {
+        electrolyte(1, true)
+    } else {
+        electrolyte(0, false)
+    }
+}
+
+/// Hyponatremia: G1 130-<LLN, G2 125-<130 (asymptomatic), G3 120-<125 (or 125-129 symptomatic: clinician),
+/// G4 <120 mmol/L (CTCAE-5). A computed G2 is marked `needs_clinician`.
+pub fn hyponatremia(value: Decimal, lln: Decimal) -> ElectrolyteGrade {
+    if value < dec!(120) {
+        electrolyte(4, false)
+    } else if value < dec!(125) {
+        electrolyte(3, false)
+    } else if value < dec!(130) {
+        electrolyte(2, true)
+    } else if value < lln {
+        electrolyte(1, false)
+    } else {
+        electrolyte(0, false)
     }
 }
 
@@ -325,9 +424,41 @@ fn cells(value: Decimal) -> CellCount {
     CellCount::new(value).expect("a reviewed default limit is valid")
 }
 
+/// A grade-4 result that is too old to be used: the grade it would have, for `product.hold.grade-4`, which may
+/// not treat an aged-out grade 4 as "below 4" (ASSESSMENT §9.2 read in the safe direction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaleGradeFour {
+    pub term: Term,
+    pub code: ObservationCode,
+    pub at: Timestamp,
+}
+
+/// The grades of an assessment and the grade-4 results that have grown too old.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Graded {
+    pub grades: Vec<Grade>,
+    pub stale_grade_four: Vec<StaleGradeFour>,
+}
+
+/// Whether a grade counts for `product.hold.grade-4`: grade 4 of any term but Lymphocyte count decreased,
+/// an expected effect of IL-2 that never holds a dose (ASSESSMENT §10.1; GRADING §1 amendment).
+pub fn holds_a_dose(term: Term, grade: Result<u8, Ungradable>) -> bool {
+    grade == Ok(4) && term != Term::LymphocyteCountDecreased
+}
+
+/// The product default potassium limits (GRADING §2 amendment): LLN 3.5, ULN 5.0 mmol/L.
+pub const DEFAULT_POTASSIUM: (Decimal, Decimal) = (dec!(3.5), dec!(5.0));
+/// The product default sodium limits (GRADING §2 amendment): LLN 135, ULN 145 mmol/L.
+pub const DEFAULT_SODIUM: (Decimal, Decimal) = (dec!(135), dec!(145));
+
 /// Every grade the assessment's data supports at its decision time: each lab's latest result within its
 /// maximum age, the highest temperature of that window, the latest weight and SpO2.
 pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grade> {
+    graded(assessment, max_ages).grades
+}
+
+/// [`grade_assessment`], plus the latest results too old to be graded that would be grade 4.
+pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
     let at = assessment.at;
     let patient = &assessment.patient;
     let observations = &assessment.observations;
@@ -340,13 +471,20 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         series.iter().max_by_key(|reading| reading.at)
     }
     // At most one grade per computed term: one allocation.
-    let mut grades = Vec::with_capacity(13);
-    let mut push = |term, grade, reading_value: Quantity, reading_at, limit, baseline, markers| {
-        grades.push(Grade { term, grade, value: reading_value, at: reading_at, limit, baseline, markers })
-    };
+    let mut grades = Vec::with_capacity(18);
+    let mut stale_grade_four = Vec::new();
+    // A lab term: kept when fresh; a stale result is graded only to find an aged-out grade 4.
+    let mut push =
+        |term, code, grade: Result<u8, Ungradable>, reading_value: Quantity, reading_at, limit, baseline, markers| {
+            if fresh(code, reading_at) {
+                grades.push(Grade { term, grade, value: reading_value, at: reading_at, limit, baseline, markers });
+            } else if holds_a_dose(term, grade) {
+                stale_grade_four.push(StaleGradeFour { term, code, at: reading_at });
+            }
+        };
 
     type CountTerm<'a> = (Term, ObservationCode, &'a [Reading<CellCount>], Decimal, fn(CellCount, CellCount) -> u8);
-    let counts: [CountTerm<'_>; 3] = [
+    let counts: [CountTerm<'_>; 4] = [
         (Term::WhiteBloodCellDecreased, ObservationCode::Wbc, &observations.wbc, dec!(4.0), white_blood_cell_decreased),
         (
             Term::NeutrophilCountDecreased,
@@ -362,9 +500,16 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
             dec!(150),
             platelet_count_decreased,
         ),
+        (
+            Term::LymphocyteCountDecreased,
+            ObservationCode::Lymphocytes,
+            &observations.lymphocytes,
+            dec!(1.0),
+            lymphocyte_count_decreased,
+        ),
     ];
     for (term, code, series, default_lln, grade) in counts {
-        if let Some(reading) = latest(series).filter(|reading| fresh(code, reading.at)) {
+        if let Some(reading) = latest(series) {
             let (lln, default) = match reading.reference_range {
                 Some(range) => (range.low, false),
                 None => (cells(default_lln), true),
@@ -372,6 +517,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
             let markers = Markers { reference_range_default: default, ..Markers::default() };
             push(
                 term,
+                code,
                 Ok(grade(reading.value, lln)),
                 reading.value.quantity(),
                 reading.at,
@@ -382,7 +528,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         }
     }
 
-    if let Some(reading) = latest(&observations.hemoglobin).filter(|r| fresh(ObservationCode::Hemoglobin, r.at)) {
+    if let Some(reading) = latest(&observations.hemoglobin) {
         let (lln, default) = match reading.reference_range {
             Some(range) => (range.low, false),
             None => (default_hemoglobin_lln(patient.sex), true),
@@ -390,6 +536,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         let markers = Markers { reference_range_default: default, ..Markers::default() };
         push(
             Term::Anemia,
+            ObservationCode::Hemoglobin,
             Ok(anemia(reading.value, lln)),
             reading.value.quantity(),
             reading.at,
@@ -399,7 +546,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         );
     }
 
-    if let Some(reading) = latest(&observations.creatinine).filter(|r| fresh(ObservationCode::Creatinine, r.at)) {
+    if let Some(reading) = latest(&observations.creatinine) {
         let (uln, default) = match reading.reference_range {
             Some(range) => (range.high, false),
             None => (default_creatinine_uln(patient.sex), true),
@@ -411,6 +558,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         let baseline = baseline.map(Measure::quantity);
         push(
             Term::CreatinineIncreased,
+            ObservationCode::Creatinine,
             Ok(grade),
             reading.value.quantity(),
             reading.at,
@@ -420,9 +568,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         );
     }
 
-    if let Some(reading) =
-        latest(&observations.bilirubin_total).filter(|r| fresh(ObservationCode::BilirubinTotal, r.at))
-    {
+    if let Some(reading) = latest(&observations.bilirubin_total) {
         let (uln, default) = match reading.reference_range {
             Some(range) => (range.high.value(), false),
             None => (dec!(1.2), true),
@@ -435,6 +581,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         let baseline = patient.baseline_bilirubin.map(Measure::quantity);
         push(
             Term::BloodBilirubinIncreased,
+            ObservationCode::BilirubinTotal,
             Ok(grade),
             reading.value.quantity(),
             reading.at,
@@ -449,7 +596,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         (Term::AspartateAminotransferaseIncreased, ObservationCode::Ast, &observations.ast, patient.baseline_ast),
     ];
     for (term, code, series, baseline) in enzymes {
-        if let Some(reading) = latest(series).filter(|reading| fresh(code, reading.at)) {
+        if let Some(reading) = latest(series) {
             let (uln, default) = match reading.reference_range {
                 Some(range) => (range.high.value(), false),
                 None => (dec!(40), true),
@@ -463,6 +610,7 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
             let limit = Quantity { value: uln, unit: reading.value.quantity().unit };
             push(
                 term,
+                code,
                 Ok(grade),
                 reading.value.quantity(),
                 reading.at,
@@ -470,6 +618,45 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
                 baseline.map(Measure::quantity),
                 markers,
             );
+        }
+    }
+
+    // Electrolytes, with or without the lab's range (GRADING §1 Electrolytes, §2 defaults): each result is
+    // graded for both of its terms, high against the ULN and low against the LLN.
+    type ElectrolyteTerm = (Term, fn(Decimal, Decimal) -> ElectrolyteGrade, bool);
+    type Electrolyte<'a> =
+        (ObservationCode, &'a [Reading<MillimolesPerLitre>], (Decimal, Decimal), [ElectrolyteTerm; 2]);
+    let electrolytes: [Electrolyte<'_>; 2] = [
+        (
+            ObservationCode::Potassium,
+            &observations.potassium,
+            DEFAULT_POTASSIUM,
+            [(Term::Hyperkalemia, hyperkalemia, true), (Term::Hypokalemia, hypokalemia, false)],
+        ),
+        (
+            ObservationCode::Sodium,
+            &observations.sodium,
+            DEFAULT_SODIUM,
+            [(Term::Hypernatremia, hypernatremia, true), (Term::Hyponatremia, hyponatremia, false)],
+        ),
+    ];
+    for (code, series, (default_lln, default_uln), terms) in electrolytes {
+        if let Some(reading) = latest(series) {
+            let ((lln, uln), default) = match reading.reference_range {
+                Some(range) => ((range.low.value(), range.high.value()), false),
+                None => ((default_lln, default_uln), true),
+            };
+            for (term, grade_of, high) in terms {
+                let limit = if high { uln } else { lln };
+                let graded = grade_of(reading.value.value(), limit);
+                let markers = Markers {
+                    reference_range_default: default,
+                    needs_clinician: graded.needs_clinician,
+                    ..Markers::default()
+                };
+                let limit = Quantity { value: limit, unit: reading.value.quantity().unit };
+                push(term, code, Ok(graded.grade), reading.value.quantity(), reading.at, Some(limit), None, markers);
+            }
         }
     }
 
@@ -482,15 +669,23 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
     if let Some(reading) = hottest {
         let (grade, duration_unknown) = fever(reading.value.value());
         let markers = Markers { duration_unknown, ..Markers::default() };
-        push(Term::Fever, Ok(grade), reading.value.quantity(), reading.at, None, None, markers);
+        push(
+            Term::Fever,
+            ObservationCode::Temperature,
+            Ok(grade),
+            reading.value.quantity(),
+            reading.at,
+            None,
+            None,
+            markers,
+        );
     }
 
-    if let (Some(reading), Some(baseline)) =
-        (latest(&observations.weight).filter(|r| fresh(ObservationCode::Weight, r.at)), patient.baseline_weight)
-    {
+    if let (Some(reading), Some(baseline)) = (latest(&observations.weight), patient.baseline_weight) {
         let grade = weight_gain(reading.value.value(), baseline.value());
         push(
             Term::WeightGain,
+            ObservationCode::Weight,
             Ok(grade),
             reading.value.quantity(),
             reading.at,
@@ -500,18 +695,36 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
         );
     }
 
-    if let Some(reading) = latest(&observations.spo2).filter(|r| fresh(ObservationCode::Spo2, r.at)) {
+    if let Some(reading) = latest(&observations.spo2) {
         let grade = hypoxia(reading.value.value(), reading.context);
-        push(Term::Hypoxia, grade, reading.value.quantity(), reading.at, None, None, Markers::default());
+        push(
+            Term::Hypoxia,
+            ObservationCode::Spo2,
+            grade,
+            reading.value.quantity(),
+            reading.at,
+            None,
+            None,
+            Markers::default(),
+        );
     }
 
     if let (Some(anc), Some(hottest)) =
         (latest(&observations.anc).filter(|r| fresh(ObservationCode::Anc, r.at)), hottest)
     {
         let grade = febrile_neutropenia(anc.value, hottest.value.value());
-        push(Term::FebrileNeutropenia, grade, anc.value.quantity(), anc.at, None, None, Markers::default());
+        push(
+            Term::FebrileNeutropenia,
+            ObservationCode::Anc,
+            grade,
+            anc.value.quantity(),
+            anc.at,
+            None,
+            None,
+            Markers::default(),
+        );
     }
-    grades
+    Graded { grades, stale_grade_four }
 }
 
 #[cfg(test)]
@@ -558,6 +771,76 @@ mod tests {
         check(hb(dec!(9.9)), 2, "Hb below 10 [CTCAE-5]");
         check(hb(dec!(8.0)), 2, "Hb 8.0 [CTCAE-5]");
         check(hb(dec!(7.9)), 3, "Hb below 8 [CTCAE-5]");
+    }
+
+    #[test]
+    fn grades_2_to_4_are_absolute_whatever_the_lln() {
+        let anc = |x, lln| neutrophil_count_decreased(count(x), count(lln));
+        check(anc(dec!(1.2), dec!(1.0)), 2, "ANC 1.2 with LLN 1.0 is G2 [GRADING §1 amendment; CTCAE-5]");
+        check(anc(dec!(1.0), dec!(1.0)), 2, "ANC 1.0 at a low LLN is still G2 [GRADING §1 amendment]");
+        check(anc(dec!(0.99), dec!(1.0)), 3, "ANC 0.99 [CTCAE-5]");
+        check(anc(dec!(1.5), dec!(1.0)), 0, "ANC 1.5 at or above LLN and outside every band [GRADING §1]");
+        check(anc(dec!(1.49), dec!(1.0)), 2, "ANC 1.49 below the G1 floor [GRADING §1 amendment]");
+        check(anc(dec!(1.99), dec!(2.0)), 1, "ANC just below LLN 2.0 [CTCAE-5]");
+        check(anc(dec!(2.0), dec!(2.0)), 0, "ANC at LLN [CTCAE-5]");
+        let plt = |x, lln| platelet_count_decreased(count(x), count(lln));
+        check(plt(dec!(60), dec!(50)), 2, "plt 60 with LLN 50 is G2 [GRADING §1 amendment]");
+        check(plt(dec!(8), dec!(150)), 4, "plt 8 [CTCAE-5]");
+        let lymph = |x| lymphocyte_count_decreased(count(x), count(dec!(1.0)));
+        check(lymph(dec!(1.0)), 0, "lymphocytes at the default LLN 1.0 [GRADING §2]");
+        check(lymph(dec!(0.99)), 1, "lymphocytes below LLN [CTCAE-5]");
+        check(lymph(dec!(0.8)), 1, "lymphocytes 0.8 [CTCAE-5]");
+        check(lymph(dec!(0.79)), 2, "lymphocytes below 0.8 [CTCAE-5]");
+        check(lymph(dec!(0.5)), 2, "lymphocytes 0.5 [CTCAE-5]");
+        check(lymph(dec!(0.49)), 3, "lymphocytes below 0.5 [CTCAE-5]");
+        check(lymph(dec!(0.2)), 3, "lymphocytes 0.2 [CTCAE-5]");
+        check(lymph(dec!(0.19)), 4, "lymphocytes below 0.2 [CTCAE-5]");
+        let hb = |x, lln| anemia(Hemoglobin::new(x).unwrap(), Hemoglobin::new(lln).unwrap());
+        check(hb(dec!(9.5), dec!(9.0)), 2, "Hb 9.5 with LLN 9.0 is G2 [GRADING §1 amendment]");
+        check(hb(dec!(10.0), dec!(9.0)), 0, "Hb 10.0 at or above LLN and outside every band [GRADING §1]");
+    }
+
+    #[test]
+    fn electrolytes_grade_at_every_boundary_and_mark_where_a_clinician_may_raise_the_grade() {
+        let g = |graded: ElectrolyteGrade| (graded.grade, graded.needs_clinician);
+        let (k_lln, k_uln) = DEFAULT_POTASSIUM;
+        let hyper = |x| g(hyperkalemia(x, k_uln));
+        assert_eq!(hyper(dec!(5.0)), (0, false), "K at the default ULN 5.0 [GRADING §2]");
+        assert_eq!(hyper(dec!(5.01)), (1, true), "K above ULN; intervention may raise it [CTCAE-5]");
+        assert_eq!(hyper(dec!(5.5)), (1, true), "K 5.5 is G1 [CTCAE-5]");
+        assert_eq!(hyper(dec!(5.51)), (2, true), "K above 5.5 [CTCAE-5]");
+        assert_eq!(hyper(dec!(6.0)), (2, true), "K 6.0 is G2 [CTCAE-5]");
+        assert_eq!(hyper(dec!(6.01)), (3, false), "K above 6.0 [CTCAE-5]");
+        assert_eq!(hyper(dec!(7.0)), (3, false), "K 7.0 is G3 [CTCAE-5]");
+        assert_eq!(hyper(dec!(7.01)), (4, false), "K above 7.0 [CTCAE-5]");
+        let hypo = |x| g(hypokalemia(x, k_lln));
+        assert_eq!(hypo(dec!(3.5)), (0, false), "K at the default LLN 3.5 [GRADING §2]");
+        assert_eq!(hypo(dec!(3.49)), (1, true), "K below LLN; G2 if symptomatic [CTCAE-5]");
+        assert_eq!(hypo(dec!(3.0)), (1, true), "K 3.0 is G1 [CTCAE-5]");
+        assert_eq!(hypo(dec!(2.99)), (3, false), "K below 3.0 [CTCAE-5]");
+        assert_eq!(hypo(dec!(2.5)), (3, false), "K 2.5 is G3 [CTCAE-5]");
+        assert_eq!(hypo(dec!(2.49)), (4, false), "K below 2.5 [CTCAE-5]");
+        let (na_lln, na_uln) = DEFAULT_SODIUM;
+        let hypern = |x| g(hypernatremia(x, na_uln));
+        assert_eq!(hypern(dec!(145)), (0, false), "Na at the default ULN 145 [GRADING §2]");
+        assert_eq!(hypern(dec!(145.1)), (1, true), "Na above ULN [CTCAE-5]");
+        assert_eq!(hypern(dec!(150)), (1, true), "Na 150 is G1 [CTCAE-5]");
+        assert_eq!(hypern(dec!(150.1)), (2, true), "Na above 150 [CTCAE-5]");
+        assert_eq!(hypern(dec!(155)), (2, true), "Na 155 is G2 [CTCAE-5]");
+        assert_eq!(hypern(dec!(155.1)), (3, false), "Na above 155 [CTCAE-5]");
+        assert_eq!(hypern(dec!(160)), (3, false), "Na 160 is G3 [CTCAE-5]");
+        assert_eq!(hypern(dec!(160.1)), (4, false), "Na above 160 [CTCAE-5]");
+        let hypon = |x| g(hyponatremia(x, na_lln));
+        assert_eq!(hypon(dec!(135)), (0, false), "Na at the default LLN 135 [GRADING §2]");
+        assert_eq!(hypon(dec!(134.9)), (1, false), "Na below LLN [CTCAE-5]");
+        assert_eq!(hypon(dec!(130)), (1, false), "Na 130 is G1 [CTCAE-5]");
+        assert_eq!(hypon(dec!(129.9)), (2, true), "Na below 130; G3 if symptomatic [CTCAE-5]");
+        assert_eq!(hypon(dec!(125)), (2, true), "Na 125 is G2 [CTCAE-5]");
+        assert_eq!(hypon(dec!(124.9)), (3, false), "Na below 125 [CTCAE-5]");
+        assert_eq!(hypon(dec!(120)), (3, false), "Na 120 is G3 [CTCAE-5]");
+        assert_eq!(hypon(dec!(119.9)), (4, false), "Na below 120 [CTCAE-5]");
+        assert!(holds_a_dose(Term::Hyponatremia, Ok(4)) && !holds_a_dose(Term::LymphocyteCountDecreased, Ok(4)));
+        assert!(!holds_a_dose(Term::Hyponatremia, Ok(3)), "[ASSESSMENT §10.1]");
     }
 
     #[test]

@@ -26,6 +26,8 @@ use il2care_core::units::{
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use crate::json;
@@ -290,6 +292,8 @@ const INTERVAL_FIELDS: [&str; 4] = ["code", "value", "start", "end"];
 fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
     let mut observations = Observations::default();
     let mut interval_fields: Vec<(ObservationCode, OutputInterval, String)> = Vec::new();
+    // The first value of each code at each instant, to refuse a contradicting second one (ASSESSMENT §10.2).
+    let mut at_instant: HashMap<(ObservationCode, Timestamp), (Decimal, String, String)> = HashMap::new();
     for (index, entry) in list(value, "observations")?.iter().enumerate() {
         let path = format!("observations[{index}]");
         let entry = object(entry, &path)?;
@@ -339,6 +343,7 @@ fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
         macro_rules! read {
             ($series:ident, $measure:ty, $low:expr, $high:expr) => {{
                 let measured: $measure = bounded(value, &value_field, $low, $high)?;
+                same_instant(&mut at_instant, code, time, measured.canonical(), measured.to_string(), &path)?;
                 let mut reading = Reading::new(measured, time);
                 if let Some(range) = range {
                     reading.reference_range = Some(reference_range::<$measure>(range, &range_field, $low, $high)?);
@@ -383,6 +388,8 @@ fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
             ObservationCode::PhenylephrineRate => {
                 read!(phenylephrine_rate, MicrogramsPerKilogramPerMinute, dec!(0), dec!(10))
             }
+            ObservationCode::Sodium => read!(sodium, MillimolesPerLitre, dec!(100), dec!(200)),
+            ObservationCode::Lymphocytes => read!(lymphocytes, CellCount, dec!(0), dec!(300)),
             ObservationCode::UrineOutput | ObservationCode::StoolOutput => {}
         }
     }
@@ -407,6 +414,33 @@ fn observations(value: &Value, at: Timestamp) -> Result<Observations, Refusal> {
     Ok(observations)
 }
 
+/// Refuses a second value of one code at one instant that differs from the first (ASSESSMENT §10.2): list
+/// order never decides between two contradicting values, and both fields are named.
+fn same_instant(
+    seen: &mut HashMap<(ObservationCode, Timestamp), (Decimal, String, String)>,
+    code: ObservationCode,
+    at: Timestamp,
+    value: Decimal,
+    shown: String,
+    path: &str,
+) -> Result<(), Refusal> {
+    match seen.get(&(code, at)) {
+        Some((first, first_shown, first_path)) if *first != value => Err(Refusal::new(
+            path,
+            format!(
+                "{first_path} and {path} record {} at the same time {at} with different values ({first_shown} and \
+                 {shown}); contradictory inputs are refused: record one value",
+                code.id()
+            ),
+        )),
+        Some(_) => Ok(()),
+        None => {
+            seen.insert((code, at), (value, shown, path.to_string()));
+            Ok(())
+        }
+    }
+}
+
 /// A lab's reference range, each limit within the plausible range of the value itself.
 fn reference_range<M: Measure>(
     value: &Value,
@@ -427,7 +461,8 @@ fn reference_range<M: Measure>(
 }
 
 fn findings(value: &Value, at: Timestamp) -> Result<Vec<Finding>, Refusal> {
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut paths: Vec<String> = Vec::new();
     for (index, entry) in list(value, "findings")?.iter().enumerate() {
         let path = format!("findings[{index}]");
         let entry = object(entry, &path)?;
@@ -439,7 +474,25 @@ fn findings(value: &Value, at: Timestamp) -> Result<Vec<Finding>, Refusal> {
         })?;
         let value = finding_value(code, json::required(entry, "value", &path)?, &json::join(&path, "value"))?;
         let time = not_after(json::required(entry, "at", &path)?, &json::join(&path, "at"), at)?;
+        // One finding twice at one instant with different answers contradicts itself (ASSESSMENT §10.2).
+        if let Some((first, first_path)) = findings
+            .iter()
+            .zip(&paths)
+            .find(|(known, _)| known.code == code && known.at == time && known.value != value)
+        {
+            return Err(Refusal::new(
+                &path,
+                format!(
+                    "{first_path} and {path} answer {} at the same time {time} differently ({} and {}); \
+                     contradictory inputs are refused: record one answer",
+                    code.id(),
+                    finding_json(first.value),
+                    finding_json(value)
+                ),
+            ));
+        }
         findings.push(Finding { code, value, at: time });
+        paths.push(path);
     }
     Ok(findings)
 }
@@ -520,6 +573,15 @@ pub fn evidence_json(evidence: &Evidence) -> Value {
         Evidence::CycleDay { day } => json!({"code": "cycle_day", "value": day}),
         Evidence::Flag(flag) => json!({"code": "patient.flags", "value": flag.id()}),
         Evidence::Rule(rule) => json!({"code": "rule", "value": rule.id()}),
+        Evidence::UnreadFinding { code, value, at, other_set } => json!({
+            "code": code.id(), "value": finding_json(value), "at": time(at),
+            "read_by": Rule::readers(code, other_set).map(Rule::id).collect::<Vec<_>>(),
+            "read_by_rule_set": other_set.id(),
+        }),
+        Evidence::Grade { term, grade, value, at } => json!({
+            "code": term.name(), "term": term.name(), "grade": grade, "version": CTCAE_VERSION,
+            "value": json::quantity_json(value), "at": time(at),
+        }),
     }
 }
 
@@ -540,6 +602,9 @@ pub fn missing_reason(reason: MissingReason) -> String {
         MissingReason::NotRecorded => "not recorded".to_string(),
         MissingReason::Stale { at } => format!("too old (latest at {at})"),
         MissingReason::NotCovered => "window not covered by recorded intervals (gaps over 1 h)".to_string(),
+        MissingReason::Contradicted { at } => {
+            format!("not current: oxygen above room air was recorded after it (at {at})")
+        }
     }
 }
 
@@ -561,6 +626,9 @@ fn grade_json(grade: &Grade) -> Value {
     }
     if grade.markers.duration_unknown {
         markers.push("duration_unknown");
+    }
+    if grade.markers.needs_clinician {
+        markers.push("needs_clinician");
     }
     let mut object = json!({
         "term": grade.term.name(),
@@ -725,7 +793,7 @@ mod tests {
     #[test]
     fn malformed_documents_are_refused_with_the_field_named() {
         type Change = Box<dyn Fn(&mut Value)>;
-        let cases: Vec<(Change, &str, &str)> = vec![
+        let mut cases: Vec<(Change, &str, &str)> = vec![
             (
                 Box::new(|v| v["observations"][0]["code"] = json!("glucose")),
                 "observations[0].code",
@@ -784,11 +852,80 @@ mod tests {
                 "overlaps",
             ),
         ];
+        cases.push((
+            Box::new(|v| {
+                v["observations"].as_array_mut().unwrap().push(
+                    json!({"code": "systolic_bp", "value": {"value": 120, "unit": "mm[Hg]"}, "at": "2026-11-27T15:40:00Z"}),
+                )
+            }),
+            "observations[2]",
+            "observations[0] and observations[2] record systolic_bp at the same time",
+        ));
+        cases.push((
+            Box::new(|v| {
+                v["findings"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"code": "ventricular_tachycardia", "value": 0, "at": "2026-11-27T12:10:00Z"}))
+            }),
+            "findings[2]",
+            "findings[1] and findings[2] answer ventricular_tachycardia at the same time",
+        ));
+        cases.push((
+            Box::new(|v| {
+                v["observations"][0] =
+                    json!({"code": "sodium", "value": {"value": 99, "unit": "mmol/L"}, "at": "2026-11-27T15:00:00Z"})
+            }),
+            "observations[0].value",
+            "plausible range",
+        ));
+        cases.push((
+            Box::new(|v| {
+                v["observations"][0] =
+                    json!({"code": "lymphocytes", "value": {"value": 301, "unit": "10*9/L"}, "at": "2026-11-27T15:00:00Z"})
+            }),
+            "observations[0].value",
+            "plausible range",
+        ));
         for (change, field, reason) in cases {
             let refusal = refused(change);
             assert_eq!(refusal.field, field, "{refusal}");
             assert!(refusal.reason.contains(reason), "{field}: `{}` lacks `{reason}`", refusal.reason);
         }
+    }
+
+    #[test]
+    fn the_same_value_twice_at_one_instant_is_not_a_contradiction_and_new_codes_are_graded() {
+        let mut value = document();
+        let observations = value["observations"].as_array_mut().unwrap();
+        observations.push(
+            json!({"code": "systolic_bp", "value": {"value": 86, "unit": "mm[Hg]"}, "at": "2026-11-27T15:40:00Z"}),
+        );
+        observations
+            .push(json!({"code": "sodium", "value": {"value": 118, "unit": "mmol/L"}, "at": "2026-11-27T10:00:00Z"}));
+        observations.push(
+            json!({"code": "lymphocytes", "value": {"value": 0.1, "unit": "10*9/L"}, "at": "2026-11-27T10:00:00Z"}),
+        );
+        value["findings"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"code": "frank_blood", "value": true, "at": "2026-11-27T15:00:00Z"}));
+        let parsed = parse_assessment(&value.to_string()).unwrap();
+        let result = result_json(&assess(&parsed.assessment, &parsed.parameters));
+        let grade =
+            |term: &str| result["grades"].as_array().unwrap().iter().find(|g| g["term"] == term).unwrap().clone();
+        assert_eq!(grade("Hyponatremia")["grade"], json!(4), "Na 118 [CTCAE-5]");
+        assert_eq!(grade("Hyponatremia")["markers"], json!(["reference_range_default"]));
+        assert_eq!(grade("Hypernatremia")["grade"], json!(0));
+        assert_eq!(grade("Lymphocyte count decreased")["grade"], json!(4), "[CTCAE-5]");
+        let fired = |id: &str| result["fired"].as_array().unwrap().iter().find(|f| f["id"] == id).cloned();
+        let grade_four = fired("product.hold.grade-4").expect("grade 4 holds [ASSESSMENT §10.1]");
+        assert_eq!(grade_four["evidence"].as_array().unwrap().len(), 1, "lymphocytes never hold: {grade_four}");
+        assert_eq!(grade_four["evidence"][0]["term"], "Hyponatremia");
+        let unread = fired("product.hold.unread-finding").expect("frank blood is read by no label rule");
+        assert_eq!(unread["evidence"][0]["code"], "frank_blood");
+        assert_eq!(unread["evidence"][0]["read_by"], json!(["consensus.stop.frank-blood"]));
+        assert_eq!(unread["evidence"][0]["read_by_rule_set"], "consensus");
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub fn threshold(rule: Rule, parameters: &Parameters, target_systolic_bp: Option
         Rule::LabelHoldBradycardia => "bradycardia_requiring_treatment present".into(),
         Rule::LabelHoldSbpBelow90 => format!("systolic_bp < {}", label.systolic_hold_below),
         Rule::LabelHoldSpo2Below90 => format!("spo2 < {}", label.spo2_hold_below),
-        Rule::LabelHoldMentalStatusChange => "mental_status_change >= mild, or coma or toxic_psychosis > 0 h".into(),
+        Rule::LabelHoldMentalStatusChange => {
+            "mental_status_change >= mild, or coma or toxic_psychosis > 0 h, or hallucinations present".into()
+        }
         Rule::LabelHoldLethargySomnolence => "lethargy_somnolence >= moderate".into(),
         Rule::LabelHoldFobtPositive => "latest fobt_result = positive".into(),
         Rule::LabelHoldSepsisUnstable => "sepsis_unstable present".into(),
@@ -50,7 +52,7 @@ pub fn threshold(rule: Rule, parameters: &Parameters, target_systolic_bp: Option
         }
         Rule::LabelStopArrhythmiaUncontrolled => "arrhythmia_uncontrolled present".into(),
         Rule::LabelStopEcgIschemia | Rule::ConsensusStopEcgIschemia => "ecg_ischemia_changes present".into(),
-        Rule::LabelStopChestPainAngina => "chest_pain_angina present".into(),
+        Rule::LabelStopChestPainAngina => "chest_pain_angina present with ecg_ischemia_changes present".into(),
         Rule::LabelStopCardiacTamponade => "cardiac_tamponade present".into(),
         Rule::LabelStopIntubationOver72h => format!("intubated > {} h", label.intubation_hours_above),
         Rule::LabelStopComaOver48h => format!("coma > {} h", label.coma_hours_above),
@@ -61,6 +63,18 @@ pub fn threshold(rule: Rule, parameters: &Parameters, target_systolic_bp: Option
         Rule::LabelStopDialysisOver72h => format!("dialysis > {} h", label.dialysis_hours_above),
         Rule::ProductHoldIntubated => format!("0 h < intubated <= {} h", label.intubation_hours_above),
         Rule::ProductHoldOtherVasopressor => "vasopressor_other present (running now)".into(),
+        Rule::ProductHoldUnreadFinding => {
+            "a finding that no rule of the active set reads is recorded present (a scale \
+             word other than none, beats or hours > 0, fobt_result positive); o2_device not settled when oxygen above \
+             room air was recorded after o2_device = none"
+                .into()
+        }
+        Rule::ProductHoldGrade4 => "any computed CTCAE v5.0 grade 4 (Lymphocyte count decreased excepted); a grade-4 \
+             result older than its maximum age leaves the rule not evaluated"
+            .into(),
+        Rule::ProductHoldChestPainEcgPending => {
+            "chest_pain_angina present and no ecg_ischemia_changes listed (present or absent) at or after it".into()
+        }
         Rule::ProductLimitCycle14 => format!("doses given this cycle >= {}", limits.doses_per_cycle),
         Rule::ProductLimitCourse28 => format!("doses given this course >= {}", limits.doses_per_course),
         Rule::ProductLimitOutsideCycleWindow => format!(
@@ -200,6 +214,14 @@ pub fn markdown(parameters: &Parameters) -> String {
                 rule.source()
             );
         }
+        let unread: Vec<String> =
+            Rule::unread_findings(rule_set).iter().map(|code| format!("`{}`", code.id())).collect();
+        let _ = writeln!(
+            out,
+            "\nFindings no rule of this set reads (`product.hold.unread-finding` holds when one is recorded present): \
+             {}.",
+            unread.join(", ")
+        );
         out.push('\n');
     }
     out.push_str("## Maximum ages at decision time (inclusive; a site may shorten, never lengthen)\n\n");

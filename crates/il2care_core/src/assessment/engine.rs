@@ -17,9 +17,9 @@ use super::logic::{Evidence, Input, Missing, MissingReason, Truth};
 use super::thresholds::{Parameters, ScheduleLimits};
 use super::windows::{Shift, covers, last_shift_end, moved, rate_above, rate_below, shift_ending};
 use super::{Decision, Rule, RuleSet};
-use crate::grading::{self, Grade};
+use crate::grading::{self, Grade, Graded};
 use crate::units::{
-    Creatinine, LitresPerMinute, Measure, MicrogramsPerKilogramPerMinute, Millilitres, MillimetresMercury,
+    Creatinine, LitresPerMinute, Measure, MicrogramsPerKilogramPerMinute, Millilitres, MillimetresMercury, Percent,
 };
 use exact::{Exact, compare, exact};
 
@@ -80,15 +80,14 @@ pub const DISCLAIMER: &str = "Decision support: the treating clinician decides."
 /// Evaluates the assessment's rule set against its data at its decision time, with the CTCAE grades of
 /// the same data: the complete result of ASSESSMENT §8.
 pub fn assess(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
-    let mut evaluation = decide(assessment, parameters);
-    evaluation.grades = grading::grade_assessment(assessment, &parameters.max_ages);
-    evaluation
+    decide(assessment, parameters)
 }
 
-/// The decision alone: every rule, pending hold and limit, without the CTCAE grades (`grades` is empty).
-/// Grades never change a decision (GRADING §5); callers that show a result use [`assess`].
+/// The decision: every rule, pending hold and limit. Since ASSESSMENT §10.1 (`product.hold.grade-4`) a grade
+/// can hold a dose, so the CTCAE grades are computed here once and returned with the decision; [`assess`]
+/// is the same evaluation under the name results use.
 pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
-    let context = Context::new(assessment, parameters);
+    let mut context = Context::new(assessment, parameters);
     let rule_set = assessment.rule_set;
     let pending_ignored: Vec<Rule> = assessment
         .course
@@ -136,6 +135,11 @@ pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
         None => Decision::Give,
     };
     let (cycle_day, cycle, slot) = context.cycle_position();
+    let target_systolic_bp = context.target_systolic_bp();
+    let grades = match context.graded.take() {
+        Some(graded) => graded.grades,
+        None => grading::grade_assessment(assessment, &parameters.max_ages),
+    };
     Evaluation {
         decision,
         rule_set,
@@ -150,10 +154,10 @@ pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
         resume_pending,
         pending_ignored,
         not_evaluated,
-        grades: Vec::new(),
+        grades,
         sets_flag: (decision == Decision::DiscontinuePermanently).then_some(PatientFlag::Il2RetreatmentContraindicated),
         parameters: *parameters,
-        target_systolic_bp: context.target_systolic_bp(),
+        target_systolic_bp,
     }
 }
 
@@ -257,6 +261,10 @@ struct Context<'a> {
     mental_status: OnceCell<Truth>,
     /// The index of the latest reading of each observation series (several rules read the same series).
     latest: [OnceCell<Option<usize>>; ALL_OBSERVATION_CODES.len()],
+    /// The CTCAE grades of the assessment (read by `product.hold.grade-4`, returned with the decision).
+    graded: OnceCell<Graded>,
+    /// Whether `o2_device` = none is contradicted by a later oxygen reading (ASSESSMENT §10.2), computed once.
+    o2_contradiction: OnceCell<Option<Missing>>,
 }
 
 /// The index of the latest reading of a series; of two at the same time, the later in the list (as
@@ -339,6 +347,8 @@ impl<'a> Context<'a> {
             phenylephrine: Default::default(),
             latest: Default::default(),
             mental_status: OnceCell::new(),
+            graded: OnceCell::new(),
+            o2_contradiction: OnceCell::new(),
         }
     }
 
@@ -698,6 +708,144 @@ impl<'a> Context<'a> {
         self.observed(ObservationCode::Creatinine, &self.assessment.observations.creatinine, test)
     }
 
+    // ---- the safety envelope (ASSESSMENT §10) ----
+
+    /// §10.2: the latest `o2_device` = none is not current when oxygen above room air (a flow above 0 L/min or
+    /// an FiO2 above 21 %) was recorded after it. A `none` implied by `findings_reviewed` is not a recorded
+    /// device entry: any such reading within its maximum age contradicts it. Computed once.
+    fn o2_device_contradicted(&self) -> Option<Missing> {
+        *self.o2_contradiction.get_or_init(|| {
+            let code = FindingCode::O2Device;
+            let findings = &self.assessment.findings;
+            let recorded_at = match findings.latest(code) {
+                Some(finding) if finding.value == FindingValue::Word(Word::None) => Some(finding.at),
+                Some(_) => return None,
+                None if findings.reviewed => None,
+                None => return None,
+            };
+            let observations = &self.assessment.observations;
+            let counts = |observation: ObservationCode, at: Timestamp| match recorded_at {
+                Some(device_at) => at > device_at,
+                None => self.parameters.max_ages.observation(observation).is_none_or(|age| !self.older_than(at, age)),
+            };
+            let room_air = Percent::new(Decimal::from(21)).expect("21 % is a valid FiO2");
+            let flows = observations
+                .oxygen_flow
+                .iter()
+                .filter(|reading| !reading.value.value().is_zero() && counts(ObservationCode::OxygenFlow, reading.at))
+                .map(|reading| reading.at);
+            let masks = observations
+                .fio2
+                .iter()
+                .filter(|reading| reading.value > room_air && counts(ObservationCode::Fio2, reading.at))
+                .map(|reading| reading.at);
+            flows.chain(masks).max().map(|at| missing(Input::Finding(code), MissingReason::Contradicted { at }))
+        })
+    }
+
+    /// `product.hold.unread-finding`: the findings reported present that no rule of the active set reads. An
+    /// answer implied absent by `findings_reviewed` is not present; a present answer counts whatever its age
+    /// (§9.2). Under a set that does not read `o2_device`, a contradicted device entry leaves it open.
+    fn unread_finding(&self) -> Truth {
+        let rule_set = self.assessment.rule_set;
+        let other_set = match rule_set {
+            RuleSet::Label => RuleSet::Consensus,
+            RuleSet::Consensus => RuleSet::Label,
+        };
+        let findings = &self.assessment.findings;
+        let unread = Rule::unread_findings(rule_set);
+        let mut evidence = Vec::new();
+        for &code in unread {
+            if let Some(finding) = findings.latest(code)
+                && finding.value.reports_something(code.kind())
+            {
+                evidence.push(Evidence::UnreadFinding { code, value: finding.value, at: finding.at, other_set });
+            }
+        }
+        if !evidence.is_empty() {
+            return Truth::Yes(evidence);
+        }
+        match self.o2_device_contradicted() {
+            Some(missing) if unread.contains(&FindingCode::O2Device) => Truth::unknown(missing),
+            _ => Truth::No,
+        }
+    }
+
+    /// The unread-finding hold resumes when every finding the active set does not read is answered absent or
+    /// none: listed within the findings' maximum age, or implied by `findings_reviewed` (§10.1).
+    fn unread_findings_absent(&self) -> Truth {
+        let mut result = Truth::Yes(Vec::new());
+        for &code in Rule::unread_findings(self.assessment.rule_set) {
+            result = result.and(|| {
+                if code == FindingCode::O2Device
+                    && let Some(missing) = self.o2_device_contradicted()
+                {
+                    return Truth::unknown(missing);
+                }
+                self.finding_resumes(code, |value| !value.reports_something(code.kind()))
+            });
+        }
+        result
+    }
+
+    /// `product.hold.grade-4`: any computed grade 4 but Lymphocyte count decreased. A grade-4 result older than
+    /// its maximum age cannot show that the grade is now below 4: the rule is then not evaluated.
+    fn grade_four(&self) -> Truth {
+        let graded = self.graded.get_or_init(|| grading::graded(self.assessment, &self.parameters.max_ages));
+        let fours: Vec<Evidence> = graded
+            .grades
+            .iter()
+            .filter(|grade| grading::holds_a_dose(grade.term, grade.grade))
+            .map(|grade| Evidence::Grade { term: grade.term, grade: 4, value: grade.value, at: grade.at })
+            .collect();
+        if !fours.is_empty() {
+            Truth::Yes(fours)
+        } else if graded.stale_grade_four.is_empty() {
+            Truth::No
+        } else {
+            Truth::Unknown(
+                graded
+                    .stale_grade_four
+                    .iter()
+                    .map(|stale| missing(Input::Observation(stale.code), MissingReason::Stale { at: stale.at }))
+                    .collect(),
+            )
+        }
+    }
+
+    /// `product.hold.chest-pain-ecg-pending`: chest pain present and no ECG finding listed (present or absent)
+    /// at or after it. An ECG finding implied absent by `findings_reviewed` is not an ECG that was done.
+    fn chest_pain_ecg_pending(&self) -> Truth {
+        let findings = &self.assessment.findings;
+        self.finding_present(FindingCode::ChestPainAngina).and(|| {
+            let pain_at = findings.latest(FindingCode::ChestPainAngina).map(|finding| finding.at);
+            match (findings.latest(FindingCode::EcgIschemiaChanges), pain_at) {
+                (Some(ecg), Some(pain_at)) if ecg.at >= pain_at => Truth::No,
+                _ => Truth::Yes(Vec::new()),
+            }
+        })
+    }
+
+    /// The chest-pain hold resumes when `ecg_ischemia_changes` is listed absent, fresh, at or after the latest
+    /// `chest_pain_angina` answer.
+    fn ecg_absent_since_chest_pain(&self) -> Truth {
+        let findings = &self.assessment.findings;
+        let code = FindingCode::EcgIschemiaChanges;
+        let pain_at = findings.latest(FindingCode::ChestPainAngina).map(|finding| finding.at);
+        match findings.latest(code) {
+            Some(ecg) if pain_at.is_none_or(|pain_at| ecg.at >= pain_at) => {
+                if ecg.value != FindingValue::Flag(false) {
+                    Truth::No
+                } else if self.fresh(ecg.at) {
+                    Truth::yes(Evidence::Finding { code, value: ecg.value, at: ecg.at, implied: false })
+                } else {
+                    stale(Input::Finding(code), ecg.at)
+                }
+            }
+            _ => not_recorded(Input::Finding(code)),
+        }
+    }
+
     // ---- the rules ----
 
     /// Whether a rule's trigger fires now. The count rules are evaluated by [`count_rules`]. Inlined into the
@@ -721,7 +869,10 @@ impl<'a> Context<'a> {
                 self.observed(O::SystolicBp, &observations.systolic_bp, |sbp| sbp < label.systolic_hold_below)
             }
             Rule::LabelHoldSpo2Below90 => self.observed(O::Spo2, &observations.spo2, |spo2| spo2 < label.spo2_hold_below),
-            Rule::LabelHoldMentalStatusChange => self.mental_status_changed(),
+            // Hallucinations and toxic psychosis are mental-status changes by definition (ASSESSMENT §10.1).
+            Rule::LabelHoldMentalStatusChange => {
+                self.mental_status_changed().or(|| self.finding_present(F::Hallucinations))
+            }
             Rule::LabelHoldLethargySomnolence => self.finding(F::LethargySomnolence, |value| {
                 word_of(value).is_some_and(|word| word.severity() >= Word::Moderate.severity())
             }),
@@ -743,7 +894,11 @@ impl<'a> Context<'a> {
             }),
             Rule::LabelStopArrhythmiaUncontrolled => self.finding_present(F::ArrhythmiaUncontrolled),
             Rule::LabelStopEcgIschemia | Rule::ConsensusStopEcgIschemia => self.finding_present(F::EcgIschemiaChanges),
-            Rule::LabelStopChestPainAngina => self.finding_present(F::ChestPainAngina),
+            // Chest pain with ECG changes (LABEL-OLD Table 1; ASSESSMENT §10.1); chest pain alone is the product
+            // hold `product.hold.chest-pain-ecg-pending`.
+            Rule::LabelStopChestPainAngina => {
+                self.finding_present(F::ChestPainAngina).and(|| self.finding_present(F::EcgIschemiaChanges))
+            }
             Rule::LabelStopCardiacTamponade => self.finding_present(F::CardiacTamponade),
             Rule::LabelStopIntubationOver72h => {
                 self.finding(F::Intubated, |value| hours_above(value, label.intubation_hours_above))
@@ -762,6 +917,9 @@ impl<'a> Context<'a> {
                 hours_above(value, Decimal::ZERO) && compare(hours_of(value), label.intubation_hours_above).is_le()
             }),
             Rule::ProductHoldOtherVasopressor => self.finding_present(F::VasopressorOther),
+            Rule::ProductHoldUnreadFinding => self.unread_finding(),
+            Rule::ProductHoldGrade4 => self.grade_four(),
+            Rule::ProductHoldChestPainEcgPending => self.chest_pain_ecg_pending(),
             Rule::ProductLimitCycle14 => match course.doses_given_cycle {
                 Some(count) => Truth::when(
                     count >= limits.doses_per_cycle,
@@ -836,9 +994,12 @@ impl<'a> Context<'a> {
             Rule::ConsensusHoldVividDreams => self.finding_present(F::VividDreams),
             Rule::ConsensusHoldAnxietyMild => self.finding_present(F::AnxietyMild),
             Rule::ConsensusHoldDyspneaAtRest => self.finding_present(F::DyspneaAtRest),
-            Rule::ConsensusHoldOxygen3To4L => self.cannula_flow(|flow| {
-                flow >= consensus.oxygen_hold_at_least && flow <= consensus.oxygen_hold_at_most
-            }),
+            Rule::ConsensusHoldOxygen3To4L => match self.o2_device_contradicted() {
+                Some(missing) => Truth::unknown(missing),
+                None => self.cannula_flow(|flow| {
+                    flow >= consensus.oxygen_hold_at_least && flow <= consensus.oxygen_hold_at_most
+                }),
+            },
             Rule::ConsensusHoldRalesThird => self.word(F::RalesExtent, Word::LowerThird),
             Rule::ConsensusHoldUrine80To160Shift => self.last_shift(O::UrineOutput, &observations.urine_output, |volume| {
                 volume >= consensus.urine_shift_hold_at_least && volume <= consensus.urine_shift_hold_at_most
@@ -878,13 +1039,14 @@ impl<'a> Context<'a> {
                 self.finding(F::MentalStatusChangeHours, |value| hours_above(value, consensus.mental_status_hours_above))
             }),
             Rule::ConsensusStopCognitiveScreen => self.word(F::CognitiveScreenFailed, Word::Yes),
-            Rule::ConsensusStopOxygenAbove4L => {
-                self.cannula_flow(|flow| flow > consensus.oxygen_stop_above).or(|| {
+            Rule::ConsensusStopOxygenAbove4L => match self.o2_device_contradicted() {
+                Some(missing) => Truth::unknown(missing),
+                None => self.cannula_flow(|flow| flow > consensus.oxygen_stop_above).or(|| {
                     self.word(F::O2Device, Word::FaceMask).and(|| {
                         self.observed(O::Fio2, &observations.fio2, |fio2| fio2 >= consensus.fio2_stop_at_least)
                     })
-                })
-            }
+                }),
+            },
             Rule::ConsensusStopIntubation => self.finding(F::Intubated, |value| hours_above(value, Decimal::ZERO)),
             Rule::ConsensusStopRalesHalf => self.word(F::RalesExtent, Word::HalfOrMore),
             Rule::ConsensusStopUrineBelow80Shift => self.last_shift(O::UrineOutput, &observations.urine_output, |volume| {
@@ -928,7 +1090,8 @@ impl<'a> Context<'a> {
             Rule::LabelHoldMentalStatusChange => self
                 .finding_resumes(F::MentalStatusChange, |value| value == FindingValue::Word(Word::None))
                 .and(|| self.finding_resumes(F::Coma, |value| hours_of(value).is_zero()))
-                .and(|| self.finding_resumes(F::ToxicPsychosis, |value| hours_of(value).is_zero())),
+                .and(|| self.finding_resumes(F::ToxicPsychosis, |value| hours_of(value).is_zero()))
+                .and(|| self.finding_absent_resumes(F::Hallucinations)),
             Rule::LabelHoldLethargySomnolence => self.finding_resumes(F::LethargySomnolence, |value| {
                 word_of(value).is_some_and(|word| word.severity() <= Word::Mild.severity())
             }),
@@ -941,7 +1104,11 @@ impl<'a> Context<'a> {
             Rule::LabelHoldCreatinineAbove4_5 | Rule::LabelHoldCreatinine4Complicated => renal(),
             Rule::LabelHoldOliguria => self.oliguria_resumes(),
             Rule::LabelHoldBullousDermatitis => self.finding_absent_resumes(F::BullousDermatitis),
-            Rule::ProductHoldIntubated | Rule::ProductHoldOtherVasopressor => self.trigger(rule).negated(),
+            Rule::ProductHoldIntubated | Rule::ProductHoldOtherVasopressor | Rule::ProductHoldGrade4 => {
+                self.trigger(rule).negated()
+            }
+            Rule::ProductHoldUnreadFinding => self.unread_findings_absent(),
+            Rule::ProductHoldChestPainEcgPending => self.ecg_absent_since_chest_pain(),
             Rule::ConsensusHoldSinusTachycardia => {
                 self.observed(O::HeartRate, &observations.heart_rate, |rate| rate < consensus.tachycardia_hold_min)
             }
@@ -980,6 +1147,9 @@ impl<'a> Context<'a> {
             Rule::ConsensusHoldAnxietyMild => self.finding_absent_resumes(F::AnxietyMild),
             Rule::ConsensusHoldDyspneaAtRest => self.finding_absent_resumes(F::DyspneaAtRest),
             Rule::ConsensusHoldOxygen3To4L => {
+                if let Some(missing) = self.o2_device_contradicted() {
+                    return Truth::unknown(missing);
+                }
                 // Device none means a flow of 0 (§9.14), which is below 3 L/min.
                 let device_none = self.finding_resumes(F::O2Device, |value| value == FindingValue::Word(Word::None));
                 match device_none {

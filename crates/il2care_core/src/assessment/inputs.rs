@@ -37,10 +37,14 @@ pub enum ObservationCode {
     Fio2,
     StoolOutput,
     PhenylephrineRate,
+    /// Serum sodium (INTERFACES amendment of 2026-12-04; graded, read by no rule).
+    Sodium,
+    /// Absolute lymphocyte count (INTERFACES amendment of 2026-12-04; grading only, never holds).
+    Lymphocytes,
 }
 
-/// Every observation code, in the order of INTERFACES.
-pub const ALL_OBSERVATION_CODES: [ObservationCode; 23] = [
+/// Every observation code, in the order of INTERFACES (the codes of the 2026-12-04 amendment last).
+pub const ALL_OBSERVATION_CODES: [ObservationCode; 25] = [
     ObservationCode::SystolicBp,
     ObservationCode::DiastolicBp,
     ObservationCode::HeartRate,
@@ -64,6 +68,8 @@ pub const ALL_OBSERVATION_CODES: [ObservationCode; 23] = [
     ObservationCode::Fio2,
     ObservationCode::StoolOutput,
     ObservationCode::PhenylephrineRate,
+    ObservationCode::Sodium,
+    ObservationCode::Lymphocytes,
 ];
 
 /// How an observation's age is judged.
@@ -106,6 +112,8 @@ impl ObservationCode {
             ObservationCode::Fio2 => "fio2",
             ObservationCode::StoolOutput => "stool_output",
             ObservationCode::PhenylephrineRate => "phenylephrine_rate",
+            ObservationCode::Sodium => "sodium",
+            ObservationCode::Lymphocytes => "lymphocytes",
         }
     }
 
@@ -133,6 +141,8 @@ impl ObservationCode {
             ObservationCode::Potassium => Some("2823-3"),
             ObservationCode::Bicarbonate => Some("1963-8"),
             ObservationCode::Fio2 => Some("3150-0"),
+            ObservationCode::Sodium => Some("2951-2"),
+            ObservationCode::Lymphocytes => Some("731-0"),
             ObservationCode::StoolOutput | ObservationCode::PhenylephrineRate => None,
         }
     }
@@ -165,7 +175,9 @@ impl ObservationCode {
             | ObservationCode::Anc
             | ObservationCode::Hemoglobin
             | ObservationCode::Potassium
-            | ObservationCode::Bicarbonate => Freshness::Daily,
+            | ObservationCode::Bicarbonate
+            | ObservationCode::Sodium
+            | ObservationCode::Lymphocytes => Freshness::Daily,
             ObservationCode::UrineOutput | ObservationCode::StoolOutput => Freshness::Window,
             ObservationCode::PhenylephrineRate => Freshness::Charted,
         }
@@ -190,6 +202,8 @@ impl ObservationCode {
                 | ObservationCode::Hemoglobin
                 | ObservationCode::Potassium
                 | ObservationCode::Bicarbonate
+                | ObservationCode::Sodium
+                | ObservationCode::Lymphocytes
         )
     }
 }
@@ -260,6 +274,8 @@ pub struct Observations {
     pub fio2: Vec<Reading<Percent>>,
     pub stool_output: Vec<OutputInterval>,
     pub phenylephrine_rate: Vec<Reading<MicrogramsPerKilogramPerMinute>>,
+    pub sodium: Vec<Reading<MillimolesPerLitre>>,
+    pub lymphocytes: Vec<Reading<CellCount>>,
 }
 
 /// The answer words of the scaled findings (ASSESSMENT §2.2).
@@ -479,6 +495,25 @@ impl FindingValue {
     }
 }
 
+impl FindingValue {
+    /// How strongly an answer argues against giving a dose, to break a tie between two contradictory answers
+    /// at one instant: an answer that reports something outranks one that does not, a higher scale word, more
+    /// beats or more hours outrank fewer, and `no` outranks `yes` for the resume inputs.
+    pub fn caution(self, kind: FindingKind) -> (bool, u32, Decimal) {
+        let reports = self.reports_something(kind);
+        match (kind, self) {
+            (FindingKind::YesNo, FindingValue::Flag(yes)) => (false, u32::from(!yes), Decimal::ZERO),
+            (FindingKind::Scale(words), FindingValue::Word(word)) => {
+                let position = words.iter().position(|known| *known == word).unwrap_or(0);
+                (reports, u32::try_from(position).unwrap_or(u32::MAX), Decimal::ZERO)
+            }
+            (_, FindingValue::Beats(beats)) => (reports, beats, Decimal::ZERO),
+            (_, FindingValue::Hours(hours)) => (reports, 0, hours),
+            _ => (reports, 0, Decimal::ZERO),
+        }
+    }
+}
+
 /// One entered finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -496,13 +531,22 @@ pub struct Findings {
 }
 
 impl Findings {
-    /// The findings from a list; a newer answer of a code replaces an older one (ASSESSMENT §9.2). Of two
-    /// answers at the same time the later in the list wins.
+    /// The findings from a list; a newer answer of a code replaces an older one (ASSESSMENT §9.2). Two
+    /// different answers at the same time contradict each other: the wire layer refuses such a document
+    /// (ASSESSMENT §10.2); should a caller pass them anyway, the answer that holds a dose wins, so list order
+    /// never decides and a contradiction never resolves toward `give`.
     pub fn new(reviewed: bool, entries: impl IntoIterator<Item = Finding>) -> Findings {
         let mut latest = [None; FINDING_COUNT];
         for finding in entries {
             let slot: &mut Option<Finding> = &mut latest[finding.code as usize];
-            if slot.is_none_or(|known| known.at <= finding.at) {
+            let replaces = match *slot {
+                None => true,
+                Some(known) if known.at == finding.at => {
+                    finding.value.caution(finding.code.kind()) > known.value.caution(finding.code.kind())
+                }
+                Some(known) => known.at < finding.at,
+            };
+            if replaces {
                 *slot = Some(finding);
             }
         }

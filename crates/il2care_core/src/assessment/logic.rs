@@ -4,8 +4,9 @@
 
 use jiff::Timestamp;
 
-use super::Rule;
 use super::inputs::{FindingCode, FindingValue, ObservationCode, PatientFlag};
+use super::{Rule, RuleSet};
+use crate::grading::Term;
 use crate::units::{Millilitres, Quantity};
 
 /// An input a rule reads, as results name it.
@@ -55,6 +56,9 @@ pub enum MissingReason {
     Stale { at: Timestamp },
     /// An output window is not covered by recorded intervals (a gap longer than allowed, or none recent).
     NotCovered,
+    /// The answer is not current: a later measurement contradicts it (ASSESSMENT §10.2: oxygen above room air
+    /// recorded, `at`, after `o2_device` = none).
+    Contradicted { at: Timestamp },
 }
 
 /// One missing input of a rule.
@@ -87,6 +91,11 @@ pub enum Evidence {
     Flag(PatientFlag),
     /// Another rule, counted by a count rule.
     Rule(Rule),
+    /// A finding reported present that no rule of the active set reads (ASSESSMENT §10.1); results name the
+    /// rules of the other set that read it (`Rule::readers`).
+    UnreadFinding { code: FindingCode, value: FindingValue, at: Timestamp, other_set: RuleSet },
+    /// A computed CTCAE grade (ASSESSMENT §10.1 `product.hold.grade-4`), with the value graded.
+    Grade { term: Term, grade: u8, value: Quantity, at: Timestamp },
 }
 
 /// The value of a condition.

@@ -2,6 +2,7 @@
 //! resume condition and membership. The thresholds live in `thresholds.rs`; how a rule is evaluated lives in
 //! `engine.rs`. Nothing here reads data.
 
+use super::inputs::{ALL_FINDING_CODES, FINDING_COUNT, FindingCode, FindingKind};
 use crate::Source;
 
 /// The rule set of a course (a per-course protocol setting, ASSESSMENT opening section).
@@ -32,10 +33,11 @@ impl RuleSet {
     }
 
     /// The version of the default thresholds; a site override makes a derived version (see `Parameters`).
+    /// 2026.2: the safety envelope of ASSESSMENT §10 (three product holds, changed label rules).
     pub const fn version(self) -> &'static str {
         match self {
-            RuleSet::Label => "label-2026.1",
-            RuleSet::Consensus => "consensus-2026.1",
+            RuleSet::Label => "label-2026.2",
+            RuleSet::Consensus => "consensus-2026.2",
         }
     }
 }
@@ -165,7 +167,7 @@ rules! {
     LabelHoldSpo2Below90 => "label.hold.spo2-below-90", LabelHold, Hold, true, "LABEL-2024 §2.4 T2",
         Some("spo2 > 90 % (a held patient at exactly 90 % stays held)");
     LabelHoldMentalStatusChange => "label.hold.mental-status-change", LabelHold, Hold, true, "LABEL-2024 §2.4 T2",
-        Some("mental_status_change = none (completely resolved), coma and toxic_psychosis 0 h");
+        Some("mental_status_change = none (completely resolved), coma and toxic_psychosis 0 h, hallucinations absent");
     LabelHoldLethargySomnolence => "label.hold.lethargy-somnolence", LabelHold, Hold, true, "LABEL-OLD Boxed Warning; ASHP-MONO",
         Some("lethargy_somnolence <= mild (product choice; the source states no resume condition)");
     LabelHoldFobtPositive => "label.hold.fobt-positive", LabelHold, Hold, true, "LABEL-2024 §2.4 T2",
@@ -182,7 +184,7 @@ rules! {
     LabelStopVtSustained => "label.stop.vt-sustained", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2; LABEL-OLD", NO_RESUME;
     LabelStopArrhythmiaUncontrolled => "label.stop.arrhythmia-uncontrolled", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2; LABEL-OLD", NO_RESUME;
     LabelStopEcgIschemia => "label.stop.ecg-ischemia", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2", NO_RESUME;
-    LabelStopChestPainAngina => "label.stop.chest-pain-angina", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2", NO_RESUME;
+    LabelStopChestPainAngina => "label.stop.chest-pain-angina", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2; LABEL-OLD Table 1", NO_RESUME;
     LabelStopCardiacTamponade => "label.stop.cardiac-tamponade", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2; LABEL-OLD", NO_RESUME;
     LabelStopIntubationOver72h => "label.stop.intubation-over-72h", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2; LABEL-OLD", NO_RESUME;
     LabelStopComaOver48h => "label.stop.coma-over-48h", LabelStop, DiscontinuePermanently, true, "LABEL-2024 §2.4 T2; LABEL-OLD", NO_RESUME;
@@ -193,6 +195,12 @@ rules! {
     LabelStopDialysisOver72h => "label.stop.dialysis-over-72h", LabelStop, DiscontinuePermanently, false, "LABEL-OLD Contraindications", NO_RESUME;
     ProductHoldIntubated => "product.hold.intubated", ProductHold, Hold, true, "PRODUCT", TRIGGER_GONE;
     ProductHoldOtherVasopressor => "product.hold.other-vasopressor", ProductHold, Hold, true, "PRODUCT", TRIGGER_GONE;
+    ProductHoldUnreadFinding => "product.hold.unread-finding", ProductHold, Hold, true, "PRODUCT",
+        Some("every finding no rule of the active set reads is recorded absent / none (listed within 4 h, or implied by findings_reviewed)");
+    ProductHoldGrade4 => "product.hold.grade-4", ProductHold, Hold, true, "PRODUCT; CTCAE-5",
+        Some("every CTCAE grade of the assessment is below 4 (a grade-4 result that has grown too old needs a new result)");
+    ProductHoldChestPainEcgPending => "product.hold.chest-pain-ecg-pending", ProductHold, Hold, true, "PRODUCT",
+        Some("ecg_ischemia_changes recorded absent at or after the latest chest_pain_angina answer");
     ProductLimitCycle14 => "product.limit.cycle-14", ProductLimit, NotPermitted, true, "LABEL-2024 §2.2 T1; PRODUCT", NO_RESUME;
     ProductLimitCourse28 => "product.limit.course-28", ProductLimit, NotPermitted, true, "LABEL-2024 §2.2 T1; PRODUCT", NO_RESUME;
     ProductLimitOutsideCycleWindow => "product.limit.outside-cycle-window", ProductLimit, NotPermitted, true, "LABEL-2024 §2.2 T1; PRODUCT", NO_RESUME;
@@ -255,9 +263,10 @@ impl Rule {
         ALL_RULES.iter().copied().find(|rule| rule.id() == id)
     }
 
-    /// Whether `rule_set` runs this rule (ASSESSMENT §3, §4, §9.5). Under `consensus`, every label stop, the
-    /// hepatic stop-course and four label holds run too, because the consensus table has no equivalent and
-    /// the label's boxed warnings apply to every use (ASSESSMENT §4, product choice).
+    /// Whether `rule_set` runs this rule (ASSESSMENT §3, §4, §9.5, §10). Under `consensus`, every label stop,
+    /// the hepatic stop-course and seven label holds run too, because the consensus table has no equivalent
+    /// and the label's boxed warnings apply to every use (ASSESSMENT §4, product choice; §10.1 added
+    /// bradycardia, bullous dermatitis and a positive FOBT).
     pub const fn runs_in(self, rule_set: RuleSet) -> bool {
         match (rule_set, self.family()) {
             (_, Family::ProductHold | Family::ProductLimit) => true,
@@ -270,7 +279,142 @@ impl Rule {
                     | Rule::LabelHoldLethargySomnolence
                     | Rule::LabelHoldSpo2Below90
                     | Rule::LabelHoldSepsisUnstable
+                    | Rule::LabelHoldBradycardia
+                    | Rule::LabelHoldBullousDermatitis
+                    | Rule::LabelHoldFobtPositive
             ),
+        }
+    }
+
+    /// The findings this rule's trigger reads (ASSESSMENT §2.2). With [`Rule::resume_findings`], the findings
+    /// the rule reads: `product.hold.unread-finding` holds for a finding reported present that no rule of the
+    /// active set reads (a finding read only by a resume condition, such as `pressor_requirement` under
+    /// `label`, counts as read: the label's own resume table lets a dose go ahead on stable pressors).
+    /// `product.hold.unread-finding` itself reads every finding the others do not and lists none.
+    pub const fn trigger_findings(self) -> &'static [FindingCode] {
+        use FindingCode as F;
+        match self {
+            Rule::LabelHoldAtrialFibrillation | Rule::ConsensusStopAtrialFibrillation => &[F::AtrialFibrillation],
+            Rule::LabelHoldSvt | Rule::ConsensusStopSvt => &[F::SupraventricularTachycardia],
+            Rule::LabelHoldBradycardia => &[F::BradycardiaRequiringTreatment],
+            Rule::LabelHoldMentalStatusChange => {
+                &[F::MentalStatusChange, F::Coma, F::ToxicPsychosis, F::Hallucinations]
+            }
+            Rule::LabelHoldLethargySomnolence => &[F::LethargySomnolence],
+            Rule::LabelHoldFobtPositive => &[F::FobtResult],
+            Rule::LabelHoldSepsisUnstable => &[F::SepsisUnstable],
+            Rule::LabelHoldCreatinine4Complicated => &[F::SevereVolumeOverload, F::Acidosis, F::Hyperkalemia],
+            Rule::LabelHoldBullousDermatitis => &[F::BullousDermatitis],
+            Rule::LabelStopCourseHepaticFailure => &[F::HepaticFailureSigns],
+            Rule::LabelStopVtSustained => &[F::VentricularTachycardia],
+            Rule::LabelStopArrhythmiaUncontrolled => &[F::ArrhythmiaUncontrolled],
+            Rule::LabelStopEcgIschemia | Rule::ConsensusStopEcgIschemia => &[F::EcgIschemiaChanges],
+            Rule::LabelStopChestPainAngina | Rule::ProductHoldChestPainEcgPending => {
+                &[F::ChestPainAngina, F::EcgIschemiaChanges]
+            }
+            Rule::LabelStopCardiacTamponade => &[F::CardiacTamponade],
+            Rule::LabelStopIntubationOver72h | Rule::ProductHoldIntubated | Rule::ConsensusStopIntubation => {
+                &[F::Intubated]
+            }
+            Rule::LabelStopComaOver48h => &[F::Coma],
+            Rule::LabelStopToxicPsychosisOver48h => &[F::ToxicPsychosis],
+            Rule::LabelStopSeizuresRepetitive => &[F::SeizuresRepetitive],
+            Rule::LabelStopBowelIschemiaPerforation => &[F::BowelIschemiaPerforation],
+            Rule::LabelStopGiBleedingSurgery => &[F::GiBleedingRequiringSurgery],
+            Rule::LabelStopDialysisOver72h => &[F::Dialysis],
+            Rule::ProductHoldOtherVasopressor => &[F::VasopressorOther],
+            Rule::ConsensusHoldIleusDistention | Rule::ConsensusStopDistentionBreathing => &[F::IleusDistention],
+            Rule::ConsensusHoldPhenylephrineInterval
+            | Rule::ConsensusHoldPhenylephrineAtDose
+            | Rule::ConsensusStopPhenylephrineInterval
+            | Rule::ConsensusStopPhenylephrineAtDose => &[F::PressorRequirement],
+            Rule::ConsensusHoldHemePositive => &[F::HemePositiveSecretions],
+            Rule::ConsensusHoldExtremeTightness => &[F::ExtremeTightness],
+            Rule::ConsensusHoldVividDreams => &[F::VividDreams],
+            Rule::ConsensusHoldAnxietyMild => &[F::AnxietyMild],
+            Rule::ConsensusHoldDyspneaAtRest => &[F::DyspneaAtRest],
+            Rule::ConsensusHoldOxygen3To4L | Rule::ConsensusStopOxygenAbove4L => &[F::O2Device],
+            Rule::ConsensusHoldRalesThird | Rule::ConsensusStopRalesHalf => &[F::RalesExtent],
+            Rule::ConsensusStopVentricularArrhythmia => &[F::VentricularEctopy, F::VentricularTachycardia],
+            Rule::ConsensusStopCardiacEnzymes => &[F::CardiacEnzymesElevated],
+            Rule::ConsensusStopMoistDesquamation => &[F::MoistDesquamation],
+            Rule::ConsensusStopVomitingRefractory => &[F::VomitingRefractory],
+            Rule::ConsensusStopAbdominalPain => &[F::AbdominalPainSevere],
+            Rule::ConsensusStopFrankBlood => &[F::FrankBlood],
+            Rule::ConsensusStopInfection => &[F::InfectionSuspectedOrDocumented],
+            Rule::ConsensusStopExtremeParesthesias => &[F::ExtremeParesthesias],
+            Rule::ConsensusStopHallucinations => &[F::Hallucinations],
+            Rule::ConsensusStopPersistentCrying => &[F::PersistentCrying],
+            Rule::ConsensusStopMentalStatus2h => {
+                &[F::MentalStatusChange, F::Coma, F::ToxicPsychosis, F::MentalStatusChangeHours]
+            }
+            Rule::ConsensusStopCognitiveScreen => &[F::CognitiveScreenFailed],
+            Rule::LabelHoldSbpBelow90
+            | Rule::LabelHoldSpo2Below90
+            | Rule::LabelHoldCreatinineAbove4_5
+            | Rule::LabelHoldOliguria
+            | Rule::ProductHoldUnreadFinding
+            | Rule::ProductHoldGrade4
+            | Rule::ProductLimitCycle14
+            | Rule::ProductLimitCourse28
+            | Rule::ProductLimitOutsideCycleWindow
+            | Rule::ProductLimitInterval
+            | Rule::ProductLimitCourseDiscontinued
+            | Rule::ProductLimitRetreatmentContraindicated
+            | Rule::ProductLimitPreparationExpired
+            | Rule::ConsensusHoldSinusTachycardia
+            | Rule::ConsensusHoldSbpBelowTarget
+            | Rule::ConsensusHoldDiarrhea1000Shift
+            | Rule::ConsensusHoldBilirubinAbove7
+            | Rule::ConsensusHoldPlatelets30To50k
+            | Rule::ConsensusHoldWeightGain15Pct
+            | Rule::ConsensusHoldUrine80To160Shift
+            | Rule::ConsensusHoldCreatinine2_5
+            | Rule::ConsensusStopSinusTachycardiaAbove130
+            | Rule::ConsensusStopDiarrheaTwoShifts
+            | Rule::ConsensusStopPlateletsBelow30k
+            | Rule::ConsensusStopUrineBelow80Shift
+            | Rule::ConsensusStopCreatinine3
+            | Rule::ConsensusStopBicarbonate18
+            | Rule::ConsensusStopThreeRelative
+            | Rule::ConsensusStopHeldThreeTimes => &[],
+        }
+    }
+
+    /// The findings a hold's resume condition reads (ASSESSMENT §7), beside those of its trigger: with
+    /// [`Rule::trigger_findings`], every finding the bedside must be able to record for this rule (§10.3).
+    pub const fn resume_findings(self) -> &'static [FindingCode] {
+        use FindingCode as F;
+        match self {
+            Rule::LabelHoldAtrialFibrillation | Rule::LabelHoldSvt | Rule::LabelHoldBradycardia => {
+                &[F::Asymptomatic, F::NormalSinusRhythm]
+            }
+            Rule::LabelHoldSbpBelow90 => &[F::Asymptomatic, F::PressorRequirement],
+            Rule::LabelHoldSepsisUnstable => &[F::SepsisUnstable, F::InfectionUnderTreatment],
+            Rule::LabelHoldCreatinineAbove4_5 | Rule::LabelHoldCreatinine4Complicated => &[F::FluidElectrolytesStable],
+            Rule::ConsensusHoldOxygen3To4L => &[F::O2Device],
+            _ => &[],
+        }
+    }
+
+    /// Whether a rule of `rule_set` reads `code` (in its trigger or its resume condition).
+    pub fn finding_read_in(code: FindingCode, rule_set: RuleSet) -> bool {
+        read_table(rule_set)[code as usize]
+    }
+
+    /// The rules of `rule_set` that read `code`, in catalogue order: for an unread finding, the rules
+    /// of the other set that would have acted on it (ASSESSMENT §10.1).
+    pub fn readers(code: FindingCode, rule_set: RuleSet) -> impl Iterator<Item = Rule> {
+        Rule::of_set(rule_set)
+            .filter(move |rule| rule.trigger_findings().contains(&code) || rule.resume_findings().contains(&code))
+    }
+
+    /// The findings no rule of `rule_set` reads and that can report something (not the yes/no resume
+    /// inputs): the findings `product.hold.unread-finding` watches.
+    pub fn unread_findings(rule_set: RuleSet) -> &'static [FindingCode] {
+        match rule_set {
+            RuleSet::Label => &LABEL_UNREAD,
+            RuleSet::Consensus => &CONSENSUS_UNREAD,
         }
     }
 
@@ -323,3 +467,71 @@ const fn rules_of<const N: usize>(rule_set: RuleSet) -> [Rule; N] {
 pub const LABEL_RULES: [Rule; count_in(RuleSet::Label)] = rules_of(RuleSet::Label);
 /// The rules of the `consensus` set, in catalogue order.
 pub const CONSENSUS_RULES: [Rule; count_in(RuleSet::Consensus)] = rules_of(RuleSet::Consensus);
+
+/// Which findings the triggers of `rule_set` read, by finding index (computed at compile time).
+const fn read_by(rule_set: RuleSet) -> [bool; FINDING_COUNT] {
+    let mut read = [false; FINDING_COUNT];
+    let mut index = 0;
+    while index < ALL_RULES.len() {
+        let rule = ALL_RULES[index];
+        if rule.runs_in(rule_set) {
+            let (trigger, resume) = (rule.trigger_findings(), rule.resume_findings());
+            let mut finding = 0;
+            while finding < trigger.len() {
+                read[trigger[finding] as usize] = true;
+                finding += 1;
+            }
+            finding = 0;
+            while finding < resume.len() {
+                read[resume[finding] as usize] = true;
+                finding += 1;
+            }
+        }
+        index += 1;
+    }
+    read
+}
+
+const LABEL_READ: [bool; FINDING_COUNT] = read_by(RuleSet::Label);
+const CONSENSUS_READ: [bool; FINDING_COUNT] = read_by(RuleSet::Consensus);
+
+const fn read_table(rule_set: RuleSet) -> &'static [bool; FINDING_COUNT] {
+    match rule_set {
+        RuleSet::Label => &LABEL_READ,
+        RuleSet::Consensus => &CONSENSUS_READ,
+    }
+}
+
+/// Whether an unread finding of `rule_set` is watched: it can report something (yes/no resume inputs cannot).
+const fn watched(code: FindingCode, rule_set: RuleSet) -> bool {
+    !read_table(rule_set)[code as usize] && !matches!(code.kind(), FindingKind::YesNo)
+}
+
+const fn count_unread(rule_set: RuleSet) -> usize {
+    let (mut count, mut index) = (0, 0);
+    while index < ALL_FINDING_CODES.len() {
+        if watched(ALL_FINDING_CODES[index], rule_set) {
+            count += 1;
+        }
+        index += 1;
+    }
+    count
+}
+
+const fn unread_of<const N: usize>(rule_set: RuleSet) -> [FindingCode; N] {
+    let mut codes = [FindingCode::AtrialFibrillation; N];
+    let (mut index, mut found) = (0, 0);
+    while index < ALL_FINDING_CODES.len() {
+        if watched(ALL_FINDING_CODES[index], rule_set) {
+            codes[found] = ALL_FINDING_CODES[index];
+            found += 1;
+        }
+        index += 1;
+    }
+    codes
+}
+
+/// The findings no rule of the `label` set reads (watched by `product.hold.unread-finding`).
+pub const LABEL_UNREAD: [FindingCode; count_unread(RuleSet::Label)] = unread_of(RuleSet::Label);
+/// The findings no rule of the `consensus` set reads.
+pub const CONSENSUS_UNREAD: [FindingCode; count_unread(RuleSet::Consensus)] = unread_of(RuleSet::Consensus);

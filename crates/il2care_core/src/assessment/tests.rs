@@ -343,11 +343,14 @@ fn findings_fire_their_rules_exactly_when_reported() {
         (L, Rule::LabelHoldSepsisUnstable, F::SepsisUnstable, "LABEL-OLD"),
         (C, Rule::LabelHoldSepsisUnstable, F::SepsisUnstable, "LABEL-OLD"),
         (L, Rule::LabelHoldBullousDermatitis, F::BullousDermatitis, "LABEL-OLD"),
+        (C, Rule::LabelHoldBullousDermatitis, F::BullousDermatitis, "LABEL-OLD; ASSESSMENT §10.1"),
+        (C, Rule::LabelHoldBradycardia, F::BradycardiaRequiringTreatment, "LABEL-2024 §2.4 T2; ASSESSMENT §10.1"),
+        (L, Rule::LabelHoldMentalStatusChange, F::Hallucinations, "LABEL-2024 §2.4 T2; ASSESSMENT §10.1"),
+        (C, Rule::LabelHoldMentalStatusChange, F::Hallucinations, "LABEL-2024 §2.4 T2; ASSESSMENT §10.1"),
         (L, Rule::LabelStopCourseHepaticFailure, F::HepaticFailureSigns, "LABEL-OLD"),
         (C, Rule::LabelStopCourseHepaticFailure, F::HepaticFailureSigns, "LABEL-OLD"),
         (L, Rule::LabelStopArrhythmiaUncontrolled, F::ArrhythmiaUncontrolled, "LABEL-2024 §2.4 T2"),
         (L, Rule::LabelStopEcgIschemia, F::EcgIschemiaChanges, "LABEL-2024 §2.4 T2"),
-        (L, Rule::LabelStopChestPainAngina, F::ChestPainAngina, "LABEL-2024 §2.4 T2"),
         (L, Rule::LabelStopCardiacTamponade, F::CardiacTamponade, "LABEL-2024 §2.4 T2"),
         (L, Rule::LabelStopSeizuresRepetitive, F::SeizuresRepetitive, "LABEL-2024 §2.4 T2"),
         (L, Rule::LabelStopBowelIschemiaPerforation, F::BowelIschemiaPerforation, "LABEL-2024 §2.4 T2"),
@@ -476,6 +479,24 @@ fn findings_fire_their_rules_exactly_when_reported() {
         (L, Rule::LabelHoldLethargySomnolence, F::LethargySomnolence, Word(W::Moderate), Fires, "moderate [LABEL-OLD]"),
         (L, Rule::LabelHoldLethargySomnolence, F::LethargySomnolence, Word(W::Severe), Fires, "severe [LABEL-OLD]"),
         (L, Rule::LabelHoldFobtPositive, F::FobtResult, Word(W::Positive), Fires, "positive [LABEL-2024 §2.4 T2]"),
+        (C, Rule::LabelHoldFobtPositive, F::FobtResult, Word(W::Positive), Fires, "positive [ASSESSMENT §10.1]"),
+        (C, Rule::LabelHoldFobtPositive, F::FobtResult, Word(W::Negative), Passes, "negative [ASSESSMENT §10.1]"),
+        (
+            L,
+            Rule::LabelHoldMentalStatusChange,
+            F::ToxicPsychosis,
+            Hours(dec!(0)),
+            Passes,
+            "no toxic psychosis [LABEL-2024 §2.4 T2; ASSESSMENT §10.1]",
+        ),
+        (
+            L,
+            Rule::LabelHoldMentalStatusChange,
+            F::ToxicPsychosis,
+            Hours(dec!(0.1)),
+            Fires,
+            "toxic psychosis 0.1 h [LABEL-2024 §2.4 T2; ASSESSMENT §10.1]",
+        ),
         (L, Rule::LabelHoldFobtPositive, F::FobtResult, Word(W::Negative), Passes, "negative [LABEL-2024 §2.4 T2]"),
         (
             L,
@@ -995,8 +1016,8 @@ fn every_rule_has_a_known_source_a_unique_id_and_holds_have_a_resume_condition()
         assert_eq!(rule.is_hold(), rule.resume_when().is_some(), "{}", rule.id());
         assert_eq!(Rule::from_id(rule.id()), Some(rule));
     }
-    assert_eq!(Rule::of_set(RuleSet::Label).count(), 35);
-    assert_eq!(Rule::of_set(RuleSet::Consensus).count(), 73);
+    assert_eq!(Rule::of_set(RuleSet::Label).count(), 38);
+    assert_eq!(Rule::of_set(RuleSet::Consensus).count(), 79);
 }
 
 #[test]
@@ -1096,6 +1117,270 @@ fn evaluation_never_fails_on_extreme_times() {
     let mut assessment = healthy(RuleSet::Label);
     assessment.at = Timestamp::MAX;
     assert_eq!(run(&assessment).decision, Decision::NotPermitted);
+}
+
+// ---- the safety envelope (ASSESSMENT §10, amendment of 2026-12-04) ----
+
+fn found(assessment: &mut Assessment, code: FindingCode, value: FindingValue, when: Timestamp) {
+    with_findings(assessment, &[(code, value, when)]);
+}
+
+/// The rules of the envelope: the outcome of `rule` and the decision after `change`, under `rule_set`.
+fn check_envelope(
+    rule_set: RuleSet,
+    rule: Rule,
+    change: impl Fn(&mut Assessment),
+    expect: Expect,
+    decision: Decision,
+    row: &str,
+) {
+    let mut assessment = healthy(rule_set);
+    change(&mut assessment);
+    let evaluation = run(&assessment);
+    assert_eq!(outcome(&evaluation, rule), expect, "{row}: {} ({rule_set:?}) {evaluation:#?}", rule.id());
+    assert_eq!(evaluation.decision, decision, "{row}: decision ({rule_set:?})");
+}
+
+#[test]
+fn the_findings_of_the_review_never_give_under_label() {
+    use FindingCode as F;
+    let present = FindingValue::Flag(true);
+    for (code, row) in [
+        (F::Hallucinations, "hallucinations [LABEL-2024 §2.4 T2; ASSESSMENT §10.1]"),
+        (F::FrankBlood, "frank blood [PRODUCT; ASSESSMENT §10.1]"),
+        (F::CardiacEnzymesElevated, "raised troponin [PRODUCT; ASSESSMENT §10.1]"),
+        (F::MoistDesquamation, "moist desquamation [PRODUCT; ASSESSMENT §10.1]"),
+        (F::VentricularEctopy, "ventricular ectopy [PRODUCT; ASSESSMENT §10.1]"),
+        (F::InfectionSuspectedOrDocumented, "infection [PRODUCT; ASSESSMENT §10.1]"),
+    ] {
+        let mut assessment = healthy(RuleSet::Label);
+        found(&mut assessment, code, present, hours_before(1));
+        let evaluation = run(&assessment);
+        assert_eq!(evaluation.decision, Decision::Hold, "{row}");
+    }
+    let mut assessment = healthy(RuleSet::Label);
+    platelets(&mut assessment, dec!(8));
+    let evaluation = run(&assessment);
+    assert_eq!(evaluation.decision, Decision::Hold, "platelets 8 x10^3/uL: grade 4 [CTCAE-5; ASSESSMENT §10.1]");
+    assert_eq!(outcome(&evaluation, Rule::ProductHoldGrade4), Fires);
+}
+
+#[test]
+fn an_unread_finding_holds_and_names_the_rule_of_the_other_set() {
+    use FindingCode as F;
+    use FindingValue::*;
+    use RuleSet::{Consensus as C, Label as L};
+    let r = Rule::ProductHoldUnreadFinding;
+    let rows: &[(RuleSet, FindingCode, FindingValue, Expect, Decision, &str)] = &[
+        (L, F::FrankBlood, Flag(true), Fires, Decision::Hold, "read only by consensus [PRODUCT §10.1]"),
+        (L, F::FrankBlood, Flag(false), Passes, Decision::Give, "recorded absent [PRODUCT §10.1]"),
+        (L, F::RalesExtent, Word(W::LowerThird), Fires, Decision::Hold, "a scale word other than none [§10.1]"),
+        (L, F::RalesExtent, Word(W::None), Passes, Decision::Give, "none [PRODUCT §10.1]"),
+        (L, F::O2Device, Word(W::NasalCannula), Fires, Decision::Hold, "oxygen device under label [§10.1]"),
+        (L, F::CognitiveScreenFailed, Word(W::Yes), Fires, Decision::Hold, "failed screen [PRODUCT §10.1]"),
+        (L, F::CognitiveScreenFailed, Word(W::NotDone), Passes, Decision::Give, "not done [PRODUCT §9.17]"),
+        (L, F::MentalStatusChangeHours, Hours(dec!(0.5)), Fires, Decision::Hold, "hours > 0 [PRODUCT §10.1]"),
+        (L, F::MentalStatusChangeHours, Hours(dec!(0)), Passes, Decision::Give, "0 h [PRODUCT §10.1]"),
+        (L, F::PressorRequirement, Word(W::Stable), Passes, Decision::Give, "read by a label resume [§3.1]"),
+        (L, F::LethargySomnolence, Word(W::Mild), Passes, Decision::Give, "read by label, below its threshold"),
+        (L, F::VentricularTachycardia, Beats(3), Passes, Decision::Give, "read by label, below 5 beats [T2]"),
+        (C, F::Acidosis, Flag(true), Fires, Decision::Hold, "read only by a label hold [PRODUCT §10.1]"),
+        (C, F::Hyperkalemia, Flag(true), Fires, Decision::Hold, "read only by a label hold [PRODUCT §10.1]"),
+        (C, F::SevereVolumeOverload, Flag(false), Passes, Decision::Give, "absent [PRODUCT §10.1]"),
+        (C, F::FrankBlood, Flag(true), Passes, Decision::DiscontinueCourse, "read by consensus [DUTCHER-2014 T3]"),
+    ];
+    for &(rule_set, code, value, expect, decision, row) in rows {
+        check_envelope(rule_set, r, |a| found(a, code, value, hours_before(1)), expect, decision, row);
+    }
+    check_envelope(
+        L,
+        r,
+        |a| found(a, F::FrankBlood, Flag(true), hours_before(30)),
+        Fires,
+        Decision::Hold,
+        "a present finding counts whatever its age [PRODUCT §9.2]",
+    );
+    check_envelope(L, r, |_| {}, Passes, Decision::Give, "implied absent by findings_reviewed is not present [§2.2]");
+
+    let mut assessment = healthy(L);
+    found(&mut assessment, F::FrankBlood, Flag(true), hours_before(1));
+    let evaluation = run(&assessment);
+    let fired = evaluation.fired.iter().find(|fired| fired.rule == r).unwrap();
+    match fired.evidence[..] {
+        [super::logic::Evidence::UnreadFinding { code, other_set, .. }] => {
+            assert_eq!((code, other_set), (F::FrankBlood, C));
+            assert_eq!(Rule::readers(code, other_set).collect::<Vec<_>>(), [Rule::ConsensusStopFrankBlood]);
+        }
+        ref other => panic!("unexpected evidence {other:?}"),
+    }
+    assert!(Rule::unread_findings(C).iter().all(|code| Rule::readers(*code, L).next().is_some()));
+    assert!(!Rule::unread_findings(L).contains(&F::PressorRequirement), "read by a label resume condition");
+    assert!(!Rule::unread_findings(L).contains(&F::Asymptomatic), "yes/no resume inputs report nothing");
+}
+
+#[test]
+fn a_pending_unread_finding_hold_resumes_only_when_the_finding_is_recorded_absent() {
+    use FindingCode as F;
+    let r = Rule::ProductHoldUnreadFinding;
+    let still = pending(RuleSet::Label, r, |a| found(a, F::FrankBlood, FindingValue::Flag(true), hours_before(1)));
+    assert_eq!(still.decision, Decision::Hold, "still present [PRODUCT §10.1]");
+    let absent = pending(RuleSet::Label, r, |a| found(a, F::FrankBlood, FindingValue::Flag(false), hours_before(1)));
+    assert_eq!(absent.decision, Decision::Give, "recorded absent [PRODUCT §10.1]");
+    let reviewed = pending(RuleSet::Label, r, |_| {});
+    assert_eq!(reviewed.decision, Decision::Give, "every unlisted finding attested absent [§2.2]");
+    let not_reviewed = pending(RuleSet::Label, r, |a| {
+        let listed: Vec<Finding> = a.findings.listed().collect();
+        a.findings = Findings::new(false, listed);
+    });
+    assert!(is_pending(&not_reviewed, r), "unanswered is not absent [PRODUCT §5]");
+    let stale_absent =
+        pending(RuleSet::Label, r, |a| found(a, F::FrankBlood, FindingValue::Flag(false), hours_before(5)));
+    assert!(is_pending(&stale_absent, r), "an absent answer 5 h old cannot end the hold [PRODUCT §9.2]");
+}
+
+#[test]
+fn a_grade_4_holds_under_both_rule_sets_except_lymphocytes() {
+    let r = Rule::ProductHoldGrade4;
+    for rule_set in [RuleSet::Label, RuleSet::Consensus] {
+        let hold = Decision::Hold;
+        let give = Decision::Give;
+        let stop = Decision::DiscontinueCourse;
+        let low_platelets = if rule_set == RuleSet::Label { give } else { stop };
+        let plt = |v| move |a: &mut Assessment| platelets(a, v);
+        check_envelope(rule_set, r, plt(dec!(25)), Passes, low_platelets, "plt 25 is G3 [CTCAE-5]");
+        let g4 = if rule_set == RuleSet::Label { hold } else { stop };
+        check_envelope(rule_set, r, plt(dec!(24.9)), Fires, g4, "plt 24.9 is G4 [CTCAE-5; PRODUCT §10.1]");
+        let potassium = |v| move |a: &mut Assessment| a.observations.potassium = vec![reading(v, hours_before(2))];
+        check_envelope(rule_set, r, potassium(dec!(7.0)), Passes, give, "K 7.0 is G3 [CTCAE-5]");
+        check_envelope(rule_set, r, potassium(dec!(7.1)), Fires, hold, "K 7.1 is G4 [CTCAE-5]");
+        check_envelope(rule_set, r, potassium(dec!(2.5)), Passes, give, "K 2.5 is G3 [CTCAE-5]");
+        check_envelope(rule_set, r, potassium(dec!(2.4)), Fires, hold, "K 2.4 is G4 [CTCAE-5]");
+        let sodium = |v| move |a: &mut Assessment| a.observations.sodium = vec![reading(v, hours_before(2))];
+        check_envelope(rule_set, r, sodium(dec!(120)), Passes, give, "Na 120 is G3 [CTCAE-5]");
+        check_envelope(rule_set, r, sodium(dec!(119.9)), Fires, hold, "Na 119.9 is G4 [CTCAE-5]");
+        check_envelope(rule_set, r, sodium(dec!(160)), Passes, give, "Na 160 is G3 [CTCAE-5]");
+        check_envelope(rule_set, r, sodium(dec!(160.1)), Fires, hold, "Na 160.1 is G4 [CTCAE-5]");
+        let lymphocytes = |v| move |a: &mut Assessment| a.observations.lymphocytes = vec![reading(v, hours_before(2))];
+        check_envelope(rule_set, r, lymphocytes(dec!(0.1)), Passes, give, "lymphocytes G4 never hold [GRADING §1]");
+        let anc = |v| move |a: &mut Assessment| a.observations.anc = vec![reading(v, hours_before(2))];
+        check_envelope(rule_set, r, anc(dec!(0.5)), Passes, give, "ANC 0.5 is G3 [CTCAE-5]");
+        check_envelope(rule_set, r, anc(dec!(0.49)), Fires, hold, "ANC 0.49 is G4 [CTCAE-5]");
+        let creatinine_6x = |v| move |a: &mut Assessment| a.observations.creatinine = vec![reading(v, hours_before(2))];
+        let cr_g3 = if rule_set == RuleSet::Label { hold } else { stop };
+        check_envelope(rule_set, r, creatinine_6x(dec!(6.24)), Passes, cr_g3, "Cr 6 x ULN 1.04 is G3 [CTCAE-5]");
+    }
+    let mut assessment = healthy(RuleSet::Label);
+    assessment.observations.platelets = vec![reading(dec!(8), hours_before(25))];
+    let evaluation = run(&assessment);
+    assert_eq!(outcome(&evaluation, r), NotEvaluated, "an aged-out grade 4 cannot show below 4 [PRODUCT §9.2]");
+    assert_eq!(evaluation.decision, Decision::InsufficientData);
+    assessment.observations.platelets = vec![reading(dec!(8), hours_before(25)), reading(dec!(30), hours_before(2))];
+    assert_eq!(outcome(&run(&assessment), r), Passes, "a newer result governs [PRODUCT §9.2]");
+    let resumed = pending(RuleSet::Label, r, |a| platelets(a, dec!(100)));
+    assert_eq!(resumed.decision, Decision::Give, "grade below 4 resumes [PRODUCT §10.1]");
+    let still = pending(RuleSet::Label, r, |a| a.observations.platelets = vec![reading(dec!(8), hours_before(25))]);
+    assert!(is_pending(&still, r), "an old grade-4 result keeps the hold [PRODUCT §10.1]");
+}
+
+#[test]
+fn chest_pain_stops_only_with_ecg_changes_and_holds_until_an_ecg_is_recorded() {
+    use FindingCode as F;
+    use FindingValue::Flag;
+    let (stop, hold) = (Rule::LabelStopChestPainAngina, Rule::ProductHoldChestPainEcgPending);
+    let pain = |a: &mut Assessment| found(a, F::ChestPainAngina, Flag(true), hours_before(2));
+    let with_ecg = |ecg: bool, when: i64| {
+        move |a: &mut Assessment| {
+            pain(a);
+            found(a, F::EcgIschemiaChanges, Flag(ecg), hours_before(when));
+        }
+    };
+    for rule_set in [RuleSet::Label, RuleSet::Consensus] {
+        let row = "chest pain, ECG implied absent by findings_reviewed is not an ECG [PRODUCT §10.1]";
+        check_envelope(rule_set, hold, pain, Fires, Decision::Hold, row);
+        check_envelope(rule_set, stop, pain, Passes, Decision::Hold, "chest pain alone [LABEL-OLD Table 1]");
+        check_envelope(rule_set, hold, with_ecg(false, 3), Fires, Decision::Hold, "ECG before the pain [§10.1]");
+        check_envelope(rule_set, hold, with_ecg(false, 2), Passes, Decision::Give, "ECG at the pain's time [§10.1]");
+        check_envelope(rule_set, hold, with_ecg(false, 1), Passes, Decision::Give, "ECG after the pain [§10.1]");
+        let stopped = if rule_set == RuleSet::Label {
+            Decision::DiscontinuePermanently
+        } else {
+            Decision::DiscontinueCourse.min(Decision::DiscontinuePermanently)
+        };
+        check_envelope(rule_set, stop, with_ecg(true, 1), Fires, stopped, "chest pain with ECG changes [T2]");
+        let absent = |a: &mut Assessment| found(a, F::ChestPainAngina, Flag(false), hours_before(1));
+        check_envelope(rule_set, hold, absent, Passes, Decision::Give, "no chest pain [PRODUCT §10.1]");
+    }
+    let evaluation = pending(RuleSet::Label, hold, |a| found(a, F::ChestPainAngina, Flag(false), hours_before(1)));
+    assert!(is_pending(&evaluation, hold), "pain gone but no ECG recorded [PRODUCT §10.1]");
+    let evaluation = pending(RuleSet::Label, hold, with_ecg(false, 1));
+    assert_eq!(evaluation.decision, Decision::Give, "ECG absent after the pain resumes [PRODUCT §10.1]");
+}
+
+#[test]
+fn a_hallucination_keeps_a_pending_mental_status_hold() {
+    let r = Rule::LabelHoldMentalStatusChange;
+    let evaluation = pending(RuleSet::Label, r, |a| {
+        found(a, FindingCode::Hallucinations, FindingValue::Flag(true), hours_before(1))
+    });
+    assert_eq!(evaluation.decision, Decision::Hold, "[LABEL-2024 §2.4 T2; ASSESSMENT §10.1]");
+    assert_eq!(pending(RuleSet::Label, r, |_| {}).decision, Decision::Give, "resolved [LABEL-2024 §2.4 T2]");
+}
+
+#[test]
+fn oxygen_above_room_air_after_device_none_leaves_the_device_open() {
+    use FindingCode as F;
+    let none_at =
+        |when: i64| move |a: &mut Assessment| found(a, F::O2Device, FindingValue::Word(W::None), hours_before(when));
+    let flow = |value: Decimal, when: i64| {
+        move |a: &mut Assessment| {
+            none_at(2)(a);
+            a.observations.oxygen_flow = vec![reading(value, hours_before(when))];
+        }
+    };
+    let fio2 = |value: Decimal| {
+        move |a: &mut Assessment| {
+            none_at(2)(a);
+            a.observations.fio2 = vec![reading(value, hours_before(1))];
+        }
+    };
+    let (hold, stop) = (Rule::ConsensusHoldOxygen3To4L, Rule::ConsensusStopOxygenAbove4L);
+    let c = RuleSet::Consensus;
+    let open = Decision::InsufficientData;
+    check_envelope(c, hold, flow(dec!(2), 1), NotEvaluated, open, "2 L/min after device none [PRODUCT §10.2]");
+    check_envelope(c, stop, flow(dec!(2), 1), NotEvaluated, open, "2 L/min after device none [PRODUCT §10.2]");
+    check_envelope(c, hold, flow(dec!(0), 1), Passes, Decision::Give, "0 L/min is room air [PRODUCT §10.2]");
+    check_envelope(c, hold, flow(dec!(2), 3), Passes, Decision::Give, "flow before the device entry [§10.2]");
+    check_envelope(c, stop, fio2(dec!(21)), Passes, Decision::Give, "FiO2 21 % is room air [PRODUCT §10.2]");
+    check_envelope(c, stop, fio2(dec!(22)), NotEvaluated, open, "FiO2 22 % after device none [PRODUCT §10.2]");
+    let implied = |a: &mut Assessment| a.observations.oxygen_flow = vec![reading(dec!(3), hours_before(1))];
+    check_envelope(c, hold, implied, NotEvaluated, open, "implied none does not outweigh a recorded flow [§10.2]");
+    let unread = Rule::ProductHoldUnreadFinding;
+    let label = RuleSet::Label;
+    check_envelope(label, unread, flow(dec!(2), 1), NotEvaluated, open, "label: device open [PRODUCT §10.2]");
+    let evaluation = pending(c, hold, flow(dec!(1), 1));
+    assert!(is_pending(&evaluation, hold), "the device must be settled to resume [PRODUCT §10.2]");
+}
+
+#[test]
+fn two_answers_of_one_finding_at_one_instant_resolve_toward_holding_whatever_their_order() {
+    use FindingCode as F;
+    let at = hours_before(1);
+    let yes = Finding { code: F::AtrialFibrillation, value: FindingValue::Flag(true), at };
+    let no = Finding { code: F::AtrialFibrillation, value: FindingValue::Flag(false), at };
+    for order in [[yes, no], [no, yes]] {
+        let findings = Findings::new(true, order);
+        assert_eq!(findings.latest(F::AtrialFibrillation), Some(yes), "[PRODUCT §10.2]");
+    }
+    let resumed = Finding { code: F::Asymptomatic, value: FindingValue::Flag(true), at };
+    let not = Finding { code: F::Asymptomatic, value: FindingValue::Flag(false), at };
+    for order in [[resumed, not], [not, resumed]] {
+        assert_eq!(Findings::new(true, order).latest(F::Asymptomatic), Some(not), "`no` keeps a hold [§10.2]");
+    }
+    let mild = Finding { code: F::MentalStatusChange, value: FindingValue::Word(W::Mild), at };
+    let severe = Finding { code: F::MentalStatusChange, value: FindingValue::Word(W::Severe), at };
+    for order in [[mild, severe], [severe, mild]] {
+        assert_eq!(Findings::new(true, order).latest(F::MentalStatusChange), Some(severe), "[PRODUCT §10.2]");
+    }
 }
 
 mod invariants {

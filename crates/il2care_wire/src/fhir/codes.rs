@@ -99,6 +99,8 @@ pub const fn ucum_units(code: ObservationCode) -> &'static [&'static str] {
         ObservationCode::Potassium => &["mmol/L"],
         ObservationCode::Bicarbonate => &["mmol/L", "meq/L"],
         ObservationCode::PhenylephrineRate => &["ug/kg/min"],
+        ObservationCode::Sodium => &["mmol/L", "meq/L"],
+        ObservationCode::Lymphocytes => &["10*3/uL", "10*9/L"],
     }
 }
 
@@ -128,6 +130,8 @@ pub const fn display(code: ObservationCode) -> &'static str {
         ObservationCode::Fio2 => "Inhaled oxygen concentration",
         ObservationCode::StoolOutput => "Stool output",
         ObservationCode::PhenylephrineRate => "Phenylephrine infusion rate",
+        ObservationCode::Sodium => "Sodium [Moles/volume] in Serum or Plasma",
+        ObservationCode::Lymphocytes => "Lymphocytes [#/volume] in Blood",
     }
 }
 
@@ -180,8 +184,14 @@ mod tests {
 
     #[test]
     fn the_loinc_codes_are_those_of_interfaces() {
-        let expected =
-            [("systolic_bp", "8480-6"), ("urine_output", "9187-6"), ("creatinine", "2160-0"), ("fio2", "3150-0")];
+        let expected = [
+            ("systolic_bp", "8480-6"),
+            ("urine_output", "9187-6"),
+            ("creatinine", "2160-0"),
+            ("fio2", "3150-0"),
+            ("sodium", "2951-2"),
+            ("lymphocytes", "731-0"),
+        ];
         for (id, loinc) in expected {
             assert_eq!(ObservationCode::from_id(id).and_then(ObservationCode::loinc), Some(loinc));
         }
