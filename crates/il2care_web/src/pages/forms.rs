@@ -81,7 +81,7 @@ pub struct MeasureField {
 /// The assessment form's measured values, in bedside order (vitals, oxygen, outputs, weight, labs, pressor
 /// rate): every observation code the rule sets read (a test holds the list against the core's codes, so a new
 /// code cannot be left off the bedside form).
-pub const MEASURE_FIELDS: [MeasureField; 22] = [
+pub const MEASURE_FIELDS: [MeasureField; 24] = [
     MeasureField { code: "systolic_bp", label: "Systolic blood pressure", units: &["mm[Hg]"], step: "1" },
     MeasureField { code: "diastolic_bp", label: "Diastolic blood pressure", units: &["mm[Hg]"], step: "1" },
     MeasureField { code: "heart_rate", label: "Heart rate", units: &["/min"], step: "1" },
@@ -102,6 +102,8 @@ pub const MEASURE_FIELDS: [MeasureField; 22] = [
     MeasureField { code: "anc", label: "Neutrophil count (ANC)", units: &["10*3/uL", "10*9/L"], step: "0.1" },
     MeasureField { code: "hemoglobin", label: "Hemoglobin", units: &["g/dL", "g/L"], step: "0.1" },
     MeasureField { code: "potassium", label: "Potassium", units: &["mmol/L"], step: "0.1" },
+    MeasureField { code: "sodium", label: "Sodium", units: &["mmol/L"], step: "1" },
+    MeasureField { code: "lymphocytes", label: "Lymphocytes", units: &["10*3/uL", "10*9/L"], step: "0.1" },
     MeasureField { code: "bicarbonate", label: "Bicarbonate", units: &["mmol/L", "meq/L"], step: "1" },
     MeasureField { code: "phenylephrine_rate", label: "Phenylephrine rate", units: &["ug/kg/min"], step: "0.01" },
 ];
