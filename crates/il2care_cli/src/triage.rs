@@ -35,29 +35,39 @@ pub fn run(args: Args) -> Outcome {
     Ok(())
 }
 
+/// The message chosen for the result (never the self-care reassurance for an incomplete check-in), with the
+/// default site numbers: the command line has no site settings.
+fn chosen_message(result: &TriageResult) -> il2care_content::ResultMessage {
+    il2care_content::result_message(result.level, &result.unanswered, &il2care_content::SiteNumbers::default())
+}
+
 /// The result JSON with two extra fields: `message` (what to do, action first) and `disclaimer`.
 fn json(result: &TriageResult) -> Value {
     let mut value = result_json(result);
     if let Value::Object(object) = &mut value {
-        let message =
-            il2care_content::message(result.level.id()).map(|entry| entry.plain_text().trim_end().to_string());
-        object.insert("message".into(), Value::from(message.unwrap_or_default()));
+        let message = chosen_message(result).plain_text().trim_end().to_string();
+        object.insert("message".into(), Value::from(message));
         object.insert("disclaimer".into(), Value::from(il2care_content::disclaimer().plain_text().trim_end()));
     }
     value
 }
 
-/// The readable summary: the action in capitals, why, what was not answered, the advice, the disclaimer.
+/// The readable summary: the action in capitals, why, what was not answered, the advice, the disclaimer. An
+/// incomplete check-in says so on the level line and never gets the self-care reassurance.
 fn summary(result: &TriageResult) -> String {
     let mut out = String::new();
     let level = result.level.id();
-    if let Some(message) = il2care_content::message(level) {
-        let _ = writeln!(out, "{}", message.headline().to_uppercase());
-        for line in message.plain_text().lines().skip(1) {
-            let _ = writeln!(out, "{line}");
-        }
+    let message = chosen_message(result);
+    let _ = writeln!(out, "{}", message.headline.to_uppercase());
+    for line in message.plain_text().lines().skip(1) {
+        let _ = writeln!(out, "{line}");
     }
-    let _ = writeln!(out, "\nLevel: {level}");
+    if result.complete {
+        let _ = writeln!(out, "\nLevel: {level}");
+    } else {
+        let _ =
+            writeln!(out, "\nLevel: {level} (INCOMPLETE: {} key question(s) not answered)", result.unanswered.len());
+    }
 
     let mut fired: Vec<&Fired> = result.fired.iter().collect();
     fired.sort_by_key(|entry| std::cmp::Reverse(entry.level()));
@@ -83,9 +93,6 @@ fn summary(result: &TriageResult) -> String {
         let _ = writeln!(out, "\nNot answered:");
         for item in &result.unanswered {
             let _ = writeln!(out, "  - {} ({})", item.question(), item.id());
-        }
-        if let Some(note) = il2care_content::message("unanswered") {
-            let _ = write!(out, "{}", note.plain_text());
         }
     }
 
