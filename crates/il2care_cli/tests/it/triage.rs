@@ -171,6 +171,35 @@ fn the_education_sheet_prints_as_text_and_as_printable_html() {
 }
 
 #[test]
+fn the_education_sheet_follows_the_regimen_the_patient_and_the_site_numbers() {
+    let html = il2care(
+        &[
+            "education",
+            "--html",
+            "--regimen",
+            "saadoun-2011-sc",
+            "--patient-name",
+            "Alex Doe",
+            "--printed-on",
+            "2026-12-04",
+            "--care-line",
+            "555-0100",
+        ],
+        None,
+    );
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html.stdout.contains("regulatory T cells"), "immune-condition version");
+    assert!(!html.stdout.contains("melanoma") && !html.stdout.contains("cancer cells"), "no cancer text");
+    assert!(html.stdout.contains("Name: Alex Doe - Printed on: 2026-12-04"), "running header");
+    assert!(html.stdout.contains("counter(page)") && html.stdout.contains("window.print()"));
+    assert!(html.stdout.contains("<a href=\"tel:5550100\">555-0100</a>"));
+    let cancer = il2care(&["education", "--regimen", "hd-iv"], None);
+    assert!(cancer.stdout.contains("melanoma") && cancer.stdout.contains("Call 911 now (do not drive yourself)"));
+    let unknown = il2care(&["education", "--regimen", "nope"], None);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+}
+
+#[test]
 fn the_education_sheet_can_be_written_to_a_file() {
     let path = std::env::temp_dir().join(format!("il2care-education-{}.html", std::process::id()));
     let run = il2care(&["education", "--html", "--output", path.to_str().unwrap()], None);
