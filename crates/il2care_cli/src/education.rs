@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Context;
-use il2care_content::{SheetOptions, SiteNumbers, readability};
+use il2care_content::{Language, SheetOptions, SiteNumbers, readability};
 
 use il2care_core::regimens::Indication;
 
@@ -44,6 +44,9 @@ pub struct Args {
     /// The care team's office line.
     #[arg(long, value_name = "NUMBER")]
     office_line: Option<String>,
+    /// The language of the sheet: `en` or `es`.
+    #[arg(long, value_name = "LANG", default_value = "en")]
+    language: String,
 }
 
 pub fn run(args: Args) -> Outcome {
@@ -69,6 +72,7 @@ pub fn run(args: Args) -> Outcome {
             line_24h: args.care_line.clone(),
             office: args.office_line.clone(),
         },
+        language: crate::triage::language(&args.language)?,
     };
     let text = if args.readability {
         grades()
@@ -84,7 +88,8 @@ pub fn run(args: Args) -> Outcome {
     Ok(())
 }
 
-/// One line per text: its kind, id and grade.
+/// One line per text: its kind, id and grade (English, Flesch-Kincaid), then the Spanish texts with their
+/// Fernández-Huerta reading ease (60 or above is the counterpart of grade 8).
 fn grades() -> String {
     let mut out = String::from("kind     id                                grade\n");
     let mut line = |kind: &str, id: &str, text: &str| {
@@ -119,6 +124,23 @@ fn grades() -> String {
     for section in il2care_content::sheet().into_iter().skip(1) {
         let text: String = section.entries.iter().map(|entry| entry.plain_text()).collect();
         line("sheet", section.title, &text);
+    }
+    let _ = writeln!(out, "\nSpanish (es)                               ease");
+    let numbers = SiteNumbers::default();
+    let mut ease = |kind: &str, id: &str, text: &str| {
+        let _ = writeln!(out, "{kind:<8} {id:<33} {:>5.1}", readability::fernandez_huerta(text));
+    };
+    for advice in il2care_content::advice_topics_in(Language::Spanish, &numbers) {
+        ease("advice", advice.entry.id, &advice.entry.plain_text());
+    }
+    for id in ["self_care", "call_today", "call_now", "emergency", "incomplete", "hold-next-shot", "emergency-box"] {
+        if let Some(message) = il2care_content::message_in(Language::Spanish, id, &numbers) {
+            ease("message", id, &message.plain_text());
+        }
+    }
+    for section in il2care_content::sheet_in(Language::Spanish, None, &numbers) {
+        let text: String = section.entries.iter().map(|entry| entry.plain_text()).collect();
+        ease("sheet", section.title, &text);
     }
     out
 }

@@ -26,6 +26,89 @@ use il2care_core::triage::{Item, Level};
 
 pub mod readability;
 
+/// The language of the patient's texts (EDUCATION.md "Writing rules": a Spanish version keeps the ids of the
+/// English entries). English is the default; every text exists in both, checked by the content tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Language {
+    #[default]
+    English,
+    Spanish,
+}
+
+impl Language {
+    /// Every language.
+    pub const ALL: [Language; 2] = [Language::English, Language::Spanish];
+
+    /// The language tag (`en`, `es`), also the page's `lang` attribute.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Spanish => "es",
+        }
+    }
+
+    /// The language for a tag (`en`, `es`), exactly as written.
+    pub fn from_id(id: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|language| language.id() == id)
+    }
+
+    fn files(self) -> &'static Files {
+        match self {
+            Language::English => &ENGLISH,
+            Language::Spanish => &SPANISH,
+        }
+    }
+}
+
+/// The content files of one language.
+struct Files {
+    advice: &'static [(&'static str, &'static str)],
+    sheet: &'static [(&'static str, &'static str)],
+    messages: (&'static str, &'static str),
+    /// The questions and answer words of the check-in (English ones live with the questionnaire in the core).
+    questions: Option<(&'static str, &'static str)>,
+}
+
+const ENGLISH: Files = Files { advice: &ADVICE_FILES, sheet: &SHEET_FILES, messages: MESSAGES_FILE, questions: None };
+
+const SPANISH: Files = Files {
+    advice: &ADVICE_FILES_ES,
+    sheet: &SHEET_FILES_ES,
+    messages: ("es/messages.md", include_str!("../content/es/messages.md")),
+    questions: Some(("es/questions.md", include_str!("../content/es/questions.md"))),
+};
+
+/// The Spanish advice topic files, by topic id (the same ids as [`ADVICE_FILES`]).
+pub const ADVICE_FILES_ES: [(&str, &str); 18] = [
+    ("fever", include_str!("../content/es/advice/fever.md")),
+    ("flu_like", include_str!("../content/es/advice/flu_like.md")),
+    ("infection", include_str!("../content/es/advice/infection.md")),
+    ("breathing", include_str!("../content/es/advice/breathing.md")),
+    ("capillary_leak", include_str!("../content/es/advice/capillary_leak.md")),
+    ("nausea", include_str!("../content/es/advice/nausea.md")),
+    ("diarrhea", include_str!("../content/es/advice/diarrhea.md")),
+    ("skin", include_str!("../content/es/advice/skin.md")),
+    ("bleeding", include_str!("../content/es/advice/bleeding.md")),
+    ("liver", include_str!("../content/es/advice/liver.md")),
+    ("kidney", include_str!("../content/es/advice/kidney.md")),
+    ("mouth", include_str!("../content/es/advice/mouth.md")),
+    ("neuro", include_str!("../content/es/advice/neuro.md")),
+    ("fatigue", include_str!("../content/es/advice/fatigue.md")),
+    ("nutrition", include_str!("../content/es/advice/nutrition.md")),
+    ("injection_site", include_str!("../content/es/advice/injection_site.md")),
+    ("pregnancy", include_str!("../content/es/advice/pregnancy.md")),
+    ("heart", include_str!("../content/es/advice/heart.md")),
+];
+
+/// The Spanish education sheet's sections, in order (the same entry ids as [`SHEET_FILES`]).
+pub const SHEET_FILES_ES: [(&str, &str); 5] = [
+    ("es/education/1-about.md", include_str!("../content/es/education/1-about.md")),
+    ("es/education/2-before.md", include_str!("../content/es/education/2-before.md")),
+    ("es/education/3-side-effects.md", include_str!("../content/es/education/3-side-effects.md")),
+    ("es/education/4-pregnancy.md", include_str!("../content/es/education/4-pregnancy.md")),
+    ("es/education/5-home.md", include_str!("../content/es/education/5-home.md")),
+];
+
 /// The site's phone numbers, shown on every patient page and printed on the sheet (TRIAGE.md amendment 5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteNumbers {
@@ -47,13 +130,22 @@ impl SiteNumbers {
     /// `text` with its placeholders filled: `{emergency}` by the number, `{line24}` by "the 24-hour line" and
     /// `{office}` by "the office", each followed by its number in brackets when the site has set one.
     pub fn fill(&self, text: &str) -> String {
+        self.fill_in(Language::English, text)
+    }
+
+    /// `text` with its placeholders filled in `language` ("la línea de 24 horas (555-0100)" in Spanish).
+    pub fn fill_in(&self, language: Language, text: &str) -> String {
         let named = |words: &str, number: &Option<String>| match number {
             Some(number) if !number.trim().is_empty() => format!("{words} ({})", number.trim()),
             _ => words.to_string(),
         };
+        let (line24, office) = match language {
+            Language::English => ("the 24-hour line", "the office"),
+            Language::Spanish => ("la línea de 24 horas", "la oficina"),
+        };
         text.replace("{emergency}", self.emergency.trim())
-            .replace("{line24}", &named("the 24-hour line", &self.line_24h))
-            .replace("{office}", &named("the office", &self.office))
+            .replace("{line24}", &named(line24, &self.line_24h))
+            .replace("{office}", &named(office, &self.office))
     }
 }
 
@@ -124,12 +216,18 @@ impl Entry {
 
     /// The entry with the site's numbers filled in (see [`SiteNumbers::fill`]).
     pub fn filled(&self, numbers: &SiteNumbers) -> Entry {
+        self.filled_in(Language::English, numbers)
+    }
+
+    /// The entry with the site's numbers filled in, in `language`.
+    pub fn filled_in(&self, language: Language, numbers: &SiteNumbers) -> Entry {
+        let fill = |text: &String| numbers.fill_in(language, text);
         let blocks = self
             .blocks
             .iter()
             .map(|block| match block {
-                Block::Paragraph(text) => Block::Paragraph(numbers.fill(text)),
-                Block::Bullets(bullets) => Block::Bullets(bullets.iter().map(|text| numbers.fill(text)).collect()),
+                Block::Paragraph(text) => Block::Paragraph(fill(text)),
+                Block::Bullets(bullets) => Block::Bullets(bullets.iter().map(fill).collect()),
             })
             .collect();
         Entry { id: self.id, source: self.source, blocks }
@@ -267,13 +365,25 @@ pub fn advice_topics() -> Vec<Advice> {
 
 /// Every advice topic, in TRIAGE.md order, with the site's numbers.
 pub fn advice_topics_with(numbers: &SiteNumbers) -> Vec<Advice> {
-    ADVICE_FILES
+    advice_topics_in(Language::English, numbers)
+}
+
+/// Every advice topic, in TRIAGE.md order, in `language`, with the site's numbers.
+pub fn advice_topics_in(language: Language, numbers: &SiteNumbers) -> Vec<Advice> {
+    language
+        .files()
+        .advice
         .iter()
         .map(|&(id, text)| {
             let mut document = parsed(id, text);
-            Advice { title: document.title, entry: document.entries.remove(0).filled(numbers) }
+            Advice { title: document.title, entry: document.entries.remove(0).filled_in(language, numbers) }
         })
         .collect()
+}
+
+/// The advice topic with this id, in `language`, with the site's numbers.
+pub fn advice_in(language: Language, topic: &str, numbers: &SiteNumbers) -> Option<Advice> {
+    advice_topics_in(language, numbers).into_iter().find(|advice| advice.entry.id == topic)
 }
 
 /// The advice topic with this id (`fever`, `flu_like`, ...), with the default numbers.
@@ -298,15 +408,42 @@ pub fn message(id: &str) -> Option<Entry> {
 
 /// A message by id, with the site's numbers.
 pub fn message_with(id: &str, numbers: &SiteNumbers) -> Option<Entry> {
-    parsed(MESSAGES_FILE.0, MESSAGES_FILE.1)
-        .entries
-        .into_iter()
-        .find(|entry| entry.id == id)
-        .map(|entry| entry.filled(numbers))
+    message_in(Language::English, id, numbers)
 }
 
-fn required_message(id: &str, numbers: &SiteNumbers) -> Entry {
-    message_with(id, numbers).unwrap_or_else(|| panic!("messages.md has `{id}` (checked by the content tests)"))
+/// A message by id, in `language`, with the site's numbers.
+pub fn message_in(language: Language, id: &str, numbers: &SiteNumbers) -> Option<Entry> {
+    let (file, text) = language.files().messages;
+    parsed(file, text).entries.into_iter().find(|entry| entry.id == id).map(|entry| entry.filled_in(language, numbers))
+}
+
+fn required(language: Language, id: &str, numbers: &SiteNumbers) -> Entry {
+    message_in(language, id, numbers)
+        .unwrap_or_else(|| panic!("messages of {} have `{id}` (checked by the content tests)", language.id()))
+}
+
+/// The question a patient reads for `item`, in `language`.
+pub fn question(language: Language, item: Item) -> String {
+    match language.files().questions {
+        None => item.question().to_string(),
+        Some((file, text)) => parsed(file, text)
+            .entries
+            .into_iter()
+            .find(|entry| entry.id.strip_prefix("question.") == Some(item.id()))
+            .map(|entry| entry.headline())
+            .unwrap_or_else(|| panic!("{file} has question.{item} (checked by the content tests)")),
+    }
+}
+
+/// How an answer word of the check-in reads for a patient in `language`: a severity word (`none` ...
+/// `very_severe`), an injection-site word (`red_or_sore`, `spreading_warm_or_pus`), `yes` or `no`.
+pub fn answer_label(language: Language, word: &str) -> Option<String> {
+    let id = format!("answer.{word}");
+    match language.files().questions {
+        None => parsed(MESSAGES_FILE.0, MESSAGES_FILE.1).entries.into_iter().find(|entry| entry.id == id),
+        Some((file, text)) => parsed(file, text).entries.into_iter().find(|entry| entry.id == id),
+    }
+    .map(|entry| entry.headline())
 }
 
 /// What a triage result tells the patient: which message was chosen, the action first, then the rest.
@@ -335,6 +472,17 @@ impl ResultMessage {
 /// - Any other level gets its own message; unanswered core items add a note that names them.
 /// - `call_now` and `emergency` add "hold your next shot" (amendment 3).
 pub fn result_message(level: Level, unanswered: &[Item], numbers: &SiteNumbers) -> ResultMessage {
+    result_message_in(Language::English, level, unanswered, numbers)
+}
+
+/// The message for a triage result in `language` (see [`result_message`]).
+pub fn result_message_in(
+    language: Language,
+    level: Level,
+    unanswered: &[Item],
+    numbers: &SiteNumbers,
+) -> ResultMessage {
+    let required_message = |id: &str, numbers: &SiteNumbers| required(language, id, numbers);
     let incomplete = !unanswered.is_empty();
     let (id, entry) = if level == Level::SelfCare && incomplete {
         ("incomplete", required_message("incomplete", numbers))
@@ -363,7 +511,12 @@ pub fn result_message(level: Level, unanswered: &[Item], numbers: &SiteNumbers) 
 /// The emergency box that opens the sheet and every patient page (EDUCATION.md amendment 3): what needs the
 /// emergency number at once, then the care team's lines.
 pub fn emergency_box(numbers: &SiteNumbers) -> Entry {
-    required_message("emergency-box", numbers)
+    emergency_box_in(Language::English, numbers)
+}
+
+/// The emergency box in `language`.
+pub fn emergency_box_in(language: Language, numbers: &SiteNumbers) -> Entry {
+    required(language, "emergency-box", numbers)
 }
 
 /// A text of the injection log page by id (`injections.intro`, `injections.never-double`,
@@ -374,7 +527,12 @@ pub fn injection_text(id: &str) -> Option<Entry> {
 
 /// The disclaimer that ends every page (EDUCATION.md section 6).
 pub fn disclaimer() -> Entry {
-    message("disclaimer").expect("messages.md has a disclaimer entry (checked by the content tests)")
+    disclaimer_in(Language::English)
+}
+
+/// The disclaimer in `language`.
+pub fn disclaimer_in(language: Language) -> Entry {
+    required(language, "disclaimer", &SiteNumbers::default())
 }
 
 /// The education sheet's sections, in order, for a patient whose regimen's indication is not known: facts
@@ -388,8 +546,15 @@ pub fn sheet() -> Vec<Document> {
 /// `id@cancer`, `id@immune` or `id@general` is one version of the fact `id`: the version of `indication` is
 /// kept (the general one when the indication is not known) and named `id`; the others are left out.
 pub fn sheet_for(indication: Option<Indication>, numbers: &SiteNumbers) -> Vec<Document> {
+    sheet_in(Language::English, indication, numbers)
+}
+
+/// The education sheet's sections in `language` (see [`sheet_for`]).
+pub fn sheet_in(language: Language, indication: Option<Indication>, numbers: &SiteNumbers) -> Vec<Document> {
     let wanted = indication.map_or("general", Indication::id);
-    SHEET_FILES
+    language
+        .files()
+        .sheet
         .iter()
         .map(|&(file, text)| {
             let mut document = parsed(file, text);
@@ -403,7 +568,7 @@ pub fn sheet_for(indication: Option<Indication>, numbers: &SiteNumbers) -> Vec<D
                         }
                         entry.id = id;
                     }
-                    Some(entry.filled(numbers))
+                    Some(entry.filled_in(language, numbers))
                 })
                 .collect();
             document
@@ -422,6 +587,8 @@ pub struct SheetOptions {
     pub indication: Option<Indication>,
     /// The site's phone numbers.
     pub numbers: SiteNumbers,
+    /// The language of the sheet.
+    pub language: Language,
 }
 
 /// Markup removed: `**bold**` becomes plain text.
@@ -456,22 +623,24 @@ pub fn sheet_text() -> String {
 
 /// The education sheet as plain text: the emergency box first, then the sections, then the disclaimer.
 pub fn sheet_text_for(options: &SheetOptions) -> String {
-    let mut out = format!("{SHEET_TITLE}\n{}\n", "=".repeat(SHEET_TITLE.chars().count()));
-    let _ = write!(out, "\n{}", emergency_box(&options.numbers).plain_text());
-    let _ = write!(out, "{}", care_team_lines(&options.numbers, false));
-    for section in sheet_for(options.indication, &options.numbers) {
+    let language = options.language;
+    let title = required(language, "sheet-title", &options.numbers).headline();
+    let mut out = format!("{title}\n{}\n", "=".repeat(title.chars().count()));
+    let _ = write!(out, "\n{}", emergency_box_in(language, &options.numbers).plain_text());
+    let _ = write!(out, "{}", care_team_lines(language, &options.numbers, false));
+    for section in sheet_in(language, options.indication, &options.numbers) {
         let _ = write!(out, "\n{}\n{}\n", section.title, "-".repeat(section.title.chars().count()));
         for entry in &section.entries {
             let _ = write!(out, "\n{}", blocks_text(&entry.blocks, ""));
         }
     }
-    let _ = write!(out, "\n{}", disclaimer().plain_text());
+    let _ = write!(out, "\n{}", disclaimer_in(language).plain_text());
     out
 }
 
 /// The care team's lines: each with its number, or with a line to write it on when the site has none.
-fn care_team_lines(numbers: &SiteNumbers, html: bool) -> String {
-    let lines = required_message("care-team-lines", numbers);
+fn care_team_lines(language: Language, numbers: &SiteNumbers, html: bool) -> String {
+    let lines = required(language, "care-team-lines", numbers);
     let labels: Vec<String> = lines
         .blocks
         .iter()
@@ -518,10 +687,12 @@ pub fn sheet_html() -> String {
 /// printed and its page number; a print button shows on screen only; there are no navigation links.
 pub fn sheet_html_for(options: &SheetOptions) -> String {
     let numbers = &options.numbers;
+    let language = options.language;
+    let title = required(language, "sheet-title", numbers).headline();
     let mut body = String::new();
     let name = options.patient_name.as_deref().map(str::trim).filter(|name| !name.is_empty());
     let printed = options.printed_on.as_deref().map(str::trim).filter(|date| !date.is_empty());
-    let labels = required_message("sheet-labels", numbers);
+    let labels = required(language, "sheet-labels", numbers);
     let label = |index: usize| {
         labels.blocks.get(index).map(|block| blocks_text(std::slice::from_ref(block), "")).unwrap_or_default()
     };
@@ -543,14 +714,14 @@ pub fn sheet_html_for(options: &SheetOptions) -> String {
         escape(date_label),
         printed.map_or_else(|| "<span class=\"write-in\"></span>".to_string(), escape),
     );
-    let emergency = emergency_box(numbers);
+    let emergency = emergency_box_in(language, numbers);
     let _ = writeln!(
         body,
         "<section class=\"emergency\" id=\"emergency-box\">\n{}{}</section>",
         blocks_html(&emergency.blocks),
-        care_team_lines(numbers, true)
+        care_team_lines(language, numbers, true)
     );
-    for section in sheet_for(options.indication, numbers) {
+    for section in sheet_in(language, options.indication, numbers) {
         let _ = writeln!(body, "<section>\n<h2>{}</h2>", escape(section.title));
         for entry in &section.entries {
             let _ = writeln!(body, "<div class=\"fact\" id=\"{}\">", escape(entry.id));
@@ -559,7 +730,7 @@ pub fn sheet_html_for(options: &SheetOptions) -> String {
         }
         body.push_str("</section>\n");
     }
-    let disclaimer = disclaimer();
+    let disclaimer = disclaimer_in(language);
     let _ = writeln!(body, "<footer class=\"disclaimer\">\n{}</footer>", blocks_html(&disclaimer.blocks));
     let running = format!(
         "{name_label} {} - {date_label} {}",
@@ -573,10 +744,11 @@ pub fn sheet_html_for(options: &SheetOptions) -> String {
         css_string(page_label)
     );
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n\
          <style>\n{page_css}{PRINT_CSS}</style>\n</head>\n<body>\n<h1>{title}</h1>\n{body}</body>\n</html>\n",
-        title = escape(SHEET_TITLE),
+        title = escape(&title),
+        lang = language.id(),
     )
 }
 

@@ -221,24 +221,26 @@ fn every_level_and_completeness_gets_a_message_that_fits() {
     }
 }
 
-/// Every text a patient can see, rendered with and without the site's numbers, for every indication.
-fn every_patient_text() -> Vec<(String, String)> {
+/// Every text a patient can see in `language`, rendered with and without the site's numbers, for every
+/// indication.
+fn every_patient_text(language: Language) -> Vec<(String, String)> {
     let mut texts = Vec::new();
     let set =
         SiteNumbers { emergency: "911".into(), line_24h: Some("555-0100".into()), office: Some("555-0199".into()) };
     for numbers in [SiteNumbers::default(), set] {
-        for advice in advice_topics_with(&numbers) {
+        for advice in advice_topics_in(language, &numbers) {
             texts.push((
                 format!("advice {}", advice.entry.id),
                 format!("{}\n{}", advice.title, advice.entry.plain_text()),
             ));
         }
         for id in MESSAGES {
-            texts.push((format!("message {id}"), message_with(id, &numbers).unwrap().plain_text()));
+            texts.push((format!("message {id}"), message_in(language, id, &numbers).unwrap().plain_text()));
         }
         for level in Level::ALL {
             for unanswered in [&[][..], &il2care_core::triage::CORE_ITEMS[..]] {
-                texts.push((format!("result {level}"), result_message(level, unanswered, &numbers).plain_text()));
+                let chosen = result_message_in(language, level, unanswered, &numbers).plain_text();
+                texts.push((format!("result {level}"), chosen));
             }
         }
         for indication in [None, Some(Indication::Cancer), Some(Indication::ImmuneCondition)] {
@@ -247,19 +249,29 @@ fn every_patient_text() -> Vec<(String, String)> {
                 printed_on: Some("2026-12-04".into()),
                 indication,
                 numbers: numbers.clone(),
+                language,
             };
             texts.push((format!("sheet text {indication:?}"), sheet_text_for(&options)));
             texts.push((format!("sheet html {indication:?}"), visible_html_text(&sheet_html_for(&options))));
         }
+    }
+    if language == Language::English {
         for id in ["injections.intro", "injections.never-double", "injections.skipped", "injections.already-logged"] {
             texts.push((id.to_string(), injection_text(id).unwrap().plain_text()));
         }
     }
     for item in il2care_core::triage::QUESTIONNAIRE {
-        texts.push((format!("question {item}"), item.question().to_string()));
+        texts.push((format!("question {item}"), question(language, item)));
+    }
+    for word in ANSWER_WORDS {
+        texts.push((format!("answer {word}"), answer_label(language, word).unwrap_or_else(|| panic!("{word}"))));
     }
     texts
 }
+
+/// Every answer word a patient can pick in the check-in.
+const ANSWER_WORDS: [&str; 9] =
+    ["yes", "no", "none", "mild", "moderate", "severe", "very_severe", "red_or_sore", "spreading_warm_or_pus"];
 
 /// The text of an HTML page as a reader sees it: the style sheet and the tags removed.
 fn visible_html_text(html: &str) -> String {
@@ -279,8 +291,10 @@ fn visible_html_text(html: &str) -> String {
 
 #[test]
 fn no_patient_text_ever_renders_an_editorial_note() {
-    for (what, text) in every_patient_text() {
-        assert_eq!(editorial_marker(&text), None, "{what} would show an editorial note:\n{text}");
+    for language in Language::ALL {
+        for (what, text) in every_patient_text(language) {
+            assert_eq!(editorial_marker(&text), None, "{language:?} {what} would show an editorial note:\n{text}");
+        }
     }
     // The check itself can fail.
     assert_eq!(editorial_marker("Ask your team (UNCONFIRMED)."), Some("UNCONFIRMED"));
@@ -439,6 +453,13 @@ fn every_injection_log_text_is_there_and_reads_at_or_under_grade_eight() {
 /// emergency; "now" or "right away" is a call now; "today" is a call today), `None` when it tells no call.
 /// A call without a time ("call your team") is an error: every call says how soon.
 fn stated_level(sentence: &str) -> Result<Option<Level>, String> {
+    stated_level_in(Language::English, sentence)
+}
+
+fn stated_level_in(language: Language, sentence: &str) -> Result<Option<Level>, String> {
+    if language == Language::Spanish {
+        return stated_level_es(sentence);
+    }
     let lower = sentence.to_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
     let calls = words.contains(&"call") || lower.contains("tell your care team") || lower.contains("tell your team");
@@ -476,9 +497,36 @@ fn sentences(text: &str) -> Vec<String> {
     out
 }
 
+/// The Spanish reading of [`stated_level`]: "llame"/"avise" is a call, "911" or "servicios de emergencia" an
+/// emergency, "ahora"/"de inmediato" a call now, "hoy" a call today, "próxima visita" the next visit.
+fn stated_level_es(sentence: &str) -> Result<Option<Level>, String> {
+    let lower = sentence.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
+    let calls = ["llame", "llamar", "llamara", "avise"].iter().any(|word| words.contains(word));
+    if lower.contains("911") || lower.contains("servicios de emergencia") {
+        return Ok(Some(Level::Emergency));
+    }
+    if !calls {
+        return Ok(None);
+    }
+    if lower.contains("próxima visita") {
+        Ok(Some(Level::SelfCare))
+    } else if words.contains(&"ahora") || lower.contains("de inmediato") {
+        Ok(Some(Level::CallNow))
+    } else if words.contains(&"hoy") {
+        Ok(Some(Level::CallToday))
+    } else {
+        Err(format!("una llamada sin decir cuándo: {sentence}"))
+    }
+}
+
 /// An advice text as sentences, each with the level it states. A paragraph that ends with ':' introduces the
 /// bullets after it: each bullet is read with that paragraph in front of it.
 fn stated_sentences(entry: &Entry) -> Vec<(String, Option<Level>)> {
+    stated_sentences_in(Language::English, entry)
+}
+
+fn stated_sentences_in(language: Language, entry: &Entry) -> Vec<(String, Option<Level>)> {
     let mut out = Vec::new();
     let mut lead = String::new();
     for block in &entry.blocks {
@@ -487,14 +535,16 @@ fn stated_sentences(entry: &Entry) -> Vec<(String, Option<Level>)> {
                 let text = plain(text);
                 lead = if text.trim_end().ends_with(':') { text.clone() } else { String::new() };
                 for sentence in sentences(&text) {
-                    let level = stated_level(&sentence).unwrap_or_else(|error| panic!("{}: {error}", entry.id));
+                    let level =
+                        stated_level_in(language, &sentence).unwrap_or_else(|error| panic!("{}: {error}", entry.id));
                     out.push((sentence.trim().to_string(), level));
                 }
             }
             Block::Bullets(bullets) => {
                 for bullet in bullets {
                     let sentence = format!("{lead} {}", plain(bullet));
-                    let level = stated_level(&sentence).unwrap_or_else(|error| panic!("{}: {error}", entry.id));
+                    let level =
+                        stated_level_in(language, &sentence).unwrap_or_else(|error| panic!("{}: {error}", entry.id));
                     out.push((sentence.trim().to_string(), level));
                 }
             }
@@ -569,44 +619,187 @@ const SELF_CARE_SIGNS: [(Rule, &[&str], &[&str]); 8] = [
     (Rule::Aches, &["ache", "aching"], &[]),
 ];
 
-#[test]
-fn every_rule_is_said_at_its_own_level_in_its_advice_topic() {
-    for (rule, words) in RULE_WORDS {
+/// The walk of amendment 6 in one language: every rule's words state its level in its topic, every rule with
+/// a topic is walked, and no call sentence in any topic names a self-care sign without a worse grade's words.
+fn walk(language: Language, rule_words: &[(Rule, &str)], self_care_signs: &[(Rule, &[&str], &[&str])]) {
+    for &(rule, words) in rule_words {
         let topic = rule.advice().expect("every table rule has a topic");
-        let advice = advice(topic.id()).unwrap();
+        let advice = advice_in(language, topic.id(), &SiteNumbers::default()).unwrap();
+        let sentences = stated_sentences_in(language, &advice.entry);
         // Bullets end with a line break in the joined text, so "…under 90\n" can pick a bullet's end.
-        let sentences = stated_sentences(&advice.entry);
         let matching: Vec<&(String, Option<Level>)> =
             sentences.iter().filter(|(sentence, _)| format!("{sentence}\n").contains(words)).collect();
-        assert!(!matching.is_empty(), "{rule}: `{words}` is not in the `{}` advice", topic.id());
+        assert!(!matching.is_empty(), "{language:?} {rule}: `{words}` is not in the `{}` advice", topic.id());
         for (sentence, stated) in matching {
             let stated = stated.unwrap_or(Level::SelfCare);
-            assert_eq!(stated, rule.level(), "{rule} ({}) in `{}`: {sentence}", rule.row(), topic.id());
+            assert_eq!(stated, rule.level(), "{language:?} {rule} ({}) in `{}`: {sentence}", rule.row(), topic.id());
         }
     }
-    let walked: Vec<Rule> = RULE_WORDS.iter().map(|(rule, _)| *rule).collect();
+    let walked: Vec<Rule> = rule_words.iter().map(|(rule, _)| *rule).collect();
     for rule in Rule::ALL.into_iter().filter(|rule| rule.advice().is_some()) {
-        assert!(walked.contains(&rule), "{rule} is not walked against its advice");
+        assert!(walked.contains(&rule), "{language:?}: {rule} is not walked against its advice");
     }
-}
-
-#[test]
-fn no_advice_tells_the_patient_to_call_for_a_sign_the_rules_rate_self_care() {
-    for advice in advice_topics() {
-        for (sentence, stated) in stated_sentences(&advice.entry) {
+    for advice in advice_topics_in(language, &SiteNumbers::default()) {
+        for (sentence, stated) in stated_sentences_in(language, &advice.entry) {
             let Some(stated) = stated.filter(|level| *level > Level::SelfCare) else { continue };
             let lower = sentence.to_lowercase();
-            for (rule, signs, worse) in SELF_CARE_SIGNS {
+            for &(rule, signs, worse) in self_care_signs {
                 let names_sign = signs.iter().any(|sign| lower.contains(sign));
                 let worse_grade = worse.iter().any(|word| lower.contains(word));
                 assert!(
                     !names_sign || worse_grade,
-                    "`{}` says {stated} for a sign {rule} rates self_care: {sentence}",
+                    "{language:?} `{}` says {stated} for a sign {rule} rates self_care: {sentence}",
                     advice.entry.id
                 );
             }
         }
     }
+}
+
+#[test]
+fn every_rule_is_said_at_its_own_level_in_its_advice_topic() {
+    walk(Language::English, &RULE_WORDS, &SELF_CARE_SIGNS);
+}
+
+#[test]
+fn every_rule_is_said_at_its_own_level_in_its_spanish_advice_topic() {
+    walk(Language::Spanish, &RULE_WORDS_ES, &SELF_CARE_SIGNS_ES);
+}
+
+/// [`RULE_WORDS`] for the Spanish texts.
+const RULE_WORDS_ES: [(Rule, &str); 46] = [
+    (Rule::Fever, "Si tiene fiebre: llame"),
+    (Rule::Hypothermia, "menos de 96.8 °F"),
+    (Rule::FeverishUnmeasured, "no tiene termómetro, pero siente calor"),
+    (Rule::Rigors, "Escalofríos con temblor"),
+    (Rule::Chills, "Puede tener escalofríos"),
+    (Rule::InfectionSign, "dolor de garganta, tos"),
+    (Rule::Breathless, "aunque sea un poco"),
+    (Rule::BreathlessSevere, "le cuesta mucho respirar"),
+    (Rule::ChestPain, "tiene dolor de pecho: llame"),
+    (Rule::Lightheaded, "se siente mareado o con la cabeza ligera"),
+    (Rule::Fainted, "se desmaya o pierde el conocimiento"),
+    (Rule::Swelling, "se le hinchan de pronto"),
+    (Rule::LowBp, "presión en casa es menos de 90"),
+    (Rule::Fluids, "no puede retener líquidos por 12 horas"),
+    (Rule::Vomiting, "vomita de 3 a 5 veces"),
+    (Rule::VomitingSevere, "vomita 6 veces o más"),
+    (Rule::Nausea, "le puede dar náuseas"),
+    (Rule::NauseaSevere, "náuseas son tan fuertes"),
+    (Rule::Diarrhea, "La diarrea es"),
+    (Rule::DiarrheaModerate, "de 4 a 6 veces"),
+    (Rule::DiarrheaSevere, "va 7 veces más o más"),
+    (Rule::Rash, "sarpullido nuevo"),
+    (Rule::Blisters, "ampollas"),
+    (Rule::Itch, "o picazón."),
+    (Rule::ItchSevere, "picazón muy fuerte"),
+    (Rule::Bruising, "moretones más fácil"),
+    (Rule::Bleeding, "cualquier sangrado"),
+    (Rule::BleedingSevere, "no para después de 10 minutos"),
+    (Rule::Liver, "la piel amarilla"),
+    (Rule::AbdominalPain, "dolor de barriga\n"),
+    (Rule::AbdominalPainSevere, "dolor de barriga es muy fuerte"),
+    (Rule::Kidney, "orina menos de lo normal"),
+    (Rule::NoUrine, "no orina nada por 12 horas"),
+    (Rule::Mouth, "Llagas leves"),
+    (Rule::MouthModerate, "Llagas que duelen"),
+    (Rule::MouthSevere, "no puede comer ni beber"),
+    (Rule::Confusion, "está confundida"),
+    (Rule::Unresponsive, "cuesta mucho despertar a la persona"),
+    (Rule::Fatigue, "La fatiga es"),
+    (Rule::FatigueSevere, "no puede hacer sus tareas"),
+    (Rule::Appetite, "quitarle las ganas de comer"),
+    (Rule::AppetiteSevere, "casi no tiene nada de apetito"),
+    (Rule::Aches, "dolor en los músculos"),
+    (Rule::InjectionSite, "lo rojo se extiende"),
+    (Rule::Pregnancy, "podrían estar embarazadas"),
+    (Rule::Palpitations, "se salta latidos"),
+];
+
+/// [`SELF_CARE_SIGNS`] for the Spanish texts.
+const SELF_CARE_SIGNS_ES: [(Rule, &[&str], &[&str]); 8] = [
+    (Rule::Chills, &["escalofr"], &["temblor"]),
+    (Rule::Nausea, &["náusea"], &["tan fuertes", "retener"]),
+    (Rule::Diarrhea, &["diarrea", "popó", "heces"], &["4 a 6", "7 veces", "negras", "sangre"]),
+    (Rule::Itch, &["picazón", "le pica"], &["muy fuerte"]),
+    (Rule::Mouth, &["llagas leves"], &[]),
+    (Rule::Fatigue, &["cansad", "débil"], &["no puede hacer"]),
+    (Rule::Appetite, &["apetito", "ganas de comer"], &["casi no tiene"]),
+    (Rule::Aches, &["dolor en los músculos", "duelen los músculos"], &[]),
+];
+
+/// The Spanish sheet, messages, advice and questions hold the same ids as the English ones.
+#[test]
+fn every_english_text_has_its_spanish_twin() {
+    let ids = |language: Language| -> Vec<String> {
+        let mut ids: Vec<String> =
+            advice_topics_in(language, &SiteNumbers::default()).iter().map(|a| a.entry.id.to_string()).collect();
+        for indication in [None, Some(Indication::Cancer), Some(Indication::ImmuneCondition)] {
+            for section in sheet_in(language, indication, &SiteNumbers::default()) {
+                ids.extend(section.entries.iter().map(|entry| format!("{indication:?} {}", entry.id)));
+            }
+        }
+        ids
+    };
+    assert_eq!(ids(Language::Spanish), ids(Language::English));
+    for id in MESSAGES.iter().chain(["sheet-title", "sheet-labels"].iter()) {
+        assert!(message_in(Language::Spanish, id, &SiteNumbers::default()).is_some(), "es message {id}");
+    }
+    for item in il2care_core::triage::QUESTIONNAIRE {
+        assert_ne!(question(Language::Spanish, item), item.question(), "{item} has a Spanish question");
+    }
+    assert_eq!(Language::from_id("es"), Some(Language::Spanish));
+}
+
+/// The lowest Fernández-Huerta reading ease a Spanish text may have (60: "normal", about grade 8).
+const MIN_SPANISH_EASE: f64 = 60.0;
+
+#[test]
+fn every_spanish_text_reads_at_fernandez_huerta_60_or_above() {
+    let mut too_hard = Vec::new();
+    let mut check = |what: String, text: &str| {
+        let ease = readability::fernandez_huerta(text);
+        if ease < MIN_SPANISH_EASE {
+            too_hard.push(format!("{what}: {ease:.1}"));
+        }
+    };
+    let numbers = SiteNumbers::default();
+    for advice in advice_topics_in(Language::Spanish, &numbers) {
+        check(format!("advice {}", advice.entry.id), &advice.entry.plain_text());
+    }
+    for id in MESSAGES {
+        check(format!("message {id}"), &message_in(Language::Spanish, id, &numbers).unwrap().plain_text());
+    }
+    for indication in [None, Some(Indication::Cancer), Some(Indication::ImmuneCondition)] {
+        for section in sheet_in(Language::Spanish, indication, &numbers) {
+            for entry in &section.entries {
+                check(format!("sheet {}", entry.id), &entry.plain_text());
+            }
+        }
+    }
+    for item in il2care_core::triage::QUESTIONNAIRE {
+        check(format!("question {item}"), &question(Language::Spanish, item));
+    }
+    assert!(too_hard.is_empty(), "{too_hard:#?}");
+}
+
+#[test]
+fn the_spanish_result_messages_act_first_and_never_reassure_an_incomplete_check_in() {
+    let numbers = SiteNumbers::default();
+    let emergency = result_message_in(Language::Spanish, Level::Emergency, &[], &numbers);
+    assert_eq!(emergency.headline, "Llame al 911 ahora. No maneje usted mismo.");
+    assert!(emergency.plain_text().contains("no se ponga la próxima inyección"), "{}", emergency.plain_text());
+    let today = result_message_in(Language::Spanish, Level::CallToday, &[], &numbers).plain_text();
+    let closed = "Si la oficina está cerrada (noches, fines de semana, días feriados), llame a la línea de 24 horas.";
+    assert!(today.contains(closed), "{today}");
+    let incomplete = result_message_in(Language::Spanish, Level::SelfCare, &[Item::ShortOfBreath], &numbers);
+    assert_eq!(incomplete.id, "incomplete");
+    let text = incomplete.plain_text();
+    assert!(!text.contains("Por ahora puede cuidarse en casa") && text.contains("Si le falta el aire"), "{text}");
+    let set = SiteNumbers { line_24h: Some("555-0100".into()), ..SiteNumbers::default() };
+    assert_eq!(set.fill_in(Language::Spanish, "{line24}"), "la línea de 24 horas (555-0100)");
+    let html = sheet_html_for(&SheetOptions { language: Language::Spanish, ..SheetOptions::default() });
+    assert!(html.contains("<html lang=\"es\">") && html.contains("Llame al 911 ahora (no maneje usted mismo)"));
 }
 
 #[test]

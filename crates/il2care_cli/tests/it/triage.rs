@@ -200,6 +200,24 @@ fn the_education_sheet_follows_the_regimen_the_patient_and_the_site_numbers() {
 }
 
 #[test]
+fn the_summary_the_message_and_the_sheet_speak_spanish_on_request() {
+    let document = json!({"at": "2026-11-27T08:30:00Z", "answers": {"chest_pain": true}});
+    let run = il2care(&["triage", "-", "--language", "es"], Some(&document.to_string()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("LLAME AL 911 AHORA. NO MANEJE USTED MISMO."), "{}", run.stdout);
+    assert!(run.stdout.contains("¿Le falta el aire?"), "the unanswered questions in Spanish: {}", run.stdout);
+    let json = il2care(&["triage", "-", "--json", "--language", "es"], Some(&document.to_string())).json();
+    assert!(json["message"].as_str().unwrap().starts_with("Llame al 911 ahora."), "{json}");
+    assert_eq!(json["level"], "emergency", "ids stay the same in every language");
+    let refused = il2care(&["triage", "-", "--language", "fr"], Some(&document.to_string()));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let sheet = il2care(&["education", "--language", "es", "--regimen", "koreth-2016-sc"], None);
+    assert!(sheet.stdout.contains("células T reguladoras") && !sheet.stdout.contains("melanoma"), "{}", sheet.stdout);
+    let grades = il2care(&["education", "--readability"], None);
+    assert!(grades.stdout.contains("Spanish (es)"), "{}", grades.stdout);
+}
+
+#[test]
 fn the_education_sheet_can_be_written_to_a_file() {
     let path = std::env::temp_dir().join(format!("il2care-education-{}.html", std::process::id()));
     let run = il2care(&["education", "--html", "--output", path.to_str().unwrap()], None);
@@ -351,11 +369,17 @@ const DOC_TAIL: &str = r#"
 
 - `il2care triage FILE|-` prints the readable summary: the action first in capitals, then why (each matched
   rule with its answer, level, row and source), the unanswered core items, the advice of every topic, and the
-  disclaimer. `--json` prints the result JSON. Exit codes: 0 done, 2 refused, 1 anything else.
-- `il2care education` prints the patient education sheet as text; `--html` prints it as a standalone printable
-  HTML page (A4 or Letter: `@page` margins, no fixed paper size or width, headings kept with their text, a fact
-  never split across pages); `--output FILE` writes to a file instead; `--readability` prints the
-  Flesch-Kincaid grade of every advice topic, message and sheet section.
+  disclaimer. An incomplete check-in says so on the level line. `--json` prints the result JSON.
+  `--language es` gives the patient texts (message, questions, advice, disclaimer) in Spanish; ids and levels
+  stay the same. Exit codes: 0 done, 2 refused, 1 anything else.
+- `il2care education` prints the patient education sheet as text, opening with the emergency box and the care
+  team's lines; `--html` prints it as a standalone printable HTML page (A4 or Letter: `@page` margins, no fixed
+  paper size or width, headings kept with their text, a fact never split across pages; the patient's name, the
+  date printed and the page number on every page; a print button on screen only; no navigation);
+  `--patient-name`, `--printed-on`, `--regimen ID` (cancer and immune-condition regimens explain the medicine
+  differently; without it the sheet names no illness), `--emergency-number` (default 911), `--care-line`,
+  `--office-line`, `--language en|es`; `--output FILE` writes to a file instead; `--readability` prints the
+  Flesch-Kincaid grade of every English text and the Fernández-Huerta reading ease of every Spanish one.
 
 ## Content
 
@@ -363,7 +387,12 @@ Advice topics (`content/advice/<topic>.md`), result messages (`content/messages.
 (`content/education/*.md`) are Markdown files in `crates/il2care_content`, embedded at build time. Each entry is
 `## id [SOURCES]` followed by its text; a test checks that every source id is known, that every advice topic and
 every fact id of the education checklist is present, and that every advice topic and message reads at or under
-grade 8 (the project's own Flesch-Kincaid measure, `il2care_content::readability`).
+grade 8 (the project's own Flesch-Kincaid measure, `il2care_content::readability`). Spanish twins live in
+`content/es/` under the same ids and read at Fernández-Huerta 60 or above. Phone numbers are placeholders
+(`{emergency}`, `{line24}`, `{office}`) filled from the site's settings. Tests render every patient text in
+both languages and fail on an editorial note ("UNCONFIRMED", "Source:", ...), and walk every rule against its
+advice topic: each call the rules make is said at its level, and no text calls for a sign the rules rate
+`self_care`.
 "#;
 
 #[test]
