@@ -5,6 +5,11 @@
 //! ends at `.`, `!` or `?` followed by a space or the end of a line, and at the end of every paragraph or
 //! bullet (a bullet without a full stop still ends a thought). A number counts as one word of one syllable.
 //! Floating point is fine here: this is a score for writers, not a clinical threshold.
+//!
+//! Spanish texts are measured with the Fernández-Huerta reading ease in its corrected form (Law 2011):
+//! 206.84 - 60 x (syllables / words) - 1.02 x (words / sentences), with a rule-based Spanish syllable counter.
+//! 70-80 reads "fairly easy" (about grade 6-7), 60-70 "normal" (about grade 8-9); the content tests hold
+//! Spanish texts at 60 or above, the counterpart of grade 8 in English.
 
 /// Counts of a text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -27,6 +32,61 @@ impl Counts {
 
 /// Counts sentences, words and syllables of `text`, where each line is one paragraph or bullet.
 pub fn counts(text: &str) -> Counts {
+    counts_with(text, syllables)
+}
+
+/// Counts of a Spanish text (Spanish syllables).
+pub fn spanish_counts(text: &str) -> Counts {
+    counts_with(text, spanish_syllables)
+}
+
+/// The Fernández-Huerta reading ease of a Spanish text (corrected form; 100 for an empty text).
+pub fn fernandez_huerta(text: &str) -> f64 {
+    let counts = spanish_counts(text);
+    if counts.words == 0 || counts.sentences == 0 {
+        return 100.0;
+    }
+    let words = counts.words as f64;
+    206.84 - 60.0 * (counts.syllables as f64 / words) - 1.02 * (words / counts.sentences as f64)
+}
+
+/// The number of syllables of a Spanish word: vowel nuclei, where a weak vowel (i, u, ü without an accent)
+/// next to another vowel joins it (a diphthong) and two strong vowels (a, e, o, or an accented í or ú) are
+/// two syllables (a hiatus); the u of "que", "qui", "gue", "gui" is silent; a final y after a vowel joins it.
+/// A number counts as one syllable. Never less than one.
+pub fn spanish_syllables(word: &str) -> usize {
+    let letters: Vec<char> = word.chars().filter(|c| c.is_alphabetic()).flat_map(char::to_lowercase).collect();
+    if letters.is_empty() {
+        return 1;
+    }
+    let strong = |c: char| matches!(c, 'a' | 'e' | 'o' | 'á' | 'é' | 'ó' | 'í' | 'ú');
+    let weak = |c: char| matches!(c, 'i' | 'u' | 'ü');
+    let mut count = 0usize;
+    let mut previous: Option<char> = None;
+    for (index, &c) in letters.iter().enumerate() {
+        let next = letters.get(index + 1).copied();
+        let silent_u = c == 'u'
+            && index > 0
+            && matches!(letters[index - 1], 'q' | 'g')
+            && matches!(next, Some('e' | 'i' | 'é' | 'í'));
+        let final_y = c == 'y' && next.is_none() && previous.is_some();
+        let vowel = (strong(c) || weak(c)) && !silent_u;
+        let current = if vowel { Some(c) } else { None };
+        match (previous, current) {
+            (_, None) => {}
+            (None, Some(_)) => count += 1,
+            (Some(before), Some(now)) => {
+                if strong(before) && strong(now) {
+                    count += 1;
+                }
+            }
+        }
+        previous = if final_y { previous } else { current };
+    }
+    count.max(1)
+}
+
+fn counts_with(text: &str, syllables: fn(&str) -> usize) -> Counts {
     let mut counts = Counts::default();
     for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
         let line = line.strip_prefix("- ").unwrap_or(line);
@@ -152,5 +212,38 @@ mod tests {
         let counted = counts("A fever is 100.4 degrees or more.\n- a sore throat\n- a cough");
         assert_eq!(counted.sentences, 3);
         assert_eq!(counted.words, 12);
+    }
+
+    #[test]
+    fn spanish_syllables_follow_diphthongs_and_hiatus() {
+        for (word, expected) in [
+            ("que", 1),
+            ("muy", 1),
+            ("hay", 1),
+            ("y", 1),
+            ("día", 2),
+            ("cuidado", 3),
+            ("oído", 3),
+            ("leer", 2),
+            ("guía", 2),
+            ("fiebre", 2),
+            ("interleucina", 5),
+            ("equipo", 3),
+            ("ayuda", 3),
+            ("100.4", 1),
+        ] {
+            assert_eq!(spanish_syllables(word), expected, "{word}");
+        }
+    }
+
+    #[test]
+    fn fernandez_huerta_scores_short_plain_spanish_high_and_dense_spanish_low() {
+        let easy = fernandez_huerta("Llame a su equipo hoy. No espere.");
+        assert!(easy > 80.0, "{easy}");
+        let dense = fernandez_huerta(
+            "La administración de interleucina-2 requiere una evaluación cardiopulmonar exhaustiva, \
+             particularmente respecto de anormalidades fisiopatológicas preexistentes.",
+        );
+        assert!(dense < 30.0, "{dense}");
     }
 }

@@ -74,6 +74,27 @@ pub enum Cycles {
     Repeats { planned: u32 },
 }
 
+/// What a regimen treats, from the source trial of each regimen (DOSING §4 and §5, SOURCES.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Indication {
+    /// Metastatic kidney cancer (renal cell carcinoma) or melanoma: IL-2 wakes up immune cells that attack
+    /// cancer cells.
+    Cancer,
+    /// An immune condition (HCV vasculitis, type 1 diabetes, lupus, chronic graft-versus-host disease): low-dose
+    /// IL-2 helps the regulatory T cells that calm the immune system.
+    ImmuneCondition,
+}
+
+impl Indication {
+    /// The id used in content entries and documents (`cancer`, `immune`).
+    pub const fn id(self) -> &'static str {
+        match self {
+            Indication::Cancer => "cancer",
+            Indication::ImmuneCondition => "immune",
+        }
+    }
+}
+
 /// A regimen: one record of DOSING.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Regimen {
@@ -88,6 +109,9 @@ pub struct Regimen {
     pub pattern: Pattern,
     /// Whether the regimen is outside the label (all LD-SC regimens are; DOSING §5).
     pub off_label: bool,
+    /// What the regimen treats: cancer or an immune condition (EDUCATION.md amendment 2: the patient sheet's
+    /// `about.used-for` and `about.how-it-works` follow it, so nobody reads that they have cancer by default).
+    pub indication: Indication,
     pub source: Source,
 }
 
@@ -118,6 +142,8 @@ pub const REGIMENS: &[Regimen] = &[
                         cycle 2 days 15-19 (at most 14 doses); at most 28 doses a course",
         pattern: Pattern::HighDoseCycles,
         off_label: false,
+        // LABEL-2024 §1: metastatic RCC or melanoma.
+        indication: Indication::Cancer,
         source: Source("LABEL-2024 §2.2 T1"),
     },
     Regimen {
@@ -152,6 +178,8 @@ pub const REGIMENS: &[Regimen] = &[
             cycles: Cycles::Once,
         },
         off_label: true,
+        // YANG-2003: metastatic renal cancer.
+        indication: Indication::Cancer,
         source: Source("YANG-2003"),
     },
     Regimen {
@@ -178,6 +206,8 @@ pub const REGIMENS: &[Regimen] = &[
             cycles: Cycles::Repeats { planned: 1 },
         },
         off_label: true,
+        // MCDERMOTT-2005: metastatic RCC.
+        indication: Indication::Cancer,
         source: Source("MCDERMOTT-2005"),
     },
     Regimen {
@@ -193,6 +223,8 @@ pub const REGIMENS: &[Regimen] = &[
         schedule_text: "20 MIU/m2 once daily (duration set by the protocol)",
         pattern: Pattern::OpenEnded { doses_per_day: 1, hours_apart: 0 },
         off_label: true,
+        // KIRCHNER-1998: advanced RCC.
+        indication: Indication::Cancer,
         source: Source("KIRCHNER-1998"),
     },
     Regimen {
@@ -208,6 +240,8 @@ pub const REGIMENS: &[Regimen] = &[
         schedule_text: "10 MIU/m2 every 12 h (duration set by the protocol)",
         pattern: Pattern::OpenEnded { doses_per_day: 2, hours_apart: 12 },
         off_label: true,
+        // KIRCHNER-1998: advanced RCC.
+        indication: Indication::Cancer,
         source: Source("KIRCHNER-1998"),
     },
     Regimen {
@@ -244,6 +278,8 @@ pub const REGIMENS: &[Regimen] = &[
             cycles: Cycles::Repeats { planned: 1 },
         },
         off_label: true,
+        // KIM-2021: metastatic RCC.
+        indication: Indication::Cancer,
         source: Source("KIM-2021"),
     },
     Regimen {
@@ -271,6 +307,8 @@ pub const REGIMENS: &[Regimen] = &[
             cycles: Cycles::Once,
         },
         off_label: true,
+        // SAADOUN-2011: HCV-induced vasculitis.
+        indication: Indication::ImmuneCondition,
         source: Source("SAADOUN-2011"),
     },
     Regimen {
@@ -304,6 +342,8 @@ pub const REGIMENS: &[Regimen] = &[
             cycles: Cycles::Once,
         },
         off_label: true,
+        // HARTEMANN-2013: type 1 diabetes.
+        indication: Indication::ImmuneCondition,
         source: Source("HARTEMANN-2013"),
     },
     Regimen {
@@ -330,6 +370,8 @@ pub const REGIMENS: &[Regimen] = &[
             cycles: Cycles::Repeats { planned: 3 },
         },
         off_label: true,
+        // HE-2020: systemic lupus erythematosus.
+        indication: Indication::ImmuneCondition,
         source: Source("HE-2020"),
     },
     Regimen {
@@ -345,6 +387,8 @@ pub const REGIMENS: &[Regimen] = &[
         schedule_text: "1 MIU/m2/day for 12 weeks",
         pattern: Pattern::Blocks { blocks: &[days(1, 84, "1-miu-per-m2")], cycle_days: 84, cycles: Cycles::Once },
         off_label: true,
+        // KORETH-2016: chronic GVHD.
+        indication: Indication::ImmuneCondition,
         source: Source("KORETH-2016"),
     },
     Regimen {
@@ -381,6 +425,8 @@ pub const REGIMENS: &[Regimen] = &[
                         to at most 2 (adults) or 1 (children) MIU/m2/day",
         pattern: Pattern::OpenEnded { doses_per_day: 1, hours_apart: 0 },
         off_label: true,
+        // WHANGBO-2019: chronic GVHD.
+        indication: Indication::ImmuneCondition,
         source: Source("WHANGBO-2019"),
     },
 ];
@@ -431,5 +477,19 @@ mod tests {
         // DOSING §5: "1.5 MIU/m2" for HCV vasculitis is a known misquote [SAADOUN-2011].
         let saadoun = regimen("saadoun-2011-sc").unwrap();
         assert_eq!(saadoun.levels[0].amount, Amount::Flat(dec!(1.5) * dec!(1000000)));
+    }
+
+    #[test]
+    fn cancer_regimens_and_immune_condition_regimens_are_told_apart() {
+        let indication = |id: &str| regimen(id).map(|regimen| regimen.indication);
+        // DOSING §4 (LABEL-2024 §1) and the source trial of each §5 regimen (SOURCES.md).
+        for id in ["hd-iv", "yang-2003-sc", "mcdermott-2005-sc", "kirchner-1998-sc-daily", "kirchner-1998-sc-split"] {
+            assert_eq!(indication(id), Some(Indication::Cancer), "{id}");
+        }
+        assert_eq!(indication("kim-2021-sc"), Some(Indication::Cancer));
+        for id in ["saadoun-2011-sc", "hartemann-2013-sc", "he-2020-sc", "koreth-2016-sc", "whangbo-2019-sc"] {
+            assert_eq!(indication(id), Some(Indication::ImmuneCondition), "{id}");
+        }
+        assert_eq!((Indication::Cancer.id(), Indication::ImmuneCondition.id()), ("cancer", "immune"));
     }
 }

@@ -2,8 +2,10 @@
 //! call now, emergency) out, with every rule that matched, the advice topics and the unanswered core items.
 //!
 //! [`triage`] never fails and never lowers a level: the most urgent matched rule wins, two different
-//! `call_today` rules make `call_now` (UKONS), fever with a danger sign makes `emergency` (PRODUCT), and an
-//! unanswered item matches nothing and is listed, never read as normal. Pure: no IO, no clock, no serde.
+//! `call_today` rules make `call_now` (UKONS), a temperature sign with a danger sign (the sepsis pattern) or a
+//! low home blood pressure with a sign of shock (the shock pattern) makes `emergency` (PRODUCT), and an
+//! unanswered item matches nothing and is listed, never read as normal; a check-in with an unanswered core
+//! item is not `complete`. Pure: no IO, no clock, no serde.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,7 +21,7 @@ mod rules;
 pub use questionnaire::{
     AdviceTopic, Answer, AnswerKind, CORE_ITEMS, InjectionSiteLook, Item, QUESTIONNAIRE, Severity, Temperature,
 };
-pub use rules::{FEVER_CELSIUS, FLUIDS_HOURS, HYPOTHERMIA_CELSIUS, LOW_SYSTOLIC_MM_HG, Rule};
+pub use rules::{FEVER_CELSIUS, FLUIDS_HOURS, HYPOTHERMIA_CELSIUS, LOW_SYSTOLIC_MM_HG, Rule, SHOCK_SYSTOLIC_MM_HG};
 
 /// How urgently the patient must act, least to most urgent (TRIAGE.md "Levels").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,6 +48,11 @@ impl Level {
             Level::CallNow => "call_now",
             Level::Emergency => "emergency",
         }
+    }
+
+    /// The level for a level id (`self_care`, `call_today`, `call_now`, `emergency`), exactly as written.
+    pub fn from_id(id: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|level| level.id() == id)
     }
 }
 
@@ -136,6 +143,9 @@ pub struct TriageResult {
     pub advice: Vec<AdviceTopic>,
     /// The core items not answered (`temperature` stands for "temperature or feels_feverish").
     pub unanswered: Vec<Item>,
+    /// Whether every core item is answered (TRIAGE.md amendment 2026-12-04, 1): `unanswered` is empty. An
+    /// incomplete check-in at `self_care` must never be shown the self-care reassurance.
+    pub complete: bool,
 }
 
 /// Triages a check-in (TRIAGE.md "How the level is found"). Never fails.
@@ -153,8 +163,10 @@ pub fn triage(checkin: &CheckIn) -> TriageResult {
 
     let two_amber = two_amber(&fired);
     let sepsis = sepsis_pattern(checkin, &fired);
+    let shock = shock_pattern(checkin);
     fired.extend(two_amber);
     fired.extend(sepsis);
+    fired.extend(shock);
 
     let level = fired.iter().map(Fired::level).max().unwrap_or(Level::SelfCare);
 
@@ -166,7 +178,7 @@ pub fn triage(checkin: &CheckIn) -> TriageResult {
         }
     }
 
-    let unanswered = CORE_ITEMS
+    let unanswered: Vec<Item> = CORE_ITEMS
         .into_iter()
         .filter(|&item| match item {
             Item::Temperature => checkin.get(Item::Temperature).is_none() && checkin.get(Item::FeelsFeverish).is_none(),
@@ -174,7 +186,8 @@ pub fn triage(checkin: &CheckIn) -> TriageResult {
         })
         .collect();
 
-    TriageResult { level, fired, advice, unanswered }
+    let complete = unanswered.is_empty();
+    TriageResult { level, fired, advice, unanswered, complete }
 }
 
 /// Step 2 (UKONS): two or more different rules at `call_today` make `call_now`.
@@ -192,18 +205,50 @@ fn two_amber(fired: &[Fired]) -> Option<Fired> {
     })
 }
 
-/// Step 3 (PRODUCT): a measured fever (T1) with any danger sign is the sepsis pattern.
+/// Step 3 (PRODUCT): a temperature sign — fever (T1), low temperature (T2) or feeling feverish without a
+/// thermometer (T3) — with any danger sign is the sepsis pattern.
 fn sepsis_pattern(checkin: &CheckIn, fired: &[Fired]) -> Option<Fired> {
-    let fever = fired.iter().find(|entry| entry.rule == Rule::Fever)?;
+    let (sign, words) = fired.iter().find_map(|entry| match entry.rule {
+        Rule::Fever => Some((entry, "fever")),
+        Rule::Hypothermia => Some((entry, "low temperature")),
+        Rule::FeverishUnmeasured => Some((entry, "feels feverish")),
+        _ => None,
+    })?;
     let signs = sepsis_signs(checkin);
     if signs.is_empty() {
         return None;
     }
     Some(Fired {
         rule: Rule::EscalationSepsisPattern,
-        items: std::iter::once(Item::Temperature).chain(signs.iter().map(|(item, _)| *item)).collect(),
-        answer: std::iter::once(format!("fever {}", fever.answer))
+        items: sign.items.iter().copied().chain(signs.iter().map(|(item, _)| *item)).collect(),
+        answer: std::iter::once(format!("{words} {}", sign.answer))
             .chain(signs.iter().map(|(item, answer)| format!("{item} {answer}")))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    })
+}
+
+/// Step 3a (PRODUCT, amendment 2026-12-04): home systolic below 90 with lightheadedness, new confusion or
+/// sudden swelling, or home systolic below 70 on its own, is the shock pattern.
+fn shock_pattern(checkin: &CheckIn) -> Option<Fired> {
+    let Some(&Answer::SystolicPressure(pressure)) = checkin.get(Item::HomeSystolicBp) else {
+        return None;
+    };
+    if pressure.value() >= LOW_SYSTOLIC_MM_HG {
+        return None;
+    }
+    let signs: Vec<Item> = [Item::Lightheaded, Item::Confusion, Item::SuddenSwelling]
+        .into_iter()
+        .filter(|&item| checkin.get(item) == Some(&Answer::YesNo(true)))
+        .collect();
+    if signs.is_empty() && pressure.value() >= SHOCK_SYSTOLIC_MM_HG {
+        return None;
+    }
+    Some(Fired {
+        rule: Rule::EscalationShockPattern,
+        items: std::iter::once(Item::HomeSystolicBp).chain(signs.iter().copied()).collect(),
+        answer: std::iter::once(format!("home_systolic_bp {pressure}"))
+            .chain(signs.iter().map(|item| format!("{item} true")))
             .collect::<Vec<_>>()
             .join(" + "),
     })

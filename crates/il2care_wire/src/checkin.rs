@@ -114,8 +114,9 @@ fn celsius(value: Decimal) -> Result<Celsius, Refusal> {
     Celsius::new(value).map_err(|error| Refusal::new("temperature", error.to_string()))
 }
 
-/// The result document: `level`, `fired[{id, item, answer, level, source}]`, `advice`, `unanswered`.
-/// Each fired entry also carries `row`, the TRIAGE.md row it comes from.
+/// The result document: `level`, `fired[{id, item, answer, level, source}]`, `advice`, `unanswered` and
+/// `complete` (amendment 2026-12-04: true when every core item is answered). Each fired entry also carries
+/// `row`, the TRIAGE.md row it comes from.
 pub fn result_json(result: &TriageResult) -> Value {
     let fired: Vec<Value> = result
         .fired
@@ -136,6 +137,7 @@ pub fn result_json(result: &TriageResult) -> Value {
         "fired": fired,
         "advice": result.advice.iter().map(|topic| topic.id()).collect::<Vec<_>>(),
         "unanswered": result.unanswered.iter().map(|item| item.id()).collect::<Vec<_>>(),
+        "complete": result.complete,
     })
 }
 
@@ -179,6 +181,32 @@ mod tests {
         assert_eq!(rendered["fired"][2]["source"], "EDU, CTCAE-5");
         assert_eq!(rendered["advice"], json!(["fever", "flu_like", "diarrhea"]));
         assert_eq!(rendered["unanswered"], json!(["short_of_breath", "fluids_not_kept_down_hours"]));
+        assert_eq!(rendered["complete"], json!(false));
+    }
+
+    #[test]
+    fn complete_is_true_only_when_every_core_item_is_answered() {
+        let complete = |answers: Value| {
+            let document = json!({"at": "2026-11-27T08:30:00Z", "answers": answers});
+            result_json(&triage(&parse_checkin(&document.to_string()).unwrap()))["complete"].clone()
+        };
+        let core = json!({"feels_feverish": false, "short_of_breath": "none", "fluids_not_kept_down_hours": 0});
+        assert_eq!(complete(core), json!(true));
+        let with_null = json!({"temperature": null, "short_of_breath": "none", "fluids_not_kept_down_hours": 0});
+        assert_eq!(complete(with_null), json!(false), "null is unanswered");
+        assert_eq!(complete(json!({"short_of_breath": "none", "fluids_not_kept_down_hours": 0})), json!(false));
+        assert_eq!(complete(json!({})), json!(false));
+    }
+
+    #[test]
+    fn palpitations_is_a_yes_no_item_that_means_call_now() {
+        let document = json!({"at": "2026-11-27T08:30:00Z", "answers": {"palpitations": true}});
+        let rendered = result_json(&triage(&parse_checkin(&document.to_string()).unwrap()));
+        assert_eq!(rendered["level"], "call_now");
+        assert_eq!(rendered["fired"][0]["id"], "triage.palpitations");
+        assert_eq!(rendered["fired"][0]["row"], "T46");
+        assert_eq!(rendered["advice"], json!(["heart"]));
+        assert_eq!(refused(json!({"palpitations": "yes"})).field, "answers.palpitations");
     }
 
     #[test]

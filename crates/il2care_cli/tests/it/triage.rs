@@ -9,7 +9,7 @@ use crate::support::{Run, cases_dir, il2care};
 
 /// The fields a case file may have; anything else is a typo and fails the walk.
 const CASE_FIELDS: [&str; 3] = ["description", "checkin", "expect"];
-const EXPECT_FIELDS: [&str; 4] = ["level", "fired", "unanswered", "advice"];
+const EXPECT_FIELDS: [&str; 5] = ["level", "fired", "unanswered", "advice", "complete"];
 
 fn triage_json(checkin: &Value) -> Run {
     il2care(&["triage", "-", "--json"], Some(&checkin.to_string()))
@@ -51,6 +51,14 @@ fn every_triage_case_file_gives_its_expected_level_rules_and_lists() {
         if let Some(advice) = expect.get("advice") {
             assert_eq!(&result["advice"], advice, "{name}: advice");
         }
+        if let Some(complete) = expect.get("complete") {
+            assert_eq!(&result["complete"], complete, "{name}: complete");
+        }
+        assert_eq!(
+            result["complete"].as_bool(),
+            Some(result["unanswered"].as_array().unwrap().is_empty()),
+            "{name}: complete means nothing core is unanswered"
+        );
         for fired in result["fired"].as_array().unwrap() {
             assert!(fired["source"].as_str().is_some_and(|source| !source.is_empty()), "{name}: {fired}");
             fired_anywhere.insert(fired["id"].as_str().unwrap().to_string());
@@ -60,10 +68,9 @@ fn every_triage_case_file_gives_its_expected_level_rules_and_lists() {
     }
     assert!(paths.len() >= 40, "at least 40 case files, found {}", paths.len());
     assert_eq!(levels.len(), 4, "every level is covered: {levels:?}");
-    assert!(
-        fired_anywhere.contains("triage.escalation.two-amber")
-            && fired_anywhere.contains("triage.escalation.sepsis-pattern")
-    );
+    for id in ["triage.escalation.two-amber", "triage.sepsis-pattern", "triage.shock-pattern", "triage.palpitations"] {
+        assert!(fired_anywhere.contains(id), "a case file fires {id}");
+    }
     assert!(fahrenheit >= 3, "degF input is covered");
 }
 
@@ -110,7 +117,29 @@ fn the_summary_puts_the_action_first_then_why_then_advice_and_the_disclaimer() {
 
     let emergency = json!({"at": "2026-11-27T08:30:00Z", "answers": {"chest_pain": true}});
     let run = il2care(&["triage", "-"], Some(&emergency.to_string()));
-    assert!(run.stdout.starts_with("CALL EMERGENCY SERVICES NOW"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("CALL 911 NOW. DO NOT DRIVE YOURSELF."), "{}", run.stdout);
+    assert!(run.stdout.contains("do not give your next shot"), "hold the next shot: {}", run.stdout);
+}
+
+#[test]
+fn an_incomplete_check_in_is_shown_as_incomplete_and_never_reassured() {
+    let document = json!({"at": "2026-11-27T08:30:00Z", "answers": {"fatigue": "mild", "short_of_breath": "none"}});
+    let run = il2care(&["triage", "-"], Some(&document.to_string()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("WE CANNOT TELL IF YOU ARE OK."), "{}", run.stdout);
+    assert!(run.stdout.contains("Level: self_care (INCOMPLETE: 2 key question(s) not answered)"), "{}", run.stdout);
+    assert!(!run.stdout.contains("You can look after yourself at home"), "{}", run.stdout);
+    assert!(run.stdout.contains("If you feel unwell, call the 24-hour line now"), "{}", run.stdout);
+    let result = triage_json(&document).json();
+    assert_eq!((result["level"].as_str(), result["complete"].as_bool()), (Some("self_care"), Some(false)));
+    assert!(result["message"].as_str().unwrap().starts_with("We cannot tell if you are OK."), "{result}");
+
+    let complete = json!({"at": "2026-11-27T08:30:00Z",
+        "answers": {"feels_feverish": false, "short_of_breath": "none", "fluids_not_kept_down_hours": 0}});
+    let run = il2care(&["triage", "-"], Some(&complete.to_string()));
+    assert!(run.stdout.starts_with("YOU CAN LOOK AFTER YOURSELF AT HOME"), "{}", run.stdout);
+    assert!(run.stdout.contains("\nLevel: self_care\n"), "{}", run.stdout);
+    assert_eq!(triage_json(&complete).json()["complete"], json!(true));
 }
 
 #[test]
@@ -119,6 +148,7 @@ fn the_json_result_carries_a_message_and_the_disclaimer() {
     let result = triage_json(&document).json();
     assert_eq!(result["level"], "call_today");
     assert!(result["message"].as_str().unwrap().starts_with("Call your care team today"));
+    assert!(result["message"].as_str().unwrap().contains("If the office is closed (evenings, weekends, holidays)"));
     assert!(result["disclaimer"].as_str().unwrap().contains("not medical advice"));
     assert_eq!(
         result["fired"][0],
@@ -131,12 +161,60 @@ fn the_education_sheet_prints_as_text_and_as_printable_html() {
     let text = il2care(&["education"], None);
     assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(text.stdout.contains("IN-ter-LOO-kin"));
+    assert!(!text.stdout.contains("UNCONFIRMED") && !text.stdout.contains("Source:"), "no editorial notes");
     assert!(text.stdout.trim_end().ends_with("call emergency services."));
     let html = il2care(&["education", "--html"], None);
     assert_eq!(html.code, 0, "{}", html.stderr);
     assert!(html.stdout.starts_with("<!DOCTYPE html>") && html.stdout.contains("@page"));
     let grades = il2care(&["education", "--readability"], None);
     assert!(grades.stdout.lines().any(|line| line.starts_with("advice   fever")), "{}", grades.stdout);
+}
+
+#[test]
+fn the_education_sheet_follows_the_regimen_the_patient_and_the_site_numbers() {
+    let html = il2care(
+        &[
+            "education",
+            "--html",
+            "--regimen",
+            "saadoun-2011-sc",
+            "--patient-name",
+            "Alex Doe",
+            "--printed-on",
+            "2026-12-04",
+            "--care-line",
+            "555-0100",
+        ],
+        None,
+    );
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html.stdout.contains("regulatory T cells"), "immune-condition version");
+    assert!(!html.stdout.contains("melanoma") && !html.stdout.contains("cancer cells"), "no cancer text");
+    assert!(html.stdout.contains("Name: Alex Doe - Printed on: 2026-12-04"), "running header");
+    assert!(html.stdout.contains("counter(page)") && html.stdout.contains("window.print()"));
+    assert!(html.stdout.contains("<a href=\"tel:5550100\">555-0100</a>"));
+    let cancer = il2care(&["education", "--regimen", "hd-iv"], None);
+    assert!(cancer.stdout.contains("melanoma") && cancer.stdout.contains("Call 911 now (do not drive yourself)"));
+    let unknown = il2care(&["education", "--regimen", "nope"], None);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+}
+
+#[test]
+fn the_summary_the_message_and_the_sheet_speak_spanish_on_request() {
+    let document = json!({"at": "2026-11-27T08:30:00Z", "answers": {"chest_pain": true}});
+    let run = il2care(&["triage", "-", "--language", "es"], Some(&document.to_string()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("LLAME AL 911 AHORA. NO MANEJE USTED MISMO."), "{}", run.stdout);
+    assert!(run.stdout.contains("¿Le falta el aire?"), "the unanswered questions in Spanish: {}", run.stdout);
+    let json = il2care(&["triage", "-", "--json", "--language", "es"], Some(&document.to_string())).json();
+    assert!(json["message"].as_str().unwrap().starts_with("Llame al 911 ahora."), "{json}");
+    assert_eq!(json["level"], "emergency", "ids stay the same in every language");
+    let refused = il2care(&["triage", "-", "--language", "fr"], Some(&document.to_string()));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let sheet = il2care(&["education", "--language", "es", "--regimen", "koreth-2016-sc"], None);
+    assert!(sheet.stdout.contains("células T reguladoras") && !sheet.stdout.contains("melanoma"), "{}", sheet.stdout);
+    let grades = il2care(&["education", "--readability"], None);
+    assert!(grades.stdout.contains("Spanish (es)"), "{}", grades.stdout);
 }
 
 #[test]
@@ -200,7 +278,7 @@ const DOC_HEAD: &str = r#"# Symptom check-in and triage
 
 A patient on interleukin-2 (IL-2) at home, or after a high-dose course, answers a short questionnaire. il2care
 answers with one of four levels and the advice for every symptom reported. The rules are those of the clinical
-triage specification (rows T1 to T45), implemented in `il2care_core::triage`; patient texts live in
+triage specification (rows T1 to T46), implemented in `il2care_core::triage`; patient texts live in
 `crates/il2care_content/content/`.
 
 ## The check-in document
@@ -239,6 +317,7 @@ triage specification (rows T1 to T45), implemented in `il2care_core::triage`; pa
              "source": "EDU", "row": "T1"}, ...],
   "advice": ["fever", "flu_like", "diarrhea"],
   "unanswered": ["short_of_breath", "fluids_not_kept_down_hours"],
+  "complete": false,
   "message": "Call your care team now on the 24-hour line, day or night. ...",
   "disclaimer": "il2care gives general information ..."
 }
@@ -252,7 +331,15 @@ triage specification (rows T1 to T45), implemented in `il2care_core::triage`; pa
   more urgent level wins.
 - `unanswered`: the core items not answered: `temperature` (answered by either `temperature` or
   `feels_feverish`), `short_of_breath`, `fluids_not_kept_down_hours`.
-- `message` and `disclaimer` are extra fields: the action-first text of the level and the page-end disclaimer.
+- `complete` (amendment 2026-12-04): `true` when every core item is answered, that is when `unanswered` is
+  empty. An incomplete check-in is still triaged; when its level is `self_care` the patient is never shown the
+  self-care reassurance (see `message`).
+- `message` and `disclaimer` are extra fields: the action-first text chosen by
+  `il2care_content::result_message` and the page-end disclaimer. `self_care` with `complete: false` gives the
+  `incomplete` message (the unanswered questions by name, and "If you feel unwell, call the 24-hour line now");
+  `call_now` and `emergency` add "do not give your next shot until your care team tells you it is OK";
+  `emergency` reads "Call 911 now. Do not drive yourself." (the site's emergency number); `call_today` adds
+  "If the office is closed (evenings, weekends, holidays), call the 24-hour line."
 
 ## How the level is found
 
@@ -260,13 +347,19 @@ triage specification (rows T1 to T45), implemented in `il2care_core::triage`; pa
 2. Escalation [UKONS] `triage.escalation.two-amber`: two or more different rules at `call_today` make the
    result `call_now`. The same rule matched by two items (for example `less_urine` and `ankle_swelling`, both
    `triage.kidney`) counts once. Self-care rules never escalate.
-3. Sepsis pattern [PRODUCT] `triage.escalation.sepsis-pattern`: a measured fever (`triage.fever`, T1) with
-   fainting, shortness of breath `severe` or `very_severe`, new confusion, or home systolic below 90 mm[Hg]
-   makes the result `emergency`. Feeling feverish without a reading (T3) does not start the pattern.
-4. Nothing lowers a level; unanswered items match nothing and are listed.
+3. Sepsis pattern [PRODUCT] `triage.sepsis-pattern`: a temperature sign — fever (`triage.fever`, T1), low
+   temperature (`triage.hypothermia`, T2) or feeling feverish without a thermometer
+   (`triage.feverish-unmeasured`, T3) — with fainting, shortness of breath `severe` or `very_severe`, new
+   confusion, or home systolic below 90 mm[Hg] makes the result `emergency`.
+3a. Shock pattern [PRODUCT, amendment 2026-12-04] `triage.shock-pattern`: home systolic below 90 mm[Hg] with
+   lightheadedness (T10), new confusion (T37) or sudden swelling (T12), or home systolic below 70 mm[Hg] on its
+   own, makes the result `emergency`.
+4. Nothing lowers a level; unanswered items match nothing and are listed; `complete` is false while a core
+   item is unanswered.
 5. Boundaries: "more than" limits trigger at the limit (38.0 Cel is a fever; 12 hours without fluids is too
-   long). Limits stated as "below" stay strict: 36.0 Cel is not hypothermia (T2) and 90 mm[Hg] is not low
-   (T13 and the sepsis pattern). Count ranges are inclusive (T15 is 3 to 5 vomits; T16 is 6 or more).
+   long). Limits stated as "below" stay strict: 36.0 Cel is not hypothermia (T2), 90 mm[Hg] is not low (T13,
+   the sepsis and the shock pattern) and 70 mm[Hg] alone is not the shock pattern. Count ranges are inclusive
+   (T15 is 3 to 5 vomits; T16 is 6 or more).
 6. A thermometer reading replaces "feels feverish": T3 applies only when no temperature is given, so a normal
    reading with `feels_feverish: true` matches no rule.
 "#;
@@ -276,11 +369,17 @@ const DOC_TAIL: &str = r#"
 
 - `il2care triage FILE|-` prints the readable summary: the action first in capitals, then why (each matched
   rule with its answer, level, row and source), the unanswered core items, the advice of every topic, and the
-  disclaimer. `--json` prints the result JSON. Exit codes: 0 done, 2 refused, 1 anything else.
-- `il2care education` prints the patient education sheet as text; `--html` prints it as a standalone printable
-  HTML page (A4 or Letter: `@page` margins, no fixed paper size or width, headings kept with their text, a fact
-  never split across pages); `--output FILE` writes to a file instead; `--readability` prints the
-  Flesch-Kincaid grade of every advice topic, message and sheet section.
+  disclaimer. An incomplete check-in says so on the level line. `--json` prints the result JSON.
+  `--language es` gives the patient texts (message, questions, advice, disclaimer) in Spanish; ids and levels
+  stay the same. Exit codes: 0 done, 2 refused, 1 anything else.
+- `il2care education` prints the patient education sheet as text, opening with the emergency box and the care
+  team's lines; `--html` prints it as a standalone printable HTML page (A4 or Letter: `@page` margins, no fixed
+  paper size or width, headings kept with their text, a fact never split across pages; the patient's name, the
+  date printed and the page number on every page; a print button on screen only; no navigation);
+  `--patient-name`, `--printed-on`, `--regimen ID` (cancer and immune-condition regimens explain the medicine
+  differently; without it the sheet names no illness), `--emergency-number` (default 911), `--care-line`,
+  `--office-line`, `--language en|es`; `--output FILE` writes to a file instead; `--readability` prints the
+  Flesch-Kincaid grade of every English text and the Fernández-Huerta reading ease of every Spanish one.
 
 ## Content
 
@@ -288,7 +387,12 @@ Advice topics (`content/advice/<topic>.md`), result messages (`content/messages.
 (`content/education/*.md`) are Markdown files in `crates/il2care_content`, embedded at build time. Each entry is
 `## id [SOURCES]` followed by its text; a test checks that every source id is known, that every advice topic and
 every fact id of the education checklist is present, and that every advice topic and message reads at or under
-grade 8 (the project's own Flesch-Kincaid measure, `il2care_content::readability`).
+grade 8 (the project's own Flesch-Kincaid measure, `il2care_content::readability`). Spanish twins live in
+`content/es/` under the same ids and read at Fernández-Huerta 60 or above. Phone numbers are placeholders
+(`{emergency}`, `{line24}`, `{office}`) filled from the site's settings. Tests render every patient text in
+both languages and fail on an editorial note ("UNCONFIRMED", "Source:", ...), and walk every rule against its
+advice topic: each call the rules make is said at its level, and no text calls for a sign the rules rate
+`self_care`.
 "#;
 
 #[test]

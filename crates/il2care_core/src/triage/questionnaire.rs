@@ -216,11 +216,13 @@ pub enum AdviceTopic {
     Nutrition,
     InjectionSite,
     Pregnancy,
+    /// A racing, pounding or skipping heartbeat (T46; EDUCATION.md amendment 6).
+    Heart,
 }
 
 impl AdviceTopic {
-    /// Every topic, in the order of TRIAGE.md.
-    pub const ALL: [AdviceTopic; 17] = [
+    /// Every topic, in the order of TRIAGE.md, `heart` (amendment 2026-12-04) last.
+    pub const ALL: [AdviceTopic; 18] = [
         AdviceTopic::Fever,
         AdviceTopic::FluLike,
         AdviceTopic::Infection,
@@ -238,6 +240,7 @@ impl AdviceTopic {
         AdviceTopic::Nutrition,
         AdviceTopic::InjectionSite,
         AdviceTopic::Pregnancy,
+        AdviceTopic::Heart,
     ];
 
     /// The topic id (also the id of its text in `il2care_content`).
@@ -260,6 +263,7 @@ impl AdviceTopic {
             AdviceTopic::Nutrition => "nutrition",
             AdviceTopic::InjectionSite => "injection_site",
             AdviceTopic::Pregnancy => "pregnancy",
+            AdviceTopic::Heart => "heart",
         }
     }
 }
@@ -273,6 +277,7 @@ pub enum Item {
     ShortOfBreath,
     Fainted,
     BleedingWontStop,
+    Palpitations,
     Temperature,
     FeelsFeverish,
     Confusion,
@@ -310,14 +315,16 @@ pub enum Item {
 
 /// The questionnaire, most dangerous first: items that can mean an emergency, then those that mean calling
 /// now, then calling today, then self-care. A patient answering in this order has told the team the most
-/// important things first even if they stop part way.
-pub const QUESTIONNAIRE: [Item; 39] = [
+/// important things first even if they stop part way. `palpitations` (T46, call now) comes right after the
+/// emergency items: a heart rhythm problem is the most dangerous of the call-now signs.
+pub const QUESTIONNAIRE: [Item; 40] = [
     Item::HardToWake,
     Item::Seizure,
     Item::ChestPain,
     Item::ShortOfBreath,
     Item::Fainted,
     Item::BleedingWontStop,
+    Item::Palpitations,
     Item::Temperature,
     Item::FeelsFeverish,
     Item::Confusion,
@@ -367,6 +374,7 @@ impl Item {
             Item::ShortOfBreath => "short_of_breath",
             Item::Fainted => "fainted",
             Item::BleedingWontStop => "bleeding_wont_stop",
+            Item::Palpitations => "palpitations",
             Item::Temperature => "temperature",
             Item::FeelsFeverish => "feels_feverish",
             Item::Confusion => "confusion",
@@ -430,6 +438,7 @@ impl Item {
             | Item::ChestPain
             | Item::Fainted
             | Item::BleedingWontStop
+            | Item::Palpitations
             | Item::FeelsFeverish
             | Item::Confusion
             | Item::Lightheaded
@@ -464,6 +473,7 @@ impl Item {
                 "Is there bleeding that will not stop after 10 minutes of pressing on it? Or did you throw up blood, \
                  or pass black stool?"
             }
+            Item::Palpitations => "Is your heart racing, pounding, fluttering or skipping beats?",
             Item::Temperature => "What is your temperature? Use a thermometer if you have one.",
             Item::FeelsFeverish => "If you have no thermometer: do you feel hot or feverish?",
             Item::Confusion => "Is there new confusion? (A family member can answer.)",
@@ -524,6 +534,7 @@ impl Item {
             Item::AppetiteLoss => AdviceTopic::Nutrition,
             Item::InjectionSite => AdviceTopic::InjectionSite,
             Item::MayBePregnant => AdviceTopic::Pregnancy,
+            Item::Palpitations => AdviceTopic::Heart,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The triage rules of `clinical/TRIAGE.md` (rows T1 to T45, plus the two escalations) as one closed enum,
-//! each with its id, level, advice topic, source and match condition.
+//! The triage rules of `clinical/TRIAGE.md` (rows T1 to T46, plus the escalation and the sepsis and shock
+//! patterns) as one closed enum, each with its id, level, advice topic, source and match condition.
 //!
 //! A rule here looks at one answer at a time (T3 also asks whether a temperature was given); combining the
 //! matches into a level is `super::triage`. Thresholds are exact decimals; nothing here does IO.
@@ -17,10 +17,14 @@ pub const FEVER_CELSIUS: Decimal = dec!(38.0);
 pub const HYPOTHERMIA_CELSIUS: Decimal = dec!(36.0);
 /// T13 and the sepsis pattern: home systolic pressure below 90 `mm[Hg]` [EDU, LABEL].
 pub const LOW_SYSTOLIC_MM_HG: Decimal = dec!(90);
+/// Shock pattern (step 3a): a home systolic pressure below 70 `mm[Hg]` is an emergency on its own
+/// [PRODUCT, amendment 2026-12-04].
+pub const SHOCK_SYSTOLIC_MM_HG: Decimal = dec!(70);
 /// T14: 12 hours itself without keeping fluids down is too long [EDU; PRODUCT at the limit].
 pub const FLUIDS_HOURS: Decimal = dec!(12);
 
-/// A triage rule. Rows T1 to T45 of TRIAGE.md in order, then the two escalations of "How the level is found".
+/// A triage rule. Rows T1 to T46 of TRIAGE.md in order, then the escalation and the two patterns of "How the
+/// level is found" (steps 2, 3 and 3a).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     Fever,
@@ -68,16 +72,21 @@ pub enum Rule {
     Aches,
     InjectionSite,
     Pregnancy,
+    /// T46 (amendment 2026-12-04): a racing, pounding, fluttering or skipping heartbeat.
+    Palpitations,
     /// Two or more different rules at `call_today` make the result `call_now` (UKONS).
     EscalationTwoAmber,
-    /// Fever (T1) with fainting, severe breathlessness, new confusion or home systolic below 90 is an
-    /// emergency (PRODUCT).
+    /// A temperature sign (T1 fever, T2 low temperature or T3 feeling feverish without a thermometer) with
+    /// fainting, severe breathlessness, new confusion or home systolic below 90 is an emergency (PRODUCT).
     EscalationSepsisPattern,
+    /// Home systolic below 90 with lightheadedness (T10), new confusion (T37) or sudden swelling (T12), or home
+    /// systolic below 70 on its own, is an emergency (PRODUCT, amendment 2026-12-04).
+    EscalationShockPattern,
 }
 
 impl Rule {
     /// Every rule, in the order of TRIAGE.md.
-    pub const ALL: [Rule; 47] = [
+    pub const ALL: [Rule; 49] = [
         Rule::Fever,
         Rule::Hypothermia,
         Rule::FeverishUnmeasured,
@@ -123,8 +132,10 @@ impl Rule {
         Rule::Aches,
         Rule::InjectionSite,
         Rule::Pregnancy,
+        Rule::Palpitations,
         Rule::EscalationTwoAmber,
         Rule::EscalationSepsisPattern,
+        Rule::EscalationShockPattern,
     ];
 
     /// The rule id (TRIAGE.md "rule id").
@@ -175,12 +186,15 @@ impl Rule {
             Rule::Aches => "triage.aches",
             Rule::InjectionSite => "triage.injection-site",
             Rule::Pregnancy => "triage.pregnancy",
+            Rule::Palpitations => "triage.palpitations",
             Rule::EscalationTwoAmber => "triage.escalation.two-amber",
-            Rule::EscalationSepsisPattern => "triage.escalation.sepsis-pattern",
+            Rule::EscalationSepsisPattern => "triage.sepsis-pattern",
+            Rule::EscalationShockPattern => "triage.shock-pattern",
         }
     }
 
-    /// The row of TRIAGE.md (`T1` ... `T45`; the escalations are steps 2 and 3 of "How the level is found").
+    /// The row of TRIAGE.md (`T1` ... `T46`; the escalation and the patterns are steps 2, 3 and 3a of "How the
+    /// level is found").
     pub const fn row(self) -> &'static str {
         match self {
             Rule::Fever => "T1",
@@ -228,8 +242,10 @@ impl Rule {
             Rule::Aches => "T43",
             Rule::InjectionSite => "T44",
             Rule::Pregnancy => "T45",
+            Rule::Palpitations => "T46",
             Rule::EscalationTwoAmber => "step 2",
             Rule::EscalationSepsisPattern => "step 3",
+            Rule::EscalationShockPattern => "step 3a",
         }
     }
 
@@ -276,13 +292,15 @@ impl Rule {
             | Rule::NoUrine
             | Rule::MouthSevere
             | Rule::Confusion
+            | Rule::Palpitations
             | Rule::EscalationTwoAmber => Level::CallNow,
             Rule::BreathlessSevere
             | Rule::ChestPain
             | Rule::Fainted
             | Rule::BleedingSevere
             | Rule::Unresponsive
-            | Rule::EscalationSepsisPattern => Level::Emergency,
+            | Rule::EscalationSepsisPattern
+            | Rule::EscalationShockPattern => Level::Emergency,
         }
     }
 
@@ -334,8 +352,12 @@ impl Rule {
             Rule::Aches => "EDU",
             Rule::InjectionSite => "PRODUCT",
             Rule::Pregnancy => "EDU",
+            // TRIAGE.md T46 cites "LABEL (AF, SVT, arrhythmias); amendment 2026-12-04"; commas separate source
+            // ids in a citation, so the remark is written with "or".
+            Rule::Palpitations => "LABEL (atrial fibrillation or SVT or other arrhythmias)",
             Rule::EscalationTwoAmber => "UKONS",
             Rule::EscalationSepsisPattern => "PRODUCT",
+            Rule::EscalationShockPattern => "PRODUCT",
         })
     }
 
@@ -384,7 +406,8 @@ impl Rule {
             Rule::Aches => &[Item::Aches],
             Rule::InjectionSite => &[Item::InjectionSite],
             Rule::Pregnancy => &[Item::MayBePregnant],
-            Rule::EscalationTwoAmber | Rule::EscalationSepsisPattern => &[],
+            Rule::Palpitations => &[Item::Palpitations],
+            Rule::EscalationTwoAmber | Rule::EscalationSepsisPattern | Rule::EscalationShockPattern => &[],
         }
     }
 
@@ -421,7 +444,8 @@ impl Rule {
             | Rule::BleedingSevere
             | Rule::NoUrine
             | Rule::Confusion
-            | Rule::Pregnancy => "true",
+            | Rule::Pregnancy
+            | Rule::Palpitations => "true",
             Rule::LowBp => "< 90 mm[Hg]",
             Rule::Fluids => ">= 12 hours",
             Rule::Vomiting => "3 to 5",
@@ -435,7 +459,12 @@ impl Rule {
             Rule::InjectionSite => "spreading_warm_or_pus",
             Rule::EscalationTwoAmber => "two or more different rules at call_today",
             Rule::EscalationSepsisPattern => {
-                "triage.fever with fainted, short_of_breath severe or worse, confusion, or home_systolic_bp < 90"
+                "a temperature sign (triage.fever, triage.hypothermia or triage.feverish-unmeasured) with fainted, \
+                 short_of_breath severe or worse, confusion, or home_systolic_bp < 90 mm[Hg]"
+            }
+            Rule::EscalationShockPattern => {
+                "home_systolic_bp < 90 mm[Hg] with lightheaded, confusion or sudden_swelling; or home_systolic_bp < 70 \
+                 mm[Hg] on its own"
             }
         }
     }
@@ -494,7 +523,8 @@ impl Rule {
                 | Rule::NoUrine
                 | Rule::Confusion
                 | Rule::Unresponsive
-                | Rule::Pregnancy,
+                | Rule::Pregnancy
+                | Rule::Palpitations,
                 Answer::YesNo(yes),
             ) => yes,
             // An answer of another kind cannot reach a rule (CheckIn::answer checks kinds), and the

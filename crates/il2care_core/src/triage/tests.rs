@@ -285,26 +285,26 @@ fn fever_with_a_danger_sign_is_an_emergency() {
         "step 3 PRODUCT: fever with confusion",
         &[fever, yes(I::Confusion)],
         EMERGENCY,
-        &["triage.fever", "triage.confusion", "triage.escalation.sepsis-pattern"],
+        &["triage.fever", "triage.confusion", "triage.sepsis-pattern"],
     );
     check(
         "step 3 PRODUCT: fever with systolic 89",
         &[fever, sbp(dec!(89))],
         EMERGENCY,
-        &["triage.fever", "triage.low-bp", "triage.escalation.sepsis-pattern"],
+        &["triage.fever", "triage.low-bp", "triage.sepsis-pattern"],
     );
     check("step 3 PRODUCT: fever with systolic 90", &[fever, sbp(dec!(90))], NOW, &["triage.fever"]);
     check(
         "step 3 PRODUCT: fever with fainting",
         &[fever, yes(I::Fainted)],
         EMERGENCY,
-        &["triage.fever", "triage.fainted", "triage.escalation.sepsis-pattern"],
+        &["triage.fever", "triage.fainted", "triage.sepsis-pattern"],
     );
     check(
         "step 3 PRODUCT: fever with severe breathlessness",
         &[fever, sev(I::ShortOfBreath, Severe)],
         EMERGENCY,
-        &["triage.fever", "triage.breathless-severe", "triage.escalation.sepsis-pattern"],
+        &["triage.fever", "triage.breathless-severe", "triage.sepsis-pattern"],
     );
     check(
         "step 3 PRODUCT: moderate breathlessness is not a sepsis sign",
@@ -313,6 +313,191 @@ fn fever_with_a_danger_sign_is_an_emergency() {
         &["triage.fever", "triage.breathless"],
     );
     check("step 3 PRODUCT: confusion without fever", &[cel(dec!(37.9)), yes(I::Confusion)], NOW, &["triage.confusion"]);
+    check(
+        "step 3 PRODUCT: 38.0 Cel itself with confusion",
+        &[cel(dec!(38.0)), yes(I::Confusion)],
+        EMERGENCY,
+        &["triage.fever", "triage.confusion", "triage.sepsis-pattern"],
+    );
+}
+
+#[test]
+fn a_low_temperature_with_a_danger_sign_is_the_sepsis_pattern() {
+    check(
+        "step 3 PRODUCT+UKONS: 35.9 Cel with confusion",
+        &[cel(dec!(35.9)), yes(I::Confusion)],
+        EMERGENCY,
+        &["triage.hypothermia", "triage.confusion", "triage.sepsis-pattern"],
+    );
+    check(
+        "step 3 PRODUCT+UKONS: 36.0 Cel is no temperature sign",
+        &[cel(dec!(36.0)), yes(I::Confusion)],
+        NOW,
+        &["triage.confusion"],
+    );
+    check(
+        "step 3 PRODUCT+UKONS: 36.1 Cel with confusion",
+        &[cel(dec!(36.1)), yes(I::Confusion)],
+        NOW,
+        &["triage.confusion"],
+    );
+    check(
+        "step 3 PRODUCT+UKONS: 96.7 degF with systolic 89",
+        &[degf(dec!(96.7)), sbp(dec!(89))],
+        EMERGENCY,
+        &["triage.hypothermia", "triage.low-bp", "triage.sepsis-pattern"],
+    );
+    check(
+        "step 3 PRODUCT+UKONS: 96.8 degF with systolic 89 (not below 36.0 Cel)",
+        &[degf(dec!(96.8)), sbp(dec!(89))],
+        NOW,
+        &["triage.low-bp"],
+    );
+    check(
+        "step 3 PRODUCT+UKONS: 35.5 Cel with systolic 90",
+        &[cel(dec!(35.5)), sbp(dec!(90))],
+        NOW,
+        &["triage.hypothermia"],
+    );
+    check(
+        "step 3 PRODUCT+UKONS: 35.5 Cel with severe breathlessness",
+        &[cel(dec!(35.5)), sev(I::ShortOfBreath, Severe)],
+        EMERGENCY,
+        &["triage.hypothermia", "triage.breathless-severe", "triage.sepsis-pattern"],
+    );
+}
+
+#[test]
+fn feeling_feverish_without_a_thermometer_with_a_danger_sign_is_the_sepsis_pattern() {
+    check(
+        "step 3 PRODUCT: feverish without a reading, with confusion",
+        &[yes(I::FeelsFeverish), yes(I::Confusion)],
+        EMERGENCY,
+        &["triage.feverish-unmeasured", "triage.confusion", "triage.sepsis-pattern"],
+    );
+    check(
+        "step 3 PRODUCT: feverish without a reading, systolic 89",
+        &[yes(I::FeelsFeverish), sbp(dec!(89))],
+        EMERGENCY,
+        &["triage.feverish-unmeasured", "triage.low-bp", "triage.sepsis-pattern"],
+    );
+    check(
+        "step 3 PRODUCT: feverish without a reading, systolic 90",
+        &[yes(I::FeelsFeverish), sbp(dec!(90))],
+        NOW,
+        &["triage.feverish-unmeasured"],
+    );
+    check(
+        "step 3 PRODUCT: feverish without a reading, systolic 91",
+        &[yes(I::FeelsFeverish), sbp(dec!(91))],
+        NOW,
+        &["triage.feverish-unmeasured"],
+    );
+    check(
+        "step 3 PRODUCT: feverish without a reading, fainted",
+        &[yes(I::FeelsFeverish), yes(I::Fainted)],
+        EMERGENCY,
+        &["triage.feverish-unmeasured", "triage.fainted", "triage.sepsis-pattern"],
+    );
+    check(
+        "step 3 PRODUCT: feverish without a reading, moderate breathlessness is no sepsis sign",
+        &[yes(I::FeelsFeverish), sev(I::ShortOfBreath, Moderate)],
+        NOW,
+        &["triage.feverish-unmeasured", "triage.breathless"],
+    );
+    check(
+        "step 3 PRODUCT: feverish without a reading, severe breathlessness",
+        &[yes(I::FeelsFeverish), sev(I::ShortOfBreath, Severe)],
+        EMERGENCY,
+        &["triage.feverish-unmeasured", "triage.breathless-severe", "triage.sepsis-pattern"],
+    );
+    check(
+        "step 3 PRODUCT: not feverish, with confusion",
+        &[no(I::FeelsFeverish), yes(I::Confusion)],
+        NOW,
+        &["triage.confusion"],
+    );
+    check(
+        "step 3 PRODUCT: feverish but a normal reading, with confusion (T3 needs no reading)",
+        &[yes(I::FeelsFeverish), cel(dec!(37.0)), yes(I::Confusion)],
+        NOW,
+        &["triage.confusion"],
+    );
+}
+
+#[test]
+fn a_low_home_blood_pressure_with_a_sign_of_shock_is_the_shock_pattern() {
+    for (sign, rule) in [
+        (I::Lightheaded, "triage.lightheaded"),
+        (I::Confusion, "triage.confusion"),
+        (I::SuddenSwelling, "triage.swelling"),
+    ] {
+        check(
+            "step 3a PRODUCT: systolic 89 with a sign of shock",
+            &[sbp(dec!(89)), yes(sign)],
+            EMERGENCY,
+            &["triage.low-bp", rule, "triage.shock-pattern"],
+        );
+        check(
+            "step 3a PRODUCT: systolic 89.9 with a sign of shock",
+            &[sbp(dec!(89.9)), yes(sign)],
+            EMERGENCY,
+            &["triage.low-bp", rule, "triage.shock-pattern"],
+        );
+        check("step 3a PRODUCT: systolic 90 is not below 90", &[sbp(dec!(90)), yes(sign)], NOW, &[rule]);
+        check("step 3a PRODUCT: systolic 91", &[sbp(dec!(91)), yes(sign)], NOW, &[rule]);
+        check("step 3a PRODUCT: the sign answered no", &[sbp(dec!(85)), no(sign)], NOW, &["triage.low-bp"]);
+    }
+    check("step 3a PRODUCT: systolic 89 alone", &[sbp(dec!(89))], NOW, &["triage.low-bp"]);
+    check(
+        "step 3a PRODUCT: systolic 69 alone",
+        &[sbp(dec!(69))],
+        EMERGENCY,
+        &["triage.low-bp", "triage.shock-pattern"],
+    );
+    check(
+        "step 3a PRODUCT: systolic 69.9 alone",
+        &[sbp(dec!(69.9))],
+        EMERGENCY,
+        &["triage.low-bp", "triage.shock-pattern"],
+    );
+    check("step 3a PRODUCT: systolic 70 alone is not below 70", &[sbp(dec!(70))], NOW, &["triage.low-bp"]);
+    check("step 3a PRODUCT: systolic 71 alone", &[sbp(dec!(71))], NOW, &["triage.low-bp"]);
+    check(
+        "step 3a PRODUCT: lightheaded without a reading is no shock pattern",
+        &[yes(I::Lightheaded)],
+        NOW,
+        &["triage.lightheaded"],
+    );
+}
+
+#[test]
+fn the_shock_pattern_entry_names_the_pressure_and_the_signs() {
+    let result = triage(&checkin(&[sbp(dec!(65)), yes(I::Lightheaded), no(I::SuddenSwelling)]));
+    let shock = result.fired.iter().find(|entry| entry.rule == Rule::EscalationShockPattern).unwrap();
+    assert_eq!(
+        (shock.item_ids().as_str(), shock.answer.as_str()),
+        ("home_systolic_bp, lightheaded", "home_systolic_bp 65 mm[Hg] + lightheaded true")
+    );
+    let alone = triage(&checkin(&[sbp(dec!(60))]));
+    let shock = alone.fired.iter().find(|entry| entry.rule == Rule::EscalationShockPattern).unwrap();
+    assert_eq!((shock.item_ids().as_str(), shock.answer.as_str()), ("home_systolic_bp", "home_systolic_bp 60 mm[Hg]"));
+    assert_eq!(alone.advice, [AdviceTopic::CapillaryLeak]);
+}
+
+#[test]
+fn a_racing_or_skipping_heartbeat_means_call_now() {
+    check("T46 LABEL: palpitations", &[yes(I::Palpitations)], NOW, &["triage.palpitations"]);
+    check("T46 LABEL: no palpitations", &[no(I::Palpitations)], SELF, &[]);
+    check(
+        "T46 LABEL+T9 PRODUCT: palpitations with chest pain",
+        &[yes(I::Palpitations), yes(I::ChestPain)],
+        EMERGENCY,
+        &["triage.palpitations", "triage.chest-pain"],
+    );
+    let result = triage(&checkin(&[yes(I::Palpitations)]));
+    assert_eq!(result.advice, [AdviceTopic::Heart]);
+    assert_eq!(triage(&checkin(&[no(I::Palpitations)])).advice, []);
 }
 
 #[test]
@@ -330,10 +515,30 @@ fn unanswered_core_items_are_listed_and_never_read_as_normal() {
     let result = triage(&checkin(&[]));
     assert_eq!(result.unanswered, [Item::Temperature, Item::ShortOfBreath, Item::FluidsNotKeptDownHours]);
     assert!(result.fired.is_empty());
+    assert!(!result.complete);
     let feverish_answered = triage(&checkin(&[no(I::FeelsFeverish)]));
     assert_eq!(feverish_answered.unanswered, [Item::ShortOfBreath, Item::FluidsNotKeptDownHours]);
+    assert!(!feverish_answered.complete);
     let all = triage(&checkin(&[cel(dec!(37)), hours(dec!(0)), sev(I::ShortOfBreath, NoneSeverity)]));
     assert!(all.unanswered.is_empty());
+    assert!(all.complete);
+}
+
+#[test]
+fn a_check_in_is_complete_only_when_every_core_item_is_answered() {
+    let core = [no(I::FeelsFeverish), sev(I::ShortOfBreath, NoneSeverity), hours(dec!(0))];
+    assert!(triage(&checkin(&core)).complete, "amendment 1: feels_feverish answers the temperature item");
+    for left_out in 0..core.len() {
+        let answers: Vec<(Item, Answer)> =
+            core.iter().enumerate().filter(|(index, _)| *index != left_out).map(|(_, answer)| *answer).collect();
+        let result = triage(&checkin(&answers));
+        assert!(!result.complete, "without {:?}", core[left_out].0);
+        assert_eq!(result.level, Level::SelfCare, "an incomplete check-in is still triaged");
+    }
+    let temperature_instead = [cel(dec!(36.8)), sev(I::ShortOfBreath, NoneSeverity), hours(dec!(0))];
+    assert!(triage(&checkin(&temperature_instead)).complete);
+    let other_items_do_not_count = [yes(I::Rash), sev(I::Fatigue, Mild), no(I::Palpitations)];
+    assert!(!triage(&checkin(&other_items_do_not_count)).complete);
 }
 
 #[test]
@@ -374,7 +579,7 @@ fn every_rule_has_a_known_source_a_distinct_id_and_its_row() {
         assert_eq!(Rule::ALL.iter().filter(|other| other.id() == rule.id()).count(), 1, "{rule}");
     }
     let rows: Vec<&str> = Rule::ALL.iter().map(|rule| rule.row()).filter(|row| row.starts_with('T')).collect();
-    let expected: Vec<String> = (1..=45).map(|n| format!("T{n}")).collect();
+    let expected: Vec<String> = (1..=46).map(|n| format!("T{n}")).collect();
     assert_eq!(rows, expected);
 }
 
@@ -508,6 +713,24 @@ proptest! {
     }
 
     #[test]
+    fn complete_means_no_core_item_is_unanswered_and_the_patterns_always_mean_emergency(checkin in any_checkin()) {
+        let result = triage(&checkin);
+        prop_assert_eq!(result.complete, result.unanswered.is_empty());
+        let pattern = result.fired.iter().any(|f| {
+            matches!(f.rule, Rule::EscalationSepsisPattern | Rule::EscalationShockPattern)
+        });
+        if pattern {
+            prop_assert_eq!(result.level, Level::Emergency);
+        }
+        // Step 3a, checked independently of the implementation: any systolic below 70 is an emergency.
+        if let Some(Answer::SystolicPressure(p)) = checkin.get(Item::HomeSystolicBp)
+            && p.value() < SHOCK_SYSTOLIC_MM_HG
+        {
+            prop_assert_eq!(result.level, Level::Emergency);
+        }
+    }
+
+    #[test]
     fn every_result_above_self_care_has_a_fired_rule_with_a_known_source(checkin in any_checkin()) {
         let result = triage(&checkin);
         if result.level > Level::SelfCare {
@@ -522,6 +745,12 @@ proptest! {
 #[test]
 fn escalation_entries_name_the_rules_and_answers_they_combine() {
     let result = triage(&checkin(&[cel(dec!(38.5)), yes(I::Confusion), yes(I::Rash), yes(I::UnusualBruising)]));
+    let feverish = triage(&checkin(&[yes(I::FeelsFeverish), yes(I::Fainted)]));
+    let sepsis = feverish.fired.iter().find(|entry| entry.rule == Rule::EscalationSepsisPattern).unwrap();
+    assert_eq!(
+        (sepsis.item_ids().as_str(), sepsis.answer.as_str()),
+        ("feels_feverish, fainted", "feels feverish true + fainted true")
+    );
     let sepsis = result.fired.iter().find(|entry| entry.rule == Rule::EscalationSepsisPattern).unwrap();
     assert_eq!(
         (sepsis.item_ids().as_str(), sepsis.answer.as_str()),

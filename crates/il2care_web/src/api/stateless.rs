@@ -17,9 +17,11 @@ use crate::error::AppError;
 pub fn triage_json(result: &TriageResult) -> Value {
     let mut value = result_json(result);
     if let Value::Object(object) = &mut value {
-        let message =
-            il2care_content::message(result.level.id()).map(|entry| entry.plain_text().trim_end().to_string());
-        object.insert("message".into(), Value::from(message.unwrap_or_default()));
+        // The chooser, never the level's message alone: an incomplete self-care check-in is not reassured
+        // (TRIAGE.md amendment of 2026-12-04, 1). Site numbers are not known here; the defaults read well.
+        let numbers = il2care_content::SiteNumbers::default();
+        let message = il2care_content::result_message(result.level, &result.unanswered, &numbers).plain_text();
+        object.insert("message".into(), Value::from(message.trim_end()));
         object.insert("disclaimer".into(), Value::from(il2care_content::disclaimer().plain_text().trim_end()));
     }
     value
