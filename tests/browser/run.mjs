@@ -138,7 +138,7 @@ async function patientChecksInWithAFever(browser, base) {
   await page.getByRole('button', { name: 'Next' }).click();
   check((await page.locator('[role=alert]').textContent()).includes('Please answer every question on this page'),
     'an empty red-flag step is refused, naming its questions');
-  for (const name of ['hard_to_wake', 'seizure', 'chest_pain', 'fainted', 'bleeding_wont_stop']) {
+  for (const name of ['hard_to_wake', 'seizure', 'chest_pain', 'fainted', 'bleeding_wont_stop', 'palpitations']) {
     await page.locator(`input[name="${name}"][value="no"]`).check();
   }
   await page.locator('input[name="short_of_breath"][value="none"]').check();

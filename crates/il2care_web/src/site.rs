@@ -21,6 +21,17 @@ impl Default for Site {
     }
 }
 
+impl Site {
+    /// The numbers the patient texts carry (the content crate fills its `{emergency}`, `{line24}`, `{office}`).
+    pub fn numbers(&self) -> il2care_content::SiteNumbers {
+        il2care_content::SiteNumbers {
+            emergency: self.emergency_number.clone(),
+            line_24h: self.line_24h.clone(),
+            office: self.office_line.clone(),
+        }
+    }
+}
+
 /// A telephone number as a `tel:` link target: digits and a leading `+` only, so `(555) 010-0100` dials.
 pub fn tel_href(number: &str) -> String {
     let mut href = String::from("tel:");

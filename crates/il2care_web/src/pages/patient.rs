@@ -7,6 +7,7 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use il2care_content::Language;
 use il2care_core::Refusal;
 use il2care_core::triage::{AnswerKind, InjectionSiteLook, Item, Severity};
 use il2care_store::record;
@@ -42,10 +43,57 @@ fn words(id: &str) -> String {
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// An answer word as the patient reads it in `language` (the content crate's words; the id as words when it
+/// has none).
+fn answer_words(language: Language, word: &str) -> String {
+    il2care_content::answer_label(language, word).unwrap_or_else(|| words(word))
+}
+
+/// The patient's language for this page: `lang=es` in the form or the address, else English.
+fn language_of(pairs: &forms::Pairs) -> Language {
+    forms::field(pairs, "lang").and_then(Language::from_id).unwrap_or_default()
+}
+
+/// The short labels of the check-in form (buttons, progress), in each language; every sentence a patient
+/// reads comes from the content crate.
+fn label(language: Language, key: &str) -> &'static str {
+    let spanish = language == Language::Spanish;
+    match key {
+        "title" if spanish => "¿Cómo se siente hoy?",
+        "title" => "How are you today?",
+        "step" if spanish => "Paso",
+        "step" => "Step",
+        "of" if spanish => "de",
+        "of" => "of",
+        "next" if spanish => "Siguiente",
+        "next" => "Next",
+        "back" if spanish => "Atrás",
+        "back" => "Back",
+        "send" if spanish => "Enviar mis respuestas",
+        "send" => "Send my answers",
+        "check" if spanish => "Revise esta respuesta:",
+        "check" => "Please check this answer:",
+        "fahrenheit" if spanish => "¿Quiso decir °F?",
+        "fahrenheit" => "Did you mean °F?",
+        "switch" if spanish => "Sí, es °F",
+        "switch" => "Yes, it is °F",
+        "answer_all" if spanish => "Conteste todas las preguntas de esta página:",
+        "answer_all" => "Please answer every question on this page:",
+        "answer_core" if spanish => "Conteste estas preguntas antes de enviar:",
+        "answer_core" => "Please answer these questions before you send:",
+        "other_language" if spanish => "English",
+        "other_language" => "Español",
+        "advice" if spanish => "Lo que puede hacer",
+        "advice" => "What you can do",
+        _ => "",
+    }
+}
+
 /// The form as it was sent, and the refusal to show beside the field it names.
 struct Given<'a> {
     pairs: &'a forms::Pairs,
     refusal: Option<&'a Refusal>,
+    language: Language,
 }
 
 impl Given<'_> {
@@ -74,7 +122,7 @@ fn choices(item: Item, options: &[(&str, String)], given: &Given<'_>) -> Markup 
     let error = given.error(id);
     html! {
         fieldset id=(id) aria-describedby=[error.map(|_| format!("{id}-error"))] {
-            legend { (item.question()) }
+            legend { (il2care_content::question(given.language, item)) }
             (error_note(id, error))
             div.choices {
                 @for (value, text) in options {
@@ -96,7 +144,7 @@ fn number_question(item: Item, given: &Given<'_>, attributes: (&str, &str, &str)
     let (step, min, mode) = attributes;
     html! {
         fieldset {
-            legend { label for=(id) { (item.question()) } }
+            legend { label for=(id) { (il2care_content::question(given.language, item)) } }
             (error_note(id, error))
             div.choices {
                 input id=(id) name=(id) type="number" step=(step) min=(min) inputmode=(mode) value=(given.value(id))
@@ -110,15 +158,22 @@ fn number_question(item: Item, given: &Given<'_>, attributes: (&str, &str, &str)
 fn question(item: Item, kind: AnswerKind, given: &Given<'_>, default_unit: &str) -> Markup {
     let id = item.id();
     match kind {
-        AnswerKind::YesNo => choices(item, &[("yes", "Yes".into()), ("no", "No".into())], given),
+        AnswerKind::YesNo => {
+            let options = [("yes", answer_words(given.language, "yes")), ("no", answer_words(given.language, "no"))];
+            choices(item, &options, given)
+        }
         AnswerKind::Severity => {
-            let options: Vec<(&str, String)> =
-                Severity::ALL.iter().map(|severity| (severity.word(), words(severity.word()))).collect();
+            let options: Vec<(&str, String)> = Severity::ALL
+                .iter()
+                .map(|severity| (severity.word(), answer_words(given.language, severity.word())))
+                .collect();
             choices(item, &options, given)
         }
         AnswerKind::InjectionSiteLook => {
-            let options: Vec<(&str, String)> =
-                InjectionSiteLook::ALL.iter().map(|look| (look.word(), words(look.word()))).collect();
+            let options: Vec<(&str, String)> = InjectionSiteLook::ALL
+                .iter()
+                .map(|look| (look.word(), answer_words(given.language, look.word())))
+                .collect();
             choices(item, &options, given)
         }
         AnswerKind::Temperature => {
@@ -226,16 +281,25 @@ fn contacts(site: &crate::site::Site) -> Markup {
 
 /// A patient page: the phone numbers first, then the page.
 fn patient_page(site: &crate::site::Site, title: &str, actor: &Actor, body: Markup) -> Markup {
-    shell(title, Some(actor), Audience::Patient, html! {}, html! { (contacts(site)) (body) })
+    patient_page_in(site, Language::English, title, actor, body)
+}
+
+/// A patient page in `language`: the emergency box and the phone numbers first (EDUCATION amendment 3), then
+/// the page.
+fn patient_page_in(site: &crate::site::Site, language: Language, title: &str, actor: &Actor, body: Markup) -> Markup {
+    let emergency = il2care_content::emergency_box_in(language, &site.numbers());
+    let content = html! {
+        section.emergency-box lang=(language.id()) aria-label="Emergency" { (blocks(&emergency.blocks)) }
+        (contacts(site))
+        div lang=(language.id()) { (body) }
+    };
+    shell(title, Some(actor), Audience::Patient, html! {}, content)
 }
 
 /// The safety advice a refused vital sign carries (TRIAGE amendment 4), with the site's numbers.
-fn refused_vital_advice(site: &crate::site::Site) -> String {
-    let line = site.line_24h.as_deref().unwrap_or("your care team's 24-hour line");
-    il2care_content::message("refused_vital")
-        .map(|entry| {
-            entry.plain_text().trim_end().replace("{line_24h}", line).replace("{emergency}", &site.emergency_number)
-        })
+fn refused_vital_advice(site: &crate::site::Site, language: Language) -> String {
+    il2care_content::message_in(language, "refused_vital", &site.numbers())
+        .map(|entry| entry.plain_text().trim_end().to_string())
         .unwrap_or_default()
 }
 
@@ -246,7 +310,8 @@ fn checkin_page(site: &crate::site::Site, client_id: &str, at: &Stepped<'_>) -> 
     let total = steps.len();
     let step = at.step.clamp(1, total);
     let shown: Vec<&str> = steps[step - 1].iter().map(|(item, _)| item.id()).collect();
-    let given = Given { pairs: at.pairs, refusal: at.refusal };
+    let language = language_of(at.pairs);
+    let given = Given { pairs: at.pairs, refusal: at.refusal, language };
     let hidden: Vec<&(String, String)> = at
         .pairs
         .iter()
@@ -262,37 +327,40 @@ fn checkin_page(site: &crate::site::Site, client_id: &str, at: &Stepped<'_>) -> 
     });
     let last = step == total;
     html! {
-        h1 { "How are you today?" }
-        p.progress { "Step " (step) " of " (total) }
+        h1 { (label(language, "title")) }
+        p.progress { (label(language, "step")) " " (step) " " (label(language, "of")) " " (total) }
+        p { a lang=(if language == Language::Spanish { "en" } else { "es" })
+              href=(if language == Language::Spanish { "/me?lang=en" } else { "/me?lang=es" }) { (label(language, "other_language")) } }
         @if let Some(notice) = &at.notice { div.error role="alert" { p { (notice) } } }
         @if let Some(refusal) = at.refusal {
             div.error role="alert" {
-                p { "Please check this answer: " (refusal.reason) }
+                p { (label(language, "check")) " " (refusal.reason) }
                 @if let Some(item) = refusal.field.strip_prefix("answers.").and_then(|rest| Item::from_id(rest.split('.').next().unwrap_or(""))) {
-                    p { a href=(format!("#{}", item.id())) { (item.question()) } }
+                    p { a href=(format!("#{}", item.id())) { (il2care_content::question(language, item)) } }
                 }
                 @if vital_refused && looks_like_fahrenheit(at.pairs) {
-                    p { strong { "Did you mean °F?" } }
-                    button.primary type="submit" form="checkin" name="switch_unit" value="[degF]" formmethod=(if step == 1 { "post" } else { "get" }) formaction=(if step == 1 || last { "/me/checkins" } else { "/me" }) { "Yes, it is °F" }
+                    p { strong { (label(language, "fahrenheit")) } }
+                    button.primary type="submit" form="checkin" name="switch_unit" value="[degF]" formmethod=(if step == 1 { "post" } else { "get" }) formaction=(if step == 1 || last { "/me/checkins" } else { "/me" }) { (label(language, "switch")) }
                 }
-                @if vital_refused { p { (refused_vital_advice(site)) } }
+                @if vital_refused { p { (refused_vital_advice(site, language)) } }
             }
         }
         @let (method, action) = if step == 1 || last { ("post", "/me/checkins") } else { ("get", "/me") };
         form id="checkin" method=(method) action=(action) {
             input type="hidden" name="client_id" value=(client_id);
             input type="hidden" name="from_step" value=(step);
+            input type="hidden" name="lang" value=(language.id());
             @if step == 1 { input type="hidden" name="stage" value="red_flags"; }
             @for (name, value) in &hidden { input type="hidden" name=(name) value=(value); }
             @for (item, kind) in &steps[step - 1] { (question(*item, *kind, &given, at.default_unit)) }
             div.steps {
                 @if step > 1 {
-                    button type="submit" name="step" value=(step - 1) formmethod="get" formaction="/me" formnovalidate { "Back" }
+                    button type="submit" name="step" value=(step - 1) formmethod="get" formaction="/me" formnovalidate { (label(language, "back")) }
                 }
                 @if last {
-                    button.primary type="submit" { "Send my answers" }
+                    button.primary type="submit" { (label(language, "send")) }
                 } @else {
-                    button.primary type="submit" name="step" value=(step + 1) { "Next" }
+                    button.primary type="submit" name="step" value=(step + 1) { (label(language, "next")) }
                 }
             }
         }
@@ -339,7 +407,7 @@ pub async fn checkin_form(
     let stepped = Stepped { pairs: &pairs, step, refusal: refusal.as_ref(), notice: None, default_unit };
     let body = checkin_page(&state.site, &client_id, &stepped);
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, page(patient_page(&state.site, "Check in", &actor, body))).into_response())
+    Ok((status, page(patient_page_in(&state.site, language_of(&pairs), "Check in", &actor, body))).into_response())
 }
 
 /// The step that asks the item a refusal names (`answers.temperature`, `temperature_unit`).
@@ -372,7 +440,11 @@ pub async fn submit_checkin(
     let back_to = |step: usize, refusal: Option<&Refusal>, notice: Option<String>| {
         let stepped = Stepped { pairs: &pairs, step, refusal, notice, default_unit };
         let body = checkin_page(&state.site, &client_id, &stepped);
-        (StatusCode::UNPROCESSABLE_ENTITY, page(patient_page(&state.site, "Check in", &actor, body))).into_response()
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(patient_page_in(&state.site, language_of(&pairs), "Check in", &actor, body)),
+        )
+            .into_response()
     };
     let document = match forms::checkin_document(&pairs, &at) {
         Ok(document) => document,
@@ -383,16 +455,16 @@ pub async fn submit_checkin(
         Err(refusal) => return Ok(back_to(refused_step(&refusal), Some(&refusal), None)),
     };
     if red_flags && preview.level != il2care_core::triage::Level::Emergency {
-        let unanswered: Vec<&str> = steps()[0]
+        let unanswered: Vec<String> = steps()[0]
             .iter()
             .filter(|(item, _)| forms::field(&pairs, item.id()).is_none())
-            .map(|(item, _)| item.question())
+            .map(|(item, _)| il2care_content::question(language_of(&pairs), *item))
             .collect();
         if !unanswered.is_empty() {
             return Ok(back_to(
                 1,
                 None,
-                Some(format!("Please answer every question on this page: {}", unanswered.join(" · "))),
+                Some(format!("{} {}", label(language_of(&pairs), "answer_all"), unanswered.join(" · "))),
             ));
         }
         let mut next: Vec<(String, String)> = pairs
@@ -407,9 +479,10 @@ pub async fn submit_checkin(
         return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/me?{query}"))]).into_response());
     }
     if !red_flags && !preview.unanswered.is_empty() {
-        let questions: Vec<&str> = preview.unanswered.iter().map(|item| item.question()).collect();
+        let questions: Vec<String> =
+            preview.unanswered.iter().map(|item| il2care_content::question(language_of(&pairs), *item)).collect();
         let first = preview.unanswered.iter().map(|item| step_of(*item)).min().unwrap_or(1);
-        let notice = format!("Please answer these questions before you send: {}", questions.join(" · "));
+        let notice = format!("{} {}", label(language_of(&pairs), "answer_core"), questions.join(" · "));
         return Ok(back_to(first, None, Some(notice)));
     }
     let mut document = document;
@@ -420,7 +493,8 @@ pub async fn submit_checkin(
         Err(other) => return Err(other.into()),
     };
     let id = stored["id"].as_i64().unwrap_or_default();
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/me/checkins/{id}"))]).into_response())
+    let lang = if language_of(&pairs) == Language::Spanish { "?lang=es" } else { "" };
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/me/checkins/{id}{lang}"))]).into_response())
 }
 
 fn blocks(list: &[il2care_content::Block]) -> Markup {
@@ -443,7 +517,9 @@ pub async fn result(
     State(state): State<AppState>,
     actor: Result<Actor, AppError>,
     Path(checkin_id): Path<i64>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
 ) -> PageResult {
+    let language = language_of(&query);
     let actor = signed_in(actor)?;
     let resource = format!("checkin/{checkin_id}");
     let patient_id = own_patient(&state, &actor, &resource).await?;
@@ -456,18 +532,18 @@ pub async fn result(
     let patient = record::patient(&mut conn, patient_id).await?;
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    let result = view::result_view(&checkin, &patient.time_zone);
-    Ok(page(patient_page(
+    let result = view::result_view(&checkin, &patient.time_zone, &state.site.numbers(), language);
+    Ok(page(patient_page_in(
         &state.site,
+        language,
         result.level,
         &actor,
         html! {
             h1 { span class=(format!("badge {}", result.class)) { (result.level) } }
             p class=(format!("action {}", result.class)) role="status" { (result.action) }
             (blocks(&result.message_rest))
-            @if let Some(note) = &result.unanswered_note { p.error { (note) } }
             @if !result.advice.is_empty() {
-                h2 { "What you can do" }
+                h2 { (label(language, "advice")) }
                 @for advice in &result.advice { (advice_section(advice)) }
             }
             p.note { "Checked in " (result.at) "." }

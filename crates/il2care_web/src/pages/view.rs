@@ -545,39 +545,49 @@ pub struct ResultView {
     pub action: String,
     pub message_rest: Vec<il2care_content::Block>,
     pub advice: Vec<AdviceView>,
-    /// The note on unanswered key questions, when some were left out.
-    pub unanswered_note: Option<String>,
 }
 
-/// The result page of a stored check-in.
-pub fn result_view(checkin: &CheckIn, zone: &str) -> ResultView {
+/// The result page of a stored check-in, in the patient's language with the site's numbers: the content
+/// crate's chooser picks the message (an incomplete self-care check-in gets the incomplete message, never the
+/// reassurance; call now and emergency add "hold your next shot").
+pub fn result_view(
+    checkin: &CheckIn,
+    zone: &str,
+    numbers: &il2care_content::SiteNumbers,
+    language: il2care_content::Language,
+) -> ResultView {
+    use il2care_core::triage::{Item, Level};
     let result: Value = serde_json::from_str(&checkin.result).unwrap_or(Value::Null);
-    // An incomplete check-in at self care never shows the self-care reassurance (TRIAGE amendment 1).
-    let incomplete = checkin.level == "self_care" && !crate::api::worklist::checkin_complete(&checkin.result);
-    let message = if incomplete {
-        il2care_content::message("incomplete").or_else(|| il2care_content::message("unanswered"))
-    } else {
-        il2care_content::message(&checkin.level)
-    };
+    // An unreadable level is shown as the most urgent, never as self care.
+    let level = Level::ALL.into_iter().find(|level| level.id() == checkin.level).unwrap_or(Level::Emergency);
+    let mut unanswered: Vec<Item> = result["unanswered"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(Item::from_id)
+        .collect();
+    if unanswered.is_empty() && !crate::api::worklist::checkin_complete(&checkin.result) {
+        // A result that says it is incomplete without naming the items: the core items all count as missing.
+        unanswered = vec![Item::Temperature, Item::ShortOfBreath, Item::FluidsNotKeptDownHours];
+    }
+    let message = il2care_content::result_message_in(language, level, &unanswered, numbers);
     let advice = result["advice"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter_map(il2care_content::advice)
+        .filter_map(|topic| il2care_content::advice_in(language, topic, numbers))
         .map(|advice| AdviceView { title: advice.title, blocks: advice.entry.blocks })
         .collect();
-    let core_unanswered = result["unanswered"].as_array().is_some_and(|list| !list.is_empty());
+    let shown = if message.id == "incomplete" { "incomplete" } else { level.id() };
     ResultView {
         at: local_time(checkin.at_ms, zone),
-        level: level_label(if incomplete { "incomplete" } else { &checkin.level }),
-        class: urgency_class(if incomplete { "incomplete" } else { &checkin.level }),
-        action: message.as_ref().map(il2care_content::Entry::headline).unwrap_or_default(),
-        message_rest: message.as_ref().map(|entry| entry.rest().to_vec()).unwrap_or_default(),
+        level: level_label(shown),
+        class: urgency_class(shown),
+        action: message.headline,
+        message_rest: message.rest,
         advice,
-        unanswered_note: core_unanswered
-            .then(|| il2care_content::message("unanswered").map(|entry| entry.plain_text().trim_end().to_string()))
-            .flatten(),
     }
 }
 
@@ -944,12 +954,14 @@ mod tests {
     #[test]
     fn a_fever_result_puts_the_call_now_action_first_with_the_fever_advice() {
         let checkin = stored_checkin("call_now", json!({"level": "call_now", "advice": ["fever"], "unanswered": []}));
-        let view = result_view(&checkin, "America/New_York");
+        let numbers = il2care_content::SiteNumbers::default();
+        let view = result_view(&checkin, "America/New_York", &numbers, il2care_content::Language::English);
         assert_eq!(view.level, "Call now");
         assert_eq!(view.action, il2care_content::message("call_now").unwrap().headline());
         assert_eq!(view.advice.len(), 1);
         assert_eq!(view.advice[0].title, il2care_content::advice("fever").unwrap().title);
-        assert_eq!(view.unanswered_note, None);
+        let rest = format!("{:?}", view.message_rest);
+        assert!(rest.contains("do not give your next shot"), "call now holds the next shot: {rest}");
         assert_eq!(view.at, "Fri 27 Nov 2026, 08:30 EST");
     }
 
@@ -1068,8 +1080,17 @@ mod tests {
     fn unanswered_key_questions_bring_the_note_that_missing_is_not_fine() {
         let checkin =
             stored_checkin("call_today", json!({"level": "call_today", "advice": [], "unanswered": ["temperature"]}));
-        let note = result_view(&checkin, "UTC").unanswered_note.unwrap();
+        let numbers = il2care_content::SiteNumbers::default();
+        let note =
+            format!("{:?}", result_view(&checkin, "UTC", &numbers, il2care_content::Language::English).message_rest);
         assert!(note.contains("never taken to mean you are fine"), "{note}");
+        let quiet = stored_checkin(
+            "self_care",
+            json!({"level": "self_care", "complete": false, "unanswered": ["short_of_breath"]}),
+        );
+        let view = result_view(&quiet, "UTC", &numbers, il2care_content::Language::English);
+        assert_eq!(view.level, "Incomplete", "an incomplete check-in is never shown as self care");
+        assert!(!view.action.contains("look after yourself"), "{}", view.action);
     }
 
     #[test]

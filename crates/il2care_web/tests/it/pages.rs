@@ -493,7 +493,7 @@ async fn the_red_flag_questions_come_first_and_a_yes_stores_the_check_in_and_sho
     assert_eq!(skipped.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(skipped.text.contains("Please answer every question on this page"), "{}", skipped.text);
 
-    let none = "stage=red_flags&client_id=r2&hard_to_wake=no&seizure=no&chest_pain=no&short_of_breath=none&fainted=no&bleeding_wont_stop=no";
+    let none = "stage=red_flags&client_id=r2&hard_to_wake=no&seizure=no&chest_pain=no&short_of_breath=none&fainted=no&bleeding_wont_stop=no&palpitations=no";
     let next = post(&app, "/me/checkins", Some(&token), none).await;
     assert_eq!(next.status, StatusCode::SEE_OTHER, "{}", next.text);
     assert!(next.location().starts_with("/me?") && next.location().contains("step=2"), "{}", next.location());
@@ -531,5 +531,28 @@ async fn a_fahrenheit_temperature_typed_as_celsius_is_offered_one_tap_to_switch(
     assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.text);
     let (_, stored) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&token)).await;
     assert_eq!(stored["checkins"][0]["level"], "call_now", "101.5 °F is a fever");
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_spanish_check_in_works_end_to_end() {
+    let app = app().await;
+    let token = app.token("patient_a").await;
+    let first = get(&app, "/me?lang=es", Some(&token)).await;
+    assert!(first.text.contains("¿Cómo se siente hoy?") && first.text.contains("Paso 1 de 5"), "{}", first.text);
+    assert!(first.text.contains("name=\"lang\" value=\"es\""), "the language rides along");
+    let answers =
+        "lang=es&client_id=es1&temperature=38.5&temperature_unit=Cel&short_of_breath=none&fluids_not_kept_down_hours=0";
+    let sent = post(&app, "/me/checkins", Some(&token), answers).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    assert!(sent.location().ends_with("?lang=es"), "{}", sent.location());
+    let result = get(&app, sent.location(), Some(&token)).await;
+    let spanish = il2care_content::result_message_in(
+        il2care_content::Language::Spanish,
+        il2care_core::triage::Level::CallNow,
+        &[],
+        &il2care_content::SiteNumbers::default(),
+    );
+    assert!(result.text.contains(&spanish.headline), "the action in Spanish: {}", result.text);
     app.db.drop().await;
 }
