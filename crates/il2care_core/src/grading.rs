@@ -459,6 +459,18 @@ pub fn grade_assessment(assessment: &Assessment, max_ages: &MaxAges) -> Vec<Grad
 
 /// [`grade_assessment`], plus the latest results too old to be graded that would be grade 4.
 pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
+    grade_terms(assessment, max_ages, false)
+}
+
+/// Only what `product.hold.grade-4` reads, computed by the same code as [`graded`]: the grades that hold a
+/// dose and the aged-out grade-4 results. The terms that cannot reach a computed grade 4 (anemia, fever,
+/// weight gain, hypoxia, febrile neutropenia) and lymphocytes (which never hold) are skipped, and nothing is
+/// allocated unless a grade 4 is found, so that every decision can afford it.
+pub fn grade_four(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
+    grade_terms(assessment, max_ages, true)
+}
+
+fn grade_terms(assessment: &Assessment, max_ages: &MaxAges, only_grade_four: bool) -> Graded {
     let at = assessment.at;
     let patient = &assessment.patient;
     let observations = &assessment.observations;
@@ -470,14 +482,16 @@ pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
     fn latest<M: Copy>(series: &[Reading<M>]) -> Option<&Reading<M>> {
         series.iter().max_by_key(|reading| reading.at)
     }
-    // At most one grade per computed term: one allocation.
-    let mut grades = Vec::with_capacity(18);
+    // At most one grade per computed term: one allocation (none when only grade 4 is asked for).
+    let mut grades = if only_grade_four { Vec::new() } else { Vec::with_capacity(18) };
     let mut stale_grade_four = Vec::new();
     // A lab term: kept when fresh; a stale result is graded only to find an aged-out grade 4.
     let mut push =
         |term, code, grade: Result<u8, Ungradable>, reading_value: Quantity, reading_at, limit, baseline, markers| {
             if fresh(code, reading_at) {
-                grades.push(Grade { term, grade, value: reading_value, at: reading_at, limit, baseline, markers });
+                if !only_grade_four || holds_a_dose(term, grade) {
+                    grades.push(Grade { term, grade, value: reading_value, at: reading_at, limit, baseline, markers });
+                }
             } else if holds_a_dose(term, grade) {
                 stale_grade_four.push(StaleGradeFour { term, code, at: reading_at });
             }
@@ -509,6 +523,9 @@ pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
         ),
     ];
     for (term, code, series, default_lln, grade) in counts {
+        if only_grade_four && term == Term::LymphocyteCountDecreased {
+            continue;
+        }
         if let Some(reading) = latest(series) {
             let (lln, default) = match reading.reference_range {
                 Some(range) => (range.low, false),
@@ -528,7 +545,8 @@ pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
         }
     }
 
-    if let Some(reading) = latest(&observations.hemoglobin) {
+    // Anemia has no computed grade 4 (clinician-entered).
+    if !only_grade_four && let Some(reading) = latest(&observations.hemoglobin) {
         let (lln, default) = match reading.reference_range {
             Some(range) => (range.low, false),
             None => (default_hemoglobin_lln(patient.sex), true),
@@ -660,6 +678,10 @@ pub fn graded(assessment: &Assessment, max_ages: &MaxAges) -> Graded {
         }
     }
 
+    if only_grade_four {
+        // Fever, weight gain, hypoxia and febrile neutropenia reach grade 4 only by clinician input.
+        return Graded { grades, stale_grade_four };
+    }
     let day = max_ages.observation(ObservationCode::Temperature).unwrap_or(SignedDuration::from_hours(24));
     let hottest = observations
         .temperature

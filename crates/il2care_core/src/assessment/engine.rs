@@ -80,14 +80,16 @@ pub const DISCLAIMER: &str = "Decision support: the treating clinician decides."
 /// Evaluates the assessment's rule set against its data at its decision time, with the CTCAE grades of
 /// the same data: the complete result of ASSESSMENT §8.
 pub fn assess(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
-    decide(assessment, parameters)
+    let mut evaluation = decide(assessment, parameters);
+    evaluation.grades = grading::grade_assessment(assessment, &parameters.max_ages);
+    evaluation
 }
 
-/// The decision: every rule, pending hold and limit. Since ASSESSMENT §10.1 (`product.hold.grade-4`) a grade
-/// can hold a dose, so the CTCAE grades are computed here once and returned with the decision; [`assess`]
-/// is the same evaluation under the name results use.
+/// The decision alone: every rule, pending hold and limit, without the CTCAE grades (`grades` is empty);
+/// callers that show a result use [`assess`]. `product.hold.grade-4` (ASSESSMENT §10.1) reads the grade-4
+/// pass of the same grading code (`grading::grade_four`).
 pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
-    let mut context = Context::new(assessment, parameters);
+    let context = Context::new(assessment, parameters);
     let rule_set = assessment.rule_set;
     let pending_ignored: Vec<Rule> = assessment
         .course
@@ -136,10 +138,6 @@ pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
     };
     let (cycle_day, cycle, slot) = context.cycle_position();
     let target_systolic_bp = context.target_systolic_bp();
-    let grades = match context.graded.take() {
-        Some(graded) => graded.grades,
-        None => grading::grade_assessment(assessment, &parameters.max_ages),
-    };
     Evaluation {
         decision,
         rule_set,
@@ -154,7 +152,7 @@ pub fn decide(assessment: &Assessment, parameters: &Parameters) -> Evaluation {
         resume_pending,
         pending_ignored,
         not_evaluated,
-        grades,
+        grades: Vec::new(),
         sets_flag: (decision == Decision::DiscontinuePermanently).then_some(PatientFlag::Il2RetreatmentContraindicated),
         parameters: *parameters,
         target_systolic_bp,
@@ -261,7 +259,7 @@ struct Context<'a> {
     mental_status: OnceCell<Truth>,
     /// The index of the latest reading of each observation series (several rules read the same series).
     latest: [OnceCell<Option<usize>>; ALL_OBSERVATION_CODES.len()],
-    /// The CTCAE grades of the assessment (read by `product.hold.grade-4`, returned with the decision).
+    /// The grade-4 pass of the CTCAE grading (read by `product.hold.grade-4`), computed once.
     graded: OnceCell<Graded>,
     /// Whether `o2_device` = none is contradicted by a later oxygen reading (ASSESSMENT §10.2), computed once.
     o2_contradiction: OnceCell<Option<Missing>>,
@@ -791,7 +789,7 @@ impl<'a> Context<'a> {
     /// `product.hold.grade-4`: any computed grade 4 but Lymphocyte count decreased. A grade-4 result older than
     /// its maximum age cannot show that the grade is now below 4: the rule is then not evaluated.
     fn grade_four(&self) -> Truth {
-        let graded = self.graded.get_or_init(|| grading::graded(self.assessment, &self.parameters.max_ages));
+        let graded = self.graded.get_or_init(|| grading::grade_four(self.assessment, &self.parameters.max_ages));
         let fours: Vec<Evidence> = graded
             .grades
             .iter()

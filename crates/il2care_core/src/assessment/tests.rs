@@ -1283,6 +1283,33 @@ fn a_grade_4_holds_under_both_rule_sets_except_lymphocytes() {
 }
 
 #[test]
+fn the_grade_4_pass_of_the_decision_finds_exactly_the_grade_4_of_the_full_grading() {
+    use crate::grading::{grade_four, graded, holds_a_dose};
+    let changes: [fn(&mut Assessment); 7] = [
+        |_| {},
+        |a| platelets(a, dec!(8)),
+        |a| a.observations.potassium = vec![reading(dec!(7.1), hours_before(2))],
+        |a| a.observations.sodium = vec![reading(dec!(119), hours_before(2)), reading(dec!(140), hours_before(30))],
+        |a| a.observations.lymphocytes = vec![reading(dec!(0.1), hours_before(2))],
+        |a| a.observations.platelets = vec![reading(dec!(8), hours_before(25))],
+        |a| {
+            creatinine(a, dec!(7));
+            a.observations.anc = vec![reading(dec!(0.3), hours_before(2))];
+            a.observations.hemoglobin = vec![reading(dec!(6), hours_before(2))];
+        },
+    ];
+    for change in changes {
+        let mut assessment = healthy(RuleSet::Label);
+        change(&mut assessment);
+        let max_ages = Parameters::default().max_ages;
+        let (full, four) = (graded(&assessment, &max_ages), grade_four(&assessment, &max_ages));
+        let full_fours: Vec<_> = full.grades.iter().filter(|g| holds_a_dose(g.term, g.grade)).copied().collect();
+        assert_eq!(four.grades, full_fours, "[ASSESSMENT §10.1; GRADING §1]");
+        assert_eq!(four.stale_grade_four, full.stale_grade_four);
+    }
+}
+
+#[test]
 fn chest_pain_stops_only_with_ecg_changes_and_holds_until_an_ecg_is_recorded() {
     use FindingCode as F;
     use FindingValue::Flag;
