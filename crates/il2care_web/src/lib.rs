@@ -25,6 +25,8 @@ pub mod fhir_client;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod security;
+pub mod server;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -35,6 +37,11 @@ pub struct AppState {
     pub cds_issuers: Option<Arc<cds_auth::CdsIssuers>>,
     /// The CDS services' per-patient facts, reused while the patient's record is unchanged.
     pub cds_facts: Arc<cds_hooks::FactsCache>,
+    /// The public base URL, the cross-site check, the cookie flags and the audit of refusals.
+    pub security: Arc<security::Security>,
+    /// Password hashing runs on the blocking pool, at most this many at once, so sign-ins never take the
+    /// threads that answer other requests.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -45,7 +52,20 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             cds_issuers: None,
             cds_facts: Arc::new(cds_hooks::FactsCache::default()),
+            security: Arc::new(security::Security::default()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
         }
+    }
+
+    /// The same state, served at `public_url` (`--public-url`): FHIR `fullUrl`s use it, the cross-site check
+    /// accepts its origin, and an `https://` URL marks the session cookie `Secure`.
+    pub fn with_public_url(self, public_url: &str) -> Result<AppState, String> {
+        Ok(AppState { security: Arc::new(security::Security::new(public_url)?), ..self })
+    }
+
+    /// The public base URL, `scheme://host[:port]` (configuration, never a request header).
+    pub fn public_url(&self) -> &str {
+        self.security.public_url()
     }
 
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.
@@ -101,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .with_state(state)
 }

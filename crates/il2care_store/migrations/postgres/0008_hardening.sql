@@ -52,3 +52,5 @@ CREATE TRIGGER injections_append_only BEFORE UPDATE OR DELETE ON injections FOR 
 CREATE TRIGGER injections_no_truncate BEFORE TRUNCATE ON injections FOR EACH STATEMENT EXECUTE FUNCTION il2care_refuse_change();
 CREATE TRIGGER screenings_append_only BEFORE UPDATE OR DELETE ON screenings FOR EACH ROW EXECUTE FUNCTION il2care_refuse_change();
 CREATE TRIGGER screenings_no_truncate BEFORE TRUNCATE ON screenings FOR EACH STATEMENT EXECUTE FUNCTION il2care_refuse_change();
+-- Sign-in throttling counts failures per client address as well as per account.
+CREATE INDEX login_attempts_by_remote ON login_attempts (remote, at_ms);

@@ -46,3 +46,5 @@ CREATE TRIGGER injections_no_update BEFORE UPDATE ON injections BEGIN SELECT RAI
 CREATE TRIGGER injections_no_delete BEFORE DELETE ON injections BEGIN SELECT RAISE(ABORT, 'injections is append-only'); END;
 CREATE TRIGGER screenings_no_update BEFORE UPDATE ON screenings BEGIN SELECT RAISE(ABORT, 'screenings is append-only'); END;
 CREATE TRIGGER screenings_no_delete BEFORE DELETE ON screenings BEGIN SELECT RAISE(ABORT, 'screenings is append-only'); END;
+-- Sign-in throttling counts failures per client address as well as per account.
+CREATE INDEX login_attempts_by_remote ON login_attempts (remote, at_ms);
