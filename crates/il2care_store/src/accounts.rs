@@ -246,3 +246,18 @@ pub async fn sign_in_succeeded(conn: &mut Conn, attempt_id: i64) -> Result<(), S
         .await?;
     Ok(())
 }
+
+/// How many writes `actor` made to patient `patient_id`'s record since `since_ms`, from the audit log (every
+/// write has its entry, committed with it): for the per-account write limit, shared by every instance.
+pub async fn writes_since(conn: &mut Conn, actor: &str, patient_id: i64, since_ms: i64) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE patient_id = $1 AND at_ms >= $2 AND actor = $3 AND action = $4",
+    )
+    .bind(patient_id)
+    .bind(since_ms)
+    .bind(actor)
+    .bind("write")
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}

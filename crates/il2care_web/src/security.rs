@@ -147,6 +147,13 @@ fn carries_session_cookie(headers: &HeaderMap) -> bool {
         .any(|pair| pair.trim().starts_with(SESSION_COOKIE))
 }
 
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
 fn remote_of(request: &Request) -> String {
     request
         .extensions()
@@ -172,6 +179,18 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     {
         let body = serde_json::json!({"error": {"message": "refused: this request came from another site", "field": "origin"}});
         (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+    } else if let Some(refused) = write_limit(&state, &method, &path, &headers).await {
+        refused
+    } else if is_state_changing(&method) && is_form(&headers) {
+        // Form bodies get the JSON bodies' edge check (no control characters, bounded lengths).
+        let (parts, body) = request.into_parts();
+        match axum::body::to_bytes(body, crate::body::MAX_BODY_BYTES).await {
+            Err(_) => crate::error::AppError::PayloadTooLarge(crate::body::MAX_BODY_BYTES).into_response(),
+            Ok(bytes) => match crate::body::check_form(&bytes) {
+                Err(refusal) => crate::error::AppError::Refused(refusal).into_response(),
+                Ok(()) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+            },
+        }
     } else {
         next.run(request).await
     };
@@ -209,6 +228,41 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         }
     }
     response
+}
+
+/// Check-ins and injection entries a patient account may send per hour (across every instance).
+pub const PATIENT_WRITES_PER_HOUR: i64 = 30;
+
+/// What a patient past the limit is told.
+pub const WRITE_LIMIT_MESSAGE: &str = "You have sent many entries in the last hour, so this one was not saved. \
+Please wait a few minutes and try again. If you feel unwell or are worried, call your care team now; in an \
+emergency, call 911.";
+
+fn is_patient_write(method: &Method, path: &str) -> bool {
+    if *method != Method::POST {
+        return false;
+    }
+    if path == "/me/checkins" || path == "/me/injections" {
+        return true;
+    }
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["", "api", "v1", "patients", _, "checkins" | "injections"])
+}
+
+/// The per-account write limit of patients: past [`PATIENT_WRITES_PER_HOUR`] writes within the hour, counted
+/// from the audit log, the request is answered 429 with a message a patient understands. Staff are not limited.
+async fn write_limit(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+    if !is_patient_write(method, path) {
+        return None;
+    }
+    let token = crate::auth::token_from(headers)?;
+    let now = crate::now_ms();
+    let mut conn = state.store.connection().await.ok()?;
+    let user = accounts::session_user(&mut conn, &token_digest(&token), now).await.ok().flatten()?;
+    let patient_id = user.patient_id.filter(|_| user.role == "patient")?;
+    let writes = accounts::writes_since(&mut conn, &user.username, patient_id, now - 3600 * 1000).await.ok()?;
+    (writes >= PATIENT_WRITES_PER_HOUR)
+        .then(|| crate::error::AppError::WriteLimit(WRITE_LIMIT_MESSAGE.to_string()).into_response())
 }
 
 /// Audits a 401 or 403: under the signed-in user when the request carries a valid session, else as

@@ -172,7 +172,7 @@ async fn concurrent_wrong_passwords_are_each_counted(app: &TestApp) {
 
 async fn an_oversized_or_nul_username_is_refused_before_anything_is_stored(app: &TestApp) {
     let long = "u".repeat(65);
-    for (username, reason) in [(long.as_str(), "longer than 64"), ("nurse\u{0}", "control"), ("", "empty")] {
+    for (username, reason) in [(long.as_str(), "longer than 64"), ("nurse\u{0}", "NUL"), ("", "empty")] {
         let body = json!({"username": username, "password": "x"}).to_string();
         let (status, _, error) =
             request(&app.router, Method::POST, "/api/v1/session", "10.3.3.3", &[], &body, "application/json").await;
@@ -217,7 +217,23 @@ async fn healthz_follows_the_writer_through_a_fault(app: &TestApp) {
     assert!(matches!(app.db.store.verify_audit().await.unwrap(), il2care_store::audit::Verification::Intact { .. }));
 }
 
+async fn a_patient_past_the_hourly_write_limit_is_told_plainly(app: &TestApp) {
+    let token = app.token("patient_a").await;
+    let path = format!("/api/v1/patients/{}/checkins", app.patient_a);
+    let checkin = json!({"at": "2026-12-04T09:00:00Z", "answers": {"chills": "mild"}});
+    for n in 0..il2care_web::security::PATIENT_WRITES_PER_HOUR {
+        let (status, body) = app.post(&path, Some(&token), &checkin).await;
+        assert_eq!(status, StatusCode::CREATED, "write {n}: {body}");
+    }
+    let (status, body) = app.post(&path, Some(&token), &checkin).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("call your care team"), "{body}");
+    let nurse = app.token("nurse").await;
+    assert_eq!(app.post(&path, Some(&nurse), &checkin).await.0, StatusCode::CREATED, "staff are not limited");
+}
+
 on_both_backends!(
+    a_patient_past_the_hourly_write_limit_is_told_plainly,
     a_cross_site_post_is_refused_and_audited,
     every_answer_carries_the_protective_headers,
     fhir_full_urls_use_the_configured_public_url_never_the_host,
