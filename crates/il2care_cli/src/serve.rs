@@ -49,6 +49,9 @@ pub struct Args {
     /// Seconds a connection may send nothing while a request (its headers or body) is awaited.
     #[arg(long, env = "IL2CARE_IDLE_TIMEOUT_SECS", default_value_t = 10)]
     idle_timeout_secs: u64,
+    /// Check-ins and injection entries one patient account may send per hour (429 past it); 0: no limit.
+    #[arg(long, env = "IL2CARE_PATIENT_WRITES_PER_HOUR", default_value_t = il2care_web::security::PATIENT_WRITES_PER_HOUR)]
+    patient_writes_per_hour: i64,
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "IL2CARE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     shutdown_grace_secs: u64,
@@ -136,7 +139,10 @@ pub fn run(args: Args) -> Outcome {
             .with_context(|| format!("listening on {}", args.listen))?;
         println!("il2care listening on http://{}", listener.local_addr()?);
         tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
-        let mut state = AppState::new(store.clone()).with_public_url(&public_url).map_err(anyhow::Error::msg)?;
+        let mut state = AppState::new(store.clone())
+            .with_public_url(&public_url)
+            .map_err(anyhow::Error::msg)?
+            .with_patient_writes_per_hour(args.patient_writes_per_hour);
         println!("public URL {public_url} (FHIR fullUrls, the cross-site check of forms)");
         match cds_issuers {
             Some(issuers) => {

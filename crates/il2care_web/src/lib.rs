@@ -60,7 +60,17 @@ impl AppState {
     /// The same state, served at `public_url` (`--public-url`): FHIR `fullUrl`s use it, the cross-site check
     /// accepts its origin, and an `https://` URL marks the session cookie `Secure`.
     pub fn with_public_url(self, public_url: &str) -> Result<AppState, String> {
-        Ok(AppState { security: Arc::new(security::Security::new(public_url)?), ..self })
+        let limit = self.security.patient_writes_per_hour;
+        let mut security = security::Security::new(public_url)?;
+        security.patient_writes_per_hour = limit;
+        Ok(AppState { security: Arc::new(security), ..self })
+    }
+
+    /// The same state with another hourly write limit for patient accounts (0: none).
+    pub fn with_patient_writes_per_hour(self, limit: i64) -> AppState {
+        let mut security = security::Security::new(self.security.public_url()).unwrap_or_default();
+        security.patient_writes_per_hour = limit;
+        AppState { security: Arc::new(security), ..self }
     }
 
     /// The public base URL, `scheme://host[:port]` (configuration, never a request header).

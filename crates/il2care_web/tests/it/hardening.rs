@@ -218,17 +218,31 @@ async fn healthz_follows_the_writer_through_a_fault(app: &TestApp) {
 }
 
 async fn a_patient_past_the_hourly_write_limit_is_told_plainly(app: &TestApp) {
-    let token = app.token("patient_a").await;
+    let limited = router(AppState::new(app.db.store.clone()).with_patient_writes_per_hour(30));
+    let credentials = json!({"username": "patient_a", "password": PASSWORD}).to_string();
+    let (_, _, session) =
+        request(&limited, Method::POST, "/api/v1/session", "10.5.5.5", &[], &credentials, "application/json").await;
+    let bearer = format!("Bearer {}", session["token"].as_str().unwrap());
     let path = format!("/api/v1/patients/{}/checkins", app.patient_a);
-    let checkin = json!({"at": "2026-12-04T09:00:00Z", "answers": {"chills": "mild"}});
-    for n in 0..il2care_web::security::PATIENT_WRITES_PER_HOUR {
-        let (status, body) = app.post(&path, Some(&token), &checkin).await;
+    let checkin = json!({"at": "2026-12-04T09:00:00Z", "answers": {"chills": "mild"}}).to_string();
+    let post = |body: String| {
+        let (limited, path, bearer) = (limited.clone(), path.clone(), bearer.clone());
+        async move {
+            let auth = [("authorization", bearer.as_str())];
+            let (status, _, answer) =
+                request(&limited, Method::POST, &path, "10.5.5.5", &auth, &body, "application/json").await;
+            (status, answer)
+        }
+    };
+    for n in 0..30 {
+        let (status, body) = post(checkin.clone()).await;
         assert_eq!(status, StatusCode::CREATED, "write {n}: {body}");
     }
-    let (status, body) = app.post(&path, Some(&token), &checkin).await;
+    let (status, body) = post(checkin.clone()).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("call your care team"), "{body}");
     let nurse = app.token("nurse").await;
+    let checkin: Value = serde_json::from_str(&checkin).unwrap();
     assert_eq!(app.post(&path, Some(&nurse), &checkin).await.0, StatusCode::CREATED, "staff are not limited");
 }
 
