@@ -284,33 +284,30 @@ async fn commit(
             .execute(&mut *transaction)
             .await?;
     }
+    // Each stored check-in's audit entry joins the batch's other entries in one extension of the chain (one
+    // read and one move of its head per batch), in the same transaction as the check-in.
+    let mut written: Vec<OwnedAudit> = Vec::new();
     for (index, job) in batch.iter().enumerate() {
         let Job::Checkin { checkin, audit: by, .. } = job else { continue };
         sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
-        let stored = async {
-            let written = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await?;
-            let resource = format!("checkin/{}", written.id());
-            let entry = AuditEntry {
-                at_ms: by.at_ms,
-                actor: &by.actor,
-                actor_role: &by.actor_role,
-                action: "write",
-                resource: &resource,
-                patient_id: Some(checkin.patient_id),
-                outcome: "ok",
-                remote: &by.remote,
-            };
-            audit::append_all(&mut transaction, std::slice::from_ref(&entry)).await?;
-            Ok::<Done, StoreError>(Done::Written(written))
-        }
-        .await;
-        if stored.is_ok() {
+        let stored = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await;
+        if let Ok(stored) = &stored {
             sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+            written.push(OwnedAudit {
+                at_ms: by.at_ms,
+                actor: by.actor.clone(),
+                actor_role: by.actor_role.clone(),
+                action: "write".into(),
+                resource: format!("checkin/{}", stored.id()),
+                patient_id: Some(checkin.patient_id),
+                outcome: "ok".into(),
+                remote: by.remote.clone(),
+            });
         } else {
             sqlx::query("ROLLBACK TO SAVEPOINT checkin_job").execute(&mut *transaction).await?;
             sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
         }
-        results[index] = Some(stored);
+        results[index] = Some(stored.map(Done::Written));
     }
     let audits: Vec<(usize, &OwnedAudit, Option<&TokenUse>)> = batch
         .iter()
@@ -328,7 +325,7 @@ async fn commit(
             _ => TokenCheck::Fresh,
         })
         .collect();
-    append_audits(&mut transaction, &audits, &checks).await?;
+    append_audits(&mut transaction, &written, &audits, &checks).await?;
     for ((index, ..), check) in audits.iter().zip(checks) {
         results[*index] = Some(Ok(Done::Audited(check)));
     }
@@ -390,16 +387,26 @@ async fn use_tokens(
     Ok(fresh)
 }
 
-/// Appends the batch's audit entries to the chain; a replayed token's entry is stored as a denial.
+/// Appends the batch's audit entries to the chain, the stored check-ins' first; a replayed token's entry is
+/// stored as a denial.
 async fn append_audits(
     connection: &mut crate::Conn,
+    written: &[OwnedAudit],
     audits: &[(usize, &OwnedAudit, Option<&TokenUse>)],
     checks: &[TokenCheck],
 ) -> Result<(), StoreError> {
-    let entries: Vec<AuditEntry<'_>> = audits
-        .iter()
-        .zip(checks)
-        .map(|((_, entry, _), check)| {
+    let writes = written.iter().map(|entry| AuditEntry {
+        at_ms: entry.at_ms,
+        actor: &entry.actor,
+        actor_role: &entry.actor_role,
+        action: &entry.action,
+        resource: &entry.resource,
+        patient_id: entry.patient_id,
+        outcome: &entry.outcome,
+        remote: &entry.remote,
+    });
+    let entries: Vec<AuditEntry<'_>> = writes
+        .chain(audits.iter().zip(checks).map(|((_, entry, _), check)| {
             let replayed = *check == TokenCheck::Replayed;
             AuditEntry {
                 at_ms: entry.at_ms,
@@ -411,7 +418,7 @@ async fn append_audits(
                 outcome: if replayed { "replayed_token" } else { entry.outcome.as_str() },
                 remote: &entry.remote,
             }
-        })
+        }))
         .collect();
     audit::append_all(connection, &entries).await
 }
