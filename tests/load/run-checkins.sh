@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 data=$(mktemp -d)
 database=${DATABASE:-sqlite://$data/il2care.db}
-IL2CARE_LOG=warn target/release/il2care serve --demo --demo-password load-test --database "$database" \
+IL2CARE_LOG=warn IL2CARE_PATIENT_WRITES_PER_HOUR=0 target/release/il2care serve --demo --demo-password load-test --database "$database" \
   --listen 127.0.0.1:18480 > "$data/out.txt" 2> "$data/err.txt" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT

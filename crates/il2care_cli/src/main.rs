@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod assess;
+mod audit;
 mod dose;
 mod education;
 mod fhir;
@@ -49,6 +50,8 @@ enum Command {
     Export(fhir::ExportArgs),
     /// A FHIR R4 Bundle (transaction: all or nothing; collection: each valid resource) into the record.
     Import(fhir::ImportArgs),
+    /// The audit log: `verify` checks its hash chain (exit 1 naming the first changed or removed entry).
+    Audit(audit::Args),
 }
 
 /// How a command ended, short of a bug.
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Education(args) => education::run(args),
         Command::Export(args) => fhir::export(args),
         Command::Import(args) => fhir::import(args),
+        Command::Audit(args) => audit::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! `il2care serve` and `il2care backup`: configuration from flags and environment, read once; structured
-//! logs; graceful shutdown that lets in-flight requests (and their writes) finish.
+//! logs; a cap on connections, an idle-read timeout, and a graceful shutdown that lets in-flight requests (and
+//! their writes) finish within a set time.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,7 +32,7 @@ fn site_settings(args: &Args) -> anyhow::Result<il2care_web::site::Site> {
 }
 
 /// Where the embedded database lives unless `--database` says otherwise.
-const DEFAULT_DATA_DIR: &str = "il2care-data";
+pub(crate) const DEFAULT_DATA_DIR: &str = "il2care-data";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -68,6 +69,23 @@ pub struct Args {
     /// The care team's office line, shown on every patient page.
     #[arg(long, env = "IL2CARE_OFFICE_LINE")]
     office_line: Option<String>,
+    /// The URL users reach the service at (scheme://host[:port]): FHIR fullUrls use it, the cross-site check
+    /// accepts its origin, and https marks the session cookie Secure. Never taken from request headers.
+    /// Default: http://LISTEN (http://localhost:PORT when listening on every address).
+    #[arg(long, env = "IL2CARE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Connections served at once; past them a connection is answered 503 and closed.
+    #[arg(long, env = "IL2CARE_MAX_CONNECTIONS", default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a connection may send nothing while a request (its headers or body) is awaited.
+    #[arg(long, env = "IL2CARE_IDLE_TIMEOUT_SECS", default_value_t = 10)]
+    idle_timeout_secs: u64,
+    /// Check-ins and injection entries one patient account may send per hour (429 past it); 0: no limit.
+    #[arg(long, env = "IL2CARE_PATIENT_WRITES_PER_HOUR", default_value_t = il2care_web::security::PATIENT_WRITES_PER_HOUR)]
+    patient_writes_per_hour: i64,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "IL2CARE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    shutdown_grace_secs: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -93,7 +111,7 @@ pub struct RestoreArgs {
     data_dir: PathBuf,
 }
 
-fn database_url(database: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn database_url(database: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
     match database {
         Some(url) => Ok(url),
         None => {
@@ -117,6 +135,21 @@ pub fn run(args: Args) -> Outcome {
     let cds_issuers = args.cds_issuers.as_deref().map(CdsIssuers::load).transpose()?;
     let site = site_settings(&args)?;
     let url = database_url(args.database, &args.data_dir)?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| {
+        if args.listen.ip().is_unspecified() {
+            format!("http://localhost:{}", args.listen.port())
+        } else {
+            format!("http://{}", args.listen)
+        }
+    });
+    // Checked before the database is opened, so a bad URL stops the start with its field named (exit 2).
+    il2care_web::security::Security::new(&public_url)
+        .map_err(|reason| il2care_core::Refusal::new("public-url", reason))?;
+    let limits = il2care_web::server::Limits {
+        max_connections: args.max_connections,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs.max(1)),
+        shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_secs),
+    };
     runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
         if args.demo {
@@ -138,7 +171,12 @@ pub fn run(args: Args) -> Outcome {
             .with_context(|| format!("listening on {}", args.listen))?;
         println!("il2care listening on http://{}", listener.local_addr()?);
         tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
-        let mut state = AppState::new(store.clone()).with_site(site);
+        let mut state = AppState::new(store.clone())
+            .with_public_url(&public_url)
+            .map_err(anyhow::Error::msg)?
+            .with_patient_writes_per_hour(args.patient_writes_per_hour)
+            .with_site(site);
+        println!("public URL {public_url} (FHIR fullUrls, the cross-site check of forms)");
         match cds_issuers {
             Some(issuers) => {
                 println!(
@@ -152,9 +190,10 @@ pub fn run(args: Args) -> Outcome {
                 "CDS Hooks: no --cds-issuers, so EHR JWTs are refused; only signed-in staff session tokens are accepted"
             ),
         }
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
-        store.close().await;
+        il2care_web::server::serve(listener, router(state), limits, shutdown_signal()).await.context("serving")?;
+        if tokio::time::timeout(std::time::Duration::from_secs(5), store.close()).await.is_err() {
+            tracing::warn!("the database did not close within 5 s");
+        }
         tracing::info!("stopped");
         Ok::<(), anyhow::Error>(())
     })?;

@@ -138,3 +138,126 @@ pub async fn failed_logins_since(conn: &mut Conn, username: &str, since_ms: i64)
             .await?;
     Ok(row.try_get("n")?)
 }
+
+/// Failed sign-ins that bear on one attempt (shared by every instance through the database): within the
+/// window, from this client (any account), for this account (any client), and for this account from this
+/// client since its last success there; and whether this client has signed in to this account before.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInHistory {
+    pub from_client: i64,
+    pub last_from_client_ms: Option<i64>,
+    pub for_account: i64,
+    pub last_for_account_ms: Option<i64>,
+    pub for_pair: i64,
+    pub last_for_pair_ms: Option<i64>,
+    /// This client signed in to this account successfully before (a known client).
+    pub known_client: bool,
+}
+
+/// Serializes sign-in attempts for `username` and `remote` until the caller's transaction ends (PostgreSQL
+/// advisory locks, taken in a fixed order; SQLite's write transaction serializes them already), so that
+/// concurrent attempts each see the ones before them.
+pub async fn lock_sign_in(conn: &mut Conn, username: &str, remote: &str) -> Result<(), StoreError> {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        return Ok(());
+    }
+    let mut keys = [format!("il2care-signin-account:{username}"), format!("il2care-signin-client:{remote}")];
+    keys.sort();
+    for key in &keys {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What the database knows about sign-in failures for `username` from `remote` since `since_ms`.
+pub async fn sign_in_history(
+    conn: &mut Conn,
+    username: &str,
+    remote: &str,
+    since_ms: i64,
+) -> Result<SignInHistory, StoreError> {
+    let last_success: Option<i64> = sqlx::query(
+        "SELECT MAX(at_ms) AS at_ms FROM login_attempts WHERE username = $1 AND remote = $2 AND success = $3",
+    )
+    .bind(username)
+    .bind(remote)
+    .bind(true)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("at_ms")?;
+    let pair_since = last_success.map_or(since_ms, |at| at.max(since_ms));
+    let row = sqlx::query(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN remote = $2 THEN 1 ELSE 0 END), 0) AS from_client, \
+           MAX(CASE WHEN remote = $2 THEN at_ms END) AS last_from_client, \
+           COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) AS for_account, \
+           MAX(CASE WHEN username = $1 THEN at_ms END) AS last_for_account, \
+           COALESCE(SUM(CASE WHEN username = $1 AND remote = $2 AND at_ms > $5 THEN 1 ELSE 0 END), 0) AS for_pair, \
+           MAX(CASE WHEN username = $1 AND remote = $2 AND at_ms > $5 THEN at_ms END) AS last_for_pair \
+         FROM login_attempts WHERE success = $3 AND at_ms >= $4 AND (username = $1 OR remote = $2)",
+    )
+    .bind(username)
+    .bind(remote)
+    .bind(false)
+    .bind(since_ms)
+    .bind(pair_since)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(SignInHistory {
+        from_client: row.try_get("from_client")?,
+        last_from_client_ms: row.try_get("last_from_client")?,
+        for_account: row.try_get("for_account")?,
+        last_for_account_ms: row.try_get("last_for_account")?,
+        for_pair: row.try_get("for_pair")?,
+        last_for_pair_ms: row.try_get("last_for_pair")?,
+        known_client: last_success.is_some(),
+    })
+}
+
+/// Records an attempt as failed before its password is checked (so concurrent attempts count it); answers
+/// its id, for [`sign_in_succeeded`].
+pub async fn begin_sign_in_attempt(
+    conn: &mut Conn,
+    username: &str,
+    remote: &str,
+    now_ms: i64,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO login_attempts (username, remote, at_ms, success) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(username)
+    .bind(remote)
+    .bind(now_ms)
+    .bind(false)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// Marks an attempt recorded by [`begin_sign_in_attempt`] as the success it turned out to be.
+pub async fn sign_in_succeeded(conn: &mut Conn, attempt_id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE login_attempts SET success = $1 WHERE id = $2")
+        .bind(true)
+        .bind(attempt_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many writes `actor` made to patient `patient_id`'s record since `since_ms`, from the audit log (every
+/// write has its entry, committed with it): for the per-account write limit, shared by every instance.
+pub async fn writes_since(conn: &mut Conn, actor: &str, patient_id: i64, since_ms: i64) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE patient_id = $1 AND at_ms >= $2 AND actor = $3 AND action = $4",
+    )
+    .bind(patient_id)
+    .bind(since_ms)
+    .bind(actor)
+    .bind("write")
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}

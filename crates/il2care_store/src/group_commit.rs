@@ -7,9 +7,19 @@
 //! the commit) while sharing the fsync. Each job runs inside its own savepoint, so one bad job (a missing
 //! patient) is refused alone and never takes the others down, on SQLite and on PostgreSQL alike.
 //!
+//! Faults: a batch whose transaction fails (an I/O error, a full disk, a lost connection) is answered with an
+//! error for each of its jobs, nothing of it is visible, and its connection is closed rather than reused (a
+//! SQLite connection whose COMMIT failed is left believing it is still in a transaction: the pool's
+//! `before_acquire` check closes it, and a lost PostgreSQL connection fails the pool's ping); the next batch
+//! gets a fresh one. The writer keeps running: service resumes by itself as soon as the database accepts
+//! writes again. `probe` is a write that `/healthz` waits for, so health follows the writer.
+//!
 //! An EHR's read also records its token id (`jti`) in the same commit: a token seen before (on any instance
 //! sharing the database) is a replay, audited as denied, and the read is not answered. Ids past their
 //! `kept_until_ms` are pruned at most once a minute.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
@@ -61,14 +71,28 @@ pub enum TokenCheck {
 }
 
 enum Job {
-    Checkin { checkin: CheckIn, audit: AuditOf, reply: oneshot::Sender<Result<Written, StoreError>> },
-    Audit { entry: OwnedAudit, token: Option<TokenUse>, reply: oneshot::Sender<Result<TokenCheck, StoreError>> },
+    Checkin {
+        checkin: CheckIn,
+        audit: AuditOf,
+        reply: oneshot::Sender<Result<Written, StoreError>>,
+    },
+    Audit {
+        entry: OwnedAudit,
+        token: Option<TokenUse>,
+        reply: oneshot::Sender<Result<TokenCheck, StoreError>>,
+    },
+    /// A write that only proves writes commit (for `/healthz`).
+    Probe {
+        at_ms: i64,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 /// What one job stored.
 enum Done {
     Written(Written),
     Audited(TokenCheck),
+    Probed,
 }
 
 impl Job {
@@ -80,13 +104,19 @@ impl Job {
             Job::Checkin { reply, .. } => {
                 let _ = reply.send(outcome.and_then(|done| match done {
                     Done::Written(written) => Ok(written),
-                    Done::Audited(_) => Err(unexpected()),
+                    Done::Audited(_) | Done::Probed => Err(unexpected()),
                 }));
             }
             Job::Audit { reply, .. } => {
                 let _ = reply.send(outcome.and_then(|done| match done {
                     Done::Audited(check) => Ok(check),
-                    Done::Written(_) => Err(unexpected()),
+                    Done::Written(_) | Done::Probed => Err(unexpected()),
+                }));
+            }
+            Job::Probe { reply, .. } => {
+                let _ = reply.send(outcome.and_then(|done| match done {
+                    Done::Probed => Ok(()),
+                    Done::Written(_) | Done::Audited(_) => Err(unexpected()),
                 }));
             }
         }
@@ -95,7 +125,7 @@ impl Job {
     fn token(&self) -> Option<&TokenUse> {
         match self {
             Job::Audit { token, .. } => token.as_ref(),
-            Job::Checkin { .. } => None,
+            Job::Checkin { .. } | Job::Probe { .. } => None,
         }
     }
 }
@@ -103,18 +133,55 @@ impl Job {
 /// How often used token ids are pruned, at most.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// What the writer shares with the store: whether its last batch failed, and (for tests) an injected fault.
+#[derive(Debug, Default)]
+pub struct WriterHealth {
+    failing: AtomicBool,
+    inject_failure: AtomicBool,
+}
+
+impl WriterHealth {
+    /// Whether the last batch failed to commit.
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Acquire)
+    }
+
+    /// Makes every batch fail at its commit, the way the database fails it (SQLite: the transaction is gone
+    /// when COMMIT runs, as after an I/O error; PostgreSQL: the connection is cut), until set back to false.
+    pub fn inject_commit_failure(&self, fail: bool) {
+        self.inject_failure.store(fail, Ordering::Release);
+    }
+}
+
 /// The queue to the writer task.
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
+    health: Arc<WriterHealth>,
 }
 
 impl Writer {
     /// Starts the writer task on the current runtime.
     pub fn start(pool: AnyPool, backend: Backend) -> Writer {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(pool, backend, jobs));
-        Writer { queue }
+        let health = Arc::new(WriterHealth::default());
+        tokio::spawn(run(pool, backend, jobs, Arc::clone(&health)));
+        Writer { queue, health }
+    }
+
+    /// The writer's health, shared with its task.
+    pub fn health(&self) -> &WriterHealth {
+        &self.health
+    }
+
+    /// Writes one row through the writer and waits for the commit: fails while writes fail.
+    pub async fn probe(&self, at_ms: i64) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job::Probe { at_ms, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
     }
 
     /// Queues one check-in and waits until it is committed (or refused).
@@ -144,7 +211,7 @@ impl Writer {
     }
 }
 
-async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>, health: Arc<WriterHealth>) {
     let mut last_prune: Option<std::time::Instant> = None;
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
@@ -165,13 +232,18 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>) {
             }
             _ => None,
         };
-        match commit(&pool, backend, &batch, prune_before).await {
+        let inject = health.inject_failure.load(Ordering::Acquire);
+        match commit(&pool, backend, &batch, prune_before, inject).await {
             Ok(results) => {
+                if health.failing.swap(false, Ordering::AcqRel) {
+                    tracing::warn!("the writer commits again");
+                }
                 for (job, result) in batch.into_iter().zip(results) {
                     job.answer(Some(result), "");
                 }
             }
             Err(error) => {
+                health.failing.store(true, Ordering::Release);
                 tracing::error!(error = %error, jobs = batch.len(), "batch not committed");
                 let error = error.to_string();
                 for job in batch {
@@ -190,52 +262,59 @@ async fn commit(
     backend: Backend,
     batch: &[Job],
     prune_before: Option<i64>,
+    inject: bool,
 ) -> Result<Vec<Result<Done, StoreError>>, StoreError> {
     let mut transaction = match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
     };
+    let mut results: Vec<Option<Result<Done, StoreError>>> = batch.iter().map(|_| None).collect();
+    for (index, job) in batch.iter().enumerate() {
+        if let Job::Probe { at_ms, .. } = job {
+            sqlx::query("UPDATE writer_probe SET at_ms = $1 WHERE id = 1")
+                .bind(*at_ms)
+                .execute(&mut *transaction)
+                .await?;
+            results[index] = Some(Ok(Done::Probed));
+        }
+    }
     if let Some(now_ms) = prune_before {
         sqlx::query("DELETE FROM cds_token_uses WHERE kept_until_ms < $1")
             .bind(now_ms)
             .execute(&mut *transaction)
             .await?;
     }
-    let mut results: Vec<Option<Result<Done, StoreError>>> = batch.iter().map(|_| None).collect();
+    // Each stored check-in's audit entry joins the batch's other entries in one extension of the chain (one
+    // read and one move of its head per batch), in the same transaction as the check-in.
+    let mut written: Vec<OwnedAudit> = Vec::new();
     for (index, job) in batch.iter().enumerate() {
         let Job::Checkin { checkin, audit: by, .. } = job else { continue };
         sqlx::query("SAVEPOINT checkin_job").execute(&mut *transaction).await?;
-        let stored = async {
-            let written = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await?;
-            let resource = format!("checkin/{}", written.id());
-            let entry = AuditEntry {
-                at_ms: by.at_ms,
-                actor: &by.actor,
-                actor_role: &by.actor_role,
-                action: "write",
-                resource: &resource,
-                patient_id: Some(checkin.patient_id),
-                outcome: "ok",
-                remote: &by.remote,
-            };
-            audit::append(&mut transaction, &entry).await?;
-            Ok::<Done, StoreError>(Done::Written(written))
-        }
-        .await;
-        if stored.is_ok() {
+        let stored = record::add_checkin(&mut transaction, checkin, by.at_ms, &by.actor).await;
+        if let Ok(stored) = &stored {
             sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
+            written.push(OwnedAudit {
+                at_ms: by.at_ms,
+                actor: by.actor.clone(),
+                actor_role: by.actor_role.clone(),
+                action: "write".into(),
+                resource: format!("checkin/{}", stored.id()),
+                patient_id: Some(checkin.patient_id),
+                outcome: "ok".into(),
+                remote: by.remote.clone(),
+            });
         } else {
             sqlx::query("ROLLBACK TO SAVEPOINT checkin_job").execute(&mut *transaction).await?;
             sqlx::query("RELEASE SAVEPOINT checkin_job").execute(&mut *transaction).await?;
         }
-        results[index] = Some(stored);
+        results[index] = Some(stored.map(Done::Written));
     }
     let audits: Vec<(usize, &OwnedAudit, Option<&TokenUse>)> = batch
         .iter()
         .enumerate()
         .filter_map(|(index, job)| match job {
             Job::Audit { entry, token, .. } => Some((index, entry, token.as_ref())),
-            Job::Checkin { .. } => None,
+            Job::Checkin { .. } | Job::Probe { .. } => None,
         })
         .collect();
     let fresh = use_tokens(&mut transaction, &audits).await?;
@@ -246,9 +325,21 @@ async fn commit(
             _ => TokenCheck::Fresh,
         })
         .collect();
-    append_audits(&mut transaction, &audits, &checks).await?;
+    append_audits(&mut transaction, &written, &audits, &checks).await?;
     for ((index, ..), check) in audits.iter().zip(checks) {
         results[*index] = Some(Ok(Done::Audited(check)));
+    }
+    if inject {
+        // The fault a full disk or an I/O error leaves: SQLite has rolled the transaction back by itself and
+        // the COMMIT fails; on PostgreSQL, the connection is lost before the commit.
+        match backend {
+            Backend::Sqlite => {
+                sqlx::query("ROLLBACK").execute(&mut *transaction).await?;
+            }
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())").execute(&mut *transaction).await?;
+            }
+        }
     }
     transaction.commit().await?;
     Ok(results
@@ -296,39 +387,38 @@ async fn use_tokens(
     Ok(fresh)
 }
 
-/// Appends the batch's audit entries in one statement; a replayed token's entry is stored as a denial.
+/// Appends the batch's audit entries to the chain, the stored check-ins' first; a replayed token's entry is
+/// stored as a denial.
 async fn append_audits(
     connection: &mut crate::Conn,
+    written: &[OwnedAudit],
     audits: &[(usize, &OwnedAudit, Option<&TokenUse>)],
     checks: &[TokenCheck],
 ) -> Result<(), StoreError> {
-    if audits.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<String> = (0..audits.len())
-        .map(|row| {
-            let first = 8 * row + 1;
-            let places: Vec<String> = (first..first + 8).map(|place| format!("${place}")).collect();
-            format!("({})", places.join(", "))
-        })
+    let writes = written.iter().map(|entry| AuditEntry {
+        at_ms: entry.at_ms,
+        actor: &entry.actor,
+        actor_role: &entry.actor_role,
+        action: &entry.action,
+        resource: &entry.resource,
+        patient_id: entry.patient_id,
+        outcome: &entry.outcome,
+        remote: &entry.remote,
+    });
+    let entries: Vec<AuditEntry<'_>> = writes
+        .chain(audits.iter().zip(checks).map(|((_, entry, _), check)| {
+            let replayed = *check == TokenCheck::Replayed;
+            AuditEntry {
+                at_ms: entry.at_ms,
+                actor: &entry.actor,
+                actor_role: &entry.actor_role,
+                action: if replayed { "denied" } else { entry.action.as_str() },
+                resource: &entry.resource,
+                patient_id: entry.patient_id,
+                outcome: if replayed { "replayed_token" } else { entry.outcome.as_str() },
+                remote: &entry.remote,
+            }
+        }))
         .collect();
-    let sql = format!(
-        "INSERT INTO audit_log (at_ms, actor, actor_role, action, resource, patient_id, outcome, remote) VALUES {}",
-        rows.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for ((_, entry, _), check) in audits.iter().zip(checks) {
-        let replayed = *check == TokenCheck::Replayed;
-        query = query
-            .bind(entry.at_ms)
-            .bind(&entry.actor)
-            .bind(&entry.actor_role)
-            .bind(if replayed { "denied" } else { entry.action.as_str() })
-            .bind(&entry.resource)
-            .bind(entry.patient_id)
-            .bind(if replayed { "replayed_token" } else { entry.outcome.as_str() })
-            .bind(&entry.remote);
-    }
-    query.execute(connection).await?;
-    Ok(())
+    audit::append_all(connection, &entries).await
 }

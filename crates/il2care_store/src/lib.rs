@@ -12,6 +12,8 @@ use std::str::FromStr;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
+pub use group_commit::WriterHealth;
+
 pub mod accounts;
 pub mod audit;
 pub mod group_commit;
@@ -85,6 +87,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
         include_str!("../migrations/postgres/0006_patient_indexes.sql"),
     ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_hardening.sql"),
+        include_str!("../migrations/postgres/0008_hardening.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.
@@ -125,6 +132,17 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(connections)
                 .test_before_acquire(backend == Backend::Postgres)
+                // A connection whose transaction could not be ended (its COMMIT and ROLLBACK failed, as after
+                // an I/O error) is closed instead of handed out again: the next user gets a fresh one.
+                .before_acquire(|connection, _| {
+                    let usable = !connection.is_in_transaction();
+                    Box::pin(async move {
+                        if !usable {
+                            tracing::warn!("closing a pooled connection left inside a failed transaction");
+                        }
+                        Ok(usable)
+                    })
+                })
                 .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -226,8 +244,32 @@ impl Store {
         Ok(())
     }
 
-    /// Checks the database opens and answers; for `/healthz` and after a restart.
+    /// The group-commit writer's health (and, for tests, its fault injection).
+    pub fn writer_health(&self) -> &WriterHealth {
+        self.checkins.health()
+    }
+
+    /// Checks that a write commits through the group-commit writer: what `/healthz` waits for, so it fails
+    /// while writes fail and recovers with them.
+    pub async fn check_writes(&self, now_ms: i64) -> Result<(), StoreError> {
+        self.checkins.probe(now_ms).await
+    }
+
+    /// Walks the audit log's hash chain (see [`audit::verify`]).
+    pub async fn verify_audit(&self) -> Result<audit::Verification, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        audit::verify(&mut connection).await
+    }
+
+    /// Checks the database opens, answers, and commits a write through the group-commit writer; for `/healthz`
+    /// (which so fails while writes fail and recovers with them) and after a restart.
     pub async fn check(&self) -> Result<(), StoreError> {
+        self.check_reads().await?;
+        self.check_writes(jiff::Timestamp::now().as_millisecond()).await
+    }
+
+    /// Checks the database opens and answers reads (SQLite: its integrity check).
+    async fn check_reads(&self) -> Result<(), StoreError> {
         let mut connection = self.pool.acquire().await?;
         if self.backend == Backend::Sqlite {
             let (result,): (String,) = sqlx::query_as("PRAGMA quick_check").fetch_one(&mut *connection).await?;

@@ -1,6 +1,14 @@
 //! Accounts and sign-in: argon2 password hashes, random session tokens stored only as SHA-256 digests (in
 //! the database, so every instance shares them), the `Actor` extractor for cookies and bearer tokens, and
-//! the sign-in rate limit (failed attempts are counted in the database and audited).
+//! sign-in throttling (failed attempts are counted in the database and audited).
+//!
+//! Throttling never locks an account: past [`FREE_FAILURES`] failures within the window, the next attempt
+//! must wait a delay that doubles with each further failure, up to [`MAX_DELAY_MS`]. A client the account
+//! signed in from before (a known client) is throttled only by its own failures on that account, so others
+//! guessing cannot keep the account's owner out; any other client is throttled by the failures from its
+//! address (any account) and on the account (any address). Each attempt is counted before its password is
+//! checked, under a lock per account and per client, so concurrent attempts on PostgreSQL each see those before
+//! them. Password hashing runs on the blocking pool, a few at a time.
 
 use std::net::SocketAddr;
 
@@ -24,10 +32,41 @@ use crate::now_ms;
 pub const SESSION_COOKIE: &str = "il2care_session";
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 12;
-/// Failed sign-ins per username within the window before further attempts are refused.
-pub const MAX_FAILED_SIGN_INS: i64 = 5;
-/// The rate-limit window.
+/// Failed sign-ins within the window before attempts are delayed.
+pub const FREE_FAILURES: i64 = 5;
+/// The delay after the first failure past the free ones; it doubles with each further failure.
+pub const FIRST_DELAY_MS: i64 = 5 * 1000;
+/// The longest delay between attempts once throttled.
+pub const MAX_DELAY_MS: i64 = 60 * 1000;
+/// The window in which failures count.
 pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// The longest username accepted (checked before anything is stored).
+pub const MAX_USERNAME_CHARS: usize = 64;
+/// The longest password accepted (hashing cost grows with it).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Password hashes computed at once, on the blocking pool.
+pub const MAX_CONCURRENT_HASHES: usize = 2;
+
+/// How long after the last failure `failures` failures let the next attempt through.
+pub fn sign_in_delay_ms(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = u32::try_from((failures - FREE_FAILURES).min(16)).unwrap_or(16);
+    (FIRST_DELAY_MS << doublings).min(MAX_DELAY_MS)
+}
+
+/// Whether an attempt with this history must wait (how long, in ms), per the rules above.
+pub fn sign_in_wait_ms(history: &accounts::SignInHistory, now_ms: i64) -> i64 {
+    let wait =
+        |failures: i64, last: Option<i64>| last.map_or(0, |last| (last + sign_in_delay_ms(failures) - now_ms).max(0));
+    if history.known_client {
+        wait(history.for_pair, history.last_for_pair_ms)
+    } else {
+        wait(history.from_client, history.last_from_client_ms)
+            .max(wait(history.for_account, history.last_for_account_ms))
+    }
+}
 
 /// The roles of PRODUCT.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +119,26 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|error| AppError::Internal(anyhow::anyhow!("hashing failed: {error}")))
 }
 
+/// Checks a password on the blocking pool, at most [`MAX_CONCURRENT_HASHES`] at once; without a stored hash
+/// the same work is spent, so a missing username cannot be told apart by timing.
+async fn verify_password_off_thread(state: &AppState, password: &str, hash: Option<String>) -> Result<bool, AppError> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("the hashing pool is closed: {error}")))?;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            let _ = hash_password(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|error| AppError::Internal(anyhow::anyhow!("password check failed: {error}")))
+}
+
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed)).is_ok()
 }
@@ -123,7 +182,7 @@ pub fn remote_of(parts: &Parts) -> String {
         .map_or_else(|| "unknown".to_string(), |ConnectInfo(address)| address.ip().to_string())
 }
 
-fn token_from(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn token_from(headers: &HeaderMap) -> Option<String> {
     if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -181,49 +240,89 @@ pub struct OpenedSession {
     pub expires_ms: i64,
 }
 
-/// Checks a username and password and opens a session: the one sign-in of the API and the pages. Failed
-/// attempts are counted and audited; past the limit, even a right password is refused (rate limit).
+/// Refuses a username or password that could not be an account's: too long, empty, or with control
+/// characters, before anything about it is stored.
+pub fn check_credentials_shape(username: &str, password: &str) -> Result<(), AppError> {
+    if username.is_empty() {
+        return Err(Refusal::new("username", "is empty").into());
+    }
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Err(Refusal::new("username", format!("is longer than {MAX_USERNAME_CHARS} characters")).into());
+    }
+    if username.chars().any(char::is_control) {
+        return Err(Refusal::new("username", "contains a control character").into());
+    }
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(Refusal::new("password", format!("is longer than {MAX_PASSWORD_CHARS} characters")).into());
+    }
+    if password.contains('\0') {
+        return Err(Refusal::new("password", "contains a NUL character").into());
+    }
+    Ok(())
+}
+
+/// Checks a username and password and opens a session: the one sign-in of the API and the pages. Each
+/// attempt is counted (as a failure until its password proves right) and failures are audited; a throttled
+/// attempt is refused without checking the password (429).
 pub async fn open_session(
     state: &AppState,
     username: &str,
     password: &str,
     remote: &str,
 ) -> Result<OpenedSession, AppError> {
+    check_credentials_shape(username, password)?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    let failures = accounts::failed_logins_since(&mut tx, username, now - SIGN_IN_WINDOW_MS).await?;
-    if failures >= MAX_FAILED_SIGN_INS {
-        crate::audit::record(
-            &mut tx,
-            now,
-            username,
-            "unknown",
-            "login_rate_limited",
-            "session",
-            None,
-            "denied",
-            remote,
-        )
-        .await?;
+    accounts::lock_sign_in(&mut tx, username, remote).await?;
+    let history = accounts::sign_in_history(&mut tx, username, remote, now - SIGN_IN_WINDOW_MS).await?;
+    if sign_in_wait_ms(&history, now) > 0 {
+        // Audited a few a minute per client; a flood past them is summarised, so it cannot fill the log.
+        let (individually, summary) = state.security.count_anonymous(remote, now);
+        if let Some(more) = summary {
+            let what = format!("{more} more refusals from this client in the previous minute");
+            crate::audit::record(
+                &mut tx,
+                now,
+                "anonymous",
+                "unknown",
+                "refusals_summarised",
+                &what,
+                None,
+                "denied",
+                remote,
+            )
+            .await?;
+        }
+        if individually {
+            crate::audit::record(
+                &mut tx,
+                now,
+                username,
+                "unknown",
+                "login_rate_limited",
+                "session",
+                None,
+                "denied",
+                remote,
+            )
+            .await?;
+        }
         tx.commit().await?;
         return Err(AppError::TooManyRequests);
     }
+    let attempt = accounts::begin_sign_in_attempt(&mut tx, username, remote, now).await?;
     let user = accounts::user_by_name(&mut tx, username).await?;
-    let verified = match &user {
-        Some(user) => verify_password(password, &user.password_hash),
-        None => {
-            // Spend the same work as a real check, so a missing username cannot be told apart by timing.
-            let _ = hash_password(password);
-            false
-        }
-    };
-    accounts::record_login_attempt(&mut tx, username, remote, now, verified).await?;
+    tx.commit().await?;
+    let verified =
+        verify_password_off_thread(state, password, user.as_ref().map(|user| user.password_hash.clone())).await?;
+    let mut tx = state.store.begin().await?;
     let Some(user) = user.filter(|_| verified) else {
         crate::audit::record(&mut tx, now, username, "unknown", "login_failed", "session", None, "denied", remote)
             .await?;
         tx.commit().await?;
         return Err(AppError::WrongCredentials);
     };
+    accounts::sign_in_succeeded(&mut tx, attempt).await?;
     let token = new_token()?;
     let expires_ms = now + SESSION_HOURS * 3600 * 1000;
     accounts::create_session(&mut tx, &token_digest(&token), user.id, now, expires_ms).await?;
@@ -274,7 +373,16 @@ pub async fn sign_in(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let (username, password) = credentials(&crate::body::json_text(&headers, &body)?)?;
-    let session = open_session(&state, &username, &password, &remote).await?;
+    let session = match open_session(&state, &username, &password, &remote).await {
+        Ok(session) => session,
+        Err(error @ AppError::WrongCredentials) => {
+            // Audited as `login_failed` already.
+            let mut response = error.into_response();
+            response.extensions_mut().insert(crate::security::Audited);
+            return Ok(response);
+        }
+        Err(error) => return Err(error),
+    };
     let expires_at = jiff::Timestamp::from_millisecond(session.expires_ms).map(|t| t.to_string()).unwrap_or_default();
     let body: Value = json!({"token": session.token, "role": session.user.role, "patient_id": session.user.patient_id,
                               "expires_at": expires_at});

@@ -28,8 +28,14 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("too many failed sign-in attempts; wait 15 minutes")]
+    #[error("too many failed sign-in attempts; wait a minute, then try again")]
     TooManyRequests,
+    /// A patient's writes past the per-account limit (429), with a message the patient understands.
+    #[error("{0}")]
+    WriteLimit(String),
+    /// The database does not accept writes just now (503); the request can be sent again.
+    #[error("the record cannot be written just now; please try again in a minute")]
+    Unavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -39,6 +45,12 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound(what) => AppError::NotFound(what),
             StoreError::Conflict(what) => AppError::Conflict(what),
+            // The writer could not commit (a full disk, a lost connection): nothing was stored, and the
+            // writer recovers by itself, so the client may send the same request again.
+            StoreError::Unavailable(cause) => {
+                tracing::error!(error = %cause, "a write was not committed");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.into()),
         }
     }
@@ -61,7 +73,8 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests | AppError::WriteLimit(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -551,11 +551,9 @@ fn fhir_response(status: StatusCode, body: Value) -> Response {
     response
 }
 
-/// The FHIR base URL of a request, for `fullUrl`s.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|value| value.to_str().ok()).unwrap_or("http");
-    format!("{scheme}://{host}/fhir")
+/// The FHIR base URL, for `fullUrl`s: the configured public URL (`--public-url`), never a request header.
+fn base_url(state: &AppState) -> String {
+    format!("{}/fhir", state.public_url())
 }
 
 /// `POST /fhir` (nurse, physician; a course needs a physician): imports a Bundle.
@@ -617,7 +615,6 @@ pub async fn read_patient(
 pub async fn everything(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     RecordId(patient_id): RecordId,
 ) -> Result<Response, AppError> {
     let mut conn = state.store.connection().await?;
@@ -626,7 +623,7 @@ pub async fn everything(
     let snapshot = gather(&mut conn, patient_id, actor.role.is_clinical_staff()).await?;
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    let bundle = export::bundle(&snapshot, BundleType::Searchset, &base_url(&headers), crate::now_ms());
+    let bundle = export::bundle(&snapshot, BundleType::Searchset, &base_url(&state), crate::now_ms());
     Ok(fhir_response(StatusCode::OK, bundle))
 }
 
@@ -635,7 +632,6 @@ pub async fn everything(
 pub async fn search_observations(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let search = match il2care_wire::fhir::search::parse(query.as_deref().unwrap_or("")) {
@@ -665,6 +661,6 @@ pub async fn search_observations(
         .map(export::prune)
         .filter(|resource| il2care_wire::fhir::search::matches(resource, &search))
         .collect();
-    let bundle = export::bundle_of(found, BundleType::Searchset, &base_url(&headers), crate::now_ms());
+    let bundle = export::bundle_of(found, BundleType::Searchset, &base_url(&state), crate::now_ms());
     Ok(fhir_response(StatusCode::OK, bundle))
 }

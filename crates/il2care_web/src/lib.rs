@@ -26,6 +26,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod site;
+pub mod security;
+pub mod server;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -38,6 +40,11 @@ pub struct AppState {
     pub cds_facts: Arc<cds_hooks::FactsCache>,
     /// The ward's time zone and the telephone numbers the pages show.
     pub site: Arc<site::Site>,
+    /// The public base URL, the cross-site check, the cookie flags and the audit of refusals.
+    pub security: Arc<security::Security>,
+    /// Password hashing runs on the blocking pool, at most this many at once, so sign-ins never take the
+    /// threads that answer other requests.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -49,7 +56,30 @@ impl AppState {
             cds_issuers: None,
             cds_facts: Arc::new(cds_hooks::FactsCache::default()),
             site: Arc::new(site::Site::default()),
+            security: Arc::new(security::Security::default()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
         }
+    }
+
+    /// The same state, served at `public_url` (`--public-url`): FHIR `fullUrl`s use it, the cross-site check
+    /// accepts its origin, and an `https://` URL marks the session cookie `Secure`.
+    pub fn with_public_url(self, public_url: &str) -> Result<AppState, String> {
+        let limit = self.security.patient_writes_per_hour;
+        let mut security = security::Security::new(public_url)?;
+        security.patient_writes_per_hour = limit;
+        Ok(AppState { security: Arc::new(security), ..self })
+    }
+
+    /// The same state with another hourly write limit for patient accounts (0: none).
+    pub fn with_patient_writes_per_hour(self, limit: i64) -> AppState {
+        let mut security = security::Security::new(self.security.public_url()).unwrap_or_default();
+        security.patient_writes_per_hour = limit;
+        AppState { security: Arc::new(security), ..self }
+    }
+
+    /// The public base URL, `scheme://host[:port]` (configuration, never a request header).
+    pub fn public_url(&self) -> &str {
+        self.security.public_url()
     }
 
     /// The same state with these site settings.
@@ -110,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
         .with_state(state)
 }

@@ -30,6 +30,8 @@ impl Server {
                 DEMO_PASSWORD,
             ])
             .env("IL2CARE_LOG", "warn")
+            // These servers take writes as fast as the tests send them: no hourly limit per patient.
+            .env("IL2CARE_PATIENT_WRITES_PER_HOUR", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
