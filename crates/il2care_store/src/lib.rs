@@ -85,6 +85,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
         include_str!("../migrations/postgres/0006_patient_indexes.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_screening_gate.sql"),
+        include_str!("../migrations/postgres/0009_screening_gate.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.
