@@ -734,6 +734,125 @@ pub fn match_drugs(text: &str) -> Vec<(&'static Drug, Option<&'static str>)> {
         .collect()
 }
 
+/// Words of a medication text that name no ingredient: doses, units, forms, routes and timing. A part of a
+/// combination that has a longer word outside this list and matches no drug is an unrecognised ingredient.
+pub const NON_INGREDIENT_WORDS: &[&str] = &[
+    "mg",
+    "mcg",
+    "ug",
+    "g",
+    "ml",
+    "l",
+    "iu",
+    "miu",
+    "units",
+    "unit",
+    "kg",
+    "m2",
+    "day",
+    "daily",
+    "dose",
+    "doses",
+    "prn",
+    "qhs",
+    "bid",
+    "tid",
+    "qid",
+    "qd",
+    "hours",
+    "hour",
+    "hrs",
+    "min",
+    "as",
+    "needed",
+    "every",
+    "per",
+    "weekly",
+    "week",
+    "night",
+    "morning",
+    "evening",
+    "tablet",
+    "tablets",
+    "tab",
+    "tabs",
+    "capsule",
+    "capsules",
+    "oral",
+    "po",
+    "iv",
+    "im",
+    "sc",
+    "injection",
+    "solution",
+    "suspension",
+    "syrup",
+    "elixir",
+    "patch",
+    "cream",
+    "ointment",
+    "lotion",
+    "gel",
+    "spray",
+    "nasal",
+    "drops",
+    "inhaler",
+    "hfa",
+    "extended",
+    "release",
+    "sustained",
+    "delayed",
+    "chewable",
+    "liquid",
+    "sodium",
+    "potassium",
+    "hydrochloride",
+    "hcl",
+    "succinate",
+    "tartrate",
+    "acetate",
+    "phosphate",
+    "sulfate",
+    "maleate",
+    "besylate",
+    "mesylate",
+    "citrate",
+    "er",
+    "xr",
+    "sr",
+    "xl",
+    "cr",
+    "dr",
+    "la",
+    "odt",
+    "the",
+    "and",
+    "with",
+    "plus",
+    "for",
+    "then",
+];
+
+/// The parts of a combination written with `/`, `+`, `&`, `,`, `;`, " and ", " with " or " plus " that name
+/// no known drug and have a word that is not a dose, unit, form, route or salt: "acetaminophen/Blorptex" has
+/// `Blorptex`. Such a part is never ignored: the entry is listed as unrecognised too.
+pub fn unmatched_parts(name: &str) -> Vec<String> {
+    let lowered = name.to_lowercase();
+    let spaced = lowered.replace(" and ", "/").replace(" with ", "/").replace(" plus ", "/");
+    spaced
+        .split(['/', '+', '&', ',', ';'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .filter(|part| match_drugs(part).is_empty())
+        .filter(|part| {
+            normalize(part).split(' ').any(|word| {
+                word.len() >= 3 && word.chars().any(char::is_alphabetic) && !NON_INGREDIENT_WORDS.contains(&word)
+            })
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// The source of the route-and-purpose rules for glucocorticoids.
 pub const GLUCOCORTICOID_AMENDMENT_SOURCE: Source = Source("LABEL-OLD Overdosage; SWISS-SMPC; PRODUCT");
 
@@ -745,7 +864,8 @@ pub fn check_medications(medications: Option<&[Medication]>, regimen: &Regimen) 
     let mut report = InteractionReport { provided: true, ..InteractionReport::default() };
     for medication in medications {
         let drugs = match_drugs(&medication.name);
-        if drugs.is_empty() {
+        // A name is matched by its words only; a part of it that names nothing known is never ignored.
+        if drugs.is_empty() || !unmatched_parts(&medication.name).is_empty() {
             report.unrecognised.push(medication.name.clone());
         }
         let route = route_of(medication);

@@ -1060,3 +1060,21 @@ fn ondansetron_is_never_more_than_16_mg_a_dose() {
     assert_eq!(cap.source, Source("FDA-2012-ONDANSETRON"));
     assert!(cap.source.is_known());
 }
+
+#[test]
+fn a_combination_with_an_unknown_part_is_never_passed_on_its_known_part() {
+    use interactions::unmatched_parts;
+    // PRODUCT: a name that matches nothing is never ignored; nor is a part of a combination.
+    assert_eq!(unmatched_parts("acetaminophen/Blorptex 5 mg"), vec!["blorptex 5 mg".to_string()]);
+    assert_eq!(unmatched_parts("Tylenol with Zyxo"), vec!["zyxo".to_string()]);
+    assert!(unmatched_parts("acetaminophen/oxycodone 325/5").is_empty());
+    assert!(unmatched_parts("prednisone 5 mg/day").is_empty());
+    assert!(unmatched_parts("Metoprolol succinate ER 50 mg/HCTZ 12.5 mg").is_empty());
+    assert!(unmatched_parts("diphenoxylate/atropine").is_empty());
+    let report = check_medications(Some(&[Medication::named("acetaminophen/Blorptex")]), hd_iv());
+    assert_eq!(report.unrecognised, vec!["acetaminophen/Blorptex".to_string()]);
+    let mut input = eligible();
+    input.medications = Some(vec![Medication::named("acetaminophen/Blorptex")]);
+    assert_eq!(result_of(&input, Item::MedicationList).status, Status::NeedsReview, "[PRODUCT]");
+    assert_eq!(result_of(&input, Item::Antihypertensives).status, Status::NeedsReview, "[PRODUCT]");
+}
