@@ -627,9 +627,17 @@ impl Medication {
         Medication { name: name.into(), route: None, daily_dose: None, purpose: None }
     }
 
-    /// Whether the entry says it is adrenal replacement.
+    /// Whether the entry says it is adrenal replacement (`adrenal_replacement`, in any case, with spaces or
+    /// hyphens for the underscore).
     pub fn is_adrenal_replacement(&self) -> bool {
-        self.purpose.as_deref().is_some_and(|purpose| purpose == ADRENAL_REPLACEMENT)
+        self.purpose.as_deref().is_some_and(|purpose| {
+            let word: String = purpose
+                .trim()
+                .chars()
+                .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() })
+                .collect();
+            word == ADRENAL_REPLACEMENT
+        })
     }
 }
 

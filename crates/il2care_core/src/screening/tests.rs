@@ -996,6 +996,13 @@ fn route_and_purpose_decide_the_steroid_class() {
         check_steroid(med(generic, Some(Oral), Some(at), None), Level(NeedsReview), replacement, src);
         check_steroid(med(generic, Some(Oral), Some(above), None), Level(Avoid), "avoid", src);
     }
+    check_steroid(
+        med("prednisone", Some(Oral), Some(dec!(20)), Some("Adrenal replacement")),
+        Level(NeedsReview),
+        replacement,
+        src,
+    );
+    check_steroid(med("prednisone", Some(Oral), Some(dec!(20)), Some("nausea")), Level(Avoid), "avoid", src);
     // A glucocorticoid without a replacement ceiling is replacement only by purpose.
     check_steroid(med("betamethasone", Some(Oral), Some(dec!(0.5)), None), Level(Avoid), "avoid", src);
     // A topical steroid stays information even when its entry says replacement (not the systemic class).
