@@ -4,7 +4,7 @@
 //! the core's (`il2care_core::dosing`), the JSON is the wire crate's.
 
 use il2care_core::Refusal;
-use il2care_core::dosing::{DoseCalculation, DoseRequest, calculate};
+use il2care_core::dosing::{DoseCalculation, DoseRequest, MilligramBasis, calculate};
 use il2care_core::units::{Centimetres, Kilograms, round_for_display};
 use il2care_wire::dosing::{CLINICIAN_DISCLAIMER, dose_json, volume_text};
 use jiff::Timestamp;
@@ -69,8 +69,13 @@ fn summary(calc: &DoseCalculation) -> String {
     if let Some(bsa) = calc.body_surface_area {
         text += &format!("  body surface area  {} m2 (Mosteller)\n", bsa.used.value());
     }
+    // DOSING §3 amendment: mg from the vial strength is labelled so.
+    let basis = match calc.dose_mg_basis {
+        MilligramBasis::WeightPair => "0.037 mg/kg",
+        MilligramBasis::VialStrength => "from vial strength, volume x 1.1 mg/mL",
+    };
     text += &format!(
-        "  dose               {} IU ({} MIU), {} mg   [{}]\n",
+        "  dose               {} IU ({} MIU), {} mg ({basis})   [{}]\n",
         calc.dose.value().normalize(),
         round_for_display(calc.dose.value() / rust_decimal::Decimal::from(1_000_000), 4).normalize(),
         round_for_display(calc.dose_mg.value(), 3).normalize(),

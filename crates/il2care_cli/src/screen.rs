@@ -83,6 +83,9 @@ fn summary(result: &ScreeningResult) -> String {
             hit.action,
             hit.source
         );
+        if let Some(note) = hit.note {
+            text += &format!("        note: {note}\n");
+        }
     }
     for entry in &report.information {
         text += &format!(
@@ -120,15 +123,32 @@ fn summary(result: &ScreeningResult) -> String {
             }
         }
         for dose in &plan.computed {
-            text += &format!(
-                "  computed: {} {} mg/kg x {} kg = {} mg {} [{}]\n",
-                dose.per_kilogram.drug,
-                dose.per_kilogram.milligrams_per_kilogram.normalize(),
-                round_for_display(dose.weight.value(), 3).normalize(),
-                round_for_display(dose.dose.value(), 1).normalize(),
-                dose.per_kilogram.timing,
-                dose.source
-            );
+            match dose.capped_by {
+                None => {
+                    text += &format!(
+                        "  computed: {} {} mg/kg x {} kg = {} mg {} [{}]\n",
+                        dose.per_kilogram.drug,
+                        dose.per_kilogram.milligrams_per_kilogram.normalize(),
+                        round_for_display(dose.weight.value(), 3).normalize(),
+                        round_for_display(dose.dose.value(), 1).normalize(),
+                        dose.per_kilogram.timing,
+                        dose.source
+                    )
+                }
+                Some(cap) => {
+                    text += &format!(
+                        "  computed: {} {} mg/kg x {} kg = {} mg, capped: {} mg {}: {} [{}]\n",
+                        dose.per_kilogram.drug,
+                        dose.per_kilogram.milligrams_per_kilogram.normalize(),
+                        round_for_display(dose.weight.value(), 3).normalize(),
+                        round_for_display(dose.uncapped.value(), 1).normalize(),
+                        round_for_display(dose.dose.value(), 1).normalize(),
+                        dose.per_kilogram.timing,
+                        cap.text,
+                        cap.source
+                    )
+                }
+            }
         }
         for need in &plan.needs_weight {
             text += &format!("  {need}: give patient.weight to compute the weight-based dose\n");

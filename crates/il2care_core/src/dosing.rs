@@ -180,10 +180,7 @@ pub fn calculate(request: DoseRequest<'_>) -> Result<DoseCalculation, Refusal> {
     let dose = InternationalUnits::new(dose_iu).expect("doses are computed from non-negative inputs");
     let volume_ml = dose_iu / limits::IU_PER_ML;
     let volume = Millilitres::new(volume_ml).expect("a volume from a non-negative dose is not negative");
-    let (dose_mg, dose_mg_basis) = match (level.amount, weight) {
-        (Amount::PerKilogram(_), Some(weight)) => (limits::MG_PER_KG * weight.value(), MilligramBasis::WeightPair),
-        _ => (volume_ml * limits::MG_PER_ML, MilligramBasis::VialStrength),
-    };
+    let (dose_mg, dose_mg_basis) = milligrams(regimen, level.amount, weight, volume_ml);
     let dose_mg = Milligrams::new(dose_mg).expect("a mass from a non-negative dose is not negative");
     let vials = vial_count(volume);
 
@@ -236,6 +233,26 @@ pub fn calculate(request: DoseRequest<'_>) -> Result<DoseCalculation, Refusal> {
         warnings,
     })
 }
+
+/// The mg shown beside the IU dose (DOSING §3 and its amendment of 2026-12-04): the 0.037 mg/kg pair belongs to
+/// 600,000 IU/kg (`hd-iv`) and to nothing else \[LABEL-2024 T1\]; every other regimen, per-kg LD-SC ones such as
+/// `yang-2003-sc` included, shows `volume x 1.1 mg/mL`, "from vial strength" \[LABEL-2024 §11\].
+pub fn milligrams(
+    regimen: &Regimen,
+    amount: Amount,
+    weight: Option<Kilograms>,
+    volume_ml: Decimal,
+) -> (Decimal, MilligramBasis) {
+    match (regimen.id, amount, weight) {
+        (HD_IV, Amount::PerKilogram(_), Some(weight)) => {
+            (limits::MG_PER_KG * weight.value(), MilligramBasis::WeightPair)
+        }
+        _ => (volume_ml * limits::MG_PER_ML, MilligramBasis::VialStrength),
+    }
+}
+
+/// The only regimen whose mg comes from the 0.037 mg/kg label pair (DOSING §3 amendment).
+pub const HD_IV: &str = "hd-iv";
 
 /// `ceil(volume / 1.2 mL)` (DOSING §6).
 pub fn vial_count(volume: Millilitres) -> u32 {
@@ -474,6 +491,60 @@ mod tests {
         assert_eq!(calculate(week_two).unwrap().dose.value(), dec!(10000000));
         let unknown = DoseRequest { level: Some("week-9"), ..request("yang-2003-sc", Some(dec!(80)), None) };
         assert!(refusal(calculate(unknown)).starts_with("level: `week-9` is not a level"));
+    }
+
+    /// One row of the DOSING §3 amendment: regimen, level, weight, height -> IU, mL shown, mg shown (0.01) and
+    /// its basis.
+    #[allow(clippy::too_many_arguments)]
+    fn check_mg(
+        regimen_id: &str,
+        level: Option<&str>,
+        weight: Option<Decimal>,
+        height: Option<Decimal>,
+        iu: Decimal,
+        ml: Decimal,
+        mg: Decimal,
+        basis: MilligramBasis,
+    ) {
+        let calc = calculate(DoseRequest { level, ..request(regimen_id, weight, height) }).unwrap();
+        let row =
+            (calc.dose.value(), calc.volume_display(), round_for_display(calc.dose_mg.value(), 2), calc.dose_mg_basis);
+        assert_eq!(row, (iu, ml, mg, basis), "{regimen_id} {level:?} {weight:?} kg");
+    }
+
+    #[test]
+    fn only_hd_iv_uses_the_weight_pair_every_other_regimen_shows_mg_from_vial_strength() {
+        use MilligramBasis::{VialStrength, WeightPair};
+        // DOSING §3 amendment of 2026-12-04 [LABEL-2024 T1; LABEL-2024 §11]: 0.037 mg/kg belongs to 600,000 IU/kg.
+        check_mg("hd-iv", None, Some(dec!(80)), None, dec!(48000000), dec!(2.67), dec!(2.96), WeightPair);
+        // yang-2003-sc weeks 2-6, 125,000 IU/kg x 80 kg = 10,000,000 IU -> 0.5556 mL -> 0.61 mg (the example).
+        check_mg(
+            "yang-2003-sc",
+            Some("weeks-2-6"),
+            Some(dec!(80)),
+            None,
+            dec!(10000000),
+            dec!(0.56),
+            dec!(0.61),
+            VialStrength,
+        );
+        // Per-m2 and flat LD-SC regimens: vial strength as before [LABEL-2024 §11].
+        check_mg(
+            "koreth-2016-sc",
+            None,
+            Some(dec!(70)),
+            Some(dec!(170)),
+            dec!(1820000),
+            dec!(0.10),
+            dec!(0.11),
+            VialStrength,
+        );
+        check_mg("saadoun-2011-sc", None, None, None, dec!(1500000), dec!(0.08), dec!(0.09), VialStrength);
+        let exact =
+            calculate(DoseRequest { level: Some("weeks-2-6"), ..request("yang-2003-sc", Some(dec!(80)), None) });
+        let exact = exact.unwrap();
+        assert_eq!(round_for_display(exact.volume.value(), 4), dec!(0.5556));
+        assert_eq!(exact.dose_mg.value(), dec!(10000000) / dec!(18000000) * dec!(1.1));
     }
 
     #[test]

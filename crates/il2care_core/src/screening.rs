@@ -17,12 +17,15 @@ use crate::units::{
 
 pub mod checklist;
 pub mod contrast;
+pub mod gate;
 pub mod interactions;
 pub mod premedication;
 
 pub use checklist::{Item, ItemResult, Status, ValidFor};
 pub use contrast::{ContrastAgent, ContrastExposure, ContrastNotice, NoticeLevel};
-pub use interactions::{DrugClass, Interaction, InteractionLevel, InteractionReport, check_medications};
+pub use interactions::{
+    DrugClass, Interaction, InteractionLevel, InteractionReport, Medication, MedicationRoute, check_medications,
+};
 pub use premedication::{PremedicationPlan, premedication_plan};
 
 /// An instant with the patient's local calendar date at that instant (from the offset the document gave).
@@ -307,6 +310,8 @@ pub enum LabValue {
     Platelets(CellCount),
     Hemoglobin(Hemoglobin),
     Potassium(MillimolesPerLitre),
+    /// Optional for item 5; checked against its limits when given.
+    Sodium(MillimolesPerLitre),
     Bicarbonate(MillimolesPerLitre),
     Creatinine(Creatinine),
     BilirubinTotal(Bilirubin),
@@ -383,8 +388,9 @@ pub struct ScreeningInput {
     pub labs: Vec<LabResult>,
     /// `None`: not documented; `Some(empty)`: first course.
     pub previous_courses: Option<Vec<PreviousCourse>>,
-    /// The current medication list as written; `None`: not provided.
-    pub medications: Option<Vec<String>>,
+    /// The current medication list, each entry with its route, daily dose and purpose when given; `None`: not
+    /// provided.
+    pub medications: Option<Vec<Medication>>,
     pub interleukin_2: Option<Interleukin2History>,
     pub planned_contrast: Vec<PlannedContrast>,
 }

@@ -17,6 +17,7 @@ pub const SOURCE_IDS: &[&str] = &[
     "GLOBALRPH",
     "NDC-2024",
     "DUTCHER-2014",
+    "FDA-2012-ONDANSETRON",
     "SPRINGERPLUS-2015",
     "TIL-2024",
     "SCHWARTZENTRUBER-2001",

@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_hardening.sql"),
         include_str!("../migrations/postgres/0008_hardening.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_screening_gate.sql"),
+        include_str!("../migrations/postgres/0009_screening_gate.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.

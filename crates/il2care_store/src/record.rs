@@ -984,3 +984,95 @@ mod worklist_tests {
         the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::postgres().await).await;
     }
 }
+
+// ---- The course gate (SCREENING §1 amendment of 2026-12-04): screenings of a course and physicians' decisions.
+
+/// A physician's acknowledgement (`needs_review` item) or override (`fail` item) of one item of a screening.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScreeningDecision {
+    pub id: i64,
+    pub screening_id: i64,
+    /// The checklist item number, 1 to 19.
+    pub item: i64,
+    /// `acknowledge` or `override`.
+    pub kind: String,
+    pub reason: String,
+    pub decided_at_ms: i64,
+    pub decided_by: String,
+}
+
+/// Ties a screening to the course it was run for (once; a second tie of the same screening is refused).
+pub async fn link_screening_to_course(conn: &mut Conn, screening_id: i64, course_id: i64) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO course_screenings (screening_id, course_id) VALUES ($1, $2)")
+        .bind(screening_id)
+        .bind(course_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The course a screening was run for, if it was tied to one.
+pub async fn course_of_screening(conn: &mut Conn, screening_id: i64) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT course_id FROM course_screenings WHERE screening_id = $1")
+        .bind(screening_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|row| row.try_get("course_id")).transpose()?)
+}
+
+/// The latest screening of a course (by the screen's time, then by when it was stored): the one that gates the
+/// course's first dose slot (`il2care_core::screening::gate::first_dose_gate`).
+pub async fn latest_screening_of_course(conn: &mut Conn, course_id: i64) -> Result<Option<Screening>, StoreError> {
+    let columns: Vec<String> = SCREENING_COLUMNS.split(", ").map(|column| format!("s.{column}")).collect();
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM screenings s JOIN course_screenings c ON c.screening_id = s.id WHERE c.course_id = $1 \
+         ORDER BY s.at_ms DESC, s.id DESC LIMIT 1",
+        columns.join(", ")
+    ))
+    .bind(course_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(screening_from).transpose()?)
+}
+
+/// Records a physician's decision on an item (the caller checks the role, the item's status and the reason).
+pub async fn add_screening_decision(conn: &mut Conn, decision: &ScreeningDecision) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO screening_decisions (screening_id, item, kind, reason, decided_at_ms, decided_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(decision.screening_id)
+    .bind(decision.item)
+    .bind(&decision.kind)
+    .bind(&decision.reason)
+    .bind(decision.decided_at_ms)
+    .bind(&decision.decided_by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// The decisions recorded on a screening, oldest first.
+pub async fn screening_decisions(conn: &mut Conn, screening_id: i64) -> Result<Vec<ScreeningDecision>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, screening_id, item, kind, reason, decided_at_ms, decided_by FROM screening_decisions \
+         WHERE screening_id = $1 ORDER BY decided_at_ms, id",
+    )
+    .bind(screening_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ScreeningDecision {
+                id: row.try_get("id")?,
+                screening_id: row.try_get("screening_id")?,
+                item: row.try_get("item")?,
+                kind: row.try_get("kind")?,
+                reason: row.try_get("reason")?,
+                decided_at_ms: row.try_get("decided_at_ms")?,
+                decided_by: row.try_get("decided_by")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}

@@ -128,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/patients/{patient_id}/checkins", get(api::checkins::list).post(api::checkins::submit))
         .route("/api/v1/patients/{patient_id}/injections", get(api::injections::list).post(api::injections::submit))
         .route("/api/v1/patients/{patient_id}/screenings", get(api::screenings::list).post(api::screenings::submit))
+        .route("/api/v1/patients/{patient_id}/screenings/{screening_id}/decisions", post(api::screenings::decide))
         .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::acknowledge))
         .route("/api/v1/worklist", get(api::worklist::worklist))
         .route("/api/v1/audit", get(audit::list))

@@ -46,7 +46,17 @@ pub fn dose_json(calc: &DoseCalculation) -> Value {
     }
     out.insert("dose".into(), quantity_json(calc.dose.quantity()));
     out.insert("dose_miu".into(), number(calc.dose.value() / Decimal::from(1_000_000)));
-    out.insert("dose_mg".into(), quantity_json(calc.dose_mg.quantity()));
+    match calc.dose_mg_basis {
+        MilligramBasis::WeightPair => {
+            out.insert("dose_mg".into(), quantity_json(calc.dose_mg.quantity()));
+        }
+        // DOSING §3 amendment: volume x 1.1 mg/mL is a repeating decimal; shown to 0.01 mg as the document's
+        // example does (10,000,000 IU -> 0.5556 mL -> 0.61 mg), with the 4-decimal figure beside it.
+        MilligramBasis::VialStrength => {
+            out.insert("dose_mg".into(), rounded(calc.dose_mg.value(), 2, Unit::Milligram));
+            out.insert("dose_mg_precise".into(), rounded(calc.dose_mg.value(), 4, Unit::Milligram));
+        }
+    }
     let basis = match calc.dose_mg_basis {
         MilligramBasis::WeightPair => "0.037 mg/kg of dosing weight [LABEL-2024 T1]",
         MilligramBasis::VialStrength => "from vial strength: volume x 1.1 mg/mL [LABEL-2024 §11]",

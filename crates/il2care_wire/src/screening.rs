@@ -11,14 +11,15 @@ use il2care_core::Refusal;
 use il2care_core::regimens::{regimen, regimen_ids};
 use il2care_core::screening::premedication::PLAN_NOTICE;
 use il2care_core::screening::{
-    CardiacTests, CnsEvaluation, ContrastAgent, Education, Finding, History, ImpairmentAssessment, Indication,
-    InfectionAssessment, InfectionStatus, Interleukin2History, Item, LabResult, LabValue, Litres, Moment, Patient,
-    PerformanceStatus, PlannedContrast, PregnancyTest, PregnancyTestResult, PreviousCourse, PulmonaryTests,
-    ReferenceRange, Response, ScreeningInput, ScreeningResult, Sex, Toxicity,
+    CardiacTests, CnsEvaluation, ContrastAgent, DrugClass, Education, Finding, History, ImpairmentAssessment,
+    Indication, InfectionAssessment, InfectionStatus, Interleukin2History, Item, LabResult, LabValue, Litres,
+    Medication, MedicationRoute, Moment, Patient, PerformanceStatus, PlannedContrast, PregnancyTest,
+    PregnancyTestResult, PreviousCourse, PulmonaryTests, ReferenceRange, Response, ScreeningInput, ScreeningResult,
+    Sex, Toxicity,
 };
 use il2care_core::units::{
-    Bilirubin, CellCount, Creatinine, Hemoglobin, Kilograms, Measure, MillimolesPerLitre, Percent, Unit, UnitsPerLitre,
-    round_for_display,
+    Bilirubin, CellCount, Creatinine, Hemoglobin, Kilograms, Measure, Milligrams, MillimolesPerLitre, Percent, Unit,
+    UnitsPerLitre, round_for_display,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -215,16 +216,11 @@ pub fn screening_from_object(document: &Map<String, Value>) -> Result<ScreeningI
         input.previous_courses = Some(courses);
     }
     if let Some(value) = optional(document, "medications") {
-        let mut names = Vec::new();
+        let mut entries = Vec::new();
         for (index, entry) in list(value, "medications")?.iter().enumerate() {
-            let field = format!("medications[{index}]");
-            let name = json::string(entry, &field)?.trim();
-            if name.is_empty() {
-                return Err(Refusal::new(field, "is empty; write the medication's name"));
-            }
-            names.push(name.to_string());
+            entries.push(medication(entry, &format!("medications[{index}]"))?);
         }
-        input.medications = Some(names);
+        input.medications = Some(entries);
     }
     if let Some(value) = optional(document, "interleukin_2") {
         let map = object(value, "interleukin_2")?;
@@ -501,6 +497,8 @@ fn lab(value: &Value, field: &str, at: Timestamp) -> Result<LabResult, Refusal> 
             .map(|(v, r)| (LabValue::Hemoglobin(v), r)),
         "potassium" => typed::<MillimolesPerLitre>(given, range, field, Decimal::from(1), Decimal::from(10))
             .map(|(v, r)| (LabValue::Potassium(v), r)),
+        "sodium" => typed::<MillimolesPerLitre>(given, range, field, Decimal::from(100), Decimal::from(200))
+            .map(|(v, r)| (LabValue::Sodium(v), r)),
         "bicarbonate" => typed::<MillimolesPerLitre>(given, range, field, Decimal::from(2), Decimal::from(60))
             .map(|(v, r)| (LabValue::Bicarbonate(v), r)),
         "creatinine" => typed::<Creatinine>(given, range, field, Decimal::new(1, 1), Decimal::from(25))
@@ -514,12 +512,70 @@ fn lab(value: &Value, field: &str, at: Timestamp) -> Result<LabResult, Refusal> 
         other => Err(Refusal::new(
             code_field,
             format!(
-                "unknown lab code `{other}`; expected one of: wbc, anc, platelets, hemoglobin, potassium, bicarbonate, \
-                 creatinine, bilirubin_total, alt, ast"
+                "unknown lab code `{other}`; expected one of: wbc, anc, platelets, hemoglobin, potassium, sodium, \
+                 bicarbonate, creatinine, bilirubin_total, alt, ast"
             ),
         )),
     }?;
     Ok(LabResult { value: value.0, at: section_time(map, field, at)?, reference_range: value.1 })
+}
+
+/// The fields of a medication entry written as an object (SCREENING §2 amendment of 2026-12-04).
+pub const MEDICATION_FIELDS: [&str; 4] = ["name", "route", "daily_dose", "purpose"];
+
+/// Plausible daily glucocorticoid (or any) dose of one entry, in mg: above 0, at most 10 g.
+const DAILY_DOSE_PLAUSIBLE_MG: (Decimal, Decimal) =
+    (Decimal::from_parts(1, 0, 0, false, 3), Decimal::from_parts(10000, 0, 0, false, 0));
+
+/// A medication entry: a name as written, or `{"name", "route"?, "daily_dose"?, "purpose"?}`.
+fn medication(value: &Value, field: &str) -> Result<Medication, Refusal> {
+    let nonempty = |text: &str, field: &str| {
+        let text = text.trim();
+        if text.is_empty() {
+            Err(Refusal::new(field, "is empty; write the medication's name"))
+        } else {
+            Ok(text.to_string())
+        }
+    };
+    let map = match value {
+        Value::String(name) => return Ok(Medication::named(nonempty(name, field)?)),
+        other => object(other, field).map_err(|refusal| {
+            Refusal::new(
+                refusal.field,
+                format!(
+                    "{}; a medication is a name or {{\"name\", \"route\", \"daily_dose\", \"purpose\"}}",
+                    refusal.reason
+                ),
+            )
+        })?,
+    };
+    json::refuse_unknown_fields(map, &MEDICATION_FIELDS, field)?;
+    let name_field = json::join(field, "name");
+    let name = nonempty(json::string(json::required(map, "name", field)?, &name_field)?, &name_field)?;
+    let routes: Vec<(&str, MedicationRoute)> = MedicationRoute::ALL.iter().map(|route| (route.id(), *route)).collect();
+    let route = optional_word(map, "route", field, &routes)?;
+    let daily_dose = optional(map, "daily_dose")
+        .map(|value| {
+            let dose_field = json::join(field, "daily_dose");
+            let bound = |mg: Decimal| Milligrams::new(mg).map_err(|error| Refusal::new(&dose_field, error.to_string()));
+            let (low, high) = DAILY_DOSE_PLAUSIBLE_MG;
+            json::plausible(value, &dose_field, bound(low)?, bound(high)?)
+        })
+        .transpose()?;
+    let purpose = optional(map, "purpose")
+        .map(|value| {
+            let purpose_field = json::join(field, "purpose");
+            let text = json::string(value, &purpose_field)?.trim().to_string();
+            if text.is_empty() {
+                return Err(Refusal::new(
+                    purpose_field,
+                    "is empty; leave it out or write the purpose, e.g. adrenal_replacement",
+                ));
+            }
+            Ok(text)
+        })
+        .transpose()?;
+    Ok(Medication { name, route, daily_dose, purpose })
 }
 
 fn previous_course(value: &Value, field: &str, at: Timestamp) -> Result<PreviousCourse, Refusal> {
@@ -590,7 +646,7 @@ pub fn result_json(result: &ScreeningResult) -> Value {
         .interactions
         .iter()
         .map(|hit| {
-            json!({
+            let mut entry = json!({
                 "medication": hit.medication,
                 "matched_as": hit.matched_as,
                 "class": hit.class.id(),
@@ -599,7 +655,16 @@ pub fn result_json(result: &ScreeningResult) -> Value {
                 "effect": hit.effect,
                 "action": hit.action,
                 "source": hit.source.0,
-            })
+            });
+            // The route decides the steroid class (SCREENING §2 amendment): shown where it matters.
+            if hit.class == DrugClass::Glucocorticoids {
+                entry["route"] = json!(hit.route.route().map(|route| route.id()));
+                entry["route_from"] = json!(hit.route.id());
+            }
+            if let Some(note) = hit.note {
+                entry["note"] = json!(note);
+            }
+            entry
         })
         .collect();
     let information: Vec<Value> = report
@@ -607,7 +672,8 @@ pub fn result_json(result: &ScreeningResult) -> Value {
         .iter()
         .map(|entry| {
             json!({"medication": entry.medication, "matched_as": entry.matched_as, "note": entry.kind.note(),
-                   "source": entry.kind.source().0})
+                   "source": entry.kind.source().0, "route": entry.route.route().map(|route| route.id()),
+                   "route_from": entry.route.id()})
         })
         .collect();
     let contrast: Vec<Value> = result
@@ -650,7 +716,7 @@ pub fn result_json(result: &ScreeningResult) -> Value {
             .computed
             .iter()
             .map(|dose| {
-                json!({
+                let mut entry = json!({
                     "need": dose.need,
                     "drug": dose.per_kilogram.drug,
                     "per_kilogram": {"value": json::number(dose.per_kilogram.milligrams_per_kilogram), "unit": "mg/kg"},
@@ -659,7 +725,16 @@ pub fn result_json(result: &ScreeningResult) -> Value {
                     "dose_rounded": {"value": json::number(round_for_display(dose.dose.value(), 1)), "unit": Unit::Milligram.ucum()},
                     "timing": dose.per_kilogram.timing,
                     "source": dose.source.0,
-                })
+                    "capped": dose.capped_by.is_some(),
+                });
+                if let Some(cap) = dose.per_kilogram.cap {
+                    entry["cap"] = json!({"value": json::number(cap.milligrams), "unit": Unit::Milligram.ucum(),
+                                          "text": cap.text, "source": cap.source.0});
+                }
+                if dose.capped_by.is_some() {
+                    entry["uncapped_dose"] = json::quantity_json(dose.uncapped.quantity());
+                }
+                entry
             })
             .collect();
         out["premedication"] = json!({

@@ -72,3 +72,18 @@ fn refused_weights_and_regimens_exit_2_naming_the_field() {
         "outside",
     );
 }
+
+#[test]
+fn weight_based_ld_sc_shows_mg_from_vial_strength_not_the_hd_iv_pair() {
+    // DOSING §3 amendment of 2026-12-04: 125,000 IU/kg x 80 kg = 10,000,000 IU -> 0.5556 mL -> 0.61 mg.
+    let run =
+        il2care(&["dose", "--regimen", "yang-2003-sc", "--level", "weeks-2-6", "--weight", "80kg", "--json"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    assert_eq!(out["dose"], json!({"value": 10000000, "unit": "[iU]"}));
+    assert_eq!(out["volume_precise"], json!({"value": 0.5556, "unit": "mL"}));
+    assert_eq!(out["dose_mg"], json!({"value": 0.61, "unit": "mg"}));
+    assert!(out["dose_mg_basis"].as_str().unwrap().starts_with("from vial strength"), "{out}");
+    let text = il2care(&["dose", "--regimen", "yang-2003-sc", "--level", "weeks-2-6", "--weight", "80kg"], None);
+    assert!(text.stdout.contains("0.611 mg (from vial strength"), "{}", text.stdout);
+}

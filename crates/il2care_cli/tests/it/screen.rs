@@ -187,13 +187,16 @@ fn other_bad_documents_are_refused_naming_the_field() {
 #[test]
 fn the_readable_summary_lists_items_interactions_unrecognised_names_and_the_plan() {
     let mut document = base_document();
-    document["medications"] = json!(["Solu-Medrol 40 mg", "Zyxoflamin"]);
+    // SCREENING §2 amendment of 2026-12-04: the route decides (IV is systemic; no route is "route unknown").
+    document["medications"] = json!(["Solu-Medrol 40 mg IV", "hydrocortisone", "Zyxoflamin"]);
     let run = il2care(&["screen", "-"], Some(&document.to_string()));
     assert_eq!(run.code, 0, "{}", run.stderr);
     for expected in [
         "Overall: NEEDS REVIEW",
         "17. Medication list",
-        "Solu-Medrol 40 mg -> methylprednisolone (Solu Medrol): Glucocorticoids (systemic) [avoid]",
+        "Solu-Medrol 40 mg IV -> methylprednisolone (Solu Medrol): Glucocorticoids (systemic) [avoid]",
+        "hydrocortisone -> hydrocortisone: Glucocorticoids (systemic) [needs_review]",
+        "action: route unknown",
         "UNRECOGNISED (check by hand): Zyxoflamin",
         "computed: ondansetron 0.15 mg/kg x 82 kg = 12.3 mg every 8 h",
         "Decision support: the treating clinician decides.",
@@ -223,4 +226,34 @@ fn the_screening_docs_list_every_item_and_drug_class_with_its_source() {
         let line = docs.lines().find(|line| line.starts_with(&row)).unwrap_or_else(|| panic!("docs lack `{row}`"));
         assert!(line.ends_with(&format!("| {} |", class.source().0)), "{line}");
     }
+}
+
+#[test]
+fn the_readable_summary_names_the_ondansetron_cap_and_the_replacement_steroid_action() {
+    let mut document = base_document();
+    document["patient"]["weight"] = json!({"value": 150, "unit": "kg"});
+    document["medications"] =
+        json!([{"name": "prednisone 5 mg", "route": "oral", "daily_dose": {"value": 5, "unit": "mg"}}]);
+    let run = il2care(&["screen", "-"], Some(&document.to_string()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for expected in [
+        "computed: ondansetron 0.15 mg/kg x 150 kg = 22.5 mg, capped: 16 mg every 8 h: never more than 16 mg a dose",
+        "[FDA-2012-ONDANSETRON]",
+        "do not stop replacement steroids; review the dose with the physician",
+    ] {
+        assert!(run.stdout.contains(expected), "missing `{expected}` in:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn an_unknown_medication_route_or_a_bare_daily_dose_is_refused_naming_the_field() {
+    let mut document = base_document();
+    document["medications"] = json!([{"name": "prednisone", "route": "by_mouth"}]);
+    let run = screen_json(&document);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("medications[0].route"), "{}", run.stderr);
+    document["medications"] = json!([{"name": "prednisone", "route": "oral", "daily_dose": 5}]);
+    let run = screen_json(&document);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("medications[0].daily_dose"), "{}", run.stderr);
 }

@@ -14,7 +14,7 @@ use jiff::{SignedDuration, Span, Timestamp};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::interactions::{DrugClass, InteractionReport};
+use super::interactions::{DrugClass, InteractionLevel, InteractionReport};
 use super::{
     Finding, Indication, InfectionStatus, LabResult, LabValue, PregnancyTestResult, Response, ScreeningInput, Sex,
 };
@@ -548,6 +548,7 @@ impl LabValue {
             LabValue::Platelets(_) => "platelets",
             LabValue::Hemoglobin(_) => "hemoglobin",
             LabValue::Potassium(_) => "potassium",
+            LabValue::Sodium(_) => "sodium",
             LabValue::Bicarbonate(_) => "bicarbonate",
             LabValue::Creatinine(_) => "creatinine",
             LabValue::BilirubinTotal(_) => "bilirubin_total",
@@ -561,7 +562,9 @@ impl LabValue {
         match self {
             LabValue::Wbc(value) | LabValue::Anc(value) | LabValue::Platelets(value) => value.quantity().to_string(),
             LabValue::Hemoglobin(value) => value.quantity().to_string(),
-            LabValue::Potassium(value) | LabValue::Bicarbonate(value) => value.quantity().to_string(),
+            LabValue::Potassium(value) | LabValue::Sodium(value) | LabValue::Bicarbonate(value) => {
+                value.quantity().to_string()
+            }
             LabValue::Creatinine(value) => value.quantity().to_string(),
             LabValue::BilirubinTotal(value) => value.quantity().to_string(),
             LabValue::Alt(value) | LabValue::Ast(value) => value.quantity().to_string(),
@@ -590,8 +593,24 @@ fn default_uln(value: LabValue, sex: Sex) -> Option<Decimal> {
     }
 }
 
+/// Default reference limits (LLN, ULN) in mmol/L for the electrolytes when the lab sends no range [GRADING §2]:
+/// potassium 3.5-5.0 and sodium 135-145 (amendment of 2026-12-04), bicarbonate LLN 22.
+pub const POTASSIUM_DEFAULT_LIMITS: (Decimal, Decimal) = (dec!(3.5), dec!(5.0));
+pub const SODIUM_DEFAULT_LIMITS: (Decimal, Decimal) = (dec!(135), dec!(145));
+pub const BICARBONATE_DEFAULT_LLN: Decimal = dec!(22);
+
+fn default_limits(value: LabValue) -> (Option<Decimal>, Option<Decimal>) {
+    match value {
+        LabValue::Potassium(_) => (Some(POTASSIUM_DEFAULT_LIMITS.0), Some(POTASSIUM_DEFAULT_LIMITS.1)),
+        LabValue::Sodium(_) => (Some(SODIUM_DEFAULT_LIMITS.0), Some(SODIUM_DEFAULT_LIMITS.1)),
+        LabValue::Bicarbonate(_) => (Some(BICARBONATE_DEFAULT_LLN), None),
+        _ => (None, None),
+    }
+}
+
 /// Why a baseline lab needs review, if it does: a CTCAE grade of 2 or more, baseline creatinine above 1.4 mg/dL,
-/// or potassium or bicarbonate outside the given reference range.
+/// or potassium, sodium or bicarbonate outside the lab's reference range (a limit it did not send is the default of
+/// GRADING §2, and the reason says so).
 pub fn lab_concerns(lab: &LabResult, sex: Sex) -> Vec<String> {
     let mut concerns = Vec::new();
     let given_uln = lab.reference_range.and_then(|range| range.high);
@@ -637,12 +656,25 @@ pub fn lab_concerns(lab: &LabResult, sex: Sex) -> Vec<String> {
                 grade_2(&mut concerns, &format!("{term}, above 3.0 x ULN {uln}{uln_note}"));
             }
         }
-        LabValue::Potassium(value) | LabValue::Bicarbonate(value) => {
+        LabValue::Potassium(value) | LabValue::Sodium(value) | LabValue::Bicarbonate(value) => {
+            // A limit the lab did not send is the product default [GRADING §2, amendment of 2026-12-04], marked.
             let range = lab.reference_range.unwrap_or_default();
-            let low = range.low.is_some_and(|low| value.value() < low);
-            let high = range.high.is_some_and(|high| value.value() > high);
-            if low || high {
-                concerns.push(format!("{} {} is outside its reference range", lab.value.code(), lab.value.describe()));
+            let (default_low, default_high) = default_limits(lab.value);
+            let low = range.low.map(|low| (low, "")).or(default_low.map(|low| (low, " (default limit)")));
+            let high = range.high.map(|high| (high, "")).or(default_high.map(|high| (high, " (default limit)")));
+            if let Some((low, note)) = low.filter(|(low, _)| value.value() < *low) {
+                concerns.push(format!(
+                    "{} {} is below the lower limit {low}{note}: outside its reference range",
+                    lab.value.code(),
+                    lab.value.describe()
+                ));
+            }
+            if let Some((high, note)) = high.filter(|(high, _)| value.value() > *high) {
+                concerns.push(format!(
+                    "{} {} is above the upper limit {high}{note}: outside its reference range",
+                    lab.value.code(),
+                    lab.value.describe()
+                ));
             }
         }
         LabValue::Wbc(_) | LabValue::Anc(_) | LabValue::Platelets(_) | LabValue::Hemoglobin(_) => {}
@@ -663,6 +695,14 @@ fn baseline_labs(v: &mut Verdict, input: &ScreeningInput) {
                     v.review(concern);
                 }
             }
+        }
+    }
+    // Sodium is not required for item 5 (the ten analytes are), but a current result is checked like potassium.
+    let sodium = input.labs.iter().filter(|lab| lab.value.code() == "sodium").max_by_key(|lab| lab.at);
+    if let Some(lab) = sodium.filter(|lab| window.is_current(lab.at, input.at.instant)) {
+        v.data_from("sodium", lab.at);
+        for concern in lab_concerns(lab, input.patient.sex) {
+            v.review(concern);
         }
     }
     v.pass("hematology, chemistry, renal and hepatic tests done; no grade >= 2 abnormality");
@@ -794,7 +834,15 @@ fn medication_list(v: &mut Verdict, input: &ScreeningInput, report: &Interaction
         return;
     }
     for hit in &report.interactions {
-        v.review(format!("{} ({}): {}, {}", hit.medication, hit.matched_as, hit.class.title(), hit.level.id()));
+        let mut reason = format!("{} ({}): {}, {}", hit.medication, hit.matched_as, hit.class.title(), hit.level.id());
+        // The glucocorticoid amendment's words are part of the reason: a replacement steroid must not be stopped.
+        if hit.class == DrugClass::Glucocorticoids && hit.level == InteractionLevel::NeedsReview {
+            reason += &format!(": {}", hit.action);
+        }
+        if let Some(note) = hit.note {
+            reason += &format!("; {note}");
+        }
+        v.review(reason);
     }
     for name in &report.unrecognised {
         v.review(format!("`{name}` not recognised: check it by hand"));

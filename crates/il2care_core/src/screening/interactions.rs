@@ -8,8 +8,12 @@
 //! own. Class membership beyond the examples the sources name is standard pharmacology. Pure data and
 //! string matching: no IO.
 
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
 use crate::Source;
 use crate::regimens::Regimen;
+use crate::units::Milligrams;
 
 /// How an interaction is handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -217,7 +221,8 @@ pub enum DrugKind {
     Ordinary,
     /// Gadolinium contrast: information only after IL-2 (SCREENING §3) (EDU).
     Gadolinium,
-    /// A topical steroid: patients ask the team first (SCREENING §2 note) [LABEL-OLD UNCONFIRMED; EDU].
+    /// A glucocorticoid by a topical, inhaled, intranasal, ophthalmic or otic route: patients ask the team first
+    /// (SCREENING §2 note and amendment of 2026-12-04) [LABEL-OLD UNCONFIRMED; EDU].
     TopicalSteroid,
 }
 
@@ -230,8 +235,9 @@ impl DrugKind {
                 "gadolinium contrast: information only; once interleukin-2 has been given, tell imaging staff about it"
             }
             DrugKind::TopicalSteroid => {
-                "topical steroid: the older label discourages steroid creams for bullous dermatitis during a course \
-                 (unconfirmed), patient education mentions them for itchy rash; ask the team before using any"
+                "steroid by a topical, inhaled, nasal, eye or ear route (not the systemic class): the older label \
+                 discourages steroid creams for bullous dermatitis during a course (unconfirmed), patient education \
+                 mentions them for itchy rash; ask the team before using any steroid cream"
             }
         }
     }
@@ -344,6 +350,16 @@ pub const DRUGS: &[Drug] = &[
     drug("prednisolone", &["Orapred", "Millipred"], &[C::Glucocorticoids]),
     drug("methylprednisolone", &["Medrol", "Solu Medrol"], &[C::Glucocorticoids]),
     drug("hydrocortisone", &["Solu Cortef", "Cortef"], &[C::Glucocorticoids]),
+    // Glucocorticoids given by many routes: the route decides (amendment of 2026-12-04); none is guessed topical.
+    drug("triamcinolone", &["Kenalog", "Nasacort"], &[C::Glucocorticoids]),
+    drug("betamethasone", &["Diprolene", "Celestone"], &[C::Glucocorticoids]),
+    drug("budesonide", &["Pulmicort", "Entocort", "Rhinocort"], &[C::Glucocorticoids]),
+    drug("fluticasone", &["Flonase", "Flovent"], &[C::Glucocorticoids]),
+    drug("beclomethasone", &["Qvar", "beclometasone"], &[C::Glucocorticoids]),
+    drug("mometasone", &["Elocon", "Nasonex"], &[C::Glucocorticoids]),
+    drug("clobetasol", &["Temovate"], &[C::Glucocorticoids]),
+    drug("fluocinonide", &["Lidex"], &[C::Glucocorticoids]),
+    drug("cortisone", &[], &[C::Glucocorticoids]),
     // Interferon alfa [SWISS-SMPC]; also given in chemo-immunotherapy with HD IL-2 [LABEL-OLD].
     drug("interferon alfa 2b", &["Intron A"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
     drug("interferon alfa 2a", &["Roferon A"], &[C::InterferonAlfa, C::AntineoplasticsWithHighDose]),
@@ -400,13 +416,258 @@ pub const DRUGS: &[Drug] = &[
     information("gadodiamide", &["Omniscan"], DrugKind::Gadolinium),
     information("gadopiclenol", &["Elucirem", "Vueway"], DrugKind::Gadolinium),
     information("gadolinium", &["MRI contrast"], DrugKind::Gadolinium),
-    // Topical steroids: ask the team before using any steroid cream [LABEL-OLD UNCONFIRMED; EDU].
-    information("clobetasol", &["Temovate"], DrugKind::TopicalSteroid),
-    information("triamcinolone", &["Kenalog"], DrugKind::TopicalSteroid),
-    information("betamethasone", &["Diprolene"], DrugKind::TopicalSteroid),
-    information("mometasone", &["Elocon"], DrugKind::TopicalSteroid),
-    information("fluocinonide", &["Lidex"], DrugKind::TopicalSteroid),
 ];
+
+/// The route of a medication entry (SCREENING §2 amendment of 2026-12-04).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MedicationRoute {
+    Oral,
+    Iv,
+    Im,
+    Sc,
+    Topical,
+    Inhaled,
+    Intranasal,
+    Ophthalmic,
+    Otic,
+    IntraArticular,
+    Rectal,
+    Other,
+}
+
+impl MedicationRoute {
+    /// Every route, in the order of the amendment.
+    pub const ALL: [MedicationRoute; 12] = [
+        MedicationRoute::Oral,
+        MedicationRoute::Iv,
+        MedicationRoute::Im,
+        MedicationRoute::Sc,
+        MedicationRoute::Topical,
+        MedicationRoute::Inhaled,
+        MedicationRoute::Intranasal,
+        MedicationRoute::Ophthalmic,
+        MedicationRoute::Otic,
+        MedicationRoute::IntraArticular,
+        MedicationRoute::Rectal,
+        MedicationRoute::Other,
+    ];
+
+    /// The id used in documents.
+    pub const fn id(self) -> &'static str {
+        match self {
+            MedicationRoute::Oral => "oral",
+            MedicationRoute::Iv => "iv",
+            MedicationRoute::Im => "im",
+            MedicationRoute::Sc => "sc",
+            MedicationRoute::Topical => "topical",
+            MedicationRoute::Inhaled => "inhaled",
+            MedicationRoute::Intranasal => "intranasal",
+            MedicationRoute::Ophthalmic => "ophthalmic",
+            MedicationRoute::Otic => "otic",
+            MedicationRoute::IntraArticular => "intra_articular",
+            MedicationRoute::Rectal => "rectal",
+            MedicationRoute::Other => "other",
+        }
+    }
+
+    /// The route with `id`.
+    pub fn from_id(id: &str) -> Option<MedicationRoute> {
+        MedicationRoute::ALL.into_iter().find(|route| route.id() == id)
+    }
+
+    /// Whether a glucocorticoid by this route is the systemic class. Topical, inhaled, intranasal, ophthalmic and
+    /// otic are not (amendment of 2026-12-04); every other route, `other` included, is (the safer reading:
+    /// intra-articular, rectal and unnamed routes are absorbed).
+    pub const fn is_systemic(self) -> bool {
+        !matches!(
+            self,
+            MedicationRoute::Topical
+                | MedicationRoute::Inhaled
+                | MedicationRoute::Intranasal
+                | MedicationRoute::Ophthalmic
+                | MedicationRoute::Otic
+        )
+    }
+}
+
+/// The words of a medication name that say its route when the entry gives none (amendment of 2026-12-04:
+/// cream, ointment, lotion, gel -> topical; inhaler, HFA, nebulised -> inhaled; spray, nasal -> intranasal;
+/// drops -> ophthalmic). Words are whole words of the normalized name.
+pub const ROUTE_WORDS: &[(&str, MedicationRoute)] = &[
+    ("cream", MedicationRoute::Topical),
+    ("ointment", MedicationRoute::Topical),
+    ("lotion", MedicationRoute::Topical),
+    ("gel", MedicationRoute::Topical),
+    ("inhaler", MedicationRoute::Inhaled),
+    ("hfa", MedicationRoute::Inhaled),
+    ("nebulised", MedicationRoute::Inhaled),
+    ("nebulized", MedicationRoute::Inhaled),
+    ("spray", MedicationRoute::Intranasal),
+    ("nasal", MedicationRoute::Intranasal),
+    ("drops", MedicationRoute::Ophthalmic),
+];
+
+/// Words of a name that say a systemic route ("Decadron 4 mg PO daily" is oral). An injection whose route is not
+/// named is `other` (systemic).
+pub const SYSTEMIC_WORDS: &[(&str, MedicationRoute)] = &[
+    ("oral", MedicationRoute::Oral),
+    ("po", MedicationRoute::Oral),
+    ("tablet", MedicationRoute::Oral),
+    ("tablets", MedicationRoute::Oral),
+    ("tab", MedicationRoute::Oral),
+    ("tabs", MedicationRoute::Oral),
+    ("capsule", MedicationRoute::Oral),
+    ("capsules", MedicationRoute::Oral),
+    ("syrup", MedicationRoute::Oral),
+    ("elixir", MedicationRoute::Oral),
+    ("iv", MedicationRoute::Iv),
+    ("intravenous", MedicationRoute::Iv),
+    ("infusion", MedicationRoute::Iv),
+    ("im", MedicationRoute::Im),
+    ("intramuscular", MedicationRoute::Im),
+    ("subcutaneous", MedicationRoute::Sc),
+    ("injection", MedicationRoute::Other),
+    ("inj", MedicationRoute::Other),
+    ("suppository", MedicationRoute::Rectal),
+    ("enema", MedicationRoute::Rectal),
+];
+
+/// How the route of an entry was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteBasis {
+    /// The entry's `route`.
+    Given(MedicationRoute),
+    /// A word of the name (the entry gave no route).
+    FromName(MedicationRoute),
+    /// Neither says (or the name's words disagree): never guessed.
+    Unknown,
+}
+
+impl RouteBasis {
+    /// The route, when known.
+    pub const fn route(self) -> Option<MedicationRoute> {
+        match self {
+            RouteBasis::Given(route) | RouteBasis::FromName(route) => Some(route),
+            RouteBasis::Unknown => None,
+        }
+    }
+
+    /// `given`, `name` or `unknown`, for result documents.
+    pub const fn id(self) -> &'static str {
+        match self {
+            RouteBasis::Given(_) => "given",
+            RouteBasis::FromName(_) => "name",
+            RouteBasis::Unknown => "unknown",
+        }
+    }
+}
+
+/// The route of an entry: the given one, else the one the words of the name say, else unknown. Words that say
+/// several systemic routes ("injection IV") are a systemic route (`other`); words that say a systemic route and a
+/// non-systemic one, or two non-systemic ones ("prednisolone oral drops"), leave it unknown: never guessed.
+pub fn route_of(medication: &Medication) -> RouteBasis {
+    if let Some(route) = medication.route {
+        return RouteBasis::Given(route);
+    }
+    let normalized = normalize(&medication.name);
+    let words: Vec<&str> = normalized.split(' ').collect();
+    let mut said: Vec<MedicationRoute> = ROUTE_WORDS
+        .iter()
+        .chain(SYSTEMIC_WORDS)
+        .filter(|(word, _)| words.contains(word))
+        .map(|(_, route)| *route)
+        .collect();
+    said.sort();
+    said.dedup();
+    match said.as_slice() {
+        [] => RouteBasis::Unknown,
+        [route] => RouteBasis::FromName(*route),
+        several if several.iter().all(|route| route.is_systemic()) => RouteBasis::FromName(MedicationRoute::Other),
+        _ => RouteBasis::Unknown,
+    }
+}
+
+/// The `purpose` that marks a glucocorticoid as adrenal replacement.
+pub const ADRENAL_REPLACEMENT: &str = "adrenal_replacement";
+
+/// The daily doses at or below which a systemic glucocorticoid is adrenal replacement (amendment of
+/// 2026-12-04), in mg a day, by generic name. Other glucocorticoids are replacement only by `purpose`.
+pub const REPLACEMENT_DAILY_DOSE_MG: &[(&str, Decimal)] = &[
+    ("hydrocortisone", dec!(30)),
+    ("prednisone", dec!(7.5)),
+    ("prednisolone", dec!(7.5)),
+    ("methylprednisolone", dec!(6)),
+    ("dexamethasone", dec!(0.75)),
+];
+
+/// The action for a systemic glucocorticoid that is adrenal replacement.
+pub const REPLACEMENT_ACTION: &str = "do not stop replacement steroids; review the dose with the physician";
+
+/// The action for a glucocorticoid whose route is unknown.
+pub const ROUTE_UNKNOWN_ACTION: &str = "route unknown: record the route (a cream, inhaler, spray or drops is not the \
+                                         systemic class; a tablet or injection is); not guessed";
+
+/// Shown beside an `avoid` glucocorticoid whose entry gives neither a daily dose nor a purpose.
+pub const REPLACEMENT_UNKNOWN_NOTE: &str =
+    "daily dose and purpose not given: if this is adrenal replacement, do not stop it; review with the physician";
+
+/// One entry of the medication list: the name as written and what the entry says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Medication {
+    pub name: String,
+    pub route: Option<MedicationRoute>,
+    pub daily_dose: Option<Milligrams>,
+    /// Why it is taken, e.g. `adrenal_replacement`.
+    pub purpose: Option<String>,
+}
+
+impl Medication {
+    /// An entry of which only the name is known.
+    pub fn named(name: impl Into<String>) -> Medication {
+        Medication { name: name.into(), route: None, daily_dose: None, purpose: None }
+    }
+
+    /// Whether the entry says it is adrenal replacement (`adrenal_replacement`, in any case, with spaces or
+    /// hyphens for the underscore).
+    pub fn is_adrenal_replacement(&self) -> bool {
+        self.purpose.as_deref().is_some_and(|purpose| {
+            let word: String = purpose
+                .trim()
+                .chars()
+                .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() })
+                .collect();
+            word == ADRENAL_REPLACEMENT
+        })
+    }
+}
+
+/// What a glucocorticoid entry is under the amendment of 2026-12-04.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlucocorticoidUse {
+    /// Topical, inhaled, intranasal, ophthalmic or otic: the information note only.
+    NotSystemic,
+    /// Neither the entry nor the name says the route: needs review, never guessed.
+    RouteUnknown,
+    /// Systemic adrenal replacement (by purpose or a daily dose at or below the ceiling): needs review.
+    Replacement,
+    /// Systemic, not replacement: avoid.
+    Systemic,
+}
+
+/// Decides the glucocorticoid use of `medication` matched as `generic`.
+pub fn glucocorticoid_use(generic: &str, medication: &Medication) -> GlucocorticoidUse {
+    let Some(route) = route_of(medication).route() else { return GlucocorticoidUse::RouteUnknown };
+    if !route.is_systemic() {
+        return GlucocorticoidUse::NotSystemic;
+    }
+    let ceiling = REPLACEMENT_DAILY_DOSE_MG.iter().find(|(name, _)| *name == generic).map(|(_, ceiling)| *ceiling);
+    let low_dose = matches!((ceiling, medication.daily_dose), (Some(ceiling), Some(dose)) if dose.value() <= ceiling);
+    if medication.is_adrenal_replacement() || low_dose {
+        GlucocorticoidUse::Replacement
+    } else {
+        GlucocorticoidUse::Systemic
+    }
+}
 
 /// One interaction found: the medication as written, the name it matched, the class and what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -419,6 +680,10 @@ pub struct Interaction {
     pub effect: &'static str,
     pub action: &'static str,
     pub source: Source,
+    /// How the route was decided (shown for glucocorticoids, where it matters).
+    pub route: RouteBasis,
+    /// Something more the physician must see (a glucocorticoid without dose or purpose).
+    pub note: Option<&'static str>,
 }
 
 /// A medication recognised as something shown for information (gadolinium contrast, a topical steroid).
@@ -427,6 +692,8 @@ pub struct InformationEntry {
     pub medication: String,
     pub matched_as: String,
     pub kind: DrugKind,
+    /// How the route was decided (a glucocorticoid that is not the systemic class).
+    pub route: RouteBasis,
 }
 
 /// The result of checking a medication list.
@@ -475,17 +742,141 @@ pub fn match_drugs(text: &str) -> Vec<(&'static Drug, Option<&'static str>)> {
         .collect()
 }
 
+/// Words of a medication text that name no ingredient: doses, units, forms, routes and timing. A part of a
+/// combination that has a longer word outside this list and matches no drug is an unrecognised ingredient.
+pub const NON_INGREDIENT_WORDS: &[&str] = &[
+    "mg",
+    "mcg",
+    "ug",
+    "g",
+    "ml",
+    "l",
+    "iu",
+    "miu",
+    "units",
+    "unit",
+    "kg",
+    "m2",
+    "day",
+    "daily",
+    "dose",
+    "doses",
+    "prn",
+    "qhs",
+    "bid",
+    "tid",
+    "qid",
+    "qd",
+    "hours",
+    "hour",
+    "hrs",
+    "min",
+    "as",
+    "needed",
+    "every",
+    "per",
+    "weekly",
+    "week",
+    "night",
+    "morning",
+    "evening",
+    "tablet",
+    "tablets",
+    "tab",
+    "tabs",
+    "capsule",
+    "capsules",
+    "oral",
+    "po",
+    "iv",
+    "im",
+    "sc",
+    "injection",
+    "solution",
+    "suspension",
+    "syrup",
+    "elixir",
+    "patch",
+    "cream",
+    "ointment",
+    "lotion",
+    "gel",
+    "spray",
+    "nasal",
+    "drops",
+    "inhaler",
+    "hfa",
+    "extended",
+    "release",
+    "sustained",
+    "delayed",
+    "chewable",
+    "liquid",
+    "sodium",
+    "potassium",
+    "hydrochloride",
+    "hcl",
+    "succinate",
+    "tartrate",
+    "acetate",
+    "phosphate",
+    "sulfate",
+    "maleate",
+    "besylate",
+    "mesylate",
+    "citrate",
+    "er",
+    "xr",
+    "sr",
+    "xl",
+    "cr",
+    "dr",
+    "la",
+    "odt",
+    "the",
+    "and",
+    "with",
+    "plus",
+    "for",
+    "then",
+];
+
+/// The parts of a combination written with `/`, `+`, `&`, `,`, `;`, " and ", " with " or " plus " that name
+/// no known drug and have a word that is not a dose, unit, form, route or salt: "acetaminophen/Blorptex" has
+/// `Blorptex`. Such a part is never ignored: the entry is listed as unrecognised too.
+pub fn unmatched_parts(name: &str) -> Vec<String> {
+    let lowered = name.to_lowercase();
+    let spaced = lowered.replace(" and ", "/").replace(" with ", "/").replace(" plus ", "/");
+    spaced
+        .split(['/', '+', '&', ',', ';'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .filter(|part| match_drugs(part).is_empty())
+        .filter(|part| {
+            normalize(part).split(' ').any(|word| {
+                word.len() >= 3 && word.chars().any(char::is_alphabetic) && !NON_INGREDIENT_WORDS.contains(&word)
+            })
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The source of the route-and-purpose rules for glucocorticoids.
+pub const GLUCOCORTICOID_AMENDMENT_SOURCE: Source = Source("LABEL-OLD Overdosage; SWISS-SMPC; PRODUCT");
+
 /// Checks a medication list against the classes for `regimen`. `None`: no list was provided.
-pub fn check_medications(medications: Option<&[String]>, regimen: &Regimen) -> InteractionReport {
+pub fn check_medications(medications: Option<&[Medication]>, regimen: &Regimen) -> InteractionReport {
     let Some(medications) = medications else {
         return InteractionReport::default();
     };
     let mut report = InteractionReport { provided: true, ..InteractionReport::default() };
     for medication in medications {
-        let drugs = match_drugs(medication);
-        if drugs.is_empty() {
-            report.unrecognised.push(medication.clone());
+        let drugs = match_drugs(&medication.name);
+        // A name is matched by its words only; a part of it that names nothing known is never ignored.
+        if drugs.is_empty() || !unmatched_parts(&medication.name).is_empty() {
+            report.unrecognised.push(medication.name.clone());
         }
+        let route = route_of(medication);
         for (drug, brand) in drugs {
             let matched_as = match brand {
                 Some(brand) => format!("{} ({brand})", drug.generic),
@@ -493,24 +884,56 @@ pub fn check_medications(medications: Option<&[String]>, regimen: &Regimen) -> I
             };
             match drug.kind {
                 DrugKind::Gadolinium | DrugKind::TopicalSteroid => report.information.push(InformationEntry {
-                    medication: medication.clone(),
+                    medication: medication.name.clone(),
                     matched_as,
                     kind: drug.kind,
+                    route,
                 }),
                 DrugKind::Ordinary if drug.classes.is_empty() => {
-                    report.no_interaction.push((medication.clone(), matched_as))
+                    report.no_interaction.push((medication.name.clone(), matched_as))
                 }
                 DrugKind::Ordinary => {
                     for &class in drug.classes {
-                        report.interactions.push(Interaction {
-                            medication: medication.clone(),
+                        let mut hit = Interaction {
+                            medication: medication.name.clone(),
                             matched_as: matched_as.clone(),
                             class,
                             level: class.level(regimen),
                             effect: class.effect(),
                             action: class.action(regimen),
                             source: class.source(),
-                        });
+                            route,
+                            note: None,
+                        };
+                        if class == DrugClass::Glucocorticoids {
+                            match glucocorticoid_use(drug.generic, medication) {
+                                GlucocorticoidUse::NotSystemic => {
+                                    report.information.push(InformationEntry {
+                                        medication: medication.name.clone(),
+                                        matched_as: matched_as.clone(),
+                                        kind: DrugKind::TopicalSteroid,
+                                        route,
+                                    });
+                                    continue;
+                                }
+                                GlucocorticoidUse::RouteUnknown => {
+                                    hit.level = InteractionLevel::NeedsReview;
+                                    hit.action = ROUTE_UNKNOWN_ACTION;
+                                    hit.source = GLUCOCORTICOID_AMENDMENT_SOURCE;
+                                }
+                                GlucocorticoidUse::Replacement => {
+                                    hit.level = InteractionLevel::NeedsReview;
+                                    hit.action = REPLACEMENT_ACTION;
+                                    hit.source = GLUCOCORTICOID_AMENDMENT_SOURCE;
+                                }
+                                GlucocorticoidUse::Systemic => {
+                                    if medication.daily_dose.is_none() && medication.purpose.is_none() {
+                                        hit.note = Some(REPLACEMENT_UNKNOWN_NOTE);
+                                    }
+                                }
+                            }
+                        }
+                        report.interactions.push(hit);
                     }
                 }
             }

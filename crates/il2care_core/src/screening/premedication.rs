@@ -2,8 +2,9 @@
 //! consensus [DUTCHER-2014 T2]): what, dose and timing, as a suggestion for the prescriber. il2care never
 //! orders anything itself.
 //!
-//! Weight-based doses (ondansetron 0.15 mg/kg) are computed with the core's typed units and exact decimals
-//! when a weight is given; without one the row says so and no number is invented. Pure data: no IO.
+//! Weight-based doses (ondansetron 0.15 mg/kg, never more than 16 mg a dose) are computed with the core's typed
+//! units and exact decimals when a weight is given, capped where a cap applies (the cap is named with its
+//! source); without a weight the row says so and no number is invented. Pure data: no IO.
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -11,13 +12,30 @@ use rust_decimal_macros::dec;
 use crate::Source;
 use crate::units::{Kilograms, Measure, Milligrams};
 
-/// A weight-based dose of a template row.
+/// A weight-based dose of a template row, with the largest single dose when one applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerKilogram {
     pub drug: &'static str,
     pub milligrams_per_kilogram: Decimal,
     pub timing: &'static str,
+    pub cap: Option<DoseCap>,
 }
+
+/// The largest single dose, what it is called and its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DoseCap {
+    pub milligrams: Decimal,
+    pub text: &'static str,
+    pub source: Source,
+}
+
+/// Ondansetron never more than 16 mg a dose: the FDA limits a single IV dose to 16 mg because of QT prolongation
+/// (SCREENING §5, amendment of 2026-12-04) [FDA-2012-ONDANSETRON].
+pub const ONDANSETRON_CAP: DoseCap = DoseCap {
+    milligrams: dec!(16),
+    text: "never more than 16 mg a dose (FDA single IV dose limit, QT prolongation)",
+    source: Source("FDA-2012-ONDANSETRON"),
+};
 
 /// One row of the template: the need, the typical practice, the variations, the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,9 +47,13 @@ pub struct PlanRow {
     pub source: Source,
 }
 
-/// Ondansetron 0.15 mg/kg every 8 h [DUTCHER-2014 T2].
-pub const ONDANSETRON: PerKilogram =
-    PerKilogram { drug: "ondansetron", milligrams_per_kilogram: dec!(0.15), timing: "every 8 h" };
+/// Ondansetron 0.15 mg/kg every 8 h [DUTCHER-2014 T2], never more than 16 mg a dose [FDA-2012-ONDANSETRON].
+pub const ONDANSETRON: PerKilogram = PerKilogram {
+    drug: "ondansetron",
+    milligrams_per_kilogram: dec!(0.15),
+    timing: "every 8 h",
+    cap: Some(ONDANSETRON_CAP),
+};
 
 /// The consensus template, in the order of SCREENING.md §5.
 pub const TEMPLATE: [PlanRow; 11] = [
@@ -75,10 +97,10 @@ pub const TEMPLATE: [PlanRow; 11] = [
     },
     PlanRow {
         need: "Nausea / vomiting",
-        typical: "ondansetron 0.15 mg/kg every 8 h",
+        typical: "ondansetron 0.15 mg/kg every 8 h, never more than 16 mg a dose (FDA: QT prolongation)",
         variations: "granisetron 1 mg daily; prochlorperazine 10 mg PO every 6 h; as-needed antiemetics",
         per_kilogram: Some(ONDANSETRON),
-        source: Source("DUTCHER-2014 T2"),
+        source: Source("DUTCHER-2014 T2; FDA-2012-ONDANSETRON"),
     },
     PlanRow {
         need: "Gastritis",
@@ -124,8 +146,12 @@ pub struct ComputedDose {
     pub need: &'static str,
     pub per_kilogram: PerKilogram,
     pub weight: Kilograms,
-    /// Exact: mg/kg x kg.
+    /// The dose to give: mg/kg x kg exactly, or the cap when that is larger.
     pub dose: Milligrams,
+    /// mg/kg x kg before the cap.
+    pub uncapped: Milligrams,
+    /// The cap, when it limited the dose.
+    pub capped_by: Option<DoseCap>,
     pub source: Source,
 }
 
@@ -142,10 +168,22 @@ pub struct PremedicationPlan {
 pub const PLAN_NOTICE: &str =
     "Suggested order-set template for the prescriber (consensus practice); il2care does not order anything.";
 
-/// The weight-based dose: mg/kg x kg, exact.
+/// The weight-based dose: mg/kg x kg, exact, before any cap.
 pub fn weight_based_dose(per_kilogram: PerKilogram, weight: Kilograms) -> Milligrams {
     Milligrams::new(per_kilogram.milligrams_per_kilogram * weight.value())
         .expect("a positive mg/kg times a non-negative weight is not negative")
+}
+
+/// The dose to give and the cap when it applied: mg/kg x kg, or the cap when mg/kg x kg is above it (at the cap
+/// exactly, the computed dose is the cap and no cap is named).
+pub fn capped_dose(per_kilogram: PerKilogram, weight: Kilograms) -> (Milligrams, Option<DoseCap>) {
+    let dose = weight_based_dose(per_kilogram, weight);
+    match per_kilogram.cap {
+        Some(cap) if dose.value() > cap.milligrams => {
+            (Milligrams::new(cap.milligrams).expect("a cap is a positive dose"), Some(cap))
+        }
+        _ => (dose, None),
+    }
 }
 
 /// The plan for a patient of `weight` (when known).
@@ -154,13 +192,18 @@ pub fn premedication_plan(weight: Option<Kilograms>) -> PremedicationPlan {
     for row in &TEMPLATE {
         let Some(per_kilogram) = row.per_kilogram else { continue };
         match weight {
-            Some(weight) => plan.computed.push(ComputedDose {
-                need: row.need,
-                per_kilogram,
-                weight,
-                dose: weight_based_dose(per_kilogram, weight),
-                source: row.source,
-            }),
+            Some(weight) => {
+                let (dose, capped_by) = capped_dose(per_kilogram, weight);
+                plan.computed.push(ComputedDose {
+                    need: row.need,
+                    per_kilogram,
+                    weight,
+                    dose,
+                    uncapped: weight_based_dose(per_kilogram, weight),
+                    capped_by,
+                    source: row.source,
+                })
+            }
             None => plan.needs_weight.push(row.need),
         }
     }

@@ -97,7 +97,7 @@ fn eligible() -> ScreeningInput {
     input.education = Education { sheet_given: Some(true), contrast_flag_explained: Some(true) };
     input.labs = normal_labs(2);
     input.previous_courses = Some(Vec::new());
-    input.medications = Some(vec!["acetaminophen".to_string()]);
+    input.medications = Some(vec![Medication::named("acetaminophen")]);
     input
 }
 
@@ -504,7 +504,7 @@ fn item_16_no_intensive_care_fails() {
 #[test]
 fn items_17_and_18_the_medication_list_and_antihypertensives() {
     let meds = |names: &[&str]| {
-        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+        let names: Vec<Medication> = names.iter().map(|name| Medication::named(*name)).collect();
         move |s: &mut ScreeningInput| s.medications = Some(names)
     };
     check(Item::MedicationList, Status::NeedsReview, "LABEL-OLD; SWISS-SMPC", meds(&["Decadron 4 mg"]));
@@ -552,11 +552,13 @@ fn the_overall_status_is_the_worst_item() {
 /// The one interaction helper: `name` is matched to exactly `classes` at `level` each.
 fn check_drug(name: &str, expected: &[(DrugClass, InteractionLevel)], source: &'static str) {
     assert!(Source(source).is_known());
-    let report = check_medications(Some(&[name.to_string()]), hd_iv());
+    let report = check_medications(Some(&[Medication::named(name)]), hd_iv());
     let found: Vec<_> = report.interactions.iter().map(|hit| (hit.class, hit.level)).collect();
     assert_eq!(found, expected, "{name} [{source}]");
     for hit in &report.interactions {
-        assert_eq!(hit.source, hit.class.source());
+        if hit.level == hit.class.level(hd_iv()) {
+            assert_eq!(hit.source, hit.class.source());
+        }
         assert_eq!(hit.medication, name);
     }
     assert!(report.unrecognised.is_empty(), "{name} is recognised");
@@ -581,8 +583,11 @@ fn every_drug_class_matches_its_examples_by_generic_and_brand_name_in_any_case()
     check_drug("Depakote", &[(C::Hepatotoxic, L::Monitor)], src);
     check_drug("lisinopril 10 mg daily", &[(C::Antihypertensives, L::NeedsReview)], "PRACTICE-GUIDE");
     check_drug("Norvasc", &[(C::Antihypertensives, L::NeedsReview)], "PRACTICE-GUIDE");
-    check_drug("prednisone", &[(C::Glucocorticoids, L::Avoid)], "LABEL-OLD Overdosage");
-    check_drug("Solu-Medrol", &[(C::Glucocorticoids, L::Avoid)], "SWISS-SMPC");
+    // Amendment of 2026-12-04: a glucocorticoid without a route (entry or name words) is "route unknown".
+    check_drug("prednisone", &[(C::Glucocorticoids, L::NeedsReview)], "LABEL-OLD Overdosage; PRODUCT");
+    check_drug("Solu-Medrol", &[(C::Glucocorticoids, L::NeedsReview)], "SWISS-SMPC; PRODUCT");
+    check_drug("prednisone 20 mg PO daily", &[(C::Glucocorticoids, L::Avoid)], "LABEL-OLD Overdosage");
+    check_drug("Solu-Medrol 125 mg IV", &[(C::Glucocorticoids, L::Avoid)], "SWISS-SMPC");
     let ifn = [(C::InterferonAlfa, L::Avoid), (C::AntineoplasticsWithHighDose, L::Avoid)];
     check_drug("interferon alfa-2b", &ifn, "SWISS-SMPC");
     check_drug("Pegasys", &ifn, "SWISS-SMPC");
@@ -672,14 +677,14 @@ fn every_class_has_examples_a_known_source_and_its_wording() {
         "iopromide",
         "iomeprol",
     ] {
-        let report = check_medications(Some(&[name.to_string()]), hd_iv());
+        let report = check_medications(Some(&[Medication::named(name)]), hd_iv());
         assert!(!report.interactions.is_empty(), "SCREENING §2 example {name} is in its class");
     }
 }
 
 #[test]
 fn unknown_medication_names_are_listed_as_unrecognised_never_ignored() {
-    let names = ["Zzyzxamab 10 mg", "morphine", "my blue pill", "Tylenol"].map(String::from);
+    let names = ["Zzyzxamab 10 mg", "morphine", "my blue pill", "Tylenol"].map(Medication::named);
     let report = check_medications(Some(&names), hd_iv());
     assert_eq!(report.unrecognised, vec!["Zzyzxamab 10 mg".to_string(), "my blue pill".to_string()]);
     assert_eq!(report.interactions.len(), 1);
@@ -699,14 +704,14 @@ fn combination_products_match_every_named_ingredient_and_longer_names_win() {
 
 #[test]
 fn interferon_alfa_is_monitored_when_the_protocol_gives_it() {
-    let report = check_medications(Some(&["Intron A".to_string()]), regimen("mcdermott-2005-sc").unwrap());
+    let report = check_medications(Some(&[Medication::named("Intron A")]), regimen("mcdermott-2005-sc").unwrap());
     let interferon = report.interactions.iter().find(|hit| hit.class == DrugClass::InterferonAlfa).unwrap();
     assert_eq!(interferon.level, InteractionLevel::Monitor, "[SWISS-SMPC; MCDERMOTT-2005]");
 }
 
 #[test]
 fn gadolinium_and_topical_steroids_are_recognised_as_information() {
-    let names = ["Gadavist", "clobetasol cream"].map(String::from);
+    let names = ["Gadavist", "clobetasol cream"].map(Medication::named);
     let report = check_medications(Some(&names), hd_iv());
     assert!(report.unrecognised.is_empty() && report.interactions.is_empty());
     let kinds: Vec<_> = report.information.iter().map(|entry| entry.kind).collect();
@@ -748,7 +753,7 @@ fn the_contrast_flag_lasts_and_covers_planned_studies_and_listed_agents() {
         at: Some(ts("2027-03-01T09:00:00Z")),
         description: None,
     }];
-    input.medications = Some(vec!["Isovue".to_string()]);
+    input.medications = Some(vec![Medication::named("Isovue")]);
     assert!(screen(&input).contrast.is_empty(), "no interleukin-2 received yet: no flag");
     input.interleukin_2 = Some(Interleukin2History { received: true, last_dose_at: Some(days_before(5)) });
     let notices = screen(&input).contrast;
@@ -858,4 +863,225 @@ fn removing_any_single_input_never_improves_an_item_and_never_leaves_the_screen_
         }
         assert_ne!(after.status, Status::Pass, "removing {what} must leave something to review [PRODUCT]");
     }
+}
+
+#[test]
+fn electrolytes_without_a_lab_range_use_the_default_limits_at_their_boundaries() {
+    // GRADING §2 amendment of 2026-12-04: potassium LLN 3.5, ULN 5.0; sodium LLN 135, ULN 145; bicarbonate LLN 22.
+    let k = |value| LabValue::Potassium(MillimolesPerLitre::new(value).unwrap());
+    let na = |value| LabValue::Sodium(MillimolesPerLitre::new(value).unwrap());
+    let hco3 = |value| LabValue::Bicarbonate(MillimolesPerLitre::new(value).unwrap());
+    let src = "PRODUCT; CTCAE-5";
+    check_lab(k(dec!(3.49)), None, Sex::Male, true, src);
+    check_lab(k(dec!(3.5)), None, Sex::Male, false, src);
+    check_lab(k(dec!(5.0)), None, Sex::Male, false, src);
+    check_lab(k(dec!(5.01)), None, Sex::Male, true, src);
+    check_lab(k(dec!(6.5)), None, Sex::Male, true, src);
+    check_lab(k(dec!(2.8)), None, Sex::Male, true, src);
+    check_lab(k(dec!(9.5)), None, Sex::Male, true, src);
+    check_lab(na(dec!(134.9)), None, Sex::Female, true, src);
+    check_lab(na(dec!(135)), None, Sex::Female, false, src);
+    check_lab(na(dec!(145)), None, Sex::Female, false, src);
+    check_lab(na(dec!(145.1)), None, Sex::Female, true, src);
+    check_lab(hco3(dec!(21.9)), None, Sex::Female, true, src);
+    check_lab(hco3(dec!(22)), None, Sex::Female, false, src);
+    // A lab's own limit wins over the default (ULN 5.5 from the site: 5.4 passes), and a default is marked.
+    check_lab(k(dec!(5.4)), Some(dec!(5.5)), Sex::Male, false, "PRODUCT");
+    let unmarked = LabResult { value: k(dec!(6.5)), at: days_before(1), reference_range: None };
+    assert!(lab_concerns(&unmarked, Sex::Male)[0].contains("(default limit)"), "GRADING §2: default marked");
+    let given = LabResult {
+        value: k(dec!(6.5)),
+        at: days_before(1),
+        reference_range: Some(ReferenceRange { low: Some(dec!(3.6)), high: Some(dec!(5.2)) }),
+    };
+    assert!(!lab_concerns(&given, Sex::Male)[0].contains("default"), "the lab's range is not marked default");
+}
+
+#[test]
+fn item_5_potassium_or_sodium_outside_the_default_limits_needs_review() {
+    let k = |value| LabValue::Potassium(MillimolesPerLitre::new(value).unwrap());
+    let na = |value| LabValue::Sodium(MillimolesPerLitre::new(value).unwrap());
+    check(Item::BaselineLabs, Status::NeedsReview, "PRODUCT", |s| set_lab(s, k(dec!(6.5))));
+    check(Item::BaselineLabs, Status::NeedsReview, "PRODUCT", |s| set_lab(s, k(dec!(2.8))));
+    check(Item::BaselineLabs, Status::Pass, "PRODUCT", |s| set_lab(s, k(dec!(5.0))));
+    check(Item::BaselineLabs, Status::NeedsReview, "PRODUCT", |s| s.labs.push(lab(na(dec!(128)), 1)));
+    check(Item::BaselineLabs, Status::Pass, "PRODUCT", |s| s.labs.push(lab(na(dec!(140)), 1)));
+    // Sodium is optional for item 5: its absence does not make the item need review.
+    check(Item::BaselineLabs, Status::Pass, "PRODUCT", |_| {});
+}
+
+/// What a medication entry comes out as: an interaction at a level, or the information note only.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Level(InteractionLevel),
+    InformationOnly,
+}
+
+/// The steroid helper: `entry` on the list of an `hd-iv` screen comes out as `expected`, the action containing
+/// `says` (empty: anything).
+fn check_steroid(entry: Medication, expected: Outcome, says: &str, source: &'static str) {
+    assert!(Source(source).is_known(), "{source}");
+    let report = check_medications(Some(std::slice::from_ref(&entry)), hd_iv());
+    let outcome = match (report.interactions.as_slice(), report.information.as_slice()) {
+        ([hit], []) => {
+            assert_eq!(hit.class, DrugClass::Glucocorticoids, "{entry:?}");
+            assert!(hit.action.contains(says), "{entry:?}: {} [{source}]", hit.action);
+            Outcome::Level(hit.level)
+        }
+        ([], [info]) => {
+            assert_eq!(info.kind, DrugKind::TopicalSteroid);
+            assert!(info.kind.note().contains("ask the team before using any steroid cream"));
+            Outcome::InformationOnly
+        }
+        other => panic!("{entry:?}: unexpected {other:?}"),
+    };
+    assert_eq!(outcome, expected, "{entry:?} [{source}]");
+}
+
+fn med(name: &str, route: Option<MedicationRoute>, daily_mg: Option<Decimal>, purpose: Option<&str>) -> Medication {
+    Medication {
+        name: name.to_string(),
+        route,
+        daily_dose: daily_mg.map(|mg| crate::units::Milligrams::new(mg).unwrap()),
+        purpose: purpose.map(str::to_string),
+    }
+}
+
+#[test]
+fn route_and_purpose_decide_the_steroid_class() {
+    use InteractionLevel::{Avoid, NeedsReview};
+    use MedicationRoute::*;
+    use Outcome::{InformationOnly as Info, Level};
+    let src = "LABEL-OLD Overdosage; SWISS-SMPC; PRODUCT";
+    // Route words in the name when the route is missing.
+    check_steroid(med("hydrocortisone 1% cream", None, None, None), Info, "", "EDU; PRODUCT");
+    check_steroid(med("betamethasone ointment", None, None, None), Info, "", "EDU");
+    check_steroid(med("fluticasone HFA inhaler", None, None, None), Info, "", "EDU");
+    check_steroid(med("budesonide nebulised", None, None, None), Info, "", "EDU");
+    check_steroid(med("mometasone nasal spray", None, None, None), Info, "", "EDU");
+    check_steroid(med("prednisolone drops", None, None, None), Info, "", "EDU");
+    check_steroid(med("dexamethasone gel", None, None, None), Info, "", "EDU");
+    // Neither route nor name word: needs review "route unknown", never guessed (topical or systemic).
+    check_steroid(med("hydrocortisone", None, None, None), Level(NeedsReview), "route unknown", src);
+    check_steroid(med("Temovate", None, None, None), Level(NeedsReview), "route unknown", src);
+    check_steroid(med("Kenalog 40 mg", None, None, None), Level(NeedsReview), "route unknown", src);
+    // Name words that disagree (a systemic form and drops) leave the route unknown.
+    check_steroid(med("prednisolone oral drops", None, None, None), Level(NeedsReview), "route unknown", src);
+    // The given route wins over the name's words.
+    check_steroid(med("hydrocortisone cream", Some(Oral), None, None), Level(Avoid), "avoid", src);
+    for route in [Topical, Inhaled, Intranasal, Ophthalmic, Otic] {
+        check_steroid(med("dexamethasone", Some(route), None, None), Info, "", "EDU; PRODUCT");
+    }
+    for route in [Oral, Iv, Im, Sc, IntraArticular, Rectal, Other] {
+        check_steroid(med("dexamethasone", Some(route), Some(dec!(4)), None), Level(Avoid), "avoid", src);
+    }
+    // Adrenal replacement by purpose, at any dose, by a systemic route.
+    let replacement = "do not stop replacement steroids; review the dose with the physician";
+    check_steroid(
+        med("hydrocortisone", Some(Oral), Some(dec!(40)), Some("adrenal_replacement")),
+        Level(NeedsReview),
+        replacement,
+        src,
+    );
+    // ... and by daily dose at or below the ceilings; just above is the systemic class.
+    let rows = [
+        ("hydrocortisone", dec!(29.9), dec!(30), dec!(30.1)),
+        ("prednisone", dec!(5), dec!(7.5), dec!(7.6)),
+        ("prednisolone", dec!(7.4), dec!(7.5), dec!(7.6)),
+        ("methylprednisolone", dec!(4), dec!(6), dec!(6.1)),
+        ("dexamethasone", dec!(0.5), dec!(0.75), dec!(0.76)),
+    ];
+    for (generic, below, at, above) in rows {
+        check_steroid(med(generic, Some(Oral), Some(below), None), Level(NeedsReview), replacement, src);
+        check_steroid(med(generic, Some(Oral), Some(at), None), Level(NeedsReview), replacement, src);
+        check_steroid(med(generic, Some(Oral), Some(above), None), Level(Avoid), "avoid", src);
+    }
+    check_steroid(
+        med("prednisone", Some(Oral), Some(dec!(20)), Some("Adrenal replacement")),
+        Level(NeedsReview),
+        replacement,
+        src,
+    );
+    check_steroid(med("prednisone", Some(Oral), Some(dec!(20)), Some("nausea")), Level(Avoid), "avoid", src);
+    // A glucocorticoid without a replacement ceiling is replacement only by purpose.
+    check_steroid(med("betamethasone", Some(Oral), Some(dec!(0.5)), None), Level(Avoid), "avoid", src);
+    // A topical steroid stays information even when its entry says replacement (not the systemic class).
+    check_steroid(med("hydrocortisone cream", None, None, Some("adrenal_replacement")), Info, "", "EDU");
+}
+
+#[test]
+fn a_systemic_steroid_without_dose_or_purpose_is_avoid_with_the_replacement_caution() {
+    let report = check_medications(Some(&[med("prednisone 5 mg", Some(MedicationRoute::Oral), None, None)]), hd_iv());
+    assert_eq!(report.interactions[0].level, InteractionLevel::Avoid, "[LABEL-OLD Overdosage]");
+    assert!(report.interactions[0].note.is_some_and(|note| note.contains("do not stop it")), "[PRODUCT]");
+    let mut input = eligible();
+    input.medications = Some(vec![med("prednisone 5 mg", Some(MedicationRoute::Oral), Some(dec!(5)), None)]);
+    let item = result_of(&input, Item::MedicationList);
+    assert_eq!(item.status, Status::NeedsReview, "[SWISS-SMPC; PRODUCT]");
+    assert!(item.reasons.iter().any(|reason| reason.contains("do not stop replacement steroids")), "{item:?}");
+}
+
+#[test]
+fn route_words_of_the_name_decide_only_when_the_entry_gives_no_route() {
+    use MedicationRoute::*;
+    use interactions::{RouteBasis, route_of};
+    let of = |name: &str| route_of(&Medication::named(name));
+    // SCREENING §2 amendment [PRODUCT].
+    assert_eq!(of("X cream"), RouteBasis::FromName(Topical));
+    assert_eq!(of("X Lotion"), RouteBasis::FromName(Topical));
+    assert_eq!(of("X inhaler"), RouteBasis::FromName(Inhaled));
+    assert_eq!(of("X nebulized"), RouteBasis::FromName(Inhaled));
+    assert_eq!(of("X spray"), RouteBasis::FromName(Intranasal));
+    assert_eq!(of("X drops"), RouteBasis::FromName(Ophthalmic));
+    assert_eq!(of("X 4 mg PO daily"), RouteBasis::FromName(Oral));
+    assert_eq!(of("X injection IV"), RouteBasis::FromName(Other), "two systemic words: systemic");
+    assert_eq!(of("X cream tablets"), RouteBasis::Unknown, "words that disagree");
+    assert_eq!(of("X creamy"), RouteBasis::Unknown, "whole words only");
+    assert_eq!(of("X"), RouteBasis::Unknown);
+    let given = Medication { route: Some(Iv), ..Medication::named("X cream") };
+    assert_eq!(route_of(&given), RouteBasis::Given(Iv));
+    assert_eq!(MedicationRoute::from_id("intra_articular"), Some(IntraArticular));
+    assert_eq!(MedicationRoute::from_id("oral "), None);
+    assert!(MedicationRoute::ALL.iter().all(|route| MedicationRoute::from_id(route.id()) == Some(*route)));
+}
+
+/// The ondansetron helper: `kg` gives `mg` to give, capped or not [DUTCHER-2014 T2; FDA-2012-ONDANSETRON].
+fn check_ondansetron(kg: Decimal, mg: Decimal, capped: bool, source: &'static str) {
+    assert!(Source(source).is_known(), "{source}");
+    let plan = premedication_plan(Some(Kilograms::new(kg).unwrap()));
+    let dose = &plan.computed[0];
+    assert_eq!((dose.dose.value(), dose.capped_by.is_some()), (mg, capped), "{kg} kg [{source}]");
+    assert_eq!(dose.uncapped.value(), dec!(0.15) * kg);
+}
+
+#[test]
+fn ondansetron_is_never_more_than_16_mg_a_dose() {
+    let src = "DUTCHER-2014 T2; FDA-2012-ONDANSETRON";
+    check_ondansetron(dec!(100), dec!(15.00), false, src);
+    check_ondansetron(dec!(106.66), dec!(15.9990), false, src);
+    check_ondansetron(dec!(106.67), dec!(16), true, src);
+    check_ondansetron(dec!(150), dec!(16), true, src);
+    check_ondansetron(dec!(250), dec!(16), true, src);
+    let cap = ONDANSETRON.cap.unwrap();
+    assert_eq!(cap.milligrams, dec!(16));
+    assert_eq!(cap.source, Source("FDA-2012-ONDANSETRON"));
+    assert!(cap.source.is_known());
+}
+
+#[test]
+fn a_combination_with_an_unknown_part_is_never_passed_on_its_known_part() {
+    use interactions::unmatched_parts;
+    // PRODUCT: a name that matches nothing is never ignored; nor is a part of a combination.
+    assert_eq!(unmatched_parts("acetaminophen/Blorptex 5 mg"), vec!["blorptex 5 mg".to_string()]);
+    assert_eq!(unmatched_parts("Tylenol with Zyxo"), vec!["zyxo".to_string()]);
+    assert!(unmatched_parts("acetaminophen/oxycodone 325/5").is_empty());
+    assert!(unmatched_parts("prednisone 5 mg/day").is_empty());
+    assert!(unmatched_parts("Metoprolol succinate ER 50 mg/HCTZ 12.5 mg").is_empty());
+    assert!(unmatched_parts("diphenoxylate/atropine").is_empty());
+    let report = check_medications(Some(&[Medication::named("acetaminophen/Blorptex")]), hd_iv());
+    assert_eq!(report.unrecognised, vec!["acetaminophen/Blorptex".to_string()]);
+    let mut input = eligible();
+    input.medications = Some(vec![Medication::named("acetaminophen/Blorptex")]);
+    assert_eq!(result_of(&input, Item::MedicationList).status, Status::NeedsReview, "[PRODUCT]");
+    assert_eq!(result_of(&input, Item::Antihypertensives).status, Status::NeedsReview, "[PRODUCT]");
 }

@@ -7,11 +7,14 @@
 //! one must not lose the contrast warning it brings. The stored document is the one evaluated.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
-use il2care_core::screening::screen;
-use il2care_store::record::{self, Screening, Written};
+use il2care_core::screening::gate::{
+    DecisionKind, GateScreening, ItemDecision, ScreenedItem, first_dose_gate, status_from_id,
+};
+use il2care_core::screening::{Item, screen};
+use il2care_store::record::{self, Screening, ScreeningDecision, Written};
 use il2care_wire::json::{parse_object, timestamp};
 use il2care_wire::screening::{result_json, screening_from_object};
 use serde_json::{Map, Value, json};
@@ -42,6 +45,76 @@ pub fn with_record_flags(document: &mut Map<String, Value>, record_flags: &[Stri
             list.push(json!(flag));
         }
     }
+}
+
+/// The optional `course_id` of a POST body: the course the screening is run for (its latest screening gates
+/// the course's first dose, SCREENING §1 amendment of 2026-12-04).
+fn take_course_id(object: &mut Map<String, Value>) -> Result<Option<i64>, Refusal> {
+    match object.remove("course_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .filter(|id| *id > 0)
+            .map(Some)
+            .ok_or_else(|| Refusal::new("course_id", "must be a course id (a whole number)")),
+    }
+}
+
+/// The gate's view of a stored result: each item's number, result and `valid_until`. An item that cannot be
+/// read is left out, and the gate then closes for it.
+pub fn gate_screening(at_ms: i64, result: &Value) -> GateScreening {
+    let at = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::MAX);
+    let items = result["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            let number = u8::try_from(item["number"].as_u64()?).ok()?;
+            Some(ScreenedItem {
+                item: Item::from_number(number)?,
+                status: status_from_id(item["result"].as_str()?)?,
+                valid_until: match item.get("valid_until") {
+                    None | Some(Value::Null) => None,
+                    Some(until) => Some(until.as_str()?.parse().ok()?),
+                },
+            })
+        })
+        .collect();
+    GateScreening { at, items }
+}
+
+/// The core's decisions from the stored ones (a row that cannot be read does not count).
+pub fn item_decisions(decisions: &[ScreeningDecision]) -> Vec<ItemDecision> {
+    decisions
+        .iter()
+        .filter_map(|decision| {
+            Some(ItemDecision {
+                item: Item::from_number(u8::try_from(decision.item).ok()?)?,
+                kind: DecisionKind::from_id(&decision.kind)?,
+                by: decision.decided_by.clone(),
+                at: jiff::Timestamp::from_millisecond(decision.decided_at_ms).ok()?,
+                reason: decision.reason.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The gate for a first dose now (SCREENING §1 amendment): `null` when the screening is not tied to a course.
+fn gate_json(course_id: Option<i64>, screening: Option<&GateScreening>, decisions: &[ScreeningDecision]) -> Value {
+    let Some(course_id) = course_id else { return Value::Null };
+    let now = jiff::Timestamp::now();
+    let gate = first_dose_gate(screening, &item_decisions(decisions), now);
+    let blockers: Vec<Value> = gate
+        .blockers
+        .iter()
+        .map(|blocker| json!({"item": blocker.item.map(|item| item.number()), "reason": blocker.reason}))
+        .collect();
+    json!({"course_id": course_id, "first_dose_may_be_given": gate.open, "at": now.to_string(), "blockers": blockers})
+}
+
+fn decision_json(decision: &ScreeningDecision) -> Value {
+    json!({"id": decision.id, "item": decision.item, "kind": decision.kind, "reason": decision.reason,
+           "at": crate::rfc3339(decision.decided_at_ms), "by": decision.decided_by})
 }
 
 /// A stored screening as JSON.
@@ -85,6 +158,7 @@ pub async fn submit_document(
     }
     let mut object = parse_object(text)?;
     let client_id = take_client_id(&mut object)?;
+    let course_id = take_course_id(&mut object)?;
     // A stored screening is of tests already done: one timed ahead is a typing error.
     if let Some(at) = object.get("at").filter(|at| !at.is_null())
         && timestamp(at, "at")? > jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5)
@@ -93,6 +167,11 @@ pub async fn submit_document(
     }
     let mut tx = state.store.begin().await?;
     record::patient(&mut tx, patient_id).await?;
+    if let Some(course_id) = course_id
+        && !record::courses(&mut tx, patient_id).await?.iter().any(|course| course.id == course_id)
+    {
+        return Err(Refusal::new("course_id", format!("course {course_id} is not a course of this patient")).into());
+    }
     with_record_flags(&mut object, &record::flags(&mut tx, patient_id).await?);
     let input = screening_from_object(&object)?;
     let result = screen(&input);
@@ -110,10 +189,16 @@ pub async fn submit_document(
         recorded_by: actor.user.username.clone(),
     };
     let written = record::add_screening(&mut tx, &stored).await?;
+    if let (Written::Created(id), Some(course_id)) = (&written, course_id) {
+        record::link_screening_to_course(&mut tx, *id, course_id).await?;
+    }
     by_actor(&mut tx, actor, "write", &format!("screening/{}", written.id()), Some(patient_id), "ok").await?;
     tx.commit().await?;
     match written {
-        Written::Created(id) => Ok((StatusCode::CREATED, json!({"id": id, "result": result_value}))),
+        Written::Created(id) => {
+            let gate = gate_json(course_id, Some(&gate_screening(stored.at_ms, &result_value)), &[]);
+            Ok((StatusCode::CREATED, json!({"id": id, "course_id": course_id, "result": result_value, "gate": gate})))
+        }
         Written::AlreadyPresent(id) => {
             let mut conn = state.store.connection().await?;
             let existing = record::screening(&mut conn, id).await?;
@@ -138,9 +223,124 @@ pub async fn list(
     authorize(&mut conn, &actor, patient_id, &resource).await?;
     record::patient(&mut conn, patient_id).await?;
     let screenings = record::screenings(&mut conn, patient_id).await?;
+    let mut listed = Vec::new();
+    for screening in &screenings {
+        let mut value = screening_json(screening);
+        let decisions = record::screening_decisions(&mut conn, screening.id).await?;
+        let course_id = record::course_of_screening(&mut conn, screening.id).await?;
+        // The gate is the course's: computed from the course's latest screening, whichever this one is.
+        let gate = match course_id {
+            None => Value::Null,
+            Some(course_id) => {
+                let latest = record::latest_screening_of_course(&mut conn, course_id).await?;
+                let latest_decisions = match &latest {
+                    Some(latest) => record::screening_decisions(&mut conn, latest.id).await?,
+                    None => Vec::new(),
+                };
+                let view = latest.as_ref().map(|latest| {
+                    gate_screening(latest.at_ms, &serde_json::from_str(&latest.result).unwrap_or(Value::Null))
+                });
+                gate_json(Some(course_id), view.as_ref(), &latest_decisions)
+            }
+        };
+        value["course_id"] = json!(course_id);
+        value["decisions"] = Value::Array(decisions.iter().map(decision_json).collect());
+        value["gate"] = gate;
+        listed.push(value);
+    }
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    Ok(Json(json!({"screenings": screenings.iter().map(screening_json).collect::<Vec<_>>()})))
+    Ok(Json(json!({"screenings": listed})))
+}
+
+/// `POST /api/v1/patients/{patient_id}/screenings/{screening_id}/decisions` (physician only): acknowledges a
+/// `needs_review` item (`{"item": 15, "kind": "acknowledge", "reason": "..."}`) or overrides a `fail` item
+/// (`"kind": "override"`), with who and when from the session; audited. 201 with the decision and the gate.
+pub async fn decide(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((patient_text, screening_text)): Path<(String, String)>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let id = |text: &str, field: &str| {
+        text.parse::<i64>().map_err(|_| {
+            AppError::Refused(Refusal::new(field, format!("`{text}` is not a record id (a whole number)")))
+        })
+    };
+    let patient_id = id(&patient_text, "patient_id")?;
+    let screening_id = id(&screening_text, "screening_id")?;
+    let resource = format!("screening/{screening_id}/decisions");
+    {
+        let mut conn = state.store.connection().await?;
+        if let Err(error) = actor.require(&[Role::Physician]) {
+            by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+            return Err(error);
+        }
+    }
+    let object = parse_object(&json_text(&headers, &body)?)?;
+    if let Some(unknown) = object.keys().find(|key| !["item", "kind", "reason"].contains(&key.as_str())) {
+        return Err(Refusal::new(unknown.clone(), "unknown field; expected item, kind, reason").into());
+    }
+    let item = object
+        .get("item")
+        .and_then(Value::as_u64)
+        .and_then(|number| u8::try_from(number).ok())
+        .and_then(Item::from_number)
+        .ok_or_else(|| Refusal::new("item", "must be a checklist item number, 1 to 19"))?;
+    let kind =
+        object.get("kind").and_then(Value::as_str).and_then(DecisionKind::from_id).ok_or_else(|| {
+            Refusal::new("kind", "must be acknowledge (a needs_review item) or override (a fail item)")
+        })?;
+    let reason = object.get("reason").and_then(Value::as_str).map(str::trim).unwrap_or_default();
+    if reason.is_empty() || reason.len() > 2000 {
+        return Err(Refusal::new("reason", "is required: 1 to 2000 characters saying why").into());
+    }
+    let mut tx = state.store.begin().await?;
+    let screening = record::screening(&mut tx, screening_id).await?;
+    if screening.patient_id != patient_id {
+        return Err(AppError::NotFound(format!("screening {screening_id} of patient {patient_id}")));
+    }
+    let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
+    let view = gate_screening(screening.at_ms, &result);
+    let status = view.items.iter().find(|screened| screened.item == item).map(|screened| screened.status);
+    if status.and_then(DecisionKind::needed_for) != Some(kind) {
+        let found = status.map_or("unreadable", |status| status.id());
+        return Err(Refusal::new(
+            "kind",
+            format!("item {} is {found}: acknowledge a needs_review item, override a fail item", item.number()),
+        )
+        .into());
+    }
+    let decision = ScreeningDecision {
+        id: 0,
+        screening_id,
+        item: i64::from(item.number()),
+        kind: kind.id().to_string(),
+        reason: reason.to_string(),
+        decided_at_ms: crate::now_ms(),
+        decided_by: actor.user.username.clone(),
+    };
+    let decision_id = record::add_screening_decision(&mut tx, &decision).await?;
+    by_actor(&mut tx, &actor, kind.id(), &resource, Some(patient_id), "ok").await?;
+    let course_id = record::course_of_screening(&mut tx, screening_id).await?;
+    let gate = match course_id {
+        None => Value::Null,
+        Some(course_id) => {
+            let latest = record::latest_screening_of_course(&mut tx, course_id).await?;
+            let decisions = match &latest {
+                Some(latest) => record::screening_decisions(&mut tx, latest.id).await?,
+                None => Vec::new(),
+            };
+            let view = latest.as_ref().map(|latest| {
+                gate_screening(latest.at_ms, &serde_json::from_str(&latest.result).unwrap_or(Value::Null))
+            });
+            gate_json(Some(course_id), view.as_ref(), &decisions)
+        }
+    };
+    tx.commit().await?;
+    let stored = ScreeningDecision { id: decision_id, ..decision };
+    Ok((StatusCode::CREATED, Json(json!({"decision": decision_json(&stored), "gate": gate}))))
 }
 
 #[cfg(test)]

@@ -99,7 +99,78 @@ async fn only_physicians_and_pharmacists_screen_and_patients_do_not_read_screeni
     assert_eq!(denied.iter().filter(|(_, action, _)| action == "denied").count(), 4, "{denied:?}");
 }
 
+/// The course gate (SCREENING §1 amendment of 2026-12-04): a screening tied to a course gates its first dose
+/// until every fail is overridden and every needs_review item acknowledged by a physician, with a reason.
+async fn a_physician_acknowledges_and_overrides_items_until_the_course_gate_opens(app: &TestApp) {
+    let physician = app.token("physician").await;
+    let course = json!({"regimen": "hd-iv", "started_at": "2026-03-06T13:00:00Z", "baseline_weight": {"value": 80, "unit": "kg"}});
+    let (status, created) =
+        app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &course).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let course_id = created["id"].as_i64().unwrap();
+    let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
+    // Nothing documented but the allergy: item 2 fails, every other item needs review.
+    let document = json!({"at": at, "regimen": "hd-iv", "patient": {"date_of_birth": "1970-01-01"},
+                          "history": {"hypersensitivity_to_aldesleukin": true}, "course_id": course_id});
+    let path = format!("/api/v1/patients/{}/screenings", app.patient_a);
+    let (status, screened) = app.post(&path, Some(&physician), &document).await;
+    assert_eq!(status, StatusCode::CREATED, "{screened}");
+    assert_eq!(screened["gate"]["first_dose_may_be_given"], false);
+    assert_eq!(screened["gate"]["blockers"].as_array().unwrap().len(), 19);
+    let decisions = format!("{path}/{}/decisions", screened["id"]);
+    let nurse = app.token("nurse").await;
+    let acknowledge = |item: u8| json!({"item": item, "kind": "acknowledge", "reason": "reviewed with the team"});
+    assert_eq!(app.post(&decisions, Some(&nurse), &acknowledge(1)).await.0, StatusCode::FORBIDDEN);
+    let (status, error) = app.post(&decisions, Some(&physician), &acknowledge(2)).await;
+    assert_eq!(
+        (status, error["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")),
+        "a fail is overridden, not acknowledged"
+    );
+    let (status, error) =
+        app.post(&decisions, Some(&physician), &json!({"item": 1, "kind": "override", "reason": "x"})).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
+    let (status, error) =
+        app.post(&decisions, Some(&physician), &json!({"item": 1, "kind": "acknowledge", "reason": " "})).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (status, error) = app.post(&decisions, Some(&physician), &acknowledge(20)).await;
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("item")));
+    let override_2 = json!({"item": 2, "kind": "override", "reason": "mild rash only, allergist cleared"});
+    let (status, answer) = app.post(&decisions, Some(&physician), &override_2).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["decision"]["by"], "physician");
+    assert_eq!(answer["gate"]["blockers"].as_array().unwrap().len(), 18);
+    for item in 1..=19u8 {
+        if item == 2 {
+            continue;
+        }
+        let (status, answer) = app.post(&decisions, Some(&physician), &acknowledge(item)).await;
+        assert_eq!(status, StatusCode::CREATED, "{item}: {answer}");
+        assert_eq!(answer["gate"]["first_dose_may_be_given"], item == 19, "{item}: {answer}");
+    }
+    let (_, listed) = app.get(&path, Some(&nurse)).await;
+    let listed = &listed["screenings"][0];
+    assert_eq!(listed["course_id"], json!(course_id));
+    assert_eq!(listed["decisions"].as_array().unwrap().len(), 19);
+    assert_eq!(listed["gate"]["first_dose_may_be_given"], true);
+    let audit = app.audit_actions(app.patient_a).await;
+    assert!(audit.iter().any(|(actor, action, _)| actor == "physician" && action == "override"), "{audit:?}");
+    assert!(audit.iter().any(|(actor, action, _)| actor == "nurse" && action == "denied"), "{audit:?}");
+    // A later screening of the course replaces the gate: its own items need their own decisions.
+    let (_, again) = app.post(&path, Some(&physician), &document).await;
+    assert_eq!(again["gate"]["first_dose_may_be_given"], false);
+    let (_, course_of_other) = app
+        .post(
+            &path,
+            Some(&physician),
+            &json!({"at": at, "regimen": "hd-iv", "patient": {"date_of_birth": "1970-01-01"}, "course_id": 999999}),
+        )
+        .await;
+    assert_eq!(course_of_other["error"]["field"], "course_id");
+}
+
 on_both_backends!(
+    a_physician_acknowledges_and_overrides_items_until_the_course_gate_opens,
     a_pharmacist_screens_a_patient_and_the_team_reads_the_stored_result,
     the_records_lasting_flag_brings_the_contrast_warning_the_document_forgot,
     a_bad_screening_document_is_refused_naming_the_field_and_stores_nothing,

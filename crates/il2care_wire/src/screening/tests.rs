@@ -165,3 +165,101 @@ impl DrugClassAction {
     const NEPHROTOXIC: &str = "monitor creatinine and urine output. Indomethacin (usual premedication): stop it if \
                                creatinine > 2 mg/dL, urine output falls, or platelets < 50 x 10^3/uL";
 }
+
+#[test]
+fn medication_entries_carry_route_daily_dose_and_purpose() {
+    let mut document = base();
+    document["medications"] = json!([
+        "Pepcid",
+        {"name": "prednisone 5 mg", "route": "oral", "daily_dose": {"value": 5, "unit": "mg"}},
+        {"name": "hydrocortisone", "route": "iv", "purpose": "adrenal_replacement"},
+        {"name": "hydrocortisone 1% cream"}
+    ]);
+    let input = parse(&document).unwrap();
+    let medications = input.medications.as_ref().unwrap();
+    assert_eq!(medications[0], Medication::named("Pepcid"));
+    assert_eq!(medications[1].route, Some(MedicationRoute::Oral));
+    assert_eq!(medications[1].daily_dose.unwrap().value(), dec!(5));
+    assert!(medications[2].is_adrenal_replacement());
+    let result = result_json(&screen(&input));
+    let hits = result["interactions"].as_array().unwrap();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert_eq!(hits[0]["level"], "needs_review");
+    assert_eq!(hits[0]["action"], "do not stop replacement steroids; review the dose with the physician");
+    assert_eq!(hits[0]["route"], "oral");
+    assert_eq!(hits[0]["route_from"], "given");
+    assert_eq!(result["information"][0]["medication"], "hydrocortisone 1% cream");
+    assert_eq!(result["information"][0]["route"], "topical");
+    assert_eq!(result["information"][0]["route_from"], "name");
+}
+
+#[test]
+fn bad_medication_entries_are_refused_naming_the_field() {
+    check(
+        |d| d["medications"] = json!([{"name": "prednisone", "route": "by_mouth"}]),
+        "medications[0].route",
+        "unknown value `by_mouth`",
+    );
+    check(
+        |d| d["medications"] = json!(["x", {"name": "prednisone", "daily_dose": 5}]),
+        "medications[1].daily_dose",
+        "without a unit",
+    );
+    check(
+        |d| d["medications"] = json!([{"name": "prednisone", "daily_dose": {"value": 5}}]),
+        "medications[0].daily_dose.unit",
+        "missing",
+    );
+    check(
+        |d| d["medications"] = json!([{"name": "prednisone", "daily_dose": {"value": 5, "unit": "kg"}}]),
+        "medications[0].daily_dose",
+        "",
+    );
+    check(
+        |d| d["medications"] = json!([{"name": "prednisone", "daily_dose": {"value": 0, "unit": "mg"}}]),
+        "medications[0].daily_dose",
+        "plausible",
+    );
+    check(|d| d["medications"] = json!([{"name": "prednisone", "dose": "5 mg"}]), "medications[0].dose", "");
+    check(|d| d["medications"] = json!([{"route": "oral"}]), "medications[0].name", "");
+    check(|d| d["medications"] = json!([{"name": "  "}]), "medications[0].name", "empty");
+    check(|d| d["medications"] = json!([{"name": "x", "purpose": ""}]), "medications[0].purpose", "empty");
+    check(|d| d["medications"] = json!([5]), "medications[0]", "");
+}
+
+#[test]
+fn sodium_is_a_lab_code_within_its_plausible_range() {
+    let mut document = base();
+    document["labs"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"code": "sodium", "value": {"value": 134, "unit": "mmol/L"}, "at": "2026-11-25T07:00:00-05:00"}));
+    let input = parse(&document).unwrap();
+    assert_eq!(screen(&input).items[4].status, Status::NeedsReview, "below the default LLN 135 [GRADING §2]");
+    let mut document = base();
+    document["labs"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"code": "sodium", "value": {"value": 99, "unit": "mmol/L"}, "at": "2026-11-25T07:00:00-05:00"}));
+    assert_eq!(parse(&document).unwrap_err().field, "labs[10].value");
+}
+
+#[test]
+fn the_ondansetron_dose_is_shown_capped_with_the_cap_named() {
+    let mut document = base();
+    document["patient"]["weight"] = json!({"value": 150, "unit": "kg"});
+    let result = result_json(&screen(&parse(&document).unwrap()));
+    let dose = &result["premedication"]["weight_based"][0];
+    assert_eq!(dose["dose"], json!({"value": 16, "unit": "mg"}));
+    assert_eq!(dose["dose_rounded"], json!({"value": 16, "unit": "mg"}));
+    assert_eq!(dose["capped"], true);
+    assert_eq!(dose["uncapped_dose"], json!({"value": 22.5, "unit": "mg"}));
+    assert_eq!(dose["cap"]["source"], "FDA-2012-ONDANSETRON");
+    assert_eq!(dose["cap"]["value"], 16);
+    document["patient"]["weight"] = json!({"value": 100, "unit": "kg"});
+    let result = result_json(&screen(&parse(&document).unwrap()));
+    let dose = &result["premedication"]["weight_based"][0];
+    assert_eq!(dose["dose"], json!({"value": 15, "unit": "mg"}));
+    assert_eq!(dose["capped"], false);
+    assert!(dose.get("uncapped_dose").is_none());
+}
