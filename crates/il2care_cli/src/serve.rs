@@ -37,6 +37,11 @@ pub struct Args {
     /// from when the EHR sends no prefetch.
     #[arg(long, env = "IL2CARE_CDS_ISSUERS")]
     cds_issuers: Option<PathBuf>,
+    /// The identifier system (URI) of this site's medical record numbers: CDS Hooks and FHIR import match a
+    /// Patient only on an identifier of this system (then check birth date, family name and gender).
+    #[arg(long, env = "IL2CARE_MRN_SYSTEM", default_value = il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM,
+          value_parser = crate::fhir::mrn_system)]
+    mrn_system: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,7 +111,8 @@ pub fn run(args: Args) -> Outcome {
             .with_context(|| format!("listening on {}", args.listen))?;
         println!("il2care listening on http://{}", listener.local_addr()?);
         tracing::info!(address = %args.listen, backend = ?store.backend(), "serving");
-        let mut state = AppState::new(store.clone());
+        let mut state = AppState::new(store.clone()).with_mrn_system(&args.mrn_system);
+        println!("patients are matched on MRNs of the identifier system {}", args.mrn_system);
         match cds_issuers {
             Some(issuers) => {
                 println!(

@@ -35,6 +35,9 @@ pub struct AppState {
     pub cds_issuers: Option<Arc<cds_auth::CdsIssuers>>,
     /// The CDS services' per-patient facts, reused while the patient's record is unchanged.
     pub cds_facts: Arc<cds_hooks::FactsCache>,
+    /// The identifier system of the site's MRNs (`il2care serve --mrn-system`): CDS Hooks and FHIR import
+    /// match a Patient only on an identifier of this system.
+    pub mrn_system: Arc<str>,
 }
 
 impl AppState {
@@ -45,7 +48,13 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             cds_issuers: None,
             cds_facts: Arc::new(cds_hooks::FactsCache::default()),
+            mrn_system: Arc::from(il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM),
         }
+    }
+
+    /// The same state, matching patients on MRNs of this identifier system.
+    pub fn with_mrn_system(self, mrn_system: &str) -> AppState {
+        AppState { mrn_system: Arc::from(mrn_system), ..self }
     }
 
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.

@@ -73,7 +73,8 @@ fn patient_view_request() -> Value {
     json!({"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "hook": "patient-view",
            "context": {"userId": "Practitioner/example", "patientId": "1288992"},
            "prefetch": {"patient": {"resourceType": "Patient", "id": "1288992",
-                                    "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}]}}})
+                                    "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}],
+                                    "birthDate": "1970-01-01"}}})
 }
 
 /// One POST to a router that trusts the test issuers.
@@ -89,7 +90,8 @@ async fn send(
     token: Option<&str>,
     body: Body,
 ) -> (StatusCode, Value) {
-    let state = AppState::new(app.db.store.clone()).with_cds_issuers(issuers);
+    let state =
+        AppState::new(app.db.store.clone()).with_mrn_system(crate::support::TEST_MRN_SYSTEM).with_cds_issuers(issuers);
     let mut request = request.header("content-type", "application/json");
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -262,7 +264,8 @@ async fn fhir_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize
                 }
                 let patient = |id: &str| {
                     json!({"resourceType": "Patient", "id": id,
-                           "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}]})
+                           "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}],
+                           "birthDate": "1970-01-01"})
                     .to_string()
                 };
                 match id.as_str() {
