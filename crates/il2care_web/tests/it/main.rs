@@ -10,6 +10,7 @@ mod cds_auth;
 mod cds_hooks;
 mod fhir;
 mod injections;
+mod interop;
 mod pages;
 mod screenings;
 mod support;
