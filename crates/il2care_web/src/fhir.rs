@@ -368,15 +368,18 @@ pub async fn apply(
             }
             Item::Observations { observations, .. } => {
                 let patient_id = patient_id.unwrap_or_default();
-                if !known_observations.contains_key(&patient_id) {
-                    let keys = record::observations(conn, patient_id, i64::MIN)
-                        .await?
-                        .iter()
-                        .map(|row| (observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit), row.id))
-                        .collect();
-                    known_observations.insert(patient_id, keys);
-                }
-                let known = known_observations.entry(patient_id).or_default();
+                let known = match known_observations.entry(patient_id) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(
+                        record::observations(conn, patient_id, i64::MIN)
+                            .await?
+                            .iter()
+                            .map(|row| {
+                                (observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit), row.id)
+                            })
+                            .collect(),
+                    ),
+                };
                 let mut first = None;
                 let mut created = false;
                 for new in observations {

@@ -643,14 +643,21 @@ fn quantity(value: &Value, path: &str) -> Result<Value, Issue> {
     if !value.is_object() {
         return Err(Issue::error("required", path, "a Quantity is required"));
     }
-    if value["system"] != codes::UCUM {
+    // Many EHRs send the UCUM text in `unit` and no `code` (4 of the 7 Observation examples of the
+    // specification): the text is taken as the UCUM code, and the observation's own unit check accepts it only
+    // when it is one of the units accepted for that observation, or refuses it naming the unit.
+    let unit_only = value.get("code").is_none()
+        && value["unit"].is_string()
+        && (value.get("system").is_none() || value["system"] == codes::UCUM);
+    if value["system"] != codes::UCUM && !unit_only {
         return Err(Issue::error(
             "code-invalid",
             format!("{path}.system"),
             format!("the unit must be a UCUM code (system {}), not {}", codes::UCUM, value["system"]),
         ));
     }
-    let unit = value["code"]
+    let unit = if unit_only { &value["unit"] } else { &value["code"] };
+    let unit = unit
         .as_str()
         .ok_or_else(|| Issue::error("required", format!("{path}.code"), "the UCUM unit code is required"))?;
     if !value["value"].is_number() {
@@ -1125,6 +1132,39 @@ mod tests {
         let plan = plan_value_with(&bundle("collection", vec![only_ssn]), latest(), &site).unwrap();
         assert_eq!(plan.issues[0].expression, "Bundle.entry[0].resource.identifier");
         assert!(plan.issues[0].diagnostics.contains("https://hospital.example/mrn"), "{:?}", plan.issues);
+    }
+
+    #[test]
+    fn a_quantity_with_a_ucum_unit_and_no_code_is_read_when_the_unit_is_accepted_and_refused_naming_it_otherwise() {
+        let heart_rate = |value_quantity: Value| {
+            json!({"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/3"},
+                   "code": {"coding": [{"system": codes::LOINC, "code": "8867-4"}]},
+                   "effectiveDateTime": "2026-11-27T15:40:00Z", "valueQuantity": value_quantity})
+        };
+        let plan = plan_value(
+            &bundle(
+                "collection",
+                vec![
+                    heart_rate(json!({"value": 96, "unit": "/min"})),
+                    heart_rate(json!({"value": 96, "unit": "/min", "system": codes::UCUM})),
+                    heart_rate(json!({"value": 96, "unit": "beats/minute", "system": codes::UCUM})),
+                    heart_rate(json!({"value": 96, "unit": "/min", "system": "http://example.org/units"})),
+                ],
+            ),
+            latest(),
+        )
+        .unwrap();
+        let stored: Vec<usize> = plan.items.iter().map(|planned| planned.entry).collect();
+        assert_eq!(stored, [0, 1]);
+        let issues: Vec<(&str, &str)> = plan.issues.iter().map(|i| (i.expression.as_str(), i.code)).collect();
+        assert_eq!(
+            issues,
+            [
+                ("Bundle.entry[2].resource.valueQuantity", "code-invalid"),
+                ("Bundle.entry[3].resource.valueQuantity.system", "code-invalid")
+            ]
+        );
+        assert!(plan.issues[0].diagnostics.contains("beats/minute"), "{}", plan.issues[0].diagnostics);
     }
 
     #[test]
