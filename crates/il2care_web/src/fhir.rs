@@ -602,10 +602,11 @@ pub async fn import_text_reporting(
     }
     let mut tx = state.store.begin().await?;
     let applied = apply(&mut tx, &plan, by, crate::now_ms(), progress).await?;
-    let mut issues = plan.issues.clone();
+    // The items are stored: only the issues are needed for the answer (a large Bundle's plan is freed first).
+    let ImportPlan { kind, entries, mut issues, .. } = plan;
     issues.extend(applied.issues.iter().cloned());
     let refused = issues.iter().any(|issue| issue.severity == "error");
-    let keep = match plan.kind {
+    let keep = match kind {
         BundleKind::Transaction => !refused,
         BundleKind::Collection | BundleKind::Batch => {
             !(applied.locations.is_empty() && applied.existing.is_empty() && refused)
@@ -621,9 +622,9 @@ pub async fn import_text_reporting(
         let body = import::operation_outcome(&issues);
         return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
     }
-    if plan.kind != BundleKind::Collection {
-        let kind = if plan.kind == BundleKind::Batch { "batch-response" } else { "transaction-response" };
-        let body = response_bundle(kind, plan.entries, &applied, &issues);
+    if kind != BundleKind::Collection {
+        let kind = if kind == BundleKind::Batch { "batch-response" } else { "transaction-response" };
+        let body = response_bundle(kind, entries, &applied, &issues);
         return Ok(ImportOutcome { status: StatusCode::OK, body, refused });
     }
     for (entry, location) in &applied.locations {
@@ -632,7 +633,8 @@ pub async fn import_text_reporting(
     for (entry, location) in &applied.existing {
         issues.push(informational(*entry, format!("already in the record as {location}; nothing changed")));
     }
-    Ok(ImportOutcome { status: StatusCode::OK, body: import::operation_outcome(&issues), refused })
+    drop(applied);
+    Ok(ImportOutcome { status: StatusCode::OK, body: import::operation_outcome_of(issues), refused })
 }
 
 fn informational(entry: usize, diagnostics: String) -> Issue {

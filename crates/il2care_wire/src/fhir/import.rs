@@ -209,6 +209,26 @@ pub fn operation_outcome(issues: &[Issue]) -> Value {
     super::export::prune(json!({"resourceType": "OperationOutcome", "issue": list}))
 }
 
+/// [`operation_outcome`], taking the issues: their text moves into the answer instead of being copied (the
+/// outcome of a large import holds one issue per entry).
+pub fn operation_outcome_of(issues: Vec<Issue>) -> Value {
+    if issues.is_empty() {
+        return operation_outcome(&[]);
+    }
+    let list: Vec<Value> = issues
+        .into_iter()
+        .map(|issue| {
+            let mut object = Map::new();
+            object.insert("severity".into(), Value::String(issue.severity.into()));
+            object.insert("code".into(), Value::String(issue.code.into()));
+            object.insert("diagnostics".into(), Value::String(issue.diagnostics));
+            object.insert("expression".into(), Value::Array(vec![Value::String(issue.expression)]));
+            Value::Object(object)
+        })
+        .collect();
+    super::export::prune(json!({"resourceType": "OperationOutcome", "issue": list}))
+}
+
 /// A whole Bundle refused before any entry is read (not JSON, not a Bundle, an unknown type).
 pub fn refused_bundle(diagnostics: impl Into<String>) -> Value {
     operation_outcome(&[Issue::error("invalid", "Bundle", diagnostics)])
@@ -1165,6 +1185,21 @@ mod tests {
             ]
         );
         assert!(plan.issues[0].diagnostics.contains("beats/minute"), "{}", plan.issues[0].diagnostics);
+    }
+
+    #[test]
+    fn an_outcome_built_from_owned_issues_is_the_outcome_built_from_borrowed_ones() {
+        let issues = vec![
+            Issue::error("value", "Bundle.entry[1].resource.valueQuantity", "out of range"),
+            Issue {
+                severity: "information",
+                code: "informational",
+                diagnostics: "stored".into(),
+                expression: "Bundle.entry[0].resource".into(),
+            },
+        ];
+        assert_eq!(operation_outcome_of(issues.clone()), operation_outcome(&issues));
+        assert_eq!(operation_outcome_of(Vec::new()), operation_outcome(&[]));
     }
 
     #[test]
