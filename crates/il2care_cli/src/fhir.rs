@@ -49,6 +49,21 @@ pub struct ImportArgs {
     /// Folder of the embedded database.
     #[arg(long, env = "IL2CARE_DATA_DIR", default_value = "il2care-data")]
     data_dir: PathBuf,
+    /// The identifier system (URI) of this site's MRNs: a Patient's MRN is its identifier of this system
+    /// (else il2care's own, else the one of type MR), never simply the first.
+    #[arg(long, env = "IL2CARE_MRN_SYSTEM", default_value = il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM,
+          value_parser = mrn_system)]
+    mrn_system: String,
+}
+
+/// An MRN identifier system: an absolute URI (`https://...`, `urn:oid:...`), no spaces.
+pub fn mrn_system(text: &str) -> Result<String, String> {
+    let scheme = text.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
+    let fits = !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && text.len() <= 255
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control());
+    if fits { Ok(text.to_string()) } else { Err("must be an absolute URI such as https://hospital.example/mrn".into()) }
 }
 
 fn database_url(database: Option<String>, data_dir: &std::path::Path) -> anyhow::Result<String> {
@@ -124,7 +139,9 @@ fn storing_style() -> indicatif::ProgressStyle {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
 }
 
-/// `il2care import FILE`: prints the OperationOutcome (or transaction-response); exit 2 when anything was refused.
+/// `il2care import FILE`: prints the OperationOutcome (or transaction- or batch-response). Exit 0 when the
+/// Bundle was read and what could be stored was stored (the rest reported); exit 2 only when nothing was
+/// stored (a Bundle that cannot be read, a refused transaction, a collection with no resource to keep).
 pub fn import(args: ImportArgs) -> Outcome {
     let bytes = if args.file == "-" {
         let mut bytes = Vec::new();
@@ -152,7 +169,8 @@ pub fn import(args: ImportArgs) -> Outcome {
             }
             ImportProgress::Storing => bar.inc(1),
         };
-        let outcome = import_text_reporting(&AppState::new(store.clone()), &text, &by, true, &report)
+        let state = AppState::new(store.clone()).with_mrn_system(&args.mrn_system);
+        let outcome = import_text_reporting(&state, &text, &by, true, &report)
             .await
             .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
         bar.finish_and_clear();
@@ -160,7 +178,7 @@ pub fn import(args: ImportArgs) -> Outcome {
         anyhow::Ok(outcome)
     })?;
     println!("{}", serde_json::to_string_pretty(&outcome.body).context("writing JSON")?);
-    if outcome.refused {
+    if !outcome.status.is_success() {
         let errors = outcome.body["issue"]
             .as_array()
             .map_or(0, |issues| issues.iter().filter(|issue| issue["severity"] == "error").count());

@@ -86,6 +86,11 @@ pub struct Args {
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "IL2CARE_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     shutdown_grace_secs: u64,
+    /// The identifier system (URI) of this site's medical record numbers: CDS Hooks and FHIR import match a
+    /// Patient only on an identifier of this system (then check birth date, family name and gender).
+    #[arg(long, env = "IL2CARE_MRN_SYSTEM", default_value = il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM,
+          value_parser = crate::fhir::mrn_system)]
+    mrn_system: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -175,8 +180,10 @@ pub fn run(args: Args) -> Outcome {
             .with_public_url(&public_url)
             .map_err(anyhow::Error::msg)?
             .with_patient_writes_per_hour(args.patient_writes_per_hour)
-            .with_site(site);
+            .with_site(site)
+            .with_mrn_system(&args.mrn_system);
         println!("public URL {public_url} (FHIR fullUrls, the cross-site check of forms)");
+        println!("patients are matched on MRNs of the identifier system {}", args.mrn_system);
         match cds_issuers {
             Some(issuers) => {
                 println!(

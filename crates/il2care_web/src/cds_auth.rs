@@ -4,7 +4,8 @@
 //!
 //! The check, in order: the header names an asymmetric algorithm (HS* and `none` are refused); the unverified
 //! `iss` is only used to pick the allow-listed issuer's keys; the signature verifies with one of them; `iss`,
-//! `sub`, `aud`, `exp`, `iat` and `jti` are present; `exp` has not passed (30 s leeway) and lies at most five
+//! `aud`, `exp`, `iat` and `jti` are present (`sub` is optional, as in CDS Hooks 2.0); a `crit` header is
+//! refused (il2care understands no JWS extension, RFC 7515 §4.1.11); `exp` has not passed (30 s leeway) and lies at most five
 //! minutes (plus leeway) ahead; `aud` is the endpoint called: the configured base URL followed by the request
 //! path (`https://host/cds-services/il2care-patient-view`, with or without a trailing slash), as the
 //! specification says; `jti` is at most 255 characters. A token is good for one call: its `jti` is recorded
@@ -237,6 +238,11 @@ impl CdsIssuers {
 
     /// Checks a token sent to `path` at `now` (seconds since the epoch); `Ok` is the verified issuer and subject.
     pub fn verify(&self, token: &str, path: &str, now: u64) -> Result<EhrCaller, TokenRefused> {
+        if let Some(unknown) = critical_extension(token) {
+            return Err(TokenRefused::new(format!(
+                "the token's crit header names {unknown}, an extension il2care does not understand (RFC 7515 §4.1.11)"
+            )));
+        }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| TokenRefused::new("the token is not a JWT signed with RS*, PS*, ES256, ES384 or EdDSA"))?;
         if header.alg.family() == AlgorithmFamily::Hmac {
@@ -269,7 +275,7 @@ impl CdsIssuers {
             validation.algorithms = candidate.algorithms.clone();
             validation.leeway = LEEWAY_SECONDS;
             validation.validate_nbf = true;
-            validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
             validation.set_issuer(&[&issuer.iss]);
             validation.set_audience(&[endpoint.clone(), format!("{endpoint}/")]);
             match jsonwebtoken::decode::<Claims>(token, &candidate.key, &validation) {
@@ -297,10 +303,56 @@ impl CdsIssuers {
     }
 }
 
-/// The claims il2care reads; `iat` and `jti` are required by the specification.
+/// The `crit` entry of a token's header that il2care cannot honour (it understands no JWS extension), or a
+/// `crit` that is not a list of names: RFC 7515 §4.1.11 says such a token must be refused. `None` when the
+/// header has no `crit` (or is unreadable: `decode_header` refuses that).
+fn critical_extension(token: &str) -> Option<String> {
+    let segment = token.split('.').next()?;
+    let header: Value = serde_json::from_slice(&base64url_decode(segment)?).ok()?;
+    let crit = header.get("crit")?;
+    match crit.as_array() {
+        Some(names) if !names.is_empty() => Some(
+            names
+                .iter()
+                .map(|name| name.as_str().map_or_else(|| name.to_string(), |n| format!("`{n}`")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => Some(format!("{crit} (crit must be a non-empty list of extension names)")),
+    }
+}
+
+/// Base64url without padding (RFC 7515 §2); `None` for any other character.
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for byte in text.bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// The claims il2care reads; `iat` and `jti` are required by the specification (`sub` is not: CDS Hooks 2.0
+/// names it optional).
 #[derive(serde::Deserialize)]
 struct Claims {
-    sub: String,
+    #[serde(default)]
+    sub: Option<String>,
     exp: u64,
     #[allow(dead_code)] // Required to be present (the specification).
     iat: u64,
@@ -314,7 +366,8 @@ pub const MAX_JTI_CHARS: usize = 255;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EhrCaller {
     pub iss: String,
-    pub sub: String,
+    /// The token's `sub` (the EHR's client id), when it names one.
+    pub sub: Option<String>,
     /// The token's id: one call per token.
     pub jti: String,
     /// Until when the token's id must be remembered (its `exp` plus the leeway), in ms since the epoch.
@@ -341,7 +394,7 @@ impl TokenRefused {
             ErrorKind::MissingRequiredClaim(claim) => TokenRefused::new(format!("the token has no {claim}")),
             ErrorKind::InvalidAlgorithm => TokenRefused::new("the token's algorithm does not fit the issuer's key"),
             ErrorKind::Json(_) | ErrorKind::InvalidClaimFormat(_) => {
-                TokenRefused::new("the token needs iss, sub, aud, exp, iat and jti (numbers for times)")
+                TokenRefused::new("the token needs iss, aud, exp, iat and jti (numbers for times)")
             }
             _ => TokenRefused::new("the token cannot be verified"),
         }

@@ -27,6 +27,7 @@ use il2care_store::Conn;
 use il2care_store::record::{self, Assessment, Course, DoseEvent, RecordExtent};
 use il2care_wire::fhir::codes;
 use il2care_wire::fhir::export::prune;
+use il2care_wire::fhir::matching;
 use il2care_wire::json::{number, parse_object};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -165,8 +166,10 @@ fn card_json(card: &Card) -> Result<Value, AppError> {
     if let Some((label, ids)) = &card.delete_orders
         && !ids.is_empty()
     {
-        value["suggestions"] = json!([{"label": label, "uuid": uuid()?,
-            "actions": [{"type": "delete", "description": label, "resourceId": ids}]}]);
+        // One delete action per order: an action's resourceId is one relative reference (CDS Hooks 2.0).
+        let actions: Vec<Value> =
+            ids.iter().map(|id| json!({"type": "delete", "description": label, "resourceId": id})).collect();
+        value["suggestions"] = json!([{"label": label, "uuid": uuid()?, "actions": actions}]);
         value["selectionBehavior"] = json!("at-most-one");
     }
     Ok(prune(value))
@@ -536,17 +539,49 @@ async fn fetched_patient(caller: &CdsCaller, request: &Map<String, Value>, patie
     crate::fhir_client::read_patient(server, patient_id, access_token).await
 }
 
-/// The il2care patient of an EHR Patient, with the extent of its record: its identifiers matched against MRNs
-/// (`None`: not followed here).
-async fn matched_patient(conn: &mut Conn, patient: &Value) -> Result<Option<(i64, RecordExtent)>, AppError> {
-    let identifiers =
-        patient["identifier"].as_array().into_iter().flatten().filter_map(|identifier| identifier["value"].as_str());
+/// How an EHR Patient matched an il2care record.
+enum PatientMatch {
+    /// No identifier of the site's MRN system names a stored patient: not followed here.
+    NotFollowed,
+    /// The patient, with the extent of its record.
+    Matched(i64, RecordExtent),
+    /// The MRN names a stored patient whose birth date, family name or gender differ (the fields named).
+    Mismatch(i64, Vec<&'static str>),
+}
+
+/// The il2care patient of an EHR Patient: only identifiers of the site's MRN system are looked up (another
+/// hospital's identifier may carry the same value), and a match is cross-checked against the birth date and,
+/// when the EHR gives them, the family name and gender ([`matching::mismatched_fields`]).
+async fn matched_patient(conn: &mut Conn, patient: &Value, mrn_system: &str) -> Result<PatientMatch, AppError> {
+    let identifiers = patient["identifier"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|identifier| identifier["system"] == mrn_system)
+        .filter_map(|identifier| identifier["value"].as_str());
     for mrn in identifiers.take(MAX_IDENTIFIERS) {
-        if let Some(found) = record::patient_extent_by_mrn(conn, mrn).await? {
-            return Ok(Some(found));
+        let Some((patient_id, extent)) = record::patient_extent_by_mrn(conn, mrn).await? else { continue };
+        let stored = record::patient(conn, patient_id).await?;
+        let stored =
+            matching::Stored { date_of_birth: &stored.date_of_birth, name: &stored.display_name, sex: &stored.sex };
+        let fields = matching::mismatched_fields(stored, matching::Demographics::of_patient(patient));
+        if !fields.is_empty() {
+            return Ok(PatientMatch::Mismatch(patient_id, fields));
         }
+        return Ok(PatientMatch::Matched(patient_id, extent));
     }
-    Ok(None)
+    Ok(PatientMatch::NotFollowed)
+}
+
+/// The one card of a patient whose MRN matched a record with other demographics: no patient data, only what
+/// to do. (A card rather than a 412: the EHR shows it, so the mix-up is seen and the MRN corrected.)
+pub fn unmatched_patient_card() -> Card {
+    Card::new(
+        "info",
+        "il2care: patient could not be matched",
+        "The MRN of this patient is in il2care, but the birth date, family name or gender differ, so il2care shows \
+         nothing about that record. Check the MRN in both systems; the mismatch is in il2care's audit log.",
+    )
 }
 
 fn precondition_failed(message: &str) -> Response {
@@ -584,8 +619,12 @@ pub async fn call(
         .and_then(Value::as_str)
         .ok_or_else(|| Refusal::new("context.patientId", "is required"))?;
     let prefetched = request.get("prefetch").and_then(|prefetch| prefetch.get("patient"));
-    if prefetched.is_some_and(|patient| !patient.is_object() && !patient.is_null()) {
-        return Err(Refusal::new("prefetch.patient", "must be a Patient resource or null").into());
+    if prefetched
+        .is_some_and(|patient| !(patient.is_null() || (patient.is_object() && patient["resourceType"] == "Patient")))
+    {
+        return Err(
+            Refusal::new("prefetch.patient", "must be a Patient resource (resourceType Patient) or null").into()
+        );
     }
     if request.get("fhirAuthorization").is_some() && request.get("fhirServer").is_none() {
         return Err(Refusal::new("fhirServer", "is required with fhirAuthorization").into());
@@ -601,9 +640,25 @@ pub async fn call(
             Err(reason) => return Ok(precondition_failed(&reason)),
         },
     };
-    let Some((patient_id, extent)) = matched_patient(&mut conn, patient).await? else {
-        drop(conn);
-        return spend_then(&state, &caller, "cds/unknown-patient", Json(json!({"cards": []})).into_response()).await;
+    if patient["resourceType"] != "Patient" {
+        return Ok(precondition_failed("the Patient read from fhirServer is not a Patient resource"));
+    }
+    let (patient_id, extent) = match matched_patient(&mut conn, patient, &state.mrn_system).await? {
+        PatientMatch::Matched(patient_id, extent) => (patient_id, extent),
+        PatientMatch::NotFollowed => {
+            drop(conn);
+            let answer = Json(json!({"cards": []})).into_response();
+            return spend_then(&state, &caller, "cds/unknown-patient", answer).await;
+        }
+        PatientMatch::Mismatch(patient_id, fields) => {
+            drop(conn);
+            let resource = format!("patient/{patient_id}/cds/{service_id}/mismatch/{}", fields.join(","));
+            if let Err(replayed) = caller.audit_durably(&state, "match", &resource, Some(patient_id)).await? {
+                return Ok(replayed.into_response());
+            }
+            let card = card_json(&unmatched_patient_card())?;
+            return Ok(Json(json!({"cards": [card]})).into_response());
+        }
     };
     let facts = facts_at(&state, &mut conn, patient_id, extent).await?;
     // The pooled connection goes back before the audit's commit is awaited: a call holds a connection only

@@ -16,7 +16,8 @@ use il2care_store::Conn;
 use il2care_store::audit::{self, AuditQuery};
 use il2care_store::record::{self, Course, DoseEvent, Observation, Patient};
 use il2care_wire::fhir::export::{self, BundleType, PatientRecord};
-use il2care_wire::fhir::import::{self, BundleKind, CourseRef, ImportPlan, Issue, Item, PatientRef};
+use il2care_wire::fhir::import::{self, BundleKind, CourseRef, ImportOptions, ImportPlan, Issue, Item, PatientRef};
+use il2care_wire::fhir::matching::{self, Demographics};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -177,13 +178,27 @@ impl Importer {
     }
 }
 
-/// What an import stored: the location of each stored entry, the issues met while storing, and the patients
-/// touched.
+/// What an import stored: the location of each stored entry, the entries already in the record (matched on
+/// their identifiers, nothing changed), the issues met while storing, the patients touched, and the stored
+/// patients whose MRN matched but whose birth date, family name or gender did not (to audit after the import,
+/// whether it is kept or rolled back).
 #[derive(Clone, Debug, Default)]
 pub struct Applied {
     pub locations: Vec<(usize, String)>,
+    pub existing: Vec<(usize, String)>,
     pub issues: Vec<Issue>,
     pub patients: Vec<i64>,
+    pub mismatches: Vec<(i64, String)>,
+}
+
+/// An observation as the natural key of one without an identifier compares it: code, time, start, value
+/// (normalized decimal) and unit.
+type ObservationKey = (String, i64, Option<i64>, String, String);
+
+fn observation_key(code: &str, at_ms: i64, start_ms: Option<i64>, value: &str, unit: &str) -> ObservationKey {
+    let value =
+        value.parse::<rust_decimal::Decimal>().map_or_else(|_| value.to_string(), |v| v.normalize().to_string());
+    (code.to_string(), at_ms, start_ms, value, unit.to_string())
 }
 
 /// The course an administration belongs to: an entry of this Bundle, a stored course of the patient, or the
@@ -237,6 +252,7 @@ pub async fn apply(
     let mut applied = Applied::default();
     let mut patients: HashMap<usize, i64> = HashMap::new();
     let mut courses: HashMap<usize, i64> = HashMap::new();
+    let mut known_observations: HashMap<i64, HashMap<ObservationKey, i64>> = HashMap::new();
     for planned in items {
         progress(ImportProgress::Storing);
         let entry = planned.entry;
@@ -276,16 +292,38 @@ pub async fn apply(
                 }
                 let existing = record::patient_by_mrn(conn, &new.mrn).await?;
                 let id = match existing {
-                    // The same MRN with another birth date is another person or a typing error: never merge them.
-                    Some(patient) if patient.date_of_birth != new.date_of_birth => {
-                        let why = format!(
-                            "MRN {} belongs to a stored patient with another birth date; correct the MRN or the record",
-                            new.mrn
-                        );
-                        applied.issues.push(issue(entry, "business-rule", why));
+                    Some(patient) => {
+                        // The same MRN with another birth date, family name or gender is another person or a
+                        // typing error: never merge them.
+                        let stored = matching::Stored {
+                            date_of_birth: &patient.date_of_birth,
+                            name: &patient.display_name,
+                            sex: &patient.sex,
+                        };
+                        let given = Demographics {
+                            birth_date: Some(&new.date_of_birth),
+                            family: new.family.as_deref(),
+                            gender: Some(&new.sex),
+                        };
+                        let fields = matching::mismatched_fields(stored, given);
+                        if !fields.is_empty() {
+                            let why = format!(
+                                "MRN {} belongs to a stored patient whose {} differ: not the same person, or a typing \
+                                 error; correct the MRN or the record",
+                                new.mrn,
+                                fields.join(", ")
+                            );
+                            applied.issues.push(Issue {
+                                expression: format!("Bundle.entry[{entry}].resource.{}", fields[0]),
+                                ..issue(entry, "business-rule", why)
+                            });
+                            applied.mismatches.push((patient.id, fields.join(",")));
+                            continue;
+                        }
+                        patients.insert(entry, patient.id);
+                        applied.existing.push((entry, format!("Patient/{}", patient.id)));
                         continue;
                     }
-                    Some(patient) => patient.id,
                     None => {
                         let patient = Patient {
                             id: 0,
@@ -313,6 +351,16 @@ pub async fn apply(
                     baseline_weight_kg: new.baseline_weight_kg.clone(),
                     baseline_creatinine_mg_dl: new.baseline_creatinine_mg_dl.clone(),
                 };
+                // Conditional create: a course of the same regimen started at the same time is this course.
+                let stored = record::courses(conn, patient_id).await?;
+                if let Some(same) = stored
+                    .iter()
+                    .find(|known| known.regimen == course.regimen && known.started_at_ms == course.started_at_ms)
+                {
+                    courses.insert(entry, same.id);
+                    applied.existing.push((entry, format!("MedicationRequest/{}", same.id)));
+                    continue;
+                }
                 let id = record::create_course(conn, &course, now_ms, &by.username).await?;
                 courses.insert(entry, id);
                 touch(&mut applied.patients, patient_id);
@@ -320,8 +368,29 @@ pub async fn apply(
             }
             Item::Observations { observations, .. } => {
                 let patient_id = patient_id.unwrap_or_default();
+                let known = match known_observations.entry(patient_id) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(
+                        record::observations(conn, patient_id, i64::MIN)
+                            .await?
+                            .iter()
+                            .map(|row| {
+                                (observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit), row.id)
+                            })
+                            .collect(),
+                    ),
+                };
                 let mut first = None;
+                let mut created = false;
                 for new in observations {
+                    // Conditional create: by identifier (the store's unique client id), else on the natural key.
+                    let key = observation_key(&new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
+                    if new.client_id.is_none()
+                        && let Some(id) = known.get(&key)
+                    {
+                        first.get_or_insert(*id);
+                        continue;
+                    }
                     let row = Observation {
                         id: 0,
                         patient_id,
@@ -331,14 +400,21 @@ pub async fn apply(
                         unit: new.unit.clone(),
                         at_ms: new.at_ms,
                         start_ms: new.start_ms,
-                        document: new.document.to_string(),
+                        document: new.document.clone(),
                         corrects_id: None,
                     };
-                    let id = record::add_observation(conn, &row, now_ms, &by.username).await?.id();
-                    first.get_or_insert(id);
+                    let written = record::add_observation(conn, &row, now_ms, &by.username).await?;
+                    created |= matches!(written, record::Written::Created(_));
+                    known.insert(key, written.id());
+                    first.get_or_insert(written.id());
+                }
+                let location = format!("Observation/{}", first.unwrap_or_default());
+                if !created {
+                    applied.existing.push((entry, location));
+                    continue;
                 }
                 touch(&mut applied.patients, patient_id);
-                format!("Observation/{}", first.unwrap_or_default())
+                location
             }
             Item::Dose(dose) => {
                 let patient_id = patient_id.unwrap_or_default();
@@ -352,6 +428,13 @@ pub async fn apply(
                     ));
                     continue;
                 };
+                let same = record::dose_events(conn, course_id).await?.into_iter().find(|event| {
+                    event.status == dose.status && event.at_ms == dose.at_ms && event.corrects_id.is_none()
+                });
+                if let Some(same) = same {
+                    applied.existing.push((entry, format!("MedicationAdministration/{}", same.id)));
+                    continue;
+                }
                 let event = DoseEvent {
                     id: 0,
                     patient_id,
@@ -387,6 +470,18 @@ pub async fn apply(
                 document.insert("course_id".into(), json!(course.id));
                 let plan = injections::planned_slots(course, &patient.time_zone);
                 let logged = record::injections(conn, patient_id).await?;
+                let status = injection.document.get("status").and_then(Value::as_str).unwrap_or("");
+                let slot = injection.document.get("slot").and_then(Value::as_i64);
+                let same = record::standing_injections(&logged).into_iter().find(|known| {
+                    known.course_id == course.id
+                        && known.at_ms == injection.at_ms
+                        && known.status == status
+                        && slot.is_none_or(|slot| known.slot_number == Some(slot))
+                });
+                if let Some(same) = same {
+                    applied.existing.push((entry, format!("MedicationAdministration/injection-{}", same.id)));
+                    continue;
+                }
                 let checked = injections::injection_request(&document, jiff::Timestamp::now()).and_then(|request| {
                     injections::checked_entry(&request, course, plan.as_ref().map_err(String::as_str), &logged)
                 });
@@ -407,6 +502,11 @@ pub async fn apply(
             }
             Item::Flag { code, at_ms, .. } => {
                 let patient_id = patient_id.unwrap_or_default();
+                let known = record::flag_rows(conn, patient_id).await?.into_iter().find(|flag| flag.code == *code);
+                if let Some(known) = known {
+                    applied.existing.push((entry, format!("Flag/{}", known.id)));
+                    continue;
+                }
                 let id = set_flag(conn, patient_id, code, *at_ms, &by.username).await?;
                 touch(&mut applied.patients, patient_id);
                 format!("Flag/{id}")
@@ -487,7 +587,8 @@ pub async fn import_text_reporting(
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportOutcome, AppError> {
     let latest = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
-    let plan = match import::plan(text, latest) {
+    let options = ImportOptions { mrn_system: state.mrn_system.to_string() };
+    let plan = match import::plan_with(text, latest, &options) {
         Ok(plan) => plan,
         Err(outcome) => return Ok(ImportOutcome { status: StatusCode::BAD_REQUEST, body: outcome, refused: true }),
     };
@@ -501,48 +602,110 @@ pub async fn import_text_reporting(
     }
     let mut tx = state.store.begin().await?;
     let applied = apply(&mut tx, &plan, by, crate::now_ms(), progress).await?;
-    let mut issues = plan.issues.clone();
+    // The items are stored: only the issues are needed for the answer (a large Bundle's plan is freed first).
+    let ImportPlan { kind, entries, mut issues, .. } = plan;
     issues.extend(applied.issues.iter().cloned());
     let refused = issues.iter().any(|issue| issue.severity == "error");
-    if plan.kind == BundleKind::Transaction {
-        if refused {
-            tx.rollback().await?;
-            let body = import::operation_outcome(&issues);
-            return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
+    let keep = match kind {
+        BundleKind::Transaction => !refused,
+        BundleKind::Collection | BundleKind::Batch => {
+            !(applied.locations.is_empty() && applied.existing.is_empty() && refused)
         }
+    };
+    if keep {
         tx.commit().await?;
-        let count = serde_json::from_str::<Value>(text)
-            .ok()
-            .and_then(|bundle| bundle["entry"].as_array().map(Vec::len))
-            .unwrap_or_default();
-        let entries: Vec<Value> = (0..count)
-            .map(|position| match applied.locations.iter().find(|(entry, _)| *entry == position) {
-                Some((_, location)) => json!({"response": {"status": "201 Created", "location": location}}),
-                None => {
-                    let notes: Vec<Issue> =
-                        issues.iter().filter(|issue| entry_of(issue) == Some(position)).cloned().collect();
-                    json!({"response": {"status": "200 OK", "outcome": import::operation_outcome(&notes)}})
-                }
-            })
-            .collect();
-        let body = export::prune(json!({"resourceType": "Bundle", "type": "transaction-response", "entry": entries}));
-        return Ok(ImportOutcome { status: StatusCode::OK, body, refused: false });
-    }
-    if applied.locations.is_empty() && refused {
+    } else {
         tx.rollback().await?;
+    }
+    audit_mismatches(state, by, &applied.mismatches).await?;
+    if !keep {
         let body = import::operation_outcome(&issues);
-        return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused });
+        return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
     }
-    tx.commit().await?;
+    if kind != BundleKind::Collection {
+        let kind = if kind == BundleKind::Batch { "batch-response" } else { "transaction-response" };
+        let body = response_bundle(kind, entries, &applied, &issues);
+        return Ok(ImportOutcome { status: StatusCode::OK, body, refused });
+    }
     for (entry, location) in &applied.locations {
-        issues.push(Issue {
-            severity: "information",
-            code: "informational",
-            diagnostics: format!("stored as {location}"),
-            expression: format!("Bundle.entry[{entry}].resource"),
-        });
+        issues.push(informational(*entry, format!("stored as {location}")));
     }
-    Ok(ImportOutcome { status: StatusCode::OK, body: import::operation_outcome(&issues), refused })
+    for (entry, location) in &applied.existing {
+        issues.push(informational(*entry, format!("already in the record as {location}; nothing changed")));
+    }
+    drop(applied);
+    Ok(ImportOutcome { status: StatusCode::OK, body: import::operation_outcome_of(issues), refused })
+}
+
+fn informational(entry: usize, diagnostics: String) -> Issue {
+    Issue {
+        severity: "information",
+        code: "informational",
+        diagnostics,
+        expression: format!("Bundle.entry[{entry}].resource"),
+    }
+}
+
+/// A transaction-response or batch-response: one entry per Bundle entry, in order: `201 Created` with the
+/// location of what was stored, `200 OK` with the location of what was already there (nothing changed), and
+/// for the rest the status of its worst issue with an OperationOutcome (a skipped resource is `200 OK` with an
+/// information issue; a refused method `405`; a refused resource `422`, only in a batch).
+fn response_bundle(kind: &str, entries: usize, applied: &Applied, issues: &[Issue]) -> Value {
+    let located = |list: &[(usize, String)], position: usize| {
+        list.iter().find(|(entry, _)| *entry == position).map(|(_, location)| location.clone())
+    };
+    let mut notes: HashMap<usize, Vec<Issue>> = HashMap::new();
+    for issue in issues {
+        if let Some(entry) = entry_of(issue) {
+            notes.entry(entry).or_default().push(issue.clone());
+        }
+    }
+    let entries: Vec<Value> = (0..entries)
+        .map(|position| {
+            let notes = notes.remove(&position).unwrap_or_default();
+            if let Some(location) = located(&applied.locations, position) {
+                return json!({"response": {"status": "201 Created", "location": location}});
+            }
+            if let Some(location) = located(&applied.existing, position) {
+                let note = informational(position, format!("already in the record as {location}; nothing changed"));
+                return json!({"response": {"status": "200 OK", "location": location,
+                                           "outcome": import::operation_outcome(&[note])}});
+            }
+            let status = if notes.iter().any(|issue| issue.expression.ends_with("request.method")) {
+                "405 Method Not Allowed"
+            } else if notes.iter().any(|issue| issue.severity == "error") {
+                "422 Unprocessable Entity"
+            } else {
+                "200 OK"
+            };
+            json!({"response": {"status": status, "outcome": import::operation_outcome(&notes)}})
+        })
+        .collect();
+    export::prune(json!({"resourceType": "Bundle", "type": kind, "entry": entries}))
+}
+
+/// Audits each stored patient whose MRN an import named with another birth date, family name or gender (on
+/// its own connection: the import itself may have been rolled back).
+async fn audit_mismatches(state: &AppState, by: &Importer, mismatches: &[(i64, String)]) -> Result<(), AppError> {
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    let mut conn = state.store.connection().await?;
+    for (patient_id, fields) in mismatches {
+        crate::audit::record(
+            &mut conn,
+            crate::now_ms(),
+            &by.username,
+            &by.role,
+            "match",
+            &format!("patient/{patient_id}/fhir-import/mismatch/{fields}"),
+            Some(*patient_id),
+            "refused",
+            &by.remote,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn fhir_response(status: StatusCode, body: Value) -> Response {

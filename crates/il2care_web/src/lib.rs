@@ -45,6 +45,9 @@ pub struct AppState {
     /// Password hashing runs on the blocking pool, at most this many at once, so sign-ins never take the
     /// threads that answer other requests.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// The identifier system of the site's MRNs (`il2care serve --mrn-system`): CDS Hooks and FHIR import
+    /// match a Patient only on an identifier of this system.
+    pub mrn_system: Arc<str>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             cds_issuers: None,
             cds_facts: Arc::new(cds_hooks::FactsCache::default()),
+            mrn_system: Arc::from(il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM),
             site: Arc::new(site::Site::default()),
             security: Arc::new(security::Security::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
@@ -85,6 +89,11 @@ impl AppState {
     /// The same state with these site settings.
     pub fn with_site(self, site: site::Site) -> AppState {
         AppState { site: Arc::new(site), ..self }
+    }
+
+    /// The same state, matching patients on MRNs of this identifier system.
+    pub fn with_mrn_system(self, mrn_system: &str) -> AppState {
+        AppState { mrn_system: Arc::from(mrn_system), ..self }
     }
 
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.

@@ -146,3 +146,58 @@ fn a_bundle_with_a_wrong_unit_exits_2_and_names_the_resource() {
     assert!(patient_ids(&url).is_empty(), "a transaction is never half stored");
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+/// A collection with one good and one bad Observation: the good one is stored and the command exits 0,
+/// reporting the bad one; the same file again stores nothing and says so. The MRN is read from the identifier
+/// of `--mrn-system`, not from the first identifier.
+#[test]
+fn an_import_that_stored_what_it_could_exits_0_and_a_second_import_stores_nothing() {
+    let folder = folder("partial");
+    let url = format!("sqlite://{}", folder.join("il2care.db").display());
+    let observation = |unit: &str| {
+        json!({"fullUrl": format!("urn:uuid:0b9c3b6e-0000-4000-8000-00000000001{}", unit.len()),
+               "resource": {"resourceType": "Observation", "status": "final",
+                            "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                            "subject": {"reference": "urn:uuid:0b9c3b6e-0000-4000-8000-000000000001"},
+                            "effectiveDateTime": "2026-11-27T08:00:00Z",
+                            "valueQuantity": {"value": 88, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}})
+    };
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0b9c3b6e-0000-4000-8000-000000000001",
+         "resource": {"resourceType": "Patient", "identifier": [
+                          {"system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-12-3456"},
+                          {"system": "https://hospital.example/mrn", "value": "H-77"}],
+                      "name": [{"family": "Okafor", "given": ["Daniel"]}], "birthDate": "1958-03-14", "gender": "male"}},
+        observation("/min"), observation("kg")]});
+    let file = folder.join("partial.json");
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let import = || {
+        let args =
+            ["import", &file.display().to_string(), "--database", &url, "--mrn-system", "https://hospital.example/mrn"];
+        il2care(&args, None)
+    };
+    let run = import();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = run.stdout.clone();
+    assert!(
+        text.contains("stored as Observation/") && text.contains("Bundle.entry[2].resource.valueQuantity"),
+        "{text}"
+    );
+    let again = import();
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(!again.stdout.contains("stored as"), "{}", again.stdout);
+    assert_eq!(again.stdout.matches("nothing changed").count(), 2, "the patient and the heart rate: {}", again.stdout);
+    let mut patients = runtime().block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let mut conn = store.connection().await.unwrap();
+        let patients = il2care_store::record::patients(&mut conn).await.unwrap();
+        drop(conn);
+        store.close().await;
+        patients
+    });
+    assert_eq!(patients.len(), 1);
+    assert_eq!(patients.remove(0).mrn, "H-77", "the site's MRN, not the SSN listed first");
+    let bad = il2care(&["import", &file.display().to_string(), "--database", &url, "--mrn-system", "not a uri"], None);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    std::fs::remove_dir_all(&folder).unwrap();
+}

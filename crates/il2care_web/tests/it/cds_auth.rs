@@ -57,6 +57,19 @@ fn claims(iss: &str, path: &str) -> Value {
            "iat": now(), "jti": format!("jti-{}-{}-{serial}", std::process::id(), now())})
 }
 
+/// Base64url without padding, for hand-made token headers.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, byte)| n | (u32::from(*byte) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
 fn rsa_token(claims: &Value) -> String {
     let key = EncodingKey::from_rsa_pem(key_text("ehr-rsa.key").as_bytes()).unwrap();
     encode(&Header::new(Algorithm::RS256), claims, &key).unwrap()
@@ -73,7 +86,8 @@ fn patient_view_request() -> Value {
     json!({"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "hook": "patient-view",
            "context": {"userId": "Practitioner/example", "patientId": "1288992"},
            "prefetch": {"patient": {"resourceType": "Patient", "id": "1288992",
-                                    "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}]}}})
+                                    "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}],
+                                    "birthDate": "1970-01-01"}}})
 }
 
 /// One POST to a router that trusts the test issuers.
@@ -89,7 +103,8 @@ async fn send(
     token: Option<&str>,
     body: Body,
 ) -> (StatusCode, Value) {
-    let state = AppState::new(app.db.store.clone()).with_cds_issuers(issuers);
+    let state =
+        AppState::new(app.db.store.clone()).with_mrn_system(crate::support::TEST_MRN_SYSTEM).with_cds_issuers(issuers);
     let mut request = request.header("content-type", "application/json");
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -127,6 +142,11 @@ async fn an_allow_listed_ehr_token_is_accepted_and_every_call_is_audited_as_the_
     let entries = audit(app, &format!("ehr:{RSA_EHR}")).await;
     assert!(entries.iter().any(|(action, _, _)| action == "cds_feedback"), "{entries:?}");
     // A trailing slash on the audience is the same endpoint (the specification allows both spellings).
+    // `sub` is optional in CDS Hooks 2.0.
+    let mut no_sub = claims(RSA_EHR, PATIENT_VIEW);
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let (status, answer) = post(app, PATIENT_VIEW, &rsa_token(&no_sub), &patient_view_request()).await;
+    assert_eq!(status, StatusCode::OK, "a token without sub: {answer}");
     let mut slash = claims(RSA_EHR, PATIENT_VIEW);
     slash["aud"] = json!(format!("{AUDIENCE}{PATIENT_VIEW}/"));
     assert_eq!(post(app, PATIENT_VIEW, &rsa_token(&slash), &patient_view_request()).await.0, StatusCode::OK);
@@ -145,6 +165,10 @@ async fn untrusted_tokens_are_refused_with_401_and_a_json_error(app: &TestApp) {
     let payload = rsa_token(&good).split('.').nth(1).unwrap().to_string();
     let mut no_jti = good.clone();
     no_jti.as_object_mut().unwrap().remove("jti");
+    // RFC 7515 §4.1.11: a `crit` header naming an extension the recipient does not understand is refused.
+    let signed = rsa_token(&good);
+    let rest = signed.split_once('.').unwrap().1;
+    let crit = |header: Value| format!("{}.{rest}", base64url(header.to_string().as_bytes()));
     let rows: Vec<(&str, String, &str)> = vec![
         ("issuer not allow-listed", rsa_token(&with("iss", json!("https://evil.example"))), "allow-list"),
         ("expired", rsa_token(&with("exp", json!(now() - 120))), "expired"),
@@ -163,6 +187,13 @@ async fn untrusted_tokens_are_refused_with_401_and_a_json_error(app: &TestApp) {
             "no key of this issuer",
         ),
         ("no jti", rsa_token(&no_jti), "jti"),
+        (
+            "an unknown crit extension",
+            crit(json!({"alg": "RS256", "typ": "JWT", "crit": ["http://example.org/ext"],
+                                                  "http://example.org/ext": true})),
+            "crit",
+        ),
+        ("crit not a list", crit(json!({"alg": "RS256", "typ": "JWT", "crit": "b64"})), "crit"),
         ("an hour to live", rsa_token(&with("exp", json!(now() + 3600))), "five minutes"),
         (
             "no exp",
@@ -262,7 +293,8 @@ async fn fhir_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize
                 }
                 let patient = |id: &str| {
                     json!({"resourceType": "Patient", "id": id,
-                           "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}]})
+                           "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}],
+                           "birthDate": "1970-01-01"})
                     .to_string()
                 };
                 match id.as_str() {

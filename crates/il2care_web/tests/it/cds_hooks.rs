@@ -21,7 +21,8 @@ fn hook_request(hook: &str, mrn: &str, context: Value) -> Value {
         "hook": hook,
         "context": {"userId": "Practitioner/example", "patientId": "1288992"},
         "prefetch": {"patient": {"resourceType": "Patient", "id": "1288992",
-                                 "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": mrn}]}}
+                                 "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": mrn}],
+                                 "birthDate": "1970-01-01"}}
     });
     if let Value::Object(extra) = context {
         for (key, value) in extra {
@@ -192,7 +193,7 @@ async fn order_sign_checks_an_aldesleukin_order_against_the_weight_the_limits_an
     assert_eq!(decision["selectionBehavior"], "at-most-one");
     assert_eq!(
         decision["suggestions"][0]["actions"][0],
-        json!({"type": "delete", "description": "Cancel the aldesleukin order", "resourceId": ["MedicationRequest/mr-1"]})
+        json!({"type": "delete", "description": "Cancel the aldesleukin order", "resourceId": "MedicationRequest/mr-1"})
     );
     let right = json!({"draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [aldesleukin_order("mr-2", 48_000_000)]}});
     let (_, response) =

@@ -154,8 +154,8 @@ async fn logged_injections_are_exported_as_administrations_and_not_imported_as_i
     assert!(statuses.contains(&("completed", "community")) && statuses.contains(&("not-done", "community")));
     let skip = administrations.iter().find(|resource| resource["status"] == "not-done").unwrap();
     assert_eq!(skip["statusReason"][0]["text"], "fever, called the clinic");
-    // Back in: the Bundle's course is stored as a new course and the two entries go into its log, with their
-    // slots, levels, site and reasons; no dose event is made of them.
+    // Back in, into the same record: everything is matched on its identifiers (patient by MRN, course by
+    // regimen and start, each shot by course, slot, time and status) and nothing changes.
     let mut collection = bundle.clone();
     collection["type"] = json!("collection");
     collection.as_object_mut().unwrap().remove("total");
@@ -164,32 +164,46 @@ async fn logged_injections_are_exported_as_administrations_and_not_imported_as_i
     }
     let physician = app.token("physician").await;
     let (_, outcome) = app.post("/fhir", Some(&physician), &collection).await;
-    let stored: Vec<&str> = outcome["issue"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|issue| issue["diagnostics"].as_str())
-        .filter(|text| text.starts_with("stored as MedicationAdministration/injection-"))
-        .collect();
-    assert_eq!(stored.len(), 2, "{outcome}");
+    let notes = |outcome: &Value, prefix: &str| -> usize {
+        outcome["issue"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|issue| issue["diagnostics"].as_str())
+            .filter(|text| text.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(notes(&outcome, "already in the record as MedicationAdministration/injection-"), 2, "{outcome}");
+    assert_eq!(notes(&outcome, "stored as"), 0, "{outcome}");
     let (_, listed) = app.get(&path, Some(&nurse)).await;
-    let entries = listed["injections"].as_array().unwrap();
-    let copied: Vec<(&str, i64, &str)> = entries
+    assert_eq!(listed["injections"].as_array().unwrap().len(), 2, "{listed}");
+    // Into an empty database: the course is stored and the two entries go into its log, with their slots,
+    // levels, site and reasons; no dose event is made of them.
+    let empty = match app.db.store.backend() {
+        il2care_store::Backend::Sqlite => il2care_store::testing::TestDb::sqlite().await,
+        il2care_store::Backend::Postgres => il2care_store::testing::TestDb::postgres().await,
+    };
+    let state = il2care_web::AppState::new(empty.store.clone());
+    let by =
+        il2care_web::fhir::Importer { username: "importer".into(), role: "physician".into(), remote: "test".into() };
+    let imported = il2care_web::fhir::import_text(&state, &collection.to_string(), &by, true).await.unwrap();
+    assert_eq!(notes(&imported.body, "stored as MedicationAdministration/injection-"), 2, "{}", imported.body);
+    let mut conn = empty.store.connection().await.unwrap();
+    let patients = il2care_store::record::patients(&mut conn).await.unwrap();
+    let entries = il2care_store::record::injections(&mut conn, patients[0].id).await.unwrap();
+    let copied: Vec<(&str, Option<i64>, Option<&str>)> = entries
         .iter()
-        .filter(|entry| entry["course_id"] != json!(course_id))
-        .map(|entry| {
-            let detail = entry["site"].as_str().or(entry["skip_reason"].as_str()).unwrap();
-            (entry["status"].as_str().unwrap(), entry["slot"].as_i64().unwrap(), detail)
-        })
+        .map(|entry| (entry.status.as_str(), entry.slot_number, entry.site.as_deref().or(entry.skip_reason.as_deref())))
         .collect();
-    assert_eq!(copied.len(), 2, "{listed}");
-    assert!(copied.contains(&("given", 3, "abdomen_left")), "{copied:?}");
-    assert!(copied.contains(&("skipped", 2, "fever, called the clinic")), "{copied:?}");
-    let mut conn = app.db.store.connection().await.unwrap();
-    for course in il2care_store::record::courses(&mut conn, app.patient_a).await.unwrap() {
+    assert_eq!(copied.len(), 2, "{copied:?}");
+    assert!(copied.contains(&("given", Some(3), Some("abdomen_left"))), "{copied:?}");
+    assert!(copied.contains(&("skipped", Some(2), Some("fever, called the clinic"))), "{copied:?}");
+    for course in il2care_store::record::courses(&mut conn, patients[0].id).await.unwrap() {
         let events = il2care_store::record::dose_events(&mut conn, course.id).await.unwrap();
         assert!(events.is_empty(), "no infusion was made of a shot: {events:?}");
     }
+    drop(conn);
+    empty.drop().await;
 }
 
 /// A shot given at home is a dose of interleukin-2: the first sets the lasting flag (a skip does not), and the
@@ -203,7 +217,8 @@ async fn a_given_shot_sets_the_interleukin_2_flag_and_dates_the_contrast_card(ap
         let request = json!({"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "hook": "patient-view",
             "context": {"userId": "Practitioner/example", "patientId": "1288992"},
             "prefetch": {"patient": {"resourceType": "Patient", "id": "1288992",
-                                     "identifier": [{"system": "urn:il2care:mrn", "value": "A-1"}]}}});
+                                     "identifier": [{"system": "urn:oid:2.16.840.1.113883.19.5", "value": "A-1"}],
+                                     "birthDate": "1970-01-01"}}});
         let (status, answer) = app.post("/cds-services/il2care-patient-view", Some(&nurse), &request).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         answer["cards"]

@@ -11,6 +11,7 @@ mod cds_hooks;
 mod fhir;
 mod hardening;
 mod injections;
+mod interop;
 mod pages;
 mod screenings;
 mod support;

@@ -20,9 +20,12 @@ pub struct TestApp {
     pub patient_b: i64,
 }
 
+/// The MRN identifier system of the test site (the CDS Hooks specification's example hospital).
+pub const TEST_MRN_SYSTEM: &str = "urn:oid:2.16.840.1.113883.19.5";
+
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
-        let router = router(AppState::new(db.store.clone()));
+        let router = router(AppState::new(db.store.clone()).with_mrn_system(TEST_MRN_SYSTEM));
         let mut tx = db.store.begin().await.unwrap();
         let mut ids = Vec::new();
         for mrn in ["A-1", "B-2"] {

@@ -6,11 +6,16 @@
 //! becomes an il2care observation document checked by [`validate_observations`], so units and plausible
 //! ranges live in one place. No IO and no clock: the caller passes the latest acceptable time and stores the plan.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use il2care_core::assessment::inputs::ObservationCode;
 use il2care_core::regimens::regimen;
 use il2care_core::units::{Creatinine, Kilograms};
 use jiff::Timestamp;
 use rust_decimal_macros::dec;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::codes;
@@ -22,8 +27,26 @@ use crate::json;
 pub enum BundleKind {
     /// All or nothing: one bad resource and nothing is stored.
     Transaction,
-    /// Each valid resource is stored; the bad ones are reported (`collection` and `batch`).
+    /// Each valid resource is stored; the bad ones are reported.
     Collection,
+    /// As a collection, answered with a `batch-response` Bundle.
+    Batch,
+}
+
+/// The MRN identifier system il2care assumes when the site configures none: the one il2care exports.
+pub const DEFAULT_MRN_SYSTEM: &str = codes::IL2CARE_MRN;
+
+/// Site settings an import needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The identifier system of the site's medical record numbers (`il2care serve --mrn-system`).
+    pub mrn_system: String,
+}
+
+impl Default for ImportOptions {
+    fn default() -> ImportOptions {
+        ImportOptions { mrn_system: DEFAULT_MRN_SYSTEM.to_string() }
+    }
 }
 
 /// A resource that could not be taken (or, with `severity` information/warning, a note about one).
@@ -69,6 +92,8 @@ pub enum CourseRef {
 pub struct NewPatient {
     pub mrn: String,
     pub name: String,
+    /// `name[0].family` when given, for the cross-check against a stored patient with the same MRN.
+    pub family: Option<String>,
     pub date_of_birth: String,
     pub sex: String,
     pub time_zone: String,
@@ -88,6 +113,9 @@ pub struct NewCourse {
 /// One validated il2care observation document with its idempotency key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewObservation {
+    /// The key that makes a second import of the same Observation store nothing: an il2care client id as
+    /// given, another identifier as `system|value`; `None` when the Observation has no identifier (it is then
+    /// matched on patient, code, time and value).
     pub client_id: Option<String>,
     pub code: String,
     /// Decimal text as given.
@@ -95,7 +123,8 @@ pub struct NewObservation {
     pub unit: String,
     pub at_ms: i64,
     pub start_ms: Option<i64>,
-    pub document: Value,
+    /// The il2care observation document as JSON text (kept as text: a large Bundle's plan stays small).
+    pub document: String,
 }
 
 /// A dose given or held.
@@ -152,6 +181,8 @@ pub struct Planned {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImportPlan {
     pub kind: BundleKind,
+    /// How many entries the Bundle has (each gets a response entry in a transaction or batch response).
+    pub entries: usize,
     pub items: Vec<Planned>,
     pub issues: Vec<Issue>,
 }
@@ -178,66 +209,190 @@ pub fn operation_outcome(issues: &[Issue]) -> Value {
     super::export::prune(json!({"resourceType": "OperationOutcome", "issue": list}))
 }
 
+/// [`operation_outcome`], taking the issues: their text moves into the answer instead of being copied (the
+/// outcome of a large import holds one issue per entry).
+pub fn operation_outcome_of(issues: Vec<Issue>) -> Value {
+    if issues.is_empty() {
+        return operation_outcome(&[]);
+    }
+    let list: Vec<Value> = issues
+        .into_iter()
+        .map(|issue| {
+            let mut object = Map::new();
+            object.insert("severity".into(), Value::String(issue.severity.into()));
+            object.insert("code".into(), Value::String(issue.code.into()));
+            object.insert("diagnostics".into(), Value::String(issue.diagnostics));
+            object.insert("expression".into(), Value::Array(vec![Value::String(issue.expression)]));
+            Value::Object(object)
+        })
+        .collect();
+    super::export::prune(json!({"resourceType": "OperationOutcome", "issue": list}))
+}
+
 /// A whole Bundle refused before any entry is read (not JSON, not a Bundle, an unknown type).
 pub fn refused_bundle(diagnostics: impl Into<String>) -> Value {
     operation_outcome(&[Issue::error("invalid", "Bundle", diagnostics)])
 }
 
-/// Reads a Bundle's text. `Err` is the OperationOutcome of a Bundle refused as a whole.
+/// Reads a Bundle's text with the default site settings. `Err` is the OperationOutcome of a Bundle refused
+/// as a whole.
 pub fn plan(text: &str, latest: Timestamp) -> Result<ImportPlan, Value> {
-    let bundle: Value = serde_json::from_str(text).map_err(|error| refused_bundle(format!("not JSON: {error}")))?;
+    plan_with(text, latest, &ImportOptions::default())
+}
+
+/// The Bundle as far as it is read before its entries: the entries stay text until each is read, so a large
+/// Bundle is never held as one tree of values (memory stays near the size of the text).
+#[derive(Deserialize)]
+struct BundleHead<'a> {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<Value>,
+    #[serde(rename = "type")]
+    kind: Option<Value>,
+    #[serde(borrow)]
+    entry: Option<&'a RawValue>,
+}
+
+/// What the reference index needs of an entry.
+#[derive(Deserialize, Default)]
+struct EntryHead<'a> {
+    #[serde(rename = "fullUrl", borrow)]
+    full_url: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    resource: Option<ResourceHead<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct ResourceHead<'a> {
+    #[serde(rename = "resourceType", borrow)]
+    resource_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+}
+
+/// Reads a Bundle's text; `latest` is the latest time a resource may carry (now, plus clock skew). `Err` is
+/// the OperationOutcome of a Bundle refused as a whole. One pass builds the reference index from each entry's
+/// `fullUrl` and `Type/id`, a second reads each entry in turn.
+pub fn plan_with(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<ImportPlan, Value> {
     json::refuse_repeated_members(text).map_err(|refusal| {
         operation_outcome(&[Issue::error("invalid", json::join("Bundle", &refusal.field), refusal.reason)])
     })?;
-    plan_value(&bundle, latest)
+    let head: BundleHead = serde_json::from_str(text).map_err(|error| refused_bundle(format!("not JSON: {error}")))?;
+    let kind = bundle_kind(head.resource_type.as_ref(), head.kind.as_ref())?;
+    let entries: Vec<&RawValue> = match head.entry {
+        None => Vec::new(),
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| refused_bundle("Bundle.entry must be a list"))?,
+    };
+    let not_json = |error: serde_json::Error| refused_bundle(format!("not JSON: {error}"));
+    let mut heads = Vec::with_capacity(entries.len());
+    for raw in &entries {
+        heads.push(match serde_json::from_str::<EntryHead>(raw.get()) {
+            Ok(head) => head,
+            // An entry whose fullUrl or resource is of the wrong kind: read it whole, as the second pass will.
+            Err(_) => owned_head(&serde_json::from_str::<Value>(raw.get()).map_err(not_json)?),
+        });
+    }
+    let index = EntryIndex::new(heads.into_iter())?;
+    plan_entries(kind, entries.len(), &index, latest, options, |position| {
+        serde_json::from_str::<Value>(entries[position].get()).map(Cow::Owned).map_err(not_json)
+    })
 }
 
-/// Reads a parsed Bundle; `latest` is the latest time a resource may carry (now, plus clock skew).
-pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value> {
-    if bundle["resourceType"] != "Bundle" {
+fn owned_head(entry: &Value) -> EntryHead<'static> {
+    let text = |value: &Value| value.as_str().map(|text| Cow::Owned(text.to_string()));
+    EntryHead {
+        full_url: text(&entry["fullUrl"]),
+        resource: Some(ResourceHead {
+            resource_type: text(&entry["resource"]["resourceType"]),
+            id: text(&entry["resource"]["id"]),
+        }),
+    }
+}
+
+fn bundle_kind(resource_type: Option<&Value>, kind: Option<&Value>) -> Result<BundleKind, Value> {
+    if resource_type.and_then(Value::as_str) != Some("Bundle") {
         return Err(refused_bundle("the body must be a FHIR Bundle (resourceType Bundle)"));
     }
-    let kind = match bundle["type"].as_str() {
-        Some("transaction") => BundleKind::Transaction,
-        Some("collection" | "batch") => BundleKind::Collection,
-        Some(other) => {
-            return Err(refused_bundle(format!("Bundle.type `{other}` is not transaction, batch or collection")));
-        }
-        None => return Err(refused_bundle("Bundle.type is required")),
-    };
+    match kind.and_then(Value::as_str) {
+        Some("transaction") => Ok(BundleKind::Transaction),
+        Some("collection") => Ok(BundleKind::Collection),
+        Some("batch") => Ok(BundleKind::Batch),
+        Some(other) => Err(refused_bundle(format!("Bundle.type `{other}` is not transaction, batch or collection"))),
+        None => Err(refused_bundle("Bundle.type is required")),
+    }
+}
+
+/// Reads a parsed Bundle with the default site settings; `latest` is the latest time a resource may carry.
+pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value> {
+    plan_value_with(bundle, latest, &ImportOptions::default())
+}
+
+/// Reads a parsed Bundle.
+pub fn plan_value_with(bundle: &Value, latest: Timestamp, options: &ImportOptions) -> Result<ImportPlan, Value> {
+    let kind = bundle_kind(bundle.get("resourceType"), bundle.get("type"))?;
     let empty = Vec::new();
     let entries = match bundle.get("entry") {
         None => &empty,
         Some(Value::Array(entries)) => entries,
         Some(_) => return Err(refused_bundle("Bundle.entry must be a list")),
     };
-    if let Some(issue) = repeated_key(entries) {
-        return Err(operation_outcome(&[issue]));
-    }
-    let index = EntryIndex::new(entries);
-    let mut plan = ImportPlan { kind, items: Vec::new(), issues: Vec::new() };
-    for (position, entry) in entries.iter().enumerate() {
+    let index = EntryIndex::new(entries.iter().map(owned_head))?;
+    plan_entries(kind, entries.len(), &index, latest, options, |position| Ok(Cow::Borrowed(&entries[position])))
+}
+
+/// The supported resource types, for the issue of an unsupported one.
+const SUPPORTED: &str = "il2care imports Patient, Observation, MedicationRequest, MedicationAdministration and Flag";
+
+fn is_supported(resource_type: &str) -> bool {
+    matches!(resource_type, "Patient" | "Observation" | "MedicationRequest" | "MedicationAdministration" | "Flag")
+}
+
+/// Reads each entry in turn (`entry_at` parses entry `position`; it is dropped once read).
+fn plan_entries<'e>(
+    kind: BundleKind,
+    count: usize,
+    index: &EntryIndex,
+    latest: Timestamp,
+    options: &ImportOptions,
+    mut entry_at: impl FnMut(usize) -> Result<Cow<'e, Value>, Value>,
+) -> Result<ImportPlan, Value> {
+    let mut plan = ImportPlan { kind, entries: count, items: Vec::new(), issues: Vec::new() };
+    // What is outside il2care's scope is skipped: information in a transaction or batch (it does not fail the
+    // transaction), a warning in a collection.
+    let skipped = if kind == BundleKind::Collection { "warning" } else { "information" };
+    for position in 0..count {
+        let entry = entry_at(position)?;
         let path = format!("Bundle.entry[{position}].resource");
         let resource = &entry["resource"];
         let resource_type = resource["resourceType"].as_str().unwrap_or("");
+        if let Some(method) = entry["request"]["method"].as_str()
+            && method != "POST"
+            && (resource_type.is_empty() || is_supported(resource_type))
+        {
+            plan.issues.push(Issue::error(
+                "not-supported",
+                format!("Bundle.entry[{position}].request.method"),
+                format!(
+                    "{method} is not accepted: il2care only creates records (POST, matched on their identifiers); \
+                     it never updates or deletes them through FHIR"
+                ),
+            ));
+            continue;
+        }
         let read = match resource_type {
-            "Patient" => read_patient(resource, &path, latest).map(Item::Patient),
-            "Observation" => read_observation(resource, &path, &index, latest),
-            "MedicationRequest" => read_course(resource, &path, &index, latest).map(Item::Course),
+            "Patient" => read_patient(resource, &path, latest, options).map(Item::Patient),
+            "Observation" => read_observation(resource, &path, index, latest),
+            "MedicationRequest" => read_course(resource, &path, index, latest).map(Item::Course),
             "MedicationAdministration" if is_logged_injection(resource) => {
-                read_injection(resource, &path, &index, latest).map(Item::Injection)
+                read_injection(resource, &path, index, latest).map(Item::Injection)
             }
-            "MedicationAdministration" => read_dose(resource, &path, &index, latest).map(Item::Dose),
-            "Flag" => read_flag(resource, &path, &index),
+            "MedicationAdministration" => read_dose(resource, &path, index, latest).map(Item::Dose),
+            "Flag" => read_flag(resource, &path, index),
             "" => Err(Issue::error("required", format!("Bundle.entry[{position}]"), "the entry has no resource")),
             other => {
                 plan.issues.push(Issue {
-                    severity: "warning",
+                    severity: skipped,
                     code: "not-supported",
-                    diagnostics: format!(
-                        "{other} is not imported; il2care imports Patient, Observation, MedicationRequest, \
-                         MedicationAdministration and Flag"
-                    ),
+                    diagnostics: format!("{other} is not imported; {SUPPORTED}"),
                     expression: path,
                 });
                 continue;
@@ -245,36 +400,14 @@ pub fn plan_value(bundle: &Value, latest: Timestamp) -> Result<ImportPlan, Value
         };
         match read {
             Ok(item) => plan.items.push(Planned { entry: position, resource_type: resource_type.to_string(), item }),
+            // A resource of a supported type that il2care does not keep (another drug, an observation code it
+            // does not read) is skipped like an unsupported type; a resource il2care keeps that is wrong is an error.
+            Err(issue) if issue.code == "not-supported" => plan.issues.push(Issue { severity: skipped, ..issue }),
             Err(issue) => plan.issues.push(issue),
         }
     }
     drop_dependents(&mut plan);
     Ok(plan)
-}
-
-/// The first entry whose `fullUrl`, or whose resource's `Type/id`, repeats an earlier entry's. A reference to
-/// either could mean two resources, so the Bundle is refused as a whole (FHIR's bdl-7 for `fullUrl`).
-fn repeated_key(entries: &[Value]) -> Option<Issue> {
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    for (position, entry) in entries.iter().enumerate() {
-        let resource_type = entry["resource"]["resourceType"].as_str().unwrap_or("");
-        let keys = [
-            (entry["fullUrl"].as_str().map(str::to_string), "fullUrl", "fullUrl"),
-            (entry["resource"]["id"].as_str().map(|id| format!("{resource_type}/{id}")), "resource.id", "resource id"),
-        ];
-        for (key, field, what) in keys {
-            let Some(key) = key else { continue };
-            if let Some((_, first)) = seen.iter().find(|(known, _)| *known == key) {
-                return Some(Issue::error(
-                    "invalid",
-                    format!("Bundle.entry[{position}].{field}"),
-                    format!("the {what} `{key}` repeats Bundle.entry[{first}]'s; each entry needs its own"),
-                ));
-            }
-            seen.push((key, position));
-        }
-    }
-    None
 }
 
 /// Drops items whose patient or course entry was refused, with an issue each (courses first, then the rest).
@@ -315,32 +448,61 @@ fn entry_missing(patient: &PatientRef, kept: &[usize]) -> Option<usize> {
     }
 }
 
-/// Finds Bundle entries by `fullUrl` and by `Type/id`.
+/// Finds Bundle entries by `fullUrl` and by `Type/id` in one hash look-up per reference.
 struct EntryIndex {
-    keys: Vec<(String, usize, String)>,
+    /// `fullUrl`s and `Type/id`s (each names one entry: a repeat refuses the Bundle).
+    keys: HashMap<String, usize>,
+    /// `Type/id` taken from the end of an absolute `fullUrl` (`https://ehr/fhir/Patient/7`), for relative
+    /// references to entries that carry no `id`; the first entry wins.
+    tails: HashMap<String, usize>,
+    /// Each entry's resource type.
+    types: Vec<String>,
 }
 
 impl EntryIndex {
-    fn new(entries: &[Value]) -> EntryIndex {
-        let mut keys = Vec::new();
-        for (position, entry) in entries.iter().enumerate() {
-            let resource_type = entry["resource"]["resourceType"].as_str().unwrap_or("").to_string();
-            if let Some(full_url) = entry["fullUrl"].as_str() {
-                keys.push((full_url.to_string(), position, resource_type.clone()));
+    /// The index of the entries' keys; `Err` is the OperationOutcome of a key that repeats an earlier entry's
+    /// (a reference to it could mean two resources, so the Bundle is refused as a whole: FHIR's bdl-7 for
+    /// `fullUrl`).
+    fn new<'a>(heads: impl Iterator<Item = EntryHead<'a>>) -> Result<EntryIndex, Value> {
+        let mut index = EntryIndex { keys: HashMap::new(), tails: HashMap::new(), types: Vec::new() };
+        for (position, head) in heads.enumerate() {
+            let resource = head.resource.unwrap_or_default();
+            let resource_type = resource.resource_type.as_deref().unwrap_or("").to_string();
+            let keys = [
+                (head.full_url.as_deref().map(str::to_string), "fullUrl", "fullUrl"),
+                (resource.id.as_deref().map(|id| format!("{resource_type}/{id}")), "resource.id", "resource id"),
+            ];
+            for (key, field, what) in keys {
+                let Some(key) = key else { continue };
+                if let Some(first) = index.keys.get(&key) {
+                    return Err(operation_outcome(&[Issue::error(
+                        "invalid",
+                        format!("Bundle.entry[{position}].{field}"),
+                        format!("the {what} `{key}` repeats Bundle.entry[{first}]'s; each entry needs its own"),
+                    )]));
+                }
+                index.keys.insert(key, position);
             }
-            if let Some(id) = entry["resource"]["id"].as_str() {
-                keys.push((format!("{resource_type}/{id}"), position, resource_type.clone()));
+            if let Some(full_url) = head.full_url.as_deref()
+                && full_url.contains("://")
+                && let Some((rest, id)) = full_url.rsplit_once('/')
+                && let Some((_, kind)) = rest.rsplit_once('/')
+            {
+                index.tails.entry(format!("{kind}/{id}")).or_insert(position);
             }
+            index.types.push(resource_type);
         }
-        EntryIndex { keys }
+        Ok(index)
     }
 
     /// The entry a reference points at, if it is in the Bundle and of `resource_type`.
     fn find(&self, reference: &str, resource_type: &str) -> Option<usize> {
-        self.keys.iter().find_map(|(key, position, kind)| {
-            let matches = key == reference || key.ends_with(&format!("/{reference}"));
-            (matches && kind == resource_type).then_some(*position)
-        })
+        let of_type = |position: &usize| self.types.get(*position).is_some_and(|kind| kind == resource_type);
+        self.keys
+            .get(reference)
+            .filter(|p| of_type(p))
+            .or_else(|| self.tails.get(reference).filter(|p| of_type(p)))
+            .copied()
     }
 }
 
@@ -391,14 +553,38 @@ fn time(value: &Value, path: &str, latest: Timestamp) -> Result<Timestamp, Issue
     Ok(at)
 }
 
-fn read_patient(resource: &Value, path: &str, latest: Timestamp) -> Result<NewPatient, Issue> {
-    let identifiers = resource["identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let mrn = identifiers
-        .iter()
-        .find(|identifier| identifier["system"] == codes::IL2CARE_MRN)
-        .or_else(|| identifiers.first())
-        .and_then(|identifier| text_of(&identifier["value"]))
-        .ok_or_else(|| Issue::error("required", format!("{path}.identifier"), "an identifier (the MRN) is required"))?;
+/// The v2 identifier type of a medical record number (`MR`).
+const IDENTIFIER_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
+
+/// A Patient's MRN: the identifier of the site's MRN system, else il2care's own (its exports), else the one
+/// typed `MR` (v2-0203). Never simply the first identifier: that may be a social security or insurance number.
+pub fn mrn_of<'a>(patient: &'a Value, mrn_system: &str) -> Option<&'a str> {
+    let identifiers = patient["identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let with_system = |system: &str| {
+        identifiers.iter().find(|identifier| identifier["system"] == system).and_then(|i| text_of(&i["value"]))
+    };
+    with_system(mrn_system).or_else(|| with_system(codes::IL2CARE_MRN)).or_else(|| {
+        identifiers
+            .iter()
+            .find(|identifier| {
+                codings(&identifier["type"]).any(|(system, code)| system == IDENTIFIER_TYPE && code == "MR")
+            })
+            .and_then(|identifier| text_of(&identifier["value"]))
+    })
+}
+
+fn read_patient(resource: &Value, path: &str, latest: Timestamp, options: &ImportOptions) -> Result<NewPatient, Issue> {
+    let mrn = mrn_of(resource, &options.mrn_system).ok_or_else(|| {
+        Issue::error(
+            "required",
+            format!("{path}.identifier"),
+            format!(
+                "the MRN is required: an identifier with system {} (the site's MRN system) or of type MR",
+                options.mrn_system
+            ),
+        )
+    })?;
+    let family = text_of(&resource["name"][0]["family"]).map(str::to_string);
     let name = &resource["name"][0];
     let name = match text_of(&name["text"]) {
         Some(text) => text.to_string(),
@@ -448,6 +634,7 @@ fn read_patient(resource: &Value, path: &str, latest: Timestamp) -> Result<NewPa
     Ok(NewPatient {
         mrn: mrn.to_string(),
         name,
+        family,
         date_of_birth: date_of_birth.to_string(),
         sex,
         time_zone: time_zone.to_string(),
@@ -476,14 +663,21 @@ fn quantity(value: &Value, path: &str) -> Result<Value, Issue> {
     if !value.is_object() {
         return Err(Issue::error("required", path, "a Quantity is required"));
     }
-    if value["system"] != codes::UCUM {
+    // Many EHRs send the UCUM text in `unit` and no `code` (4 of the 7 Observation examples of the
+    // specification): the text is taken as the UCUM code, and the observation's own unit check accepts it only
+    // when it is one of the units accepted for that observation, or refuses it naming the unit.
+    let unit_only = value.get("code").is_none()
+        && value["unit"].is_string()
+        && (value.get("system").is_none() || value["system"] == codes::UCUM);
+    if value["system"] != codes::UCUM && !unit_only {
         return Err(Issue::error(
             "code-invalid",
             format!("{path}.system"),
             format!("the unit must be a UCUM code (system {}), not {}", codes::UCUM, value["system"]),
         ));
     }
-    let unit = value["code"]
+    let unit = if unit_only { &value["unit"] } else { &value["code"] };
+    let unit = unit
         .as_str()
         .ok_or_else(|| Issue::error("required", format!("{path}.code"), "the UCUM unit code is required"))?;
     if !value["value"].is_number() {
@@ -493,6 +687,22 @@ fn quantity(value: &Value, path: &str) -> Result<Value, Issue> {
 }
 
 fn read_observation(resource: &Value, path: &str, index: &EntryIndex, latest: Timestamp) -> Result<Item, Issue> {
+    // An Observation il2care does not read (a PCR test, a BMI) is out of scope whatever else it says.
+    let concept = &resource["code"];
+    let read_here = codings(concept).any(|(system, code)| {
+        codes::observation_code(system, code).is_some()
+            || (system == codes::LOINC && code == codes::LOINC_BLOOD_PRESSURE_PANEL)
+    });
+    if !read_here && concept.is_object() {
+        return Err(Issue::error(
+            "not-supported",
+            format!("{path}.code"),
+            format!(
+                "unknown observation code ({}); il2care reads the LOINC codes of its observations",
+                describe(concept)
+            ),
+        ));
+    }
     match resource["status"].as_str() {
         Some("final" | "amended" | "corrected") => {}
         other => {
@@ -507,13 +717,18 @@ fn read_observation(resource: &Value, path: &str, index: &EntryIndex, latest: Ti
         }
     }
     let patient = subject(resource, "subject", path, index)?;
-    let client_id = resource["identifier"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let identifiers = resource["identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let client_id = identifiers
+        .iter()
         .find(|identifier| identifier["system"] == codes::IL2CARE_CLIENT_ID)
         .and_then(|identifier| text_of(&identifier["value"]))
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| {
+            identifiers.iter().find_map(|identifier| {
+                Some(format!("{}|{}", identifier["system"].as_str()?, text_of(&identifier["value"])?))
+            })
+        })
+        .filter(|key| key.len() <= 200);
     let concept = &resource["code"];
     let is_panel =
         codings(concept).any(|(system, code)| system == codes::LOINC && code == codes::LOINC_BLOOD_PRESSURE_PANEL);
@@ -548,7 +763,7 @@ fn read_observation(resource: &Value, path: &str, index: &EntryIndex, latest: Ti
         let code =
             codings(concept).find_map(|(system, code)| codes::observation_code(system, code)).ok_or_else(|| {
                 Issue::error(
-                    "code-invalid",
+                    "not-supported",
                     format!("{path}.code"),
                     format!(
                         "unknown observation code ({}); il2care reads the LOINC codes of its observations",
@@ -615,8 +830,8 @@ fn observation(
             document.insert("context".into(), json!(context));
         }
     }
-    let document = Value::Object(document);
-    validate_observations(&Value::Array(vec![document.clone()]), latest).map_err(|refusal| {
+    let document = Value::Array(vec![Value::Object(document)]);
+    validate_observations(&document, latest).map_err(|refusal| {
         let issue_code = if refusal.reason.contains("unit") || refusal.reason.contains("does not fit") {
             "code-invalid"
         } else {
@@ -640,7 +855,7 @@ fn observation(
         unit: value["unit"].as_str().unwrap_or("").to_string(),
         at_ms: at.as_millisecond(),
         start_ms: start.map(Timestamp::as_millisecond),
-        document,
+        document: document[0].to_string(),
     })
 }
 
@@ -883,7 +1098,8 @@ mod tests {
     }
 
     fn patient() -> Value {
-        json!({"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.3", "value": "MRN-7"}],
+        json!({"resourceType": "Patient", "identifier": [{"system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-12-3456"},
+                {"type": {"coding": [{"system": IDENTIFIER_TYPE, "code": "MR"}]}, "system": "urn:oid:1.2.3", "value": "MRN-7"}],
                "name": [{"given": ["Ada"], "family": "Example"}], "gender": "female", "birthDate": "1970-01-01"})
     }
 
@@ -912,6 +1128,78 @@ mod tests {
             summary,
             [("systolic_bp", "86", Some("bp-1:systolic_bp")), ("diastolic_bp", "52", Some("bp-1:diastolic_bp"))]
         );
+    }
+
+    #[test]
+    fn the_mrn_is_the_identifier_of_the_site_system_then_il2cares_then_type_mr_never_the_first() {
+        let site = ImportOptions { mrn_system: "https://hospital.example/mrn".into() };
+        let ssn = json!({"system": "http://hl7.org/fhir/sid/us-ssn", "value": "999-12-3456"});
+        let typed =
+            json!({"type": {"coding": [{"system": IDENTIFIER_TYPE, "code": "MR"}]}, "system": "urn:x", "value": "T-1"});
+        let own = json!({"system": codes::IL2CARE_MRN, "value": "OWN-1"});
+        let local = json!({"system": "https://hospital.example/mrn", "value": "SITE-1"});
+        for (identifiers, expected) in [
+            (json!([ssn, typed, own, local]), Some("SITE-1")),
+            (json!([ssn, typed, own]), Some("OWN-1")),
+            (json!([ssn, typed]), Some("T-1")),
+            (json!([ssn]), None),
+        ] {
+            let patient = json!({"resourceType": "Patient", "identifier": identifiers});
+            assert_eq!(mrn_of(&patient, &site.mrn_system), expected, "{identifiers}");
+        }
+        let mut only_ssn = patient();
+        only_ssn["identifier"] = json!([ssn]);
+        let plan = plan_value_with(&bundle("collection", vec![only_ssn]), latest(), &site).unwrap();
+        assert_eq!(plan.issues[0].expression, "Bundle.entry[0].resource.identifier");
+        assert!(plan.issues[0].diagnostics.contains("https://hospital.example/mrn"), "{:?}", plan.issues);
+    }
+
+    #[test]
+    fn a_quantity_with_a_ucum_unit_and_no_code_is_read_when_the_unit_is_accepted_and_refused_naming_it_otherwise() {
+        let heart_rate = |value_quantity: Value| {
+            json!({"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/3"},
+                   "code": {"coding": [{"system": codes::LOINC, "code": "8867-4"}]},
+                   "effectiveDateTime": "2026-11-27T15:40:00Z", "valueQuantity": value_quantity})
+        };
+        let plan = plan_value(
+            &bundle(
+                "collection",
+                vec![
+                    heart_rate(json!({"value": 96, "unit": "/min"})),
+                    heart_rate(json!({"value": 96, "unit": "/min", "system": codes::UCUM})),
+                    heart_rate(json!({"value": 96, "unit": "beats/minute", "system": codes::UCUM})),
+                    heart_rate(json!({"value": 96, "unit": "/min", "system": "http://example.org/units"})),
+                ],
+            ),
+            latest(),
+        )
+        .unwrap();
+        let stored: Vec<usize> = plan.items.iter().map(|planned| planned.entry).collect();
+        assert_eq!(stored, [0, 1]);
+        let issues: Vec<(&str, &str)> = plan.issues.iter().map(|i| (i.expression.as_str(), i.code)).collect();
+        assert_eq!(
+            issues,
+            [
+                ("Bundle.entry[2].resource.valueQuantity", "code-invalid"),
+                ("Bundle.entry[3].resource.valueQuantity.system", "code-invalid")
+            ]
+        );
+        assert!(plan.issues[0].diagnostics.contains("beats/minute"), "{}", plan.issues[0].diagnostics);
+    }
+
+    #[test]
+    fn an_outcome_built_from_owned_issues_is_the_outcome_built_from_borrowed_ones() {
+        let issues = vec![
+            Issue::error("value", "Bundle.entry[1].resource.valueQuantity", "out of range"),
+            Issue {
+                severity: "information",
+                code: "informational",
+                diagnostics: "stored".into(),
+                expression: "Bundle.entry[0].resource".into(),
+            },
+        ];
+        assert_eq!(operation_outcome_of(issues.clone()), operation_outcome(&issues));
+        assert_eq!(operation_outcome_of(Vec::new()), operation_outcome(&[]));
     }
 
     #[test]

@@ -8,4 +8,5 @@
 pub mod codes;
 pub mod export;
 pub mod import;
+pub mod matching;
 pub mod search;
