@@ -85,6 +85,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
         include_str!("../migrations/postgres/0006_patient_indexes.sql"),
     ),
+    (7, include_str!("../migrations/sqlite/0007_ward.sql"), include_str!("../migrations/postgres/0007_ward.sql")),
 ];
 
 /// The record behind a pool of connections.
