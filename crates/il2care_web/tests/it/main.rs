@@ -13,3 +13,4 @@ mod injections;
 mod pages;
 mod screenings;
 mod support;
+mod ward;
