@@ -189,6 +189,10 @@ pub async fn evaluate_and_record_document(
     for row in &submitted {
         record::add_observation(&mut tx, row, now, &actor.user.username).await?;
     }
+    if !submitted.is_empty() {
+        by_actor(&mut tx, actor, "write", &format!("patient/{patient_id}/observations"), Some(patient_id), "ok")
+            .await?;
+    }
     let events = course_events(&mut tx, &course).await?;
     let course_now = course_state(&events, at);
     let flags = record::flags(&mut tx, patient_id).await?;
