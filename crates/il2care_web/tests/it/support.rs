@@ -161,7 +161,7 @@ pub async fn seed_given_dose(app: &TestApp, patient_id: i64, course_id: i64, at_
             assessment_id: None,
             status: "given".into(),
             at_ms,
-            override_reason: Some("given before il2care was in use".into()),
+            override_reason: Some("first dose of the course, given before il2care was in use".into()),
             corrects_id: None,
             recorded_by: "test".into(),
         },
