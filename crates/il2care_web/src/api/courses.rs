@@ -139,12 +139,16 @@ pub async fn list(
     let courses = record::courses(&mut conn, patient_id).await?;
     let mut list = Vec::new();
     for course in &courses {
-        let events = record::dose_events(&mut conn, course.id).await?;
-        let doses: Vec<Value> = events
+        let records = record::dose_records(&mut conn, course.id).await?;
+        let doses: Vec<Value> = records
             .iter()
-            .map(|event| {
+            .map(|stored| {
+                let event = &stored.event;
+                // An override (a dose given against its decision) is marked as one wherever the dose appears.
                 json!({"id": event.id, "status": event.status, "at": crate::rfc3339(event.at_ms), "assessment_id": event.assessment_id,
-                       "override_reason": event.override_reason, "corrects_id": event.corrects_id, "recorded_by": event.recorded_by})
+                       "slot": stored.slot_number, "override": event.status == "given" && event.override_reason.is_some(),
+                       "reason_code": stored.reason_code, "override_reason": event.override_reason,
+                       "cosigned_by": stored.cosigned_by, "corrects_id": event.corrects_id, "recorded_by": event.recorded_by})
             })
             .collect();
         list.push(json!({"id": course.id, "regimen": course.regimen, "rule_set": course.rule_set,
