@@ -6,6 +6,7 @@
 //! or a [`Refusal`] that names the field at fault). See `ARCHITECTURE.md` for the map.
 
 pub mod assessment;
+pub mod course;
 pub mod dosing;
 pub mod grading;
 pub mod regimens;

@@ -87,6 +87,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
         include_str!("../migrations/postgres/0006_patient_indexes.sql"),
     ),
+    (7, include_str!("../migrations/sqlite/0007_ward.sql"), include_str!("../migrations/postgres/0007_ward.sql")),
     (
         8,
         include_str!("../migrations/sqlite/0008_hardening.sql"),

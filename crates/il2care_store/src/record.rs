@@ -783,8 +783,8 @@ pub async fn injection_by_client_id(
 pub async fn add_injection(conn: &mut Conn, injection: &Injection, now_ms: i64) -> Result<Written, StoreError> {
     let row = sqlx::query(
         "INSERT INTO injections (patient_id, course_id, client_id, status, slot_number, dose_level, at_ms, site, \
-         skip_reason, note, corrects_id, recorded_at_ms, recorded_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         skip_reason, note, corrects_id, recorded_at_ms, recorded_by, standing_slot) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id",
     )
     .bind(injection.patient_id)
@@ -800,8 +800,12 @@ pub async fn add_injection(conn: &mut Conn, injection: &Injection, now_ms: i64) 
     .bind(injection.corrects_id)
     .bind(now_ms)
     .bind(&injection.recorded_by)
+    // One standing entry per slot, held by a unique index (migration 0007): an entry that is not a correction
+    // claims its slot.
+    .bind(if injection.corrects_id.is_none() { injection.slot_number } else { None })
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .map_err(|error| conflict_on_unique(error, "this slot already has an entry in the injection log"))?;
     match row {
         Some(row) => Ok(Written::Created(row.try_get("id")?)),
         None => {
@@ -829,6 +833,260 @@ pub async fn injections(conn: &mut Conn, patient_id: i64) -> Result<Vec<Injectio
 pub fn standing_injections(entries: &[Injection]) -> Vec<&Injection> {
     let corrected: Vec<i64> = entries.iter().filter_map(|entry| entry.corrects_id).collect();
     entries.iter().filter(|entry| !corrected.contains(&entry.id)).collect()
+}
+
+/// A dose record as the ward writes it (migration 0007): its slot, the override's reason code and
+/// co-signer, and the form's idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoseRecord {
+    pub event: DoseEvent,
+    /// The course-wide slot number (cycle 1: 1-15, cycle 2: 16-30).
+    pub slot_number: Option<i64>,
+    pub idempotency_key: Option<String>,
+    pub reason_code: Option<String>,
+    pub cosigned_by: Option<String>,
+    pub recorded_at_ms: i64,
+}
+
+const DOSE_RECORD_COLUMNS: &str = "id, patient_id, course_id, assessment_id, status, at_ms, override_reason, \
+     corrects_id, recorded_by, slot_number, idempotency_key, reason_code, cosigned_by, recorded_at_ms";
+
+fn dose_record_from(row: &AnyRow) -> Result<DoseRecord, sqlx::Error> {
+    Ok(DoseRecord {
+        event: DoseEvent {
+            id: row.try_get("id")?,
+            patient_id: row.try_get("patient_id")?,
+            course_id: row.try_get("course_id")?,
+            assessment_id: row.try_get("assessment_id")?,
+            status: row.try_get("status")?,
+            at_ms: row.try_get("at_ms")?,
+            override_reason: row.try_get("override_reason")?,
+            corrects_id: row.try_get("corrects_id")?,
+            recorded_by: row.try_get("recorded_by")?,
+        },
+        slot_number: row.try_get("slot_number")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        reason_code: row.try_get("reason_code")?,
+        cosigned_by: row.try_get("cosigned_by")?,
+        recorded_at_ms: row.try_get("recorded_at_ms")?,
+    })
+}
+
+/// Appends a dose record. A second `given` for a slot, or a reused idempotency key, is a conflict (unique
+/// indexes of migration 0007), so concurrent requests store one.
+pub async fn add_dose_record(conn: &mut Conn, record: &DoseRecord) -> Result<i64, StoreError> {
+    let event = &record.event;
+    let row = sqlx::query(
+        "INSERT INTO dose_events (patient_id, course_id, assessment_id, status, at_ms, override_reason, corrects_id, \
+         recorded_at_ms, recorded_by, slot_number, idempotency_key, reason_code, cosigned_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(event.patient_id)
+    .bind(event.course_id)
+    .bind(event.assessment_id)
+    .bind(&event.status)
+    .bind(event.at_ms)
+    .bind(event.override_reason.as_deref())
+    .bind(event.corrects_id)
+    .bind(record.recorded_at_ms)
+    .bind(&event.recorded_by)
+    .bind(record.slot_number)
+    .bind(record.idempotency_key.as_deref())
+    .bind(record.reason_code.as_deref())
+    .bind(record.cosigned_by.as_deref())
+    .fetch_one(conn)
+    .await
+    .map_err(|error| conflict_on_unique(error, "this slot already has a dose given, or the form was already sent"))?;
+    Ok(row.try_get("id")?)
+}
+
+/// A course's dose records, oldest first.
+pub async fn dose_records(conn: &mut Conn, course_id: i64) -> Result<Vec<DoseRecord>, StoreError> {
+    let rows =
+        sqlx::query(&format!("SELECT {DOSE_RECORD_COLUMNS} FROM dose_events WHERE course_id = $1 ORDER BY at_ms, id"))
+            .bind(course_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.iter().map(dose_record_from).collect::<Result<_, _>>()?)
+}
+
+/// The dose record a form already sent with `key`, if any.
+pub async fn dose_record_by_key(conn: &mut Conn, patient_id: i64, key: &str) -> Result<Option<DoseRecord>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {DOSE_RECORD_COLUMNS} FROM dose_events WHERE patient_id = $1 AND idempotency_key = $2"
+    ))
+    .bind(patient_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(dose_record_from).transpose()?)
+}
+
+/// When a course's decisions were stored, by assessment id.
+pub async fn decisions_recorded_at(conn: &mut Conn, course_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT id, recorded_at_ms FROM assessments WHERE course_id = $1")
+        .bind(course_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("recorded_at_ms")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// When anything that could change a decision was last recorded for a patient: an observation, a dose
+/// record, a setting of the patient or the site, a cycle-2 delay (milliseconds; `None` when nothing is).
+pub async fn last_change_ms(conn: &mut Conn, patient_id: i64) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query(
+        "SELECT \
+         (SELECT MAX(recorded_at_ms) FROM observations WHERE patient_id = $1) AS observations, \
+         (SELECT MAX(recorded_at_ms) FROM dose_events WHERE patient_id = $1) AS doses, \
+         (SELECT MAX(set_at_ms) FROM patient_settings WHERE patient_id = $1) AS patient_settings, \
+         (SELECT MAX(set_at_ms) FROM site_settings) AS site_settings, \
+         (SELECT MAX(d.recorded_at_ms) FROM cycle_two_delays d JOIN courses c ON c.id = d.course_id \
+          WHERE c.patient_id = $1) AS delays",
+    )
+    .bind(patient_id)
+    .fetch_one(conn)
+    .await?;
+    let mut latest: Option<i64> = None;
+    for column in ["observations", "doses", "patient_settings", "site_settings", "delays"] {
+        let value: Option<i64> = row.try_get(column)?;
+        latest = latest.max(value);
+    }
+    Ok(latest)
+}
+
+/// Records a patient's target systolic pressure (decimal text in mm[Hg]; `None` = the rule set's default).
+pub async fn set_target_systolic_bp(
+    conn: &mut Conn,
+    patient_id: i64,
+    value: Option<&str>,
+    now_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO patient_settings (patient_id, target_systolic_bp, set_at_ms, set_by) VALUES ($1, $2, $3, $4) \
+         RETURNING id",
+    )
+    .bind(patient_id)
+    .bind(value)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A patient's current target systolic pressure (decimal text), if set.
+pub async fn target_systolic_bp(conn: &mut Conn, patient_id: i64) -> Result<Option<String>, StoreError> {
+    let row =
+        sqlx::query("SELECT target_systolic_bp FROM patient_settings WHERE patient_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(patient_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(match row {
+        Some(row) => row.try_get("target_systolic_bp")?,
+        None => None,
+    })
+}
+
+/// Records a site setting.
+pub async fn set_site_setting(
+    conn: &mut Conn,
+    name: &str,
+    value: &str,
+    now_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let row =
+        sqlx::query("INSERT INTO site_settings (name, value, set_at_ms, set_by) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(name)
+            .bind(value)
+            .bind(now_ms)
+            .bind(by)
+            .fetch_one(conn)
+            .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A site setting's current value, if set.
+pub async fn site_setting(conn: &mut Conn, name: &str) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT value FROM site_settings WHERE name = $1 ORDER BY id DESC LIMIT 1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get("value")?),
+        None => None,
+    })
+}
+
+/// Records a delayed cycle-2 start day for a course.
+pub async fn add_cycle_two_delay(
+    conn: &mut Conn,
+    course_id: i64,
+    start_day: i64,
+    reason: &str,
+    now_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO cycle_two_delays (course_id, start_day, reason, recorded_at_ms, recorded_by) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(course_id)
+    .bind(start_day)
+    .bind(reason)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A course's latest delayed cycle-2 start day, if any.
+pub async fn cycle_two_start_day(conn: &mut Conn, course_id: i64) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT start_day FROM cycle_two_delays WHERE course_id = $1 ORDER BY id DESC LIMIT 1")
+        .bind(course_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get("start_day")?),
+        None => None,
+    })
+}
+
+/// Records that the call-back after a check-in cleared the next shot; a second clearance is a conflict.
+pub async fn clear_checkin(
+    conn: &mut Conn,
+    checkin_id: i64,
+    note: &str,
+    now_ms: i64,
+    by: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO checkin_clearances (checkin_id, note, cleared_at_ms, cleared_by) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(checkin_id)
+    .bind(note)
+    .bind(now_ms)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+    .map_err(|error| conflict_on_unique(error, "the next shot was already cleared after this check-in"))?;
+    Ok(row.try_get("id")?)
+}
+
+/// The ids of a patient's check-ins whose call-back cleared the next shot.
+pub async fn cleared_checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT k.checkin_id FROM checkin_clearances k JOIN checkins c ON c.id = k.checkin_id WHERE c.patient_id = $1",
+    )
+    .bind(patient_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| row.try_get("checkin_id").map_err(StoreError::from)).collect()
 }
 
 /// A pre-treatment screening as stored: the document evaluated and il2care's result (docs/screening.md).

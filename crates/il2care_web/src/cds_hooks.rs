@@ -190,6 +190,9 @@ pub struct CourseFacts {
     pub flags: Vec<String>,
     /// The last dose given in any course: an infusion or a logged low-dose shot.
     pub last_given_ms: Option<i64>,
+    /// The latest course's typed events, from which `il2care_core::course` derives the counts (the same
+    /// course state as the API and the pages).
+    pub events: Option<il2care_core::course::CourseEvents>,
 }
 
 async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, AppError> {
@@ -214,6 +217,7 @@ async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, A
     facts.course = courses.last().cloned();
     if let Some(course) = &facts.course {
         facts.decision = record::latest_assessment_of_course(conn, patient_id, course.id).await?;
+        facts.events = Some(crate::api::courses::course_events(conn, course).await?);
     }
     if let Some(decision) = &facts.decision {
         let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
@@ -286,6 +290,14 @@ fn counts(facts: &CourseFacts, now_ms: i64) -> (usize, usize, usize, i64) {
     let Some(course) = &facts.course else {
         return (0, 0, 0, 1);
     };
+    if let Some(events) = &facts.events
+        && let Ok(now) = jiff::Timestamp::from_millisecond(now_ms)
+    {
+        let state = il2care_core::course::course_state(events, now);
+        let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
+        let held = count(state.holds_this_course);
+        return (count(state.doses_given_course), count(state.doses_given_cycle), held, i64::from(state.cycle));
+    }
     let cycle_2 = course.started_at_ms + high_dose::CYCLE_2_OFFSET.as_millis() as i64;
     let (cycle, start) = if now_ms >= cycle_2 { (2, cycle_2) } else { (1, course.started_at_ms) };
     let given: Vec<&DoseEvent> = facts.doses.iter().filter(|event| event.status == "given").collect();

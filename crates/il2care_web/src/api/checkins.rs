@@ -9,12 +9,12 @@ use il2care_core::triage::triage;
 use il2care_store::group_commit::AuditOf;
 use il2care_store::record::{self, CheckIn, Written};
 use il2care_wire::checkin::checkin_from_object;
-use il2care_wire::json::{parse_object, refuse_unknown_fields, string};
+use il2care_wire::json::{parse_object, refuse_unknown_fields, required, string};
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::api::RecordId;
-use crate::api::patients::authorize;
+use crate::api::patients::{authorize, authorize_write};
 use crate::api::stateless::triage_json;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
@@ -64,15 +64,8 @@ pub async fn submit_document(
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
     let resource = format!("patient/{patient_id}/checkins");
-    {
-        // Authorization before validation: who may not write here learns nothing about the document.
-        let mut conn = state.store.connection().await?;
-        if actor.role == Role::Pharmacist {
-            by_actor(&mut conn, actor, "denied", &resource, Some(patient_id), "denied").await?;
-            return Err(AppError::Forbidden("the pharmacist role does not submit check-ins".into()));
-        }
-        authorize(&mut conn, actor, patient_id, &resource).await?;
-    }
+    // Authorization before validation: who may not write here learns nothing about the document.
+    authorize_write(state, actor, &[Role::Patient, Role::Nurse, Role::Physician], Some(patient_id), &resource).await?;
     let mut object = parse_object(text)?;
     let client_id = take_client_id(&mut object)?;
     refuse_unknown_fields(&object, &il2care_wire::checkin::FIELDS, "")?;
@@ -151,9 +144,14 @@ pub async fn acknowledge_document(
     checkin_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    actor.require(&[Role::Nurse, Role::Physician])?;
+    let resource = format!("checkin/{checkin_id}/acknowledgement");
+    authorize_write(state, actor, &[Role::Nurse, Role::Physician], None, &resource).await?;
     let object = parse_object(text)?;
-    refuse_unknown_fields(&object, &["note"], "")?;
+    refuse_unknown_fields(&object, &["note", "clears_next_shot"], "")?;
+    let clears = match object.get("clears_next_shot") {
+        None | Some(Value::Null) => false,
+        Some(value) => il2care_wire::json::boolean(value, "clears_next_shot")?,
+    };
     let note = object.get("note").map(|value| string(value, "note")).transpose()?.unwrap_or("").to_string();
     if note.len() > 2000 {
         return Err(Refusal::new("note", "must be at most 2000 characters").into());
@@ -163,6 +161,45 @@ pub async fn acknowledge_document(
     let id = record::acknowledge_checkin(&mut tx, checkin_id, &note, crate::now_ms(), &actor.user.username).await?;
     by_actor(&mut tx, actor, "write", &format!("checkin/{checkin_id}/acknowledgement"), Some(checkin.patient_id), "ok")
         .await?;
+    if clears {
+        let cleared = record::clear_checkin(&mut tx, checkin_id, &note, crate::now_ms(), &actor.user.username).await?;
+        by_actor(
+            &mut tx,
+            actor,
+            "write",
+            &format!("checkin/{checkin_id}/clearance/{cleared}"),
+            Some(checkin.patient_id),
+            "ok",
+        )
+        .await?;
+    }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, json!({"id": id, "checkin_id": checkin_id})))
+    Ok((StatusCode::CREATED, json!({"id": id, "checkin_id": checkin_id, "clears_next_shot": clears})))
+}
+
+/// `POST /api/v1/checkins/{id}/clearances` with `{"note"}` (nurse, physician): the call-back after a check-in
+/// at call_now or emergency cleared the patient's next shot (TRIAGE amendment item 3). Audited; until it is
+/// recorded the injection log refuses the next shot.
+pub async fn clear(
+    State(state): State<AppState>,
+    actor: Actor,
+    RecordId(checkin_id): RecordId,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let resource = format!("checkin/{checkin_id}/clearance");
+    authorize_write(&state, &actor, &[Role::Nurse, Role::Physician], None, &resource).await?;
+    let object = parse_object(&json_text(&headers, &body)?)?;
+    refuse_unknown_fields(&object, &["note"], "")?;
+    let note = string(required(&object, "note", "")?, "note")?.trim().to_string();
+    if note.is_empty() || note.len() > 2000 {
+        return Err(Refusal::new("note", "is required: what the call-back found, 1 to 2000 characters").into());
+    }
+    let mut tx = state.store.begin().await?;
+    let checkin = record::checkin(&mut tx, checkin_id).await?;
+    let id = record::clear_checkin(&mut tx, checkin_id, &note, crate::now_ms(), &actor.user.username).await?;
+    by_actor(&mut tx, &actor, "write", &format!("checkin/{checkin_id}/clearance/{id}"), Some(checkin.patient_id), "ok")
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "checkin_id": checkin_id}))))
 }

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
+use il2care_core::course::{HomeCheckIn, LoggedShot, ShotRequest, may_log_shot};
 use il2care_core::regimens::{Regimen, Route, regimen};
 use il2care_core::schedule::{Schedule, ScheduleRequest, schedule};
 use il2care_store::record::{self, Course, Injection, standing_injections};
@@ -19,7 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::api::RecordId;
 use crate::api::checkins::take_client_id;
-use crate::api::patients::authorize;
+use crate::api::patients::{authorize, authorize_write};
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::body::{Body, json_text};
@@ -185,6 +186,18 @@ pub fn checked_entry(
     plan: Result<&Schedule, &str>,
     entries: &[Injection],
 ) -> Result<Injection, Refusal> {
+    checked_entry_after(request, course, plan, entries, &[])
+}
+
+/// [`checked_entry`] with the patient's check-ins: a shot given after a check-in at call_now or emergency
+/// is refused until a clinician records that the call-back cleared it (TRIAGE amendment item 3).
+pub fn checked_entry_after(
+    request: &InjectionRequest,
+    course: &Course,
+    plan: Result<&Schedule, &str>,
+    entries: &[Injection],
+    checkins: &[HomeCheckIn],
+) -> Result<Injection, Refusal> {
     let regimen: &Regimen =
         regimen(&course.regimen).filter(|regimen| regimen.route == Route::Subcutaneous).ok_or_else(|| {
             Refusal::new("course_id", "is not a low-dose subcutaneous course; its doses are not logged here")
@@ -222,36 +235,32 @@ pub fn checked_entry(
     if request.at.as_millisecond() < course.started_at_ms - 24 * 3_600_000 {
         return Err(Refusal::new("at", "is before this course started"));
     }
-    let standing = standing_injections(entries);
-    if let Some(corrects_id) = request.corrects_id {
-        let Some(corrected) = entries.iter().find(|entry| entry.id == corrects_id && entry.course_id == course.id)
-        else {
-            return Err(Refusal::new("corrects_id", "is not an entry of this course's injection log"));
-        };
-        if !standing.iter().any(|entry| entry.id == corrected.id) {
-            return Err(Refusal::new("corrects_id", "was already corrected; correct the entry that replaced it"));
-        }
+    // One standing entry per slot and the hold after an urgent check-in: decided once, in the core.
+    let shots: Vec<LoggedShot> = entries
+        .iter()
+        .filter(|entry| entry.course_id == course.id)
+        .map(|entry| {
+            Ok(LoggedShot {
+                id: entry.id,
+                slot: entry.slot_number.and_then(|slot| u32::try_from(slot).ok()),
+                given: entry.status == "given",
+                at: timestamp_of(entry.at_ms)?,
+                corrects_id: entry.corrects_id,
+            })
+        })
+        .collect::<Result<_, Refusal>>()?;
+    let shot = ShotRequest {
+        slot: slot.map(|slot| slot.number),
+        given: request.status == "given",
+        at: request.at,
+        corrects_id: request.corrects_id,
+    };
+    if let Some(corrects_id) = request.corrects_id
+        && !entries.iter().any(|entry| entry.id == corrects_id && entry.course_id == course.id)
+    {
+        return Err(Refusal::new("corrects_id", "is not an entry of this course's injection log"));
     }
-    if let Some(slot) = slot {
-        let taken = standing.iter().find(|entry| {
-            entry.course_id == course.id
-                && entry.slot_number == Some(i64::from(slot.number))
-                && Some(entry.id) != request.corrects_id
-        });
-        if let Some(taken) = taken {
-            return Err(Refusal::new(
-                "slot",
-                format!(
-                    "slot {} already has an entry ({} {}); never two shots to catch up: call the clinic, or correct \
-                     that entry (corrects_id {})",
-                    slot.number,
-                    taken.status,
-                    crate::rfc3339(taken.at_ms),
-                    taken.id
-                ),
-            ));
-        }
-    }
+    may_log_shot(&shot, &shots, checkins).map_err(|refusal| Refusal::new(refusal.field, refusal.reason))?;
     Ok(Injection {
         id: 0,
         patient_id: course.patient_id,
@@ -267,6 +276,28 @@ pub fn checked_entry(
         corrects_id: request.corrects_id,
         recorded_by: String::new(),
     })
+}
+
+fn timestamp_of(ms: i64) -> Result<jiff::Timestamp, Refusal> {
+    jiff::Timestamp::from_millisecond(ms).map_err(|_| Refusal::new("at", "a stored time is out of range"))
+}
+
+/// A patient's check-ins as the injection log reads them: urgent (call_now, emergency) or not, cleared or not.
+pub async fn home_checkins(conn: &mut il2care_store::Conn, patient_id: i64) -> Result<Vec<HomeCheckIn>, AppError> {
+    let cleared = record::cleared_checkins(conn, patient_id).await?;
+    record::checkins(conn, patient_id)
+        .await?
+        .iter()
+        .map(|checkin| {
+            Ok(HomeCheckIn {
+                id: checkin.id,
+                at: timestamp_of(checkin.at_ms)?,
+                urgent: matches!(checkin.level.as_str(), "call_now" | "emergency"),
+                cleared: cleared.contains(&checkin.id),
+            })
+        })
+        .collect::<Result<_, Refusal>>()
+        .map_err(AppError::Refused)
 }
 
 /// A log entry as JSON; `stands` is false once a later entry corrects it.
@@ -298,17 +329,8 @@ pub async fn submit_document(
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
     let resource = format!("patient/{patient_id}/injections");
-    {
-        // Authorization before validation: who may not write here learns nothing about the document.
-        let mut conn = state.store.connection().await?;
-        if actor.role == Role::Pharmacist {
-            by_actor(&mut conn, actor, "denied", &resource, Some(patient_id), "denied").await?;
-            return Err(AppError::Forbidden(
-                "the pharmacist role reads the injection log but does not write it".into(),
-            ));
-        }
-        authorize(&mut conn, actor, patient_id, &resource).await?;
-    }
+    // Authorization before validation: who may not write here learns nothing about the document.
+    authorize_write(state, actor, &[Role::Patient, Role::Nurse, Role::Physician], Some(patient_id), &resource).await?;
     let mut object = parse_object(text)?;
     let client_id = take_client_id(&mut object)?;
     let request = injection_request(&object, jiff::Timestamp::now())?;
@@ -334,10 +356,21 @@ pub async fn submit_document(
         .ok_or_else(|| AppError::Refused(Refusal::new("course_id", "is not a course of this patient")))?;
     let plan = planned_slots(&course, &patient.time_zone);
     let entries = record::injections(&mut tx, patient_id).await?;
-    let mut entry = checked_entry(&request, &course, plan.as_ref().map_err(String::as_str), &entries)?;
+    let checkins = home_checkins(&mut tx, patient_id).await?;
+    let mut entry = checked_entry_after(&request, &course, plan.as_ref().map_err(String::as_str), &entries, &checkins)?;
     entry.client_id = client_id;
     entry.recorded_by = actor.user.username.clone();
-    let written = record::add_injection(&mut tx, &entry, crate::now_ms()).await?;
+    let written = match record::add_injection(&mut tx, &entry, crate::now_ms()).await {
+        Ok(written) => written,
+        // A concurrent shot for the same slot committed first (unique index, migration 0007).
+        Err(il2care_store::StoreError::Conflict(_)) => {
+            return Err(AppError::Conflict(format!(
+                "slot: slot {} already has an entry; never two shots to catch up",
+                entry.slot_number.unwrap_or_default()
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
     entry.id = written.id();
     if entry.status == "given" {
         super::doses::mark_interleukin_2_given(&mut tx, patient_id, entry.at_ms, &entry.recorded_by).await?;

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::api::RecordId;
 use crate::api::checkins::take_client_id;
-use crate::api::patients::authorize;
+use crate::api::patients::{authorize, authorize_write};
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::body::{Body, json_text};
@@ -54,6 +54,46 @@ fn to_row(
     })
 }
 
+/// Validates a batch of observation documents (client ids, units, ranges, intervals, nothing in the future)
+/// into rows to store, refusing the batch as a whole naming the field: shared by this endpoint and the
+/// assessment endpoint, which stores the observations sent with a decision.
+pub fn validated_rows(patient_id: i64, entries: Vec<Value>, prefix: &str) -> Result<Vec<Observation>, Refusal> {
+    if entries.is_empty() || entries.len() > MAX_BATCH {
+        return Err(Refusal::new("observations", format!("must hold 1 to {MAX_BATCH} observations")));
+    }
+    let mut documents = Vec::with_capacity(entries.len());
+    let mut client_ids = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.into_iter().enumerate() {
+        let Value::Object(mut entry) = entry else {
+            return Err(Refusal::new(format!("{prefix}[{index}]"), "must be an observation object"));
+        };
+        let client_id = take_client_id(&mut entry).map_err(|refusal| refusal.within(&format!("{prefix}[{index}]")))?;
+        // One key names one observation: a key repeated within a batch would keep the first and drop the rest.
+        if let Some(first) = client_id
+            .as_ref()
+            .and_then(|id| client_ids.iter().position(|seen: &Option<String>| seen.as_ref() == Some(id)))
+        {
+            return Err(Refusal::new(
+                format!("{prefix}[{index}].client_id"),
+                format!("repeats the client_id of {prefix}[{first}]; each observation of a batch needs its own"),
+            ));
+        }
+        client_ids.push(client_id);
+        documents.push(entry);
+    }
+    // Nothing may be timed in the future (a few minutes of clock skew allowed).
+    let bound = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
+    let list = Value::Array(documents.iter().cloned().map(Value::Object).collect());
+    validate_observations(&list, bound)?;
+    let rows = documents
+        .iter()
+        .zip(client_ids)
+        .enumerate()
+        .map(|(index, (entry, client_id))| to_row(patient_id, client_id, entry, &format!("{prefix}[{index}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// `POST /api/v1/patients/{id}/observations` (nurse, physician).
 pub async fn submit(
     State(state): State<AppState>,
@@ -73,47 +113,15 @@ pub async fn submit_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    actor.require(&[Role::Nurse, Role::Physician])?;
+    let resource = format!("patient/{patient_id}/observations");
+    authorize_write(state, actor, &[Role::Nurse, Role::Physician], Some(patient_id), &resource).await?;
     let mut object = parse_object(text)?;
     let (entries, prefix) = match object.remove("observations") {
         Some(Value::Array(list)) if object.is_empty() => (list, "observations"),
         Some(_) => return Err(Refusal::new("observations", "must be a list, alone in the body").into()),
         None => (vec![Value::Object(object)], "observations"),
     };
-    if entries.is_empty() || entries.len() > MAX_BATCH {
-        return Err(Refusal::new("observations", format!("must hold 1 to {MAX_BATCH} observations")).into());
-    }
-    let mut documents = Vec::with_capacity(entries.len());
-    let mut client_ids = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.into_iter().enumerate() {
-        let Value::Object(mut entry) = entry else {
-            return Err(Refusal::new(format!("{prefix}[{index}]"), "must be an observation object").into());
-        };
-        let client_id = take_client_id(&mut entry).map_err(|refusal| refusal.within(&format!("{prefix}[{index}]")))?;
-        // One key names one observation: a key repeated within a batch would keep the first and drop the rest.
-        if let Some(first) = client_id
-            .as_ref()
-            .and_then(|id| client_ids.iter().position(|seen: &Option<String>| seen.as_ref() == Some(id)))
-        {
-            return Err(Refusal::new(
-                format!("{prefix}[{index}].client_id"),
-                format!("repeats the client_id of {prefix}[{first}]; each observation of a batch needs its own"),
-            )
-            .into());
-        }
-        client_ids.push(client_id);
-        documents.push(entry);
-    }
-    // Nothing may be timed in the future (a few minutes of clock skew allowed).
-    let bound = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
-    let list = Value::Array(documents.iter().cloned().map(Value::Object).collect());
-    validate_observations(&list, bound)?;
-    let rows = documents
-        .iter()
-        .zip(client_ids)
-        .enumerate()
-        .map(|(index, (entry, client_id))| to_row(patient_id, client_id, entry, &format!("{prefix}[{index}]")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = validated_rows(patient_id, entries, prefix)?;
     let mut tx = state.store.begin().await?;
     record::patient(&mut tx, patient_id).await?;
     let now = crate::now_ms();

@@ -28,6 +28,38 @@ pub async fn authorize(conn: &mut Conn, actor: &Actor, patient_id: i64, resource
     Err(AppError::Forbidden("this record is not yours to see".into()))
 }
 
+/// Authorizes a write by `actor`: the role must be one of `roles` and, for a patient's record, the record within
+/// reach. Every refusal is audited before it is answered, in this one place, so no write endpoint can forget it
+/// (ARCHITECTURE: no refused access unaudited).
+pub async fn authorize_write(
+    state: &crate::AppState,
+    actor: &Actor,
+    roles: &[Role],
+    patient_id: Option<i64>,
+    resource: &str,
+) -> Result<(), AppError> {
+    let refusal = match actor.require(roles) {
+        Err(error) => Some(error),
+        Ok(()) => {
+            let within_reach = match patient_id {
+                None => true,
+                Some(id) => {
+                    actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(id))
+                }
+            };
+            (!within_reach).then(|| AppError::Forbidden("this record is not yours to see".into()))
+        }
+    };
+    match refusal {
+        None => Ok(()),
+        Some(error) => {
+            let mut conn = state.store.connection().await?;
+            by_actor(&mut conn, actor, "denied", resource, patient_id, "denied").await?;
+            Err(error)
+        }
+    }
+}
+
 /// The patient as JSON.
 pub fn patient_json(patient: &Patient, flags: &[String]) -> Value {
     json!({"id": patient.id, "mrn": patient.mrn, "name": patient.display_name, "date_of_birth": patient.date_of_birth,
@@ -99,7 +131,7 @@ pub async fn create(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    actor.require(&[Role::Nurse, Role::Physician])?;
+    authorize_write(&state, &actor, &[Role::Nurse, Role::Physician], None, "patients").await?;
     let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut patient = new_patient(&json_text(&headers, &body)?, today)?;
     let mut tx = state.store.begin().await?;

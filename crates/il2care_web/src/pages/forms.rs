@@ -301,8 +301,14 @@ pub fn dose_document(pairs: &Pairs, at: &str) -> Result<Value, Refusal> {
     if let Some(assessment_id) = id("assessment_id")? {
         document["assessment_id"] = json!(assessment_id);
     }
-    if let Some(reason) = field(pairs, "override_reason") {
-        document["override_reason"] = json!(reason);
+    if let Some(slot) = field(pairs, "slot") {
+        let slot: u32 = slot.parse().map_err(|_| Refusal::new("slot", "must be a slot number"))?;
+        document["slot"] = json!(slot);
+    }
+    for name in ["override_reason", "reason_code", "idempotency_key"] {
+        if let Some(text) = field(pairs, name) {
+            document[name] = json!(text);
+        }
     }
     Ok(document)
 }
@@ -586,12 +592,21 @@ mod tests {
 
     #[test]
     fn the_dose_form_carries_the_decision_and_the_override_reason() {
-        let form =
-            pairs(&[("course_id", "3"), ("assessment_id", "8"), ("status", "given"), ("override_reason", " ok ")]);
+        let form = pairs(&[
+            ("course_id", "3"),
+            ("assessment_id", "8"),
+            ("slot", "4"),
+            ("status", "given"),
+            ("reason_code", "data_entry_error"),
+            ("override_reason", " ok "),
+            ("idempotency_key", "form-1"),
+        ]);
         assert_eq!(
             dose_document(&form, AT).unwrap(),
-            json!({"course_id": 3, "status": "given", "at": AT, "assessment_id": 8, "override_reason": "ok"})
+            json!({"course_id": 3, "status": "given", "at": AT, "assessment_id": 8, "slot": 4,
+                   "reason_code": "data_entry_error", "override_reason": "ok", "idempotency_key": "form-1"})
         );
+        assert_eq!(dose_document(&pairs(&[("course_id", "3"), ("slot", "x")]), AT).unwrap_err().field, "status");
         assert_eq!(dose_document(&pairs(&[("course_id", "3")]), AT).unwrap_err().field, "status");
     }
 }

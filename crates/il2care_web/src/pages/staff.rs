@@ -387,17 +387,31 @@ fn assessment_form(
     }
 }
 
-fn dose_form(patient_id: i64, course_id: i64, latest: Option<&DecisionView>) -> Markup {
+fn dose_form(
+    patient_id: i64,
+    course_id: i64,
+    latest: Option<&DecisionView>,
+    slot: Option<il2care_core::course::DoseSlot>,
+    idempotency_key: &str,
+) -> Markup {
     html! {
         section aria-labelledby="dose-heading" {
             h2 id="dose-heading" { "Record the dose" }
             form.stack method="post" action=(format!("/patients/{patient_id}/dose")) {
                 input type="hidden" name="course_id" value=(course_id);
+                // The form's idempotency key: Back + resubmit answers the first record instead of storing twice.
+                input type="hidden" name="idempotency_key" value=(idempotency_key);
+                @if let Some(slot) = slot {
+                    input type="hidden" name="slot" value=(slot.number());
+                    p { strong { "Slot " (slot.number()) } " (cycle " (slot.cycle) ", slot " (slot.slot) " of the cycle)" }
+                } @else {
+                    p { "No slot to record: record a decision in a cycle window first." }
+                }
                 @if let Some(latest) = latest {
                     input type="hidden" name="assessment_id" value=(latest.id);
                     p { "Following the decision " span class=(format!("badge {}", latest.class)) { (latest.label) } " of " (latest.at) "." }
                 } @else {
-                    p { "No decision yet: giving a dose needs an override reason." }
+                    p { "No decision yet: a dose is given only against a decision for its slot." }
                 }
                 fieldset {
                     legend { "The dose was" }
@@ -407,7 +421,14 @@ fn dose_form(patient_id: i64, course_id: i64, latest: Option<&DecisionView>) -> 
                                 label for="status-held" { "Held" } }
                 }
                 div.field {
-                    label for="override_reason" { "Override reason (required when giving against the decision)" }
+                    label for="reason_code" { "Reason (required to give against a hold, or to hold against give)" }
+                    select id="reason_code" name="reason_code" {
+                        option value="" { "(none)" }
+                        @for code in il2care_core::course::ReasonCode::ALL { option value=(code.id()) { (code.label()) } }
+                    }
+                }
+                div.field {
+                    label for="override_reason" { "Override reason in words (required when giving against the decision)" }
                     textarea id="override_reason" name="override_reason" rows="2" cols="60" maxlength="2000" {}
                 }
                 button.primary type="submit" { "Record the dose" }
@@ -558,6 +579,13 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let injection_log = crate::api::injections::is_injection_course(&course)
         .then(|| super::injection_log::injection_log(&course, &injections, &zone, now));
     let token = crate::auth::new_token()?;
+    let dose_key = crate::auth::new_token()?;
+    let dose_slot = crate::api::courses::course_events(&mut conn, &course)
+        .await?
+        .decisions
+        .iter()
+        .max_by_key(|decision| (decision.at, decision.id))
+        .and_then(|decision| decision.slot);
     Ok(page(shell(
         &patient.display_name,
         Some(&actor),
@@ -589,7 +617,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
             }
             @if may_record && high_dose {
                 (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now), back))
-                (dose_form(patient.id, course.id, decisions.first()))
+                (dose_form(patient.id, course.id, decisions.first(), dose_slot, &dose_key))
             }
             section aria-labelledby="trends-heading" {
                 h2 id="trends-heading" { "Trends" }
@@ -664,12 +692,13 @@ pub async fn assess(
     let outcome = async {
         let observations = forms::assessment_observations(pairs, &at, now)?;
         entered.clone_from(&observations);
+        // The observations go with the decision, in one transaction: a refused assessment stores none of them.
+        let mut document = forms::assessment_document(pairs, course_id, &at)?;
         if !observations.is_empty() {
-            let batch = serde_json::json!({"observations": observations}).to_string();
-            crate::api::observations::submit_document(&state, &actor, patient_id, &batch).await?;
+            document["observations"] = serde_json::Value::Array(observations);
         }
-        let document = forms::assessment_document(pairs, course_id, &at)?.to_string();
-        crate::api::assessments::evaluate_and_record_document(&state, &actor, patient_id, &document).await?;
+        crate::api::assessments::evaluate_and_record_document(&state, &actor, patient_id, &document.to_string())
+            .await?;
         Ok::<(), AppError>(())
     }
     .await;

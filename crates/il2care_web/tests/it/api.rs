@@ -185,23 +185,32 @@ async fn a_physician_starts_a_course_and_everyone_on_the_record_sees_its_schedul
 
 async fn a_dose_given_without_a_give_decision_needs_an_override_reason(app: &TestApp) {
     let physician = app.token("physician").await;
-    let course = json!({"regimen": "hd-iv", "started_at": "2026-03-06T13:00:00Z", "baseline_weight": {"value": 80, "unit": "kg"}});
+    let course =
+        json!({"regimen": "hd-iv", "started_at": minutes_ago(60), "baseline_weight": {"value": 80, "unit": "kg"}});
     let (_, created) =
         app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &course).await;
     let doses = format!("/api/v1/patients/{}/doses", app.patient_a);
     let nurse = app.token("nurse").await;
-    let given = json!({"course_id": created["id"], "status": "given", "at": "2026-03-06T13:05:00Z"});
+    let given = json!({"course_id": created["id"], "status": "given", "at": minutes_ago(0), "slot": 1});
     let (status, error) = app.post(&doses, Some(&nurse), &given).await;
-    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("override_reason")));
+    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("assessment_id")));
     let (_, patient) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&nurse)).await;
     assert_eq!(patient["flags"], json!([]), "nothing of the refused dose was stored");
+    let request = json!({"course_id": created["id"], "at": minutes_ago(0), "findings_reviewed": true, "findings": []});
+    let (_, decided) =
+        app.post(&format!("/api/v1/patients/{}/assessments", app.patient_a), Some(&nurse), &request).await;
     let mut overridden = given.clone();
+    overridden["assessment_id"] = decided["id"].clone();
+    overridden["at"] = json!(minutes_ago(0));
+    overridden["slot"] = json!(crate::support::slot_of(&decided));
+    overridden["reason_code"] = json!("protocol_exception_approved");
     overridden["override_reason"] = json!("assessed at the bedside; decision entered late");
-    let (status, recorded) = app.post(&doses, Some(&nurse), &overridden).await;
+    assert_eq!(app.post(&doses, Some(&nurse), &overridden).await.0, StatusCode::FORBIDDEN, "only a physician");
+    let (status, recorded) = app.post(&doses, Some(&physician), &overridden).await;
     assert_eq!(status, StatusCode::CREATED, "{recorded}");
     let (_, patient) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&nurse)).await;
     assert_eq!(patient["flags"], json!(["received_interleukin_2"]));
-    let wrong_course = json!({"course_id": 999_999, "status": "held", "at": "2026-03-06T13:05:00Z"});
+    let wrong_course = json!({"course_id": 999_999, "status": "held", "at": minutes_ago(0), "slot": 1});
     assert_eq!(app.post(&doses, Some(&nurse), &wrong_course).await.1["error"]["field"], "course_id");
     let pharmacist = app.token("pharmacist").await;
     assert_eq!(app.post(&doses, Some(&pharmacist), &overridden).await.0, StatusCode::FORBIDDEN);
@@ -213,8 +222,7 @@ fn minutes_ago(minutes: i64) -> String {
 
 async fn the_stored_workflow_records_observations_then_decides_from_the_record(app: &TestApp) {
     let physician = app.token("physician").await;
-    let course =
-        json!({"regimen": "hd-iv", "started_at": minutes_ago(30 * 60), "baseline_weight": {"value": 80, "unit": "kg"}});
+    let course = json!({"regimen": "hd-iv", "rule_set": "label", "started_at": minutes_ago(30 * 60), "baseline_weight": {"value": 80, "unit": "kg"}});
     let (_, course) = app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &course).await;
     let nurse = app.token("nurse").await;
     let observations = format!("/api/v1/patients/{}/observations", app.patient_a);
@@ -244,12 +252,13 @@ async fn the_stored_workflow_records_observations_then_decides_from_the_record(a
     assert_eq!(decided["result"]["decision"], "hold");
     assert!(decided["result"]["fired"].as_array().unwrap().iter().any(|rule| rule["id"] == "label.hold.sbp-below-90"));
     let doses = format!("/api/v1/patients/{}/doses", app.patient_a);
-    let against =
-        json!({"course_id": course["id"], "status": "given", "at": minutes_ago(0), "assessment_id": decided["id"]});
+    let slot = crate::support::slot_of(&decided);
+    let against = json!({"course_id": course["id"], "status": "given", "at": minutes_ago(0), "assessment_id": decided["id"],
+                         "slot": slot});
     let (status, error) = app.post(&doses, Some(&nurse), &against).await;
-    assert_eq!((status, error["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("override_reason")));
-    let held =
-        json!({"course_id": course["id"], "status": "held", "at": minutes_ago(0), "assessment_id": decided["id"]});
+    assert_eq!(status, StatusCode::FORBIDDEN, "only a physician gives against a hold: {error}");
+    let held = json!({"course_id": course["id"], "status": "held", "at": minutes_ago(0), "assessment_id": decided["id"],
+                      "slot": slot});
     assert_eq!(app.post(&doses, Some(&nurse), &held).await.0, StatusCode::CREATED);
     let patient = app.token("patient_a").await;
     let (_, history) = app.get(&assessments, Some(&patient)).await;

@@ -23,7 +23,7 @@ async fn record_a_course(app: &TestApp) {
     let physician = app.token("physician").await;
     let nurse = app.token("nurse").await;
     let patient = app.patient_a;
-    let course = json!({"regimen": "hd-iv", "started_at": minutes_ago(30 * 60), "baseline_weight": {"value": 80, "unit": "kg"},
+    let course = json!({"regimen": "hd-iv", "rule_set": "label", "started_at": minutes_ago(30 * 60), "baseline_weight": {"value": 80, "unit": "kg"},
                         "baseline_creatinine": {"value": 0.9, "unit": "mg/dL"}});
     let (status, course) = app.post(&format!("/api/v1/patients/{patient}/courses"), Some(&physician), &course).await;
     assert_eq!(status, StatusCode::CREATED, "{course}");
@@ -41,11 +41,10 @@ async fn record_a_course(app: &TestApp) {
     let (status, decided) = app.post(&format!("/api/v1/patients/{patient}/assessments"), Some(&nurse), &request).await;
     assert_eq!((status, decided["result"]["decision"].as_str()), (StatusCode::CREATED, Some("hold")), "{decided}");
     let doses = format!("/api/v1/patients/{patient}/doses");
-    let given = json!({"course_id": course["id"], "status": "given", "at": minutes_ago(600),
-                       "override_reason": "first dose of the course, given before il2care was in use"});
-    assert_eq!(app.post(&doses, Some(&nurse), &given).await.0, StatusCode::CREATED);
-    let held =
-        json!({"course_id": course["id"], "status": "held", "at": minutes_ago(0), "assessment_id": decided["id"]});
+    let given_ms = (jiff::Timestamp::now() - jiff::SignedDuration::from_mins(600)).as_millisecond();
+    crate::support::seed_given_dose(app, patient, course["id"].as_i64().unwrap(), given_ms).await;
+    let held = json!({"course_id": course["id"], "status": "held", "at": minutes_ago(0), "assessment_id": decided["id"],
+                      "slot": crate::support::slot_of(&decided)});
     assert_eq!(app.post(&doses, Some(&nurse), &held).await.0, StatusCode::CREATED);
     let checkin = json!({"at": minutes_ago(60), "answers": {"temperature": {"value": 100.8, "unit": "[degF]"}, "chills": "moderate"}});
     let (status, _) = app.post(&format!("/api/v1/patients/{patient}/checkins"), Some(&nurse), &checkin).await;

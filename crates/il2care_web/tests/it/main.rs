@@ -15,3 +15,4 @@ mod interop;
 mod pages;
 mod screenings;
 mod support;
+mod ward;

@@ -53,8 +53,7 @@ async fn app() -> TestApp {
 async fn high_dose_course(app: &TestApp) -> i64 {
     let physician = app.token("physician").await;
     let started = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(10);
-    let body =
-        json!({"regimen": "hd-iv", "started_at": started.to_string(), "baseline_weight": {"value": 80, "unit": "kg"}});
+    let body = json!({"regimen": "hd-iv", "rule_set": "label", "started_at": started.to_string(), "baseline_weight": {"value": 80, "unit": "kg"}});
     let (status, course) =
         app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{course}");
@@ -128,11 +127,17 @@ async fn a_nurse_holds_a_dose_for_low_blood_pressure_and_sees_the_reason() {
     assert!(page.text.contains("systolic blood pressure 85 mmHg"), "the hold reason shows the value with its unit");
     assert!(page.text.contains("Systolic blood pressure: 1 points, latest 85.0 mmHg"), "the chart has the value");
     let given =
-        post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&status=given")).await;
+        post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&slot=1&status=given"))
+            .await;
     assert_eq!(given.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(given.text.contains("override_reason"), "giving without a give decision needs a reason");
-    let held =
-        post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&status=held")).await;
+    assert!(given.text.contains("assessment_id"), "giving needs the decision for its slot");
+    let held = post(
+        &app,
+        &format!("{course_page}/dose"),
+        Some(&nurse),
+        &format!("course_id={course_id}&slot=1&status=held&reason_code=clinical_concern"),
+    )
+    .await;
     assert_eq!(held.status, StatusCode::SEE_OTHER);
     assert!(get(&app, &course_page, Some(&nurse)).await.text.contains("class=\"held\">Held"));
     let timeline = get(&app, &format!("{course_page}/timeline.csv"), Some(&nurse)).await;

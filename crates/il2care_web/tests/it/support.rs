@@ -151,3 +151,39 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Stores a dose given at `at_ms` straight into the record, as a dose from before il2care was in use: the API
+/// records a `given` only against the latest decision for its slot (ASSESSMENT §10.6).
+pub async fn seed_given_dose(app: &TestApp, patient_id: i64, course_id: i64, at_ms: i64) {
+    let mut tx = app.db.store.begin().await.unwrap();
+    let record = record::DoseRecord {
+        event: record::DoseEvent {
+            id: 0,
+            patient_id,
+            course_id,
+            assessment_id: None,
+            status: "given".into(),
+            at_ms,
+            override_reason: Some("first dose of the course, given before il2care was in use".into()),
+            corrects_id: None,
+            recorded_by: "test".into(),
+        },
+        slot_number: None,
+        idempotency_key: None,
+        reason_code: None,
+        cosigned_by: None,
+        recorded_at_ms: 1,
+    };
+    record::add_dose_record(&mut tx, &record).await.unwrap();
+    record::add_flag(&mut tx, patient_id, "received_interleukin_2", "seeded", at_ms, "test").await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The course-wide slot number of a stored decision (`result.cycle`, `result.slot`; 1 outside the windows).
+pub fn slot_of(decided: &Value) -> i64 {
+    let result = &decided["result"];
+    match (result["cycle"].as_i64(), result["slot"].as_i64()) {
+        (Some(cycle), Some(slot)) => (cycle - 1) * 15 + slot,
+        _ => 1,
+    }
+}
