@@ -411,8 +411,8 @@ async fn the_worklist_has_one_row_per_patient_and_a_recorded_dose_spends_the_dec
     let searched = get(&app, "/worklist?q=no-such-patient&level=all", Some(&nurse)).await;
     assert!(searched.text.contains("No patient matches this filter"), "{}", searched.text);
 
-    let held =
-        post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&status=held")).await;
+    let form = format!("course_id={course_id}&slot=2&status=held&reason_code=clinical_concern");
+    let held = post(&app, &format!("{course_page}/dose"), Some(&nurse), &form).await;
     assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.text);
     let worklist = get(&app, "/worklist", Some(&nurse)).await;
     assert!(!worklist.text.contains("Hold: systolic blood pressure"), "the held slot's decision is spent");
