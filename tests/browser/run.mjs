@@ -98,11 +98,11 @@ async function nurseHoldsADose(browser, base) {
   check(reasons.some((row) => row.includes('LABEL-2024')), 'the hold reason cites its source');
   await page.screenshot({ path: join(artifacts, '2-nurse-hold-decision.png'), fullPage: true });
 
-  // Giving against a hold without a reason is refused, naming the field.
+  // A nurse may not give against a hold: only a physician overrides one, with a reason code.
   await page.getByLabel('Given').check();
   await page.getByRole('button', { name: 'Record the dose' }).click();
-  check((await page.locator('[role=alert]').textContent()).includes('override_reason'),
-    'giving against the hold without a reason is refused, naming override_reason');
+  check((await page.locator('[role=alert]').textContent()).includes('only a physician may give against'),
+    'a nurse giving against the hold is refused: only a physician may override a hold (ASSESSMENT 10.6)');
   await page.goBack();
   await page.reload();
   await page.getByLabel('Held').check();
@@ -203,6 +203,27 @@ async function patientLogsAnInjection(browser, base) {
   await page.getByLabel('Belly, right side').check();
   await page.getByLabel('Note (optional)').fill('no problems');
   await page.screenshot({ path: join(artifacts, '5-patient-injection-form.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Save to my log' }).click();
+  check((await page.locator('[role=alert]').textContent()).includes('hold the next shot until the care team calls back'),
+    'after the call-now and emergency check-ins the next shot is refused until the care team clears it');
+
+  console.log('nurse: the call-back clears the next shot');
+  const nurseContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const nurse = await nurseContext.newPage();
+  await signIn(nurse, base, 'nurse');
+  await nurse.waitForURL(`${base}/worklist`);
+  await nurse.locator('table.worklist tbody tr', { hasText: 'Emergency' }).first().locator('a').first().click();
+  await nurse.waitForURL(/\/patients\/\d+$/);
+  let cleared = 0;
+  while (await nurse.getByLabel('The call cleared the next shot').count() > 0) {
+    await nurse.getByLabel('The call cleared the next shot').first().check();
+    await nurse.getByRole('button', { name: 'Called back' }).first().click();
+    await nurse.waitForURL(/#checkins$/);
+    cleared += 1;
+  }
+  check(cleared >= 2, `the nurse records the call-backs that clear the next shot (${cleared})`);
+  await nurseContext.close();
+
   await page.getByRole('button', { name: 'Save to my log' }).click();
   await page.waitForURL(`${base}/me/injections#log`);
   const row = await page.locator('table.injections tr', { hasText: 'Belly, right side' }).textContent();

@@ -25,9 +25,9 @@ pub mod fhir_client;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
-pub mod site;
 pub mod security;
 pub mod server;
+pub mod site;
 
 /// What every handler may use.
 #[derive(Clone)]

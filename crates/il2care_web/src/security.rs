@@ -100,6 +100,12 @@ impl Security {
             let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
             matches!((authority, &host), (Some(authority), Some(host)) if authority == host)
         };
+        // Browsers send `Sec-Fetch-Site`, which no page can set or forge. It is the one signal left when this
+        // service's own `Referrer-Policy: no-referrer` makes the browser send `Origin: null` on a same-origin
+        // form post (Chromium does): `same-origin` passes, anything else (cross-site, same-site) is refused.
+        if let Some(site) = headers.get("sec-fetch-site") {
+            return site.as_bytes() == b"same-origin";
+        }
         if let Some(origin) = headers.get(header::ORIGIN) {
             return origin.to_str().is_ok_and(matches);
         }
@@ -351,6 +357,17 @@ mod tests {
                 .same_origin(&with(&[(header::HOST, "ward.example.org"), (header::ORIGIN, "https://evil.example")]))
         );
         assert!(!security.same_origin(&with(&[(header::ORIGIN, "null")])));
+        let fetch_site = header::HeaderName::from_static("sec-fetch-site");
+        assert!(
+            security.same_origin(&with(&[(header::ORIGIN, "null"), (fetch_site.clone(), "same-origin")])),
+            "a browser's own same-origin form post under no-referrer"
+        );
+        assert!(!security.same_origin(&with(&[(header::ORIGIN, "null"), (fetch_site.clone(), "cross-site")])));
+        assert!(!security.same_origin(&with(&[
+            (header::HOST, "ward.example.org"),
+            (header::ORIGIN, "https://ward.example.org"),
+            (fetch_site, "same-site")
+        ])));
         assert!(!security.same_origin(&with(&[(header::REFERER, "https://evil.example/ward.example.org")])));
         assert!(security.same_origin(&with(&[(header::REFERER, "https://ward.example.org/signin")])));
         assert!(security.same_origin(&HeaderMap::new()), "a client that is no browser sends neither");

@@ -463,6 +463,9 @@ fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -
                                             " "
                                             input type="text" id=(format!("note-{}", row.id)) name="note" maxlength="2000";
                                             " "
+                                            input type="checkbox" id=(format!("clears-{}", row.id)) name="clears_next_shot" value="yes";
+                                            label for=(format!("clears-{}", row.id)) { "The call cleared the next shot" }
+                                            " "
                                             button type="submit" { "Called back" }
                                         }
                                     } @else {
@@ -487,7 +490,9 @@ pub async fn acknowledge(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let note = forms::field(&pairs, "note").unwrap_or("");
-    let document = serde_json::json!({"note": note}).to_string();
+    // Ticking "the call cleared the next shot" lifts the hold after an urgent check-in (TRIAGE amendment 3).
+    let clears = forms::field(&pairs, "clears_next_shot") == Some("yes");
+    let document = serde_json::json!({"note": note, "clears_next_shot": clears}).to_string();
     crate::api::checkins::acknowledge_document(&state, &actor, checkin_id, &document).await?;
     let target = match forms::field(&pairs, "patient_id").and_then(|id| id.parse::<i64>().ok()) {
         Some(patient_id) => format!("/patients/{patient_id}#checkins"),
