@@ -16,7 +16,7 @@ use crate::input::read_document;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The check-in document (JSON, see docs/triage.md), or - for standard input.
-    file: String,
+    pub file: String,
     /// Print the result JSON instead of the readable summary.
     #[arg(long)]
     json: bool,
@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Outcome {
 }
 
 /// The result JSON with two extra fields: `message` (what to do, action first) and `disclaimer`.
-fn json(result: &TriageResult) -> Value {
+pub fn json(result: &TriageResult) -> Value {
     let mut value = result_json(result);
     if let Value::Object(object) = &mut value {
         let message =
