@@ -1,6 +1,8 @@
 """Validates FHIR R4 Bundles written by il2care with an independent library (fhir.resources, R4B models).
 
 Usage: python3 validate.py FILE... ; prints one line per file and exits non-zero on the first invalid one.
+The tests run it with the Python of a virtual environment they make once under the cargo target directory
+(target/tmp/fhir-validator-fhir.resources-8.3.0, see crates/il2care_web/tests/it/fhir_validator.rs).
 Checks the Bundle and then every entry's resource against its own model, that no element is null, an
 empty string, an empty list or an empty object, and that every extension has a value (FHIR forbids both).
 Reads files only; writes nothing.

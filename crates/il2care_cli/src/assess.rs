@@ -17,7 +17,7 @@ use crate::input::read_document;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The assessment document (JSON, see docs/assessment.md), or - for standard input.
-    file: String,
+    pub file: String,
     /// Print the result JSON instead of the readable summary.
     #[arg(long)]
     json: bool,

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod assess;
 mod audit;
+mod batch;
 mod dose;
 mod education;
 mod fhir;
@@ -38,12 +39,14 @@ enum Command {
     Dose(dose::Args),
     /// The dose slots of a course, in the patient's time zone.
     Schedule(schedule::Args),
-    /// The per-dose decision (give / hold / stop) for an assessment document (FILE or - for stdin).
-    Assess(assess::Args),
-    /// The triage result for a patient's check-in document (FILE or - for stdin).
-    Triage(triage::Args),
-    /// Pre-treatment screening: eligibility checklist, interactions, contrast flag, premedication (FILE or -).
-    Screen(screen::Args),
+    /// The per-dose decision (give / hold / stop) for an assessment document (FILE or - for stdin); with
+    /// --jsonl, one document per line.
+    Assess(Evaluate<assess::Args>),
+    /// The triage result for a patient's check-in document (FILE or - for stdin); with --jsonl, one per line.
+    Triage(Evaluate<triage::Args>),
+    /// Pre-treatment screening: eligibility checklist, interactions, contrast flag, premedication (FILE or -);
+    /// with --jsonl, one document per line.
+    Screen(Evaluate<screen::Args>),
     /// The patient education sheet, as text or printable HTML.
     Education(education::Args),
     /// A patient's record as a FHIR R4 Bundle (collection) to stdout or --output FILE.
@@ -52,6 +55,18 @@ enum Command {
     Import(fhir::ImportArgs),
     /// The audit log: `verify` checks its hash chain (exit 1 naming the first changed or removed entry).
     Audit(audit::Args),
+}
+
+/// An evaluating command's arguments, plus `--jsonl` for many documents in one run (`batch`).
+#[derive(clap::Args, Debug)]
+struct Evaluate<A: clap::Args> {
+    #[command(flatten)]
+    single: A,
+    /// Read FILE (or -) as JSON Lines: one document per line, one compact result JSON per line on stdout in
+    /// the same order ({"line": N, "error": {"field", "message"}} for a refused or blank line), a summary on
+    /// stderr; exit 0 unless the input cannot be read.
+    #[arg(long)]
+    jsonl: bool,
 }
 
 /// How a command ended, short of a bug.
@@ -93,9 +108,12 @@ fn main() -> ExitCode {
         Command::Restore(args) => serve::restore(args),
         Command::Dose(args) => dose::run(args),
         Command::Schedule(args) => schedule::run(args),
-        Command::Assess(args) => assess::run(args),
-        Command::Triage(args) => triage::run(args),
-        Command::Screen(args) => screen::run(args),
+        Command::Assess(args) if args.jsonl => batch::run(batch::Kind::Assess, &args.single.file),
+        Command::Assess(args) => assess::run(args.single),
+        Command::Triage(args) if args.jsonl => batch::run(batch::Kind::Triage, &args.single.file),
+        Command::Triage(args) => triage::run(args.single),
+        Command::Screen(args) if args.jsonl => batch::run(batch::Kind::Screen, &args.single.file),
+        Command::Screen(args) => screen::run(args.single),
         Command::Education(args) => education::run(args),
         Command::Export(args) => fhir::export(args),
         Command::Import(args) => fhir::import(args),

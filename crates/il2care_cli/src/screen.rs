@@ -15,7 +15,7 @@ use crate::input::read_document;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The screening document (JSON), or - to read it from standard input.
-    file: String,
+    pub file: String,
     /// Print the result JSON instead of the summary.
     #[arg(long)]
     json: bool,

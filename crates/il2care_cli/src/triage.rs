@@ -17,7 +17,7 @@ use crate::input::read_document;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The check-in document (JSON, see docs/triage.md), or - for standard input.
-    file: String,
+    pub file: String,
     /// Print the result JSON instead of the readable summary.
     #[arg(long)]
     json: bool,
@@ -52,7 +52,7 @@ fn chosen_message(result: &TriageResult, language: Language) -> il2care_content:
 }
 
 /// The result JSON with two extra fields: `message` (what to do, action first) and `disclaimer`.
-fn json(result: &TriageResult, language: Language) -> Value {
+pub fn json(result: &TriageResult, language: Language) -> Value {
     let mut value = result_json(result);
     if let Value::Object(object) = &mut value {
         let message = chosen_message(result, language).plain_text().trim_end().to_string();

@@ -21,6 +21,32 @@ pub fn postgres_admin_url() -> String {
     std::env::var("IL2CARE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// Ends the test binary at once with one message when the test server cannot be reached: every PostgreSQL
+/// test would fail the same way, and the message says how to start the server or where to point the tests.
+fn postgres_unreachable(admin: &str, error: &str) -> ! {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    REPORTED.call_once(|| {
+        let version = std::fs::read_dir("/etc/postgresql")
+            .ok()
+            .and_then(|entries| entries.filter_map(Result::ok).map(|entry| entry.file_name()).max())
+            .map_or_else(|| "<version>".to_string(), |name| name.to_string_lossy().into_owned());
+        // Written to the real stderr: the test harness captures `eprintln!` of passing and running tests.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "\nerror: PostgreSQL is not reachable at {admin} ({error}).\n\
+                 The test suite runs every store test on SQLite and on PostgreSQL. Start the local server\n\
+                 (`pg_ctlcluster --skip-systemctl-redirect {version} main start`, or `sudo systemctl start postgresql`)\n\
+                 or point IL2CARE_TEST_POSTGRES_URL at a server whose user may create databases\n\
+                 (default postgres://postgres@127.0.0.1:5432/postgres).\n\n"
+            )
+            .as_bytes(),
+        );
+        std::process::exit(1);
+    });
+    unreachable!("the first caller ended the process")
+}
+
 /// A database for one test.
 pub struct TestDb {
     pub store: Store,
@@ -46,9 +72,12 @@ impl TestDb {
         sqlx::any::install_default_drivers();
         let admin = postgres_admin_url();
         let name = unique_name();
-        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|error| {
-            panic!("PostgreSQL at {admin} is needed for the PostgreSQL half of the store tests: {error}")
-        });
+        let connecting = tokio::time::timeout(std::time::Duration::from_secs(10), sqlx::AnyConnection::connect(&admin));
+        let mut conn = match connecting.await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(error)) => postgres_unreachable(&admin, &error.to_string()),
+            Err(_) => postgres_unreachable(&admin, "no answer in 10 s"),
+        };
         conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
         conn.close().await.unwrap();
         let base = admin.rsplit_once('/').unwrap().0;

@@ -4,6 +4,7 @@
 
 mod assess;
 mod bad_input;
+mod batch;
 mod crash;
 mod dose;
 mod fhir;

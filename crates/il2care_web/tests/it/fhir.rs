@@ -61,16 +61,16 @@ fn resources<'a>(bundle: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-/// Runs the independent validator; fails (never skips) when python3 or fhir.resources is missing.
+/// Runs the independent validator (installed on first use, see `fhir_validator`); fails, never skips.
 pub fn validate_with_fhir_resources(bundle: &Value, name: &str) {
     let file = std::env::temp_dir().join(format!("il2care-{name}-{}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_string_pretty(bundle).unwrap()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fhir/validate.py");
-    let output = std::process::Command::new("python3")
+    let output = std::process::Command::new(crate::fhir_validator::python())
         .arg(script)
         .arg(&file)
         .output()
-        .expect("python3 must be installed to validate FHIR output (.ci/run installs fhir.resources)");
+        .expect("the FHIR validator's Python runs");
     let _ = std::fs::remove_file(&file);
     assert!(
         output.status.success(),

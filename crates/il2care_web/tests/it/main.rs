@@ -9,6 +9,7 @@ mod bad_input;
 mod cds_auth;
 mod cds_hooks;
 mod fhir;
+mod fhir_validator;
 mod hardening;
 mod injections;
 mod interop;
