@@ -234,6 +234,10 @@ pub async fn record_dose_document(
         }
     };
     let given = request.status == DoseStatus::Given;
+    if given && request.corrects_id.is_none() && il2care_core::course::course_state(&events, request.at).doses_given_course == 0
+    {
+        first_dose_gate(&mut tx, course.id, request.at).await?;
+    }
     let stored = DoseRecord {
         event: DoseEvent {
             id: 0,
@@ -290,6 +294,31 @@ pub async fn record_dose_document(
     let mut answer = dose_json(&stored, false);
     answer["decision"] = json!(permit.decision.map(|decision| decision.id()));
     Ok((StatusCode::CREATED, answer))
+}
+
+/// The screening gate of the course's first dose (SCREENING §1 amendment): the course's latest screening,
+/// within every item's validity window, with every `needs-review` item acknowledged and every `fail`
+/// overridden by a physician, or the dose is refused naming what is missing. Decided by the core.
+async fn first_dose_gate(conn: &mut il2care_store::Conn, course_id: i64, at: jiff::Timestamp) -> Result<(), AppError> {
+    let screening = record::latest_screening_of_course(conn, course_id).await?;
+    let (view, decisions) = match &screening {
+        Some(screening) => {
+            let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
+            let decisions = record::screening_decisions(conn, screening.id).await?;
+            (Some(crate::api::screenings::gate_screening(screening.at_ms, &result)), decisions)
+        }
+        None => (None, Vec::new()),
+    };
+    let decisions = crate::api::screenings::item_decisions(&decisions);
+    let gate = il2care_core::screening::gate::first_dose_gate(view.as_ref(), &decisions, at);
+    if gate.open {
+        return Ok(());
+    }
+    let blockers: Vec<String> = gate.blockers.iter().map(|blocker| blocker.reason.clone()).collect();
+    Err(AppError::Refused(Refusal::new(
+        "course_id",
+        format!("the first dose of this course is not permitted until its screening is complete: {}", blockers.join("; ")),
+    )))
 }
 
 /// Sets the lasting flag `received_interleukin_2` at the first dose of interleukin-2 given, by any route (a

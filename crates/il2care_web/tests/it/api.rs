@@ -206,6 +206,14 @@ async fn a_dose_given_without_a_give_decision_needs_an_override_reason(app: &Tes
     overridden["reason_code"] = json!("protocol_exception_approved");
     overridden["override_reason"] = json!("assessed at the bedside; decision entered late");
     assert_eq!(app.post(&doses, Some(&nurse), &overridden).await.0, StatusCode::FORBIDDEN, "only a physician");
+    let (status, gate) = app.post(&doses, Some(&physician), &overridden).await;
+    assert_eq!(
+        (status, gate["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("course_id")),
+        "the first dose of a course without a screening is refused (SCREENING §1 amendment): {gate}"
+    );
+    assert!(gate["error"]["message"].as_str().unwrap().contains("no screening of this course"), "{gate}");
+    crate::support::open_screening_gate(app, app.patient_a, created["id"].as_i64().unwrap()).await;
     let (status, recorded) = app.post(&doses, Some(&physician), &overridden).await;
     assert_eq!(status, StatusCode::CREATED, "{recorded}");
     let (_, patient) = app.get(&format!("/api/v1/patients/{}", app.patient_a), Some(&nurse)).await;

@@ -187,3 +187,27 @@ pub fn slot_of(decided: &Value) -> i64 {
         _ => 1,
     }
 }
+
+/// A screening of `course_id` whose every item is not applicable, so the first-dose gate (SCREENING §1
+/// amendment) is open: for tests about what happens after the gate.
+pub async fn open_screening_gate(app: &TestApp, patient_id: i64, course_id: i64) {
+    let items: Vec<serde_json::Value> =
+        (1..=19).map(|number| serde_json::json!({"number": number, "result": "not_applicable"})).collect();
+    let mut conn = app.db.store.connection().await.unwrap();
+    let screening = record::Screening {
+        id: 0,
+        patient_id,
+        client_id: None,
+        at_ms: jiff::Timestamp::now().as_millisecond() - 3_600_000 * 48,
+        regimen: "hd-iv".into(),
+        status: "pass".into(),
+        document: "{}".into(),
+        result: serde_json::json!({"items": items}).to_string(),
+        recorded_at_ms: 1,
+        recorded_by: "test".into(),
+    };
+    let id = match record::add_screening(&mut conn, &screening).await.unwrap() {
+        record::Written::Created(id) | record::Written::AlreadyPresent(id) => id,
+    };
+    record::link_screening_to_course(&mut conn, id, course_id).await.unwrap();
+}

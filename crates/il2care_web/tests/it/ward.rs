@@ -20,7 +20,10 @@ async fn hd_course(app: &TestApp, hours: i64) -> i64 {
     let (status, course) =
         app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &course).await;
     assert_eq!(status, StatusCode::CREATED, "{course}");
-    course["id"].as_i64().unwrap()
+    let id = course["id"].as_i64().unwrap();
+    // These tests are about what is recorded after the screening gate (tested in api.rs).
+    crate::support::open_screening_gate(app, app.patient_a, id).await;
+    id
 }
 
 fn slot_of(decided: &Value) -> i64 {
