@@ -234,7 +234,9 @@ pub async fn record_dose_document(
         }
     };
     let given = request.status == DoseStatus::Given;
-    if given && request.corrects_id.is_none() && il2care_core::course::course_state(&events, request.at).doses_given_course == 0
+    if given
+        && request.corrects_id.is_none()
+        && il2care_core::course::course_state(&events, request.at).doses_given_course == 0
     {
         first_dose_gate(&mut tx, course.id, request.at).await?;
     }
@@ -317,7 +319,10 @@ async fn first_dose_gate(conn: &mut il2care_store::Conn, course_id: i64, at: jif
     let blockers: Vec<String> = gate.blockers.iter().map(|blocker| blocker.reason.clone()).collect();
     Err(AppError::Refused(Refusal::new(
         "course_id",
-        format!("the first dose of this course is not permitted until its screening is complete: {}", blockers.join("; ")),
+        format!(
+            "the first dose of this course is not permitted until its screening is complete: {}",
+            blockers.join("; ")
+        ),
     )))
 }
 
