@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signout", post(signin::sign_out))
         .route("/worklist", get(staff::worklist))
         .route("/patients/{patient_id}", get(staff::course_page))
+        .route("/patients/{patient_id}/education", get(staff::patient_education))
         .route("/patients/{patient_id}/timeline.csv", get(staff::timeline_csv))
         .route("/patients/{patient_id}/assessment", post(staff::assess))
         .route("/patients/{patient_id}/dose", post(staff::record_dose))

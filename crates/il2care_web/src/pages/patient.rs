@@ -578,12 +578,56 @@ pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppErro
     )))
 }
 
-/// `GET /me/education`: the printable education sheet, rendered by the content crate (any signed-in user).
-pub async fn education(actor: Result<Actor, AppError>) -> PageResult {
-    signed_in(actor)?;
-    let sheet = il2care_content::sheet_html();
-    // The sheet is a whole document already; a way back is added after its opening body tag.
-    let with_link = sheet.replacen("<body>\n", "<body>\n<p><a href=\"/\">Back to il2care</a></p>\n", 1);
+/// The education sheet for one patient (EDUCATION amendment): the "what it is for" of their latest course's
+/// regimen (cancer or immune condition; the general text when they have none), their name and the date
+/// printed on every page, the site's numbers, in `language`.
+pub(super) async fn patient_sheet(state: &AppState, patient_id: i64, language: Language) -> Result<String, PageError> {
+    let mut conn = state.store.connection().await?;
+    let patient = record::patient(&mut conn, patient_id).await?;
+    let indication = record::courses(&mut conn, patient_id)
+        .await?
+        .into_iter()
+        .max_by_key(|course| (course.started_at_ms, course.id))
+        .and_then(|course| il2care_core::regimens::regimen(&course.regimen))
+        .map(|regimen| regimen.indication);
+    drop(conn);
+    let zone = jiff::tz::TimeZone::get(&patient.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let options = il2care_content::SheetOptions {
+        patient_name: Some(patient.display_name.clone()),
+        printed_on: Some(jiff::Timestamp::now().to_zoned(zone).strftime("%-d %b %Y").to_string()),
+        indication,
+        numbers: state.site.numbers(),
+        language,
+    };
+    Ok(il2care_content::sheet_html_for(&options))
+}
+
+/// `GET /me/education`: the printable education sheet, rendered by the content crate: for a patient, their
+/// own sheet (their regimen's indication, their name); for anyone else signed in, the general sheet.
+pub async fn education(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let language = language_of(&query);
+    let sheet = match (actor.role, actor.user.patient_id) {
+        (Role::Patient, Some(patient_id)) => {
+            let sheet = patient_sheet(&state, patient_id, language).await?;
+            crate::audit::read(&state, &actor, &format!("patient/{patient_id}/education"), Some(patient_id)).await?;
+            sheet
+        }
+        _ => il2care_content::sheet_html_for(&il2care_content::SheetOptions {
+            patient_name: None,
+            printed_on: None,
+            indication: None,
+            numbers: state.site.numbers(),
+            language,
+        }),
+    };
+    // The sheet is a whole document already; a way back is added after its opening body tag (not printed).
+    let with_link =
+        sheet.replacen("<body>\n", "<body>\n<p class=\"no-print\"><a href=\"/\">Back to il2care</a></p>\n", 1);
     Ok(super::html_response(with_link))
 }
 

@@ -501,6 +501,25 @@ pub async fn acknowledge(
     Ok(see_other(&target))
 }
 
+/// `GET /patients/{id}/education` (nurse, physician, pharmacist): the patient's own education sheet, to open
+/// and print from the course page (their regimen's text, their name on every page); the read is audited.
+pub async fn patient_education(
+    State(state): State<AppState>,
+    actor: Result<Actor, AppError>,
+    Path(patient_id): Path<i64>,
+) -> PageResult {
+    let actor = signed_in(actor)?;
+    let resource = format!("patient/{patient_id}/education");
+    if !actor.role.is_clinical_staff() {
+        let mut conn = state.store.connection().await?;
+        by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+        return Err(AppError::Forbidden("this page is for the care team".into()).into());
+    }
+    let sheet = super::patient::patient_sheet(&state, patient_id, il2care_content::Language::English).await?;
+    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
+    Ok(super::html_response(sheet))
+}
+
 /// `GET /patients/{id}`: the course page (nurse, physician, pharmacist).
 pub async fn course_page(
     State(state): State<AppState>,
@@ -599,6 +618,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         html! {
             (patient_heading(&patient))
             p { a href=(format!("/patients/{}/timeline.csv", patient.id)) { "Download the timeline (CSV)" }
+                " · " a href=(format!("/patients/{}/education", patient.id)) { "The patient's education sheet (print)" }
                 " · Print this page for a course summary (forms are left out of the print)." }
             p {
                 "Course: " strong { (course.regimen) } ", " (course.rule_set) " rule set, started "

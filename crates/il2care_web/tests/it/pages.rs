@@ -561,3 +561,35 @@ async fn the_spanish_check_in_works_end_to_end() {
     assert!(result.text.contains(&spanish.headline), "the action in Spanish: {}", result.text);
     app.db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_patient_reads_the_education_sheet_of_their_own_regimen_and_staff_can_print_it() {
+    let app = app().await;
+    let physician = app.token("physician").await;
+    let started = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(30)).to_string();
+    let immune = json!({"regimen": "saadoun-2011-sc", "started_at": started});
+    let (status, _) = app.post(&format!("/api/v1/patients/{}/courses", app.patient_b), Some(&physician), &immune).await;
+    assert_eq!(status, StatusCode::CREATED);
+    high_dose_course(&app).await; // patient A: the high-dose cancer regimen
+    let patient_b = app.token("patient_b").await;
+    let own = get(&app, "/me/education", Some(&patient_b)).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!own.text.contains("melanoma"), "a patient on a lupus or vasculitis regimen is not told about cancer");
+    assert!(own.text.contains("graft-versus-host disease"), "the immune-condition text");
+    let patient_a = app.token("patient_a").await;
+    assert!(get(&app, "/me/education", Some(&patient_a)).await.text.contains("melanoma"), "the cancer text for hd-iv");
+    let nurse = app.token("nurse").await;
+    let staff = get(&app, &format!("/patients/{}/education", app.patient_b), Some(&nurse)).await;
+    assert_eq!(staff.status, StatusCode::OK);
+    assert!(
+        staff.text.contains("Patient "),
+        "the sheet carries the patient's name: {}",
+        &staff.text[..200.min(staff.text.len())]
+    );
+    assert!(!staff.text.contains("melanoma"));
+    assert_eq!(
+        get(&app, &format!("/patients/{}/education", app.patient_b), Some(&patient_a)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    app.db.drop().await;
+}
