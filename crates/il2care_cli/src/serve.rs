@@ -69,7 +69,7 @@ pub struct Args {
     /// The care team's office line, shown on every patient page.
     #[arg(long, env = "IL2CARE_OFFICE_LINE")]
     office_line: Option<String>,
-    /// The URL users reach the service at (scheme://host[:port]): FHIR fullUrls use it, the cross-site check
+    /// The URL users reach the service at (scheme://host or scheme://host:port): FHIR fullUrls use it, the cross-site check
     /// accepts its origin, and https marks the session cookie Secure. Never taken from request headers.
     /// Default: http://LISTEN (http://localhost:PORT when listening on every address).
     #[arg(long, env = "IL2CARE_PUBLIC_URL")]

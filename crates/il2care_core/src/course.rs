@@ -608,7 +608,7 @@ pub fn standing_shots(entries: &[LoggedShot]) -> Vec<&LoggedShot> {
     entries.iter().filter(|entry| !corrected.contains(&entry.id)).collect()
 }
 
-/// The urgent check-in still holding the next shot at `at`, if any (TRIAGE amendment item 3) [PRODUCT].
+/// The urgent check-in still holding the next shot at `at`, if any (TRIAGE amendment item 3) (source: PRODUCT).
 pub fn shot_hold(checkins: &[HomeCheckIn], at: Timestamp) -> Option<&HomeCheckIn> {
     checkins.iter().filter(|checkin| checkin.urgent && !checkin.cleared && checkin.at <= at).max_by_key(|c| c.at)
 }

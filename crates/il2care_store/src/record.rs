@@ -957,7 +957,7 @@ pub async fn last_change_ms(conn: &mut Conn, patient_id: i64) -> Result<Option<i
     Ok(latest)
 }
 
-/// Records a patient's target systolic pressure (decimal text in mm[Hg]; `None` = the rule set's default).
+/// Records a patient's target systolic pressure (decimal text in `mm[Hg]`; `None` = the rule set's default).
 pub async fn set_target_systolic_bp(
     conn: &mut Conn,
     patient_id: i64,
