@@ -190,6 +190,41 @@ async function patientChecksInWithAFever(browser, base) {
   await context.close();
 }
 
+async function patientChecksInInSpanish(browser, base) {
+  console.log('patient (phone): the check-in in Spanish');
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  await signIn(page, base, 'patient');
+  await page.waitForURL(`${base}/me`);
+  await page.getByRole('link', { name: 'Español' }).click();
+  check((await page.getByRole('heading', { level: 1 }).textContent()).trim() === '¿Cómo se siente hoy?',
+    'the check-in switches to Spanish');
+  await fitsThePhone(page, 'the Spanish red-flag step');
+  for (const name of ['hard_to_wake', 'seizure', 'chest_pain', 'fainted', 'bleeding_wont_stop', 'palpitations']) {
+    await page.locator(`input[name="${name}"][value="no"]`).check();
+  }
+  await page.locator('input[name="short_of_breath"][value="none"]').check();
+  await page.getByRole('button', { name: 'Siguiente' }).click();
+  await page.waitForURL(/\/me\?/);
+  check((await page.locator('.progress').textContent()).trim() === 'Paso 2 de 5', 'the steps keep the language');
+  await page.locator('input[name="temperature"]').fill('37');
+  await page.locator('select[name="temperature_unit"]').selectOption('Cel');
+  await page.locator('input[name="fluids_not_kept_down_hours"]').fill('0');
+  while (await page.getByRole('button', { name: 'Siguiente' }).count() > 0) {
+    await page.getByRole('button', { name: 'Siguiente' }).click();
+    await page.waitForLoadState();
+  }
+  await page.getByRole('button', { name: 'Enviar mis respuestas' }).click();
+  await page.waitForURL(/\/me\/checkins\/\d+\?lang=es$/);
+  check((await page.locator('main').getAttribute('id')) === 'main' && (await page.locator('div[lang="es"]').count()) >= 1,
+    'the result is shown in Spanish');
+  await fitsThePhone(page, 'the Spanish result');
+  await page.goto(`${base}/me/education`);
+  await fitsThePhone(page, 'the education sheet');
+  await page.screenshot({ path: join(artifacts, '4c-patient-spanish-result.png'), fullPage: true });
+  await context.close();
+}
+
 async function patientLogsAnInjection(browser, base) {
   console.log('patient (phone): injection log');
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -256,7 +291,13 @@ async function educationSheetPrints(browser, base) {
   const page = await context.newPage();
   await signIn(page, base, 'patient');
   await page.waitForURL(`${base}/me`);
+  const violations = [];
+  page.on('console', (message) => { if (message.text().includes('Content Security Policy')) violations.push(message.text()); });
   await page.goto(`${base}/me/education`);
+  await page.evaluate(() => { window.print = () => { document.body.dataset.printed = 'yes'; }; });
+  await page.getByRole('button', { name: /print/i }).first().click();
+  check(violations.length === 0 && await page.evaluate(() => document.body.dataset.printed) === 'yes',
+    `the sheet's print button runs under the page's content security policy ${violations.join(' ')}`);
   await page.emulateMedia({ media: 'print' });
   // Paper width at 96 px per inch, less 15 mm margins on each side (57 px).
   for (const [format, paperWidth] of [['A4', 794], ['Letter', 816]]) {
@@ -285,6 +326,7 @@ try {
   });
   await nurseHoldsADose(browser, base);
   await patientChecksInWithAFever(browser, base);
+  await patientChecksInInSpanish(browser, base);
   await patientLogsAnInjection(browser, base);
   await pharmacistVerifiesDoses(browser, base);
   await educationSheetPrints(browser, base);

@@ -108,6 +108,21 @@ pub fn html_response(text: String) -> Response {
         .into_response()
 }
 
+/// The one script the education sheet runs: its print button's `onclick="window.print()"`, allowed by hash
+/// (CSP `'unsafe-hashes'` with the SHA-256 of exactly that text, checked by a test), nothing else.
+pub const SHEET_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     script-src 'unsafe-hashes' 'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// The printable education sheet as a response: like [`html_response`], with the print button allowed.
+pub fn sheet_response(text: String) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_SECURITY_POLICY, SHEET_CONTENT_SECURITY_POLICY)],
+        Html(text),
+    )
+        .into_response()
+}
+
 /// A rendered page as a response.
 pub fn page(markup: Markup) -> Response {
     html_response(markup.into_string())
@@ -120,3 +135,39 @@ pub fn signed_in(actor: Result<Actor, AppError>) -> Result<Actor, PageError> {
 
 /// The result of a page handler.
 pub type PageResult = Result<Response, PageError>;
+
+#[cfg(test)]
+mod tests {
+    use sha2::Digest as _;
+
+    use super::SHEET_CONTENT_SECURITY_POLICY;
+
+    #[test]
+    fn the_sheet_policy_allows_exactly_the_print_buttons_handler() {
+        let sheet = il2care_content::sheet_html();
+        let handler = sheet.split("onclick=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+        assert_eq!(handler, "window.print()");
+        let digest = sha2::Sha256::digest(handler.as_bytes());
+        let encoded = base64_standard(&digest);
+        assert!(SHEET_CONTENT_SECURITY_POLICY.contains(&format!("'sha256-{encoded}'")), "{encoded}");
+        assert_eq!(sheet.matches("onclick=").count(), 1, "no other handler runs on the sheet");
+    }
+
+    /// Standard base64 with padding (the CSP hash form).
+    fn base64_standard(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for index in 0..4 {
+                if index <= chunk.len() {
+                    out.push(char::from(ALPHABET[((n >> (18 - 6 * index)) & 63) as usize]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}

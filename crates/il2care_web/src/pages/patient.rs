@@ -627,8 +627,8 @@ pub async fn education(
     };
     // The sheet is a whole document already; a way back is added after its opening body tag (not printed).
     let with_link =
-        sheet.replacen("<body>\n", "<body>\n<p class=\"no-print\"><a href=\"/\">Back to il2care</a></p>\n", 1);
-    Ok(super::html_response(with_link))
+        sheet.replacen("<body>\n", "<body>\n<p class=\"screen-only\"><a href=\"/\">Back to il2care</a></p>\n", 1);
+    Ok(super::sheet_response(with_link))
 }
 
 /// A paragraph of the injection log page's texts (the content crate's `injections.*` entries).

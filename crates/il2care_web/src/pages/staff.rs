@@ -517,7 +517,7 @@ pub async fn patient_education(
     }
     let sheet = super::patient::patient_sheet(&state, patient_id, il2care_content::Language::English).await?;
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    Ok(super::html_response(sheet))
+    Ok(super::sheet_response(sheet))
 }
 
 /// `GET /patients/{id}`: the course page (nurse, physician, pharmacist).
