@@ -25,9 +25,11 @@ fn site_settings(args: &Args) -> anyhow::Result<il2care_web::site::Site> {
     };
     Ok(il2care_web::site::Site {
         ward_time_zone,
-        emergency_number: args.emergency_number.clone(),
-        line_24h: args.line_24h.clone(),
-        office_line: args.office_line.clone(),
+        numbers: il2care_content::SiteNumbers {
+            emergency: args.emergency_number.clone(),
+            line_24h: args.line_24h.clone(),
+            office: args.office_line.clone(),
+        },
     })
 }
 

@@ -1166,83 +1166,6 @@ pub async fn screenings(conn: &mut Conn, patient_id: i64) -> Result<Vec<Screenin
     Ok(rows.iter().map(screening_from).collect::<Result<_, _>>()?)
 }
 
-#[cfg(all(test, feature = "testing"))]
-mod worklist_tests {
-    #![allow(clippy::unwrap_used)] // Tests: a failure is a failed test.
-
-    use super::{
-        Assessment, Course, Patient, add_assessment, courses_of_regimen_with_latest_decision, create_course,
-        create_patient,
-    };
-    use crate::testing::TestDb;
-
-    fn decision(patient_id: i64, course_id: i64, at_ms: i64, decision: &str, result: &str) -> Assessment {
-        Assessment {
-            id: 0,
-            patient_id,
-            course_id: Some(course_id),
-            at_ms,
-            rule_set: "label".into(),
-            rule_set_version: "1".into(),
-            decision: decision.into(),
-            document: "{}".into(),
-            result: result.into(),
-        }
-    }
-
-    async fn the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(db: TestDb) {
-        let mut conn = db.store.connection().await.unwrap();
-        let patient = Patient {
-            id: 0,
-            mrn: "W-1".into(),
-            display_name: "W".into(),
-            date_of_birth: "1970-01-01".into(),
-            sex: "female".into(),
-            time_zone: "UTC".into(),
-        };
-        let patient_id = create_patient(&mut conn, &patient, 1, "t").await.unwrap();
-        let course = |regimen: &str| Course {
-            id: 0,
-            patient_id,
-            regimen: regimen.into(),
-            rule_set: "label".into(),
-            started_at_ms: 10,
-            baseline_weight_kg: None,
-            baseline_creatinine_mg_dl: None,
-        };
-        let held = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
-        let unreadable = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
-        let undecided = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
-        create_course(&mut conn, &course("kim-2021-sc"), 2, "t").await.unwrap();
-        add_assessment(&mut conn, &decision(patient_id, held, 50, "give", r#"{"fired":[]}"#), 3, "t").await.unwrap();
-        let hold = r#"{"decision":"hold","fired":[{"id":"a.b","action":"hold"},{"action":"hold"},{"id":"c"}]}"#;
-        // An earlier time but a later id: the latest is the last stored, as before.
-        add_assessment(&mut conn, &decision(patient_id, held, 40, "hold", hold), 4, "t").await.unwrap();
-        add_assessment(&mut conn, &decision(patient_id, unreadable, 60, "give", "not json"), 5, "t").await.unwrap();
-        let listed = courses_of_regimen_with_latest_decision(&mut conn, "hd-iv").await.unwrap();
-        let ids: Vec<i64> = listed.iter().map(|course| course.course_id).collect();
-        assert_eq!(ids, vec![held, unreadable, undecided], "only this regimen, by course id");
-        let latest = listed[0].latest.as_ref().unwrap();
-        assert_eq!((latest.at_ms, latest.decision.as_str()), (40, "hold"));
-        let fired: serde_json::Value = serde_json::from_str(&latest.fired_ids).unwrap();
-        assert_eq!(fired, serde_json::json!(["a.b", null, "c"]), "as `result.fired[*].id` reads");
-        assert_eq!(listed[1].latest.as_ref().unwrap().fired_ids, "[]", "an unreadable result has no reasons");
-        assert_eq!(listed[2].latest, None);
-        drop(conn);
-        db.drop().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn latest_decisions_on_sqlite() {
-        the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::sqlite().await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn latest_decisions_on_postgres() {
-        the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::postgres().await).await;
-    }
-}
-
 // ---- The course gate (SCREENING §1 amendment of 2026-12-04): screenings of a course and physicians' decisions.
 
 /// A physician's acknowledgement (`needs_review` item) or override (`fail` item) of one item of a screening.
@@ -1333,4 +1256,81 @@ pub async fn screening_decisions(conn: &mut Conn, screening_id: i64) -> Result<V
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod worklist_tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failure is a failed test.
+
+    use super::{
+        Assessment, Course, Patient, add_assessment, courses_of_regimen_with_latest_decision, create_course,
+        create_patient,
+    };
+    use crate::testing::TestDb;
+
+    fn decision(patient_id: i64, course_id: i64, at_ms: i64, decision: &str, result: &str) -> Assessment {
+        Assessment {
+            id: 0,
+            patient_id,
+            course_id: Some(course_id),
+            at_ms,
+            rule_set: "label".into(),
+            rule_set_version: "1".into(),
+            decision: decision.into(),
+            document: "{}".into(),
+            result: result.into(),
+        }
+    }
+
+    async fn the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(db: TestDb) {
+        let mut conn = db.store.connection().await.unwrap();
+        let patient = Patient {
+            id: 0,
+            mrn: "W-1".into(),
+            display_name: "W".into(),
+            date_of_birth: "1970-01-01".into(),
+            sex: "female".into(),
+            time_zone: "UTC".into(),
+        };
+        let patient_id = create_patient(&mut conn, &patient, 1, "t").await.unwrap();
+        let course = |regimen: &str| Course {
+            id: 0,
+            patient_id,
+            regimen: regimen.into(),
+            rule_set: "label".into(),
+            started_at_ms: 10,
+            baseline_weight_kg: None,
+            baseline_creatinine_mg_dl: None,
+        };
+        let held = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
+        let unreadable = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
+        let undecided = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
+        create_course(&mut conn, &course("kim-2021-sc"), 2, "t").await.unwrap();
+        add_assessment(&mut conn, &decision(patient_id, held, 50, "give", r#"{"fired":[]}"#), 3, "t").await.unwrap();
+        let hold = r#"{"decision":"hold","fired":[{"id":"a.b","action":"hold"},{"action":"hold"},{"id":"c"}]}"#;
+        // An earlier time but a later id: the latest is the last stored, as before.
+        add_assessment(&mut conn, &decision(patient_id, held, 40, "hold", hold), 4, "t").await.unwrap();
+        add_assessment(&mut conn, &decision(patient_id, unreadable, 60, "give", "not json"), 5, "t").await.unwrap();
+        let listed = courses_of_regimen_with_latest_decision(&mut conn, "hd-iv").await.unwrap();
+        let ids: Vec<i64> = listed.iter().map(|course| course.course_id).collect();
+        assert_eq!(ids, vec![held, unreadable, undecided], "only this regimen, by course id");
+        let latest = listed[0].latest.as_ref().unwrap();
+        assert_eq!((latest.at_ms, latest.decision.as_str()), (40, "hold"));
+        let fired: serde_json::Value = serde_json::from_str(&latest.fired_ids).unwrap();
+        assert_eq!(fired, serde_json::json!(["a.b", null, "c"]), "as `result.fired[*].id` reads");
+        assert_eq!(listed[1].latest.as_ref().unwrap().fired_ids, "[]", "an unreadable result has no reasons");
+        assert_eq!(listed[2].latest, None);
+        drop(conn);
+        db.drop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn latest_decisions_on_sqlite() {
+        the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn latest_decisions_on_postgres() {
+        the_latest_decision_of_each_course_comes_with_its_fired_rule_ids(TestDb::postgres().await).await;
+    }
 }

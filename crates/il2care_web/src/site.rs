@@ -7,28 +7,14 @@
 pub struct Site {
     /// The IANA zone the care team's worklist is shown in (one ward, one clock).
     pub ward_time_zone: String,
-    /// The emergency number (911 unless the site says otherwise).
-    pub emergency_number: String,
-    /// The care team's 24-hour line, when the site has set one.
-    pub line_24h: Option<String>,
-    /// The care team's office line, when the site has set one.
-    pub office_line: Option<String>,
+    /// The emergency number (911 unless set), the care team's 24-hour and office lines: the content crate's
+    /// own type, so the numbers on a page and in its texts are one value.
+    pub numbers: il2care_content::SiteNumbers,
 }
 
 impl Default for Site {
     fn default() -> Site {
-        Site { ward_time_zone: "UTC".into(), emergency_number: "911".into(), line_24h: None, office_line: None }
-    }
-}
-
-impl Site {
-    /// The numbers the patient texts carry (the content crate fills its `{emergency}`, `{line24}`, `{office}`).
-    pub fn numbers(&self) -> il2care_content::SiteNumbers {
-        il2care_content::SiteNumbers {
-            emergency: self.emergency_number.clone(),
-            line_24h: self.line_24h.clone(),
-            office: self.office_line.clone(),
-        }
+        Site { ward_time_zone: "UTC".into(), numbers: il2care_content::SiteNumbers::default() }
     }
 }
 

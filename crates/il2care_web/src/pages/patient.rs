@@ -272,9 +272,9 @@ fn looks_like_fahrenheit(pairs: &forms::Pairs) -> bool {
 fn contacts(site: &crate::site::Site) -> Markup {
     html! {
         aside.contacts aria-label="Phone numbers" {
-            a.call.emergency href=(crate::site::tel_href(&site.emergency_number)) { "Emergency: " (site.emergency_number) }
-            @if let Some(line) = &site.line_24h { a.call href=(crate::site::tel_href(line)) { "24-hour line: " (line) } }
-            @if let Some(line) = &site.office_line { a.call href=(crate::site::tel_href(line)) { "Office: " (line) } }
+            a.call.emergency href=(crate::site::tel_href(&site.numbers.emergency)) { "Emergency: " (site.numbers.emergency) }
+            @if let Some(line) = &site.numbers.line_24h { a.call href=(crate::site::tel_href(line)) { "24-hour line: " (line) } }
+            @if let Some(line) = &site.numbers.office { a.call href=(crate::site::tel_href(line)) { "Office: " (line) } }
         }
     }
 }
@@ -287,7 +287,7 @@ fn patient_page(site: &crate::site::Site, title: &str, actor: &Actor, body: Mark
 /// A patient page in `language`: the emergency box and the phone numbers first (EDUCATION amendment 3), then
 /// the page.
 fn patient_page_in(site: &crate::site::Site, language: Language, title: &str, actor: &Actor, body: Markup) -> Markup {
-    let emergency = il2care_content::emergency_box_in(language, &site.numbers());
+    let emergency = il2care_content::emergency_box_in(language, &site.numbers.clone());
     let content = html! {
         section.emergency-box lang=(language.id()) aria-label="Emergency" { (blocks(&emergency.blocks)) }
         (contacts(site))
@@ -298,7 +298,7 @@ fn patient_page_in(site: &crate::site::Site, language: Language, title: &str, ac
 
 /// The safety advice a refused vital sign carries (TRIAGE amendment 4), with the site's numbers.
 fn refused_vital_advice(site: &crate::site::Site, language: Language) -> String {
-    il2care_content::message_in(language, "refused_vital", &site.numbers())
+    il2care_content::message_in(language, "refused_vital", &site.numbers.clone())
         .map(|entry| entry.plain_text().trim_end().to_string())
         .unwrap_or_default()
 }
@@ -397,7 +397,10 @@ pub async fn checkin_form(
     let client_id = forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
     let step: usize = forms::field(&pairs, "step").and_then(|text| text.parse().ok()).unwrap_or(1);
     let default_unit = default_temperature_unit(&zone);
-    let refusal = forms::checkin_document(&pairs, "2026-01-01T00:00:00Z")
+    // The answers so far are checked as the API would check them (the time is now, in the patient's zone).
+    let time_zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let now = il2care_wire::dosing::local_time(&jiff::Timestamp::now().to_zoned(time_zone));
+    let refusal = forms::checkin_document(&pairs, &now)
         .and_then(|document| il2care_wire::checkin::parse_checkin(&without_client_id(&document)).map(|_| ()))
         .err();
     let step = match &refusal {
@@ -532,7 +535,7 @@ pub async fn result(
     let patient = record::patient(&mut conn, patient_id).await?;
     drop(conn); // Back to the pool before the audit commit is awaited.
     crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    let result = view::result_view(&checkin, &patient.time_zone, &state.site.numbers(), language);
+    let result = view::result_view(&checkin, &patient.time_zone, &state.site.numbers.clone(), language);
     Ok(page(patient_page_in(
         &state.site,
         language,
@@ -596,7 +599,7 @@ pub(super) async fn patient_sheet(state: &AppState, patient_id: i64, language: L
         patient_name: Some(patient.display_name.clone()),
         printed_on: Some(jiff::Timestamp::now().to_zoned(zone).strftime("%-d %b %Y").to_string()),
         indication,
-        numbers: state.site.numbers(),
+        numbers: state.site.numbers.clone(),
         language,
     };
     Ok(il2care_content::sheet_html_for(&options))
@@ -621,7 +624,7 @@ pub async fn education(
             patient_name: None,
             printed_on: None,
             indication: None,
-            numbers: state.site.numbers(),
+            numbers: state.site.numbers.clone(),
             language,
         }),
     };
