@@ -20,6 +20,7 @@ pub mod group_commit;
 pub mod record;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod ward;
 
 /// The database driver's error, for callers that commit or roll back a transaction.
 pub use sqlx::Error as DbError;

@@ -15,7 +15,6 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::error::AppError;
 
-pub mod chart;
 pub mod forms;
 pub mod injection_log;
 pub mod layout;
@@ -25,6 +24,12 @@ pub mod signin;
 pub mod staff;
 pub mod view;
 pub mod words;
+// Issue 14 (the ward): the course page's charts, the rule catalogue page, the dose form's co-signature and the
+// worklist's time since the last vital signs.
+pub mod cosign;
+pub mod course_charts;
+pub mod rules;
+pub mod vitals;
 
 /// The page routes (merged into the application router beside the API).
 pub fn routes() -> Router<AppState> {
@@ -48,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/history", get(patient::history))
         .route("/me/injections", get(patient::injections).post(patient::log_injection))
         .route("/me/education", get(patient::education))
+        .route("/rules", get(rules::catalogue))
 }
 
 /// A page request that failed: an HTML page with the status of the API's `AppError`, or, for a missing or

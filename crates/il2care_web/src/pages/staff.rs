@@ -22,7 +22,7 @@ use super::layout::{Audience, shell};
 use super::screening_view::{ScreeningView, screening_view};
 use super::view::{self, DecisionView};
 use super::words;
-use super::{PageError, PageResult, chart, page, signed_in};
+use super::{PageError, PageResult, cosign, course_charts, page, rules, signed_in, vitals};
 use crate::AppState;
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
@@ -61,14 +61,20 @@ pub async fn worklist(
     let now = crate::now_ms();
     let items = crate::api::worklist::worklist_items(&mut conn, now).await?;
     let patients = record::patients(&mut conn).await?;
+    // The vital signs' age and the last dose's override of every high-dose course, in one statement.
+    let ward_rows =
+        il2care_store::ward::course_vitals_of_regimen(&mut conn, "hd-iv", &vitals::vital_sign_ids()).await?;
+    let overrides = crate::api::assessments::site_overrides(&mut conn).await?;
     drop(conn); // Back to the pool before the audit commit is awaited.
+    let max_age = vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(&overrides)?);
+    let ward = vitals::by_patient(&ward_rows, now, max_age);
     crate::audit::read(&state, &actor, "worklist", None).await?;
     let zone = &state.site.ward_time_zone;
     let all = view::worklist_rows(&items, &patients, zone, now);
     let total = all.len();
     let level = if query.level == "urgent" { "urgent" } else { "all" };
     let rows = view::filter_worklist(all, &query.q, level);
-    let head = html! { meta http-equiv="refresh" content="60"; };
+    let head = html! { meta http-equiv="refresh" content="60"; style { (maud::PreEscaped(course_charts::STYLE)) } };
     Ok(page(shell(
         "Worklist",
         Some(&actor),
@@ -101,10 +107,21 @@ pub async fn worklist(
                         @for row in &rows {
                             tr {
                                 td { a href=(format!("/patients/{}", row.patient_id)) { (row.patient) } br; small { "MRN " (row.mrn) } }
-                                td { span class=(format!("badge {}", row.status_class)) { (row.status) } br; small { (row.kind) } }
+                                td {
+                                    span class=(format!("badge {}", row.status_class)) { (row.status) } br; small { (row.kind) }
+                                    @if ward.get(&row.patient_id).is_some_and(|ward| ward.last_dose_override) {
+                                        br; span.override.override-mark { strong { "Override: " } "last dose given against its decision" }
+                                    }
+                                }
                                 td {
                                     (row.detail)
-                                    @if !row.rule_ids.is_empty() { br; small.code { (row.rule_ids.join(", ")) } }
+                                    @if !row.rule_ids.is_empty() {
+                                        br;
+                                        @for (index, rule) in row.rule_ids.iter().enumerate() {
+                                            @if index > 0 { ", " }
+                                            (rules::rule_link(rule))
+                                        }
+                                    }
                                     @if !row.others.is_empty() {
                                         details.others {
                                             summary { "and " (row.others.len()) " more" }
@@ -112,7 +129,12 @@ pub async fn worklist(
                                         }
                                     }
                                 }
-                                td { (row.when) }
+                                td {
+                                    (row.when)
+                                    @if let Some(ward) = ward.get(&row.patient_id) {
+                                        br; span class=(if ward.vitals.stale { "vitals stale" } else { "vitals" }) { (ward.vitals.text) }
+                                    }
+                                }
                             }
                         }
                     }
@@ -135,11 +157,18 @@ fn patient_heading(patient: &Patient) -> Markup {
     }
 }
 
-fn decision_block(decision: &DecisionView) -> Markup {
+fn decision_block(decision: &DecisionView, overrides: &[&record::DoseEvent], zone: &str) -> Markup {
     html! {
         section aria-labelledby=(format!("decision-{}", decision.id)) {
             h3 id=(format!("decision-{}", decision.id)) {
                 span class=(format!("badge {}", decision.class)) { (decision.label) } " at " (decision.at) " (" (decision.rule_set) " rule set)"
+            }
+            @for event in overrides {
+                p.override.override-mark {
+                    strong { "Override: " } "a dose was given against this decision at " (view::local_time(event.at_ms, zone))
+                    " by " (event.recorded_by)
+                    @if let Some(reason) = &event.override_reason { br; small { "Reason: " (reason) } }
+                }
             }
             @if decision.reasons.is_empty() {
                 p { "No rule fired." }
@@ -150,7 +179,7 @@ fn decision_block(decision: &DecisionView) -> Markup {
                     tbody {
                         @for reason in &decision.reasons {
                             tr.reason {
-                                td { (reason.title) br; small.code { (reason.rule) } }
+                                td { (reason.title) br; (rules::rule_link(&reason.rule)) }
                                 td { (reason.action) }
                                 td { @for evidence in &reason.evidence { (evidence) br; } }
                                 td { (reason.threshold) }
@@ -387,23 +416,39 @@ fn assessment_form(
     }
 }
 
+/// The dose form: which slot it records (number, cycle and planned time), the decision it follows, given or
+/// held, the reason code and words, and the second physician's co-signature (needed to give against
+/// `discontinue_permanently`). A refused form comes back as it was sent (never the password), the field marked.
 fn dose_form(
     patient_id: i64,
     course_id: i64,
     latest: Option<&DecisionView>,
-    slot: Option<il2care_core::course::DoseSlot>,
+    slot: Option<(il2care_core::course::DoseSlot, Option<String>)>,
     idempotency_key: &str,
+    back: Option<&FormBack<'_>>,
 ) -> Markup {
+    let value = |name: &str| back.map_or("", |back| back.value(name)).to_string();
+    let invalid = |name: &str| back.is_some_and(|back| back.field == name);
+    // A form sent back keeps its key: the refused submission stored nothing, and Back + resubmit still stores once.
+    let key = back.map(|back| back.value("idempotency_key")).filter(|key| !key.is_empty()).unwrap_or(idempotency_key);
+    let against_permanent = latest.is_some_and(|latest| latest.decision == "discontinue_permanently");
     html! {
-        section aria-labelledby="dose-heading" {
+        section aria-labelledby="dose-heading" id="dose" {
             h2 id="dose-heading" { "Record the dose" }
+            @if let Some(back) = back {
+                div.error role="alert" {
+                    p { strong { "Not recorded: please check " (words::code_text(&back.field)) ". " } (back.refusal.reason) }
+                    p.note { "Nothing of this form was recorded; your entries are kept below." small.code { " (" (back.refusal.field) ")" } }
+                }
+            }
             form.stack method="post" action=(format!("/patients/{patient_id}/dose")) {
                 input type="hidden" name="course_id" value=(course_id);
                 // The form's idempotency key: Back + resubmit answers the first record instead of storing twice.
-                input type="hidden" name="idempotency_key" value=(idempotency_key);
-                @if let Some(slot) = slot {
+                input type="hidden" name="idempotency_key" value=(key);
+                @if let Some((slot, at)) = &slot {
                     input type="hidden" name="slot" value=(slot.number());
-                    p { strong { "Slot " (slot.number()) } " (cycle " (slot.cycle) ", slot " (slot.slot) " of the cycle)" }
+                    p.slot { "This records " strong { "slot " (slot.number()) } " (cycle " (slot.cycle) ", dose " (slot.slot) " of the cycle"
+                        @if let Some(at) = at { ", planned " (at) } ")." }
                 } @else {
                     p { "No slot to record: record a decision in a cycle window first." }
                 }
@@ -413,23 +458,43 @@ fn dose_form(
                 } @else {
                     p { "No decision yet: a dose is given only against a decision for its slot." }
                 }
-                fieldset {
+                fieldset.invalid[invalid("status")] {
                     legend { "The dose was" }
-                    div.field { input type="radio" id="status-given" name="status" value="given" required;
+                    div.field { input type="radio" id="status-given" name="status" value="given" required checked[value("status") == "given"];
                                 label for="status-given" { "Given" } }
-                    div.field { input type="radio" id="status-held" name="status" value="held";
+                    div.field { input type="radio" id="status-held" name="status" value="held" checked[value("status") == "held"];
                                 label for="status-held" { "Held" } }
                 }
-                div.field {
+                div.field.invalid[invalid("reason_code")] {
                     label for="reason_code" { "Reason (required to give against a hold, or to hold against give)" }
-                    select id="reason_code" name="reason_code" {
+                    select id="reason_code" name="reason_code" aria-invalid=[invalid("reason_code").then_some("true")] {
                         option value="" { "(none)" }
-                        @for code in il2care_core::course::ReasonCode::ALL { option value=(code.id()) { (code.label()) } }
+                        @for code in il2care_core::course::ReasonCode::ALL {
+                            option value=(code.id()) selected[value("reason_code") == code.id()] { (code.label()) }
+                        }
                     }
                 }
-                div.field {
+                div.field.invalid[invalid("override_reason")] {
                     label for="override_reason" { "Override reason in words (required when giving against the decision)" }
-                    textarea id="override_reason" name="override_reason" rows="2" cols="60" maxlength="2000" {}
+                    textarea id="override_reason" name="override_reason" rows="2" cols="60" maxlength="2000"
+                        aria-invalid=[invalid("override_reason").then_some("true")] { (value("override_reason")) }
+                }
+                fieldset.cosign.invalid[invalid(cosign::USERNAME_FIELD)] {
+                    legend { "Second physician's co-signature" }
+                    p.note {
+                        @if against_permanent { strong { "Required to give against Discontinue permanently: " } }
+                        @else { "Only needed to give against Discontinue permanently: " }
+                        "a second physician (not you) signs with their own username and password. The password is checked once and not kept."
+                    }
+                    div.field {
+                        label for=(cosign::USERNAME_FIELD) { "Co-signing physician's username" }
+                        input type="text" id=(cosign::USERNAME_FIELD) name=(cosign::USERNAME_FIELD) autocomplete="off"
+                            value=(value(cosign::USERNAME_FIELD)) aria-invalid=[invalid(cosign::USERNAME_FIELD).then_some("true")];
+                    }
+                    div.field {
+                        label for=(cosign::PASSWORD_FIELD) { "Co-signing physician's password" }
+                        input type="password" id=(cosign::PASSWORD_FIELD) name=(cosign::PASSWORD_FIELD) autocomplete="off";
+                    }
                 }
                 button.primary type="submit" { "Record the dose" }
             }
@@ -530,8 +595,17 @@ pub async fn course_page(
     course_page_with(&state, actor, patient_id, None).await
 }
 
-/// A refused staff form sent back: the fields as they were sent and the refusal to show (ASSESSMENT form).
+/// Which form of the course page a refusal sends back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackForm {
+    Assessment,
+    Dose,
+}
+
+/// A refused staff form sent back: the fields as they were sent and the refusal to show.
 pub struct FormBack<'a> {
+    /// The form sent back (the other forms of the page are shown empty).
+    pub form: BackForm,
     pub pairs: &'a Pairs,
     pub refusal: &'a il2care_core::Refusal,
     /// The form field the refusal is about (`systolic_bp` for `observations[0].value`).
@@ -597,7 +671,25 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let course_decisions: Vec<record::Assessment> =
         assessments.iter().filter(|assessment| assessment.course_id == Some(course.id)).cloned().collect();
     let grades = view::grade_table(&course_decisions, &zone);
-    let charts = chart::course_series(&observations, &course.rule_set, course.baseline_weight_kg.as_deref());
+    // The charts, with the thresholds in force: the site's overrides and the patient's target pressure.
+    let site_overrides = crate::api::assessments::site_overrides(&mut conn).await?;
+    let parameters = il2care_core::assessment::thresholds::Parameters::with_overrides(&site_overrides)?;
+    let target_systolic_bp =
+        record::target_systolic_bp(&mut conn, patient_id).await?.and_then(|text| text.parse::<Decimal>().ok());
+    let rule_set = il2care_core::assessment::RuleSet::from_id(&course.rule_set)
+        .unwrap_or(il2care_core::assessment::RuleSet::Label);
+    let thresholds = course_charts::Thresholds {
+        rule_set,
+        parameters: &parameters,
+        target_systolic_bp,
+        baseline_weight_kg: course.baseline_weight_kg.as_deref().and_then(|text| text.parse::<Decimal>().ok()),
+    };
+    let ward_zone = state.site.ward_time_zone.clone();
+    let charts =
+        course_charts::course_charts(&observations, course.started_at_ms - course_charts::BEFORE_START_MS, &thresholds);
+    let axis = course_charts::time_axis(&charts, now, &ward_zone);
+    let back_assessment = back.filter(|back| back.form == BackForm::Assessment);
+    let back_dose = back.filter(|back| back.form == BackForm::Dose);
     let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
     let high_dose = course.regimen == "hd-iv";
     let injection_log = crate::api::injections::is_injection_course(&course)
@@ -609,12 +701,25 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         .decisions
         .iter()
         .max_by_key(|decision| (decision.at, decision.id))
-        .and_then(|decision| decision.slot);
+        .and_then(|decision| decision.slot)
+        .map(|slot| {
+            let planned = slots.iter().find(|row| row.number == slot.number()).map(|row| row.at.clone());
+            (slot, planned)
+        });
+    // Doses given against a decision (an override carries its reason), shown with the decision they override.
+    let overrides_of = |decision_id: i64| -> Vec<&record::DoseEvent> {
+        events
+            .iter()
+            .filter(|event| {
+                event.assessment_id == Some(decision_id) && event.status == "given" && event.override_reason.is_some()
+            })
+            .collect()
+    };
     Ok(page(shell(
         &patient.display_name,
         Some(&actor),
         Audience::Staff,
-        html! {},
+        html! { style { (maud::PreEscaped(course_charts::STYLE)) } },
         html! {
             (patient_heading(&patient))
             p { a href=(format!("/patients/{}/timeline.csv", patient.id)) { "Download the timeline (CSV)" }
@@ -626,10 +731,20 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
                 @if let Some(weight) = &course.baseline_weight_kg { ", baseline weight " (weight) " kg" }
                 @if let Some(creatinine) = &course.baseline_creatinine_mg_dl { ", baseline creatinine " (creatinine) " mg/dL" }
             }
+            section aria-labelledby="trends-heading" id="charts" {
+                h2 id="trends-heading" { "Charts" }
+                p.note {
+                    "Times in " (ward_zone) " (the ward's clock). Shaded bands are the thresholds of the " (course.rule_set)
+                    " rule set in force: amber holds, red stops; each links to its rule. Urine and stool are summed per 8-hour shift as the rules sum them. "
+                    "Only what this course records is charted."
+                }
+                @if charts.is_empty() { p { "Nothing measured for this course yet." } }
+                div.grid { @for chart in &charts { (course_charts::render(chart, &axis, &ward_zone)) } }
+            }
             section aria-labelledby="decision-heading" id="decision" {
                 h2 id="decision-heading" { "Latest decisions" }
                 @if decisions.is_empty() { p { "No decision recorded yet." } }
-                @for decision in &decisions { (decision_block(decision)) }
+                @for decision in &decisions { (decision_block(decision, &overrides_of(decision.id), &zone)) }
             }
             (screening_section)
             (checkin_section)
@@ -641,13 +756,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
                 }
             }
             @if may_record && high_dose {
-                (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now), back))
-                (dose_form(patient.id, course.id, decisions.first(), dose_slot, &dose_key))
-            }
-            section aria-labelledby="trends-heading" {
-                h2 id="trends-heading" { "Trends" }
-                p.note { "Dashed red lines are the hold thresholds of the " (course.rule_set) " rule set." }
-                div.grid { @for series in &charts { (chart::render(series)) } }
+                (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now), back_assessment))
+                (dose_form(patient.id, course.id, decisions.first(), dose_slot, &dose_key, back_dose))
             }
             @if !grades.terms.is_empty() {
                 section aria-labelledby="grades-heading" {
@@ -731,7 +841,7 @@ pub async fn assess(
         Ok(()) => Ok(see_other(&format!("/patients/{patient_id}#decision"))),
         Err(AppError::Refused(refusal)) => {
             let field = form_field_of(&refusal.field, &entered);
-            let back = FormBack { pairs, refusal: &refusal, field };
+            let back = FormBack { form: BackForm::Assessment, pairs, refusal: &refusal, field };
             let page = course_page_with(&state, actor, patient_id, Some(&back)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -765,7 +875,10 @@ fn see_other(target: &str) -> axum::response::Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, target.to_string())]).into_response()
 }
 
-/// `POST /patients/{id}/dose`: records the dose given or held (an override needs its reason).
+/// `POST /patients/{id}/dose`: records the dose given or held (an override needs its reason code and words,
+/// giving against `discontinue_permanently` a second physician's co-signature on the form). A refusal (422),
+/// a slot already given (409) or an override the recorder may not make (403) shows the course page again with
+/// the dose form as it was sent (never the co-signer's password), the field marked and the reason in words.
 pub async fn record_dose(
     State(state): State<AppState>,
     actor: Result<Actor, AppError>,
@@ -773,9 +886,36 @@ pub async fn record_dose(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let document = forms::dose_document(&pairs, &now_text())?.to_string();
-    crate::api::doses::record_dose_document(&state, &actor, patient_id, &document).await?;
-    Ok(see_other(&format!("/patients/{patient_id}#schedule-heading")))
+    let pairs: &Pairs = &pairs;
+    let outcome = async {
+        let mut document = forms::dose_document(pairs, &now_text())?;
+        let cosigner = cosign::open(&state, pairs, &actor.remote).await?;
+        if let Some(session) = &cosigner {
+            document["cosigner_token"] = serde_json::json!(session.token);
+        }
+        let recorded = crate::api::doses::record_dose_document(&state, &actor, patient_id, &document.to_string()).await;
+        if let Some(session) = cosigner {
+            cosign::close(&state, session).await?;
+        }
+        recorded.map(|_| ())
+    }
+    .await;
+    let (status, refusal) = match outcome {
+        Ok(()) => return Ok(see_other(&format!("/patients/{patient_id}#schedule-heading"))),
+        Err(AppError::Refused(refusal)) => (StatusCode::UNPROCESSABLE_ENTITY, refusal),
+        Err(AppError::Conflict(message)) => {
+            let (field, reason) = message.split_once(": ").unwrap_or(("slot", message.as_str()));
+            (StatusCode::CONFLICT, il2care_core::Refusal::new(field, reason.to_string()))
+        }
+        Err(AppError::Forbidden(reason)) if matches!(actor.role, Role::Nurse | Role::Physician) => {
+            (StatusCode::FORBIDDEN, il2care_core::Refusal::new("status", reason))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let field = cosign::form_field(&refusal.field).to_string();
+    let back = FormBack { form: BackForm::Dose, pairs, refusal: &refusal, field };
+    let page = course_page_with(&state, actor, patient_id, Some(&back)).await?;
+    Ok((status, page).into_response())
 }
 
 /// One course's dose verification on the pharmacist's page.
