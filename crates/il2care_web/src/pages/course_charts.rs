@@ -677,7 +677,12 @@ pub fn render(chart: &Chart, axis: &TimeAxis, zone: &str) -> Markup {
     let description = format!(
         "{} {} from {} to {}; {}.{}",
         values.len(),
-        if matches!(chart.marks, Marks::Shifts(_)) { "shifts" } else { "values" },
+        match (&chart.marks, values.len()) {
+            (Marks::Shifts(_), 1) => "shift",
+            (Marks::Shifts(_), _) => "shifts",
+            (_, 1) => "value",
+            _ => "values",
+        },
         value_text(values.iter().copied().fold(f64::INFINITY, f64::min)),
         value_text(values.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
         latest.clone().unwrap_or_default(),
@@ -937,7 +942,7 @@ mod tests {
             html.contains("<title id=\"chart-systolic_bp-title\">Systolic blood pressure (mmHg)</title>"),
             "{html}"
         );
-        assert!(html.contains("<desc id=\"chart-systolic_bp-desc\">1 values from 86 to 86; latest 86 mmHg"), "{html}");
+        assert!(html.contains("<desc id=\"chart-systolic_bp-desc\">1 value from 86 to 86; latest 86 mmHg"), "{html}");
         assert!(html.contains("class=\"band band-hold\""));
         assert!(html.contains("href=\"/rules#label.hold.sbp-below-90\""));
         assert!(html.contains("<td>86 mmHg</td>"));

@@ -8,6 +8,7 @@ mod api;
 mod bad_input;
 mod cds_auth;
 mod cds_hooks;
+mod course_page;
 mod fhir;
 mod fhir_validator;
 mod hardening;

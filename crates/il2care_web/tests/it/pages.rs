@@ -125,7 +125,7 @@ async fn a_nurse_holds_a_dose_for_low_blood_pressure_and_sees_the_reason() {
     assert!(page.text.contains("class=\"badge u3\">Hold</span>"), "the decision is shown as Hold");
     assert!(page.text.contains("label.hold.sbp-below-90"), "the hold reason names its rule");
     assert!(page.text.contains("systolic blood pressure 85 mmHg"), "the hold reason shows the value with its unit");
-    assert!(page.text.contains("Systolic blood pressure: 1 points, latest 85.0 mmHg"), "the chart has the value");
+    assert!(page.text.contains("1 value from 85 to 85; latest 85 mmHg"), "the chart has the value");
     let given =
         post(&app, &format!("{course_page}/dose"), Some(&nurse), &format!("course_id={course_id}&slot=1&status=given"))
             .await;
