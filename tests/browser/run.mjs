@@ -83,10 +83,11 @@ async function nurseHoldsADose(browser, base) {
   await page.getByRole('link', { name: 'Alex Morgan' }).first().click();
   await page.waitForURL(/\/patients\/\d+$/);
   await everyFieldLabelled(page, 'course page');
-  check(await page.locator('figure svg').count() === 8, 'the course page draws eight trend charts');
+  await chartsRender(page);
   await page.getByRole('spinbutton', { name: 'Systolic blood pressure' }).fill('85');
   await page.getByRole('spinbutton', { name: 'Heart rate' }).fill('96');
   await page.getByRole('spinbutton', { name: 'Temperature', exact: true }).fill('37.8');
+  await page.getByRole('spinbutton', { name: 'Oxygen saturation (SpO2)' }).fill('97');
   await page.getByLabel('I reviewed the findings').check();
   await page.getByRole('button', { name: 'Get the decision' }).click();
   await page.waitForURL(/\/patients\/\d+#decision$/);
@@ -97,6 +98,13 @@ async function nurseHoldsADose(browser, base) {
     'the hold reason names the rule in words (id in small print) and the systolic of 85 mmHg');
   check(reasons.some((row) => row.includes('LABEL-2024')), 'the hold reason cites its source');
   await page.screenshot({ path: join(artifacts, '2-nurse-hold-decision.png'), fullPage: true });
+  await page.goto(`${base}/worklist`);
+  const before = page.locator('table.worklist tbody tr', { hasText: 'Alex Morgan' });
+  check((await before.first().textContent()).includes('Hold'), 'the worklist shows the new hold');
+  check((await before.first().locator('.vitals').textContent()).startsWith('vital signs 0 min ago'),
+    'the worklist shows the time since the last vital signs, just taken');
+  await page.getByRole('link', { name: 'Alex Morgan' }).first().click();
+  await page.waitForURL(/\/patients\/\d+$/);
 
   // A nurse may not give against a hold: only a physician overrides one, with a reason code.
   await page.getByLabel('Given').check();
@@ -114,6 +122,100 @@ async function nurseHoldsADose(browser, base) {
   check(await rows.count() === 1, 'the worklist has one row per patient');
   check((await rows.first().textContent()).includes('Needs assessment'),
     'after the held dose the worklist asks for a new decision instead of showing the spent hold');
+  check((await rows.first().locator('.vitals').textContent()).includes('vital signs'),
+    'the row still says how old the vital signs are');
+  await context.close();
+}
+
+/** The course page's charts: SVG with a title, shaded threshold bands, a time axis, no negative axis label. */
+async function chartsRender(page) {
+  const charts = page.locator('figure.chart');
+  const count = await charts.count();
+  check(count >= 5, `the course page draws a chart for each measure the course records (${count})`);
+  check(await page.locator('figure.chart svg > title').count() === count, 'every chart has a title');
+  check(await page.locator('figure.chart svg rect.band').count() >= 1, 'threshold bands are shaded');
+  check(await page.locator('figure.chart svg text.xtick').count() >= count, 'every chart has a time axis');
+  const labels = await page.locator('figure.chart svg text.ytick').allTextContents();
+  check(labels.length > 0 && labels.every((label) => !label.trim().startsWith('-')), 'no negative axis label');
+  const first = await page.locator('main h2').first().textContent();
+  check(first === 'Charts', 'the charts come first on the course page');
+  check(await page.locator('#chart-respiratory_rate').count() === 0, 'no chart for what the course does not record');
+  await page.locator('#chart-systolic_bp').screenshot({ path: join(artifacts, '2a-systolic-chart.png') });
+}
+
+/** A decision's reason links to its rule in the catalogue. */
+async function ruleLinkFromADecision(browser, base) {
+  console.log('physician: a decision reason opens the rule catalogue');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'physician');
+  await page.waitForURL(`${base}/worklist`);
+  await page.getByRole('link', { name: 'Priya Shah' }).first().click();
+  await page.waitForURL(/\/patients\/\d+$/);
+  const link = page.locator('#decision tr.reason a.rule-link').first();
+  const rule = (await link.textContent()).trim();
+  await link.click();
+  await page.waitForURL(`${base}/rules#${rule}`);
+  const row = page.locator(`tr[id="${rule}"]`);
+  check(await row.count() === 1 && await row.isVisible(), `the link opens the catalogue at ${rule}`);
+  check((await row.textContent()).includes('Hold'), 'the catalogue row says the action in words');
+  check((await page.locator('main').textContent()).includes('Dutcher JP'), 'the catalogue cites its sources');
+  await context.close();
+}
+
+/** A physician gives against "discontinue permanently"; a second physician co-signs on the same form. */
+async function physicianCosignsAnOverride(browser, base) {
+  console.log('physicians: giving against discontinue permanently needs a co-signature');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'physician');
+  await page.waitForURL(`${base}/worklist`);
+  await page.getByRole('link', { name: 'Tom Becker' }).first().click();
+  await page.waitForURL(/\/patients\/\d+$/);
+  await page.getByRole('spinbutton', { name: 'Systolic blood pressure' }).fill('118');
+  await page.getByRole('spinbutton', { name: 'Heart rate' }).fill('84');
+  await page.getByLabel('ischemic ECG changes (present)').check();
+  await page.getByLabel('I reviewed the findings').check();
+  await page.getByRole('button', { name: 'Get the decision' }).click();
+  await page.waitForURL(/#decision$/);
+  check((await page.locator('#decision section').first().locator('.badge').textContent()) === 'Discontinue permanently',
+    'ischemic ECG changes stop the course for good');
+  check((await page.locator('#dose p.slot').textContent()).includes('This records slot'), 'the dose form names its slot');
+  await page.getByLabel('Given').check();
+  await page.getByLabel('Reason (required').selectOption('protocol_exception_approved');
+  await page.getByLabel('Override reason in words').fill('cardiology reviewed the ECG: old changes');
+  await page.getByRole('button', { name: 'Record the dose' }).click();
+  check((await page.locator('#dose [role=alert]').textContent()).includes('second physician'),
+    'without a co-signature the dose is refused in words');
+  check(await page.locator('#dose fieldset.cosign.invalid').count() === 1, 'the co-signature field is marked');
+  check((await page.getByLabel('Override reason in words').inputValue()).startsWith('cardiology reviewed'),
+    'the refused form comes back filled in');
+  await page.getByLabel("Co-signing physician's username").fill('physician2');
+  await page.getByLabel("Co-signing physician's password").fill(password);
+  await page.getByRole('button', { name: 'Record the dose' }).click();
+  await page.waitForURL(/#schedule-heading$/);
+  check(await page.locator('td.override').count() >= 1, 'the schedule shows the dose as an override');
+  check((await page.locator('#decision p.override').first().textContent()).includes('Override'),
+    'the decision shows it was overridden');
+  const overrideColour = await page.locator('td.override').first().evaluate((cell) => getComputedStyle(cell).backgroundColor);
+  const giveColour = await page.locator('#decision .badge').first().evaluate(() => {
+    const probe = document.createElement('span');
+    probe.className = 'badge u0';
+    document.body.appendChild(probe);
+    const colour = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return colour;
+  });
+  check(overrideColour !== giveColour, `an override is never in the colour of give (${overrideColour})`);
+  await page.screenshot({ path: join(artifacts, '2b-physician-cosigned-override.png'), fullPage: true });
+  await page.emulateMedia({ media: 'print' });
+  check(await page.locator('td.override').first().isVisible(), 'the override is in the printed course page');
+  await page.emulateMedia({ media: 'screen' });
+  await page.goto(`${base}/worklist`);
+  const row = page.locator('table.worklist tbody tr', { hasText: 'Tom Becker' });
+  check((await row.first().textContent()).includes('last dose given against its decision'),
+    'the worklist marks the override');
+  check((await row.first().textContent()).includes('Needs assessment'), 'the worklist updated after the dose');
   await context.close();
 }
 
@@ -325,6 +427,8 @@ try {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
   });
   await nurseHoldsADose(browser, base);
+  await ruleLinkFromADecision(browser, base);
+  await physicianCosignsAnOverride(browser, base);
   await patientChecksInWithAFever(browser, base);
   await patientChecksInInSpanish(browser, base);
   await patientLogsAnInjection(browser, base);

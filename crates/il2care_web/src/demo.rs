@@ -276,6 +276,8 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         ("admin", "Ada Admin", "admin", None),
         ("patient", "Maria Lopez", "patient", Some(outpatients[0])),
         ("patient2", "Sam Okafor", "patient", Some(outpatients[1])),
+        // A second physician, to co-sign a dose given against `discontinue_permanently` (ASSESSMENT §10.6).
+        ("physician2", "Dr. Cora Sign", "physician", None),
     ];
     for (username, display_name, role, patient_id) in logins {
         let password = match password {

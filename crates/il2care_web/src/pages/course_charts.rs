@@ -716,7 +716,8 @@ pub fn render(chart: &Chart, axis: &TimeAxis, zone: &str) -> Markup {
                 @for (ms, label) in &axis.ticks {
                     @let x = x_of(*ms);
                     line x1=(format!("{x:.1}")) x2=(format!("{x:.1}")) y1=(TOP) y2=(BOTTOM + 4.0) stroke="#e2e2e2" {}
-                    text.xtick x=(format!("{x:.1}")) y=(BOTTOM + 18.0) text-anchor="middle" font-size="11" { (label) }
+                    @let anchor = if x > RIGHT - 30.0 { "end" } else if x < LEFT + 30.0 { "start" } else { "middle" };
+                    text.xtick x=(format!("{x:.1}")) y=(BOTTOM + 18.0) text-anchor=(anchor) font-size="11" { (label) }
                 }
                 @for line in &chart.lines {
                     @let y = y_of(line.value);
