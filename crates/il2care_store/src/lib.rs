@@ -99,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_screening_gate.sql"),
         include_str!("../migrations/postgres/0009_screening_gate.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_worklist_summaries.sql"),
+        include_str!("../migrations/postgres/0010_worklist_summaries.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.

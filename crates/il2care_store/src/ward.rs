@@ -1,7 +1,8 @@
 //! What the worklist page shows beside each high-dose course besides its decision (issue 14): when the
 //! patient's vital signs were last measured and whether the course's latest dose record was an override.
-//! One statement for the whole ward, with index look-ups per course (`observations_by_patient`,
-//! `dose_events_by_course`), never a query per patient.
+//! One statement for the whole ward over the small derived tables of migration 0010 (`latest_observations`:
+//! the latest time of each code per patient; `latest_dose_events`: each course's latest dose record), kept by
+//! insert triggers in the writing transaction: never a query per patient, never a look into the observations.
 
 use sqlx::Row;
 
@@ -15,32 +16,37 @@ pub struct CourseVitals {
     pub started_at_ms: i64,
     /// The latest `at_ms` of each code asked for, in the order asked (`None`: never recorded).
     pub latest_ms: Vec<Option<i64>>,
-    /// Whether the latest dose record of the course (by recording time) is a dose given against its decision.
+    /// Whether the latest dose record of the course (the last written) is a dose given against its decision.
     pub last_dose_override: bool,
 }
 
-/// Every course of `regimen` with the patient's latest time of each of `codes` (at most 8) and whether the
-/// course's latest dose record is an override. Corrected observations count at their own time (a correction
-/// is a new row); the codes are the caller's (the vital signs the rules read).
+/// Every course of `regimen`, by id, with the patient's latest time of each of `codes` (at most 8) and
+/// whether the course's latest dose record is an override. A correction is a new observation and counts at its
+/// own time.
 pub async fn course_vitals_of_regimen(
     conn: &mut Conn,
     regimen: &str,
     codes: &[&str],
 ) -> Result<Vec<CourseVitals>, StoreError> {
     let codes = &codes[..codes.len().min(8)];
-    let mut select = String::from("SELECT c.id, c.patient_id, c.started_at_ms");
-    for (index, _) in codes.iter().enumerate() {
-        select.push_str(&format!(
-            ", (SELECT MAX(o.at_ms) FROM observations o WHERE o.patient_id = c.patient_id AND o.code = ${}) AS v{index}",
+    let mut select = String::from(
+        "SELECT c.id, c.patient_id, c.started_at_ms, \
+         ld.given_override AS last_override",
+    );
+    let mut joins = String::new();
+    for index in 0..codes.len() {
+        select.push_str(&format!(", l{index}.at_ms AS v{index}"));
+        joins.push_str(&format!(
+            " LEFT JOIN latest_observations l{index} ON l{index}.patient_id = c.patient_id AND l{index}.code = ${}",
             index + 2
         ));
     }
-    select.push_str(
-        ", (SELECT CAST(CASE WHEN d.status = 'given' AND d.override_reason IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) \
-         FROM dose_events d WHERE d.course_id = c.id ORDER BY d.recorded_at_ms DESC, d.id DESC LIMIT 1) AS last_override \
-         FROM courses c WHERE c.regimen = $1 ORDER BY c.id",
+    let sql = format!(
+        "{select} FROM courses c \
+         LEFT JOIN latest_dose_events ld ON ld.course_id = c.id{joins} \
+         WHERE c.regimen = $1 ORDER BY c.id"
     );
-    let mut query = sqlx::query(&select).bind(regimen);
+    let mut query = sqlx::query(&sql).bind(regimen);
     for code in codes {
         query = query.bind(*code);
     }

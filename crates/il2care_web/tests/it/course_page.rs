@@ -240,6 +240,12 @@ async fn the_worklist_says_how_old_the_vital_signs_are(app: &TestApp) {
     post(app, &format!("/patients/{}/assessment", app.patient_a), &nurse, &form).await;
     let worklist = get(app, "/worklist", &nurse).await;
     assert!(worklist.text.contains("class=\"vitals\">vital signs 0 min ago"), "{}", worklist.text);
+    // A reading entered late, timed before the latest, does not make the vital signs look older.
+    let late = json!({"observations": [{"code": "spo2", "value": {"value": 95, "unit": "%"}, "at": ago(6 * 60)}]});
+    let (status, _) = app.post(&format!("/api/v1/patients/{}/observations", app.patient_a), Some(&nurse), &late).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let worklist = get(app, "/worklist", &nurse).await;
+    assert!(worklist.text.contains("class=\"vitals\">vital signs 0 min ago"), "{}", worklist.text);
 }
 
 on_both_backends!(
