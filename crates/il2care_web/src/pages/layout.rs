@@ -40,6 +40,7 @@ th { background: #eef1f6; }
 .u3 { background: #fff4e5; color: #6b3a00; border-color: #6b3a00; }
 .u2 { background: #fffbe5; color: #4d4000; border-color: #4d4000; }
 .u1, .u0 { background: #e9f6ec; color: #0f4d1f; border-color: #0f4d1f; }
+.neutral { background: #ececec; color: #2b2b2b; border-color: #5a5a5a; }
 .given { color: #0f4d1f; font-weight: 700; }
 .held { color: #6b3a00; font-weight: 700; }
 .pending, .not-recorded { color: #333; }

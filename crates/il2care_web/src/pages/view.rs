@@ -62,8 +62,14 @@ pub fn action_text(action: &str) -> String {
 }
 
 /// The CSS class of an urgency (`u0` routine to `u5` emergency), the same scale as the worklist's order.
+/// `not_permitted` and `insufficient_data` also get `neutral`: grey, in their own words, never the green of
+/// `give` nor the amber of a hold (issue 14 item 6).
 pub fn urgency_class(level_or_decision: &str) -> String {
-    format!("u{}", urgency(level_or_decision))
+    let tone = match level_or_decision {
+        "not_permitted" | "insufficient_data" => " neutral",
+        _ => "",
+    };
+    format!("u{}{tone}", urgency(level_or_decision))
 }
 
 /// A stored quantity `{value, unit}` (or a plain value) as text with its unit.
@@ -799,8 +805,8 @@ mod tests {
         };
         check("give", "Give", "u0");
         check("hold", "Hold", "u3");
-        check("insufficient_data", "Insufficient data", "u3");
-        check("not_permitted", "Not permitted", "u1");
+        check("insufficient_data", "Insufficient data", "u3 neutral");
+        check("not_permitted", "Not permitted", "u1 neutral");
         check("discontinue_course", "Discontinue for this course", "u4");
         check("discontinue_permanently", "Discontinue permanently", "u4");
         check("needs_assessment", "Needs assessment", "u2");
