@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod audit;
 pub mod group_commit;
 pub mod record;
+pub mod smart;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -97,6 +98,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_screening_gate.sql"),
         include_str!("../migrations/postgres/0009_screening_gate.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_smart_launches.sql"),
+        include_str!("../migrations/postgres/0015_smart_launches.sql"),
     ),
 ];
 
