@@ -271,6 +271,13 @@ impl SmartConfig {
     }
 }
 
+/// The browser routes of the launch (pages, like `crate::pages`, so not in the API's OpenAPI document).
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/smart/launch", axum::routing::get(launch))
+        .route("/smart/callback", axum::routing::get(callback))
+}
+
 /// The `smart` link a patient-view card carries when SMART is configured: the EHR opens il2care's launch URL
 /// with its `iss` and `launch` (CDS Hooks: a link of type `smart`).
 pub fn patient_view_link(state: &AppState) -> Option<Value> {
