@@ -93,6 +93,12 @@ pub struct Args {
     #[arg(long, env = "IL2CARE_MRN_SYSTEM", default_value = il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM,
           value_parser = crate::fhir::mrn_system)]
     mrn_system: String,
+    /// JSON file of the EHRs that may open il2care by SMART App Launch (EHR launch) at /smart/launch:
+    /// {"issuers": [{"iss": "https://ehr/fhir", "client_id": "...", "client_secret_file": "..." | "client_secret":
+    /// "...", "scopes": ["launch", "openid", "fhirUser", "patient/*.read"], "fhir_users": {"Practitioner/123":
+    /// "nurse"}}]}. The redirect URI to register with the EHR is PUBLIC_URL/smart/callback.
+    #[arg(long, env = "IL2CARE_SMART_CONFIG")]
+    smart_config: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -140,6 +146,7 @@ pub fn run(args: Args) -> Outcome {
         .init();
     // Checked before anything else, so a bad issuer file stops the start with its field named (exit 2).
     let cds_issuers = args.cds_issuers.as_deref().map(CdsIssuers::load).transpose()?;
+    let smart = args.smart_config.as_deref().map(il2care_web::smart::SmartConfig::load).transpose()?;
     let site = site_settings(&args)?;
     let url = database_url(args.database, &args.data_dir)?;
     let public_url = args.public_url.clone().unwrap_or_else(|| {
@@ -198,6 +205,16 @@ pub fn run(args: Args) -> Outcome {
             None => println!(
                 "CDS Hooks: no --cds-issuers, so EHR JWTs are refused; only signed-in staff session tokens are accepted"
             ),
+        }
+        match smart {
+            Some(smart) => {
+                println!(
+                    "SMART App Launch: {} may open il2care at {public_url}/smart/launch (redirect URI {public_url}/smart/callback)",
+                    smart.issuer_names().join(", ")
+                );
+                state = state.with_smart(smart);
+            }
+            None => println!("SMART App Launch: no --smart-config, so /smart/launch is refused"),
         }
         il2care_web::server::serve(listener, router(state), limits, shutdown_signal()).await.context("serving")?;
         if tokio::time::timeout(std::time::Duration::from_secs(5), store.close()).await.is_err() {

@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod audit;
 pub mod group_commit;
 pub mod record;
+pub mod smart;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ward;
@@ -103,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         include_str!("../migrations/sqlite/0010_worklist_summaries.sql"),
         include_str!("../migrations/postgres/0010_worklist_summaries.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_smart_launches.sql"),
+        include_str!("../migrations/postgres/0015_smart_launches.sql"),
     ),
 ];
 

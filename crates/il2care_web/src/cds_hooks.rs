@@ -710,7 +710,8 @@ pub async fn call(
     {
         return Ok(replayed.into_response());
     }
-    let cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
+    let mut cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
+    crate::smart::add_links_to_cards(&state, hook, &mut cards);
     Ok(Json(json!({"cards": cards})).into_response())
 }
 

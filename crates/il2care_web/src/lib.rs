@@ -28,6 +28,7 @@ pub mod pages;
 pub mod security;
 pub mod server;
 pub mod site;
+pub mod smart;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -48,6 +49,8 @@ pub struct AppState {
     /// The identifier system of the site's MRNs (`il2care serve --mrn-system`): CDS Hooks and FHIR import
     /// match a Patient only on an identifier of this system.
     pub mrn_system: Arc<str>,
+    /// The EHRs that may open il2care by SMART App Launch (`il2care serve --smart-config`); `None`: no launch.
+    pub smart: Option<Arc<smart::SmartConfig>>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             site: Arc::new(site::Site::default()),
             security: Arc::new(security::Security::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
+            smart: None,
         }
     }
 
@@ -99,6 +103,11 @@ impl AppState {
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.
     pub fn with_cds_issuers(self, issuers: cds_auth::CdsIssuers) -> AppState {
         AppState { cds_issuers: Some(Arc::new(issuers)), ..self }
+    }
+
+    /// The same state, letting these EHRs open il2care by SMART App Launch.
+    pub fn with_smart(self, config: smart::SmartConfig) -> AppState {
+        AppState { smart: Some(Arc::new(config)), ..self }
     }
 }
 
@@ -153,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cds-services/{service_id}", post(cds_hooks::call))
         .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
         .merge(pages::routes())
+        .merge(smart::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))

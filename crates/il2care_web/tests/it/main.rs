@@ -16,5 +16,6 @@ mod injections;
 mod interop;
 mod pages;
 mod screenings;
+mod smart;
 mod support;
 mod ward;
