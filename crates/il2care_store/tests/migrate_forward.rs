@@ -249,7 +249,7 @@ async fn a_database_with_an_unknown_migration_is_refused(empty: EmptyDb, backend
         .unwrap();
     conn.close().await.unwrap();
     let opened = Store::open(&empty.url).await;
-    let error = opened.err().expect("a database newer than the program is refused").to_string();
+    let error = opened.expect_err("a database newer than the program is refused").to_string();
     assert!(error.contains("9999"), "{error}");
     // Nothing was adopted: the refusal rolled the adoption back.
     let mut conn = connect(&empty.url).await;

@@ -19,9 +19,8 @@ use crate::error::AppError;
 
 /// Whether `actor` may reach patient `patient_id`'s record; a refusal is audited before it is answered.
 pub async fn authorize(conn: &mut Conn, actor: &Actor, patient_id: i64, resource: &str) -> Result<(), AppError> {
-    let allowed =
-        actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(patient_id));
-    if allowed {
+    // The application layer's one rule of reach.
+    if il2care_app::access::within_reach(actor.role.app(), actor.user.patient_id, patient_id) {
         return Ok(());
     }
     by_actor(conn, actor, "denied", resource, Some(patient_id), "denied").await?;
@@ -43,9 +42,7 @@ pub async fn authorize_write(
         Ok(()) => {
             let within_reach = match patient_id {
                 None => true,
-                Some(id) => {
-                    actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(id))
-                }
+                Some(id) => il2care_app::access::within_reach(actor.role.app(), actor.user.patient_id, id),
             };
             (!within_reach).then(|| AppError::Forbidden("this record is not yours to see".into()))
         }
