@@ -129,7 +129,7 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     authorize_write(&state, &actor, &[Role::Nurse, Role::Physician], None, "patients").await?;
-    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let today = crate::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut patient = new_patient(&json_text(&headers, &body)?, today)?;
     let mut tx = state.store.begin().await?;
     patient.id = record::create_patient(&mut tx, &patient, crate::now_ms(), &actor.user.username).await?;
