@@ -74,6 +74,8 @@ pub enum Action {
     ClearCheckIn,
     /// Import a FHIR Bundle into the record.
     ImportBundle,
+    /// Record observations (vital signs, laboratory values, ...).
+    RecordObservations,
     /// Export a patient's record as a FHIR Bundle.
     ExportRecord,
 }
@@ -85,7 +87,7 @@ impl Action {
         match self {
             Action::ReadRecord => &[Patient, Nurse, Physician, Pharmacist],
             Action::SubmitCheckIn => &[Patient, Nurse, Physician],
-            Action::AcknowledgeCheckIn | Action::ClearCheckIn => &[Nurse, Physician],
+            Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
         }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use il2care_app::access::{Actor, Role};
-use il2care_app::{Error, checkins, fhir};
+use il2care_app::{Error, checkins, fhir, observations};
 use il2care_store::audit::{self, AuditQuery};
 use il2care_store::record::{self, Patient};
 use il2care_store::testing::TestDb;
@@ -147,6 +147,37 @@ async fn the_operator_exports_a_record_and_the_read_is_audited(db: &TestDb) {
     assert!(matches!(refused, Err(Error::Forbidden(_))));
 }
 
+fn heart_rate(at: Timestamp, client_id: &str) -> String {
+    format!(
+        r#"{{"client_id": "{client_id}", "code": "heart_rate", "value": {{"value": 96.5, "unit": "/min"}}, "at": "{at}"}}"#
+    )
+}
+
+async fn observations_are_judged_against_the_injected_clock_and_a_batch_is_all_or_nothing(db: &TestDb) {
+    let id = patient(db, "MRN-6").await;
+    let nurse = actor(Role::Nurse, None);
+    let at_bound = heart_rate(now() + SignedDuration::from_mins(5), "hr-1");
+    let recorded = observations::record(&db.store, &nurse, id, &at_bound, now()).await.unwrap();
+    assert_eq!(recorded.created, 1);
+    let past_bound = heart_rate(now() + SignedDuration::from_secs(301), "hr-2");
+    let batch = format!(r#"{{"observations": [{}, {past_bound}]}}"#, heart_rate(now(), "hr-3"));
+    match observations::record(&db.store, &nurse, id, &batch, now()).await {
+        Err(Error::Refused(refusal)) => assert!(refusal.field.starts_with("observations[1]"), "{refusal:?}"),
+        other => panic!("an observation from the future refuses its batch: {other:?}"),
+    }
+    let again = observations::record(&db.store, &nurse, id, &at_bound, now()).await.unwrap();
+    assert_eq!((again.ids, again.created), (recorded.ids, 0), "a retry stores nothing");
+    let refused = observations::record(&db.store, &actor(Role::Patient, Some(id)), id, &at_bound, now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let listed = observations::list(&db.store, &nurse, id, now()).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["value"]["value"].to_string(), "96.5");
+    let audit = entries(db).await;
+    let outcomes: Vec<(&str, &str)> =
+        audit.iter().map(|(_, action, _, outcome)| (action.as_str(), outcome.as_str())).collect();
+    assert_eq!(outcomes, [("write", "ok"), ("write", "ok"), ("denied", "denied"), ("read", "ok")]);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -173,4 +204,5 @@ on_both_backends!(
     every_refusal_of_the_policy_is_audited_and_stores_nothing,
     a_call_back_and_its_clearance_are_written_with_their_entries,
     the_operator_exports_a_record_and_the_read_is_audited,
+    observations_are_judged_against_the_injected_clock_and_a_batch_is_all_or_nothing,
 );
