@@ -245,8 +245,9 @@ pub struct Importer {
 }
 
 impl Importer {
-    /// The actor of a use case.
-    pub fn of(actor: &Actor) -> Importer {
+    /// The actor of a use case (or an adapter's actor that converts to one).
+    pub fn of(actor: &impl access::AsActor) -> Importer {
+        let actor = actor.as_actor();
         Importer {
             username: actor.username.clone(),
             role: actor.role.as_str().to_string(),

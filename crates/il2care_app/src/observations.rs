@@ -1,4 +1,4 @@
-//! Observation use cases: [`record`] stores one observation or a batch (`{"observations": [...]}`), each
+//! Observation use cases: [`record()`] stores one observation or a batch (`{"observations": [...]}`), each
 //! validated exactly as in an assessment document and refused as a whole batch if any is wrong (a `client_id`
 //! per observation makes retries harmless); [`list`] reads them back. [`validated_rows`] is shared with the
 //! assessment endpoint, which stores the observations sent with a decision.

@@ -137,7 +137,7 @@ pub async fn import_bundle(
         }
         Err(other) => return Err(other),
     };
-    let outcome = import_text(&state, &text, &Importer::of(&actor.app()), actor.role == Role::Physician).await?;
+    let outcome = import_text(&state, &text, &Importer::of(&actor), actor.role == Role::Physician).await?;
     if outcome.refused && outcome.status != StatusCode::OK {
         let mut conn = state.store.connection().await?;
         by_actor(&mut conn, &actor, "write", "fhir/import", None, "refused").await?;

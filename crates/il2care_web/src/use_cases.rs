@@ -35,6 +35,12 @@ impl Actor {
     }
 }
 
+impl access::AsActor for Actor {
+    fn as_actor(&self) -> access::Actor {
+        self.app()
+    }
+}
+
 /// The injection log's rules of `POST /api/v1/patients/{id}/injections`, for the FHIR import.
 pub struct InjectionLogRules;
 
