@@ -1,24 +1,23 @@
 //! `il2care export` and `il2care import`: a patient's record as a FHIR R4 collection Bundle, and a Bundle
 //! (transaction or collection) into the record, answered with the FHIR outcome on stdout.
 //!
-//! Glue only: the web crate reads and stores the record ([`il2care_web::fhir`]), the wire crate writes and
-//! reads FHIR. Both commands are audited as the local user `il2care-cli`; nothing clinical is decided here.
+//! Glue only: the application layer's use cases read and store the record (`il2care_app::fhir`: access and
+//! audit through its policy), the wire crate writes and reads FHIR. Both commands act as the operator
+//! (`Actor::operator()`, audited as the local user `il2care-cli`); nothing clinical is decided here. The
+//! injection log's rules an import applies come in from `main.rs` (the service's, until they move).
 //! A large import shows a progress bar on stderr, only when stderr is a terminal (never in tests or pipes).
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use anyhow::Context;
+use il2care_app::Actor;
+use il2care_app::fhir::{ImportProgress, InjectionRules, export_patient, import_bundle};
 use il2care_core::Refusal;
 use il2care_store::Store;
-use il2care_web::AppState;
-use il2care_web::fhir::{ImportProgress, Importer, gather, import_text_reporting};
 use il2care_wire::fhir::export::{BundleType, bundle};
 
 use crate::Outcome;
-
-/// The actor the audit log names for the command line.
-const CLI_ACTOR: &str = "il2care-cli";
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
@@ -85,32 +84,16 @@ pub fn export(args: ExportArgs) -> Outcome {
     let url = database_url(args.database, &args.data_dir)?;
     let text = runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
-        let mut conn = store.connection().await.context("connecting to the database")?;
-        let record = match gather(&mut conn, args.patient, true).await {
+        let now = crate::clock::now();
+        let record = match export_patient(&store, &Actor::operator(), args.patient, true, now).await {
             Ok(record) => record,
-            Err(il2care_web::error::AppError::NotFound(what)) => {
+            Err(il2care_app::Error::NotFound(what)) => {
                 return Err(crate::Failure::Refused(Refusal::new("--patient", format!("{what} is not in the record"))));
             }
             Err(error) => return Err(anyhow::anyhow!("reading the record: {error}").into()),
         };
-        let now = jiff::Timestamp::now().as_millisecond();
-        let resource = format!("patient/{}/fhir/export", args.patient);
-        il2care_web::audit::record(
-            &mut conn,
-            now,
-            CLI_ACTOR,
-            "cli",
-            "read",
-            &resource,
-            Some(args.patient),
-            "ok",
-            "local",
-        )
-        .await
-        .map_err(|error| anyhow::anyhow!("writing the audit log: {error}"))?;
-        drop(conn);
         store.close().await;
-        let bundle = bundle(&record, BundleType::Collection, &args.base, now);
+        let bundle = bundle(&record, BundleType::Collection, &args.base, now.as_millisecond());
         serde_json::to_string_pretty(&bundle).context("writing JSON").map_err(crate::Failure::from)
     })?;
     match args.output {
@@ -142,7 +125,7 @@ fn storing_style() -> indicatif::ProgressStyle {
 /// `il2care import FILE`: prints the OperationOutcome (or transaction- or batch-response). Exit 0 when the
 /// Bundle was read and what could be stored was stored (the rest reported); exit 2 only when nothing was
 /// stored (a Bundle that cannot be read, a refused transaction, a collection with no resource to keep).
-pub fn import(args: ImportArgs) -> Outcome {
+pub fn import(args: ImportArgs, rules: &dyn InjectionRules) -> Outcome {
     let bytes = if args.file == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
@@ -159,7 +142,6 @@ pub fn import(args: ImportArgs) -> Outcome {
     let url = database_url(args.database, &args.data_dir)?;
     let outcome = runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
-        let by = Importer { username: CLI_ACTOR.into(), role: "cli".into(), remote: "local".into() };
         let bar = progress_bar(text.len());
         let report = |progress: ImportProgress| match progress {
             ImportProgress::Checked { items } => {
@@ -169,10 +151,10 @@ pub fn import(args: ImportArgs) -> Outcome {
             }
             ImportProgress::Storing => bar.inc(1),
         };
-        let state = AppState::new(store.clone()).with_mrn_system(&args.mrn_system);
-        let outcome = import_text_reporting(&state, &text, &by, true, &report)
-            .await
-            .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
+        let outcome =
+            import_bundle(&store, &args.mrn_system, &Actor::operator(), &text, crate::clock::now(), rules, &report)
+                .await
+                .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
         bar.finish_and_clear();
         store.close().await;
         anyhow::Ok(outcome)

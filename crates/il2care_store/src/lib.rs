@@ -17,6 +17,7 @@ pub use group_commit::WriterHealth;
 pub mod accounts;
 pub mod audit;
 pub mod group_commit;
+pub mod migrations;
 pub mod record;
 pub mod smart;
 #[cfg(feature = "testing")]
@@ -60,57 +61,6 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
-
-/// The migrations, per backend, embedded in the binary. Never edited once released.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_record.sql"), include_str!("../migrations/postgres/0001_record.sql")),
-    (
-        2,
-        include_str!("../migrations/sqlite/0002_injections.sql"),
-        include_str!("../migrations/postgres/0002_injections.sql"),
-    ),
-    (
-        3,
-        include_str!("../migrations/sqlite/0003_screenings.sql"),
-        include_str!("../migrations/postgres/0003_screenings.sql"),
-    ),
-    (
-        4,
-        include_str!("../migrations/sqlite/0004_cds_tokens.sql"),
-        include_str!("../migrations/postgres/0004_cds_tokens.sql"),
-    ),
-    (
-        5,
-        include_str!("../migrations/sqlite/0005_worklist.sql"),
-        include_str!("../migrations/postgres/0005_worklist.sql"),
-    ),
-    (
-        6,
-        include_str!("../migrations/sqlite/0006_patient_indexes.sql"),
-        include_str!("../migrations/postgres/0006_patient_indexes.sql"),
-    ),
-    (7, include_str!("../migrations/sqlite/0007_ward.sql"), include_str!("../migrations/postgres/0007_ward.sql")),
-    (
-        8,
-        include_str!("../migrations/sqlite/0008_hardening.sql"),
-        include_str!("../migrations/postgres/0008_hardening.sql"),
-    ),
-    (
-        9,
-        include_str!("../migrations/sqlite/0009_screening_gate.sql"),
-        include_str!("../migrations/postgres/0009_screening_gate.sql"),
-    ),
-    (
-        10,
-        include_str!("../migrations/sqlite/0010_worklist_summaries.sql"),
-        include_str!("../migrations/postgres/0010_worklist_summaries.sql"),
-    ),
-    (
-        15,
-        include_str!("../migrations/sqlite/0015_smart_launches.sql"),
-        include_str!("../migrations/postgres/0015_smart_launches.sql"),
-    ),
-];
 
 /// The record behind a pool of connections.
 #[derive(Clone, Debug)]
@@ -234,32 +184,10 @@ impl Store {
         self.writer_pool.close().await;
     }
 
-    /// Applies every migration not yet recorded in `schema_migrations`, each in its own transaction.
+    /// Applies every pending migration of this backend (see [`migrations`]).
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut connection = self.pool.acquire().await?;
-        connection
-            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at_ms BIGINT NOT NULL)")
-            .await?;
-        for (version, sqlite, postgres) in MIGRATIONS {
-            let applied: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut *connection)
-                .await?;
-            if applied.is_some() {
-                continue;
-            }
-            let script = if self.backend == Backend::Sqlite { sqlite } else { postgres };
-            let mut transaction = connection.begin().await?;
-            sqlx::raw_sql(script).execute(&mut *transaction).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)")
-                .bind(*version)
-                .bind(jiff::Timestamp::now().as_millisecond())
-                .execute(&mut *transaction)
-                .await?;
-            transaction.commit().await?;
-            tracing::info!(version, "applied migration");
-        }
-        Ok(())
+        migrations::run(&mut connection, self.backend).await
     }
 
     /// The group-commit writer's health (and, for tests, its fault injection).

@@ -59,16 +59,22 @@ enum Cleanup {
     Database(String),
 }
 
-impl TestDb {
-    pub async fn sqlite() -> TestDb {
+/// A database that exists and is empty (no migration applied): for tests that build a database the way an
+/// earlier version did before the store opens it.
+pub struct EmptyDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+impl EmptyDb {
+    pub async fn sqlite() -> EmptyDb {
         let folder = std::env::temp_dir().join(unique_name());
         std::fs::create_dir_all(&folder).unwrap();
         let url = format!("sqlite://{}", folder.join("il2care.db").display());
-        let store = Store::open(&url).await.unwrap();
-        TestDb { store, url, cleanup: Cleanup::Folder(folder) }
+        EmptyDb { url, cleanup: Cleanup::Folder(folder) }
     }
 
-    pub async fn postgres() -> TestDb {
+    pub async fn postgres() -> EmptyDb {
         sqlx::any::install_default_drivers();
         let admin = postgres_admin_url();
         let name = unique_name();
@@ -82,8 +88,29 @@ impl TestDb {
         conn.close().await.unwrap();
         let base = admin.rsplit_once('/').unwrap().0;
         let url = format!("{base}/{name}");
-        let store = Store::open(&url).await.unwrap();
-        TestDb { store, url, cleanup: Cleanup::Database(name) }
+        EmptyDb { url, cleanup: Cleanup::Database(name) }
+    }
+
+    /// Removes the database without opening it.
+    pub async fn drop(self) {
+        self.cleanup.run().await;
+    }
+
+    /// Opens the store on this database (applying the migrations).
+    pub async fn open(self) -> TestDb {
+        sqlx::any::install_default_drivers();
+        let store = Store::open(&self.url).await.unwrap();
+        TestDb { store, url: self.url, cleanup: self.cleanup }
+    }
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        EmptyDb::sqlite().await.open().await
+    }
+
+    pub async fn postgres() -> TestDb {
+        EmptyDb::postgres().await.open().await
     }
 
     pub async fn drop(self) {
@@ -91,7 +118,13 @@ impl TestDb {
         // here forever, so give it a bound and say what is wrong.
         let closed = tokio::time::timeout(std::time::Duration::from_secs(30), self.store.close()).await;
         assert!(closed.is_ok(), "the test database did not close in 30 s: a connection is still held (drop it first)");
-        match self.cleanup {
+        self.cleanup.run().await;
+    }
+}
+
+impl Cleanup {
+    async fn run(self) {
+        match self {
             Cleanup::Folder(folder) => {
                 let _ = std::fs::remove_dir_all(folder);
             }

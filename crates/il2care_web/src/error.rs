@@ -97,3 +97,15 @@ impl IntoResponse for AppError {
         (status, Json(body)).into_response()
     }
 }
+
+impl From<il2care_app::Error> for AppError {
+    fn from(error: il2care_app::Error) -> Self {
+        match error {
+            il2care_app::Error::Refused(refusal) => AppError::Refused(refusal),
+            il2care_app::Error::Forbidden(message) => AppError::Forbidden(message),
+            il2care_app::Error::NotFound(what) => AppError::NotFound(what),
+            il2care_app::Error::Conflict(what) => AppError::Conflict(what),
+            il2care_app::Error::Store(error) => AppError::from(error),
+        }
+    }
+}

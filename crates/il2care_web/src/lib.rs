@@ -29,6 +29,7 @@ pub mod security;
 pub mod server;
 pub mod site;
 pub mod smart;
+pub mod use_cases;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -113,7 +114,12 @@ impl AppState {
 
 /// The current time in epoch milliseconds: the one place the service reads the clock for the record.
 pub fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
+    now().as_millisecond()
+}
+
+/// The current time: the one place the service reads the clock (use cases get it as their `now`).
+pub fn now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
 }
 
 /// Epoch milliseconds as RFC 3339 (UTC).

@@ -1,7 +1,8 @@
 //! Shared JSON helpers: exact numbers, quantities `{"value", "unit"}`, RFC 3339 times, and field paths.
 //!
-//! Numbers are read from their JSON text into `Decimal`, never through arithmetic on `f64`: serde_json keeps a
-//! float's shortest round-trip text, which is the text that was sent for every value a person can enter.
+//! Numbers are read from their JSON text into `Decimal`, never through `f64`: serde_json is built with
+//! `arbitrary_precision` (workspace-wide), so a number keeps the text that was sent (`72.30000000000000001`,
+//! `1e2`, integers beyond 2^53); a number beyond `Decimal`'s range is refused naming the field, never rounded.
 
 use std::cell::RefCell;
 use std::collections::HashSet;

@@ -19,9 +19,8 @@ use crate::error::AppError;
 
 /// Whether `actor` may reach patient `patient_id`'s record; a refusal is audited before it is answered.
 pub async fn authorize(conn: &mut Conn, actor: &Actor, patient_id: i64, resource: &str) -> Result<(), AppError> {
-    let allowed =
-        actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(patient_id));
-    if allowed {
+    // The application layer's one rule of reach.
+    if il2care_app::access::within_reach(actor.role.app(), actor.user.patient_id, patient_id) {
         return Ok(());
     }
     by_actor(conn, actor, "denied", resource, Some(patient_id), "denied").await?;
@@ -43,9 +42,7 @@ pub async fn authorize_write(
         Ok(()) => {
             let within_reach = match patient_id {
                 None => true,
-                Some(id) => {
-                    actor.role.is_clinical_staff() || (actor.role == Role::Patient && actor.user.patient_id == Some(id))
-                }
+                Some(id) => il2care_app::access::within_reach(actor.role.app(), actor.user.patient_id, id),
             };
             (!within_reach).then(|| AppError::Forbidden("this record is not yours to see".into()))
         }
@@ -132,7 +129,7 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     authorize_write(&state, &actor, &[Role::Nurse, Role::Physician], None, "patients").await?;
-    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let today = crate::now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut patient = new_patient(&json_text(&headers, &body)?, today)?;
     let mut tx = state.store.begin().await?;
     patient.id = record::create_patient(&mut tx, &patient, crate::now_ms(), &actor.user.username).await?;

@@ -1,0 +1,263 @@
+//! The one access policy: `(actor, patient, action) -> allow or deny`, and the audit entries of accesses.
+//!
+//! A role may take an action when the action's table row lists it; a patient's record is within reach of the
+//! clinical staff (nurse, physician, pharmacist) and of that patient, never of an admin. Every refusal is
+//! audited (`denied`) before it is answered ([`authorize`]); every allowed write is audited in the write's
+//! transaction ([`audit_write`]); every allowed read durably before it is answered ([`audit_read`]).
+
+use il2care_store::audit::{self, AuditEntry};
+use il2care_store::group_commit::{AuditOf, OwnedAudit};
+use il2care_store::{Conn, Store};
+use jiff::Timestamp;
+
+use crate::Error;
+
+/// Who may act. `Operator` is the person at the command line of the server (`il2care import`/`export`),
+/// audited as `il2care-cli` with the role `cli`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Patient,
+    Nurse,
+    Physician,
+    Pharmacist,
+    Admin,
+    Operator,
+}
+
+impl Role {
+    /// The name stored in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Nurse => "nurse",
+            Role::Physician => "physician",
+            Role::Pharmacist => "pharmacist",
+            Role::Admin => "admin",
+            Role::Operator => "cli",
+        }
+    }
+
+    /// The care team: they reach every patient's record.
+    pub fn is_clinical_staff(self) -> bool {
+        matches!(self, Role::Nurse | Role::Physician | Role::Pharmacist)
+    }
+}
+
+/// The one who acts: a signed-in user (or the command line's operator) and where the request came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub username: String,
+    pub role: Role,
+    /// The patient a patient account belongs to.
+    pub patient_id: Option<i64>,
+    /// The client address, or `local`.
+    pub remote: String,
+}
+
+impl Actor {
+    /// The operator of the command line, audited as `il2care-cli` from `local`.
+    pub fn operator() -> Actor {
+        Actor { username: "il2care-cli".into(), role: Role::Operator, patient_id: None, remote: "local".into() }
+    }
+}
+
+/// An adapter's actor (the service's signed-in user) as the application layer's.
+pub trait AsActor {
+    fn as_actor(&self) -> Actor;
+}
+
+impl AsActor for Actor {
+    fn as_actor(&self) -> Actor {
+        self.clone()
+    }
+}
+
+/// What an actor asks to do. Each use case names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Read a patient's record (or a part of it).
+    ReadRecord,
+    /// Submit a check-in (the patient, or staff for them).
+    SubmitCheckIn,
+    /// Record a call back after a check-in.
+    AcknowledgeCheckIn,
+    /// Record that a call back cleared the next shot.
+    ClearCheckIn,
+    /// Import a FHIR Bundle into the record.
+    ImportBundle,
+    /// Record observations (vital signs, laboratory values, ...).
+    RecordObservations,
+    /// Export a patient's record as a FHIR Bundle.
+    ExportRecord,
+}
+
+impl Action {
+    /// The roles that may take this action (the policy's table).
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::ReadRecord => &[Patient, Nurse, Physician, Pharmacist],
+            Action::SubmitCheckIn => &[Patient, Nurse, Physician],
+            Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
+            Action::ImportBundle => &[Nurse, Physician, Operator],
+            Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
+        }
+    }
+}
+
+/// The policy's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Denied, with what to tell the actor.
+    Deny(String),
+}
+
+/// Whether `role` (of an account tied to `own_patient`) reaches patient `patient_id`'s record: the clinical
+/// staff and the command line's operator reach every record, a patient only their own, an admin none.
+pub fn within_reach(role: Role, own_patient: Option<i64>, patient_id: i64) -> bool {
+    role.is_clinical_staff() || role == Role::Operator || (role == Role::Patient && own_patient == Some(patient_id))
+}
+
+/// The policy: `actor` may take `action` on `patient` (when the action concerns one patient's record).
+pub fn decide(actor: &Actor, patient: Option<i64>, action: Action) -> Decision {
+    if !action.roles().contains(&actor.role) {
+        return Decision::Deny(format!("the {} role may not do this", actor.role.as_str()));
+    }
+    match patient {
+        Some(id) if !within_reach(actor.role, actor.patient_id, id) => {
+            Decision::Deny("this record is not yours to see".into())
+        }
+        _ => Decision::Allow,
+    }
+}
+
+/// Decides access; a refusal is audited (`denied`, on `resource`) before it is answered as
+/// [`Error::Forbidden`]. Authorization comes before validation: who may not act learns nothing about the input.
+pub async fn authorize(
+    store: &Store,
+    actor: &Actor,
+    patient: Option<i64>,
+    action: Action,
+    resource: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    match decide(actor, patient, action) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(message) => {
+            let mut conn = store.connection().await?;
+            append(&mut conn, actor, "denied", resource, patient, "denied", now).await?;
+            Err(Error::Forbidden(message))
+        }
+    }
+}
+
+/// Appends one entry for `actor` on `conn` (inside a transaction, the entry commits with it).
+pub async fn append(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: &str,
+    resource: &str,
+    patient: Option<i64>,
+    outcome: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let entry = AuditEntry {
+        at_ms: now.as_millisecond(),
+        actor: &actor.username,
+        actor_role: actor.role.as_str(),
+        action,
+        resource,
+        patient_id: patient,
+        outcome,
+        remote: &actor.remote,
+    };
+    audit::append(conn, &entry).await?;
+    Ok(())
+}
+
+/// The audit entry of an allowed write, in the write's transaction `tx`.
+pub async fn audit_write(
+    tx: &mut Conn,
+    actor: &Actor,
+    resource: &str,
+    patient: Option<i64>,
+    now: Timestamp,
+) -> Result<(), Error> {
+    append(tx, actor, "write", resource, patient, "ok", now).await
+}
+
+/// The audit entry of an allowed read, durable (group-committed) before the read is answered.
+pub async fn audit_read(
+    store: &Store,
+    actor: &Actor,
+    resource: &str,
+    patient: Option<i64>,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let entry = OwnedAudit {
+        at_ms: now.as_millisecond(),
+        actor: actor.username.clone(),
+        actor_role: actor.role.as_str().to_string(),
+        action: "read".into(),
+        resource: resource.to_string(),
+        patient_id: patient,
+        outcome: "ok".into(),
+        remote: actor.remote.clone(),
+    };
+    store.audit_durably(entry).await?;
+    Ok(())
+}
+
+/// The audit entry that the group-commit writer stores with a write it batches (a check-in).
+pub fn audit_of(actor: &Actor, now: Timestamp) -> AuditOf {
+    AuditOf {
+        at_ms: now.as_millisecond(),
+        actor: actor.username.clone(),
+        actor_role: actor.role.as_str().to_string(),
+        remote: actor.remote.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, patient_id: Option<i64>) -> Actor {
+        Actor { username: "u".into(), role, patient_id, remote: "r".into() }
+    }
+
+    #[test]
+    fn the_policy_table_by_role_patient_and_action() {
+        use Action::*;
+        use Role::*;
+        let own = actor(Patient, Some(3));
+        let rows: [(&Actor, Option<i64>, Action, bool); 14] = [
+            (&own, Some(3), SubmitCheckIn, true),
+            (&own, Some(4), SubmitCheckIn, false),
+            (&own, Some(3), ReadRecord, true),
+            (&own, Some(4), ReadRecord, false),
+            (&own, None, AcknowledgeCheckIn, false),
+            (&actor(Nurse, None), Some(4), SubmitCheckIn, true),
+            (&actor(Nurse, None), None, AcknowledgeCheckIn, true),
+            (&actor(Pharmacist, None), None, AcknowledgeCheckIn, false),
+            (&actor(Pharmacist, None), Some(4), ReadRecord, true),
+            (&actor(Admin, None), Some(4), ReadRecord, false),
+            (&actor(Admin, None), None, ImportBundle, false),
+            (&actor(Physician, None), None, ImportBundle, true),
+            (&Actor::operator(), Some(4), ExportRecord, true),
+            (&Actor::operator(), Some(4), SubmitCheckIn, false),
+        ];
+        for (who, patient, action, allowed) in rows {
+            let decision = decide(who, patient, action);
+            assert_eq!(decision == Decision::Allow, allowed, "{who:?} {patient:?} {action:?}: {decision:?}");
+        }
+    }
+
+    #[test]
+    fn a_patient_account_without_a_patient_reaches_no_record() {
+        assert!(!within_reach(Role::Patient, None, 1));
+        assert!(within_reach(Role::Patient, Some(1), 1));
+        assert!(!within_reach(Role::Admin, None, 1));
+    }
+}

@@ -1,0 +1,55 @@
+//! The application layer: one function per use case, between the adapters (the HTTP service in `il2care_web`,
+//! the `il2care` command line) and the record (`il2care_store`). Each use case takes typed input, the actor and
+//! the current time (`now`, injected: nothing here reads the clock), decides access once through
+//! [`access::decide`], and writes the audit entry in the same place: a refusal's entry before it is answered, a
+//! write's entry in the write's own transaction, a read's entry durably before the read is answered.
+//!
+//! No HTTP (no status codes, no headers) and no SQL (the store's functions only).
+//!
+//! Use cases here so far: check-ins ([`checkins`]: submit, list, acknowledge, clear), observations
+//! ([`observations`]: record, list) and FHIR import and patient export ([`fhir`]). The other handlers of the service still decide access through
+//! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
+
+pub mod access;
+pub mod checkins;
+pub mod fhir;
+pub mod observations;
+
+pub use access::{Action, Actor, Decision, Role};
+
+use il2care_core::Refusal;
+use il2care_store::StoreError;
+
+/// Why a use case did not happen. The adapters map each to their own answer (an HTTP status, an exit code).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input refused as a whole, naming the field; nothing was stored.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    /// The access policy said no (the refusal is audited already).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The record failed (the database, or a write that could not be committed).
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => Error::NotFound(what),
+            StoreError::Conflict(what) => Error::Conflict(what),
+            other => Error::Store(other),
+        }
+    }
+}
+
+impl From<il2care_store::DbError> for Error {
+    fn from(error: il2care_store::DbError) -> Self {
+        Error::from(StoreError::from(error))
+    }
+}

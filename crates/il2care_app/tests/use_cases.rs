@@ -1,0 +1,208 @@
+//! The application layer's use cases against a real record, on SQLite and PostgreSQL: the clock is the
+//! caller's (`now`), access is decided by the policy and every refusal and write leaves its audit entry.
+
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+use il2care_app::access::{Actor, Role};
+use il2care_app::{Error, checkins, fhir, observations};
+use il2care_store::audit::{self, AuditQuery};
+use il2care_store::record::{self, Patient};
+use il2care_store::testing::TestDb;
+use jiff::{SignedDuration, Timestamp};
+
+fn now() -> Timestamp {
+    "2026-11-27T15:00:00Z".parse().unwrap()
+}
+
+fn actor(role: Role, patient_id: Option<i64>) -> Actor {
+    Actor { username: format!("{}.a", role.as_str()), role, patient_id, remote: "10.0.0.9".into() }
+}
+
+async fn patient(db: &TestDb, mrn: &str) -> i64 {
+    let mut conn = db.store.connection().await.unwrap();
+    let patient = Patient {
+        id: 0,
+        mrn: mrn.into(),
+        display_name: "Test Patient".into(),
+        date_of_birth: "1960-04-02".into(),
+        sex: "female".into(),
+        time_zone: "America/New_York".into(),
+    };
+    record::create_patient(&mut conn, &patient, 1_000, "setup").await.unwrap()
+}
+
+async fn entries(db: &TestDb) -> Vec<(String, String, String, String)> {
+    let mut conn = db.store.connection().await.unwrap();
+    let query = AuditQuery { limit: 100, ..Default::default() };
+    let mut list: Vec<_> = audit::query(&mut conn, &query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| (entry.actor, entry.action, entry.resource, entry.outcome))
+        .collect();
+    list.reverse();
+    list
+}
+
+fn checkin_at(at: Timestamp, client_id: &str) -> String {
+    format!(
+        r#"{{"client_id": "{client_id}", "at": "{at}", "answers": {{"temperature": {{"value": 38.6, "unit": "Cel"}}}}}}"#
+    )
+}
+
+async fn a_check_in_is_judged_against_the_injected_clock_and_stored_once(db: &TestDb) {
+    let id = patient(db, "MRN-1").await;
+    let own = actor(Role::Patient, Some(id));
+    // Five minutes of clock slack: at the bound accepted, one second past it refused (naming `at`).
+    let late =
+        checkins::submit(&db.store, &own, id, &checkin_at(now() + SignedDuration::from_mins(5), "a"), now()).await;
+    assert!(late.is_ok(), "{late:?}");
+    let ahead = now() + SignedDuration::from_secs(301);
+    match checkins::submit(&db.store, &own, id, &checkin_at(ahead, "b"), now()).await {
+        Err(Error::Refused(refusal)) => assert_eq!(refusal.field, "at"),
+        other => panic!("a check-in from the future is refused: {other:?}"),
+    }
+    let first = checkins::submit(&db.store, &own, id, &checkin_at(now(), "c"), now()).await.unwrap();
+    assert!(!first.duplicate);
+    assert_eq!(first.result["level"], "call_now", "{}", first.result);
+    let again = checkins::submit(&db.store, &own, id, &checkin_at(now(), "c"), now()).await.unwrap();
+    assert_eq!((again.id, again.duplicate, &again.result), (first.id, true, &first.result));
+    let listed = checkins::list(&db.store, &actor(Role::Nurse, None), id, now()).await.unwrap();
+    assert_eq!(listed.len(), 2, "the refused one left nothing");
+    let audit = entries(db).await;
+    let writes: Vec<&str> = audit
+        .iter()
+        .filter(|(who, action, ..)| who == "patient.a" && action == "write")
+        .map(|(_, _, resource, _)| resource.as_str())
+        .collect();
+    let (a, c) = (format!("checkin/{}", first.id - 1), format!("checkin/{}", first.id));
+    assert_eq!(writes, [a.as_str(), c.as_str(), c.as_str()], "one entry per accepted submission, a repeat too");
+    assert!(audit.contains(&("nurse.a".into(), "read".into(), format!("patient/{id}/checkins"), "ok".into())));
+}
+
+async fn every_refusal_of_the_policy_is_audited_and_stores_nothing(db: &TestDb) {
+    let id = patient(db, "MRN-2").await;
+    let other = patient(db, "MRN-3").await;
+    let stranger = actor(Role::Patient, Some(other));
+    let refused = checkins::submit(&db.store, &stranger, id, &checkin_at(now(), "x"), now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    // Refused before the document is read: a broken document gets the same answer.
+    let refused = checkins::submit(&db.store, &stranger, id, "not json", now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let refused = checkins::list(&db.store, &actor(Role::Admin, None), id, now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))));
+    for role in [Role::Patient, Role::Pharmacist, Role::Admin] {
+        let who = actor(role, Some(id));
+        assert!(matches!(checkins::acknowledge(&db.store, &who, 1, "{}", now()).await, Err(Error::Forbidden(_))));
+        assert!(matches!(checkins::clear(&db.store, &who, 1, "{}", now()).await, Err(Error::Forbidden(_))));
+    }
+    let denied = entries(db).await.into_iter().filter(|(.., outcome)| outcome == "denied").count();
+    assert_eq!(denied, 3 + 2 * 3, "every refusal leaves one entry");
+    let mut conn = db.store.connection().await.unwrap();
+    assert!(record::checkins(&mut conn, id).await.unwrap().is_empty());
+}
+
+async fn a_call_back_and_its_clearance_are_written_with_their_entries(db: &TestDb) {
+    let id = patient(db, "MRN-4").await;
+    let submitted =
+        checkins::submit(&db.store, &actor(Role::Patient, Some(id)), id, &checkin_at(now(), "d"), now()).await.unwrap();
+    let nurse = actor(Role::Nurse, None);
+    let done = checkins::acknowledge(
+        &db.store,
+        &nurse,
+        submitted.id,
+        r#"{"note": "called, fever settling", "clears_next_shot": true}"#,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(done.clears_next_shot);
+    match checkins::clear(&db.store, &nurse, submitted.id, r#"{"note": "  "}"#, now()).await {
+        Err(Error::Refused(refusal)) => assert_eq!(refusal.field, "note"),
+        other => panic!("an empty note is refused: {other:?}"),
+    }
+    let mut conn = db.store.connection().await.unwrap();
+    assert_eq!(record::cleared_checkins(&mut conn, id).await.unwrap(), vec![submitted.id]);
+    drop(conn);
+    let writes: Vec<String> = entries(db)
+        .await
+        .into_iter()
+        .filter(|(who, action, ..)| who == "nurse.a" && action == "write")
+        .map(|(_, _, resource, _)| resource)
+        .collect();
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert_eq!(writes[0], format!("checkin/{}/acknowledgement", submitted.id));
+    assert!(writes[1].starts_with(&format!("checkin/{}/clearance/", submitted.id)));
+}
+
+async fn the_operator_exports_a_record_and_the_read_is_audited(db: &TestDb) {
+    let id = patient(db, "MRN-5").await;
+    let record = fhir::export_patient(&db.store, &Actor::operator(), id, true, now()).await.unwrap();
+    assert_eq!(record.patient.unwrap().mrn, "MRN-5");
+    let missing = fhir::export_patient(&db.store, &Actor::operator(), id + 100, true, now()).await;
+    assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
+    let audit = entries(db).await;
+    assert_eq!(audit, vec![("il2care-cli".into(), "read".into(), format!("patient/{id}/fhir/export"), "ok".into())]);
+    let refused = fhir::export_patient(&db.store, &actor(Role::Patient, Some(id + 1)), id, false, now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))));
+}
+
+fn heart_rate(at: Timestamp, client_id: &str) -> String {
+    format!(
+        r#"{{"client_id": "{client_id}", "code": "heart_rate", "value": {{"value": 96.5, "unit": "/min"}}, "at": "{at}"}}"#
+    )
+}
+
+async fn observations_are_judged_against_the_injected_clock_and_a_batch_is_all_or_nothing(db: &TestDb) {
+    let id = patient(db, "MRN-6").await;
+    let nurse = actor(Role::Nurse, None);
+    let at_bound = heart_rate(now() + SignedDuration::from_mins(5), "hr-1");
+    let recorded = observations::record(&db.store, &nurse, id, &at_bound, now()).await.unwrap();
+    assert_eq!(recorded.created, 1);
+    let past_bound = heart_rate(now() + SignedDuration::from_secs(301), "hr-2");
+    let batch = format!(r#"{{"observations": [{}, {past_bound}]}}"#, heart_rate(now(), "hr-3"));
+    match observations::record(&db.store, &nurse, id, &batch, now()).await {
+        Err(Error::Refused(refusal)) => assert!(refusal.field.starts_with("observations[1]"), "{refusal:?}"),
+        other => panic!("an observation from the future refuses its batch: {other:?}"),
+    }
+    let again = observations::record(&db.store, &nurse, id, &at_bound, now()).await.unwrap();
+    assert_eq!((again.ids, again.created), (recorded.ids, 0), "a retry stores nothing");
+    let refused = observations::record(&db.store, &actor(Role::Patient, Some(id)), id, &at_bound, now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let listed = observations::list(&db.store, &nurse, id, now()).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["value"]["value"].to_string(), "96.5");
+    let audit = entries(db).await;
+    let outcomes: Vec<(&str, &str)> =
+        audit.iter().map(|(_, action, _, outcome)| (action.as_str(), outcome.as_str())).collect();
+    assert_eq!(outcomes, [("write", "ok"), ("write", "ok"), ("denied", "denied"), ("read", "ok")]);
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let db = il2care_store::testing::TestDb::sqlite().await;
+                super::$name(&db).await;
+                db.drop().await;
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let db = il2care_store::testing::TestDb::postgres().await;
+                super::$name(&db).await;
+                db.drop().await;
+            })+
+        }
+    };
+}
+
+on_both_backends!(
+    a_check_in_is_judged_against_the_injected_clock_and_stored_once,
+    every_refusal_of_the_policy_is_audited_and_stores_nothing,
+    a_call_back_and_its_clearance_are_written_with_their_entries,
+    the_operator_exports_a_record_and_the_read_is_audited,
+    observations_are_judged_against_the_injected_clock_and_a_batch_is_all_or_nothing,
+);
