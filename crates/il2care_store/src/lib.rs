@@ -15,6 +15,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 pub use group_commit::WriterHealth;
 
 pub mod accounts;
+pub mod administration;
 pub mod audit;
 pub mod group_commit;
 pub mod record;
@@ -97,6 +98,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_screening_gate.sql"),
         include_str!("../migrations/postgres/0009_screening_gate.sql"),
+    ),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_administration.sql"),
+        include_str!("../migrations/postgres/0012_administration.sql"),
     ),
 ];
 
