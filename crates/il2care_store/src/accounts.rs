@@ -164,6 +164,8 @@ pub async fn failed_logins_since(conn: &mut Conn, username: &str, since_ms: i64)
 /// Failed sign-ins that bear on one attempt (shared by every instance through the database): within the
 /// window, from this client (any account), for this account (any client), and for this account from this
 /// client since its last success there; and whether this client has signed in to this account before.
+/// Failures on an account up to an admin's unlock of it count nowhere (not for the account, nor against the
+/// client, which may be a shared ward computer).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SignInHistory {
     pub from_client: i64,
@@ -211,13 +213,7 @@ pub async fn sign_in_history(
     .await?
     .try_get("at_ms")?;
     let pair_since = last_success.map_or(since_ms, |at| at.max(since_ms));
-    // Failures on this account up to an admin's unlock no longer count (from any client).
-    let unlocked: Option<i64> = sqlx::query("SELECT MAX(unlocked_at_ms) AS at_ms FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("at_ms")?;
-    let unlocked = unlocked.unwrap_or(i64::MIN);
+
     let row = sqlx::query(
         "SELECT \
            COALESCE(SUM(CASE WHEN remote = $2 THEN 1 ELSE 0 END), 0) AS from_client, \
@@ -226,15 +222,14 @@ pub async fn sign_in_history(
            MAX(CASE WHEN username = $1 THEN at_ms END) AS last_for_account, \
            COALESCE(SUM(CASE WHEN username = $1 AND remote = $2 AND at_ms > $5 THEN 1 ELSE 0 END), 0) AS for_pair, \
            MAX(CASE WHEN username = $1 AND remote = $2 AND at_ms > $5 THEN at_ms END) AS last_for_pair \
-         FROM login_attempts WHERE success = $3 AND at_ms >= $4 AND (username = $1 OR remote = $2) \
-         AND NOT (username = $1 AND at_ms <= $6)",
+         FROM login_attempts a WHERE success = $3 AND at_ms >= $4 AND (username = $1 OR remote = $2) \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.username = a.username AND u.unlocked_at_ms >= a.at_ms)",
     )
     .bind(username)
     .bind(remote)
     .bind(false)
     .bind(since_ms)
     .bind(pair_since)
-    .bind(unlocked)
     .fetch_one(&mut *conn)
     .await?;
     Ok(SignInHistory {

@@ -239,13 +239,16 @@ async fn an_admin_unlocks_an_account_after_five_wrong_passwords(app: &TestApp) {
     assert_eq!(state_of(app, &admin, "pharmacist").await, ("active".to_string(), 4), "four: not locked yet");
     assert_eq!(sign_in(app, "pharmacist", "wrong password").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(state_of(app, &admin, "pharmacist").await, ("locked".to_string(), 5), "five: locked");
-    // Locked: even the right password waits.
+    // Locked: even the right password waits, and so does another account from the same client.
     assert_eq!(sign_in(app, "pharmacist", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sign_in(app, "physician", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     let id = user_id(app, &admin, "pharmacist").await;
     let unlocked = post_json(app, &format!("/api/v1/accounts/{id}/unlock"), Some(&admin), &json!({})).await;
     assert_eq!(unlocked.status, StatusCode::OK);
     assert_eq!(state_of(app, &admin, "pharmacist").await, ("active".to_string(), 0));
     assert_eq!(sign_in(app, "pharmacist", PASSWORD).await.status, StatusCode::OK);
+    // The unlocked account's failures no longer count against the client (a shared ward computer) either.
+    assert_eq!(sign_in(app, "physician", PASSWORD).await.status, StatusCode::OK);
     assert_eq!(entries(app, "admin", "account_unlock").await, 1);
 }
 
