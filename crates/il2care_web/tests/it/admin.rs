@@ -252,8 +252,11 @@ async fn an_admin_unlocks_an_account_after_five_wrong_passwords(app: &TestApp) {
     assert_eq!(entries(app, "admin", "account_unlock").await, 1);
 }
 
-/// Seeds audit entries straight into the log (actor, action, outcome, patient, time).
-async fn seed(app: &TestApp, rows: &[(&str, &str, &str, Option<i64>, i64, &str, &str)]) {
+/// One seeded entry: actor, action, outcome, patient, time, resource, remote.
+type Seed<'a> = (&'a str, &'a str, &'a str, Option<i64>, i64, &'a str, &'a str);
+
+/// Seeds audit entries straight into the log.
+async fn seed(app: &TestApp, rows: &[Seed<'_>]) {
     let mut conn = app.db.store.connection().await.unwrap();
     for (actor, action, outcome, patient_id, at_ms, resource, remote) in rows {
         let entry = AuditEntry {
@@ -348,7 +351,7 @@ async fn audit_filters_return_exactly_the_matching_rows_in_the_wards_days(app: &
 
 async fn audit_paging_walks_the_matching_rows_by_id_without_gaps_or_repeats(app: &TestApp) {
     let rows: Vec<(String, i64)> = (0..7).map(|index| (format!("p{index}"), 1_000 + index)).collect();
-    let seeds: Vec<(&str, &str, &str, Option<i64>, i64, &str, &str)> =
+    let seeds: Vec<Seed<'_>> =
         rows.iter().map(|(resource, at)| ("pager", "read", "ok", None, *at, resource.as_str(), "x")).collect();
     seed(app, &seeds).await;
     let admin = app.token("admin").await;
