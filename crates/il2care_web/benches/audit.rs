@@ -107,6 +107,31 @@ async fn run() {
             AuditFilter { from_ms: Some(middle), until_ms: Some(middle + day), ..AuditFilter::default() },
         ),
         (
+            "one day near the start",
+            AuditFilter {
+                from_ms: Some(start_ms() + day),
+                until_ms: Some(start_ms() + 2 * day),
+                ..AuditFilter::default()
+            },
+        ),
+        (
+            "one day, newest",
+            AuditFilter {
+                from_ms: Some(start_ms() + rows * 1000 - day),
+                until_ms: Some(start_ms() + rows * 1000),
+                ..AuditFilter::default()
+            },
+        ),
+        (
+            "31 days in the middle",
+            AuditFilter {
+                from_ms: Some(middle - 15 * day),
+                until_ms: Some(middle + 16 * day),
+                ..AuditFilter::default()
+            },
+        ),
+        ("from a day in the middle on (open)", AuditFilter { from_ms: Some(middle), ..AuditFilter::default() }),
+        (
             "actor + action + one day",
             AuditFilter {
                 actor: text("user0"),
