@@ -144,11 +144,29 @@ pub struct AuditFilter {
     pub until_ms: Option<i64>,
     /// Keyset paging: entries with an id below this one (the last id of the previous page).
     pub before_id: Option<i64>,
+    /// Entries with an id above this one.
+    pub after_id: Option<i64>,
 }
 
 /// Up to `limit` entries matching `filter`, newest (highest id) first. Each filter is a condition of its own
 /// (no `$n IS NULL OR ...`), so the planner uses the index of the column with the id (migration 12).
 pub async fn audit_entries(conn: &mut Conn, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+    // A time range first becomes the range of ids its entries hold (read from the time index alone), so the
+    // walk down the id order starts at the range's newest entry and stops at its oldest, wherever the range
+    // lies in the log: exact, as the time conditions stay in the query.
+    let mut filter = filter.clone();
+    if filter.from_ms.is_some() || filter.until_ms.is_some() {
+        let row = sqlx::query("SELECT MIN(id) AS lo, MAX(id) AS hi FROM audit_log WHERE at_ms >= $1 AND at_ms < $2")
+            .bind(filter.from_ms.unwrap_or(i64::MIN))
+            .bind(filter.until_ms.unwrap_or(i64::MAX))
+            .fetch_one(&mut *conn)
+            .await?;
+        let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get("lo")?, row.try_get("hi")?);
+        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(Vec::new()) };
+        filter.before_id = Some(filter.before_id.map_or(hi + 1, |before| before.min(hi + 1)));
+        filter.after_id = Some(lo - 1);
+    }
+    let filter = &filter;
     let mut conditions: Vec<String> = Vec::new();
     let mut place = 0;
     let mut next = || {
@@ -175,6 +193,9 @@ pub async fn audit_entries(conn: &mut Conn, filter: &AuditFilter, limit: i64) ->
     }
     if filter.before_id.is_some() {
         conditions.push(format!("id < {}", next()));
+    }
+    if filter.after_id.is_some() {
+        conditions.push(format!("id > {}", next()));
     }
     let limit_place = next();
     let where_clause =
@@ -204,6 +225,9 @@ pub async fn audit_entries(conn: &mut Conn, filter: &AuditFilter, limit: i64) ->
     }
     if let Some(before) = filter.before_id {
         query = query.bind(before);
+    }
+    if let Some(after) = filter.after_id {
+        query = query.bind(after);
     }
     let rows = query.bind(limit.max(1)).fetch_all(conn).await?;
     rows.iter()

@@ -156,6 +156,7 @@ impl AuditParams {
             from_ms,
             until_ms,
             before_id: record_id(self.before.as_ref(), "before")?,
+            after_id: None,
         };
         Ok((filter, limit))
     }

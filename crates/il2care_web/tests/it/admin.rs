@@ -295,6 +295,8 @@ async fn audit_filters_return_exactly_the_matching_rows_in_the_wards_days(app: &
             ("fil", "denied", "denied", Some(app.patient_a), ms("2026-03-02T04:59:59.999Z"), "r4", "x"),
             ("fil", "read", "ok", None, ms("2026-03-02T05:00:00Z"), "r5", "x"),
             ("other", "read", "ok", Some(app.patient_a), ms("2026-03-01T06:00:00Z"), "r6", "x"),
+            // Written last, timed mid-day: ids and times need not run in the same order.
+            ("fil", "read", "ok", None, ms("2026-03-01T10:00:00Z"), "r7", "x"),
         ],
     )
     .await;
@@ -307,8 +309,9 @@ async fn audit_filters_return_exactly_the_matching_rows_in_the_wards_days(app: &
     };
     let pa = app.patient_a;
     let cases: Vec<(String, Vec<&str>)> = vec![
-        ("actor=fil".into(), vec!["r5", "r4", "r3", "r2", "r1"]),
-        ("actor=fil&from=2026-03-01&to=2026-03-01".into(), vec!["r4", "r3", "r2"]),
+        ("actor=fil".into(), vec!["r7", "r5", "r4", "r3", "r2", "r1"]),
+        ("actor=fil&from=2026-03-01&to=2026-03-01".into(), vec!["r7", "r4", "r3", "r2"]),
+        ("actor=fil&from=2026-03-01&to=2026-03-01&limit=2".into(), vec!["r7", "r4"]),
         ("actor=fil&from=2026-03-02".into(), vec!["r5"]),
         ("actor=fil&to=2026-02-28".into(), vec!["r1"]),
         (format!("actor=fil&patient_id={pa}"), vec!["r4", "r2", "r1"]),
@@ -328,7 +331,7 @@ async fn audit_filters_return_exactly_the_matching_rows_in_the_wards_days(app: &
     // The page shows the same rows, times in the ward's zone.
     let page = send(&ward, Method::GET, "/audit?actor=fil&from=2026-03-01&to=2026-03-01", Some(&admin), "", "").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.text.matches("<tr data-id=").count(), 3, "{}", page.text);
+    assert_eq!(page.text.matches("<tr data-id=").count(), 4, "{}", page.text);
     assert!(page.text.contains("07:00 EST"));
     // Bad filters are refused naming the parameter; nothing is listed.
     for (params, field) in [
