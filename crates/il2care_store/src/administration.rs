@@ -148,17 +148,23 @@ pub struct AuditFilter {
     pub after_id: Option<i64>,
 }
 
+/// The longest span of time first turned into its range of ids.
+pub const BOUNDED_SPAN_MS: i64 = 7 * 24 * 3600 * 1000;
+
 /// Up to `limit` entries matching `filter`, newest (highest id) first. Each filter is a condition of its own
 /// (no `$n IS NULL OR ...`), so the planner uses the index of the column with the id (migration 12).
 pub async fn audit_entries(conn: &mut Conn, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-    // A time range first becomes the range of ids its entries hold (read from the time index alone), so the
-    // walk down the id order starts at the range's newest entry and stops at its oldest, wherever the range
-    // lies in the log: exact, as the time conditions stay in the query.
+    // A span of a few days first becomes the range of ids its entries hold (read from the time index alone),
+    // so the walk down the id order starts at the span's newest entry and stops at its oldest, wherever the
+    // span lies in the log: exact, as the time conditions stay in the query. (A longer or open span costs more
+    // to bound than to walk; see BENCHMARKS.md.)
     let mut filter = filter.clone();
-    if filter.from_ms.is_some() || filter.until_ms.is_some() {
+    if let (Some(from), Some(until)) = (filter.from_ms, filter.until_ms)
+        && until - from <= BOUNDED_SPAN_MS
+    {
         let row = sqlx::query("SELECT MIN(id) AS lo, MAX(id) AS hi FROM audit_log WHERE at_ms >= $1 AND at_ms < $2")
-            .bind(filter.from_ms.unwrap_or(i64::MIN))
-            .bind(filter.until_ms.unwrap_or(i64::MAX))
+            .bind(from)
+            .bind(until)
             .fetch_one(&mut *conn)
             .await?;
         let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get("lo")?, row.try_get("hi")?);
