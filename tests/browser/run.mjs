@@ -413,6 +413,177 @@ async function educationSheetPrints(browser, base) {
   await context.close();
 }
 
+/** Signs in with a given password (the demo's unless told). */
+async function signInWith(page, base, username, secret) {
+  await page.goto(`${base}/signin`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(secret);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+}
+
+async function adminManagesAccounts(browser, base) {
+  console.log('admin: adds a nurse, who signs in and chooses a password; unlocks a locked account');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'admin');
+  await page.waitForURL(`${base}/audit`);
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  await page.waitForURL(`${base}/admin/accounts`);
+  await everyFieldLabelled(page, 'accounts page');
+  await page.getByLabel('Username').fill('nina');
+  await page.getByLabel('Full name').fill('Nina Newhire');
+  await page.getByLabel('Role').selectOption('nurse');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  const temporary = (await page.locator('#temporary-password').textContent()).trim();
+  check(/^[a-zA-Z0-9]{5}(-[a-zA-Z0-9]{5}){3}$/.test(temporary), 'the new nurse\'s temporary password is shown once');
+  await page.screenshot({ path: join(artifacts, '8-admin-temporary-password.png'), fullPage: true });
+
+  const nurseContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const nurse = await nurseContext.newPage();
+  await signInWith(nurse, base, 'nina', temporary);
+  check(nurse.url() === `${base}/account/password`, 'the temporary password leads to choosing a password first');
+  await nurse.goto(`${base}/worklist`);
+  check(nurse.url() === `${base}/account/password`, 'nothing else opens before the password is changed');
+  await fitsThePhone(nurse, 'the password page');
+  await nurse.getByLabel('Temporary password').fill(temporary);
+  await nurse.getByLabel('New password', { exact: true }).fill('short');
+  await nurse.getByLabel('New password again').fill('short');
+  await nurse.getByRole('button', { name: 'Save my password' }).click();
+  check((await nurse.locator('[role=alert]').textContent()).includes('at least 12 characters'),
+    'a short password is refused in words');
+  await nurse.getByLabel('Temporary password').fill(temporary);
+  await nurse.getByLabel('New password', { exact: true }).fill('nina chooses her own');
+  await nurse.getByLabel('New password again').fill('nina chooses her own');
+  await nurse.getByRole('button', { name: 'Save my password' }).click();
+  await nurse.waitForURL(`${base}/worklist`);
+  check((await nurse.getByRole('heading', { level: 1 }).textContent()) === 'Worklist', 'the new nurse reaches the worklist');
+  await nurse.getByRole('button', { name: 'Sign out' }).click();
+  await signInWith(nurse, base, 'nina', temporary);
+  check((await nurse.locator('[role=alert]').textContent()).includes('Wrong username or password'),
+    'the temporary password works only once');
+  await signInWith(nurse, base, 'nina', 'nina chooses her own');
+  check(nurse.url() === `${base}/worklist`, 'the nurse signs in with her own password');
+  await nurseContext.close();
+
+  const lockedContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const locked = await lockedContext.newPage();
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    await signInWith(locked, base, 'pharmacist', `wrong password ${attempt}`);
+  }
+  await page.goto(`${base}/admin/accounts`);
+  const row = page.locator('tr[data-username="pharmacist"]');
+  check(await row.locator('[data-state="locked"]').count() === 1, 'after five wrong passwords the account shows as locked');
+  await signInWith(locked, base, 'pharmacist', password);
+  check((await locked.locator('[role=alert]').textContent()).includes('Too many failed sign-in attempts'),
+    'the locked account waits even with the right password');
+  await row.getByRole('button', { name: 'Unlock' }).click();
+  await page.waitForURL(`${base}/admin/accounts`);
+  check(await page.locator('tr[data-username="pharmacist"] [data-state="active"]').count() === 1, 'the admin unlocks it');
+  await signInWith(locked, base, 'pharmacist', password);
+  check(locked.url() === `${base}/pharmacy`, 'the unlocked pharmacist signs in');
+  await lockedContext.close();
+  await context.close();
+}
+
+async function auditFiltersFindTheRows(browser, base) {
+  console.log('admin: audit filters');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'admin');
+  await page.waitForURL(`${base}/audit`);
+  await everyFieldLabelled(page, 'audit page');
+  const rows = page.locator('table.audit tbody tr');
+  await page.getByLabel('Who (username)').fill('pharmacist');
+  await page.getByLabel('Action').fill('login_failed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/\/audit\?/);
+  const texts = await rows.allTextContents();
+  check(texts.length === 5 && texts.every((row) => row.includes('pharmacist') && row.includes('login_failed')),
+    `the five wrong passwords, and only they, are listed (${texts.length})`);
+  await page.getByLabel('Action').fill('password_change');
+  await page.getByLabel('Who (username)').fill('nina');
+  await page.getByLabel('Outcome').selectOption('ok');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForLoadState();
+  check(await rows.count() === 1, 'the new nurse\'s one accepted password change');
+  await page.getByLabel('From day').fill('2000-01-01');
+  await page.getByLabel('To day').fill('2000-01-02');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForLoadState();
+  check(await rows.count() === 0 && await page.locator('#audit-empty').count() === 1, 'a range of days without entries lists none');
+  const csv = await page.getByRole('link', { name: /CSV/ }).getAttribute('href');
+  check(csv.includes('actor=nina') && csv.includes('from=2000-01-01'), 'the CSV link carries the filters');
+  await page.goto(`${base}/audit?from=2000-02-30`);
+  check((await page.locator('[role=alert]').textContent()).includes('not a date'), 'a bad day is refused in words');
+  await page.screenshot({ path: join(artifacts, '9-admin-audit.png'), fullPage: true });
+  await context.close();
+}
+
+async function physicianAdmitsAndStartsACourse(browser, base) {
+  console.log('physician: admits a patient and starts a course from the pages');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page, base, 'physician');
+  await page.waitForURL(`${base}/worklist`);
+  await page.getByRole('link', { name: 'Admit a patient' }).click();
+  await page.waitForURL(`${base}/patients/new`);
+  await everyFieldLabelled(page, 'admission form');
+  await page.getByLabel('Full name').fill('Tess Tester');
+  await page.getByLabel('Date of birth').fill('2999-01-01');
+  await page.getByLabel('Sex').selectOption('female');
+  await page.getByLabel('MRN (medical record number)').fill('BT-100');
+  await page.getByLabel('Language of the patient\'s pages').selectOption('es');
+  await page.getByRole('button', { name: 'Admit' }).click();
+  check((await page.locator('[role=alert]').textContent()).includes('in the future'),
+    'a birth date in the future is refused in words');
+  check(await page.getByLabel('Full name').inputValue() === 'Tess Tester', 'the refused form comes back filled in');
+  await page.getByLabel('Date of birth').fill('1970-02-03');
+  await page.getByRole('button', { name: 'Admit' }).click();
+  await page.waitForURL(/\/patients\/\d+\/courses\/new$/);
+  await everyFieldLabelled(page, 'start-a-course form');
+  await page.getByLabel('Regimen').selectOption('hd-iv');
+  await page.getByLabel('Weight', { exact: true }).fill('154');
+  await page.getByLabel('Weight unit').selectOption('[lb_av]');
+  await page.getByLabel('Height', { exact: true }).fill('170');
+  await page.getByRole('button', { name: 'Start the course' }).click();
+  await page.waitForURL(/\/patients\/\d+$/);
+  check((await page.getByRole('heading', { level: 1 }).textContent()).includes('Tess Tester'),
+    'the course page of the new patient opens');
+  await page.screenshot({ path: join(artifacts, '10-physician-new-course.png'), fullPage: true });
+  await context.close();
+}
+
+/** Every staff page fits a 390 px screen, or says it is a desk page (its wide tables scroll on their own). */
+async function staffPagesFitAPhone(browser, base) {
+  console.log('staff pages on a 390 px phone');
+  const pages = {
+    nurse: ['/worklist', '/patients/1', '/patients/new', '/patients/1/education'],
+    physician: ['/patients/1/courses/new'],
+    pharmacist: ['/pharmacy'],
+    admin: ['/audit', '/admin/accounts'],
+  };
+  for (const [username, paths] of Object.entries(pages)) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    await signIn(page, base, username);
+    await page.waitForLoadState();
+    for (const path of paths) {
+      await page.goto(`${base}${path}`);
+      const { overflow, desk } = await page.evaluate(() => {
+        const note = document.querySelector('.desk-note');
+        return {
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          desk: !!note && getComputedStyle(note).display !== 'none',
+        };
+      });
+      check(overflow <= 0, `${path} (${username}) has no sideways scroll at 390 px (overflow ${overflow} px${desk ? '; says it is a desk page' : ''})`);
+      await page.screenshot({ path: join(artifacts, `390-${username}${path.replaceAll('/', '-')}.png`), fullPage: true });
+    }
+    await context.close();
+  }
+}
+
 const dataDir = mkdtempSync(join(tmpdir(), 'il2care-browser-data-'));
 mkdirSync(artifacts, { recursive: true });
 const { server, url } = startServer(dataDir);
@@ -434,6 +605,10 @@ try {
   await patientLogsAnInjection(browser, base);
   await pharmacistVerifiesDoses(browser, base);
   await educationSheetPrints(browser, base);
+  await adminManagesAccounts(browser, base);
+  await auditFiltersFindTheRows(browser, base);
+  await physicianAdmitsAndStartsACourse(browser, base);
+  await staffPagesFitAPhone(browser, base);
   console.log(`browser tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
 } catch (error) {
   failed = true;

@@ -19,7 +19,24 @@ pub struct User {
     pub role: String,
     /// For role `patient`: the one record this user may reach.
     pub patient_id: Option<i64>,
+    /// When an admin disabled the account (it cannot sign in and its sessions end).
+    pub disabled_at_ms: Option<i64>,
+    /// Set while the password is a one-time temporary one: until when it may be used.
+    pub temporary_password_expires_at_ms: Option<i64>,
+    /// When the temporary password was used to sign in (it works once).
+    pub temporary_password_used_at_ms: Option<i64>,
 }
+
+impl User {
+    /// Whether the user must choose a new password before anything else (their password is temporary).
+    pub fn must_change_password(&self) -> bool {
+        self.temporary_password_expires_at_ms.is_some()
+    }
+}
+
+/// The columns [`User`] is read from (of `users`, aliased `u`).
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.patient_id, \
+     u.disabled_at_ms, u.temporary_password_expires_at_ms, u.temporary_password_used_at_ms";
 
 fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -29,7 +46,14 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         password_hash: row.try_get("password_hash")?,
         role: row.try_get("role")?,
         patient_id: row.try_get("patient_id")?,
+        disabled_at_ms: row.try_get("disabled_at_ms")?,
+        temporary_password_expires_at_ms: row.try_get("temporary_password_expires_at_ms")?,
+        temporary_password_used_at_ms: row.try_get("temporary_password_used_at_ms")?,
     })
+}
+
+pub(crate) fn user_of(row: &AnyRow) -> Result<User, sqlx::Error> {
+    user_from(row)
 }
 
 /// A new user.
@@ -63,12 +87,10 @@ pub async fn create_user(conn: &mut Conn, user: &NewUser<'_>) -> Result<i64, Sto
 
 /// The user with `username`, if any.
 pub async fn user_by_name(conn: &mut Conn, username: &str) -> Result<Option<User>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, username, display_name, password_hash, role, patient_id FROM users WHERE username = $1",
-    )
-    .bind(username)
-    .fetch_optional(conn)
-    .await?;
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"))
+        .bind(username)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.as_ref().map(user_from).transpose()?)
 }
 
@@ -90,12 +112,12 @@ pub async fn create_session(
     Ok(())
 }
 
-/// The user of an unexpired session.
+/// The user of an unexpired session (none for a disabled account).
 pub async fn session_user(conn: &mut Conn, token_hash: &str, now_ms: i64) -> Result<Option<User>, StoreError> {
-    let row = sqlx::query(
-        "SELECT u.id, u.username, u.display_name, u.password_hash, u.role, u.patient_id FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at_ms > $2",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at_ms > $2 AND u.disabled_at_ms IS NULL"
+    ))
     .bind(token_hash)
     .bind(now_ms)
     .fetch_optional(conn)
@@ -142,6 +164,8 @@ pub async fn failed_logins_since(conn: &mut Conn, username: &str, since_ms: i64)
 /// Failed sign-ins that bear on one attempt (shared by every instance through the database): within the
 /// window, from this client (any account), for this account (any client), and for this account from this
 /// client since its last success there; and whether this client has signed in to this account before.
+/// Failures on an account up to an admin's unlock of it count nowhere (not for the account, nor against the
+/// client, which may be a shared ward computer).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SignInHistory {
     pub from_client: i64,
@@ -189,6 +213,7 @@ pub async fn sign_in_history(
     .await?
     .try_get("at_ms")?;
     let pair_since = last_success.map_or(since_ms, |at| at.max(since_ms));
+
     let row = sqlx::query(
         "SELECT \
            COALESCE(SUM(CASE WHEN remote = $2 THEN 1 ELSE 0 END), 0) AS from_client, \
@@ -197,7 +222,8 @@ pub async fn sign_in_history(
            MAX(CASE WHEN username = $1 THEN at_ms END) AS last_for_account, \
            COALESCE(SUM(CASE WHEN username = $1 AND remote = $2 AND at_ms > $5 THEN 1 ELSE 0 END), 0) AS for_pair, \
            MAX(CASE WHEN username = $1 AND remote = $2 AND at_ms > $5 THEN at_ms END) AS last_for_pair \
-         FROM login_attempts WHERE success = $3 AND at_ms >= $4 AND (username = $1 OR remote = $2)",
+         FROM login_attempts a WHERE success = $3 AND at_ms >= $4 AND (username = $1 OR remote = $2) \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.username = a.username AND u.unlocked_at_ms >= a.at_ms)",
     )
     .bind(username)
     .bind(remote)

@@ -15,6 +15,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 pub use group_commit::WriterHealth;
 
 pub mod accounts;
+pub mod administration;
 pub mod audit;
 pub mod group_commit;
 pub mod migrations;

@@ -132,7 +132,13 @@ pub async fn smart_user(
                 password_hash: SMART_ONLY_PASSWORD_HASH.to_string(),
                 role: role.to_string(),
                 patient_id: None,
+                disabled_at_ms: None,
+                temporary_password_expires_at_ms: None,
+                temporary_password_used_at_ms: None,
             })
+        }
+        Some(user) if user.disabled_at_ms.is_some() => {
+            Err(StoreError::Conflict(format!("the account {username} is disabled; an admin can enable it")))
         }
         Some(user) if user.password_hash != SMART_ONLY_PASSWORD_HASH => {
             Err(StoreError::Conflict(format!("the account {username} signs in with a password, not through SMART")))

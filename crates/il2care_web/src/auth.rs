@@ -155,6 +155,65 @@ pub fn token_digest(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// The refusal of every request but the password change while the password is a temporary one.
+pub const PASSWORD_CHANGE_REQUIRED: &str = "choose a new password first: your password is a temporary one";
+/// Where a session with a temporary password may go.
+pub const PASSWORD_CHANGE_PATHS: [&str; 4] =
+    ["/account/password", "/api/v1/account/password", "/signout", "/api/v1/session"];
+/// The shortest password a user may choose (a temporary one is generated, longer).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// How long a temporary password may be used (once) after an admin set it.
+pub const TEMPORARY_PASSWORD_HOURS: i64 = 72;
+
+/// A password a user chooses: the shape every password has ([`check_credentials_shape`]) and at least
+/// [`MIN_PASSWORD_CHARS`] characters, not only spaces, and not the username.
+pub fn check_new_password(username: &str, password: &str, field: &str) -> Result<(), Refusal> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Refusal::new(field, format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(Refusal::new(field, format!("is longer than {MAX_PASSWORD_CHARS} characters")));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(Refusal::new(field, "contains a control character"));
+    }
+    if password.trim().is_empty() {
+        return Err(Refusal::new(field, "is only spaces"));
+    }
+    if password.eq_ignore_ascii_case(username) {
+        return Err(Refusal::new(field, "must not be the username"));
+    }
+    Ok(())
+}
+
+/// A fresh one-time temporary password: 80 random bits as four groups of five letters and digits that
+/// cannot be mistaken for each other when read aloud or copied (no 0/O, 1/l/I).
+pub fn new_temporary_password() -> Result<String, AppError> {
+    const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789A";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|error| AppError::Internal(anyhow::anyhow!("no randomness: {error}")))?;
+    let letters: Vec<char> = bytes.iter().map(|byte| char::from(ALPHABET[usize::from(byte % 32)])).collect();
+    Ok(letters.chunks(5).map(|chunk| chunk.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
+}
+
+/// Checks a password against a stored hash on the blocking pool (for the password change).
+pub async fn password_matches(state: &AppState, password: &str, hash: &str) -> Result<bool, AppError> {
+    verify_password_off_thread(state, password, Some(hash.to_string())).await
+}
+
+/// Hashes a password on the blocking pool, a few at a time.
+pub async fn hash_password_off_thread(state: &AppState, password: &str) -> Result<String, AppError> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("the hashing pool is closed: {error}")))?;
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("password hashing failed: {error}")))?
+}
+
 /// Who is making the request.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -210,6 +269,10 @@ impl FromRequestParts<AppState> for Actor {
             .ok_or(AppError::Unauthenticated)?;
         let role = Role::parse(&user.role)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("user {} has an unknown role", user.id)))?;
+        // A session opened with a temporary password may only choose the new password (or sign out).
+        if user.must_change_password() && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
+            return Err(AppError::Forbidden(PASSWORD_CHANGE_REQUIRED.into()));
+        }
         Ok(Actor { user, role, remote: remote_of(parts) })
     }
 }
@@ -322,6 +385,25 @@ pub async fn open_session(
         tx.commit().await?;
         return Err(AppError::WrongCredentials);
     };
+    // A disabled account, or a temporary password used already or expired, does not open a session.
+    let refused = if user.disabled_at_ms.is_some() {
+        Some(("login_disabled", "this account is disabled; ask an administrator"))
+    } else if let Some(expires) = user.temporary_password_expires_at_ms {
+        let usable = expires > now
+            && user.temporary_password_used_at_ms.is_none()
+            && il2care_store::administration::use_temporary_password(&mut tx, user.id, now).await?;
+        (!usable).then_some((
+            "login_temporary_password_spent",
+            "this temporary password was used already or has expired; ask an administrator for a new one",
+        ))
+    } else {
+        None
+    };
+    if let Some((action, message)) = refused {
+        crate::audit::record(&mut tx, now, username, &user.role, action, "session", None, "denied", remote).await?;
+        tx.commit().await?;
+        return Err(AppError::Forbidden(message.into()));
+    }
     accounts::sign_in_succeeded(&mut tx, attempt).await?;
     let token = new_token()?;
     let expires_ms = now + SESSION_HOURS * 3600 * 1000;
@@ -375,8 +457,8 @@ pub async fn sign_in(
     let (username, password) = credentials(&crate::body::json_text(&headers, &body)?)?;
     let session = match open_session(&state, &username, &password, &remote).await {
         Ok(session) => session,
-        Err(error @ AppError::WrongCredentials) => {
-            // Audited as `login_failed` already.
+        Err(error @ (AppError::WrongCredentials | AppError::Forbidden(_))) => {
+            // Audited as `login_failed` (or why the account may not sign in) already.
             let mut response = error.into_response();
             response.extensions_mut().insert(crate::security::Audited);
             return Ok(response);
@@ -385,7 +467,7 @@ pub async fn sign_in(
     };
     let expires_at = jiff::Timestamp::from_millisecond(session.expires_ms).map(|t| t.to_string()).unwrap_or_default();
     let body: Value = json!({"token": session.token, "role": session.user.role, "patient_id": session.user.patient_id,
-                              "expires_at": expires_at});
+                              "expires_at": expires_at, "must_change_password": session.user.must_change_password()});
     Ok(([(header::SET_COOKIE, session_cookie(&session.token))], Json(body)).into_response())
 }
 

@@ -91,17 +91,28 @@ pub async fn create(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (id, course) = create_document(&state, &actor, patient_id, &json_text(&headers, &body)?).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "patient_id": patient_id, "regimen": course.regimen}))))
+}
+
+/// Validates and stores a new course (the text of the POST body, or the start-a-course page's form as JSON);
+/// audited. Shared by the API and the pages.
+pub async fn create_document(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: i64,
+    text: &str,
+) -> Result<(i64, Course), AppError> {
     let resource = format!("patient/{patient_id}/courses");
-    authorize_write(&state, &actor, &[Role::Physician], Some(patient_id), &resource).await?;
-    let text = json_text(&headers, &body)?;
+    authorize_write(state, actor, &[Role::Physician], Some(patient_id), &resource).await?;
     let mut tx = state.store.begin().await?;
     let default = site_rule_set(&mut tx).await?;
-    let course = new_course(&text, patient_id, jiff::Timestamp::now(), default)?;
+    let course = new_course(text, patient_id, jiff::Timestamp::now(), default)?;
     record::patient(&mut tx, patient_id).await?;
     let id = record::create_course(&mut tx, &course, crate::now_ms(), &actor.user.username).await?;
-    by_actor(&mut tx, &actor, "write", &format!("patient/{patient_id}/course/{id}"), Some(patient_id), "ok").await?;
+    by_actor(&mut tx, actor, "write", &format!("patient/{patient_id}/course/{id}"), Some(patient_id), "ok").await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "patient_id": patient_id, "regimen": course.regimen}))))
+    Ok((id, course))
 }
 
 /// The course's schedule as JSON in `time_zone`, or why it cannot be laid out.

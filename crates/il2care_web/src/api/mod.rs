@@ -7,6 +7,7 @@ use il2care_core::Refusal;
 
 use crate::error::AppError;
 
+pub mod accounts;
 pub mod assessments;
 pub mod checkins;
 pub mod courses;

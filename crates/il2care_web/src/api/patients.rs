@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
 use il2care_store::Conn;
+use il2care_store::administration::{self, PatientPreferences};
 use il2care_store::record::{self, Patient};
 use il2care_wire::json::{parse_object, refuse_unknown_fields, required, string};
 use serde_json::{Value, json};
@@ -96,6 +97,45 @@ pub fn plausible_birth_date(born: jiff::civil::Date, today: jiff::civil::Date) -
     Ok(())
 }
 
+/// Reads a new patient's document: the demographics, and the optional `mrn_system` (the identifier system of
+/// the MRN; the site's when absent), `language` (`en` or `es`) and `units` (`metric` or `us`).
+pub fn new_patient_with_preferences(
+    text: &str,
+    today: jiff::civil::Date,
+    default_mrn_system: &str,
+) -> Result<(Patient, PatientPreferences), Refusal> {
+    let object = parse_object(text)?;
+    refuse_unknown_fields(
+        &object,
+        &["mrn", "name", "date_of_birth", "sex", "time_zone", "mrn_system", "language", "units"],
+        "",
+    )?;
+    let optional = |name: &str| -> Result<Option<String>, Refusal> {
+        object.get(name).map(|value| string(value, name).map(|text| text.trim().to_string())).transpose()
+    };
+    let mrn_system = optional("mrn_system")?.unwrap_or_else(|| default_mrn_system.to_string());
+    if mrn_system.is_empty() || mrn_system.len() > 200 || !mrn_system.contains(':') {
+        return Err(Refusal::new(
+            "mrn_system",
+            "must be a URI such as urn:oid:2.16.840.1.113883.19.5 (1 to 200 characters)",
+        ));
+    }
+    let language = optional("language")?.unwrap_or_else(|| "en".into());
+    if !["en", "es"].contains(&language.as_str()) {
+        return Err(Refusal::new("language", "must be en (English) or es (Spanish)"));
+    }
+    let units = optional("units")?.unwrap_or_else(|| "metric".into());
+    if !["metric", "us"].contains(&units.as_str()) {
+        return Err(Refusal::new("units", "must be metric (kg, cm, °C) or us (lb, in, °F)"));
+    }
+    let mut demographics = object.clone();
+    for name in ["mrn_system", "language", "units"] {
+        demographics.remove(name);
+    }
+    let patient = new_patient(&Value::Object(demographics).to_string(), today)?;
+    Ok((patient, PatientPreferences { mrn_system, language, units }))
+}
+
 fn new_patient(text: &str, today: jiff::civil::Date) -> Result<Patient, Refusal> {
     let object = parse_object(text)?;
     refuse_unknown_fields(&object, &["mrn", "name", "date_of_birth", "sex", "time_zone"], "")?;
@@ -128,14 +168,27 @@ pub async fn create(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    authorize_write(&state, &actor, &[Role::Nurse, Role::Physician], None, "patients").await?;
-    let today = crate::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    let mut patient = new_patient(&json_text(&headers, &body)?, today)?;
-    let mut tx = state.store.begin().await?;
-    patient.id = record::create_patient(&mut tx, &patient, crate::now_ms(), &actor.user.username).await?;
-    by_actor(&mut tx, &actor, "write", &format!("patient/{}", patient.id), Some(patient.id), "ok").await?;
-    tx.commit().await?;
+    let (patient, _) = create_document(&state, &actor, &json_text(&headers, &body)?).await?;
     Ok((StatusCode::CREATED, Json(patient_json(&patient, &[]))))
+}
+
+/// Validates and stores a new patient (the text of the POST body, or the admission page's form as JSON) with
+/// their preferences, in one transaction; audited. Shared by the API and the pages.
+pub async fn create_document(
+    state: &AppState,
+    actor: &Actor,
+    text: &str,
+) -> Result<(Patient, PatientPreferences), AppError> {
+    authorize_write(state, actor, &[Role::Nurse, Role::Physician], None, "patients").await?;
+    let today = crate::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let (mut patient, preferences) = new_patient_with_preferences(text, today, &state.mrn_system)?;
+    let mut tx = state.store.begin().await?;
+    let now = crate::now_ms();
+    patient.id = record::create_patient(&mut tx, &patient, now, &actor.user.username).await?;
+    administration::add_patient_preferences(&mut tx, patient.id, &preferences, now, &actor.user.username).await?;
+    by_actor(&mut tx, actor, "write", &format!("patient/{}", patient.id), Some(patient.id), "ok").await?;
+    tx.commit().await?;
+    Ok((patient, preferences))
 }
 
 /// `GET /api/v1/patients/{id}`.

@@ -85,6 +85,30 @@ a.call.emergency { background: #7a0010; border-color: #7a0010; color: #fff; }
 .phone table { display: block; overflow-x: auto; }
 .action { font-size: 1.5rem; font-weight: 800; padding: 1rem; border-radius: 0.4rem; margin: 0 0 1rem; }
 @media print { header.bar, .skip, form { display: none; } }
+#temporary-password { font-size: 1.4rem; font-weight: 700; overflow-wrap: anywhere; }
+.actions { display: flex; flex-wrap: wrap; gap: 0.5rem; }
+.actions form { margin: 0; }
+.measure { display: flex; flex-wrap: wrap; gap: 0 1.5rem; }
+nav.pager { display: flex; flex-wrap: wrap; gap: 1rem; margin: 1rem 0; }
+form.filters label.invalid { outline: 3px solid #b00020; outline-offset: 2px; background: #fff0f0; }
+.desk-note { display: none; }
+/* A 390 px phone: nothing runs past the screen's edge. Tables marked .cards become one card per row; any other
+   table scrolls on its own, and the page then says it is a desk page. */
+@media (max-width: 40rem) {
+  main { padding: 0.75rem; overflow-wrap: anywhere; }
+  header.bar form { margin-left: 0; }
+  .field label { min-width: 0; flex-basis: 100%; }
+  input, select, textarea { max-width: 100%; }
+  .grid { grid-template-columns: minmax(0, 1fr); }
+  svg, img { max-width: 100%; height: auto; }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+  table.cards thead { position: absolute; left: -10000px; }
+  table.cards tr { border: 1px solid #767676; margin: 0 0 0.5rem; }
+  table.cards td { border: 0; border-bottom: 1px solid #ddd; }
+  table.cards td::before { content: attr(data-label) ': '; font-weight: 700; }
+  main table:not(.cards) { display: block; overflow-x: auto; }
+  main:has(table:not(.cards)) > .desk-note { display: block; }
+}
 ";
 
 /// Which disclaimer and layout a page takes.
@@ -96,7 +120,7 @@ pub enum Audience {
 
 fn nav(actor: &Actor) -> Markup {
     let links: &[(&str, &str)] = match actor.role {
-        Role::Nurse | Role::Physician => &[("/worklist", "Worklist")],
+        Role::Nurse | Role::Physician => &[("/worklist", "Worklist"), ("/patients/new", "Admit a patient")],
         Role::Pharmacist => &[("/pharmacy", "Dose verification")],
         Role::Patient => &[
             ("/me", "Check in"),
@@ -104,7 +128,7 @@ fn nav(actor: &Actor) -> Markup {
             ("/me/injections", "My injection log"),
             ("/me/education", "About IL-2"),
         ],
-        Role::Admin => &[("/audit", "Audit log")],
+        Role::Admin => &[("/audit", "Audit log"), ("/admin/accounts", "Accounts")],
     };
     html! {
         nav aria-label="Main" {
@@ -134,7 +158,12 @@ pub fn shell(title: &str, actor: Option<&Actor>, audience: Audience, head_extra:
                     strong { "il2care" }
                     @if let Some(actor) = actor { (nav(actor)) }
                 }
-                main id="main" class=(main_class) { (body) }
+                main id="main" class=(main_class) {
+                    @if audience == Audience::Staff {
+                        p.desk-note.note role="note" { "This is a desk page: on a phone screen its wide tables scroll sideways on their own." }
+                    }
+                    (body)
+                }
                 footer.disclaimer {
                     @match audience {
                         Audience::Staff => (STAFF_DISCLAIMER),

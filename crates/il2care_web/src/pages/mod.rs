@@ -15,6 +15,9 @@ use crate::AppState;
 use crate::auth::Actor;
 use crate::error::AppError;
 
+pub mod admin;
+pub mod admission;
+pub mod audit_page;
 pub mod forms;
 pub mod injection_log;
 pub mod layout;
@@ -46,7 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/checkins/{checkin_id}/acknowledge", post(staff::acknowledge))
         .route("/pharmacy", get(staff::pharmacy))
         .route("/pharmacy/screenings", post(staff::screen))
-        .route("/audit", get(staff::audit_log))
+        .route("/audit", get(audit_page::audit_log))
         .route("/me", get(patient::checkin_form))
         .route("/me/checkins", post(patient::submit_checkin))
         .route("/me/checkins/{checkin_id}", get(patient::result))
@@ -54,6 +57,15 @@ pub fn routes() -> Router<AppState> {
         .route("/me/injections", get(patient::injections).post(patient::log_injection))
         .route("/me/education", get(patient::education))
         .route("/rules", get(rules::catalogue))
+        .route("/audit.csv", get(audit_page::audit_csv_export))
+        .route("/admin/accounts", get(admin::accounts).post(admin::create))
+        .route("/admin/accounts/{user_id}/disable", post(admin::disable))
+        .route("/admin/accounts/{user_id}/enable", post(admin::enable))
+        .route("/admin/accounts/{user_id}/unlock", post(admin::unlock))
+        .route("/admin/accounts/{user_id}/reset", post(admin::reset))
+        .route("/account/password", get(admin::password_form).post(admin::change_password))
+        .route("/patients/new", get(admission::admit_form).post(admission::admit))
+        .route("/patients/{patient_id}/courses/new", get(admission::course_form).post(admission::start_course))
 }
 
 /// A page request that failed: an HTML page with the status of the API's `AppError`, or, for a missing or
@@ -90,6 +102,10 @@ impl IntoResponse for PageError {
         let status = self.0.status();
         if status == StatusCode::UNAUTHORIZED && matches!(self.0, AppError::Unauthenticated) {
             return Redirect::to("/signin").into_response();
+        }
+        // A session opened with a temporary password goes to choose the user's own password first.
+        if matches!(&self.0, AppError::Forbidden(message) if message == crate::auth::PASSWORD_CHANGE_REQUIRED) {
+            return Redirect::to("/account/password").into_response();
         }
         let message = match &self.0 {
             AppError::Refused(refusal) => format!("{} — {}", refusal.field, refusal.reason),

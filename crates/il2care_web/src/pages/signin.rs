@@ -77,20 +77,35 @@ pub async fn submit(
 ) -> PageResult {
     match open_session(&state, credentials.username.trim(), &credentials.password, &remote).await {
         Ok(session) => {
-            let target = Role::parse(&session.user.role).map_or("/signin", start_of);
+            let target = if session.user.must_change_password() {
+                "/account/password"
+            } else {
+                Role::parse(&session.user.role).map_or("/signin", start_of)
+            };
             Ok((
                 StatusCode::SEE_OTHER,
                 [(header::SET_COOKIE, session_cookie(&session.token)), (header::LOCATION, target.to_string())],
             )
                 .into_response())
         }
-        Err(error @ (AppError::WrongCredentials | AppError::TooManyRequests)) => {
+        Err(error @ (AppError::WrongCredentials | AppError::TooManyRequests | AppError::Forbidden(_))) => {
             let status = error.status();
-            let message = match error {
-                AppError::TooManyRequests => "Too many failed sign-in attempts. Wait 15 minutes, then try again.",
-                _ => "Wrong username or password.",
+            let message = match &error {
+                AppError::TooManyRequests => {
+                    "Too many failed sign-in attempts. Wait 15 minutes, then try again, or ask an administrator to \
+                     unlock your account."
+                        .to_string()
+                }
+                AppError::Forbidden(why) => format!("You cannot sign in: {why}."),
+                _ => "Wrong username or password.".to_string(),
             };
-            Ok((status, page(signin_page(Some(message), credentials.username.trim()))).into_response())
+            let forbidden = matches!(error, AppError::Forbidden(_));
+            let mut response = (status, page(signin_page(Some(&message), credentials.username.trim()))).into_response();
+            if forbidden {
+                // Audited by the sign-in already (why the account may not sign in).
+                response.extensions_mut().insert(crate::security::Audited);
+            }
+            Ok(response)
         }
         Err(other) => Err(other.into()),
     }

@@ -1044,42 +1044,6 @@ pub async fn screen(
     Ok(see_other(&format!("/pharmacy#screening-{patient_id}")))
 }
 
-/// `GET /audit` (admin): the latest audit entries, newest first, as `GET /api/v1/audit` lists them.
-pub async fn audit_log(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
-    let actor = signed_in(actor)?;
-    require(&state, &actor, &[Role::Admin], "audit").await?;
-    let mut conn = state.store.connection().await?;
-    let query = il2care_store::audit::AuditQuery { patient_id: None, actor: None, limit: 200 };
-    let entries = il2care_store::audit::query(&mut conn, &query).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, "audit", None).await?;
-    Ok(page(shell(
-        "Audit log",
-        Some(&actor),
-        Audience::Staff,
-        html! {},
-        html! {
-            h1 { "Audit log" }
-            p.note { "The latest 200 entries, newest first; times in UTC. Filter with GET /api/v1/audit." }
-            table {
-                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Role" } th scope="col" { "Action" }
-                             th scope="col" { "Resource" } th scope="col" { "Patient" } th scope="col" { "Outcome" }
-                             th scope="col" { "From" } } }
-                tbody {
-                    @for entry in &entries {
-                        tr {
-                            td { (view::local_time(entry.at_ms, "UTC")) } td { (entry.actor) } td { (entry.actor_role) }
-                            td { (entry.action) } td { (entry.resource) }
-                            td { (entry.patient_id.map(|id| id.to_string()).unwrap_or_default()) }
-                            td { (entry.outcome) } td { (entry.remote) }
-                        }
-                    }
-                }
-            }
-        },
-    )))
-}
-
 /// `GET /patients/{id}/timeline.csv` (nurse, physician, pharmacist): everything recorded for the patient's
 /// courses, oldest first, times in the patient's zone and in UTC.
 pub async fn timeline_csv(

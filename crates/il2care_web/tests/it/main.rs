@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 mod access;
+mod admin;
 mod api;
 mod bad_input;
 mod cds_auth;
