@@ -431,7 +431,15 @@ async fn store_cards(connection: &mut crate::Conn, cards: &[(&IssuedCard, i64)])
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| {
                 let first = 6 * row;
-                format!("(${}, ${}, ${}, ${}, ${}, ${})", first + 1, first + 2, first + 3, first + 4, first + 5, first + 6)
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6
+                )
             })
             .collect();
         let sql = format!(

@@ -12,8 +12,8 @@ use rust_decimal_macros::dec;
 use super::{DoseCalculation, MilligramBasis};
 use crate::Source;
 use crate::units::{
-    InternationalUnits, InternationalUnitsPerKilogram, Kilograms, Measure, Milligrams, MilligramsPerKilogram,
-    Quantity, QuantityError, Unit,
+    InternationalUnits, InternationalUnitsPerKilogram, Kilograms, Measure, Milligrams, MilligramsPerKilogram, Quantity,
+    QuantityError, Unit,
 };
 
 /// How far an ordered dose may differ from the calculated one, inclusive: more than 5% apart is a difference
@@ -200,11 +200,36 @@ mod tests {
         use Unit::{InternationalUnit as Iu, Milligram as Mg};
         // DOSING §4 worked example: 80 kg -> 48,000,000 IU, 2.96 mg (0.037 mg/kg).
         let calc = calculation("hd-iv", Some(dec!(80)));
-        check(&calc, ordered(dec!(48000000), "[iU]"), (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true), "LABEL-2024 T1");
-        check(&calc, ordered(dec!(48), "10*6.[iU]"), (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true), "LABEL-2024 T1");
-        check(&calc, ordered(dec!(600000), "[iU]/kg"), (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true), "LABEL-2024 T1");
-        check(&calc, ordered(dec!(600000), "[IU]/kg"), (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true), "UCUM");
-        check(&calc, ordered(dec!(720000), "[iU]/kg"), (dec!(57600000), dec!(48000000), Iu, DoseOfRecord, false), "SCHWARTZENTRUBER-2001");
+        check(
+            &calc,
+            ordered(dec!(48000000), "[iU]"),
+            (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true),
+            "LABEL-2024 T1",
+        );
+        check(
+            &calc,
+            ordered(dec!(48), "10*6.[iU]"),
+            (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true),
+            "LABEL-2024 T1",
+        );
+        check(
+            &calc,
+            ordered(dec!(600000), "[iU]/kg"),
+            (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true),
+            "LABEL-2024 T1",
+        );
+        check(
+            &calc,
+            ordered(dec!(600000), "[IU]/kg"),
+            (dec!(48000000), dec!(48000000), Iu, DoseOfRecord, true),
+            "UCUM",
+        );
+        check(
+            &calc,
+            ordered(dec!(720000), "[iU]/kg"),
+            (dec!(57600000), dec!(48000000), Iu, DoseOfRecord, false),
+            "SCHWARTZENTRUBER-2001",
+        );
         check(&calc, ordered(dec!(2.96), "mg"), (dec!(2.96), dec!(2.96), Mg, WeightPair, true), "LABEL-2024 T1");
         check(&calc, ordered(dec!(0.037), "mg/kg"), (dec!(2.960), dec!(2.96), Mg, WeightPair, true), "LABEL-2024 T1");
         // 3.11 mg is 5.07% above 2.96 mg: a difference (no single IU/mg factor is used to excuse it).
@@ -217,13 +242,43 @@ mod tests {
         use Unit::InternationalUnit as Iu;
         let calc = calculation("hd-iv", Some(dec!(80)));
         // 5% of 48,000,000 IU is 2,400,000 IU (DOSING §7: "differs by > 5%").
-        check(&calc, ordered(dec!(50400000), "[iU]"), (dec!(50400000), dec!(48000000), Iu, DoseOfRecord, true), "PRODUCT");
-        check(&calc, ordered(dec!(50400001), "[iU]"), (dec!(50400001), dec!(48000000), Iu, DoseOfRecord, false), "PRODUCT");
-        check(&calc, ordered(dec!(45600000), "[iU]"), (dec!(45600000), dec!(48000000), Iu, DoseOfRecord, true), "PRODUCT");
-        check(&calc, ordered(dec!(45599999), "[iU]"), (dec!(45599999), dec!(48000000), Iu, DoseOfRecord, false), "PRODUCT");
+        check(
+            &calc,
+            ordered(dec!(50400000), "[iU]"),
+            (dec!(50400000), dec!(48000000), Iu, DoseOfRecord, true),
+            "PRODUCT",
+        );
+        check(
+            &calc,
+            ordered(dec!(50400001), "[iU]"),
+            (dec!(50400001), dec!(48000000), Iu, DoseOfRecord, false),
+            "PRODUCT",
+        );
+        check(
+            &calc,
+            ordered(dec!(45600000), "[iU]"),
+            (dec!(45600000), dec!(48000000), Iu, DoseOfRecord, true),
+            "PRODUCT",
+        );
+        check(
+            &calc,
+            ordered(dec!(45599999), "[iU]"),
+            (dec!(45599999), dec!(48000000), Iu, DoseOfRecord, false),
+            "PRODUCT",
+        );
         // Per kg: 630,000 IU/kg x 80 kg is exactly 5% above; 630,001 is above it.
-        check(&calc, ordered(dec!(630000), "[iU]/kg"), (dec!(50400000), dec!(48000000), Iu, DoseOfRecord, true), "PRODUCT");
-        check(&calc, ordered(dec!(630001), "[iU]/kg"), (dec!(50400080), dec!(48000000), Iu, DoseOfRecord, false), "PRODUCT");
+        check(
+            &calc,
+            ordered(dec!(630000), "[iU]/kg"),
+            (dec!(50400000), dec!(48000000), Iu, DoseOfRecord, true),
+            "PRODUCT",
+        );
+        check(
+            &calc,
+            ordered(dec!(630001), "[iU]/kg"),
+            (dec!(50400080), dec!(48000000), Iu, DoseOfRecord, false),
+            "PRODUCT",
+        );
         assert!(within_tolerance(Decimal::ZERO, Decimal::ZERO));
         assert!(!within_tolerance(dec!(1), Decimal::ZERO));
     }
@@ -236,8 +291,18 @@ mod tests {
         let calc = calculation("yang-2003-sc", Some(dec!(80)));
         let expected = calc.dose_mg.value();
         assert_eq!(expected.round_dp(4), dec!(1.2222));
-        check(&calc, ordered(dec!(1.22), "mg"), (dec!(1.22), expected, Unit::Milligram, VialStrength, true), "LABEL-2024 §11");
-        check(&calc, ordered(dec!(0.037), "mg/kg"), (dec!(2.960), expected, Unit::Milligram, VialStrength, false), "LABEL-2024 §11");
+        check(
+            &calc,
+            ordered(dec!(1.22), "mg"),
+            (dec!(1.22), expected, Unit::Milligram, VialStrength, true),
+            "LABEL-2024 §11",
+        );
+        check(
+            &calc,
+            ordered(dec!(0.037), "mg/kg"),
+            (dec!(2.960), expected, Unit::Milligram, VialStrength, false),
+            "LABEL-2024 §11",
+        );
     }
 
     #[test]

@@ -177,7 +177,9 @@ mod tests {
         for (index, row) in IMAGING_CONTRAST_CODES.iter().enumerate() {
             assert!([LOINC, SNOMED_CT].contains(&row.system), "{row:?}");
             assert!(!row.code.is_empty() && !row.display.is_empty() && !row.source.is_empty(), "{row:?}");
-            let twice = IMAGING_CONTRAST_CODES[index + 1..].iter().any(|other| other.system == row.system && other.code == row.code);
+            let twice = IMAGING_CONTRAST_CODES[index + 1..]
+                .iter()
+                .any(|other| other.system == row.system && other.code == row.code);
             assert!(!twice, "{} listed twice", row.code);
             let name = row.display.to_lowercase();
             assert!(name.contains("contrast"), "{row:?}");
@@ -209,18 +211,37 @@ mod tests {
     #[test]
     fn codes_are_found_by_system_and_code_only() {
         assert_eq!(coded_contrast(LOINC, "24628-0").unwrap().agent, ContrastAgent::Iodinated);
-        assert_eq!(coded_contrast("urn:oid:2.16.840.1.113883.6.1", "24589-4").unwrap().agent, ContrastAgent::Gadolinium);
-        assert_eq!(coded_contrast(SNOMED_CT, "75385009").unwrap().display, "Computed tomography of thorax with contrast (procedure)");
+        assert_eq!(
+            coded_contrast("urn:oid:2.16.840.1.113883.6.1", "24589-4").unwrap().agent,
+            ContrastAgent::Gadolinium
+        );
+        assert_eq!(
+            coded_contrast(SNOMED_CT, "75385009").unwrap().display,
+            "Computed tomography of thorax with contrast (procedure)"
+        );
         assert!(coded_contrast(SNOMED_CT, "24628-0").is_none(), "a LOINC code under another system");
         assert!(coded_contrast(LOINC, "24627-2").is_none(), "CT Chest without a contrast axis");
     }
 
     #[test]
     fn contrast_words_match_whole_phrases_and_never_without() {
-        for yes in ["CT abdomen with IV contrast", "CT chest WITH CONTRAST", "CT Head WO and W contrast IV", "MRI brain w/ contrast", "CT (with intravenous contrast)", "ct w/contrast"] {
+        for yes in [
+            "CT abdomen with IV contrast",
+            "CT chest WITH CONTRAST",
+            "CT Head WO and W contrast IV",
+            "MRI brain w/ contrast",
+            "CT (with intravenous contrast)",
+            "ct w/contrast",
+        ] {
             assert!(mentions_contrast(yes), "{yes}");
         }
-        for no in ["CT abdomen without contrast", "CT head WO contrast", "CT chest", "contrast nephropathy review", "screw contrast"] {
+        for no in [
+            "CT abdomen without contrast",
+            "CT head WO contrast",
+            "CT chest",
+            "contrast nephropathy review",
+            "screw contrast",
+        ] {
             assert!(!mentions_contrast(no), "{no}");
         }
     }
