@@ -93,6 +93,11 @@ pub struct Args {
     #[arg(long, env = "IL2CARE_MRN_SYSTEM", default_value = il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM,
           value_parser = crate::fhir::mrn_system)]
     mrn_system: String,
+    /// Comma-separated origins (scheme://host[:port]) of browser-based EHRs allowed cross-origin access to
+    /// /cds-services (CORS, no credentials); none by default.
+    #[arg(long, env = "IL2CARE_CDS_CORS_ORIGINS", default_value = "",
+          value_parser = il2care_web::cds_cors::CorsOrigins::parse)]
+    cds_cors_origins: il2care_web::cds_cors::CorsOrigins,
 }
 
 #[derive(clap::Args, Debug)]
@@ -183,7 +188,11 @@ pub fn run(args: Args) -> Outcome {
             .map_err(anyhow::Error::msg)?
             .with_patient_writes_per_hour(args.patient_writes_per_hour)
             .with_site(site)
-            .with_mrn_system(&args.mrn_system);
+            .with_mrn_system(&args.mrn_system)
+            .with_cds_cors_origins(args.cds_cors_origins.clone());
+        if !args.cds_cors_origins.origins().is_empty() {
+            println!("CDS Hooks: cross-origin access for {}", args.cds_cors_origins.origins().join(", "));
+        }
         println!("public URL {public_url} (FHIR fullUrls, the cross-site check of forms)");
         println!("patients are matched on MRNs of the identifier system {}", args.mrn_system);
         match cds_issuers {
