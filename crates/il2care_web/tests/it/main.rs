@@ -7,6 +7,7 @@ mod access;
 mod api;
 mod bad_input;
 mod cds_auth;
+mod cds_cards;
 mod cds_hooks;
 mod course_page;
 mod fhir;
