@@ -468,7 +468,7 @@ measure!(
 );
 
 measure!(
-    /// A weight-based dose of aldesleukin (an order written per kg), held in [iU]/kg (DOSING §1).
+    /// A weight-based dose of aldesleukin (an order written per kg), held in \[iU\]/kg (DOSING §1).
     InternationalUnitsPerKilogram, canonical: Unit::InternationalUnitPerKilogram, negative: false,
     units: [(Unit::InternationalUnitPerKilogram, SAME)]
 );

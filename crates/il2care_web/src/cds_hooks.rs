@@ -619,7 +619,7 @@ fn order_reference(order: &Value) -> Option<String> {
 }
 
 /// The dose check of an aldesleukin order against the course's baseline weight: an order in IU, MIU, mg,
-/// [iU]/kg or mg/kg is compared by the core (`dosing::ordered`), naming the label pair it used.
+/// \[iU\]/kg or mg/kg is compared by the core (`dosing::ordered`), naming the label pair it used.
 fn dose_card(course: &Course, order: &Value) -> Card {
     let Some(regimen) = regimen(&course.regimen) else {
         return Card::new("warning", format!("Unknown regimen {}: the dose cannot be checked", course.regimen), "");

@@ -1,5 +1,5 @@
 //! An ordered dose compared with the calculated one (DOSING §3 and §7: "ordered dose vs computed dose differs
-//! by > 5%"), for orders written in IU, MIU, mg, [iU]/kg or mg/kg, naming the label pair each comparison used.
+//! by > 5%"), for orders written in IU, MIU, mg, \[iU\]/kg or mg/kg, naming the label pair each comparison used.
 //!
 //! Never a single IU <-> mg factor (DOSING §3): an order in mg is compared with the calculation's own mg (the
 //! 0.037 mg/kg weight pair for `hd-iv`, `volume x 1.1 mg/mL` "from vial strength" for every other regimen); an
