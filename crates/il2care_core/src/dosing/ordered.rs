@@ -17,7 +17,7 @@ use crate::units::{
 };
 
 /// How far an ordered dose may differ from the calculated one, inclusive: more than 5% apart is a difference
-/// (DOSING §7) [PRODUCT].
+/// (DOSING §7) \[PRODUCT\].
 pub const ORDER_TOLERANCE: Decimal = dec!(0.05);
 
 /// A dose as an order writes it.
