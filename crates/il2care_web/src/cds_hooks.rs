@@ -160,11 +160,29 @@ pub struct Card {
     pub override_reasons: bool,
     /// A suggestion to delete these draft orders (`MedicationRequest/1`), with its label.
     pub delete_orders: Option<(String, Vec<String>)>,
+    /// The card's links (CDS Hooks `links`): empty today; a SMART launch link (`type` `smart`) of the course
+    /// card is pushed here.
+    pub links: Vec<CardLink>,
+}
+
+/// A link of a card: its label, URL and type (`absolute` or `smart`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardLink {
+    pub label: String,
+    pub url: String,
+    pub kind: &'static str,
 }
 
 impl Card {
     fn new(indicator: &'static str, summary: impl Into<String>, detail: impl Into<String>) -> Card {
-        Card { indicator, summary: summary.into(), detail: detail.into(), override_reasons: false, delete_orders: None }
+        Card {
+            indicator,
+            summary: summary.into(),
+            detail: detail.into(),
+            override_reasons: false,
+            delete_orders: None,
+            links: Vec::new(),
+        }
     }
 }
 
@@ -200,6 +218,10 @@ fn card_json(card: &Card) -> Result<Value, AppError> {
             ids.iter().map(|id| json!({"type": "delete", "description": label, "resourceId": id})).collect();
         value["suggestions"] = json!([{"label": label, "uuid": uuid()?, "actions": actions}]);
         value["selectionBehavior"] = json!("at-most-one");
+    }
+    if !card.links.is_empty() {
+        value["links"] =
+            card.links.iter().map(|link| json!({"label": link.label, "url": link.url, "type": link.kind})).collect();
     }
     Ok(prune(value))
 }
