@@ -99,6 +99,11 @@ pub struct Args {
     /// "nurse"}}]}. The redirect URI to register with the EHR is PUBLIC_URL/smart/callback.
     #[arg(long, env = "IL2CARE_SMART_CONFIG")]
     smart_config: Option<PathBuf>,
+    /// Comma-separated origins (scheme://host[:port]) of browser-based EHRs allowed cross-origin access to
+    /// /cds-services (CORS, no credentials); none by default.
+    #[arg(long, env = "IL2CARE_CDS_CORS_ORIGINS", default_value = "",
+          value_parser = il2care_web::cds_cors::CorsOrigins::parse)]
+    cds_cors_origins: il2care_web::cds_cors::CorsOrigins,
 }
 
 #[derive(clap::Args, Debug)]
@@ -190,7 +195,11 @@ pub fn run(args: Args) -> Outcome {
             .map_err(anyhow::Error::msg)?
             .with_patient_writes_per_hour(args.patient_writes_per_hour)
             .with_site(site)
-            .with_mrn_system(&args.mrn_system);
+            .with_mrn_system(&args.mrn_system)
+            .with_cds_cors_origins(args.cds_cors_origins.clone());
+        if !args.cds_cors_origins.origins().is_empty() {
+            println!("CDS Hooks: cross-origin access for {}", args.cds_cors_origins.origins().join(", "));
+        }
         println!("public URL {public_url} (FHIR fullUrls, the cross-site check of forms)");
         println!("patients are matched on MRNs of the identifier system {}", args.mrn_system);
         match cds_issuers {

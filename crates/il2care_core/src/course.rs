@@ -675,5 +675,26 @@ pub fn may_log_shot(
     Ok(())
 }
 
+/// A low-dose course's injection log at a time: the standing shots given and skipped, and the last given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShotCounts {
+    pub given: u32,
+    pub skipped: u32,
+    pub last_given_at: Option<Timestamp>,
+}
+
+/// Counts the entries of one course's injection log timed at or before `at` that stand then (a correction
+/// replaces the entry it corrects, so a shot corrected to skipped is not given) [EDU; PRODUCT].
+pub fn shot_counts(entries: &[LoggedShot], at: Timestamp) -> ShotCounts {
+    let logged: Vec<LoggedShot> = entries.iter().filter(|entry| entry.at <= at).cloned().collect();
+    let standing = standing_shots(&logged);
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    ShotCounts {
+        given: count(standing.iter().filter(|entry| entry.given).count()),
+        skipped: count(standing.iter().filter(|entry| !entry.given).count()),
+        last_given_at: standing.iter().filter(|entry| entry.given).map(|entry| entry.at).max(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

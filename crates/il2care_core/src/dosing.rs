@@ -16,6 +16,8 @@ use crate::units::{
     SquareMetres, round_for_display,
 };
 
+pub mod ordered;
+
 /// Product facts and product choices of DOSING.md, each with its source, in one reviewed table.
 pub mod limits {
     use super::*;

@@ -17,6 +17,7 @@ use crate::units::{
 
 pub mod checklist;
 pub mod contrast;
+pub mod contrast_codes;
 pub mod gate;
 pub mod interactions;
 pub mod premedication;

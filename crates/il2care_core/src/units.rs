@@ -49,10 +49,12 @@ pub enum Unit {
     LitrePerMinute,
     MicrogramPerMillilitre,
     Hour,
+    InternationalUnitPerKilogram,
+    MilligramPerKilogram,
 }
 
 /// Every unit, for exhaustive tests and for listing what is accepted.
-pub const ALL_UNITS: [Unit; 30] = [
+pub const ALL_UNITS: [Unit; 32] = [
     Unit::Kilogram,
     Unit::Gram,
     Unit::Pound,
@@ -83,6 +85,8 @@ pub const ALL_UNITS: [Unit; 30] = [
     Unit::LitrePerMinute,
     Unit::MicrogramPerMillilitre,
     Unit::Hour,
+    Unit::InternationalUnitPerKilogram,
+    Unit::MilligramPerKilogram,
 ];
 
 impl Unit {
@@ -119,6 +123,8 @@ impl Unit {
             Unit::LitrePerMinute => "L/min",
             Unit::MicrogramPerMillilitre => "ug/mL",
             Unit::Hour => "h",
+            Unit::InternationalUnitPerKilogram => "[iU]/kg",
+            Unit::MilligramPerKilogram => "mg/kg",
         }
     }
 
@@ -127,6 +133,9 @@ impl Unit {
     pub fn from_ucum(code: &str) -> Option<Unit> {
         if code == "[IU]" {
             return Some(Unit::InternationalUnit);
+        }
+        if code == "[IU]/kg" {
+            return Some(Unit::InternationalUnitPerKilogram);
         }
         ALL_UNITS.into_iter().find(|unit| unit.ucum() == code)
     }
@@ -458,6 +467,31 @@ measure!(
     units: [(Unit::MicrogramPerMillilitre, SAME)]
 );
 
+measure!(
+    /// A weight-based dose of aldesleukin (an order written per kg), held in \[iU\]/kg (DOSING §1).
+    InternationalUnitsPerKilogram, canonical: Unit::InternationalUnitPerKilogram, negative: false,
+    units: [(Unit::InternationalUnitPerKilogram, SAME)]
+);
+measure!(
+    /// A weight-based mass of drug (an order written in mg/kg), held in mg/kg (DOSING §1).
+    MilligramsPerKilogram, canonical: Unit::MilligramPerKilogram, negative: false,
+    units: [(Unit::MilligramPerKilogram, SAME)]
+);
+
+impl InternationalUnitsPerKilogram {
+    /// The dose for a body weight: IU/kg x kg, exact (no factor between units is involved).
+    pub fn for_weight(self, weight: Kilograms) -> InternationalUnits {
+        InternationalUnits(self.0 * weight.value())
+    }
+}
+
+impl MilligramsPerKilogram {
+    /// The mass for a body weight: mg/kg x kg, exact.
+    pub fn for_weight(self, weight: Kilograms) -> Milligrams {
+        Milligrams(self.0 * weight.value())
+    }
+}
+
 /// Rounds half away from zero to `places` decimal places; for display only (DOSING §4: "rounded half-up").
 pub fn round_for_display(value: Decimal, places: u32) -> Decimal {
     value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
@@ -502,6 +536,9 @@ mod tests {
             assert_eq!(Unit::from_ucum(unit.ucum()), Some(unit));
         }
         assert_eq!(Unit::from_ucum("[IU]"), Some(Unit::InternationalUnit));
+        assert_eq!(Unit::from_ucum("[IU]/kg"), Some(Unit::InternationalUnitPerKilogram));
+        assert_eq!(Unit::from_ucum("[iU]/kg"), Some(Unit::InternationalUnitPerKilogram));
+        assert_eq!(Unit::from_ucum("mg/kg"), Some(Unit::MilligramPerKilogram));
         assert_eq!(Unit::from_ucum("KG"), None);
         assert_eq!(Unit::from_ucum("cel"), None);
     }
@@ -576,6 +613,18 @@ mod tests {
             prop_assert_eq!(bili(a).cmp(&bili(b)), order);
             let cm = |v| Centimetres::from_quantity(Quantity { value: v, unit: Unit::Inch }).unwrap();
             prop_assert_eq!(cm(a).cmp(&cm(b)), order);
+        }
+
+        #[test]
+        fn per_kilogram_doses_scale_with_the_weight_and_keep_their_order(
+            per_kg in decimal(0, 1_000_000), a in decimal(30, 250), b in decimal(30, 250)
+        ) {
+            let rate = InternationalUnitsPerKilogram::new(per_kg).unwrap();
+            let (light, heavy) = (Kilograms::new(a.min(b)).unwrap(), Kilograms::new(a.max(b)).unwrap());
+            prop_assert_eq!(rate.for_weight(light).value(), per_kg * a.min(b));
+            prop_assert!(rate.for_weight(light) <= rate.for_weight(heavy));
+            let mass = MilligramsPerKilogram::new(per_kg / dec!(1000000)).unwrap();
+            prop_assert!(mass.for_weight(light) <= mass.for_weight(heavy));
         }
 
         #[test]

@@ -62,6 +62,18 @@ pub struct TokenUse {
     pub kept_until_ms: i64,
 }
 
+/// A CDS Hooks card as issued: kept with its patient and service until `kept_until_ms`, so that feedback can
+/// be accepted for it (and only for it) and audited under its patient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCard {
+    pub uuid: String,
+    pub service_id: String,
+    pub patient_id: i64,
+    /// The audit actor the card was issued to (`ehr:<iss>` or a staff account).
+    pub issued_to: String,
+    pub kept_until_ms: i64,
+}
+
 /// Whether a token was used for the first time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenCheck {
@@ -79,6 +91,8 @@ enum Job {
     Audit {
         entry: OwnedAudit,
         token: Option<TokenUse>,
+        /// Cards issued by the call audited (stored only when its token is fresh).
+        cards: Vec<IssuedCard>,
         reply: oneshot::Sender<Result<TokenCheck, StoreError>>,
     },
     /// A write that only proves writes commit (for `/healthz`).
@@ -202,9 +216,20 @@ impl Writer {
     /// Queues one audit entry with the use of the caller's token and waits until both are committed; a token
     /// used before is `Replayed` and the entry is stored as a denial instead.
     pub async fn audit_with_token(&self, entry: OwnedAudit, token: Option<TokenUse>) -> Result<TokenCheck, StoreError> {
+        self.audit_with_cards(entry, token, Vec::new()).await
+    }
+
+    /// As [`Writer::audit_with_token`], storing the cards the call issued in the same commit (none when the
+    /// token was replayed).
+    pub async fn audit_with_cards(
+        &self,
+        entry: OwnedAudit,
+        token: Option<TokenUse>,
+        cards: Vec<IssuedCard>,
+    ) -> Result<TokenCheck, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job::Audit { entry, token, reply })
+            .send(Job::Audit { entry, token, cards, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         answer.await.map_err(|_| StoreError::Unavailable("the writer stopped before answering".into()))?
@@ -222,7 +247,8 @@ async fn run(pool: AnyPool, backend: Backend, mut jobs: mpsc::Receiver<Job>, hea
             }
         }
         // Prune with the batch's own clock (the callers' `at_ms`), at most once a minute.
-        let prune_before = match batch.iter().filter_map(Job::token).next() {
+        let prunes = |job: &Job| job.token().is_some() || matches!(job, Job::Audit { cards, .. } if !cards.is_empty());
+        let prune_before = match batch.iter().find(|job| prunes(job)) {
             Some(_) if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) => {
                 last_prune = Some(std::time::Instant::now());
                 batch
@@ -283,6 +309,7 @@ async fn commit(
             .bind(now_ms)
             .execute(&mut *transaction)
             .await?;
+        sqlx::query("DELETE FROM cds_cards WHERE kept_until_ms < $1").bind(now_ms).execute(&mut *transaction).await?;
     }
     // Each stored check-in's audit entry joins the batch's other entries in one extension of the chain (one
     // read and one move of its head per batch), in the same transaction as the check-in.
@@ -326,6 +353,17 @@ async fn commit(
         })
         .collect();
     append_audits(&mut transaction, &written, &audits, &checks).await?;
+    let issued: Vec<(&IssuedCard, i64)> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::Audit { entry, cards, .. } => Some((entry, cards)),
+            Job::Checkin { .. } | Job::Probe { .. } => None,
+        })
+        .zip(&checks)
+        .filter(|(_, check)| **check == TokenCheck::Fresh)
+        .flat_map(|((entry, cards), _)| cards.iter().map(move |card| (card, entry.at_ms)))
+        .collect();
+    store_cards(&mut transaction, &issued).await?;
     for ((index, ..), check) in audits.iter().zip(checks) {
         results[*index] = Some(Ok(Done::Audited(check)));
     }
@@ -385,6 +423,43 @@ async fn use_tokens(
         fresh.extend(candidates.iter().filter(|(_, token, _)| token.iss == iss && token.jti == jti).map(|c| c.0));
     }
     Ok(fresh)
+}
+
+/// Stores the issued cards of the batch, at most a few hundred rows per statement.
+async fn store_cards(connection: &mut crate::Conn, cards: &[(&IssuedCard, i64)]) -> Result<(), StoreError> {
+    for chunk in cards.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = 6 * row;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO cds_cards (uuid, service_id, patient_id, issued_to, issued_at_ms, kept_until_ms) VALUES {} \
+             ON CONFLICT (uuid) DO NOTHING",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (card, at_ms) in chunk {
+            query = query
+                .bind(&card.uuid)
+                .bind(&card.service_id)
+                .bind(card.patient_id)
+                .bind(&card.issued_to)
+                .bind(*at_ms)
+                .bind(card.kept_until_ms);
+        }
+        query.execute(&mut *connection).await?;
+    }
+    Ok(())
 }
 
 /// Appends the batch's audit entries to the chain, the stored check-ins' first; a replayed token's entry is

@@ -17,6 +17,7 @@ pub use group_commit::WriterHealth;
 pub mod accounts;
 pub mod administration;
 pub mod audit;
+pub mod cds;
 pub mod group_commit;
 pub mod migrations;
 pub mod record;
@@ -172,6 +173,17 @@ impl Store {
         token: group_commit::TokenUse,
     ) -> Result<group_commit::TokenCheck, StoreError> {
         self.checkins.audit_with_token(entry, Some(token)).await
+    }
+
+    /// Appends a CDS call's audit entry, the use of the EHR's token (when an EHR calls) and the cards the call
+    /// issued, durably and in one commit shared with other waiting writes: a replayed token stores no card.
+    pub async fn audit_cards_durably(
+        &self,
+        entry: group_commit::OwnedAudit,
+        token: Option<group_commit::TokenUse>,
+        cards: Vec<group_commit::IssuedCard>,
+    ) -> Result<group_commit::TokenCheck, StoreError> {
+        self.checkins.audit_with_cards(entry, token, cards).await
     }
 
     /// A pooled connection for reads outside a transaction.

@@ -83,6 +83,9 @@ pub struct RecordExtent {
     pub flags: i64,
     /// Logged low-dose shots (a given shot moves the last dose of interleukin-2).
     pub injections: i64,
+    /// Screenings and the physicians' decisions on their items (they open or close the first-dose gate).
+    pub screenings: i64,
+    pub screening_decisions: i64,
 }
 
 /// The id of the patient with this MRN and the extent of its record, in one indexed query.
@@ -93,7 +96,10 @@ pub async fn patient_extent_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<
          (SELECT COUNT(*) FROM dose_events d WHERE d.patient_id = p.id) AS dose_events, \
          (SELECT COUNT(*) FROM assessments a WHERE a.patient_id = p.id) AS assessments, \
          (SELECT COUNT(*) FROM flags f WHERE f.patient_id = p.id) AS flags, \
-         (SELECT COUNT(*) FROM injections i WHERE i.patient_id = p.id) AS injections \
+         (SELECT COUNT(*) FROM injections i WHERE i.patient_id = p.id) AS injections, \
+         (SELECT COUNT(*) FROM screenings s WHERE s.patient_id = p.id) AS screenings, \
+         (SELECT COUNT(*) FROM screening_decisions sd JOIN screenings s ON s.id = sd.screening_id \
+          WHERE s.patient_id = p.id) AS screening_decisions \
          FROM patients p WHERE p.mrn = $1",
     )
     .bind(mrn)
@@ -106,6 +112,8 @@ pub async fn patient_extent_by_mrn(conn: &mut Conn, mrn: &str) -> Result<Option<
         assessments: row.try_get("assessments")?,
         flags: row.try_get("flags")?,
         injections: row.try_get("injections")?,
+        screenings: row.try_get("screenings")?,
+        screening_decisions: row.try_get("screening_decisions")?,
     };
     Ok(Some((row.try_get("id")?, extent)))
 }

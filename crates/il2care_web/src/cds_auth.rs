@@ -466,6 +466,28 @@ impl CdsCaller {
         resource: &str,
         patient_id: Option<i64>,
     ) -> Result<Result<(), TokenRefused>, AppError> {
+        self.audit_outcome_durably(state, action, resource, patient_id, "ok", Vec::new()).await
+    }
+
+    /// The audit actor of this caller (`ehr:<iss>` or the staff account).
+    pub fn actor_name(&self) -> String {
+        match self {
+            CdsCaller::Staff(actor) => actor.user.username.clone(),
+            CdsCaller::Ehr { caller, .. } => format!("ehr:{}", caller.iss),
+        }
+    }
+
+    /// Appends one audit entry with its outcome through the group-commit writer, spending an EHR's token and
+    /// storing the cards the call issued in the same commit (see `audit_read`).
+    pub async fn audit_outcome_durably(
+        &self,
+        state: &AppState,
+        action: &str,
+        resource: &str,
+        patient_id: Option<i64>,
+        outcome: &str,
+        cards: Vec<il2care_store::group_commit::IssuedCard>,
+    ) -> Result<Result<(), TokenRefused>, AppError> {
         use il2care_store::group_commit::{OwnedAudit, TokenCheck, TokenUse};
         let entry = |actor: String, actor_role: String, remote: String| OwnedAudit {
             at_ms: crate::now_ms(),
@@ -474,20 +496,20 @@ impl CdsCaller {
             action: action.to_string(),
             resource: resource.to_string(),
             patient_id,
-            outcome: "ok".into(),
+            outcome: outcome.to_string(),
             remote,
         };
         match self {
             CdsCaller::Staff(actor) => {
                 let entry = entry(actor.user.username.clone(), actor.role.as_str().to_string(), actor.remote.clone());
-                state.store.audit_durably(entry).await?;
+                state.store.audit_cards_durably(entry, None, cards).await?;
                 Ok(Ok(()))
             }
             CdsCaller::Ehr { caller, remote } => {
                 let entry = entry(format!("ehr:{}", caller.iss), EHR_ROLE.to_string(), remote.clone());
                 let token =
                     TokenUse { iss: caller.iss.clone(), jti: caller.jti.clone(), kept_until_ms: caller.kept_until_ms };
-                match state.store.audit_token_durably(entry, token).await? {
+                match state.store.audit_cards_durably(entry, Some(token), cards).await? {
                     TokenCheck::Fresh => Ok(Ok(())),
                     TokenCheck::Replayed => {
                         tracing::warn!(iss = %caller.iss, "EHR token replayed");

@@ -17,12 +17,17 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use il2care_core::Refusal;
+use il2care_core::course::{LoggedShot, ShotCounts, shot_counts};
+use il2care_core::dosing::ordered::{OrderCheck, OrderedDose, compare_order};
 use il2care_core::dosing::{DoseRequest, calculate};
+use il2care_core::regimens::Route;
 use il2care_core::regimens::regimen;
 use il2care_core::schedule::high_dose;
 use il2care_core::screening::contrast::{ContrastAgent, ContrastExposure, NoticeLevel, notice};
+use il2care_core::screening::contrast_codes::{ImagingContrastCode, coded_contrast, mentions_contrast};
+use il2care_core::screening::gate::{GateScreening, ItemDecision, first_dose_gate};
 use il2care_core::screening::interactions::{DrugClass, match_drugs};
-use il2care_core::units::{InternationalUnits, Kilograms, Measure};
+use il2care_core::units::{Kilograms, Measure};
 use il2care_store::Conn;
 use il2care_store::record::{self, Assessment, Course, DoseEvent, RecordExtent};
 use il2care_wire::fhir::codes;
@@ -76,6 +81,30 @@ pub const OVERRIDE_REASONS: [(&str, &str); 3] = [
 ];
 /// The longest summary a card may carry (the specification: under 140 characters).
 pub const MAX_SUMMARY_CHARS: usize = 139;
+/// How long an issued card is kept for feedback; feedback on an older card is refused as unknown.
+pub const CARD_FEEDBACK_DAYS: i64 = 30;
+
+/// The cards of one answer as the store keeps them for feedback.
+fn issued(
+    cards: &[Value],
+    service_id: &str,
+    patient_id: i64,
+    caller: &CdsCaller,
+) -> Vec<il2care_store::group_commit::IssuedCard> {
+    let kept_until_ms = crate::now_ms() + CARD_FEEDBACK_DAYS * 86_400_000;
+    cards
+        .iter()
+        .filter_map(|card| card["uuid"].as_str())
+        .map(|uuid| il2care_store::group_commit::IssuedCard {
+            uuid: uuid.to_string(),
+            service_id: service_id.to_string(),
+            patient_id,
+            issued_to: caller.actor_name(),
+            kept_until_ms,
+        })
+        .collect()
+}
+
 /// How far an ordered dose may differ from the calculated one before il2care warns (rounding of the order).
 pub const DOSE_TOLERANCE: Decimal = dec!(0.05);
 
@@ -131,11 +160,29 @@ pub struct Card {
     pub override_reasons: bool,
     /// A suggestion to delete these draft orders (`MedicationRequest/1`), with its label.
     pub delete_orders: Option<(String, Vec<String>)>,
+    /// The card's links (CDS Hooks `links`): empty today; a SMART launch link (`type` `smart`) of the course
+    /// card is pushed here.
+    pub links: Vec<CardLink>,
+}
+
+/// A link of a card: its label, URL and type (`absolute` or `smart`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardLink {
+    pub label: String,
+    pub url: String,
+    pub kind: &'static str,
 }
 
 impl Card {
     fn new(indicator: &'static str, summary: impl Into<String>, detail: impl Into<String>) -> Card {
-        Card { indicator, summary: summary.into(), detail: detail.into(), override_reasons: false, delete_orders: None }
+        Card {
+            indicator,
+            summary: summary.into(),
+            detail: detail.into(),
+            override_reasons: false,
+            delete_orders: None,
+            links: Vec::new(),
+        }
     }
 }
 
@@ -172,6 +219,10 @@ fn card_json(card: &Card) -> Result<Value, AppError> {
         value["suggestions"] = json!([{"label": label, "uuid": uuid()?, "actions": actions}]);
         value["selectionBehavior"] = json!("at-most-one");
     }
+    if !card.links.is_empty() {
+        value["links"] =
+            card.links.iter().map(|link| json!({"label": link.label, "url": link.url, "type": link.kind})).collect();
+    }
     Ok(prune(value))
 }
 
@@ -193,6 +244,12 @@ pub struct CourseFacts {
     /// The latest course's typed events, from which `il2care_core::course` derives the counts (the same
     /// course state as the API and the pages).
     pub events: Option<il2care_core::course::CourseEvents>,
+    /// The latest course's injection log (low-dose shots), for the core's `shot_counts`.
+    pub shots: Vec<LoggedShot>,
+    /// The latest course's latest screening and the physicians' decisions on it: the inputs of the core's
+    /// `first_dose_gate`, read as the dose record reads them (`crate::api::screenings::gate_inputs`).
+    pub gate_screening: Option<GateScreening>,
+    pub gate_decisions: Vec<ItemDecision>,
 }
 
 async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, AppError> {
@@ -218,6 +275,22 @@ async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, A
     if let Some(course) = &facts.course {
         facts.decision = record::latest_assessment_of_course(conn, patient_id, course.id).await?;
         facts.events = Some(crate::api::courses::course_events(conn, course).await?);
+        facts.shots = logged
+            .iter()
+            .filter(|entry| entry.course_id == course.id)
+            .filter_map(|entry| {
+                Some(LoggedShot {
+                    id: entry.id,
+                    slot: entry.slot_number.and_then(|slot| u32::try_from(slot).ok()),
+                    given: entry.status == "given",
+                    at: jiff::Timestamp::from_millisecond(entry.at_ms).ok()?,
+                    corrects_id: entry.corrects_id,
+                })
+            })
+            .collect();
+        let (screening, decisions) = crate::api::screenings::gate_inputs(conn, course.id).await?;
+        facts.gate_screening = screening;
+        facts.gate_decisions = decisions;
     }
     if let Some(decision) = &facts.decision {
         let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
@@ -306,6 +379,73 @@ fn counts(facts: &CourseFacts, now_ms: i64) -> (usize, usize, usize, i64) {
     (given.len(), in_cycle, held, cycle)
 }
 
+/// The latest course's low-dose shots at `now` (core `shot_counts`), when its regimen is subcutaneous.
+fn low_dose_shots(facts: &CourseFacts, now: jiff::Timestamp) -> Option<ShotCounts> {
+    let course = facts.course.as_ref()?;
+    let subcutaneous = regimen(&course.regimen).is_some_and(|regimen| regimen.route == Route::Subcutaneous);
+    (subcutaneous || !facts.shots.is_empty()).then(|| shot_counts(&facts.shots, now))
+}
+
+/// Whether the latest course's first dose has been given (an infusion recorded or a shot logged).
+fn first_dose_given(facts: &CourseFacts, now: jiff::Timestamp) -> bool {
+    let (given, ..) = counts(facts, now.as_millisecond());
+    given > 0 || shot_counts(&facts.shots, now).given > 0
+}
+
+/// The course card: doses given and held (high dose), or shots given and skipped (low dose).
+fn course_card(facts: &CourseFacts, now: jiff::Timestamp) -> Option<Card> {
+    let course = facts.course.as_ref()?;
+    let started = format!("Course started {}.", time_text(course.started_at_ms));
+    if let Some(shots) = low_dose_shots(facts, now) {
+        let last = shots.last_given_at.map_or_else(|| "none yet".to_string(), |at| time_text(at.as_millisecond()));
+        return Some(Card::new(
+            "info",
+            format!(
+                "{} course: given {} shots, skipped {}, last shot {last}",
+                course.regimen, shots.given, shots.skipped
+            ),
+            format!("{started} Shots as logged in the injection log (corrections applied)."),
+        ));
+    }
+    let (given, in_cycle, held, cycle) = counts(facts, now.as_millisecond());
+    Some(Card::new(
+        "info",
+        format!("{} course, cycle {cycle}: given {given} ({in_cycle} this cycle), held {held}", course.regimen),
+        started,
+    ))
+}
+
+/// The screening gate of the first dose (SCREENING §1 amendment), decided by the core's `first_dose_gate`
+/// as the dose record decides it: a card while the latest course's first dose is not given and the gate is
+/// closed, naming every item that keeps it closed. Critical beside an aldesleukin order, a warning otherwise.
+fn gate_card(facts: &CourseFacts, now: jiff::Timestamp, beside_an_order: bool) -> Option<Card> {
+    facts.course.as_ref()?;
+    if first_dose_given(facts, now) {
+        return None;
+    }
+    let gate = first_dose_gate(facts.gate_screening.as_ref(), &facts.gate_decisions, now);
+    if gate.open {
+        return None;
+    }
+    let open_items = gate.blockers.iter().filter(|blocker| blocker.item.is_some()).count();
+    let summary = if facts.gate_screening.is_none() {
+        "First dose blocked: no screening of this course yet".to_string()
+    } else {
+        format!("First dose blocked by the screening gate: {open_items} item(s) not cleared")
+    };
+    let reasons: Vec<String> = gate.blockers.iter().map(|blocker| format!("- {}", blocker.reason)).collect();
+    Some(Card::new(
+        if beside_an_order { "critical" } else { "warning" },
+        summary,
+        format!(
+            "The first dose of this course cannot be recorded in il2care until its latest screening is within every \
+             item's window, each needs-review item acknowledged and each fail overridden by a physician \
+             (SCREENING §1):\n{}",
+            reasons.join("\n")
+        ),
+    ))
+}
+
 /// The decision card: critical when the latest decision is not `give`.
 fn decision_card(facts: &CourseFacts, orders: &[String]) -> Option<Card> {
     let decision = facts.decision.as_ref()?;
@@ -329,19 +469,110 @@ fn decision_card(facts: &CourseFacts, orders: &[String]) -> Option<Card> {
 
 /// The contrast card of a patient who has received interleukin-2 (core screening rules, dates included).
 fn contrast_card(facts: &CourseFacts, now: jiff::Timestamp, involves: &str) -> Option<Card> {
+    agent_contrast_card(facts, now, ContrastAgent::Iodinated, involves)
+}
+
+fn agent_contrast_card(
+    facts: &CourseFacts,
+    now: jiff::Timestamp,
+    agent: ContrastAgent,
+    involves: &str,
+) -> Option<Card> {
     if !facts.flags.iter().any(|flag| flag == "received_interleukin_2") {
         return None;
     }
     let last = facts.last_given_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
-    let exposure = ContrastExposure { agent: ContrastAgent::Iodinated, at: now, involves: involves.to_string() };
+    let exposure = ContrastExposure { agent, at: now, involves: involves.to_string() };
     let notice = notice(&exposure, last);
     let indicator = if notice.level == NoticeLevel::Warning { "warning" } else { "info" };
     let last_text = last.map_or_else(|| "unknown".to_string(), |at| time_text(at.as_millisecond()));
+    let words = match agent {
+        ContrastAgent::Iodinated => "iodinated contrast",
+        ContrastAgent::Gadolinium => "gadolinium contrast",
+    };
     Some(Card::new(
         indicator,
-        format!("Received interleukin-2 (last dose {last_text}): iodinated contrast"),
+        format!("Received interleukin-2 (last dose {last_text}): {words}"),
         format!("{}: {} [{}]", notice.involves, notice.message, notice.source.0),
     ))
+}
+
+/// Every coding of an imaging order: a ServiceRequest's `code`, an ImagingStudy's `procedureCode`.
+fn imaging_codings(order: &Value) -> impl Iterator<Item = &Value> {
+    let concepts = std::iter::once(&order["code"]).chain(order["procedureCode"].as_array().into_iter().flatten());
+    concepts.flat_map(|concept| concept["coding"].as_array().into_iter().flatten())
+}
+
+/// Every text of an imaging order (code text and displays, order details, the study's description).
+fn imaging_text(order: &Value) -> String {
+    let mut texts = vec![order_text(order)];
+    for concept in order["procedureCode"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(order["orderDetail"].as_array().into_iter().flatten())
+    {
+        texts.extend(concept["text"].as_str().map(str::to_string));
+        texts.extend(
+            concept["coding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|coding| coding["display"].as_str().map(str::to_string)),
+        );
+    }
+    texts.extend(order["description"].as_str().map(str::to_string));
+    texts.retain(|text| !text.is_empty());
+    texts.join("; ")
+}
+
+/// How an imaging order involves contrast: a code of the reviewed table, or only words (to review).
+enum ImagingContrast {
+    Coded(&'static ImagingContrastCode),
+    WordsOnly(String),
+}
+
+fn imaging_contrast(order: &Value) -> Option<ImagingContrast> {
+    if !matches!(order["resourceType"].as_str(), Some("ServiceRequest" | "ImagingStudy")) {
+        return None;
+    }
+    let coded = imaging_codings(order).find_map(|coding| {
+        coded_contrast(coding["system"].as_str().unwrap_or(""), coding["code"].as_str().unwrap_or(""))
+    });
+    if let Some(row) = coded {
+        return Some(ImagingContrast::Coded(row));
+    }
+    let text = imaging_text(order);
+    mentions_contrast(&text).then_some(ImagingContrast::WordsOnly(text))
+}
+
+/// The card of an imaging order with contrast: the contrast notice for a coded study; for words without a
+/// known code, a card to review that treats the study as iodinated (the safer reading) and says why.
+fn imaging_card(facts: &CourseFacts, now: jiff::Timestamp, contrast: &ImagingContrast) -> Option<Card> {
+    match contrast {
+        ImagingContrast::Coded(row) => {
+            let system =
+                if row.system == il2care_core::screening::contrast_codes::LOINC { "LOINC" } else { "SNOMED CT" };
+            agent_contrast_card(
+                facts,
+                now,
+                row.agent,
+                &format!("imaging order: {} ({system} {})", row.display, row.code),
+            )
+        }
+        ImagingContrast::WordsOnly(text) => {
+            let notice = agent_contrast_card(facts, now, ContrastAgent::Iodinated, &format!("imaging order: {text}"))?;
+            Some(Card::new(
+                "warning",
+                "Review: this imaging order mentions contrast but carries no known contrast code",
+                format!(
+                    "Matched on its words only, so the contrast agent is not known; read as iodinated (the safer \
+                     reading) until reviewed.\n\n{}\n\n{}",
+                    notice.summary, notice.detail
+                ),
+            ))
+        }
+    }
 }
 
 /// The cards of `patient-view`.
@@ -354,14 +585,8 @@ pub fn patient_view_cards(facts: &CourseFacts, now: jiff::Timestamp) -> Vec<Card
             "A decision discontinued interleukin-2 permanently; see the il2care record.",
         ));
     }
-    if let Some(course) = &facts.course {
-        let (given, in_cycle, held, cycle) = counts(facts, now.as_millisecond());
-        cards.push(Card::new(
-            "info",
-            format!("{} course, cycle {cycle}: given {given} ({in_cycle} this cycle), held {held}", course.regimen),
-            format!("Course started {}.", time_text(course.started_at_ms)),
-        ));
-    }
+    cards.extend(course_card(facts, now));
+    cards.extend(gate_card(facts, now, false));
     if let Some(card) = decision_card(facts, &[]) {
         cards.push(card);
     }
@@ -415,47 +640,93 @@ fn order_reference(order: &Value) -> Option<String> {
     Some(format!("{}/{}", order["resourceType"].as_str()?, order["id"].as_str()?))
 }
 
-/// The dose check of an aldesleukin order against the course's baseline weight.
+/// The dose check of an aldesleukin order against the course's baseline weight: an order in IU, MIU, mg,
+/// \[iU\]/kg or mg/kg is compared by the core (`dosing::ordered`), naming the label pair it used.
 fn dose_card(course: &Course, order: &Value) -> Card {
     let Some(regimen) = regimen(&course.regimen) else {
         return Card::new("warning", format!("Unknown regimen {}: the dose cannot be checked", course.regimen), "");
     };
+    let quantity = &order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"];
+    let given = json!({"value": quantity["value"], "unit": quantity["code"].as_str().or(quantity["unit"].as_str())});
+    let ordered = il2care_wire::json::quantity(&given, "doseQuantity")
+        .ok()
+        .and_then(|quantity| OrderedDose::from_quantity(quantity).ok());
     let weight = course
         .baseline_weight_kg
         .as_deref()
         .and_then(|text| text.parse::<Decimal>().ok())
         .and_then(|kg| Kilograms::new(kg).ok());
-    let Some(weight) = weight else {
-        return Card::new("warning", "No baseline weight on the il2care course: the dose cannot be checked", "");
-    };
-    let calculation =
-        match calculate(DoseRequest { regimen, level: None, weight: Some(weight), height: None, prepared_at: None }) {
-            Ok(calculation) => calculation,
-            Err(refusal) => {
-                return Card::new(
-                    "warning",
-                    "il2care cannot calculate this dose",
-                    format!("{}: {}", refusal.field, refusal.reason),
-                );
-            }
-        };
-    let expected = calculation.dose.value();
-    let basis = format!("{} for {} kg: {} IU", regimen.id, weight.value().normalize(), number(expected));
-    let quantity = &order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"];
-    let given = json!({"value": quantity["value"], "unit": quantity["code"].as_str().or(quantity["unit"].as_str())});
-    let ordered: Option<InternationalUnits> = il2care_wire::json::measure(&given, "doseQuantity").ok();
-    match ordered {
-        None => Card::new("info", format!("il2care dose: {basis}"), "The order carries no dose in IU to compare."),
-        Some(ordered)
-            if expected > Decimal::ZERO && ((ordered.value() - expected).abs() / expected) > DOSE_TOLERANCE =>
-        {
-            Card::new(
+    let calculation = match calculate(DoseRequest { regimen, level: None, weight, height: None, prepared_at: None }) {
+        Ok(calculation) => calculation,
+        Err(refusal) if weight.is_none() && refusal.field == "weight" => {
+            let what = ordered.map_or_else(|| "this order".to_string(), |dose| format!("an order of {}", dose.text()));
+            return Card::new(
                 "warning",
-                format!("Ordered {} IU differs from {basis}", number(ordered.value())),
-                format!("More than {}% apart; check the weight and the regimen.", number(DOSE_TOLERANCE * dec!(100))),
-            )
+                "No weight on the il2care course: the dose cannot be checked",
+                format!(
+                    "{} needs the patient's weight for {} (record the baseline weight in il2care).",
+                    what, regimen.id
+                ),
+            );
         }
-        Some(ordered) => Card::new("info", format!("Ordered {} IU matches {basis}", number(ordered.value())), ""),
+        Err(refusal) => {
+            return Card::new(
+                "warning",
+                "il2care cannot calculate this dose",
+                format!("{}: {}", refusal.field, refusal.reason),
+            );
+        }
+    };
+    let expected = calculation.dose.value();
+    let weight_text = calculation.weight.map_or_else(String::new, |kg| format!(" for {} kg", kg.value().normalize()));
+    let basis = format!("{}{weight_text}: {} IU", regimen.id, number(expected));
+    let Some(ordered) = ordered else {
+        return Card::new(
+            "info",
+            format!("il2care dose: {basis}"),
+            "The order carries no dose in IU, MIU, mg, [iU]/kg or mg/kg to compare.",
+        );
+    };
+    match compare_order(&calculation, ordered) {
+        OrderCheck::WeightMissing { ordered } => Card::new(
+            "warning",
+            format!("Ordered {}: no weight on the il2care course to convert it", ordered.text()),
+            format!(
+                "An order per kg needs the patient's weight; {} has none recorded. il2care dose: {basis}.",
+                regimen.id
+            ),
+        ),
+        OrderCheck::Compared(comparison) => {
+            let unit = if comparison.unit == il2care_core::units::Unit::Milligram { "mg" } else { "IU" };
+            let converted = match comparison.weight {
+                Some(kg) => format!(
+                    "{} x {} kg = {} {unit}",
+                    ordered.text(),
+                    kg.value().normalize(),
+                    number(comparison.ordered_amount.normalize())
+                ),
+                None => format!("{} {unit}", number(comparison.ordered_amount.normalize())),
+            };
+            let expected_text = format!("{} {unit}", number(comparison.expected_amount.round_dp(4).normalize()));
+            let compared_with = format!("{}{weight_text}: {expected_text}", regimen.id);
+            let pair = format!(
+                "Compared by {} [{}]; dose of record {basis}.",
+                comparison.basis.words(),
+                comparison.basis.source().0
+            );
+            if comparison.matches {
+                Card::new("info", format!("Ordered {converted} matches {compared_with}"), pair)
+            } else {
+                Card::new(
+                    "warning",
+                    format!("Ordered {converted} differs from {compared_with}"),
+                    format!(
+                        "More than {}% apart; check the weight and the regimen. {pair}",
+                        number(DOSE_TOLERANCE * dec!(100))
+                    ),
+                )
+            }
+        }
     }
 }
 
@@ -484,6 +755,10 @@ pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp)
             Some(course) => {
                 for order in &aldesleukin {
                     cards.push(dose_card(course, order));
+                }
+                if let Some(mut card) = gate_card(facts, now, true) {
+                    card.delete_orders = Some(("Cancel the aldesleukin order".to_string(), ids.clone()));
+                    cards.push(card);
                 }
                 let (given, in_cycle, _, cycle) = counts(facts, now.as_millisecond());
                 if course.regimen == "hd-iv" {
@@ -515,13 +790,17 @@ pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp)
             }
         }
     }
-    for order in orders.iter().filter(|order| is_iodinated_contrast(order)) {
-        let involves = order_text(order);
-        cards.extend(contrast_card(
-            facts,
-            now,
-            if involves.is_empty() { "iodinated contrast order" } else { &involves },
-        ));
+    for order in orders {
+        if is_iodinated_contrast(order) {
+            let involves = order_text(order);
+            cards.extend(contrast_card(
+                facts,
+                now,
+                if involves.is_empty() { "iodinated contrast order" } else { &involves },
+            ));
+        } else if let Some(contrast) = imaging_contrast(order) {
+            cards.extend(imaging_card(facts, now, &contrast));
+        }
     }
     cards
 }
@@ -665,10 +944,13 @@ pub async fn call(
         PatientMatch::Mismatch(patient_id, fields) => {
             drop(conn);
             let resource = format!("patient/{patient_id}/cds/{service_id}/mismatch/{}", fields.join(","));
-            if let Err(replayed) = caller.audit_durably(&state, "match", &resource, Some(patient_id)).await? {
+            let card = card_json(&unmatched_patient_card())?;
+            let cards = issued(std::slice::from_ref(&card), &service_id, patient_id, &caller);
+            if let Err(replayed) =
+                caller.audit_outcome_durably(&state, "match", &resource, Some(patient_id), "ok", cards).await?
+            {
                 return Ok(replayed.into_response());
             }
-            let card = card_json(&unmatched_patient_card())?;
             return Ok(Json(json!({"cards": [card]})).into_response());
         }
     };
@@ -705,13 +987,16 @@ pub async fn call(
         };
         order_cards(&facts, &orders, now)
     };
-    if let Err(replayed) =
-        caller.audit_read(&state, &format!("patient/{patient_id}/cds/{service_id}"), Some(patient_id)).await?
+    // The cards get their uuids first: they are stored with the read's audit entry and the token's use, in
+    // the one group commit the read waits for anyway (no commit of their own).
+    let mut cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
+    crate::smart::add_links_to_cards(&state, hook, &mut cards);
+    let resource = format!("patient/{patient_id}/cds/{service_id}");
+    let kept = issued(&cards, &service_id, patient_id, &caller);
+    if let Err(replayed) = caller.audit_outcome_durably(&state, "read", &resource, Some(patient_id), "ok", kept).await?
     {
         return Ok(replayed.into_response());
     }
-    let mut cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
-    crate::smart::add_links_to_cards(&state, hook, &mut cards);
     Ok(Json(json!({"cards": cards})).into_response())
 }
 
@@ -751,7 +1036,7 @@ pub async fn feedback(
         .and_then(Value::as_array)
         .filter(|entries| !entries.is_empty() && entries.len() <= 100)
         .ok_or_else(|| Refusal::new("feedback", "must be a list of 1 to 100 card outcomes"))?;
-    let mut recorded = Vec::new();
+    let mut recorded: Vec<(String, &str)> = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         let field = |name: &str| format!("feedback[{index}].{name}");
         let card = entry["card"]
@@ -771,15 +1056,56 @@ pub async fn feedback(
             Some(code) => format!("cds/{service_id}/card/{card}/{outcome}/{code}"),
             None => format!("cds/{service_id}/card/{card}/{outcome}"),
         };
-        recorded.push(resource);
+        recorded.push((resource, card));
+    }
+    // Only cards il2care issued, by this service, to this caller, and still kept: anything else is refused
+    // whole (nothing recorded but the refusal), and the token is spent on the refusal.
+    let uuids: Vec<&str> = recorded.iter().map(|(_, card)| *card).collect();
+    let known = il2care_store::cds::issued_cards(&mut conn, &uuids, crate::now_ms()).await?;
+    let actor = caller.actor_name();
+    let mut patients = Vec::with_capacity(recorded.len());
+    for (index, (_, card)) in recorded.iter().enumerate() {
+        let issued = known
+            .iter()
+            .find(|stored| stored.uuid == *card && stored.service_id == service_id && stored.issued_to == actor);
+        match issued {
+            Some(stored) => patients.push(stored.patient_id),
+            None => {
+                drop(conn);
+                let resource = format!("cds/{service_id}/feedback/unknown-card/{card}");
+                if let Err(replayed) =
+                    caller.audit_outcome_durably(&state, "denied", &resource, None, "unknown_card", Vec::new()).await?
+                {
+                    return Ok(replayed.into_response());
+                }
+                return Ok(unknown_card(index, card));
+            }
+        }
     }
     // The first outcome goes through the writer with the EHR's token: a replayed token records nothing.
-    let (first, rest) = recorded.split_first().ok_or_else(|| Refusal::new("feedback", "is empty"))?;
-    if let Err(replayed) = caller.audit_durably(&state, "cds_feedback", first, None).await? {
+    let ((first, _), rest) = recorded.split_first().ok_or_else(|| Refusal::new("feedback", "is empty"))?;
+    if let Err(replayed) = caller.audit_durably(&state, "cds_feedback", first, Some(patients[0])).await? {
         return Ok(replayed.into_response());
     }
-    for resource in rest {
-        caller.audit(&mut conn, "cds_feedback", resource, None, "ok").await?;
+    for ((resource, _), patient_id) in rest.iter().zip(&patients[1..]) {
+        caller.audit(&mut conn, "cds_feedback", resource, Some(*patient_id), "ok").await?;
     }
     Ok(Json(json!({"recorded": recorded.len()})).into_response())
+}
+
+/// The answer to feedback naming a card il2care did not issue (to this caller, from this service, within
+/// [`CARD_FEEDBACK_DAYS`]): 422 naming the field, as every refusal here, with the same reason as an
+/// OperationOutcome issue for clients that read FHIR errors.
+fn unknown_card(index: usize, card: &str) -> Response {
+    let field = format!("feedback[{index}].card");
+    let message = format!(
+        "{card} is not a card il2care issued to you from this service in the last {CARD_FEEDBACK_DAYS} days; \
+         feedback is accepted only for cards il2care returned"
+    );
+    let body = json!({
+        "error": {"message": message, "field": field},
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "not-found", "diagnostics": message, "expression": [field]}],
+    });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod cds_auth;
+pub mod cds_cors;
 pub mod cds_hooks;
 pub mod demo;
 pub mod error;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub mrn_system: Arc<str>,
     /// The EHRs that may open il2care by SMART App Launch (`il2care serve --smart-config`); `None`: no launch.
     pub smart: Option<Arc<smart::SmartConfig>>,
+    /// The EHR origins allowed cross-origin access to `/cds-services` (`il2care serve --cds-cors-origins`).
+    pub cds_cors_origins: Arc<cds_cors::CorsOrigins>,
 }
 
 impl AppState {
@@ -67,6 +70,7 @@ impl AppState {
             security: Arc::new(security::Security::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(auth::MAX_CONCURRENT_HASHES)),
             smart: None,
+            cds_cors_origins: Arc::new(cds_cors::CorsOrigins::default()),
         }
     }
 
@@ -99,6 +103,11 @@ impl AppState {
     /// The same state, matching patients on MRNs of this identifier system.
     pub fn with_mrn_system(self, mrn_system: &str) -> AppState {
         AppState { mrn_system: Arc::from(mrn_system), ..self }
+    }
+
+    /// The same state, giving these EHR origins cross-origin access to `/cds-services`.
+    pub fn with_cds_cors_origins(self, origins: cds_cors::CorsOrigins) -> AppState {
+        AppState { cds_cors_origins: Arc::new(origins), ..self }
     }
 
     /// The same state, accepting EHR JWTs from these issuers on `/cds-services`.
@@ -178,5 +187,6 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cds_cors::cors))
         .with_state(state)
 }

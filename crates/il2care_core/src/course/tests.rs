@@ -309,3 +309,24 @@ fn every_record_rule_has_an_id_and_a_known_source_and_slots_number_across_the_co
     assert_eq!(DoseSlot::from_number(31), None);
     assert_eq!(slot(2, 1).number(), 16);
 }
+
+#[test]
+fn shot_counts_take_standing_entries_up_to_the_time() {
+    let at = |h: i64, mut entry: LoggedShot| {
+        entry.at = hours(h);
+        entry
+    };
+    let log = vec![
+        at(0, shot(1, 1, true, None)),
+        at(24, shot(2, 2, true, None)),
+        // Shot 2 corrected: it was skipped after all.
+        at(25, shot(3, 2, false, Some(2))),
+        at(48, shot(4, 3, true, None)),
+    ];
+    let counts = |h: i64| shot_counts(&log, hours(h));
+    assert_eq!(counts(-1), ShotCounts { given: 0, skipped: 0, last_given_at: None });
+    assert_eq!(counts(0), ShotCounts { given: 1, skipped: 0, last_given_at: Some(hours(0)) });
+    assert_eq!(counts(24), ShotCounts { given: 2, skipped: 0, last_given_at: Some(hours(24)) });
+    assert_eq!(counts(25), ShotCounts { given: 1, skipped: 1, last_given_at: Some(hours(0)) });
+    assert_eq!(counts(48), ShotCounts { given: 2, skipped: 1, last_given_at: Some(hours(48)) });
+}

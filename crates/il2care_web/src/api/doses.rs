@@ -302,16 +302,7 @@ pub async fn record_dose_document(
 /// within every item's validity window, with every `needs-review` item acknowledged and every `fail`
 /// overridden by a physician, or the dose is refused naming what is missing. Decided by the core.
 async fn first_dose_gate(conn: &mut il2care_store::Conn, course_id: i64, at: jiff::Timestamp) -> Result<(), AppError> {
-    let screening = record::latest_screening_of_course(conn, course_id).await?;
-    let (view, decisions) = match &screening {
-        Some(screening) => {
-            let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
-            let decisions = record::screening_decisions(conn, screening.id).await?;
-            (Some(crate::api::screenings::gate_screening(screening.at_ms, &result)), decisions)
-        }
-        None => (None, Vec::new()),
-    };
-    let decisions = crate::api::screenings::item_decisions(&decisions);
+    let (view, decisions) = crate::api::screenings::gate_inputs(conn, course_id).await?;
     let gate = il2care_core::screening::gate::first_dose_gate(view.as_ref(), &decisions, at);
     if gate.open {
         return Ok(());

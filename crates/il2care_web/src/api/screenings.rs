@@ -99,6 +99,21 @@ pub fn item_decisions(decisions: &[ScreeningDecision]) -> Vec<ItemDecision> {
         .collect()
 }
 
+/// The inputs of the first-dose gate of a course as the record holds them: its latest screening (as the gate
+/// reads it) and the physicians' decisions on that screening. The one reader for the dose record and the CDS
+/// cards, so both decide with the same `first_dose_gate`.
+pub async fn gate_inputs(
+    conn: &mut il2care_store::Conn,
+    course_id: i64,
+) -> Result<(Option<GateScreening>, Vec<ItemDecision>), AppError> {
+    let Some(screening) = record::latest_screening_of_course(conn, course_id).await? else {
+        return Ok((None, Vec::new()));
+    };
+    let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
+    let decisions = record::screening_decisions(conn, screening.id).await?;
+    Ok((Some(gate_screening(screening.at_ms, &result)), item_decisions(&decisions)))
+}
+
 /// The gate for a first dose now (SCREENING §1 amendment): `null` when the screening is not tied to a course.
 fn gate_json(course_id: Option<i64>, screening: Option<&GateScreening>, decisions: &[ScreeningDecision]) -> Value {
     let Some(course_id) = course_id else { return Value::Null };

@@ -90,6 +90,20 @@ fn patient_view_request() -> Value {
                                     "birthDate": "1970-01-01"}}})
 }
 
+/// The uuid of a card il2care issued to the RSA EHR (feedback is accepted only for such cards): patient A gets a
+/// course, and the EHR opens its chart with a token of its own.
+async fn card_issued_to_the_ehr(app: &TestApp) -> String {
+    let physician = app.token("physician").await;
+    let course = json!({"regimen": "hd-iv", "rule_set": "label", "started_at": "2026-11-27T08:00:00Z",
+                        "baseline_weight": {"value": 80, "unit": "kg"}});
+    let path = format!("/api/v1/patients/{}/courses", app.patient_a);
+    assert_eq!(app.post(&path, Some(&physician), &course).await.0, StatusCode::CREATED);
+    let (status, response) =
+        post(app, PATIENT_VIEW, &rsa_token(&claims(RSA_EHR, PATIENT_VIEW)), &patient_view_request()).await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    response["cards"][0]["uuid"].as_str().expect("the course card").to_string()
+}
+
 /// One POST to a router that trusts the test issuers.
 async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
     send(app, issuers(), Request::post(path), Some(token), Body::from(body.to_string())).await
@@ -135,8 +149,9 @@ async fn an_allow_listed_ehr_token_is_accepted_and_every_call_is_audited_as_the_
     assert_eq!(audit(app, &format!("ehr:{RSA_EHR}")).await, std::slice::from_ref(&read));
     assert_eq!(audit(app, &format!("ehr:{EC_EHR}")).await, [read]);
     // The feedback endpoint is an endpoint of its own: its URL is the audience.
+    let card = card_issued_to_the_ehr(app).await;
     let path = "/cds-services/il2care-patient-view/feedback";
-    let feedback = json!({"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted"}]});
+    let feedback = json!({"feedback": [{"card": card, "outcome": "accepted"}]});
     let (status, answer) = post(app, path, &rsa_token(&claims(RSA_EHR, path)), &feedback).await;
     assert_eq!((status, answer["recorded"].as_i64()), (StatusCode::OK, Some(1)), "{answer}");
     let entries = audit(app, &format!("ehr:{RSA_EHR}")).await;
@@ -234,8 +249,9 @@ async fn a_token_is_good_for_one_call_and_a_replay_is_refused_and_audited(app: &
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
     assert!(error["error"]["message"].as_str().unwrap().contains("already used"), "{error}");
     // A replay of a token first used on feedback is refused too, and records no feedback.
+    let card = card_issued_to_the_ehr(app).await;
     let path = "/cds-services/il2care-patient-view/feedback";
-    let feedback = json!({"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted"}]});
+    let feedback = json!({"feedback": [{"card": card, "outcome": "accepted"}]});
     let feedback_token = rsa_token(&claims(RSA_EHR, path));
     assert_eq!(post(app, path, &feedback_token, &feedback).await.0, StatusCode::OK);
     assert_eq!(post(app, path, &feedback_token, &feedback).await.0, StatusCode::UNAUTHORIZED);

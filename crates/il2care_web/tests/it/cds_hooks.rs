@@ -256,30 +256,33 @@ async fn a_missing_prefetch_is_412_and_unknown_patients_get_no_cards(app: &TestA
 }
 
 async fn feedback_on_a_card_is_recorded_in_the_audit_log(app: &TestApp) {
+    course_on_hold(app, app.patient_a, 480).await;
     let nurse = app.token("nurse").await;
+    let draft = json!({"draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [aldesleukin_order("mr-1", 60_000_000)]}});
+    let (_, response) =
+        app.post("/cds-services/il2care-order-sign", Some(&nurse), &hook_request("order-sign", "A-1", draft)).await;
+    let issued = cards_obeying_the_specification(&response);
+    let (accepted, overridden) = (issued[0]["uuid"].as_str().unwrap(), issued[1]["uuid"].as_str().unwrap());
     let feedback = json!({"feedback": [
-        {"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted",
+        {"card": accepted, "outcome": "accepted",
          "acceptedSuggestions": [{"id": "e56e1945-20b3-4393-8503-a1a20fd73152"}], "outcomeTimestamp": "2026-11-27T16:00:00Z"},
-        {"card": "7f1b2a3c-0000-4000-8000-000000000001", "outcome": "overridden",
+        {"card": overridden, "outcome": "overridden",
          "overrideReason": {"reason": {"system": "urn:il2care:override-reason", "code": "clinician-reassessed"},
                             "userComment": "free text is not kept"}, "outcomeTimestamp": "2026-11-27T16:01:00Z"}]});
     let (status, answer) = app.post("/cds-services/il2care-order-sign/feedback", Some(&nurse), &feedback).await;
     assert_eq!((status, answer["recorded"].as_i64()), (StatusCode::OK, Some(2)), "{answer}");
     let mut conn = app.db.store.connection().await.unwrap();
     let query = il2care_store::audit::AuditQuery { patient_id: None, actor: Some("nurse".into()), limit: 100 };
-    let resources: Vec<String> = il2care_store::audit::query(&mut conn, &query)
+    let entries: Vec<_> = il2care_store::audit::query(&mut conn, &query)
         .await
         .unwrap()
         .into_iter()
         .filter(|entry| entry.action == "cds_feedback")
-        .map(|entry| entry.resource)
         .collect();
-    assert!(
-        resources.contains(&"cds/il2care-order-sign/card/9368d37b-283f-44a0-93ea-547cebab93ed/accepted".to_string())
-    );
-    assert!(resources.contains(
-        &"cds/il2care-order-sign/card/7f1b2a3c-0000-4000-8000-000000000001/overridden/clinician-reassessed".to_string()
-    ));
+    assert!(entries.iter().all(|entry| entry.patient_id == Some(app.patient_a)), "the card's patient");
+    let resources: Vec<String> = entries.into_iter().map(|entry| entry.resource).collect();
+    assert!(resources.contains(&format!("cds/il2care-order-sign/card/{accepted}/accepted")));
+    assert!(resources.contains(&format!("cds/il2care-order-sign/card/{overridden}/overridden/clinician-reassessed")));
     assert!(resources.iter().all(|resource| !resource.contains("free text")));
     let bad = json!({"feedback": [{"card": "x", "outcome": "ignored"}]});
     let (status, error) = app.post("/cds-services/il2care-order-sign/feedback", Some(&nurse), &bad).await;

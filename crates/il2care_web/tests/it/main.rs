@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod bad_input;
 mod cds_auth;
+mod cds_cards;
 mod cds_hooks;
 mod course_page;
 mod fhir;
