@@ -30,6 +30,8 @@ pub mod cosign;
 pub mod course_charts;
 pub mod rules;
 pub mod vitals;
+// Issue 16 (pharmacy and screening in the application): the screening form and the first-dose gate.
+pub mod screening_form;
 
 /// The page routes (merged into the application router beside the API).
 pub fn routes() -> Router<AppState> {
@@ -54,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .route("/me/injections", get(patient::injections).post(patient::log_injection))
         .route("/me/education", get(patient::education))
         .route("/rules", get(rules::catalogue))
+        .route("/patients/{patient_id}/screening", get(screening_form::form).post(screening_form::submit))
+        .route("/patients/{patient_id}/screening/{screening_id}/decisions", post(screening_form::decide))
 }
 
 /// A page request that failed: an HTML page with the status of the API's `AppError`, or, for a missing or

@@ -661,6 +661,9 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         )));
     };
     let events = record::dose_events(&mut conn, course.id).await?;
+    // The course's first-dose gate (issue 16): which items block, who acknowledged or overrode.
+    let gate = super::screening_form::gate_view(&mut conn, course.id).await?;
+    let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
     let slots = view::slot_rows(&course, &events, &zone, now);
     let decisions: Vec<DecisionView> = assessments
         .iter()
@@ -747,6 +750,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
                 @for decision in &decisions { (decision_block(decision, &overrides_of(decision.id), &zone)) }
             }
             (screening_section)
+            (gate_block)
             (checkin_section)
             @if let Some(log) = &injection_log {
                 section aria-labelledby="injections-heading" id="injections" {

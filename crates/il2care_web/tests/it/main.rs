@@ -15,6 +15,7 @@ mod hardening;
 mod injections;
 mod interop;
 mod pages;
+mod pharmacy;
 mod screenings;
 mod support;
 mod ward;
