@@ -21,6 +21,8 @@ pub mod record;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ward;
+// Issue 16: the pharmacist's desk (dose verifications, dosing weight and height).
+pub mod pharmacy;
 
 /// The database driver's error, for callers that commit or roll back a transaction.
 pub use sqlx::Error as DbError;
@@ -103,6 +105,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         include_str!("../migrations/sqlite/0010_worklist_summaries.sql"),
         include_str!("../migrations/postgres/0010_worklist_summaries.sql"),
+    ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_pharmacy.sql"),
+        include_str!("../migrations/postgres/0011_pharmacy.sql"),
     ),
 ];
 

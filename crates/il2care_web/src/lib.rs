@@ -152,6 +152,11 @@ pub fn router(state: AppState) -> Router {
         .route("/cds-services", get(cds_hooks::discovery))
         .route("/cds-services/{service_id}", post(cds_hooks::call))
         .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
+        .route(
+            "/api/v1/patients/{patient_id}/courses/{course_id}/verifications",
+            get(api::pharmacy::list).post(api::pharmacy::verify),
+        )
+        .route("/api/v1/patients/{patient_id}/courses/{course_id}/measurements", post(api::pharmacy::measure))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))

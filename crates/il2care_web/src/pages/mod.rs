@@ -32,6 +32,8 @@ pub mod rules;
 pub mod vitals;
 // Issue 16 (pharmacy and screening in the application): the screening form and the first-dose gate.
 pub mod screening_form;
+// Issue 16: the pharmacist's desk (working, verification, label, weight and height).
+pub mod pharmacy;
 
 /// The page routes (merged into the application router beside the API).
 pub fn routes() -> Router<AppState> {
@@ -46,8 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{patient_id}/assessment", post(staff::assess))
         .route("/patients/{patient_id}/dose", post(staff::record_dose))
         .route("/checkins/{checkin_id}/acknowledge", post(staff::acknowledge))
-        .route("/pharmacy", get(staff::pharmacy))
-        .route("/pharmacy/screenings", post(staff::screen))
+        .route("/pharmacy", get(pharmacy::desk_page))
+        .route("/pharmacy/screenings", post(pharmacy::import_screening))
         .route("/audit", get(staff::audit_log))
         .route("/me", get(patient::checkin_form))
         .route("/me/checkins", post(patient::submit_checkin))
@@ -58,6 +60,9 @@ pub fn routes() -> Router<AppState> {
         .route("/rules", get(rules::catalogue))
         .route("/patients/{patient_id}/screening", get(screening_form::form).post(screening_form::submit))
         .route("/patients/{patient_id}/screening/{screening_id}/decisions", post(screening_form::decide))
+        .route("/pharmacy/courses/{course_id}/verifications", post(pharmacy::verify))
+        .route("/pharmacy/courses/{course_id}/measurements", post(pharmacy::measure))
+        .route("/pharmacy/verifications/{verification_id}/label", get(pharmacy::label))
 }
 
 /// A page request that failed: an HTML page with the status of the API's `AppError`, or, for a missing or

@@ -1058,7 +1058,13 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(refusal.field, "labs.creatinine.unit");
-        let refusal = read(&[("regimen", "hd-iv"), ("medications.2.daily_dose.value", "5")]).err().unwrap();
+        let refusal = read(&[
+            ("regimen", "hd-iv"),
+            ("medications.2.daily_dose.value", "5"),
+            ("medications.2.daily_dose.unit", "mg"),
+        ])
+        .err()
+        .unwrap();
         assert_eq!(refusal.field, "medications.2.name", "a dose without a name is refused at its row");
         let refusal = read(&[("regimen", "hd-iv"), ("labs.alt.value", "30"), ("labs.alt.unit", "U/L")]).err().unwrap();
         assert_eq!(refusal.field, "labs.at", "a lab value needs its time");

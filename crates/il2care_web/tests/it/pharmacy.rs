@@ -17,6 +17,16 @@ struct Page {
     text: String,
 }
 
+/// A course of patient A without a dosing weight, started `hours` ago.
+async fn course_without_weight(app: &TestApp, regimen: &str, hours: i64) -> i64 {
+    let physician = app.token("physician").await;
+    let body = json!({"regimen": regimen, "started_at": ago(hours * 60)});
+    let (status, course) =
+        app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{course}");
+    course["id"].as_i64().unwrap()
+}
+
 async fn request(app: &TestApp, method: Method, path: &str, token: &str, form: &str) -> Page {
     let mut builder =
         Request::builder().method(method).uri(path).header(header::COOKIE, format!("il2care_session={token}"));
@@ -252,7 +262,154 @@ async fn the_first_low_dose_shot_waits_for_the_screening_review(app: &TestApp) {
     assert_eq!(status, StatusCode::CREATED, "{given}");
 }
 
+async fn a_missing_weight_is_entered_at_the_desk_and_feeds_the_working(app: &TestApp) {
+    let course_id = course_without_weight(app, "hd-iv", 1).await;
+    let pharmacist = app.token("pharmacist").await;
+    let nurse = app.token("nurse").await;
+    let desk = request(app, Method::GET, "/pharmacy", &pharmacist, "").await;
+    assert_eq!(desk.status, StatusCode::OK);
+    assert!(desk.text.contains("Cannot calculate"), "no weight: no dose");
+    assert!(
+        desk.text.contains(&format!("/pharmacy/courses/{course_id}/measurements")),
+        "the form is where it is needed"
+    );
+    let path = format!("/pharmacy/courses/{course_id}/measurements");
+    let patient = app.patient_a.to_string();
+    // A bare number, an implausible weight and a nurse are refused; nothing stored.
+    let bare = request(
+        app,
+        Method::POST,
+        &path,
+        &pharmacist,
+        &form(&[("patient_id", &patient), ("code", "weight"), ("value", "84")]),
+    )
+    .await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.text.contains("without a unit"), "{}", bare.text);
+    assert!(bare.text.contains("value=\"84\""), "the form comes back filled in");
+    let heavy = request(
+        app,
+        Method::POST,
+        &path,
+        &pharmacist,
+        &form(&[("patient_id", &patient), ("code", "weight"), ("value", "251"), ("unit", "kg")]),
+    )
+    .await;
+    assert_eq!(heavy.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(heavy.text.contains("outside the dosing limits"), "{}", heavy.text);
+    let api = format!("/api/v1/patients/{}/courses/{course_id}/measurements", app.patient_a);
+    let (status, _) =
+        app.post(&api, Some(&nurse), &json!({"code": "weight", "value": {"value": 84, "unit": "kg"}})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a nurse does not enter the dosing weight");
+    let (status, refused) =
+        app.post(&api, Some(&pharmacist), &json!({"code": "height", "value": {"value": 99, "unit": "cm"}})).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("value")));
+    let saved = request(
+        app,
+        Method::POST,
+        &path,
+        &pharmacist,
+        &form(&[("patient_id", &patient), ("code", "weight"), ("value", "84"), ("unit", "kg")]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+    let desk = request(app, Method::GET, "/pharmacy", &pharmacist, "").await;
+    assert!(desk.text.contains("50,400,000 IU (50.4 MIU)"), "the entered weight feeds the working");
+    assert!(desk.text.contains("2.8 mL") && desk.text.contains("3.108 mg"));
+    assert!(desk.text.contains("entered at the desk by pharmacist"));
+    assert!(!desk.text.contains("[iU]"), "no UCUM code for people");
+    let audit = app.audit_actions(app.patient_a).await;
+    assert!(audit.iter().any(|(actor, action, outcome)| actor == "pharmacist" && action == "write" && outcome == "ok"));
+    assert!(audit.iter().any(|(actor, action, _)| actor == "nurse" && action == "denied"));
+}
+
+async fn a_pharmacist_verifies_a_prepared_dose_and_the_nurse_sees_who_and_which_lot(app: &TestApp) {
+    let course_id = course(app, "hd-iv", 1).await;
+    let pharmacist = app.token("pharmacist").await;
+    let nurse = app.token("nurse").await;
+    let api = format!("/api/v1/patients/{}/courses/{course_id}/verifications", app.patient_a);
+    let (status, refused) = app.post(&api, Some(&pharmacist), &json!({"lot_expires_on": "2099-01-01"})).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lot")));
+    let (status, refused) =
+        app.post(&api, Some(&pharmacist), &json!({"lot": "L1", "lot_expires_on": "2020-01-01"})).await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("lot_expires_on"))
+    );
+    let (status, _) = app.post(&api, Some(&nurse), &json!({"lot": "L1", "lot_expires_on": "2099-01-01"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only a pharmacist signs off");
+    let (status, listed) = app.get(&api, Some(&nurse)).await;
+    assert_eq!(
+        (status, listed["verifications"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0)),
+        "nothing refused is stored"
+    );
+    // The desk form: verified, then the label.
+    let path = format!("/pharmacy/courses/{course_id}/verifications");
+    let patient = app.patient_a.to_string();
+    let back = request(
+        app,
+        Method::POST,
+        &path,
+        &pharmacist,
+        &form(&[("patient_id", &patient), ("lot", "AB123"), ("lot_expires_on", "2020-01-01")]),
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        back.text.contains("the lot expired on 2020-01-01") && back.text.contains("value=\"AB123\""),
+        "{}",
+        back.text
+    );
+    let signed = request(
+        app,
+        Method::POST,
+        &path,
+        &pharmacist,
+        &form(&[("patient_id", &patient), ("lot", "AB123"), ("lot_expires_on", "2099-06-30"), ("slot", "1")]),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text);
+    assert!(signed.location.starts_with("/pharmacy/verifications/") && signed.location.ends_with("/label"));
+    let label = request(app, Method::GET, &signed.location, &nurse, "").await;
+    assert_eq!(label.status, StatusCode::OK);
+    for shown in [
+        "Aldesleukin",
+        "MRN",
+        "48,000,000 IU (48 MIU)",
+        "2.67 mL",
+        "50 mL 5% dextrose",
+        "µg/mL",
+        "Prepared at",
+        "Expires at",
+        "AB123",
+        "@media print",
+    ] {
+        assert!(label.text.contains(shown), "the label shows {shown}");
+    }
+    let (_, listed) = app.get(&api, Some(&nurse)).await;
+    let verification = &listed["verifications"][0];
+    assert_eq!(
+        (verification["lot"].as_str(), verification["verified_by"].as_str()),
+        (Some("AB123"), Some("pharmacist"))
+    );
+    assert_eq!(verification["dose"], json!({"value": 48000000, "unit": "[iU]"}));
+    let prepared: jiff::Timestamp = verification["prepared_at"].as_str().unwrap().parse().unwrap();
+    let expires: jiff::Timestamp = verification["expires_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(expires.duration_since(prepared), jiff::SignedDuration::from_hours(48), "expires = prepared + 48 h");
+    let course_page = request(app, Method::GET, &format!("/patients/{}", app.patient_a), &nurse, "").await;
+    assert!(
+        course_page.text.contains("Verified by pharmacist") && course_page.text.contains("lot AB123"),
+        "the nurse sees the sign-off"
+    );
+    let audit = app.audit_actions(app.patient_a).await;
+    assert!(audit.iter().any(|(actor, action, _)| actor == "pharmacist" && action == "verify"));
+    assert!(audit.iter().any(|(actor, action, _)| actor == "nurse" && action == "denied"));
+}
+
 on_both_backends!(
+    a_missing_weight_is_entered_at_the_desk_and_feeds_the_working,
+    a_pharmacist_verifies_a_prepared_dose_and_the_nurse_sees_who_and_which_lot,
     a_screening_entered_in_the_form_is_decided_item_by_item_until_the_first_dose_is_allowed,
     more_medication_rows_come_back_with_the_entries_kept_and_nothing_stored,
     the_first_low_dose_shot_waits_for_the_screening_review,
