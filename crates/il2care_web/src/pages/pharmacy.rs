@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use super::forms::{self, Pairs};
 use super::layout::{Audience, shell};
 use super::screening_view::{ScreeningView, screening_view};
-use super::view::{group_thousands, local_time};
+use super::view::local_time;
 use super::{PageError, PageResult, page, signed_in};
 use crate::AppState;
 use crate::api::pharmacy::{CourseDose, MeasuredBy, course_dose};
@@ -47,7 +47,7 @@ fn group_all(whole: &str) -> String {
     if whole.trim_start_matches('-').len() < 4 {
         return whole.to_string();
     }
-    // group_thousands groups five digits or more; four-digit numbers get their comma here.
+    // Every whole part of four digits or more is grouped (1,200 mL as well as 50,400,000 IU).
     let digits = whole.trim_start_matches('-');
     let mut out = String::new();
     if whole.starts_with('-') {
@@ -59,7 +59,6 @@ fn group_all(whole: &str) -> String {
         }
         out.push(digit);
     }
-    let _ = group_thousands;
     out
 }
 

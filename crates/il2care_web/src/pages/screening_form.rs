@@ -166,8 +166,11 @@ fn item_fields(item: Item) -> Vec<Field> {
     }
 }
 
+/// Choices of a select: the value sent and the words shown.
+pub type Choices = &'static [(&'static str, &'static str)];
+
 /// The laboratory rows: code, words, unit choices (UCUM code, as written).
-pub const LABS: [(&str, &str, &[(&str, &str)]); 11] = [
+pub const LABS: [(&str, &str, Choices); 11] = [
     ("wbc", "White blood cells", COUNT_UNITS),
     ("anc", "Absolute neutrophil count", COUNT_UNITS),
     ("platelets", "Platelets", COUNT_UNITS),
@@ -571,7 +574,7 @@ pub async fn form(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let rows = query.rows.unwrap_or(MEDICATION_ROWS).clamp(1, MAX_MEDICATION_ROWS);
-    form_page(&state, &actor, patient_id, None, rows).await.map(|markup| page(markup))
+    form_page(&state, &actor, patient_id, None, rows).await.map(page)
 }
 
 /// `POST /patients/{id}/screening`: the form read into a document and stored as the API stores it; "Add more
@@ -589,7 +592,7 @@ pub async fn submit(
     if forms::field(pairs, "action") == Some("more_rows") {
         let back = Back { pairs, refusal: &Refusal::new("", ""), field: String::new() };
         let rows = (shown + MEDICATION_ROWS).min(MAX_MEDICATION_ROWS);
-        return form_page(&state, &actor, patient_id, Some(&back), rows).await.map(|markup| page(markup));
+        return form_page(&state, &actor, patient_id, Some(&back), rows).await.map(page);
     }
     let patient = {
         let mut conn = state.store.connection().await?;
@@ -953,7 +956,7 @@ fn form_section(
 /// A form field path in words for the "please check" line: `labs.potassium.value.unit` is "the potassium unit".
 pub fn field_words(field: &str) -> String {
     if let Some(rest) = field.strip_prefix("labs.")
-        && let Some((code, words, _)) = LABS.iter().find(|(code, _, _)| rest.split('.').next() == Some(*code))
+        && let Some((_, words, _)) = LABS.iter().find(|(code, _, _)| rest.split('.').next() == Some(*code))
     {
         let what = if rest.contains("unit") {
             "its unit"
@@ -962,7 +965,6 @@ pub fn field_words(field: &str) -> String {
         } else {
             "its value"
         };
-        let _ = code;
         return format!("{words} ({what})");
     }
     if let Some(rest) = field.strip_prefix("medications.") {
