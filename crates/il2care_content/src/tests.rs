@@ -263,7 +263,7 @@ fn every_patient_text(language: Language) -> Vec<(String, String)> {
             "injections.already-logged",
             "injections.screening-review",
         ] {
-            texts.push((id.to_string(), injection_text(id).unwrap().plain_text()));
+            texts.push((id.to_string(), injection_text(id).unwrap().filled(&SiteNumbers::default()).plain_text()));
         }
     }
     for item in il2care_core::triage::QUESTIONNAIRE {

@@ -369,7 +369,7 @@ pub async fn submit_document(
         return Err(match (error, actor.role) {
             (AppError::Refused(_), Role::Patient) => {
                 let words = il2care_content::injection_text("injections.screening-review")
-                    .map(|entry| state.site.numbers.fill(entry.plain_text().trim()))
+                    .map(|entry| entry.filled(&state.site.numbers).plain_text().trim().to_string())
                     .unwrap_or_else(|| "Do not take this shot yet. Call your clinic.".to_string());
                 AppError::Refused(Refusal::new("course_id", words))
             }
