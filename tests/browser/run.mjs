@@ -386,6 +386,130 @@ async function pharmacistVerifiesDoses(browser, base) {
   await context.close();
 }
 
+/** The API with a bearer token (setup only: a patient and a course that has no dose and no screening). */
+async function api(base, token, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** A datetime-local value `hours` from now (read in the patient's zone by the form; a day's margin is enough). */
+function localInput(hours) {
+  return new Date(Date.now() + hours * 3_600_000).toISOString().slice(0, 16);
+}
+
+/**
+ * Issue 16: a course without a screening refuses its first dose; the pharmacist enters the screening in the form
+ * (more medication rows without script), the physician acknowledges and overrides item by item, the first dose
+ * is then given; the pharmacist verifies the prepared dose and prints its label, which fits a phone.
+ */
+async function screeningGatesTheFirstDoseAndThePharmacistSignsOff(browser, base) {
+  console.log('screening form, first-dose gate, pharmacist sign-off and label');
+  const session = await api(base, null, 'POST', '/api/v1/session', { username: 'physician', password });
+  check(session.status === 200, 'the physician signs in to the API for the setup');
+  const token = session.body.token;
+  const created = await api(base, token, 'POST', '/api/v1/patients',
+    { mrn: 'HD-1099', name: 'Jordan Lee', date_of_birth: '1970-03-04', sex: 'male', time_zone: 'America/New_York' });
+  check(created.status === 201, 'a new inpatient is admitted');
+  const patientId = created.body.id;
+  const course = await api(base, token, 'POST', `/api/v1/patients/${patientId}/courses`,
+    { regimen: 'hd-iv', started_at: new Date(Date.now() - 3_600_000).toISOString(), baseline_weight: { value: 80, unit: 'kg' } });
+  check(course.status === 201, 'a high-dose course starts, without a screening');
+  const decided = await api(base, token, 'POST', `/api/v1/patients/${patientId}/assessments`,
+    { course_id: course.body.id, at: new Date().toISOString(), findings_reviewed: true, findings: [] });
+  check(decided.status === 201, 'a decision is recorded for the first slot');
+
+  const physicianContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const physician = await physicianContext.newPage();
+  await signIn(physician, base, 'physician');
+  await physician.waitForURL(`${base}/worklist`);
+  const giveFirstDose = async () => {
+    await physician.goto(`${base}/patients/${patientId}`);
+    await physician.getByLabel('Given').check();
+    await physician.getByLabel('Reason (required').selectOption('protocol_exception_approved');
+    await physician.getByLabel('Override reason in words').fill('assessed at the bedside');
+    await physician.getByRole('button', { name: 'Record the dose' }).click();
+  };
+  await physician.goto(`${base}/patients/${patientId}`);
+  check((await physician.locator('#screening-gate').textContent()).includes('First dose blocked'),
+    'the course page shows the gate closed');
+  await giveFirstDose();
+  check((await physician.locator('#dose [role=alert]').textContent()).includes('a screening review is needed'),
+    'the first dose of the course without a screening is refused in words');
+
+  const pharmacistContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const pharmacist = await pharmacistContext.newPage();
+  await signIn(pharmacist, base, 'pharmacist');
+  await pharmacist.waitForURL(`${base}/pharmacy`);
+  await pharmacist.goto(`${base}/patients/${patientId}/screening`);
+  await everyFieldLabelled(pharmacist, 'screening form');
+  check((await pharmacist.locator('main').textContent()).includes('Valid for: 3 months'), 'each item shows its validity window');
+  await pharmacist.getByLabel('Organ allograft (transplant)').selectOption('yes');
+  await pharmacist.getByLabel('Blood drawn at').fill(localInput(-24));
+  await pharmacist.getByLabel('Potassium', { exact: true }).fill('6.5');
+  await pharmacist.getByLabel('Potassium unit').selectOption('mmol/L');
+  await pharmacist.getByLabel('Medication 1 name').fill('prednisone');
+  await pharmacist.getByLabel('Medication 1 route').selectOption('oral');
+  await pharmacist.getByLabel('Medication 1 daily dose', { exact: true }).fill('5');
+  await pharmacist.getByLabel('Medication 1 purpose').selectOption('adrenal_replacement');
+  await pharmacist.getByRole('button', { name: 'Add more rows' }).click();
+  check(await pharmacist.getByLabel('Medication 10 name').count() === 1, 'more medication rows without script');
+  check((await pharmacist.getByLabel('Medication 1 name').inputValue()) === 'prednisone', 'the rows entered are kept');
+  await pharmacist.getByLabel('Medication 2 name').fill('Pepcid');
+  await pharmacist.getByRole('button', { name: 'Screen and store' }).click();
+  await pharmacist.waitForURL(/\/screening#result$/);
+  const result = await pharmacist.locator('#result').textContent();
+  check(result.includes('Organ allograft') && result.includes('Fail'), 'the result shows the failed item by its title');
+  check(result.includes('Source:'), 'each item shows its source');
+  await pharmacist.screenshot({ path: join(artifacts, '8-screening-result.png'), fullPage: true });
+
+  await physician.goto(`${base}/patients/${patientId}/screening`);
+  for (let guard = 0; guard < 25; guard += 1) {
+    const form = physician.locator('form.decide').first();
+    if (await form.count() === 0) break;
+    await form.locator('input[name=reason]').fill('reviewed with the team');
+    await form.getByRole('button').click();
+    await physician.waitForURL(/#result$/);
+  }
+  const decisions = await physician.locator('#result').textContent();
+  check(decisions.includes('Overridden by physician') && decisions.includes('Acknowledged by physician'),
+    'every needs-review item is acknowledged and the fail overridden, each with who and why');
+  check((await physician.locator('#screening-gate').textContent()).includes('First dose allowed'), 'the gate opens');
+  await giveFirstDose();
+  await physician.waitForURL(/#schedule-heading$/);
+  check(await physician.locator('td.override').count() >= 1, 'the first dose is then given');
+
+  await pharmacist.goto(`${base}/pharmacy#course-${course.body.id}`);
+  const desk = pharmacist.locator(`#course-${course.body.id}`);
+  const working = await desk.textContent();
+  check(working.includes('48,000,000 IU (48 MIU)') && working.includes('2.67 mL') && !working.includes('[iU]'),
+    'the working shows IU as pharmacists write them and the measurable mL');
+  await desk.getByLabel('Vial lot number').fill('AB123');
+  await desk.getByLabel('Lot expiry date').fill('2099-06-30');
+  await desk.getByRole('button', { name: 'Verify and sign off' }).click();
+  await pharmacist.waitForURL(/\/pharmacy\/verifications\/\d+\/label$/);
+  const label = await pharmacist.locator('section.label').textContent();
+  for (const shown of ['Jordan Lee', 'HD-1099', '48,000,000 IU', '2.67 mL', '50 mL 5% dextrose', 'Prepared at', 'Expires at', 'AB123']) {
+    check(label.includes(shown), `the label shows ${shown}`);
+  }
+  await pharmacist.emulateMedia({ media: 'print' });
+  check(!(await pharmacist.locator('header.bar').isVisible()), 'the printed label leaves the navigation out');
+  await pharmacist.pdf({ format: 'A4', path: join(artifacts, 'preparation-label.pdf') });
+  await pharmacist.emulateMedia({ media: 'screen' });
+  await pharmacist.setViewportSize({ width: 390, height: 844 });
+  await fitsThePhone(pharmacist, 'the label and worksheet');
+  await pharmacist.screenshot({ path: join(artifacts, '9-preparation-label.png'), fullPage: true });
+
+  await physician.goto(`${base}/patients/${patientId}`);
+  check((await physician.locator('p.verification').textContent()).includes('Verified by pharmacist'),
+    'the course page shows who verified the prepared dose and its lot');
+  await pharmacistContext.close();
+  await physicianContext.close();
+}
+
 /** The education sheet fits the printable width of A4 and Letter and prints as a PDF on each. */
 async function educationSheetPrints(browser, base) {
   console.log('education sheet: prints on A4 and Letter');
@@ -604,6 +728,7 @@ try {
   await patientChecksInInSpanish(browser, base);
   await patientLogsAnInjection(browser, base);
   await pharmacistVerifiesDoses(browser, base);
+  await screeningGatesTheFirstDoseAndThePharmacistSignsOff(browser, base);
   await educationSheetPrints(browser, base);
   await adminManagesAccounts(browser, base);
   await auditFiltersFindTheRows(browser, base);

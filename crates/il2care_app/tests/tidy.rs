@@ -156,6 +156,10 @@ fn append_only_tables() -> Vec<String> {
     tables
 }
 
+/// Tables that refuse UPDATE but are not part of the patient record: their rows expire and are pruned (the
+/// issued CDS cards, kept 30 days so feedback can name its card). DELETE of these is allowed; UPDATE is not.
+const PRUNED_NOT_RECORDS: &[&str] = &["cds_cards"];
+
 #[test]
 fn no_update_or_delete_of_clinical_tables_in_the_store() {
     let tables = append_only_tables();
@@ -179,7 +183,7 @@ fn no_update_or_delete_of_clinical_tables_in_the_store() {
             for pair in words.windows(3) {
                 let target = match pair {
                     ["update", table, "set"] => Some(*table),
-                    ["delete", "from", table] => Some(*table),
+                    ["delete", "from", table] if !PRUNED_NOT_RECORDS.contains(table) => Some(*table),
                     _ => None,
                 };
                 if let Some(table) = target.filter(|table| tables.iter().any(|known| known == table)) {
@@ -212,7 +216,11 @@ const HANDLERS_STILL_TO_MOVE: &[&str] = &[
     // The store's row types (no store access): pages should get typed views from the use cases.
     "crates/il2care_web/src/pages/course_charts.rs",
     "crates/il2care_web/src/pages/vitals.rs",
-    // Handlers of issue 16 (accounts, audit page, admission) built beside the application layer, not yet in it.
+    // Handlers of issue 16 (accounts, audit page, admission, pharmacy desk, screening form) built beside the
+    // application layer, not yet in it.
+    "crates/il2care_web/src/api/pharmacy.rs",
+    "crates/il2care_web/src/pages/pharmacy.rs",
+    "crates/il2care_web/src/pages/screening_form.rs",
     "crates/il2care_web/src/api/accounts.rs",
     "crates/il2care_web/src/pages/admin.rs",
     "crates/il2care_web/src/pages/admission.rs",

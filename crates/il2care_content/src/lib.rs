@@ -520,7 +520,7 @@ pub fn emergency_box_in(language: Language, numbers: &SiteNumbers) -> Entry {
 }
 
 /// A text of the injection log page by id (`injections.intro`, `injections.never-double`,
-/// `injections.skipped`, `injections.already-logged`).
+/// `injections.skipped`, `injections.already-logged`, `injections.screening-review`).
 pub fn injection_text(id: &str) -> Option<Entry> {
     parsed(INJECTIONS_FILE.0, INJECTIONS_FILE.1).entries.into_iter().find(|entry| entry.id == id)
 }

@@ -256,8 +256,14 @@ fn every_patient_text(language: Language) -> Vec<(String, String)> {
         }
     }
     if language == Language::English {
-        for id in ["injections.intro", "injections.never-double", "injections.skipped", "injections.already-logged"] {
-            texts.push((id.to_string(), injection_text(id).unwrap().plain_text()));
+        for id in [
+            "injections.intro",
+            "injections.never-double",
+            "injections.skipped",
+            "injections.already-logged",
+            "injections.screening-review",
+        ] {
+            texts.push((id.to_string(), injection_text(id).unwrap().filled(&SiteNumbers::default()).plain_text()));
         }
     }
     for item in il2care_core::triage::QUESTIONNAIRE {
@@ -439,7 +445,13 @@ fn every_fact_of_the_sheet_reads_at_or_under_grade_eight() {
 
 #[test]
 fn every_injection_log_text_is_there_and_reads_at_or_under_grade_eight() {
-    for id in ["injections.intro", "injections.never-double", "injections.skipped", "injections.already-logged"] {
+    for id in [
+        "injections.intro",
+        "injections.never-double",
+        "injections.skipped",
+        "injections.already-logged",
+        "injections.screening-review",
+    ] {
         let entry = injection_text(id).unwrap_or_else(|| panic!("no injection log text {id}"));
         let grade = readability::grade(&entry.plain_text());
         assert!(grade <= MAX_ADVICE_GRADE, "{id}: grade {grade:.1}");

@@ -25,6 +25,8 @@ pub mod smart;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ward;
+// Issue 16: the pharmacist's desk (dose verifications, dosing weight and height).
+pub mod pharmacy;
 
 /// The database driver's error, for callers that commit or roll back a transaction.
 pub use sqlx::Error as DbError;

@@ -182,6 +182,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/accounts/{account_id}/unlock", post(api::accounts::unlock))
         .route("/api/v1/accounts/{account_id}/password-reset", post(api::accounts::password_reset))
         .route("/api/v1/account/password", post(api::accounts::change_password))
+        .route(
+            "/api/v1/patients/{patient_id}/courses/{course_id}/verifications",
+            get(api::pharmacy::list).post(api::pharmacy::verify),
+        )
+        .route("/api/v1/patients/{patient_id}/courses/{course_id}/measurements", post(api::pharmacy::measure))
         .merge(pages::routes())
         .merge(smart::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))

@@ -360,6 +360,22 @@ pub async fn submit_document(
     let mut entry = checked_entry_after(&request, &course, plan.as_ref().map_err(String::as_str), &entries, &checkins)?;
     entry.client_id = client_id;
     entry.recorded_by = actor.user.username.clone();
+    // The first shot given of a course passes the same screening gate as a high-dose course's first dose
+    // (SCREENING §1 amendment). A patient logging at home is told to call the team, not the checklist.
+    if entry.status == "given"
+        && !entries.iter().any(|logged| logged.course_id == course.id && logged.status == "given")
+        && let Err(error) = super::doses::first_dose_gate(&mut tx, course.id, request.at).await
+    {
+        return Err(match (error, actor.role) {
+            (AppError::Refused(_), Role::Patient) => {
+                let words = il2care_content::injection_text("injections.screening-review")
+                    .map(|entry| entry.filled(&state.site.numbers).plain_text().trim().to_string())
+                    .unwrap_or_else(|| "Do not take this shot yet. Call your clinic.".to_string());
+                AppError::Refused(Refusal::new("course_id", words))
+            }
+            (error, _) => error,
+        });
+    }
     let written = match record::add_injection(&mut tx, &entry, crate::now_ms()).await {
         Ok(written) => written,
         // A concurrent shot for the same slot committed first (unique index, migration 0007).

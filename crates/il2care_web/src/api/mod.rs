@@ -19,6 +19,8 @@ pub mod patients;
 pub mod screenings;
 pub mod stateless;
 pub mod worklist;
+// Issue 16: the pharmacist's desk (verifications, dosing weight and height).
+pub mod pharmacy;
 
 /// The one record id of a route's path (`patient_id`, `checkin_id`). A path that does not hold a whole number
 /// is refused naming the parameter (422), where axum's own `Path<i64>` answers in plain text naming nothing.

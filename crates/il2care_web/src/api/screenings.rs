@@ -285,15 +285,29 @@ pub async fn decide(
     };
     let patient_id = id(&patient_text, "patient_id")?;
     let screening_id = id(&screening_text, "screening_id")?;
+    let answer = decide_document(&state, &actor, patient_id, screening_id, &json_text(&headers, &body)?).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// Records a physician's decision on one item of a stored screening (the text of the POST body): shared by
+/// the API and the screening form's acknowledge and override buttons. The answer holds the decision and the
+/// course's gate.
+pub async fn decide_document(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: i64,
+    screening_id: i64,
+    text: &str,
+) -> Result<Value, AppError> {
     let resource = format!("screening/{screening_id}/decisions");
     {
         let mut conn = state.store.connection().await?;
         if let Err(error) = actor.require(&[Role::Physician]) {
-            by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
+            by_actor(&mut conn, actor, "denied", &resource, Some(patient_id), "denied").await?;
             return Err(error);
         }
     }
-    let object = parse_object(&json_text(&headers, &body)?)?;
+    let object = parse_object(text)?;
     if let Some(unknown) = object.keys().find(|key| !["item", "kind", "reason"].contains(&key.as_str())) {
         return Err(Refusal::new(unknown.clone(), "unknown field; expected item, kind, reason").into());
     }
@@ -337,7 +351,7 @@ pub async fn decide(
         decided_by: actor.user.username.clone(),
     };
     let decision_id = record::add_screening_decision(&mut tx, &decision).await?;
-    by_actor(&mut tx, &actor, kind.id(), &resource, Some(patient_id), "ok").await?;
+    by_actor(&mut tx, actor, kind.id(), &resource, Some(patient_id), "ok").await?;
     let course_id = record::course_of_screening(&mut tx, screening_id).await?;
     let gate = match course_id {
         None => Value::Null,
@@ -355,7 +369,7 @@ pub async fn decide(
     };
     tx.commit().await?;
     let stored = ScreeningDecision { id: decision_id, ..decision };
-    Ok((StatusCode::CREATED, Json(json!({"decision": decision_json(&stored), "gate": gate}))))
+    Ok(json!({"decision": decision_json(&stored), "gate": gate}))
 }
 
 #[cfg(test)]

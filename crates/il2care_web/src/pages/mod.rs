@@ -33,6 +33,10 @@ pub mod cosign;
 pub mod course_charts;
 pub mod rules;
 pub mod vitals;
+// Issue 16 (pharmacy and screening in the application): the screening form and the first-dose gate.
+pub mod screening_form;
+// Issue 16: the pharmacist's desk (working, verification, label, weight and height).
+pub mod pharmacy;
 
 /// The page routes (merged into the application router beside the API).
 pub fn routes() -> Router<AppState> {
@@ -47,8 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{patient_id}/assessment", post(staff::assess))
         .route("/patients/{patient_id}/dose", post(staff::record_dose))
         .route("/checkins/{checkin_id}/acknowledge", post(staff::acknowledge))
-        .route("/pharmacy", get(staff::pharmacy))
-        .route("/pharmacy/screenings", post(staff::screen))
+        .route("/pharmacy", get(pharmacy::desk_page))
+        .route("/pharmacy/screenings", post(pharmacy::import_screening))
         .route("/audit", get(audit_page::audit_log))
         .route("/me", get(patient::checkin_form))
         .route("/me/checkins", post(patient::submit_checkin))
@@ -66,6 +70,11 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", get(admin::password_form).post(admin::change_password))
         .route("/patients/new", get(admission::admit_form).post(admission::admit))
         .route("/patients/{patient_id}/courses/new", get(admission::course_form).post(admission::start_course))
+        .route("/patients/{patient_id}/screening", get(screening_form::form).post(screening_form::submit))
+        .route("/patients/{patient_id}/screening/{screening_id}/decisions", post(screening_form::decide))
+        .route("/pharmacy/courses/{course_id}/verifications", post(pharmacy::verify))
+        .route("/pharmacy/courses/{course_id}/measurements", post(pharmacy::measure))
+        .route("/pharmacy/verifications/{verification_id}/label", get(pharmacy::label))
 }
 
 /// A page request that failed: an HTML page with the status of the API's `AppError`, or, for a missing or

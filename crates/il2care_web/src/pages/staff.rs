@@ -10,9 +10,6 @@ use axum::response::IntoResponse;
 use std::collections::HashMap;
 
 use il2care_core::assessment::inputs::{FindingCode, FindingKind};
-use il2care_core::dosing::{DoseRequest, calculate};
-use il2care_core::regimens::regimen;
-use il2care_core::units::{Kilograms, Measure};
 use il2care_store::record::{self, Course, Patient};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
@@ -205,7 +202,7 @@ fn decision_block(decision: &DecisionView, overrides: &[&record::DoseEvent], zon
 
 /// The latest screening of a patient: the overall status, then what fails or needs review with its reasons
 /// and sources, the interactions, the names not recognised and the contrast notices.
-fn screening_block(screening: Option<&ScreeningView>) -> Markup {
+pub(super) fn screening_block(screening: Option<&ScreeningView>) -> Markup {
     html! {
         @match screening {
             None => p { "No screening stored." },
@@ -661,6 +658,11 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         )));
     };
     let events = record::dose_events(&mut conn, course.id).await?;
+    // The course's first-dose gate (issue 16): which items block, who acknowledged or overrode.
+    let gate = super::screening_form::gate_view(&mut conn, course.id).await?;
+    let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
+    // The pharmacist's sign-off of the prepared dose, for the nurse who gives it.
+    let verification_block = super::pharmacy::verification_block(&mut conn, course.id, &zone).await?;
     let slots = view::slot_rows(&course, &events, &zone, now);
     let decisions: Vec<DecisionView> = assessments
         .iter()
@@ -747,6 +749,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
                 @for decision in &decisions { (decision_block(decision, &overrides_of(decision.id), &zone)) }
             }
             (screening_section)
+            (gate_block)
             (checkin_section)
             @if let Some(log) = &injection_log {
                 section aria-labelledby="injections-heading" id="injections" {
@@ -755,6 +758,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
                     (super::patient::injection_table(log, true))
                 }
             }
+            (verification_block)
             @if may_record && high_dose {
                 (assessment_form(patient.id, course.id, &token, &view::last_readings(&observations, now), back_assessment))
                 (dose_form(patient.id, course.id, decisions.first(), dose_slot, &dose_key, back_dose))
@@ -916,132 +920,6 @@ pub async fn record_dose(
     let back = FormBack { form: BackForm::Dose, pairs, refusal: &refusal, field };
     let page = course_page_with(&state, actor, patient_id, Some(&back)).await?;
     Ok((status, page).into_response())
-}
-
-/// One course's dose verification on the pharmacist's page.
-struct Verification {
-    patient: Patient,
-    course: Course,
-    lines: Result<Vec<view::DoseLine>, String>,
-    warnings: Vec<String>,
-}
-
-/// `GET /pharmacy` (pharmacist; also nurse and physician): the dose of every course from its regimen and
-/// baseline weight, calculated by the core.
-pub async fn pharmacy(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
-    let actor = signed_in(actor)?;
-    require(&state, &actor, &[Role::Pharmacist, Role::Nurse, Role::Physician], "patients").await?;
-    let mut conn = state.store.connection().await?;
-    let patients = record::patients(&mut conn).await?;
-    crate::audit::read(&state, &actor, "patients", None).await?;
-    let mut verifications = Vec::new();
-    let mut screenings = Vec::new();
-    for patient in &patients {
-        let latest = record::screenings(&mut conn, patient.id).await?.into_iter().next();
-        crate::audit::read(&state, &actor, &format!("patient/{}/screenings", patient.id), Some(patient.id)).await?;
-        screenings.push((patient.clone(), latest.map(|screening| screening_view(&screening, &patient.time_zone))));
-    }
-    let may_screen = matches!(actor.role, Role::Pharmacist | Role::Physician);
-    let token = crate::auth::new_token()?;
-    for patient in patients {
-        let courses = record::courses(&mut conn, patient.id).await?;
-        crate::audit::read(&state, &actor, &format!("patient/{}/courses", patient.id), Some(patient.id)).await?;
-        for course in courses {
-            let weight = course
-                .baseline_weight_kg
-                .as_deref()
-                .and_then(|text| text.parse::<Decimal>().ok())
-                .and_then(|value| Kilograms::new(value).ok());
-            let (lines, warnings) = match regimen(&course.regimen) {
-                None => (Err(format!("unknown regimen {}", course.regimen)), Vec::new()),
-                Some(regimen) => {
-                    let request = DoseRequest { regimen, level: None, weight, height: None, prepared_at: None };
-                    match calculate(request) {
-                        Ok(calculation) => (
-                            Ok(view::dose_lines(&calculation)),
-                            calculation.warnings.iter().map(|warning| warning.message.clone()).collect(),
-                        ),
-                        Err(refusal) => (Err(format!("{}: {}", refusal.field, refusal.reason)), Vec::new()),
-                    }
-                }
-            };
-            verifications.push(Verification { patient: patient.clone(), course, lines, warnings });
-        }
-    }
-    Ok(page(shell(
-        "Dose verification",
-        Some(&actor),
-        Audience::Staff,
-        html! {},
-        html! {
-            h1 { "Dose verification" }
-            p.note { "Each course's dose from its regimen and the dosing weight recorded at its start." }
-            @for verification in &verifications {
-                section {
-                    h2 { (verification.patient.display_name) " (" (verification.patient.mrn) "): " (verification.course.regimen) }
-                    @match &verification.lines {
-                        Ok(lines) => {
-                            table {
-                                tbody { @for line in lines { tr { th scope="row" { (line.what) } td { (line.value) } } } }
-                            }
-                            @for warning in &verification.warnings { p.error { (warning) } }
-                        }
-                        Err(reason) => { p { "Cannot calculate: " (reason) } }
-                    }
-                }
-            }
-            h2 id="screening" { "Pre-treatment screening" }
-            p.note { "The latest screening of each patient: items that fail or need review, interactions, names not recognised, contrast notices." }
-            @for (patient, screening) in &screenings {
-                section id=(format!("screening-{}", patient.id)) aria-labelledby=(format!("screening-heading-{}", patient.id)) {
-                    h3 id=(format!("screening-heading-{}", patient.id)) { (patient.display_name) " (" (patient.mrn) ")" }
-                    (screening_block(screening.as_ref()))
-                }
-            }
-            @if may_screen {
-                section aria-labelledby="screen-heading" {
-                    h2 id="screen-heading" { "Screen a patient" }
-                    p.note { "Paste a screening document (JSON, as in docs/screening.md). It is evaluated and stored with its result." }
-                    form.stack method="post" action="/pharmacy/screenings" {
-                        input type="hidden" name="client_id" value=(token);
-                        div.field {
-                            label for="screen-patient" { "Patient" }
-                            select id="screen-patient" name="patient_id" {
-                                @for (patient, _) in &screenings { option value=(patient.id) { (patient.display_name) " (" (patient.mrn) ")" } }
-                            }
-                        }
-                        div.field {
-                            label for="screen-document" { "Screening document (JSON)" }
-                            textarea id="screen-document" name="document" rows="12" cols="80" required {}
-                        }
-                        button.primary type="submit" { "Screen and store" }
-                    }
-                }
-            }
-        },
-    )))
-}
-
-/// `POST /pharmacy/screenings` (pharmacist, physician): evaluates and stores the pasted screening document
-/// like `POST /api/v1/patients/{id}/screenings`, then shows the patient's result on the pharmacist page.
-pub async fn screen(
-    State(state): State<AppState>,
-    actor: Result<Actor, AppError>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    let actor = signed_in(actor)?;
-    let patient_id: i64 = forms::field(&pairs, "patient_id")
-        .and_then(|text| text.parse().ok())
-        .ok_or_else(|| il2care_core::Refusal::new("patient_id", "choose a patient"))?;
-    let text = forms::field(&pairs, "document")
-        .ok_or_else(|| il2care_core::Refusal::new("document", "paste the screening document"))?;
-    let mut document = il2care_wire::json::parse_object(text)?;
-    if let Some(client_id) = forms::field(&pairs, "client_id") {
-        document.insert("client_id".into(), serde_json::json!(client_id));
-    }
-    let document = serde_json::Value::Object(document).to_string();
-    crate::api::screenings::submit_document(&state, &actor, patient_id, &document).await?;
-    Ok(see_other(&format!("/pharmacy#screening-{patient_id}")))
 }
 
 /// `GET /patients/{id}/timeline.csv` (nurse, physician, pharmacist): everything recorded for the patient's

@@ -74,6 +74,7 @@ async fn seed(app: &TestApp) -> Seed {
         json!({"regimen": "saadoun-2011-sc", "started_at": hours_from_now(-50)}),
     )
     .await;
+    crate::support::open_screening_gate(app, a, sc_course).await;
     let course_b = created(
         app,
         &format!("/api/v1/patients/{b}/courses"),

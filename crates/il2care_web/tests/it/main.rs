@@ -17,6 +17,7 @@ mod hardening;
 mod injections;
 mod interop;
 mod pages;
+mod pharmacy;
 mod screenings;
 mod smart;
 mod support;

@@ -265,7 +265,10 @@ async fn low_dose_course(app: &TestApp) -> i64 {
     let (status, course) =
         app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{course}");
-    course["id"].as_i64().unwrap()
+    let id = course["id"].as_i64().unwrap();
+    // The first shot given passes the screening gate (issue 16); this test is about the log page.
+    crate::support::open_screening_gate(app, app.patient_a, id).await;
+    id
 }
 
 #[tokio::test(flavor = "multi_thread")]

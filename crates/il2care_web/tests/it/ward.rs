@@ -221,6 +221,7 @@ async fn twenty_concurrent_givens_for_one_slot_store_one(app: &TestApp) {
     let patient = app.token("patient_a").await;
     let sc = json!({"regimen": "saadoun-2011-sc", "started_at": minutes_ago(3 * 24 * 60)});
     let (_, sc) = app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &sc).await;
+    crate::support::open_screening_gate(app, app.patient_a, sc["id"].as_i64().unwrap()).await;
     let shots = (0..20)
         .map(|n| {
             json!({"course_id": sc["id"], "status": "given", "at": minutes_ago(10), "slot": 2, "site": "thigh_left",
@@ -240,6 +241,7 @@ async fn an_urgent_check_in_holds_the_next_shot_until_a_clinician_clears_it(app:
     let patient = app.token("patient_a").await;
     let sc = json!({"regimen": "saadoun-2011-sc", "started_at": minutes_ago(3 * 24 * 60)});
     let (_, sc) = app.post(&format!("/api/v1/patients/{}/courses", app.patient_a), Some(&physician), &sc).await;
+    crate::support::open_screening_gate(app, app.patient_a, sc["id"].as_i64().unwrap()).await;
     let checkin = json!({"at": minutes_ago(30), "answers": {"temperature": {"value": 38.6, "unit": "Cel"}}});
     let (status, checked) =
         app.post(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&patient), &checkin).await;
