@@ -22,6 +22,7 @@ pub mod demo;
 pub mod error;
 pub mod fhir;
 pub mod fhir_client;
+pub mod fhir_rest;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -152,9 +153,13 @@ pub fn router(state: AppState) -> Router {
         .route("/cds-services", get(cds_hooks::discovery))
         .route("/cds-services/{service_id}", post(cds_hooks::call))
         .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
+        .route("/fhir/metadata", get(fhir_rest::metadata))
+        .route("/fhir/StructureDefinition/{name}", get(fhir_rest::structure_definition))
+        .route("/fhir/{*rest}", axum::routing::any(fhir_rest::not_found))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .layer(axum::middleware::from_fn(fhir_rest::conform))
         .with_state(state)
 }

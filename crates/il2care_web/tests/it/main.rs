@@ -10,6 +10,7 @@ mod cds_auth;
 mod cds_hooks;
 mod course_page;
 mod fhir;
+mod fhir_conformance;
 mod fhir_validator;
 mod hardening;
 mod injections;

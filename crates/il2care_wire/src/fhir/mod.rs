@@ -6,6 +6,7 @@
 //! output in the test suite. No IO and no clock: callers read the store and pass the current time.
 
 pub mod codes;
+pub mod conformance;
 pub mod export;
 pub mod import;
 pub mod matching;
