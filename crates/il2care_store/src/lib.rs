@@ -104,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_worklist_summaries.sql"),
         include_str!("../migrations/postgres/0010_worklist_summaries.sql"),
     ),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_date_only_observations.sql"),
+        include_str!("../migrations/postgres/0013_date_only_observations.sql"),
+    ),
 ];
 
 /// The record behind a pool of connections.

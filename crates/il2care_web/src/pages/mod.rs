@@ -28,6 +28,7 @@ pub mod words;
 // worklist's time since the last vital signs.
 pub mod cosign;
 pub mod course_charts;
+pub mod date_only;
 pub mod rules;
 pub mod vitals;
 

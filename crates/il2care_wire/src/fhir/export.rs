@@ -240,7 +240,11 @@ pub fn observation_resource(observation: &ObservationEntry, subject: &Value) -> 
     if code.is_interval() {
         resource["effectivePeriod"] = json!({"start": document["start"], "end": document["end"]});
     } else {
-        resource["effectiveDateTime"] = document["at"].clone();
+        // A date-only time (imported as a date) goes back out as the same date.
+        resource["effectiveDateTime"] = match document.get("at_date") {
+            Some(date) => date.clone(),
+            None => document["at"].clone(),
+        };
     }
     if let Some(range) = document.get("reference_range") {
         resource["referenceRange"] =

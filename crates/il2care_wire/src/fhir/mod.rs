@@ -11,3 +11,6 @@ pub mod export;
 pub mod import;
 pub mod matching;
 pub mod search;
+
+#[cfg(test)]
+mod date_only_tests;
