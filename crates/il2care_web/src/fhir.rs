@@ -803,7 +803,7 @@ pub async fn everything(
             let kind = resource["resourceType"].as_str().unwrap_or_default();
             kind == "Patient" || options.types.is_empty() || options.types.iter().any(|wanted| wanted == kind)
         })
-        .filter(|resource| options.since.is_none_or(|since| !resource_time(resource).is_some_and(|at| at < since)))
+        .filter(|resource| options.since.is_none_or(|since| resource_time(resource).is_none_or(|at| at >= since)))
         .collect();
     let total = kept.len();
     let size = options.count.unwrap_or(usize::MAX);

@@ -348,6 +348,66 @@ async fn pressure_is_a_panel_doses_carry_dosage_and_an_override_is_marked(app: &
     assert_eq!(panels["total"], 1);
 }
 
+/// The course page's HTML, signed in by session cookie.
+async fn page_text(app: &TestApp, path: &str, token: &str) -> String {
+    let request =
+        Request::builder().uri(path).header("cookie", format!("il2care_session={token}")).body(Body::empty()).unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 10 * 1024 * 1024).await.unwrap();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+async fn a_date_only_result_is_kept_as_a_date_shown_and_exported_as_one_and_never_decides_a_dose(app: &TestApp) {
+    let nurse = app.token("nurse").await;
+    let physician = app.token("physician").await;
+    let patient = app.patient_a;
+    let course = json!({"regimen": "hd-iv", "rule_set": "label", "started_at": minutes_ago(60),
+                        "baseline_weight": {"value": 80, "unit": "kg"}, "baseline_creatinine": {"value": 0.9, "unit": "mg/dL"}});
+    let (status, course) = app.post(&format!("/api/v1/patients/{patient}/courses"), Some(&physician), &course).await;
+    assert_eq!(status, StatusCode::CREATED, "{course}");
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    let creatinine = json!({"resourceType": "Observation", "status": "final", "subject": {"reference": format!("Patient/{patient}")},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2160-0"}]}, "effectiveDateTime": today,
+        "valueQuantity": {"value": 1.1, "unit": "mg/dL"}});
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": creatinine}]});
+    let (status, outcome) = app.post("/fhir", Some(&nurse), &bundle).await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().starts_with("stored as Observation/"), "{outcome}");
+    // The API lists it with its date, not a time.
+    let (_, listed) = app.get(&format!("/api/v1/patients/{patient}/observations"), Some(&nurse)).await;
+    assert_eq!(listed["observations"][0]["at_date"], today.as_str(), "{listed}");
+    assert!(listed["observations"][0].get("at").is_none());
+    // The decision reads creatinine as missing and says why.
+    let request = json!({"course_id": course["id"], "at": minutes_ago(0), "findings_reviewed": true, "findings": []});
+    let (status, decided) = app.post(&format!("/api/v1/patients/{patient}/assessments"), Some(&nurse), &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{decided}");
+    assert_eq!(decided["result"]["decision"], "insufficient_data", "{decided}");
+    let missing: Vec<&Value> = decided["result"]["not_evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["missing"] == "creatinine")
+        .collect();
+    assert!(!missing.is_empty(), "{decided}");
+    assert!(missing.iter().all(|entry| entry["reason"] == "date only"), "{decided}");
+    let heart =
+        decided["result"]["not_evaluated"].as_array().unwrap().iter().find(|entry| entry["missing"] == "heart_rate");
+    assert!(
+        heart.is_none_or(|entry| entry.get("reason").is_none()),
+        "only date-only codes carry the reason: {decided}"
+    );
+    // Exported back as the same date, searchable by that day.
+    let (_, _, found) =
+        get_with(app, &format!("/fhir/Observation?patient={patient}&date={today}"), Some(&nurse), &[]).await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["entry"][0]["resource"]["effectiveDateTime"], today.as_str());
+    // The course page shows it as a date.
+    let page = page_text(app, &format!("/patients/{patient}"), &nurse).await;
+    assert!(page.contains("Results with a date only"), "the date-only list is on the course page");
+    assert!(page.contains(&format!("{today}</time> (date only)")), "shown with its date");
+}
+
 on_both_backends!(
     the_capability_statement_and_the_extension_definitions_are_served_and_valid,
     every_fhir_error_is_an_operation_outcome_with_its_status,
@@ -356,4 +416,5 @@ on_both_backends!(
     date_prefixes_hold_at_their_boundaries,
     everything_filters_by_type_and_time_and_pages,
     pressure_is_a_panel_doses_carry_dosage_and_an_override_is_marked,
+    a_date_only_result_is_kept_as_a_date_shown_and_exported_as_one_and_never_decides_a_dose,
 );
