@@ -4,7 +4,6 @@
 //! `WWW-Authenticate: Bearer` on 401); [`metadata`] serves the CapabilityStatement and
 //! [`structure_definition`] the definitions of il2care's extensions.
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -84,7 +83,7 @@ pub fn outcome(status: StatusCode, diagnostics: &str, expression: Option<&str>) 
 
 /// The middleware of the FHIR routes (only paths under `/fhir`; everything else passes untouched).
 pub async fn conform(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
+    let path = request.uri().path().to_string();
     if path != "/fhir" && !path.starts_with("/fhir/") {
         return next.run(request).await;
     }
@@ -100,7 +99,7 @@ pub async fn conform(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let mut response = if is_fhir(&response) { response } else { rewrite(response).await };
+    let mut response = if is_fhir(&response) { response } else { rewrite(response, &path).await };
     if status == StatusCode::UNAUTHORIZED && !response.headers().contains_key(header::WWW_AUTHENTICATE) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"il2care\""));
     }
@@ -115,8 +114,9 @@ fn is_fhir(response: &Response) -> bool {
         .is_some_and(|value| value.starts_with(FHIR_JSON))
 }
 
-/// An error answered as `{"error": {"message", "field"}}` (or with no body) as an OperationOutcome.
-async fn rewrite(response: Response) -> Response {
+/// An error answered as `{"error": {"message", "field"}}` (or with no body: a path or a method not served) as an
+/// OperationOutcome.
+async fn rewrite(response: Response, path: &str) -> Response {
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_default();
     let parsed: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -128,7 +128,13 @@ async fn rewrite(response: Response) -> Response {
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
             (!text.is_empty() && parsed.is_null()).then_some(text)
         })
-        .unwrap_or_else(|| parts.status.canonical_reason().unwrap_or("error").to_string());
+        .unwrap_or_else(|| match parts.status {
+            StatusCode::NOT_FOUND => format!("{path} is not served; GET /fhir/metadata lists what is"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                format!("this method is not served on {path}; GET /fhir/metadata lists what is")
+            }
+            other => other.canonical_reason().unwrap_or("error").to_string(),
+        });
     let field = parsed["error"]["field"].as_str();
     let mut rewritten = outcome(parts.status, &message, field);
     for (name, value) in &parts.headers {
@@ -163,17 +169,10 @@ fn fhir_json(body: Value) -> Response {
     response
 }
 
-/// A 404 OperationOutcome for a FHIR path il2care does not serve.
-pub async fn not_found(request: Request<Body>) -> Response {
-    outcome(
-        StatusCode::NOT_FOUND,
-        &format!("{} is not served; GET /fhir/metadata lists what is", request.uri().path()),
-        None,
-    )
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+
     use super::*;
 
     fn asking(uri: &str, accept: Option<&str>) -> Option<String> {

@@ -155,7 +155,6 @@ pub fn router(state: AppState) -> Router {
         .route("/cds-services/{service_id}/feedback", post(cds_hooks::feedback))
         .route("/fhir/metadata", get(fhir_rest::metadata))
         .route("/fhir/StructureDefinition/{name}", get(fhir_rest::structure_definition))
-        .route("/fhir/{*rest}", axum::routing::any(fhir_rest::not_found))
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))

@@ -113,6 +113,18 @@ async fn every_fhir_error_is_an_operation_outcome_with_its_status(app: &TestApp)
     let (status, body) = app.post("/fhir", Some(&own), &json!({"resourceType": "Bundle", "type": "collection"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_outcome(&body, "forbidden");
+    // 422: a transaction with a resource il2care refuses, stored as nothing.
+    let bad = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {
+        "resourceType": "Observation", "status": "final", "subject": {"reference": format!("Patient/{}", app.patient_a)},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]}, "effectiveDateTime": minutes_ago(5),
+        "valueQuantity": {"value": 96, "unit": "beats/minute"}}, "request": {"method": "POST", "url": "Observation"}}]});
+    let (status, body) = app.post("/fhir", Some(&nurse), &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["resourceType"], "OperationOutcome");
+    // 405: a method not served on a FHIR path.
+    let (status, body) = app.post("/fhir/Observation", Some(&nurse), &json!({})).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_outcome(&body, "not-supported");
     // 415 (a body that is not JSON) is not-supported.
     let (status, body) = app.send(Method::POST, "/fhir", Some(&nurse), "text/plain", "hello").await;
     assert!(status.is_client_error(), "{status}");
