@@ -129,9 +129,10 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
     let decisions = record::assessments(conn, patient_id).await?;
     let mut doses = Vec::new();
     for course in &courses {
-        let events = record::dose_events(conn, course.id).await?;
-        let corrected: Vec<i64> = events.iter().filter_map(|event| event.corrects_id).collect();
-        for event in events.iter().filter(|event| !corrected.contains(&event.id)) {
+        let records = record::dose_records(conn, course.id).await?;
+        let corrected: Vec<i64> = records.iter().filter_map(|entry| entry.event.corrects_id).collect();
+        for entry in records.iter().filter(|entry| !corrected.contains(&entry.event.id)) {
+            let event = &entry.event;
             let decision = event
                 .assessment_id
                 .and_then(|id| decisions.iter().find(|decision| decision.id == id))
@@ -143,6 +144,8 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
                 at_ms: event.at_ms,
                 override_reason: event.override_reason.clone(),
                 decision,
+                reason_code: entry.reason_code.clone(),
+                cosigned_by: entry.cosigned_by.clone(),
             });
         }
     }

@@ -215,6 +215,7 @@ const HANDLERS_STILL_TO_MOVE: &[&str] = &[
     "crates/il2care_web/src/fhir.rs",
     // The store's row types (no store access): pages should get typed views from the use cases.
     "crates/il2care_web/src/pages/course_charts.rs",
+    "crates/il2care_web/src/pages/date_only.rs",
     "crates/il2care_web/src/pages/vitals.rs",
     // Handlers of issue 16 (accounts, audit page, admission, pharmacy desk, screening form) built beside the
     // application layer, not yet in it.

@@ -23,6 +23,7 @@ pub mod demo;
 pub mod error;
 pub mod fhir;
 pub mod fhir_client;
+pub mod fhir_rest;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -187,11 +188,14 @@ pub fn router(state: AppState) -> Router {
             get(api::pharmacy::list).post(api::pharmacy::verify),
         )
         .route("/api/v1/patients/{patient_id}/courses/{course_id}/measurements", post(api::pharmacy::measure))
+        .route("/fhir/metadata", get(fhir_rest::metadata))
+        .route("/fhir/StructureDefinition/{name}", get(fhir_rest::structure_definition))
         .merge(pages::routes())
         .merge(smart::routes())
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .layer(axum::middleware::from_fn(fhir_rest::conform))
         .layer(axum::middleware::from_fn_with_state(state.clone(), cds_cors::cors))
         .with_state(state)
 }

@@ -97,9 +97,40 @@ async fn observation_block(conn: &mut Conn, patient_id: i64, at_ms: i64) -> Resu
         let document: Value = serde_json::from_str(&observation.document).map_err(|error| {
             AppError::Internal(anyhow::anyhow!("observation {} is unreadable: {error}", observation.id))
         })?;
+        // A date-only observation (a FHIR import of a day's result) has no time: a per-dose decision never
+        // uses it, so its rules read the code as missing (see `date_only_reasons`).
+        if document.get(il2care_wire::fhir::import::DATE_ONLY_FIELD).is_some() {
+            continue;
+        }
         documents.push(document);
     }
     Ok(Value::Array(documents))
+}
+
+/// The codes the record holds only date-only observations of (in the lookback up to `at_ms`): a rule that
+/// reports one of them missing says why, `"reason": "date only"`.
+async fn date_only_reasons(conn: &mut Conn, patient_id: i64, at_ms: i64, result: &mut Value) -> Result<(), AppError> {
+    let stored = record::observations(conn, patient_id, at_ms - OBSERVATION_LOOKBACK_MS).await?;
+    let dated: Vec<&str> = stored
+        .iter()
+        .filter(|observation| {
+            observation.at_ms <= at_ms && observation.document.contains(il2care_wire::fhir::import::DATE_ONLY_FIELD)
+        })
+        .filter(|observation| {
+            serde_json::from_str::<Value>(&observation.document)
+                .is_ok_and(|document| document.get(il2care_wire::fhir::import::DATE_ONLY_FIELD).is_some())
+        })
+        .map(|observation| observation.code.as_str())
+        .collect();
+    if dated.is_empty() {
+        return Ok(());
+    }
+    for entry in result["not_evaluated"].as_array_mut().into_iter().flatten() {
+        if entry["missing"].as_str().is_some_and(|code| dated.contains(&code)) {
+            entry["reason"] = json!("date only");
+        }
+    }
+    Ok(())
 }
 
 /// The site's consensus tachycardia threshold, when a physician set one.
@@ -219,7 +250,8 @@ pub async fn evaluate_and_record_document(
     parsed.assessment.course.pending_holds = course_now.pending_holds.clone();
     parsed.assessment.course.discontinued = course_now.discontinued;
     let evaluation = assess(&parsed.assessment, &parameters);
-    let result = result_json(&evaluation);
+    let mut result = result_json(&evaluation);
+    date_only_reasons(&mut tx, patient_id, at_ms, &mut result).await?;
     let stored = Assessment {
         id: 0,
         patient_id,

@@ -172,6 +172,8 @@ fn standing(observations: &[Observation], since_ms: i64) -> Vec<&Observation> {
     let mut list: Vec<&Observation> = observations
         .iter()
         .filter(|observation| !corrected.contains(&observation.id) && observation.at_ms >= since_ms)
+        // A date-only observation has no time to plot: the course page lists it with its date.
+        .filter(|observation| !super::date_only::is_date_only(observation))
         .collect();
     list.sort_by_key(|observation| (observation.at_ms, observation.id));
     list

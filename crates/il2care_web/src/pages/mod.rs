@@ -31,6 +31,7 @@ pub mod words;
 // worklist's time since the last vital signs.
 pub mod cosign;
 pub mod course_charts;
+pub mod date_only;
 pub mod rules;
 pub mod vitals;
 // Issue 16 (pharmacy and screening in the application): the screening form and the first-dose gate.

@@ -742,6 +742,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
                 }
                 @if charts.is_empty() { p { "Nothing measured for this course yet." } }
                 div.grid { @for chart in &charts { (course_charts::render(chart, &axis, &ward_zone)) } }
+                (super::date_only::date_only_list(&observations))
             }
             section aria-labelledby="decision-heading" id="decision" {
                 h2 id="decision-heading" { "Latest decisions" }

@@ -270,9 +270,16 @@ async fn every_catalogued_bad_api_request_is_refused_naming_its_field_and_stores
         let rows_before = record_rows(app).await;
         let audit_before = audit_entries(app).await.first().map_or(0, |(id, _, _)| *id);
         let (status, answer) = app.send_bytes(method, &path, token, content_type, body).await;
+        // Under /fhir an error is an OperationOutcome: the field is its issue's expression, the message its
+        // diagnostics.
+        let issue = &answer["issue"][0];
         let named = match (field, message) {
-            (Some(field), _) => answer["error"]["field"].as_str() == Some(field),
-            (None, Some(message)) => answer["error"]["message"].as_str().is_some_and(|text| text.contains(message)),
+            (Some(field), _) => {
+                answer["error"]["field"].as_str() == Some(field) || issue["expression"][0].as_str() == Some(field)
+            }
+            (None, Some(message)) => [&answer["error"]["message"], &issue["diagnostics"]]
+                .into_iter()
+                .any(|text| text.as_str().is_some_and(|text| text.contains(message))),
             (None, None) => false,
         };
         let expected_status = case["status"].as_u64().unwrap();

@@ -12,6 +12,7 @@ mod cds_cards;
 mod cds_hooks;
 mod course_page;
 mod fhir;
+mod fhir_conformance;
 mod fhir_validator;
 mod hardening;
 mod injections;

@@ -36,27 +36,32 @@ pub const IL2CARE_INJECTION: &str = "urn:il2care:injection";
 /// The injection sites of the injection log (`abdomen_left`, ...).
 pub const IL2CARE_INJECTION_SITE: &str = "urn:il2care:injection-site";
 /// The extension that carries an injection's planned shot (slot number) on a MedicationAdministration.
-pub const EXTENSION_INJECTION_SLOT: &str = "urn:il2care:extension:injection-slot";
+pub const EXTENSION_INJECTION_SLOT: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "injection-slot");
 /// The extension that carries an injection's dose level id on a MedicationAdministration.
-pub const EXTENSION_DOSE_LEVEL: &str = "urn:il2care:extension:dose-level";
+pub const EXTENSION_DOSE_LEVEL: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "dose-level");
 /// MedicationAdministration categories (HL7 terminology): `community` for a shot given at home.
 pub const MEDICATION_ADMIN_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/medication-admin-category";
+/// SNOMED CT: intravenous route.
+pub const SNOMED_INTRAVENOUS: &str = "47625008";
+/// The reason codes of an override or a hold (ASSESSMENT §10.6: `finding_resolved_on_review`, ...).
+pub const IL2CARE_OVERRIDE_REASON: &str = "urn:il2care:override-reason";
 /// SNOMED CT: subcutaneous route.
 pub const SNOMED_SUBCUTANEOUS: &str = "34206005";
 /// il2care's triage levels (self_care, call_today, call_now, emergency).
 pub const IL2CARE_TRIAGE_LEVEL: &str = "urn:il2care:triage-level";
 /// The extension that carries a patient's IANA time zone.
-pub const EXTENSION_TIME_ZONE: &str = "urn:il2care:extension:time-zone";
+pub const EXTENSION_TIME_ZONE: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "time-zone");
 /// The canonical URL of the check-in questionnaire.
 pub const CHECKIN_QUESTIONNAIRE: &str = "urn:il2care:questionnaire:checkin";
 /// The extension that carries a course's regimen id on a MedicationRequest.
-pub const EXTENSION_REGIMEN: &str = "urn:il2care:extension:regimen";
+pub const EXTENSION_REGIMEN: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "regimen");
 /// The extension that carries a course's rule set on a MedicationRequest.
-pub const EXTENSION_RULE_SET: &str = "urn:il2care:extension:rule-set";
+pub const EXTENSION_RULE_SET: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "rule-set");
 /// The extension that carries a course's baseline weight on a MedicationRequest.
-pub const EXTENSION_BASELINE_WEIGHT: &str = "urn:il2care:extension:baseline-weight";
+pub const EXTENSION_BASELINE_WEIGHT: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "baseline-weight");
 /// The extension that carries a course's baseline creatinine on a MedicationRequest.
-pub const EXTENSION_BASELINE_CREATININE: &str = "urn:il2care:extension:baseline-creatinine";
+pub const EXTENSION_BASELINE_CREATININE: &str =
+    concat!("https://il2care.org/fhir/StructureDefinition/", "baseline-creatinine");
 
 /// The blood-pressure panel, whose components are the systolic and diastolic pressures.
 pub const LOINC_BLOOD_PRESSURE_PANEL: &str = "85354-9";
@@ -135,9 +140,34 @@ pub const fn display(code: ObservationCode) -> &'static str {
     }
 }
 
-/// The FHIR observation category: `laboratory` for labs, `vital-signs` for the rest.
-pub const fn category(code: ObservationCode) -> &'static str {
-    if code.is_lab() { "laboratory" } else { "vital-signs" }
+/// The canonical base of il2care's StructureDefinitions (its extensions): `{base}/<name>`. il2care serves each
+/// one at `{public URL}/fhir/StructureDefinition/<name>`, so the URLs resolve when the public URL is
+/// `https://il2care.org`; elsewhere they are stable names, as FHIR canonical URLs are.
+pub const STRUCTURE_DEFINITION_BASE: &str = "https://il2care.org/fhir/StructureDefinition";
+/// The extension that marks a dose given against a decision other than `give` (an override): its decision,
+/// reason code, reason in words and co-signer, as sub-extensions.
+pub const EXTENSION_OVERRIDE: &str = concat!("https://il2care.org/fhir/StructureDefinition/", "override");
+
+/// The LOINC codes of FHIR R4's vital-signs value set (`http://hl7.org/fhir/ValueSet/observation-vitalsignresult`).
+pub const VITAL_SIGNS_LOINC: [&str; 13] = [
+    "85353-1", "9279-1", "8867-4", "2708-6", "8310-5", "8302-2", "9843-4", "29463-7", "39156-5", "85354-9", "8480-6",
+    "8462-4", "8478-0",
+];
+
+/// The FHIR observation category: `vital-signs` only for a code in FHIR's vital-signs value set, `laboratory` for
+/// labs, `exam` for measured outputs (urine, stool), `therapy` for what describes a treatment (oxygen flow,
+/// FiO2, a vasopressor rate).
+pub fn category(code: ObservationCode) -> &'static str {
+    if code.is_lab() {
+        return "laboratory";
+    }
+    if code.loinc().is_some_and(|loinc| VITAL_SIGNS_LOINC.contains(&loinc)) {
+        return "vital-signs";
+    }
+    match code {
+        ObservationCode::UrineOutput | ObservationCode::StoolOutput => "exam",
+        _ => "therapy",
+    }
 }
 
 /// The observation code a (system, code) coding names: LOINC (including the second SpO2 code) or il2care's own.
@@ -197,6 +227,30 @@ mod tests {
         }
         assert_eq!(observation_code(LOINC, "59408-5"), Some(ObservationCode::Spo2));
         assert_eq!(observation_code(LOINC, "2339-0"), None, "glucose is not an il2care observation");
+    }
+
+    #[test]
+    fn only_codes_of_the_vital_signs_value_set_are_vital_signs() {
+        let vital: Vec<&str> =
+            ALL_OBSERVATION_CODES.into_iter().filter(|code| category(*code) == "vital-signs").map(|c| c.id()).collect();
+        assert_eq!(
+            vital,
+            [
+                "systolic_bp",
+                "diastolic_bp",
+                "heart_rate",
+                "respiratory_rate",
+                "temperature",
+                "spo2",
+                "weight",
+                "height"
+            ]
+        );
+        assert_eq!(category(ObservationCode::UrineOutput), "exam");
+        assert_eq!(category(ObservationCode::Fio2), "therapy");
+        assert_eq!(category(ObservationCode::OxygenFlow), "therapy");
+        assert_eq!(category(ObservationCode::Creatinine), "laboratory");
+        assert!(EXTENSION_REGIMEN.starts_with(STRUCTURE_DEFINITION_BASE));
     }
 
     #[test]

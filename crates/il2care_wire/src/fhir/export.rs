@@ -56,6 +56,17 @@ pub struct DoseEntry {
     pub override_reason: Option<String>,
     /// The decision the dose followed, when one was named.
     pub decision: Option<String>,
+    /// The override's reason code (ASSESSMENT §10.6), when the dose went against its decision.
+    pub reason_code: Option<String>,
+    /// The physician who co-signed the override, when one did.
+    pub cosigned_by: Option<String>,
+}
+
+impl DoseEntry {
+    /// Whether the dose was given against a decision other than `give` (an override).
+    pub fn is_override(&self) -> bool {
+        self.status == "given" && self.decision.as_deref().is_some_and(|decision| decision != "give")
+    }
 }
 
 /// A check-in: its accepted document and its triage level.
@@ -229,7 +240,11 @@ pub fn observation_resource(observation: &ObservationEntry, subject: &Value) -> 
     if code.is_interval() {
         resource["effectivePeriod"] = json!({"start": document["start"], "end": document["end"]});
     } else {
-        resource["effectiveDateTime"] = document["at"].clone();
+        // A date-only time (imported as a date) goes back out as the same date.
+        resource["effectiveDateTime"] = match document.get("at_date") {
+            Some(date) => date.clone(),
+            None => document["at"].clone(),
+        };
     }
     if let Some(range) = document.get("reference_range") {
         resource["referenceRange"] =
@@ -239,6 +254,61 @@ pub fn observation_resource(observation: &ObservationEntry, subject: &Value) -> 
         resource["note"] = json!([{"text": format!("measured at {context}")}]);
     }
     Some(resource)
+}
+
+/// The Observations of a record: a systolic and a diastolic pressure taken at the same instant (neither with
+/// a client identifier, whose key is per observation) become one blood-pressure panel (LOINC 85354-9, id
+/// `bp-<systolic id>-<diastolic id>`) with the two as components, as FHIR's vital-signs profile writes them;
+/// every other observation is its own Observation.
+pub fn observation_resources(observations: &[ObservationEntry], subject: &Value) -> Vec<Value> {
+    let time =
+        |entry: &ObservationEntry| entry.document["at"].as_str().and_then(|at| at.parse::<jiff::Timestamp>().ok());
+    let pressure = |entry: &ObservationEntry, code: &str| entry.client_id.is_none() && entry.document["code"] == code;
+    let mut paired: Vec<i64> = Vec::new();
+    let mut list = Vec::new();
+    for entry in observations {
+        if paired.contains(&entry.id) {
+            continue;
+        }
+        if pressure(entry, "systolic_bp") {
+            let partner = observations.iter().find(|other| {
+                pressure(other, "diastolic_bp")
+                    && !paired.contains(&other.id)
+                    && time(other).is_some()
+                    && time(other) == time(entry)
+            });
+            if let Some(diastolic) = partner {
+                paired.push(diastolic.id);
+                list.push(blood_pressure_panel(entry, diastolic, subject));
+                continue;
+            }
+        }
+        list.extend(observation_resource(entry, subject));
+    }
+    list
+}
+
+fn blood_pressure_panel(systolic: &ObservationEntry, diastolic: &ObservationEntry, subject: &Value) -> Value {
+    let component = |entry: &ObservationEntry, code: ObservationCode| {
+        json!({
+            "code": {"coding": [{"system": codes::LOINC, "code": code.loinc(), "display": codes::display(code)},
+                                {"system": codes::IL2CARE_OBSERVATION, "code": code.id()}],
+                     "text": codes::display(code)},
+            "valueQuantity": ucum_quantity(&entry.document["value"]),
+        })
+    };
+    json!({
+        "resourceType": "Observation",
+        "id": format!("bp-{}-{}", systolic.id, diastolic.id),
+        "status": "final",
+        "category": [{"coding": [{"system": codes::OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
+        "code": {"coding": [{"system": codes::LOINC, "code": codes::LOINC_BLOOD_PRESSURE_PANEL,
+                             "display": "Blood pressure panel with all children optional"}],
+                 "text": "Blood pressure"},
+        "subject": subject,
+        "effectiveDateTime": systolic.document["at"],
+        "component": [component(systolic, ObservationCode::SystolicBp), component(diastolic, ObservationCode::DiastolicBp)],
+    })
 }
 
 /// The MedicationRequest that stands for a course (the aldesleukin order of the regimen).
@@ -268,29 +338,139 @@ pub fn course_resource(course: &CourseEntry, subject: &Value) -> Value {
         "medicationCodeableConcept": aldesleukin(),
         "subject": subject,
         "authoredOn": instant(course.started_at_ms),
-        "dosageInstruction": [{"text": format!("aldesleukin, il2care regimen {}", course.regimen)}],
+        "dosageInstruction": course_dosage_instruction(course),
     })
 }
 
-/// The MedicationAdministration of a dose given (`completed`) or held (`not-done`, with its reason).
+/// The MedicationAdministration of a dose given (`completed`) or held (`not-done`, with its reason). A dose
+/// given against a decision other than `give` carries the override extension (the decision it overrode, the
+/// reason code, the reason in words, the co-signer) and a `reasonCode` that says the same in words. A given
+/// dose of a course with a known regimen and weight carries its structured dosage.
 pub fn dose_resource(dose: &DoseEntry, subject: &Value) -> Value {
+    dose_resource_of(dose, None, subject)
+}
+
+/// [`dose_resource`] with the dose's course, for the structured dosage.
+pub fn dose_resource_of(dose: &DoseEntry, course: Option<&CourseEntry>, subject: &Value) -> Value {
     let held = dose.status == "held";
     let reason = match (&dose.decision, held) {
         (Some(decision), true) => json!([{"text": format!("Dose held; the decision was {decision}")}]),
         (None, true) => json!([{"text": "Dose held"}]),
         (_, false) => Value::Null,
     };
+    let (extension, reason_code) = if dose.is_override() {
+        let decision = dose.decision.as_deref().unwrap_or_default();
+        let mut parts = vec![json!({"url": "decision", "valueCode": decision})];
+        if let Some(code) = &dose.reason_code {
+            parts.push(
+                json!({"url": "reasonCode", "valueCoding": {"system": codes::IL2CARE_OVERRIDE_REASON, "code": code}}),
+            );
+        }
+        if let Some(words) = &dose.override_reason {
+            parts.push(json!({"url": "reason", "valueString": words}));
+        }
+        if let Some(cosigner) = &dose.cosigned_by {
+            parts.push(json!({"url": "cosignedBy", "valueString": cosigner}));
+        }
+        let text = format!(
+            "Override: given against the decision {}{}",
+            decision.replace('_', " "),
+            dose.reason_code.as_ref().map(|code| format!(" ({})", code.replace('_', " "))).unwrap_or_default()
+        );
+        let coding =
+            dose.reason_code.as_ref().map(|code| json!([{"system": codes::IL2CARE_OVERRIDE_REASON, "code": code}]));
+        (json!([{"url": codes::EXTENSION_OVERRIDE, "extension": parts}]), json!([{"coding": coding, "text": text}]))
+    } else {
+        (Value::Null, Value::Null)
+    };
+    let dosage = if held { Value::Null } else { course.map_or(Value::Null, infusion_dosage) };
     json!({
         "resourceType": "MedicationAdministration",
         "id": dose.id.to_string(),
+        "extension": extension,
         "status": if held { "not-done" } else { "completed" },
         "statusReason": reason,
         "medicationCodeableConcept": aldesleukin(),
         "subject": subject,
         "effectiveDateTime": instant(dose.at_ms),
+        "reasonCode": reason_code,
         "request": {"reference": format!("MedicationRequest/{}", dose.course_id)},
         "note": dose.override_reason.as_ref().map(|reason| json!([{"text": reason}])),
+        "dosage": dosage,
     })
+}
+
+/// The dose of a course's regimen at its first level for the course's baseline weight (DOSING), `None` when the
+/// regimen is unknown, is not per kg with a weight given, or the weight is outside the dosing limits.
+fn course_dose(course: &CourseEntry) -> Option<il2care_core::dosing::DoseCalculation> {
+    use il2care_core::units::{Kilograms, Measure};
+    let regimen = il2care_core::regimens::regimen(&course.regimen)?;
+    let weight = course
+        .baseline_weight_kg
+        .as_deref()
+        .and_then(|text| text.parse::<rust_decimal::Decimal>().ok())
+        .and_then(|kg| Kilograms::new(kg).ok());
+    il2care_core::dosing::calculate(il2care_core::dosing::DoseRequest {
+        regimen,
+        level: None,
+        weight,
+        height: None,
+        prepared_at: None,
+    })
+    .ok()
+}
+
+fn route_concept(route: il2care_core::regimens::Route) -> Value {
+    let (code, display) = match route {
+        il2care_core::regimens::Route::IntravenousInfusion => (codes::SNOMED_INTRAVENOUS, "Intravenous route"),
+        il2care_core::regimens::Route::Subcutaneous => (codes::SNOMED_SUBCUTANEOUS, "Subcutaneous route"),
+    };
+    json!({"coding": [{"system": codes::SNOMED_CT, "code": code, "display": display}], "text": display})
+}
+
+fn iu_quantity(value: rust_decimal::Decimal) -> Value {
+    let value: Value = serde_json::from_str(&value.normalize().to_string()).unwrap_or(Value::Null);
+    json!({"value": value, "unit": "[iU]", "system": codes::UCUM, "code": "[iU]"})
+}
+
+/// The infusion minutes of a high-dose IV dose \[LABEL-2024 §2.2\].
+pub const INFUSION_MINUTES: i64 = 15;
+
+/// A MedicationAdministration's dosage: the dose in IU (UCUM `[iU]`), the route, and for an IV dose the rate
+/// (the bag's final volume over 15 minutes, mL/h).
+fn infusion_dosage(course: &CourseEntry) -> Value {
+    let Some(calculation) = course_dose(course) else {
+        return Value::Null;
+    };
+    let rate = calculation.dilution.map(|dilution| {
+        let per_hour = dilution.final_volume.value() * rust_decimal::Decimal::from(60)
+            / rust_decimal::Decimal::from(INFUSION_MINUTES);
+        let value: Value = serde_json::from_str(&per_hour.round_dp(1).normalize().to_string()).unwrap_or(Value::Null);
+        json!({"value": value, "unit": "mL/h", "system": codes::UCUM, "code": "mL/h"})
+    });
+    json!({
+        "text": format!("aldesleukin {} [iU], regimen {}", calculation.dose.value().normalize(), course.regimen),
+        "route": route_concept(calculation.regimen.route),
+        "dose": iu_quantity(calculation.dose.value()),
+        "rateQuantity": rate,
+    })
+}
+
+/// A MedicationRequest's dosage instruction: the dose in IU, the route, and for an IV regimen the infusion's
+/// duration (15 minutes).
+fn course_dosage_instruction(course: &CourseEntry) -> Value {
+    let text = format!("aldesleukin, il2care regimen {}", course.regimen);
+    let Some(calculation) = course_dose(course) else {
+        return json!([{"text": text}]);
+    };
+    let iv = calculation.regimen.route == il2care_core::regimens::Route::IntravenousInfusion;
+    let timing = iv.then(|| json!({"repeat": {"duration": INFUSION_MINUTES, "durationUnit": "min"}}));
+    json!([{
+        "text": text,
+        "timing": timing,
+        "route": route_concept(calculation.regimen.route),
+        "doseAndRate": [{"doseQuantity": iu_quantity(calculation.dose.value())}],
+    }])
 }
 
 /// The MedicationAdministration of a logged low-dose injection: `completed`, or `not-done` with the reason
@@ -447,9 +627,12 @@ pub fn resources(record: &PatientRecord) -> Vec<Value> {
     };
     let subject = patient_reference(record);
     let mut list = vec![patient_resource(patient)];
-    list.extend(record.observations.iter().filter_map(|observation| observation_resource(observation, &subject)));
+    list.extend(observation_resources(&record.observations, &subject));
     list.extend(record.courses.iter().map(|course| course_resource(course, &subject)));
-    list.extend(record.doses.iter().map(|dose| dose_resource(dose, &subject)));
+    list.extend(record.doses.iter().map(|dose| {
+        let course = record.courses.iter().find(|course| course.id == dose.course_id);
+        dose_resource_of(dose, course, &subject)
+    }));
     list.extend(record.injections.iter().map(|injection| injection_resource(injection, &subject)));
     list.extend(record.checkins.iter().map(|checkin| checkin_resource(checkin, &subject)));
     let mut seen_flags: Vec<&str> = Vec::new();
@@ -548,6 +731,8 @@ mod tests {
                     at_ms: 1_764_000_000_000,
                     override_reason: None,
                     decision: Some("give".into()),
+                    reason_code: None,
+                    cosigned_by: None,
                 },
                 DoseEntry {
                     id: 5,
@@ -556,6 +741,8 @@ mod tests {
                     at_ms: 1_764_028_800_000,
                     override_reason: None,
                     decision: Some("hold".into()),
+                    reason_code: None,
+                    cosigned_by: None,
                 },
             ],
             injections: vec![
@@ -718,8 +905,8 @@ mod tests {
         let skipped = find("injection-12");
         assert_eq!(skipped["status"], "not-done");
         assert_eq!(skipped["statusReason"][0]["text"], "fever");
-        assert_eq!(given["extension"][0], json!({"url": "urn:il2care:extension:injection-slot", "valueInteger": 1}));
-        assert_eq!(given["extension"][1], json!({"url": "urn:il2care:extension:dose-level", "valueString": "1mu"}));
+        assert_eq!(given["extension"][0], json!({"url": codes::EXTENSION_INJECTION_SLOT, "valueInteger": 1}));
+        assert_eq!(given["extension"][1], json!({"url": codes::EXTENSION_DOSE_LEVEL, "valueString": "1mu"}));
         assert_eq!(given["dosage"]["site"]["coding"][0]["code"], "abdomen_left");
         assert_eq!(skipped["note"][0]["text"], "called the clinic");
         assert!(skipped["dosage"].get("site").is_none());

@@ -553,6 +553,33 @@ fn time(value: &Value, path: &str, latest: Timestamp) -> Result<Timestamp, Issue
     Ok(at)
 }
 
+/// The field of a stored observation document that holds a date-only time instead of `at`.
+pub const DATE_ONLY_FIELD: &str = "at_date";
+
+/// An Observation's `effectiveDateTime`: an instant, or a date without a time (`2026-11-30`, `2026-11`,
+/// `2026`) as EHRs send for results of a day. A date-only time keeps its text (its precision) and stands at the
+/// first instant of its UTC period for ordering; nothing that needs a time (a per-dose decision) uses it.
+fn effective_time(value: &Value, path: &str, latest: Timestamp) -> Result<(Timestamp, Option<String>), Issue> {
+    let text = value.as_str().ok_or_else(|| Issue::error("required", path, "a time is required"))?;
+    if let Ok(at) = text.parse::<Timestamp>() {
+        if at > latest {
+            return Err(Issue::error("value", path, format!("{text} is in the future")));
+        }
+        return Ok((at, None));
+    }
+    let (from, _) = super::search::civil_range(text).ok_or_else(|| {
+        Issue::error(
+            "value",
+            path,
+            format!("`{text}` is not a dateTime with a time and an offset, nor a date (2026-11-30, 2026-11)"),
+        )
+    })?;
+    if from > latest {
+        return Err(Issue::error("value", path, format!("{text} is in the future")));
+    }
+    Ok((from, Some(text.to_string())))
+}
+
 /// The v2 identifier type of a medical record number (`MR`).
 const IDENTIFIER_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 
@@ -791,6 +818,7 @@ fn observation(
     let mut document = Map::new();
     document.insert("code".into(), json!(code.id()));
     document.insert("value".into(), value.clone());
+    let mut date_only_text = None;
     let (at, start) = if code.is_interval() {
         let period = &resource["effectivePeriod"];
         if !period.is_object() {
@@ -806,8 +834,14 @@ fn observation(
         document.insert("end".into(), period["end"].clone());
         (end, Some(start))
     } else {
-        let at = time(&resource["effectiveDateTime"], &format!("{path}.effectiveDateTime"), latest)?;
-        document.insert("at".into(), resource["effectiveDateTime"].clone());
+        let (at, date_only) =
+            effective_time(&resource["effectiveDateTime"], &format!("{path}.effectiveDateTime"), latest)?;
+        // A date-only time is checked at its first instant, then kept as the date (`at_date`) it is.
+        document.insert("at".into(), json!(at.to_string()));
+        if date_only.is_none() {
+            document.insert("at".into(), resource["effectiveDateTime"].clone());
+        }
+        date_only_text = date_only;
         (at, None)
     };
     if code.is_lab()
@@ -848,6 +882,11 @@ fn observation(
     })?;
     let number = json::decimal(&value["value"], value_path)
         .map_err(|refusal| Issue::error("value", value_path, refusal.reason))?;
+    let mut document = document;
+    if let (Some(date), Some(fields)) = (date_only_text, document[0].as_object_mut()) {
+        fields.remove("at");
+        fields.insert(DATE_ONLY_FIELD.into(), json!(date));
+    }
     Ok(NewObservation {
         client_id,
         code: code.id().to_string(),

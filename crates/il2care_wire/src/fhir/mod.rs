@@ -6,7 +6,11 @@
 //! output in the test suite. No IO and no clock: callers read the store and pass the current time.
 
 pub mod codes;
+pub mod conformance;
 pub mod export;
 pub mod import;
 pub mod matching;
 pub mod search;
+
+#[cfg(test)]
+mod date_only_tests;

@@ -1,7 +1,10 @@
-//! FHIR search on Observations: `patient` (required), `code` (`system|code` or `code`, comma for "or") and
-//! `date` (with the prefixes eq, ne, ge, gt, le, lt; a date alone covers its whole UTC day), read from the raw query
-//! string, and [`matches()`] over rendered Observation resources. Unknown parameters are ignored, as FHIR's
-//! lenient handling allows. No IO and no store: the caller lists the patient's Observations.
+//! FHIR search on Observations: `patient` or `subject` (required), `category` and `code` (`system|code` or
+//! `code`, comma for "or"; `code` also matches a blood-pressure panel's components), `date` (with the prefixes
+//! eq, ne, ge, gt, le, lt; a year, a month or a date covers its whole UTC year, month or day), `_count` (default
+//! and largest in [`conformance`](super::conformance)), `_sort` (`date` or `-date`) and `_after` (the keyset
+//! cursor of a `next` link), read from the raw query string; [`matches()`] over rendered Observation resources
+//! and [`page()`] for the sorted, paged answer. Unknown parameters are ignored, as FHIR's lenient handling
+//! allows. No IO and no store: the caller lists the patient's Observations.
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -36,6 +39,53 @@ pub struct ObservationSearch {
     pub codes: Vec<(Option<String>, String)>,
     /// Every filter must hold.
     pub dates: Vec<DateFilter>,
+    /// (system, code) of the category; any one matching is enough.
+    pub categories: Vec<(Option<String>, String)>,
+    /// The page size (`_count`), at most [`MAX_COUNT`]; `None` for the default.
+    pub count: Option<usize>,
+    /// `_sort=-date`: newest first.
+    pub newest_first: bool,
+    /// The keyset cursor: the (effective start in ms, id) of the last entry of the previous page.
+    pub after: Option<(i64, String)>,
+    /// The `date` values as given, for the links.
+    pub date_texts: Vec<String>,
+}
+
+impl ObservationSearch {
+    /// The page size: `_count`, or the default.
+    pub fn page_size(&self) -> usize {
+        self.count.unwrap_or(DEFAULT_COUNT)
+    }
+
+    /// The query string of this search without its cursor (for the `self` and `next` links), in a fixed order.
+    pub fn query_string(&self) -> String {
+        let token = |(system, code): &(Option<String>, String)| match system {
+            Some(system) => format!("{}|{code}", encode(system)),
+            None => code.clone(),
+        };
+        let mut parts = vec![format!("patient={}", self.patient)];
+        if !self.categories.is_empty() {
+            parts.push(format!("category={}", self.categories.iter().map(token).collect::<Vec<_>>().join(",")));
+        }
+        if !self.codes.is_empty() {
+            parts.push(format!("code={}", self.codes.iter().map(token).collect::<Vec<_>>().join(",")));
+        }
+        parts.extend(self.date_texts.iter().map(|text| format!("date={}", encode(text))));
+        parts.push(format!("_count={}", self.page_size()));
+        parts.push(format!("_sort={}", if self.newest_first { "-date" } else { "date" }));
+        parts.join("&")
+    }
+}
+
+use super::conformance::{DEFAULT_COUNT, MAX_COUNT};
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn decode(text: &str) -> String {
@@ -77,15 +127,32 @@ fn date_filter(value: &str) -> Result<DateFilter, Refusal> {
     if let Ok(at) = rest.parse::<Timestamp>() {
         return Ok(DateFilter { prefix, from: at, until: at + SignedDuration::from_nanos(1) });
     }
-    let day = rest.parse::<jiff::civil::Date>().map_err(|_| {
-        Refusal::new("date", format!("`{value}` is not a date (2026-11-27) or a dateTime with an offset"))
-    })?;
-    let from =
-        day.to_zoned(jiff::tz::TimeZone::UTC).map_err(|error| Refusal::new("date", error.to_string()))?.timestamp();
-    Ok(DateFilter { prefix, from, until: from + SignedDuration::from_hours(24) })
+    let refused = || {
+        Refusal::new(
+            "date",
+            format!("`{value}` is not a date (2026, 2026-11, 2026-11-27) or a dateTime with an offset"),
+        )
+    };
+    let (from, until) = civil_range(rest).ok_or_else(refused)?;
+    Ok(DateFilter { prefix, from, until })
 }
 
-/// Reads `patient`, `code` and `date` from a raw query string.
+/// The UTC instants a year (`2026`), a month (`2026-11`) or a date (`2026-11-27`) covers: \[from, until).
+pub fn civil_range(text: &str) -> Option<(Timestamp, Timestamp)> {
+    use jiff::ToSpan;
+    let utc = |date: jiff::civil::Date| date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|zoned| zoned.timestamp());
+    let (first, span) = match text.len() {
+        4 => (jiff::civil::Date::new(text.parse().ok()?, 1, 1).ok()?, 1.year()),
+        7 if text.as_bytes()[4] == b'-' => {
+            (jiff::civil::Date::new(text[..4].parse().ok()?, text[5..].parse().ok()?, 1).ok()?, 1.month())
+        }
+        10 => (text.parse::<jiff::civil::Date>().ok()?, 1.day()),
+        _ => return None,
+    };
+    Some((utc(first)?, utc(first.checked_add(span).ok()?)?))
+}
+
+/// Reads the search parameters from a raw query string.
 pub fn parse(query: &str) -> Result<ObservationSearch, Refusal> {
     let mut search = ObservationSearch::default();
     let mut patient = None;
@@ -110,7 +177,42 @@ pub fn parse(query: &str) -> Result<ObservationSearch, Refusal> {
                     });
                 }
             }
-            "date" => search.dates.push(date_filter(&value)?),
+            "date" => {
+                search.dates.push(date_filter(&value)?);
+                search.date_texts.push(value);
+            }
+            "category" => {
+                for token in value.split(',').filter(|token| !token.is_empty()) {
+                    search.categories.push(match token.split_once('|') {
+                        Some((system, code)) => ((!system.is_empty()).then(|| system.to_string()), code.to_string()),
+                        None => (None, token.to_string()),
+                    });
+                }
+            }
+            "_count" => {
+                let count = value.parse::<usize>().map_err(|_| {
+                    Refusal::new("_count", format!("`{value}` is not a whole number of entries (0 to {MAX_COUNT})"))
+                })?;
+                search.count = Some(count.min(MAX_COUNT));
+            }
+            "_sort" => {
+                search.newest_first = match value.as_str() {
+                    "date" => false,
+                    "-date" => true,
+                    other => {
+                        return Err(Refusal::new("_sort", format!("`{other}` is not served; sort by date or -date")));
+                    }
+                };
+            }
+            "_after" => {
+                let cursor = value
+                    .split_once('_')
+                    .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_string())))
+                    .filter(|(_, id)| !id.is_empty());
+                search.after = Some(cursor.ok_or_else(|| {
+                    Refusal::new("_after", "is not a cursor of a next link; start again from the first page")
+                })?);
+            }
             _ => {}
         }
     }
@@ -119,11 +221,15 @@ pub fn parse(query: &str) -> Result<ObservationSearch, Refusal> {
     Ok(search)
 }
 
-/// The instants an Observation covers: its time, or its period.
+/// The instants an Observation covers: its time (a date-only time covers its whole UTC day or month), or its
+/// period.
 fn effective(resource: &Value) -> Option<(Timestamp, Timestamp)> {
     if let Some(at) = resource["effectiveDateTime"].as_str() {
-        let at: Timestamp = at.parse().ok()?;
-        return Some((at, at));
+        if let Ok(at) = at.parse::<Timestamp>() {
+            return Some((at, at));
+        }
+        let (from, until) = civil_range(at)?;
+        return Some((from, until - SignedDuration::from_nanos(1)));
     }
     let start: Timestamp = resource["effectivePeriod"]["start"].as_str()?.parse().ok()?;
     let end: Timestamp = resource["effectivePeriod"]["end"].as_str()?.parse().ok()?;
@@ -132,18 +238,28 @@ fn effective(resource: &Value) -> Option<(Timestamp, Timestamp)> {
 
 /// Whether a rendered Observation matches the search's codes and dates.
 pub fn matches(resource: &Value, search: &ObservationSearch) -> bool {
-    let codings: Vec<(&str, &str)> = resource["code"]["coding"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|coding| Some((coding["system"].as_str()?, coding["code"].as_str()?)))
-        .collect();
-    let code_ok = search.codes.is_empty()
-        || search.codes.iter().any(|(system, code)| {
-            codings.iter().any(|(have_system, have_code)| {
-                have_code == code && system.as_deref().is_none_or(|system| system == *have_system)
+    fn codings_of(concept: &Value) -> impl Iterator<Item = (&str, &str)> {
+        concept["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|coding| Some((coding["system"].as_str()?, coding["code"].as_str()?)))
+    }
+    let any_of = |wanted: &[(Option<String>, String)], codings: &[(&str, &str)]| {
+        wanted.is_empty()
+            || wanted.iter().any(|(system, code)| {
+                codings.iter().any(|(have_system, have_code)| {
+                    have_code == code && system.as_deref().is_none_or(|system| system == *have_system)
+                })
             })
-        });
+    };
+    let mut codings: Vec<(&str, &str)> = codings_of(&resource["code"]).collect();
+    for component in resource["component"].as_array().into_iter().flatten() {
+        codings.extend(codings_of(&component["code"]));
+    }
+    let categories: Vec<(&str, &str)> =
+        resource["category"].as_array().into_iter().flatten().flat_map(codings_of).collect();
+    let code_ok = any_of(&search.codes, &codings) && any_of(&search.categories, &categories);
     let Some((start, end)) = effective(resource) else {
         return code_ok && search.dates.is_empty();
     };
@@ -157,6 +273,42 @@ pub fn matches(resource: &Value, search: &ObservationSearch) -> bool {
         Prefix::Lt => start < filter.from,
     });
     code_ok && dates_ok
+}
+
+/// The sort key of a rendered Observation: its effective start in ms, then its id.
+pub fn sort_key(resource: &Value) -> (i64, String) {
+    let start = effective(resource).map_or(i64::MIN, |(start, _)| start.as_millisecond());
+    (start, resource["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// One page of a search's matches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    /// Every match, on every page.
+    pub total: usize,
+    pub entries: Vec<Value>,
+    /// The cursor of the next page (`_after`), when there is one.
+    pub next: Option<String>,
+}
+
+/// Sorts the matches (by date then id, or newest first), keeps those after the cursor and cuts one page: the
+/// cursor is the last entry's key, so a page never repeats or skips an entry while records are added.
+pub fn page(mut matched: Vec<Value>, search: &ObservationSearch) -> Page {
+    let total = matched.len();
+    let mut keyed: Vec<((i64, String), Value)> =
+        matched.drain(..).map(|resource| (sort_key(&resource), resource)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if search.newest_first {
+        keyed.reverse();
+    }
+    if let Some(after) = &search.after {
+        keyed.retain(|(key, _)| if search.newest_first { key < after } else { key > after });
+    }
+    let size = search.page_size();
+    let more = keyed.len() > size;
+    keyed.truncate(size);
+    let next = if more && size > 0 { keyed.last().map(|((ms, id), _)| format!("{ms}_{id}")) } else { None };
+    Page { total, entries: keyed.into_iter().map(|(_, resource)| resource).collect(), next }
 }
 
 #[cfg(test)]
