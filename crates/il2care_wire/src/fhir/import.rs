@@ -668,8 +668,18 @@ fn read_patient(resource: &Value, path: &str, latest: Timestamp, options: &Impor
     })
 }
 
+/// The extension of `url`; an export made before 2026-12-04 named it `urn:il2care:extension:<name>`, which is
+/// still read for one release (issue 13: an old path keeps answering), so an old export imports whole.
 fn extension<'a>(resource: &'a Value, url: &str) -> Option<&'a Value> {
-    resource["extension"].as_array()?.iter().find(|extension| extension["url"] == url)
+    let old = url
+        .strip_prefix(super::codes::STRUCTURE_DEFINITION_BASE)
+        .and_then(|name| name.strip_prefix('/'))
+        .map(|name| format!("urn:il2care:extension:{name}"));
+    let extensions = resource["extension"].as_array()?;
+    extensions.iter().find(|extension| extension["url"] == url).or_else(|| {
+        let old = old?;
+        extensions.iter().find(|extension| extension["url"].as_str() == Some(old.as_str()))
+    })
 }
 
 fn codings(concept: &Value) -> impl Iterator<Item = (&str, &str)> {
@@ -1144,6 +1154,16 @@ mod tests {
 
     fn subject() -> Value {
         json!({"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"})
+    }
+
+    #[test]
+    fn an_extension_is_read_on_its_https_url_and_on_the_urn_of_exports_before_2026_12_04() {
+        let at = |url: &str| json!({"extension": [{"url": url, "valueString": "rosenberg-hd-iv"}]});
+        let found = |resource: &Value| extension(resource, codes::EXTENSION_REGIMEN).map(|e| e["valueString"].clone());
+        assert_eq!(found(&at(codes::EXTENSION_REGIMEN)), Some(json!("rosenberg-hd-iv")));
+        assert_eq!(found(&at("urn:il2care:extension:regimen")), Some(json!("rosenberg-hd-iv")));
+        assert_eq!(found(&at("urn:il2care:extension:rule-set")), None, "another extension's old name");
+        assert_eq!(found(&at("https://example.org/regimen")), None);
     }
 
     #[test]
