@@ -177,6 +177,8 @@ pub enum QuantityError {
     NotANumber(String),
     #[error("must not be negative (got {0})")]
     Negative(Decimal),
+    #[error("`{0}` is far outside any value this quantity can take")]
+    OutOfRange(Decimal),
 }
 
 /// A value with its unit, as it was given. The input side of every conversion.
@@ -233,19 +235,21 @@ enum Conversion {
 }
 
 impl Conversion {
-    fn apply(self, value: Decimal) -> Decimal {
+    /// The value in the canonical unit; `None` when it does not fit a decimal (a value no measurement can
+    /// have, such as 5.5e28 [lb_av]: refused, never a panic).
+    fn apply(self, value: Decimal) -> Option<Decimal> {
         match self {
-            Conversion::Times(factor) => value * factor,
-            Conversion::DividedBy(divisor) => value / divisor,
-            Conversion::FahrenheitToCelsius => (value - dec!(32)) * dec!(5) / dec!(9),
+            Conversion::Times(factor) => value.checked_mul(factor),
+            Conversion::DividedBy(divisor) => value.checked_div(divisor),
+            Conversion::FahrenheitToCelsius => value.checked_sub(dec!(32))?.checked_mul(dec!(5))?.checked_div(dec!(9)),
         }
     }
 
-    fn invert(self, value: Decimal) -> Decimal {
+    fn invert(self, value: Decimal) -> Option<Decimal> {
         match self {
-            Conversion::Times(factor) => value / factor,
-            Conversion::DividedBy(divisor) => value * divisor,
-            Conversion::FahrenheitToCelsius => value * dec!(1.8) + dec!(32),
+            Conversion::Times(factor) => value.checked_div(factor),
+            Conversion::DividedBy(divisor) => value.checked_mul(divisor),
+            Conversion::FahrenheitToCelsius => value.checked_mul(dec!(1.8))?.checked_add(dec!(32)),
         }
     }
 }
@@ -285,7 +289,8 @@ pub trait Measure: Sized + Copy + Ord {
         if !Self::MAY_BE_NEGATIVE && quantity.value.is_sign_negative() && !quantity.value.is_zero() {
             return Err(QuantityError::Negative(quantity.value));
         }
-        Ok(Self::from_canonical_unchecked(conversion.apply(quantity.value)))
+        let canonical = conversion.apply(quantity.value).ok_or(QuantityError::OutOfRange(quantity.value))?;
+        Ok(Self::from_canonical_unchecked(canonical))
     }
 
     /// The value expressed in another accepted unit (`None` if the unit does not fit).
@@ -293,7 +298,7 @@ pub trait Measure: Sized + Copy + Ord {
         Self::conversions()
             .iter()
             .find(|(accepted, _)| *accepted == unit)
-            .map(|(_, conversion)| conversion.0.invert(self.canonical()))
+            .and_then(|(_, conversion)| conversion.0.invert(self.canonical()))
     }
 
     /// The value as a quantity in the canonical unit.
@@ -479,16 +484,17 @@ measure!(
 );
 
 impl InternationalUnitsPerKilogram {
-    /// The dose for a body weight: IU/kg x kg, exact (no factor between units is involved).
+    /// The dose for a body weight: IU/kg x kg, exact (no factor between units is involved); a product beyond
+    /// a decimal saturates (an absurd order then differs from every dose; never a panic on an EHR's input).
     pub fn for_weight(self, weight: Kilograms) -> InternationalUnits {
-        InternationalUnits(self.0 * weight.value())
+        InternationalUnits(self.0.saturating_mul(weight.value()))
     }
 }
 
 impl MilligramsPerKilogram {
-    /// The mass for a body weight: mg/kg x kg, exact.
+    /// The mass for a body weight: mg/kg x kg, exact; saturates like the IU product.
     pub fn for_weight(self, weight: Kilograms) -> Milligrams {
-        Milligrams(self.0 * weight.value())
+        Milligrams(self.0.saturating_mul(weight.value()))
     }
 }
 
@@ -500,6 +506,18 @@ pub fn round_for_display(value: Decimal, places: u32) -> Decimal {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    #[test]
+    fn a_value_whose_conversion_does_not_fit_a_decimal_is_refused_not_a_panic() {
+        let huge = Decimal::from_scientific("-5.501251961748233e28").unwrap().abs();
+        let refused = Centimetres::from_quantity(Quantity { value: huge, unit: Unit::Metre });
+        assert!(matches!(refused, Err(QuantityError::OutOfRange(_))), "{refused:?}");
+        let fits = Kilograms::from_quantity(Quantity { value: dec!(176), unit: Unit::Pound });
+        assert_eq!(fits.map(Kilograms::value), Ok(dec!(79.83225712)));
+        let fahrenheit = Decimal::MAX;
+        let refused = Celsius::from_quantity(Quantity { value: fahrenheit, unit: Unit::Fahrenheit });
+        assert!(matches!(refused, Err(QuantityError::OutOfRange(_))), "{refused:?}");
+    }
 
     use super::*;
 
