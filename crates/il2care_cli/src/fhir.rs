@@ -5,14 +5,14 @@
 //! reads FHIR. Both commands are audited as the local user `il2care-cli`; nothing clinical is decided here.
 //! A large import shows a progress bar on stderr, only when stderr is a terminal (never in tests or pipes).
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use il2care_core::Refusal;
 use il2care_store::Store;
 use il2care_web::AppState;
-use il2care_web::fhir::{ImportProgress, Importer, gather, import_text_reporting};
+use il2care_web::fhir::{ImportAnswer, ImportProgress, Importer, gather, import_text_answer, write_operation_outcome};
 use il2care_wire::fhir::export::{BundleType, bundle};
 
 use crate::Outcome;
@@ -161,6 +161,7 @@ pub fn import(args: ImportArgs) -> Outcome {
         let store = Store::open(&url).await.context("opening the database")?;
         let by = Importer { username: CLI_ACTOR.into(), role: "cli".into(), remote: "local".into() };
         let bar = progress_bar(text.len());
+        let state = AppState::new(store.clone()).with_mrn_system(&args.mrn_system);
         let report = |progress: ImportProgress| match progress {
             ImportProgress::Checked { items } => {
                 bar.set_style(storing_style());
@@ -169,14 +170,25 @@ pub fn import(args: ImportArgs) -> Outcome {
             }
             ImportProgress::Storing => bar.inc(1),
         };
-        let state = AppState::new(store.clone()).with_mrn_system(&args.mrn_system);
-        let outcome = import_text_reporting(&state, &text, &by, true, &report)
+        let outcome = import_text_answer(&state, text.into(), &by, true, &report)
             .await
             .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
         bar.finish_and_clear();
         store.close().await;
         anyhow::Ok(outcome)
     })?;
+    // The text of the Bundle is no longer needed (it is the largest thing held); a stored collection's outcome
+    // is written one issue at a time.
+    let outcome = match outcome {
+        ImportAnswer::Outcome(outcome) => outcome,
+        ImportAnswer::Collection { issues, .. } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write_operation_outcome(issues, &mut out).context("writing JSON")?;
+            writeln!(out).context("writing JSON")?;
+            out.flush().context("writing JSON")?;
+            return Ok(());
+        }
+    };
     println!("{}", serde_json::to_string_pretty(&outcome.body).context("writing JSON")?);
     if !outcome.status.is_success() {
         let errors = outcome.body["issue"]

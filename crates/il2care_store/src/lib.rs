@@ -21,6 +21,7 @@ pub mod record;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ward;
+pub mod bulk;
 
 /// The database driver's error, for callers that commit or roll back a transaction.
 pub use sqlx::Error as DbError;

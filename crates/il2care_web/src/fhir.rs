@@ -6,7 +6,7 @@
 //! Glue only: the wire crate renders and reads FHIR, the store keeps the record. Every read and write is
 //! role-checked and audited like the API; a `transaction` Bundle is stored all or nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -252,10 +252,15 @@ pub async fn apply(
     let mut applied = Applied::default();
     let mut patients: HashMap<usize, i64> = HashMap::new();
     let mut courses: HashMap<usize, i64> = HashMap::new();
-    let mut known_observations: HashMap<i64, HashMap<ObservationKey, i64>> = HashMap::new();
+    let mut known_observations: HashMap<i64, HashMap<ObservationKey, ObservationRow>> = HashMap::new();
+    let mut pending = PendingObservations::default();
+    let mut touched = HashSet::new();
     for planned in items {
         progress(ImportProgress::Storing);
         let entry = planned.entry;
+        if !matches!(planned.item, Item::Observations { .. }) || pending.rows.len() >= OBSERVATIONS_PER_FLUSH {
+            pending.flush(conn, &mut applied, &mut touched, now_ms, &by.username).await?;
+        }
         let patient_of = |reference: &PatientRef| match reference {
             PatientRef::Entry(position) => patients.get(position).copied().ok_or(None),
             PatientRef::Stored(id) => Err(Some(*id)),
@@ -333,11 +338,14 @@ pub async fn apply(
                             sex: new.sex.clone(),
                             time_zone: new.time_zone.clone(),
                         };
-                        record::create_patient(conn, &patient, now_ms, &by.username).await?
+                        let id = record::create_patient(conn, &patient, now_ms, &by.username).await?;
+                        // A new patient has no stored observations to match.
+                        known_observations.insert(id, HashMap::new());
+                        id
                     }
                 };
                 patients.insert(entry, id);
-                touch(&mut applied.patients, id);
+                touch(&mut applied.patients, &mut touched, id);
                 format!("Patient/{id}")
             }
             Item::Course(new) => {
@@ -363,7 +371,7 @@ pub async fn apply(
                 }
                 let id = record::create_course(conn, &course, now_ms, &by.username).await?;
                 courses.insert(entry, id);
-                touch(&mut applied.patients, patient_id);
+                touch(&mut applied.patients, &mut touched, patient_id);
                 format!("MedicationRequest/{id}")
             }
             Item::Observations { observations, .. } => {
@@ -375,23 +383,24 @@ pub async fn apply(
                             .await?
                             .iter()
                             .map(|row| {
-                                (observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit), row.id)
+                                let key = observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit);
+                                (key, ObservationRow::Stored(row.id))
                             })
                             .collect(),
                     ),
                 };
-                let mut first = None;
-                let mut created = false;
+                let mut rows = Vec::with_capacity(observations.len());
                 for new in observations {
                     // Conditional create: by identifier (the store's unique client id), else on the natural key.
                     let key = observation_key(&new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
                     if new.client_id.is_none()
-                        && let Some(id) = known.get(&key)
+                        && let Some(row) = known.get(&key)
                     {
-                        first.get_or_insert(*id);
+                        rows.push((*row, false));
                         continue;
                     }
-                    let row = Observation {
+                    let row = ObservationRow::Written(pending.next_row());
+                    pending.rows.push(Observation {
                         id: 0,
                         patient_id,
                         client_id: new.client_id.clone(),
@@ -402,19 +411,12 @@ pub async fn apply(
                         start_ms: new.start_ms,
                         document: new.document.clone(),
                         corrects_id: None,
-                    };
-                    let written = record::add_observation(conn, &row, now_ms, &by.username).await?;
-                    created |= matches!(written, record::Written::Created(_));
-                    known.insert(key, written.id());
-                    first.get_or_insert(written.id());
+                    });
+                    known.insert(key, row);
+                    rows.push((row, true));
                 }
-                let location = format!("Observation/{}", first.unwrap_or_default());
-                if !created {
-                    applied.existing.push((entry, location));
-                    continue;
-                }
-                touch(&mut applied.patients, patient_id);
-                location
+                pending.entries.push((entry, patient_id, rows));
+                continue;
             }
             Item::Dose(dose) => {
                 let patient_id = patient_id.unwrap_or_default();
@@ -450,7 +452,7 @@ pub async fn apply(
                 if dose.status == "given" {
                     set_flag(conn, patient_id, "received_interleukin_2", dose.at_ms, &by.username).await?;
                 }
-                touch(&mut applied.patients, patient_id);
+                touch(&mut applied.patients, &mut touched, patient_id);
                 format!("MedicationAdministration/{id}")
             }
             Item::Injection(injection) => {
@@ -497,7 +499,7 @@ pub async fn apply(
                 if checked.status == "given" {
                     set_flag(conn, patient_id, "received_interleukin_2", checked.at_ms, &by.username).await?;
                 }
-                touch(&mut applied.patients, patient_id);
+                touch(&mut applied.patients, &mut touched, patient_id);
                 format!("MedicationAdministration/injection-{id}")
             }
             Item::Flag { code, at_ms, .. } => {
@@ -508,32 +510,107 @@ pub async fn apply(
                     continue;
                 }
                 let id = set_flag(conn, patient_id, code, *at_ms, &by.username).await?;
-                touch(&mut applied.patients, patient_id);
+                touch(&mut applied.patients, &mut touched, patient_id);
                 format!("Flag/{id}")
             }
         };
         applied.locations.push((entry, location));
     }
-    for patient_id in &applied.patients {
-        crate::audit::record(
-            conn,
-            now_ms,
-            &by.username,
-            &by.role,
-            "write",
-            &format!("patient/{patient_id}/fhir-import"),
-            Some(*patient_id),
-            "ok",
-            &by.remote,
-        )
-        .await?;
-    }
+    pending.flush(conn, &mut applied, &mut touched, now_ms, &by.username).await?;
+    // One audit entry per patient changed, appended to the chain in one go (multi-row statements).
+    let resources: Vec<String> =
+        applied.patients.iter().map(|patient_id| format!("patient/{patient_id}/fhir-import")).collect();
+    let entries: Vec<audit::AuditEntry> = applied
+        .patients
+        .iter()
+        .zip(&resources)
+        .map(|(patient_id, resource)| audit::AuditEntry {
+            at_ms: now_ms,
+            actor: &by.username,
+            actor_role: &by.role,
+            action: "write",
+            resource,
+            patient_id: Some(*patient_id),
+            outcome: "ok",
+            remote: &by.remote,
+        })
+        .collect();
+    audit::append_all(conn, &entries).await?;
     Ok(applied)
 }
 
-fn touch(patients: &mut Vec<i64>, id: i64) {
-    if !patients.contains(&id) {
+/// Notes a patient whose record the import changed (once, in the order first touched).
+fn touch(patients: &mut Vec<i64>, touched: &mut HashSet<i64>, id: i64) {
+    if touched.insert(id) {
         patients.push(id);
+    }
+}
+
+/// Where a planned observation's row is: stored before this import, or the `n`th row this import writes.
+#[derive(Clone, Copy, Debug)]
+enum ObservationRow {
+    Stored(i64),
+    Written(usize),
+}
+
+/// Observations waiting to be written in multi-row statements ([`il2care_store::bulk::add_observations`]),
+/// with the entries they answer; written before any other kind of item is stored and at the end, so the
+/// answers keep the order of the items.
+#[derive(Default)]
+struct PendingObservations {
+    rows: Vec<Observation>,
+    /// Each entry waiting: its position, its patient, and its rows (with whether the row is its own or one an
+    /// earlier entry of this import wrote with the same natural key).
+    entries: Vec<(usize, i64, Vec<(ObservationRow, bool)>)>,
+    /// What each row this import wrote became, in the order written.
+    written: Vec<record::Written>,
+}
+
+/// Rows gathered before the pending observations are written.
+const OBSERVATIONS_PER_FLUSH: usize = 2_000;
+
+impl PendingObservations {
+    /// The index the next row queued will have among the rows written by this import.
+    fn next_row(&self) -> usize {
+        self.written.len() + self.rows.len()
+    }
+
+    fn id(&self, row: ObservationRow) -> i64 {
+        match row {
+            ObservationRow::Stored(id) => id,
+            ObservationRow::Written(index) => self.written[index].id(),
+        }
+    }
+
+    /// Writes the queued rows and answers their entries.
+    async fn flush(
+        &mut self,
+        conn: &mut Conn,
+        applied: &mut Applied,
+        touched: &mut HashSet<i64>,
+        now_ms: i64,
+        by: &str,
+    ) -> Result<(), AppError> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        let written = il2care_store::bulk::add_observations(conn, &self.rows, now_ms, by).await?;
+        self.rows.clear();
+        self.written.extend(written);
+        for (entry, patient_id, rows) in std::mem::take(&mut self.entries) {
+            let location = format!("Observation/{}", rows.first().map_or(0, |(row, _)| self.id(*row)));
+            let created = rows.iter().any(|(row, own)| {
+                *own && matches!(row, ObservationRow::Written(index)
+                    if matches!(self.written[*index], record::Written::Created(_)))
+            });
+            if created {
+                touch(&mut applied.patients, touched, patient_id);
+                applied.locations.push((entry, location));
+            } else {
+                applied.existing.push((entry, location));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -586,19 +663,92 @@ pub async fn import_text_reporting(
     physician: bool,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportOutcome, AppError> {
+    Ok(match import_text_answer(state, text.into(), by, physician, progress).await? {
+        ImportAnswer::Outcome(outcome) => outcome,
+        ImportAnswer::Collection { issues, refused } => {
+            ImportOutcome { status: StatusCode::OK, body: import::operation_outcome_of(issues), refused }
+        }
+    })
+}
+
+/// What an import answers, before a collection's OperationOutcome is built: a large collection's outcome has
+/// one issue per entry, which [`write_operation_outcome`] writes out one at a time instead of as one value.
+#[derive(Debug)]
+pub enum ImportAnswer {
+    /// A refused Bundle, or a transaction- or batch-response.
+    Outcome(ImportOutcome),
+    /// A stored collection (status 200): the issues of its OperationOutcome, in order.
+    Collection { issues: Vec<Issue>, refused: bool },
+}
+
+/// Writes the OperationOutcome of `issues` as [`import::operation_outcome_of`] builds it, pretty-printed (the
+/// same text as `serde_json::to_writer_pretty` of that value), holding one issue's value at a time.
+pub fn write_operation_outcome(issues: Vec<Issue>, out: impl std::io::Write) -> serde_json::Result<()> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+
+    struct Issues(std::cell::RefCell<Option<Vec<Issue>>>);
+    impl serde::Serialize for Issues {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let issues = self.0.borrow_mut().take().unwrap_or_default();
+            let mut list = serializer.serialize_seq(Some(issues.len()))?;
+            for issue in issues {
+                // The issue as the whole outcome would hold it (pruned of empty members).
+                let mut one = import::operation_outcome_of(vec![issue]);
+                if let Some(Value::Array(single)) = one.get_mut("issue")
+                    && let Some(value) = single.pop()
+                {
+                    list.serialize_element(&value)?;
+                }
+            }
+            list.end()
+        }
+    }
+    struct Outcome(Issues);
+    impl serde::Serialize for Outcome {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            // Members in the order a built outcome prints them (serde_json's map order).
+            let shape = import::operation_outcome(&[]);
+            let keys: Vec<&String> = shape.as_object().map(|map| map.keys().collect()).unwrap_or_default();
+            let mut map = serializer.serialize_map(Some(keys.len()))?;
+            for key in keys {
+                if key == "issue" {
+                    map.serialize_entry(key, &self.0)?;
+                } else {
+                    map.serialize_entry(key, &shape[key])?;
+                }
+            }
+            map.end()
+        }
+    }
+    if issues.is_empty() {
+        return serde_json::to_writer_pretty(out, &import::operation_outcome(&[]));
+    }
+    serde_json::to_writer_pretty(out, &Outcome(Issues(std::cell::RefCell::new(Some(issues)))))
+}
+
+/// [`import_text_reporting`], answering a stored collection with its issues instead of its OperationOutcome.
+/// Text given owned is freed once the Bundle is read, before anything is stored.
+pub async fn import_text_answer(
+    state: &AppState,
+    text: std::borrow::Cow<'_, str>,
+    by: &Importer,
+    physician: bool,
+    progress: &(dyn Fn(ImportProgress) + Sync),
+) -> Result<ImportAnswer, AppError> {
+    let outcome = |status, body, refused| Ok(ImportAnswer::Outcome(ImportOutcome { status, body, refused }));
     let latest = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(5);
     let options = ImportOptions { mrn_system: state.mrn_system.to_string() };
-    let plan = match import::plan_with(text, latest, &options) {
+    let plan = match import::plan_with(&text, latest, &options) {
         Ok(plan) => plan,
-        Err(outcome) => return Ok(ImportOutcome { status: StatusCode::BAD_REQUEST, body: outcome, refused: true }),
+        Err(body) => return outcome(StatusCode::BAD_REQUEST, body, true),
     };
+    drop(text);
     progress(ImportProgress::Checked { items: plan.items.len() });
     if !physician && plan.items.iter().any(|planned| matches!(planned.item, Item::Course(_))) {
         return Err(AppError::Forbidden("only a physician starts a course (MedicationRequest)".into()));
     }
     if plan.kind == BundleKind::Transaction && plan.has_errors() {
-        let body = import::operation_outcome(&plan.issues);
-        return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
+        return outcome(StatusCode::UNPROCESSABLE_ENTITY, import::operation_outcome(&plan.issues), true);
     }
     let mut tx = state.store.begin().await?;
     let applied = apply(&mut tx, &plan, by, crate::now_ms(), progress).await?;
@@ -619,13 +769,11 @@ pub async fn import_text_reporting(
     }
     audit_mismatches(state, by, &applied.mismatches).await?;
     if !keep {
-        let body = import::operation_outcome(&issues);
-        return Ok(ImportOutcome { status: StatusCode::UNPROCESSABLE_ENTITY, body, refused: true });
+        return outcome(StatusCode::UNPROCESSABLE_ENTITY, import::operation_outcome(&issues), true);
     }
     if kind != BundleKind::Collection {
         let kind = if kind == BundleKind::Batch { "batch-response" } else { "transaction-response" };
-        let body = response_bundle(kind, entries, &applied, &issues);
-        return Ok(ImportOutcome { status: StatusCode::OK, body, refused });
+        return outcome(StatusCode::OK, response_bundle(kind, entries, &applied, &issues), refused);
     }
     for (entry, location) in &applied.locations {
         issues.push(informational(*entry, format!("stored as {location}")));
@@ -634,7 +782,7 @@ pub async fn import_text_reporting(
         issues.push(informational(*entry, format!("already in the record as {location}; nothing changed")));
     }
     drop(applied);
-    Ok(ImportOutcome { status: StatusCode::OK, body: import::operation_outcome_of(issues), refused })
+    Ok(ImportAnswer::Collection { issues, refused })
 }
 
 fn informational(entry: usize, diagnostics: String) -> Issue {
