@@ -3,7 +3,7 @@
 //! is a round trip to the database or to SQLite's worker thread). Same rows, same conflict rule and same
 //! answers as [`crate::record::add_observation`] one at a time.
 
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 use crate::record::{Observation, Written};
 use crate::{Conn, StoreError};

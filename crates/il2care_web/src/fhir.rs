@@ -975,3 +975,41 @@ pub async fn search_observations(
     let bundle = export::bundle_of(found, BundleType::Searchset, &base_url(&state), crate::now_ms());
     Ok(fhir_response(StatusCode::OK, bundle))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failure is a failed test.
+
+    use il2care_wire::fhir::import::{self, Issue};
+
+    use super::write_operation_outcome;
+
+    fn written(issues: Vec<Issue>) -> String {
+        let mut out = Vec::new();
+        write_operation_outcome(issues, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn an_outcome_written_one_issue_at_a_time_is_the_text_of_the_built_outcome() {
+        let issue = |severity, code, diagnostics: &str, expression: &str| Issue {
+            severity,
+            code,
+            diagnostics: diagnostics.into(),
+            expression: expression.into(),
+        };
+        let lists = [
+            vec![],
+            vec![issue("information", "informational", "stored as Observation/1", "Bundle.entry[0].resource")],
+            vec![
+                issue("error", "value", "heart_rate: \"quoted\" \u{e9}", "Bundle.entry[1].resource.valueQuantity"),
+                issue("warning", "not-supported", "", "Bundle.entry[2].resource"),
+                issue("information", "informational", "already in the record", ""),
+            ],
+        ];
+        for issues in lists {
+            let built = serde_json::to_string_pretty(&import::operation_outcome_of(issues.clone())).unwrap();
+            assert_eq!(written(issues), built);
+        }
+    }
+}
