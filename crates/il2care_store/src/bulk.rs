@@ -60,12 +60,11 @@ pub async fn add_observations(
                     next.next();
                 }
                 _ => {
-                    let existing =
-                        sqlx::query("SELECT id FROM observations WHERE patient_id = $1 AND client_id = $2")
-                            .bind(observation.patient_id)
-                            .bind(observation.client_id.as_deref())
-                            .fetch_one(&mut *conn)
-                            .await?;
+                    let existing = sqlx::query("SELECT id FROM observations WHERE patient_id = $1 AND client_id = $2")
+                        .bind(observation.patient_id)
+                        .bind(observation.client_id.as_deref())
+                        .fetch_one(&mut *conn)
+                        .await?;
                     written.push(Written::AlreadyPresent(existing.try_get("id")?));
                 }
             }
@@ -146,7 +145,8 @@ mod tests {
         };
         let patient_id = create_patient(&mut conn, &patient, 1, "t").await.unwrap();
         let stored = add_observation(&mut conn, &row(patient_id, Some("seen"), 1), 1, "t").await.unwrap().id();
-        let mut rows: Vec<Observation> = (0..OBSERVATIONS_PER_STATEMENT as i64 + 3).map(|n| row(patient_id, None, 10 + n)).collect();
+        let mut rows: Vec<Observation> =
+            (0..OBSERVATIONS_PER_STATEMENT as i64 + 3).map(|n| row(patient_id, None, 10 + n)).collect();
         rows[0].client_id = Some("seen".into());
         rows[1].client_id = Some("twice".into());
         rows[OBSERVATIONS_PER_STATEMENT - 1].client_id = Some("twice".into());
@@ -156,18 +156,27 @@ mod tests {
         assert_eq!(written.len(), rows.len());
         assert_eq!(written[0], Written::AlreadyPresent(stored));
         let Written::Created(twice) = written[1] else { panic!("the first `twice` is new: {:?}", written[1]) };
-        assert_eq!(written[OBSERVATIONS_PER_STATEMENT - 1], Written::AlreadyPresent(twice), "repeated in one statement");
+        assert_eq!(
+            written[OBSERVATIONS_PER_STATEMENT - 1],
+            Written::AlreadyPresent(twice),
+            "repeated in one statement"
+        );
         assert_eq!(written[OBSERVATIONS_PER_STATEMENT], Written::AlreadyPresent(stored), "in the second statement");
         assert!(matches!(written[OBSERVATIONS_PER_STATEMENT + 1], Written::Created(_)));
-        let created: Vec<i64> =
-            written.iter().filter_map(|written| if let Written::Created(id) = written { Some(*id) } else { None }).collect();
+        let created: Vec<i64> = written
+            .iter()
+            .filter_map(|written| if let Written::Created(id) = written { Some(*id) } else { None })
+            .collect();
         assert_eq!(created.len(), rows.len() - 3);
         let all = observations(&mut conn, patient_id, i64::MIN).await.unwrap();
         assert_eq!(all.len(), 1 + created.len(), "nothing stored twice");
         for (given, written) in rows.iter().zip(&written) {
             let Written::Created(id) = written else { continue };
             let found = all.iter().find(|row| row.id == *id).unwrap();
-            assert_eq!((found.at_ms, &found.document, &found.client_id), (given.at_ms, &given.document, &given.client_id));
+            assert_eq!(
+                (found.at_ms, &found.document, &found.client_id),
+                (given.at_ms, &given.document, &given.client_id)
+            );
         }
         assert!(add_observations(&mut conn, &[], 3, "t").await.unwrap().is_empty());
         drop(conn);

@@ -16,12 +16,12 @@ pub use group_commit::WriterHealth;
 
 pub mod accounts;
 pub mod audit;
+pub mod bulk;
 pub mod group_commit;
 pub mod record;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod ward;
-pub mod bulk;
 
 /// The database driver's error, for callers that commit or roll back a transaction.
 pub use sqlx::Error as DbError;

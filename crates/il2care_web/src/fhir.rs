@@ -561,10 +561,13 @@ struct PendingObservations {
     rows: Vec<Observation>,
     /// Each entry waiting: its position, its patient, and its rows (with whether the row is its own or one an
     /// earlier entry of this import wrote with the same natural key).
-    entries: Vec<(usize, i64, Vec<(ObservationRow, bool)>)>,
+    entries: Vec<WaitingEntry>,
     /// What each row this import wrote became, in the order written.
     written: Vec<record::Written>,
 }
+
+/// An Observation entry waiting for its rows: position, patient, rows (each with whether it is the entry's own).
+type WaitingEntry = (usize, i64, Vec<(ObservationRow, bool)>);
 
 /// Rows gathered before the pending observations are written.
 const OBSERVATIONS_PER_FLUSH: usize = 2_000;

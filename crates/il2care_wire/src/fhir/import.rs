@@ -414,7 +414,10 @@ fn plan_entries<'e>(
 /// Drops items whose patient or course entry was refused, with an issue each (courses first, then the rest).
 fn drop_dependents(plan: &mut ImportPlan) {
     for _ in 0..2 {
-        let kept: Vec<usize> = plan.items.iter().map(|item| item.entry).collect();
+        // Items are planned in entry order, so `kept` is sorted: each look-up is a binary search (a scan made
+        // this quadratic for a Bundle whose Patients come after their Observations).
+        let mut kept: Vec<usize> = plan.items.iter().map(|item| item.entry).collect();
+        kept.sort_unstable();
         let mut refused = Vec::new();
         plan.items.retain(|planned| {
             let missing = match &planned.item {
@@ -423,7 +426,7 @@ fn drop_dependents(plan: &mut ImportPlan) {
                 Item::Observations { patient, .. } | Item::Flag { patient, .. } => entry_missing(patient, &kept),
                 Item::Dose(NewDose { patient, course, .. }) | Item::Injection(NewInjection { patient, course, .. }) => {
                     entry_missing(patient, &kept).or(match course {
-                        CourseRef::Entry(entry) if !kept.contains(entry) => Some(*entry),
+                        CourseRef::Entry(entry) if kept.binary_search(entry).is_err() => Some(*entry),
                         _ => None,
                     })
                 }
@@ -444,7 +447,7 @@ fn drop_dependents(plan: &mut ImportPlan) {
 
 fn entry_missing(patient: &PatientRef, kept: &[usize]) -> Option<usize> {
     match patient {
-        PatientRef::Entry(entry) if !kept.contains(entry) => Some(*entry),
+        PatientRef::Entry(entry) if kept.binary_search(entry).is_err() => Some(*entry),
         _ => None,
     }
 }
@@ -474,7 +477,11 @@ impl<'a> EntryIndex<'a> {
             let resource_type = resource.resource_type.unwrap_or_default();
             let keys = [
                 (head.full_url.clone(), "fullUrl", "fullUrl"),
-                (resource.id.as_deref().map(|id| Cow::Owned(format!("{resource_type}/{id}"))), "resource.id", "resource id"),
+                (
+                    resource.id.as_deref().map(|id| Cow::Owned(format!("{resource_type}/{id}"))),
+                    "resource.id",
+                    "resource id",
+                ),
             ];
             for (key, field, what) in keys {
                 let Some(key) = key else { continue };
