@@ -106,7 +106,10 @@ pub async fn append_all(conn: &mut Conn, entries: &[AuditEntry<'_>]) -> Result<(
         let places: Vec<String> = (0..chunk.len())
             .map(|row| {
                 let first = 11 * row + 1;
-                let places: Vec<String> = (first..first + 11).map(|place| format!("${place}")).collect();
+                // Anonymous on SQLite: its driver looks up each numbered parameter's name by a linear walk.
+                let places: Vec<String> = (first..first + 11)
+                    .map(|place| if lock.is_empty() { "?".to_string() } else { format!("${place}") })
+                    .collect();
                 format!("({})", places.join(", "))
             })
             .collect();

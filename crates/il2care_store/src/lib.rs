@@ -17,6 +17,7 @@ pub use group_commit::WriterHealth;
 pub mod accounts;
 pub mod administration;
 pub mod audit;
+pub mod bulk;
 pub mod cds;
 pub mod group_commit;
 pub mod migrations;

@@ -355,7 +355,8 @@ fn plan_entries<'e>(
     options: &ImportOptions,
     mut entry_at: impl FnMut(usize) -> Result<Cow<'e, Value>, Value>,
 ) -> Result<ImportPlan, Value> {
-    let mut plan = ImportPlan { kind, entries: count, items: Vec::new(), issues: Vec::new() };
+    // One item per entry at most: reserved once (growing by doubling would hold up to twice the plan).
+    let mut plan = ImportPlan { kind, entries: count, items: Vec::with_capacity(count), issues: Vec::new() };
     // What is outside il2care's scope is skipped: information in a transaction or batch (it does not fail the
     // transaction), a warning in a collection.
     let skipped = if kind == BundleKind::Collection { "warning" } else { "information" };
@@ -413,7 +414,10 @@ fn plan_entries<'e>(
 /// Drops items whose patient or course entry was refused, with an issue each (courses first, then the rest).
 fn drop_dependents(plan: &mut ImportPlan) {
     for _ in 0..2 {
-        let kept: Vec<usize> = plan.items.iter().map(|item| item.entry).collect();
+        // Items are planned in entry order, so `kept` is sorted: each look-up is a binary search (a scan made
+        // this quadratic for a Bundle whose Patients come after their Observations).
+        let mut kept: Vec<usize> = plan.items.iter().map(|item| item.entry).collect();
+        kept.sort_unstable();
         let mut refused = Vec::new();
         plan.items.retain(|planned| {
             let missing = match &planned.item {
@@ -422,7 +426,7 @@ fn drop_dependents(plan: &mut ImportPlan) {
                 Item::Observations { patient, .. } | Item::Flag { patient, .. } => entry_missing(patient, &kept),
                 Item::Dose(NewDose { patient, course, .. }) | Item::Injection(NewInjection { patient, course, .. }) => {
                     entry_missing(patient, &kept).or(match course {
-                        CourseRef::Entry(entry) if !kept.contains(entry) => Some(*entry),
+                        CourseRef::Entry(entry) if kept.binary_search(entry).is_err() => Some(*entry),
                         _ => None,
                     })
                 }
@@ -443,34 +447,41 @@ fn drop_dependents(plan: &mut ImportPlan) {
 
 fn entry_missing(patient: &PatientRef, kept: &[usize]) -> Option<usize> {
     match patient {
-        PatientRef::Entry(entry) if !kept.contains(entry) => Some(*entry),
+        PatientRef::Entry(entry) if kept.binary_search(entry).is_err() => Some(*entry),
         _ => None,
     }
 }
 
 /// Finds Bundle entries by `fullUrl` and by `Type/id` in one hash look-up per reference.
-struct EntryIndex {
-    /// `fullUrl`s and `Type/id`s (each names one entry: a repeat refuses the Bundle).
-    keys: HashMap<String, usize>,
+struct EntryIndex<'a> {
+    /// `fullUrl`s (borrowed from the Bundle's text where they need no unescaping) and `Type/id`s (each names
+    /// one entry: a repeat refuses the Bundle).
+    keys: HashMap<Cow<'a, str>, usize>,
     /// `Type/id` taken from the end of an absolute `fullUrl` (`https://ehr/fhir/Patient/7`), for relative
     /// references to entries that carry no `id`; the first entry wins.
     tails: HashMap<String, usize>,
     /// Each entry's resource type.
-    types: Vec<String>,
+    types: Vec<Cow<'a, str>>,
 }
 
-impl EntryIndex {
+impl<'a> EntryIndex<'a> {
     /// The index of the entries' keys; `Err` is the OperationOutcome of a key that repeats an earlier entry's
     /// (a reference to it could mean two resources, so the Bundle is refused as a whole: FHIR's bdl-7 for
     /// `fullUrl`).
-    fn new<'a>(heads: impl Iterator<Item = EntryHead<'a>>) -> Result<EntryIndex, Value> {
-        let mut index = EntryIndex { keys: HashMap::new(), tails: HashMap::new(), types: Vec::new() };
+    fn new(heads: impl ExactSizeIterator<Item = EntryHead<'a>>) -> Result<EntryIndex<'a>, Value> {
+        let count = heads.len();
+        let mut index =
+            EntryIndex { keys: HashMap::with_capacity(count), tails: HashMap::new(), types: Vec::with_capacity(count) };
         for (position, head) in heads.enumerate() {
             let resource = head.resource.unwrap_or_default();
-            let resource_type = resource.resource_type.as_deref().unwrap_or("").to_string();
+            let resource_type = resource.resource_type.unwrap_or_default();
             let keys = [
-                (head.full_url.as_deref().map(str::to_string), "fullUrl", "fullUrl"),
-                (resource.id.as_deref().map(|id| format!("{resource_type}/{id}")), "resource.id", "resource id"),
+                (head.full_url.clone(), "fullUrl", "fullUrl"),
+                (
+                    resource.id.as_deref().map(|id| Cow::Owned(format!("{resource_type}/{id}"))),
+                    "resource.id",
+                    "resource id",
+                ),
             ];
             for (key, field, what) in keys {
                 let Some(key) = key else { continue };
