@@ -301,7 +301,11 @@ pub async fn record_dose_document(
 /// The screening gate of the course's first dose (SCREENING §1 amendment): the course's latest screening,
 /// within every item's validity window, with every `needs-review` item acknowledged and every `fail`
 /// overridden by a physician, or the dose is refused naming what is missing. Decided by the core.
-pub async fn first_dose_gate(conn: &mut il2care_store::Conn, course_id: i64, at: jiff::Timestamp) -> Result<(), AppError> {
+pub async fn first_dose_gate(
+    conn: &mut il2care_store::Conn,
+    course_id: i64,
+    at: jiff::Timestamp,
+) -> Result<(), AppError> {
     let (view, decisions) = crate::api::screenings::gate_inputs(conn, course_id).await?;
     let gate = il2care_core::screening::gate::first_dose_gate(view.as_ref(), &decisions, at);
     if gate.open {

@@ -505,8 +505,7 @@ pub async fn gate_view(conn: &mut il2care_store::Conn, course_id: i64) -> Result
             &serde_json::from_str(&screening.result).unwrap_or(Value::Null),
         )
     });
-    let gate =
-        first_dose_gate(view.as_ref(), &crate::api::screenings::item_decisions(&decisions), crate::now());
+    let gate = first_dose_gate(view.as_ref(), &crate::api::screenings::item_decisions(&decisions), crate::now());
     Ok(GateView {
         open: gate.open,
         blockers: gate.blockers.into_iter().map(|blocker| (blocker.item.map(Item::number), blocker.reason)).collect(),
