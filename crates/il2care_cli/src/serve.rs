@@ -99,8 +99,8 @@ pub struct Args {
     /// "nurse"}}]}. The redirect URI to register with the EHR is PUBLIC_URL/smart/callback.
     #[arg(long, env = "IL2CARE_SMART_CONFIG")]
     smart_config: Option<PathBuf>,
-    /// Comma-separated origins (scheme://host[:port]) of browser-based EHRs allowed cross-origin access to
-    /// /cds-services (CORS, no credentials); none by default.
+    /// Comma-separated origins of browser-based EHRs allowed cross-origin access to /cds-services (CORS, no
+    /// credentials): each a scheme, a host and an optional port, without a path; none by default.
     #[arg(long, env = "IL2CARE_CDS_CORS_ORIGINS", default_value = "",
           value_parser = il2care_web::cds_cors::CorsOrigins::parse)]
     cds_cors_origins: il2care_web::cds_cors::CorsOrigins,
