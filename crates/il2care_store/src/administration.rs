@@ -236,22 +236,7 @@ pub async fn audit_entries(conn: &mut Conn, filter: &AuditFilter, limit: i64) ->
         query = query.bind(after);
     }
     let rows = query.bind(limit.max(1)).fetch_all(conn).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditRecord {
-                id: row.try_get("id")?,
-                at_ms: row.try_get("at_ms")?,
-                actor: row.try_get("actor")?,
-                actor_role: row.try_get("actor_role")?,
-                action: row.try_get("action")?,
-                resource: row.try_get("resource")?,
-                patient_id: row.try_get("patient_id")?,
-                outcome: row.try_get("outcome")?,
-                remote: row.try_get("remote")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
+    rows.iter().map(crate::audit::audit_record).collect::<Result<_, sqlx::Error>>().map_err(StoreError::from)
 }
 
 /// What a patient was admitted with beyond the demographics.

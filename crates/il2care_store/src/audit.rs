@@ -282,20 +282,20 @@ pub async fn query(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditRecor
     .bind(query.limit.clamp(1, 1000))
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditRecord {
-                id: row.try_get("id")?,
-                at_ms: row.try_get("at_ms")?,
-                actor: row.try_get("actor")?,
-                actor_role: row.try_get("actor_role")?,
-                action: row.try_get("action")?,
-                resource: row.try_get("resource")?,
-                patient_id: row.try_get("patient_id")?,
-                outcome: row.try_get("outcome")?,
-                remote: row.try_get("remote")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
+    rows.iter().map(audit_record).collect::<Result<_, sqlx::Error>>().map_err(StoreError::from)
+}
+
+/// An audit entry from a row of `audit_log` (every listing reads the same columns).
+pub(crate) fn audit_record(row: &sqlx::any::AnyRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        at_ms: row.try_get("at_ms")?,
+        actor: row.try_get("actor")?,
+        actor_role: row.try_get("actor_role")?,
+        action: row.try_get("action")?,
+        resource: row.try_get("resource")?,
+        patient_id: row.try_get("patient_id")?,
+        outcome: row.try_get("outcome")?,
+        remote: row.try_get("remote")?,
+    })
 }
