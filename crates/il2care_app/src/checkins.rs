@@ -10,9 +10,10 @@ use il2care_core::Refusal;
 use il2care_core::triage::{TriageResult, triage};
 use il2care_store::record::{self, CheckIn, Written};
 use il2care_store::{Store, StoreError};
-use il2care_wire::checkin::{FIELDS, checkin_from_object};
-use il2care_wire::json::{boolean, parse_object, refuse_unknown_fields, required, string};
+use il2care_wire::checkin::CheckInDocument;
+use il2care_wire::json::{self, string};
 use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -70,10 +71,10 @@ pub async fn submit(
 ) -> Result<Submitted, Error> {
     let resource = format!("patient/{patient_id}/checkins");
     access::authorize(store, actor, Some(patient_id), Action::SubmitCheckIn, &resource, now).await?;
-    let mut object = parse_object(text)?;
-    let client_id = take_client_id(&mut object)?;
-    refuse_unknown_fields(&object, &FIELDS, "")?;
-    let parsed = checkin_from_object(&object)?;
+    // Parsed once, from the text into types; the text as sent is what the record keeps.
+    let document: CheckInDocument = json::document(text)?;
+    let client_id = document.client_id.clone().map(|id| id.0);
+    let parsed = document.into_checkin()?;
     if parsed.at > now + CLOCK_SLACK {
         return Err(Refusal::new("at", "is in the future; a check-in tells how you feel now").into());
     }
@@ -90,7 +91,7 @@ pub async fn submit(
         at_ms: parsed.at.as_millisecond(),
         level: result.level.id().to_string(),
         level_rank: result.level as i64,
-        document: Value::Object(object).to_string(),
+        document: text.to_string(),
         result: result_value.to_string(),
         acknowledged: false,
     };
@@ -115,10 +116,18 @@ pub struct StoredCheckIn {
     pub at_ms: i64,
     pub level: String,
     pub acknowledged: bool,
-    /// The check-in document as submitted (without `client_id`).
+    /// The check-in document as submitted (without `client_id`, which is [`StoredCheckIn::client_id`]).
     pub document: Value,
     /// The triage result document.
     pub result: Value,
+}
+
+/// A stored check-in document as listed: its `client_id` is a column of its own.
+fn without_client_id(mut document: Value) -> Value {
+    if let Value::Object(members) = &mut document {
+        members.remove("client_id");
+    }
+    document
 }
 
 /// Stored JSON text read back; text that is not JSON is a damaged record, never `null`.
@@ -139,7 +148,7 @@ pub async fn list(store: &Store, actor: &Actor, patient_id: i64, now: Timestamp)
         .into_iter()
         .map(|checkin| {
             Ok(StoredCheckIn {
-                document: stored_json(&checkin.document, checkin.id)?,
+                document: without_client_id(stored_json(&checkin.document, checkin.id)?),
                 result: stored_json(&checkin.result, checkin.id)?,
                 id: checkin.id,
                 patient_id: checkin.patient_id,
@@ -150,6 +159,25 @@ pub async fn list(store: &Store, actor: &Actor, patient_id: i64, now: Timestamp)
             })
         })
         .collect()
+}
+
+/// A call back as sent (`POST /api/v1/checkins/{id}/acknowledgements`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a call-back document (a JSON object)")]
+struct CallBack {
+    #[serde(default)]
+    note: Option<String>,
+    /// The call back also clears the next shot (a clearance row is stored with it).
+    #[serde(default)]
+    clears_next_shot: Option<bool>,
+}
+
+/// A clearance as sent (`POST /api/v1/checkins/{id}/clearances`): the note is required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a clearance document (a JSON object)")]
+struct Clearance {
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// A call back as recorded.
@@ -174,13 +202,9 @@ pub async fn acknowledge(
 ) -> Result<Acknowledged, Error> {
     let resource = format!("checkin/{checkin_id}/acknowledgement");
     access::authorize(store, actor, None, Action::AcknowledgeCheckIn, &resource, now).await?;
-    let object = parse_object(text)?;
-    refuse_unknown_fields(&object, &["note", "clears_next_shot"], "")?;
-    let clears = match object.get("clears_next_shot") {
-        None | Some(Value::Null) => false,
-        Some(value) => boolean(value, "clears_next_shot")?,
-    };
-    let note = object.get("note").map(|value| string(value, "note")).transpose()?.unwrap_or("").to_string();
+    let document: CallBack = json::document(text)?;
+    let clears = document.clears_next_shot.unwrap_or(false);
+    let note = document.note.unwrap_or_default();
     if note.len() > NOTE_MAX {
         return Err(Refusal::new("note", "must be at most 2000 characters").into());
     }
@@ -217,9 +241,8 @@ pub async fn clear(
 ) -> Result<Cleared, Error> {
     let resource = format!("checkin/{checkin_id}/clearance");
     access::authorize(store, actor, None, Action::ClearCheckIn, &resource, now).await?;
-    let object = parse_object(text)?;
-    refuse_unknown_fields(&object, &["note"], "")?;
-    let note = string(required(&object, "note", "")?, "note")?.trim().to_string();
+    let document: Clearance = json::document(text)?;
+    let note = document.note.unwrap_or_default().trim().to_string();
     if note.is_empty() || note.len() > NOTE_MAX {
         return Err(Refusal::new("note", "is required: what the call-back found, 1 to 2000 characters").into());
     }

@@ -12,12 +12,15 @@ use il2care_core::triage::{
     Answer, AnswerKind, CheckIn, InjectionSiteLook, Item, QUESTIONNAIRE, Severity, Temperature, TriageResult,
 };
 use il2care_core::units::{Celsius, Measure, MillimetresMercury};
+use jiff::Timestamp;
 use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value, json};
 
 use crate::json;
 
-/// The top-level fields of a check-in document.
+/// The top-level fields of a check-in document (a stored check-in may also carry `client_id`).
 pub const FIELDS: [&str; 3] = ["at", "regimen", "answers"];
 
 /// Plausible body temperatures (INTERFACES "Plausible ranges"): outside is refused, never clamped.
@@ -25,45 +28,134 @@ const TEMPERATURE_RANGE_CELSIUS: (i64, i64) = (25, 45);
 /// Plausible systolic blood pressures in `mm[Hg]` (INTERFACES "Plausible ranges").
 const SYSTOLIC_RANGE_MM_HG: (i64, i64) = (40, 300);
 
-/// Parses a check-in document's text.
+/// The longest idempotency key.
+const CLIENT_ID_MAX: usize = 100;
+
+/// A check-in document as sent, read from its text in one pass ([`json::document`]): unknown members refused,
+/// each answer read by its item's kind. [`CheckInDocument::into_checkin`] gives the core's [`CheckIn`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a check-in document (a JSON object)")]
+pub struct CheckInDocument {
+    /// The idempotency key of a stored check-in (`POST /api/v1/patients/{id}/checkins`); not part of a check-in
+    /// evaluated without storing it.
+    #[serde(default)]
+    pub client_id: Option<ClientId>,
+    pub at: Time,
+    /// Context only: no triage rule depends on the regimen, but a misspelt one is still bad input.
+    #[serde(default)]
+    pub regimen: Option<RegimenId>,
+    pub answers: Answers,
+}
+
+impl CheckInDocument {
+    /// The core's check-in.
+    pub fn into_checkin(self) -> Result<CheckIn, Refusal> {
+        let mut checkin = CheckIn::new(self.at.0);
+        checkin.regimen = self.regimen.map(|regimen| regimen.0);
+        for (item, answer) in self.answers.0 {
+            checkin
+                .answer(item, answer)
+                .map_err(|refusal| Refusal::new(json::join("answers", item.id()), refusal.reason))?;
+        }
+        Ok(checkin)
+    }
+}
+
+/// An RFC 3339 time with an offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Time(pub Timestamp);
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Time, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        json::timestamp(&value, "").map(Time).map_err(json::refuse)
+    }
+}
+
+/// A known regimen id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegimenId(pub String);
+
+impl<'de> Deserialize<'de> for RegimenId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RegimenId, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let id = json::string(&value, "").map_err(json::refuse)?;
+        if il2care_core::regimens::regimen(id).is_none() {
+            let known = il2care_core::regimens::regimen_ids();
+            return Err(json::refuse(Refusal::new("", format!("unknown regimen `{id}`; one of: {known}"))));
+        }
+        Ok(RegimenId(id.to_string()))
+    }
+}
+
+/// An idempotency key: 1 to 100 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientId(pub String);
+
+impl<'de> Deserialize<'de> for ClientId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ClientId, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let id = json::string(&value, "").map_err(json::refuse)?;
+        if id.is_empty() || id.chars().count() > CLIENT_ID_MAX {
+            return Err(json::refuse(Refusal::new("", format!("must be 1 to {CLIENT_ID_MAX} characters"))));
+        }
+        Ok(ClientId(id.to_string()))
+    }
+}
+
+/// The answers, by item id; an item given as `null` is unanswered (left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Answers(pub Vec<(Item, Answer)>);
+
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Answers, D::Error> {
+        deserializer.deserialize_map(AnswersVisitor)
+    }
+}
+
+struct AnswersVisitor;
+
+impl<'de> Visitor<'de> for AnswersVisitor {
+    type Value = Answers;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an object of item ids")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Answers, A::Error> {
+        let mut answers = Vec::new();
+        while let Some(id) = members.next_key::<std::borrow::Cow<'de, str>>()? {
+            let Some(item) = Item::from_id(&id) else {
+                return Err(json::refuse(Refusal::new(
+                    id.as_ref(),
+                    format!("unknown item id `{id}`; items are listed in docs/triage.md"),
+                )));
+            };
+            // An answer is small (a word, a number, a quantity): read as JSON, then by its item's kind.
+            let value: Value = members.next_value()?;
+            if !value.is_null() {
+                answers.push((item, answer(item, &value, &id).map_err(json::refuse)?));
+            }
+        }
+        Ok(Answers(answers))
+    }
+}
+
+/// Parses a check-in document's text (one evaluated without storing it: no `client_id`).
 pub fn parse_checkin(text: &str) -> Result<CheckIn, Refusal> {
-    checkin_from_object(&json::parse_object(text)?)
+    without_client_id(json::document(text)?)
 }
 
 /// Parses a check-in document already read as a JSON object.
 pub fn checkin_from_object(object: &Map<String, Value>) -> Result<CheckIn, Refusal> {
-    json::refuse_unknown_fields(object, &FIELDS, "")?;
-    let at = json::timestamp(json::required(object, "at", "")?, "at")?;
-    let mut checkin = CheckIn::new(at);
-    checkin.regimen = match object.get("regimen") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            // No triage rule depends on the regimen, but a misspelt one is still bad input, not context.
-            let id = json::string(value, "regimen")?;
-            if il2care_core::regimens::regimen(id).is_none() {
-                let known = il2care_core::regimens::regimen_ids();
-                return Err(Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {known}")));
-            }
-            Some(id.to_string())
-        }
-    };
-    let answers = match json::required(object, "answers", "")? {
-        Value::Object(answers) => answers,
-        other => {
-            return Err(Refusal::new("answers", format!("must be an object of item ids, not {}", json::kind(other))));
-        }
-    };
-    for (id, value) in answers {
-        let field = json::join("answers", id);
-        let item = Item::from_id(id).ok_or_else(|| {
-            Refusal::new(&field, format!("unknown item id `{id}`; items are listed in docs/triage.md"))
-        })?;
-        if value.is_null() {
-            continue;
-        }
-        checkin.answer(item, answer(item, value, &field)?).map_err(|refusal| Refusal::new(&field, refusal.reason))?;
+    without_client_id(json::document_from_value(Value::Object(object.clone()))?)
+}
+
+fn without_client_id(document: CheckInDocument) -> Result<CheckIn, Refusal> {
+    if document.client_id.is_some() {
+        return Err(Refusal::new("client_id", format!("unknown field; expected one of: {}", FIELDS.join(", "))));
     }
-    Ok(checkin)
+    document.into_checkin()
 }
 
 /// One answer, read by its item's answer kind.
@@ -241,6 +333,40 @@ mod tests {
         assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z"}"#), "answers");
         assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": []}"#), "answers");
         assert_eq!(refusal(r#"[1]"#), "document");
+        assert_eq!(refusal(r#"{"at": 1764250200, "answers": {}}"#), "at");
+        assert_eq!(refusal(r#"{"at": null, "answers": {}}"#), "at");
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "regimen": "hd-iv-x", "answers": {}}"#), "regimen");
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": {}, "client_id": "a"}"#), "client_id");
+        assert_eq!(
+            refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": {"chills": "mild", "chills": "none"}}"#),
+            "answers.chills"
+        );
+        assert_eq!(
+            refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": {"temperature": {"value": 38}}}"#),
+            "answers.temperature.unit"
+        );
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": {}"#), "document");
+        assert_eq!(refusal(r#"{"at": "2026-11-27T08:30:00Z", "answers": {}} {}"#), "document");
+    }
+
+    #[test]
+    fn a_stored_check_in_carries_its_client_id_and_a_refusal_says_what_is_expected() {
+        let text = r#"{"client_id": "phone-7", "at": "2026-11-27T08:30:00Z", "answers": {"chills": "mild"}}"#;
+        let document: CheckInDocument = json::document(text).unwrap();
+        assert_eq!(document.client_id, Some(ClientId("phone-7".into())));
+        assert_eq!(document.into_checkin().unwrap().answers().count(), 1);
+        let long = format!(r#"{{"client_id": "{}", "at": "2026-11-27T08:30:00Z", "answers": {{}}}}"#, "x".repeat(101));
+        assert_eq!(json::document::<CheckInDocument>(&long).unwrap_err().field, "client_id");
+        let unknown =
+            json::document::<CheckInDocument>(r#"{"at": "2026-11-27T08:30:00Z", "answers": {}, "x": 1}"#).unwrap_err();
+        assert_eq!(
+            (unknown.field.as_str(), unknown.reason.as_str()),
+            ("x", "unknown field; expected one of: client_id, at, regimen, answers")
+        );
+        let missing = json::document::<CheckInDocument>(r#"{"at": "2026-11-27T08:30:00Z"}"#).unwrap_err();
+        assert_eq!((missing.field.as_str(), missing.reason.as_str()), ("answers", "is required"));
+        let wrong = json::document::<CheckInDocument>(r#"{"at": "2026-11-27T08:30:00Z", "answers": []}"#).unwrap_err();
+        assert!(wrong.reason.contains("expected an object of item ids"), "{wrong}");
     }
 
     #[test]

@@ -25,6 +25,94 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, Refusal> {
     }
 }
 
+/// Reads a typed document (a serde-derived request type) from its text in one pass, refusing it as a whole with
+/// the path of the failing field (`answers.temperature.unit`): text that is not JSON (`document`), a member named
+/// twice, an unknown member (`unknown field; expected one of: ...`), a missing one (`is required`), a value of
+/// the wrong kind, and whatever a member type's own check refuses (see [`refuse`]).
+pub fn document<'de, T: serde::Deserialize<'de>>(text: &'de str) -> Result<T, Refusal> {
+    refuse_repeated_members(text)?;
+    // A derived struct also reads a JSON list (its fields by position); a document is always an object.
+    match text.trim_start_matches([' ', '\t', '\n', '\r']).chars().next() {
+        Some('{') => {}
+        None => return Err(Refusal::new("document", "is empty; send a JSON object")),
+        Some(_) => {
+            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => Err(Refusal::new("document", "must be a JSON object")),
+                Err(error) => Err(Refusal::new("document", format!("is not valid JSON ({error})"))),
+            };
+        }
+    }
+    STASHED.with(|stashed| stashed.borrow_mut().take());
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let typed = serde_path_to_error::deserialize(&mut deserializer).map_err(refusal_of)?;
+    deserializer.end().map_err(|error| Refusal::new("document", format!("is not valid JSON ({error})")))?;
+    Ok(typed)
+}
+
+/// [`document`] for a document already read as JSON (a member of a larger one, a test's `json!`).
+pub fn document_from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Refusal> {
+    if !value.is_object() {
+        return Err(Refusal::new("document", format!("must be a JSON object, not {}", kind(&value))));
+    }
+    STASHED.with(|stashed| stashed.borrow_mut().take());
+    serde_path_to_error::deserialize(value).map_err(refusal_of)
+}
+
+std::thread_local! {
+    /// The refusal a member type raised (its field relative to the member), waiting for [`refusal_of`] to put
+    /// the member's path in front. Deserializing runs on one thread, start to end.
+    static STASHED: RefCell<Option<Refusal>> = const { RefCell::new(None) };
+}
+
+/// Raises `refusal` from inside a `Deserialize` implementation, keeping its field and reason: [`document`]
+/// answers with the field under the path of the value being read (`refuse(Refusal::new("unit", ...))` while
+/// reading `answers.temperature` names `answers.temperature.unit`; an empty field names the value itself).
+pub fn refuse<E: de::Error>(refusal: Refusal) -> E {
+    let error = E::custom(&refusal.reason);
+    STASHED.with(|stashed| *stashed.borrow_mut() = Some(refusal));
+    error
+}
+
+/// A serde error with its path as a refusal naming the field.
+fn refusal_of(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
+    let stashed = STASHED.with(|stashed| stashed.borrow_mut().take());
+    let path = match error.path().to_string() {
+        root if root == "." => String::new(),
+        path => path,
+    };
+    let error = error.into_inner();
+    if !error.is_data() {
+        return Refusal::new("document", format!("is not valid JSON ({error})"));
+    }
+    let at = |field: &str| match (path.is_empty(), field.is_empty()) {
+        (_, true) => path.clone(),
+        (true, false) => field.to_string(),
+        (false, false) => format!("{path}.{field}"),
+    };
+    if let Some(refusal) = stashed {
+        return Refusal::new(at(&refusal.field), refusal.reason);
+    }
+    let message = error.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(position) => &message[..position],
+        None => &message,
+    };
+    // serde's own words for a member that is not allowed or is missing name it in backquotes.
+    let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
+    if let Some(name) = named("unknown field `") {
+        let expected = message.split_once(", expected ").map_or(String::new(), |(_, list)| list.replace('`', ""));
+        let expected = expected.trim_start_matches("one of ");
+        // The path already ends at the unknown member (it was read as a key).
+        let field = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else { at(name) };
+        return Refusal::new(field, format!("unknown field; expected one of: {expected}"));
+    }
+    if let Some(name) = named("missing field `") {
+        return Refusal::new(at(name), "is required");
+    }
+    let field = at("");
+    Refusal::new(if field.is_empty() { "document".to_string() } else { field }, message)
+}
+
 /// Refuses JSON text in which an object names a member twice (`{"value": 38, "value": 41}`), naming the
 /// member. A parser keeps one of the two silently (serde_json the last, others the first), so a document that
 /// one reader validates could mean something else to the next. Text that is not JSON passes: parsing says so.
