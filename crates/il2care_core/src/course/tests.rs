@@ -339,14 +339,14 @@ fn low_dose_plan() -> Vec<crate::schedule::Slot> {
     crate::schedule::schedule(&request).unwrap().slots
 }
 
+/// The planned slots of a course, or why it has none.
+type Plan<'a> = Result<&'a [crate::schedule::Slot], &'a str>;
+/// What a shot is logged against (slot, level, first given), or the rule and field that refuse it.
+type ShotOutcome = Result<(Option<u32>, Option<&'static str>, bool), (RecordRule, &'static str)>;
+
 /// Checks one shot against a course of `regimen` (its plan, or `why` it has none) and the log `entries`:
 /// `Ok((slot, level, first_given))` or `Err((rule, field))`.
-fn check_shot(
-    regimen: &str,
-    plan: Result<&[crate::schedule::Slot], &str>,
-    entry: ShotEntry<'_>,
-    entries: &[LoggedShot],
-) -> Result<(Option<u32>, Option<&'static str>, bool), (RecordRule, &'static str)> {
+fn check_shot(regimen: &str, plan: Plan<'_>, entry: ShotEntry<'_>, entries: &[LoggedShot]) -> ShotOutcome {
     let course = ShotCourse { regimen: crate::regimens::regimen(regimen).unwrap(), started_at: t(START), plan };
     may_log_shot_in_course(&entry, &course, entries, &[])
         .map(|permit| (permit.slot, permit.dose_level, permit.first_given))
@@ -357,12 +357,12 @@ fn check_shot(
 fn what_may_be_logged_against_a_low_dose_course() {
     use RecordRule::{OneShotPerSlot, ShotMatchesSchedule, ShotOnlyForLowDoseCourse};
     let plan = low_dose_plan();
-    let plan: Result<&[crate::schedule::Slot], &str> = Ok(&plan);
+    let plan: Plan<'_> = Ok(&plan);
     let shot = |slot, level| ShotEntry { slot, dose_level: level, given: true, at: hours(50), corrects_id: None };
     let skip = |slot| ShotEntry { given: false, ..shot(slot, None) };
     let s = "PRODUCT; EDU (the log answers the course's schedule)";
     let sc = "saadoun-2011-sc";
-    let rows: [(&str, Result<&[crate::schedule::Slot], &str>, ShotEntry<'_>, &[LoggedShot], _); 16] = [
+    let rows: [(&str, Plan<'_>, ShotEntry<'_>, &[LoggedShot], ShotOutcome); 16] = [
         // LABEL-2024 §2.2: high-dose IV doses are recorded by the care team, not logged.
         ("hd-iv", plan, shot(Some(1), None), &[], Err((ShotOnlyForLowDoseCourse, "course_id"))),
         (sc, plan, shot(Some(3), None), &[], Ok((Some(3), Some("1.5-miu"), true))),
