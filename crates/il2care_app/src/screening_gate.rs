@@ -1,7 +1,8 @@
 //! The first-dose screening gate as the record holds it (SCREENING §1 amendment): a course's latest screening
 //! and the physicians' decisions on it, read for the core's `screening::gate::first_dose_gate`, and the lasting
-//! flag `received_interleukin_2` set at the first dose given. Used by the injection log; one reader, so every
-//! path that records a first dose decides with the same gate.
+//! flag `received_interleukin_2` set at the first dose given. One reader for the injection log, the dose record
+//! and the CDS cards (the service's `api::doses` and `api::screenings` call these), so every path that records
+//! or shows a first dose decides with the same gate.
 //!
 //! No access decision here: the use case that records the dose has decided it already.
 
@@ -70,8 +71,9 @@ pub async fn gate_inputs(conn: &mut Conn, course_id: i64) -> Result<(Option<Gate
     Ok((Some(gate_screening(screening.at_ms, &result)), item_decisions(&decisions)))
 }
 
-/// Whether the first dose of course `course_id` may be given at `at`: refused naming `course_id`, with the
-/// blockers, while its screening is missing, incomplete or unacknowledged.
+/// The screening gate of the course's first dose at `at` (SCREENING §1 amendment): the course's latest
+/// screening, within every item's validity window, with every `needs-review` item acknowledged and every `fail`
+/// overridden by a physician, or the dose is refused naming `course_id` and what is missing. Decided by the core.
 pub async fn check_first_dose(conn: &mut Conn, course_id: i64, at: Timestamp) -> Result<(), Error> {
     let (view, decisions) = gate_inputs(conn, course_id).await?;
     let gate = first_dose_gate(view.as_ref(), &decisions, at);
