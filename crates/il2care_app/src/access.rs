@@ -89,6 +89,8 @@ pub enum Action {
     RecordObservations,
     /// Export a patient's record as a FHIR Bundle.
     ExportRecord,
+    /// Log a low-dose shot given or skipped (the patient, or staff for them).
+    LogInjection,
 }
 
 impl Action {
@@ -101,6 +103,7 @@ impl Action {
             Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
+            Action::LogInjection => &[Patient, Nurse, Physician],
         }
     }
 }
@@ -232,7 +235,7 @@ mod tests {
         use Action::*;
         use Role::*;
         let own = actor(Patient, Some(3));
-        let rows: [(&Actor, Option<i64>, Action, bool); 14] = [
+        let rows: [(&Actor, Option<i64>, Action, bool); 18] = [
             (&own, Some(3), SubmitCheckIn, true),
             (&own, Some(4), SubmitCheckIn, false),
             (&own, Some(3), ReadRecord, true),
@@ -247,6 +250,10 @@ mod tests {
             (&actor(Physician, None), None, ImportBundle, true),
             (&Actor::operator(), Some(4), ExportRecord, true),
             (&Actor::operator(), Some(4), SubmitCheckIn, false),
+            (&own, Some(3), LogInjection, true),
+            (&own, Some(4), LogInjection, false),
+            (&actor(Pharmacist, None), Some(4), LogInjection, false),
+            (&actor(Admin, None), Some(4), LogInjection, false),
         ];
         for (who, patient, action, allowed) in rows {
             let decision = decide(who, patient, action);

@@ -3,8 +3,8 @@
 //! batch resource by resource). Used by `il2care import`/`export` and by the service's `/fhir` routes
 //! (`il2care_web::fhir` keeps thin wrappers with its old signatures).
 //!
-//! The injection log's rules (its slots and levels, one shot per slot) are the service's today
-//! (`il2care_web::api::injections`): they come in as [`InjectionRules`] until they move here.
+//! The injection log's rules (its slots and levels, one shot per slot) come in as [`InjectionRules`]:
+//! `crate::injections::INJECTION_LOG_RULES`.
 
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::Error;
 use crate::access::{self, Action, Actor};
 
-/// The injection log's rules an import applies to a logged injection (the service's, see the module notes).
+/// The injection log's rules an import applies to a logged injection (`crate::injections::INJECTION_LOG_RULES`).
 pub trait InjectionRules: Sync {
     /// The injection `document` (with its `course_id`) checked against the course, its planned slots in the
     /// patient's `time_zone` and the `logged` entries: the row to store, or the refusal naming the field.

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use il2care_app::access::{Actor, Role};
-use il2care_app::{Error, checkins, fhir, observations};
+use il2care_app::{Error, checkins, fhir, injections, observations};
 use il2care_store::audit::{self, AuditQuery};
-use il2care_store::record::{self, Patient};
+use il2care_store::record::{self, Course, Patient};
 use il2care_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
@@ -178,6 +178,89 @@ async fn observations_are_judged_against_the_injected_clock_and_a_batch_is_all_o
     assert_eq!(outcomes, [("write", "ok"), ("write", "ok"), ("denied", "denied"), ("read", "ok")]);
 }
 
+/// A Saadoun low-dose course for patient `id`, started 50 hours before `now`: slots 1 to 3 are 50, 26 and 2
+/// hours before it.
+async fn low_dose_course(db: &TestDb, id: i64) -> i64 {
+    let mut conn = db.store.connection().await.unwrap();
+    let course = Course {
+        id: 0,
+        patient_id: id,
+        regimen: "saadoun-2011-sc".into(),
+        rule_set: "label".into(),
+        started_at_ms: (now() - SignedDuration::from_hours(50)).as_millisecond(),
+        baseline_weight_kg: None,
+        baseline_creatinine_mg_dl: None,
+    };
+    record::create_course(&mut conn, &course, 1_000, "setup").await.unwrap()
+}
+
+fn shot(course_id: i64, slot: u32, at: Timestamp, client_id: &str) -> String {
+    format!(
+        r#"{{"client_id": "{client_id}", "course_id": {course_id}, "status": "given", "slot": {slot}, "at": "{at}", "site": "arm_left"}}"#
+    )
+}
+
+async fn the_injection_log_is_judged_against_the_injected_clock_and_the_first_shot_waits_for_screening(db: &TestDb) {
+    let id = patient(db, "MRN-7").await;
+    let course_id = low_dose_course(db, id).await;
+    let own = actor(Role::Patient, Some(id));
+    let nurse = actor(Role::Nurse, None);
+    let numbers = il2care_content::SiteNumbers::default();
+    let log = |who: &Actor, text: String| {
+        let who = who.clone();
+        let numbers = numbers.clone();
+        async move { injections::log(&db.store, &who, id, &text, &numbers, now()).await }
+    };
+    let ahead = now() + SignedDuration::from_secs(301);
+    match log(&own, shot(course_id, 3, ahead, "a")).await {
+        Err(Error::Refused(refusal)) => assert_eq!(refusal.field, "at"),
+        other => panic!("a shot from the future is refused: {other:?}"),
+    }
+    // No screening on record: the course's first shot given is refused naming `course_id`, in words for the
+    // patient and with the checklist's blockers for the care team.
+    let words = |answer: Result<injections::Logged, Error>| match answer {
+        Err(Error::Refused(refusal)) if refusal.field == "course_id" => refusal.reason,
+        other => panic!("the first shot waits for the screening: {other:?}"),
+    };
+    let for_patient = words(log(&own, shot(course_id, 3, now(), "b")).await);
+    let for_nurse = words(log(&nurse, shot(course_id, 3, now(), "c")).await);
+    assert!(for_nurse.starts_with("a screening review is needed"), "{for_nurse}");
+    assert_ne!(for_patient, for_nurse, "the patient is told to call, not given the checklist");
+    // A skip is never gated, and a retry is stored once.
+    let skip = format!(
+        r#"{{"client_id": "d", "course_id": {course_id}, "status": "skipped", "slot": 2, "at": "{}", "skip_reason": "fever"}}"#,
+        now() - SignedDuration::from_hours(20)
+    );
+    let first = log(&own, skip.clone()).await.unwrap();
+    let again = log(&own, skip).await.unwrap();
+    assert_eq!((first.duplicate, again.duplicate, again.entry.id), (false, true, first.entry.id));
+    assert_eq!(first.entry.status, injections::ShotStatus::Skipped);
+    // Who may not write is refused before the document is read, and every refusal is audited.
+    let stranger = actor(Role::Patient, Some(id + 1));
+    for who in [&stranger, &actor(Role::Pharmacist, None), &actor(Role::Admin, None)] {
+        let refused = injections::log(&db.store, who, id, "not json", &numbers, now()).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{who:?}: {refused:?}");
+    }
+    let refused = injections::list(&db.store, &actor(Role::Admin, None), id, now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let listed = injections::list(&db.store, &nurse, id, now()).await.unwrap();
+    assert_eq!(listed.iter().map(|entry| (entry.id, entry.stands)).collect::<Vec<_>>(), [(first.entry.id, true)]);
+    let page = injections::latest_course_log(&db.store, &own, id, now()).await.unwrap();
+    let course = page.course.expect("the low-dose course");
+    assert_eq!((page.time_zone.as_str(), course.course_id, course.entries.len()), ("America/New_York", course_id, 1));
+    let audit = entries(db).await;
+    let resource = format!("patient/{id}/injections");
+    let denied =
+        audit.iter().filter(|(_, action, r, outcome)| action == "denied" && *r == resource && outcome == "denied");
+    assert_eq!(denied.count(), 4, "every refusal leaves one entry: {audit:?}");
+    let writes = audit
+        .iter()
+        .filter(|(who, action, r, _)| who == "patient.a" && action == "write" && r.starts_with("injection/"));
+    assert_eq!(writes.count(), 2, "one entry per accepted submission, a repeat too");
+    assert!(audit.contains(&("nurse.a".into(), "read".into(), resource.clone(), "ok".into())));
+    assert!(audit.contains(&("patient.a".into(), "read".into(), resource, "ok".into())));
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -205,4 +288,5 @@ on_both_backends!(
     a_call_back_and_its_clearance_are_written_with_their_entries,
     the_operator_exports_a_record_and_the_read_is_audited,
     observations_are_judged_against_the_injected_clock_and_a_batch_is_all_or_nothing,
+    the_injection_log_is_judged_against_the_injected_clock_and_the_first_shot_waits_for_screening,
 );

@@ -9,7 +9,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::Source;
 use crate::assessment::{Action, Decision, Rule};
-use crate::schedule::high_dose;
+use crate::regimens::{Regimen, Route};
+use crate::schedule::{Slot, high_dose};
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
 
@@ -34,11 +35,16 @@ pub enum RecordRule {
     OneShotPerSlot,
     /// After a check-in at call_now or emergency the next shot waits for a clinician's clearance.
     HoldNextShotAfterUrgentCheckIn,
+    /// The injection log is for low-dose subcutaneous courses; high-dose doses are recorded by the care team.
+    ShotOnlyForLowDoseCourse,
+    /// A logged shot answers a slot of the course's schedule (or a level of its regimen) at its level, and is
+    /// not timed before the course started.
+    ShotMatchesSchedule,
 }
 
 impl RecordRule {
     /// Every rule, for the catalogue test.
-    pub const ALL: [RecordRule; 9] = [
+    pub const ALL: [RecordRule; 11] = [
         RecordRule::GiveNeedsLatestDecision,
         RecordRule::OverrideHoldByPhysician,
         RecordRule::OverrideDiscontinueByPhysician,
@@ -48,6 +54,8 @@ impl RecordRule {
         RecordRule::RecordedByClinician,
         RecordRule::OneShotPerSlot,
         RecordRule::HoldNextShotAfterUrgentCheckIn,
+        RecordRule::ShotOnlyForLowDoseCourse,
+        RecordRule::ShotMatchesSchedule,
     ];
 
     /// The stable id.
@@ -62,6 +70,8 @@ impl RecordRule {
             RecordRule::RecordedByClinician => "record.dose.clinician-only",
             RecordRule::OneShotPerSlot => "record.injection.one-shot-per-slot",
             RecordRule::HoldNextShotAfterUrgentCheckIn => "record.injection.hold-after-urgent-check-in",
+            RecordRule::ShotOnlyForLowDoseCourse => "record.injection.low-dose-course",
+            RecordRule::ShotMatchesSchedule => "record.injection.slot-of-schedule",
         }
     }
 
@@ -77,6 +87,8 @@ impl RecordRule {
             RecordRule::OneGivenPerSlot => Source("PRODUCT; LABEL-2024 T1"),
             RecordRule::OneShotPerSlot => Source("EDU; PRODUCT"),
             RecordRule::HoldNextShotAfterUrgentCheckIn => Source("PRODUCT; LABEL-2024 §2.4"),
+            RecordRule::ShotOnlyForLowDoseCourse => Source("PRODUCT; LABEL-2024 §2.2"),
+            RecordRule::ShotMatchesSchedule => Source("PRODUCT; EDU"),
         }
     }
 }
@@ -694,6 +706,118 @@ pub fn shot_counts(entries: &[LoggedShot], at: Timestamp) -> ShotCounts {
         skipped: count(standing.iter().filter(|entry| !entry.given).count()),
         last_given_at: standing.iter().filter(|entry| entry.given).map(|entry| entry.at).max(),
     }
+}
+
+/// A low-dose course as its injection log reads it: the regimen, the start, and the planned slots or why they
+/// cannot be laid out (an open-ended regimen has no duration on record; its shots are logged by dose level).
+#[derive(Clone, Copy, Debug)]
+pub struct ShotCourse<'a> {
+    pub regimen: &'static Regimen,
+    pub started_at: Timestamp,
+    pub plan: Result<&'a [Slot], &'a str>,
+}
+
+/// A shot as asked to be logged, before it is matched to the course's schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShotEntry<'a> {
+    pub slot: Option<u32>,
+    pub dose_level: Option<&'a str>,
+    pub given: bool,
+    pub at: Timestamp,
+    pub corrects_id: Option<i64>,
+}
+
+/// What a shot allowed by [`may_log_shot_in_course`] is logged against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShotPermit {
+    /// The slot of the schedule it answers (none for a course without laid-out slots).
+    pub slot: Option<u32>,
+    /// The dose level: the one asked, or the slot's.
+    pub dose_level: Option<&'static str>,
+    /// The shot is given and nothing given is logged for the course yet: the course's first dose, which passes
+    /// the screening gate (`screening::gate::first_dose_gate`, SCREENING §1 amendment).
+    pub first_given: bool,
+}
+
+/// How long before the course's start a shot may be timed (a clock set a little wrong, a late-entered start).
+const SHOT_BEFORE_START: SignedDuration = SignedDuration::from_hours(24);
+
+/// Whether a shot may be logged against a course: the course is low-dose subcutaneous, the slot is one of its
+/// schedule and the level the slot's (or one of the regimen's), the time not before the course started, and
+/// then [`may_log_shot`] (one standing entry per slot, the hold after an urgent check-in). `entries` are this
+/// course's log [PRODUCT; LABEL-2024 §2.2; EDU home.missed-dose].
+pub fn may_log_shot_in_course(
+    entry: &ShotEntry<'_>,
+    course: &ShotCourse<'_>,
+    entries: &[LoggedShot],
+    checkins: &[HomeCheckIn],
+) -> Result<ShotPermit, RecordRefusal> {
+    use RefusalKind::Refused;
+    let regimen = course.regimen;
+    if regimen.route != Route::Subcutaneous {
+        return Err(refuse(
+            RecordRule::ShotOnlyForLowDoseCourse,
+            "course_id",
+            Refused,
+            "is not a low-dose subcutaneous course; its doses are not logged here",
+        ));
+    }
+    let rule = RecordRule::ShotMatchesSchedule;
+    let slot = match (entry.slot, course.plan) {
+        (None, _) => None,
+        (Some(number), Ok(plan)) => Some(plan.iter().find(|slot| slot.number == number).ok_or_else(|| {
+            refuse(rule, "slot", Refused, format!("{number} is not a slot of this course (1 to {})", plan.len()))
+        })?),
+        (Some(_), Err(why)) => {
+            return Err(refuse(
+                rule,
+                "slot",
+                Refused,
+                format!("cannot be matched: the schedule is not laid out ({why}); give dose_level"),
+            ));
+        }
+    };
+    let dose_level = match (entry.dose_level, slot) {
+        (Some(level), slot) => {
+            let Some(known) = regimen.level(level) else {
+                let ids: Vec<&str> = regimen.levels.iter().map(|level| level.id).collect();
+                return Err(refuse(
+                    rule,
+                    "dose_level",
+                    Refused,
+                    format!("`{level}` is not a level of {}: {}", regimen.id, ids.join(", ")),
+                ));
+            };
+            if let Some(slot) = slot
+                && slot.level.id != level
+            {
+                return Err(refuse(
+                    rule,
+                    "dose_level",
+                    Refused,
+                    format!("slot {} is at level {}, not {level}", slot.number, slot.level.id),
+                ));
+            }
+            Some(known.id)
+        }
+        (None, Some(slot)) => Some(slot.level.id),
+        (None, None) => None,
+    };
+    if entry.at < course.started_at - SHOT_BEFORE_START {
+        return Err(refuse(rule, "at", Refused, "is before this course started"));
+    }
+    let request = ShotRequest {
+        slot: slot.map(|slot| slot.number),
+        given: entry.given,
+        at: entry.at,
+        corrects_id: entry.corrects_id,
+    };
+    may_log_shot(&request, entries, checkins)?;
+    Ok(ShotPermit {
+        slot: request.slot,
+        dose_level,
+        first_given: entry.given && !entries.iter().any(|logged| logged.given),
+    })
 }
 
 #[cfg(test)]

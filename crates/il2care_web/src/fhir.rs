@@ -25,7 +25,7 @@ use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::body::{Body, json_text};
 use crate::error::AppError;
-use crate::use_cases::INJECTION_LOG_RULES;
+use il2care_app::injections::INJECTION_LOG_RULES;
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json";

@@ -1,13 +1,8 @@
 //! The glue between the service and the application layer (`il2care_app`): the signed-in [`Actor`] as the
-//! application layer's actor, and the injection log's rules the FHIR import applies (the service's, until
-//! they move to the application layer).
+//! application layer's actor.
 
 use il2care_app::access::{self, Role as AppRole};
-use il2care_core::Refusal;
-use il2care_store::record::{Course, Injection};
-use serde_json::{Map, Value};
 
-use crate::api::injections;
 use crate::auth::{Actor, Role};
 
 impl Role {
@@ -38,27 +33,5 @@ impl Actor {
 impl access::AsActor for Actor {
     fn as_actor(&self) -> access::Actor {
         self.app()
-    }
-}
-
-/// The injection log's rules of `POST /api/v1/patients/{id}/injections`, for the FHIR import.
-pub struct InjectionLogRules;
-
-/// The one instance (the rules hold no state).
-pub static INJECTION_LOG_RULES: InjectionLogRules = InjectionLogRules;
-
-impl il2care_app::fhir::InjectionRules for InjectionLogRules {
-    fn checked_entry(
-        &self,
-        document: &Map<String, Value>,
-        course: &Course,
-        time_zone: &str,
-        logged: &[Injection],
-        now: jiff::Timestamp,
-    ) -> Result<Injection, Refusal> {
-        let plan = injections::planned_slots(course, time_zone);
-        injections::injection_request(document, now).and_then(|request| {
-            injections::checked_entry(&request, course, plan.as_ref().map_err(String::as_str), logged)
-        })
     }
 }

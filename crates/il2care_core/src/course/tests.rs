@@ -330,3 +330,73 @@ fn shot_counts_take_standing_entries_up_to_the_time() {
     assert_eq!(counts(25), ShotCounts { given: 1, skipped: 1, last_given_at: Some(hours(0)) });
     assert_eq!(counts(48), ShotCounts { given: 2, skipped: 1, last_given_at: Some(hours(48)) });
 }
+
+/// The saadoun-2011-sc schedule from START (20 daily slots: 1.5 MIU on days 1-5, 3 MIU from slot 6).
+fn low_dose_plan() -> Vec<crate::schedule::Slot> {
+    let regimen = crate::regimens::regimen("saadoun-2011-sc").unwrap();
+    let start = t(START).to_zoned(jiff::tz::TimeZone::UTC);
+    let request = crate::schedule::ScheduleRequest { regimen, start, level: None, days: None, cycles: None };
+    crate::schedule::schedule(&request).unwrap().slots
+}
+
+/// The planned slots of a course, or why it has none.
+type Plan<'a> = Result<&'a [crate::schedule::Slot], &'a str>;
+/// What a shot is logged against (slot, level, first given), or the rule and field that refuse it.
+type ShotOutcome = Result<(Option<u32>, Option<&'static str>, bool), (RecordRule, &'static str)>;
+
+/// Checks one shot against a course of `regimen` (its plan, or `why` it has none) and the log `entries`:
+/// `Ok((slot, level, first_given))` or `Err((rule, field))`.
+fn check_shot(regimen: &str, plan: Plan<'_>, entry: ShotEntry<'_>, entries: &[LoggedShot]) -> ShotOutcome {
+    let course = ShotCourse { regimen: crate::regimens::regimen(regimen).unwrap(), started_at: t(START), plan };
+    may_log_shot_in_course(&entry, &course, entries, &[])
+        .map(|permit| (permit.slot, permit.dose_level, permit.first_given))
+        .map_err(|refusal| (refusal.rule, refusal.field))
+}
+
+#[test]
+fn what_may_be_logged_against_a_low_dose_course() {
+    use RecordRule::{OneShotPerSlot, ShotMatchesSchedule, ShotOnlyForLowDoseCourse};
+    let plan = low_dose_plan();
+    let plan: Plan<'_> = Ok(&plan);
+    let shot = |slot, level| ShotEntry { slot, dose_level: level, given: true, at: hours(50), corrects_id: None };
+    let skip = |slot| ShotEntry { given: false, ..shot(slot, None) };
+    let s = "PRODUCT; EDU (the log answers the course's schedule)";
+    let sc = "saadoun-2011-sc";
+    let rows: [(&str, Plan<'_>, ShotEntry<'_>, &[LoggedShot], ShotOutcome); 16] = [
+        // LABEL-2024 §2.2: high-dose IV doses are recorded by the care team, not logged.
+        ("hd-iv", plan, shot(Some(1), None), &[], Err((ShotOnlyForLowDoseCourse, "course_id"))),
+        (sc, plan, shot(Some(3), None), &[], Ok((Some(3), Some("1.5-miu"), true))),
+        (sc, plan, shot(Some(5), None), &[], Ok((Some(5), Some("1.5-miu"), true))),
+        (sc, plan, shot(Some(6), None), &[], Ok((Some(6), Some("3-miu"), true))),
+        (sc, plan, shot(Some(20), None), &[], Ok((Some(20), Some("3-miu"), true))),
+        (sc, plan, shot(Some(21), None), &[], Err((ShotMatchesSchedule, "slot"))),
+        (sc, plan, shot(Some(6), Some("1.5-miu")), &[], Err((ShotMatchesSchedule, "dose_level"))),
+        (sc, plan, shot(Some(6), Some("3-miu")), &[], Ok((Some(6), Some("3-miu"), true))),
+        (sc, plan, shot(Some(1), Some("9-miu")), &[], Err((ShotMatchesSchedule, "dose_level"))),
+        (sc, plan, skip(Some(4)), &[], Ok((Some(4), Some("1.5-miu"), false))),
+        // A second given shot is not the course's first (the screening gate is for the first only).
+        (sc, plan, shot(Some(4), None), &[shot_at(9, 3, true)], Ok((Some(4), Some("1.5-miu"), false))),
+        (sc, plan, shot(Some(4), None), &[shot_at(9, 3, false)], Ok((Some(4), Some("1.5-miu"), true))),
+        // EDU home.missed-dose: never two shots to catch up.
+        (sc, plan, shot(Some(3), None), &[shot_at(9, 3, true)], Err((OneShotPerSlot, "slot"))),
+        // An open-ended regimen has no laid-out slots: its shots are logged by dose level.
+        (
+            "whangbo-2019-sc",
+            Err("days: no duration"),
+            shot(None, Some("adult-start")),
+            &[],
+            Ok((None, Some("adult-start"), true)),
+        ),
+        ("whangbo-2019-sc", Err("days: no duration"), shot(Some(1), None), &[], Err((ShotMatchesSchedule, "slot"))),
+        (sc, plan, ShotEntry { at: hours(-24), ..shot(Some(1), None) }, &[], Ok((Some(1), Some("1.5-miu"), true))),
+    ];
+    for (regimen, plan, entry, entries, expected) in rows {
+        assert_eq!(check_shot(regimen, plan, entry, entries), expected, "{s}: {regimen} {entry:?} after {entries:?}");
+    }
+    let too_early = ShotEntry { at: hours(-24) - SignedDuration::from_millis(1), ..shot(Some(1), None) };
+    assert_eq!(check_shot(sc, plan, too_early, &[]), Err((ShotMatchesSchedule, "at")), "{s}: 24 h before the start");
+}
+
+fn shot_at(id: i64, slot_: u32, given: bool) -> LoggedShot {
+    LoggedShot { at: hours(26), ..shot(id, slot_, given, None) }
+}

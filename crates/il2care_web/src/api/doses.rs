@@ -298,27 +298,14 @@ pub async fn record_dose_document(
     Ok((StatusCode::CREATED, answer))
 }
 
-/// The screening gate of the course's first dose (SCREENING §1 amendment): the course's latest screening,
-/// within every item's validity window, with every `needs-review` item acknowledged and every `fail`
-/// overridden by a physician, or the dose is refused naming what is missing. Decided by the core.
+/// The screening gate of the course's first dose (SCREENING §1 amendment), decided by the core through
+/// `il2care_app::screening_gate::check_first_dose`, the one implementation the injection log uses too.
 pub async fn first_dose_gate(
     conn: &mut il2care_store::Conn,
     course_id: i64,
     at: jiff::Timestamp,
 ) -> Result<(), AppError> {
-    let (view, decisions) = crate::api::screenings::gate_inputs(conn, course_id).await?;
-    let gate = il2care_core::screening::gate::first_dose_gate(view.as_ref(), &decisions, at);
-    if gate.open {
-        return Ok(());
-    }
-    let blockers: Vec<String> = gate.blockers.iter().map(|blocker| blocker.reason.clone()).collect();
-    Err(AppError::Refused(Refusal::new(
-        "course_id",
-        format!(
-            "a screening review is needed: the first dose of this course is not permitted until its screening is complete: {}",
-            blockers.join("; ")
-        ),
-    )))
+    Ok(il2care_app::screening_gate::check_first_dose(conn, course_id, at).await?)
 }
 
 /// Sets the lasting flag `received_interleukin_2` at the first dose of interleukin-2 given, by any route (a
@@ -329,9 +316,5 @@ pub async fn mark_interleukin_2_given(
     at_ms: i64,
     by: &str,
 ) -> Result<(), AppError> {
-    if !record::flags(conn, patient_id).await?.iter().any(|flag| flag == "received_interleukin_2") {
-        let detail = format!("first dose given {}", crate::rfc3339(at_ms));
-        record::add_flag(conn, patient_id, "received_interleukin_2", &detail, at_ms, by).await?;
-    }
-    Ok(())
+    Ok(il2care_app::screening_gate::mark_interleukin_2_given(conn, patient_id, at_ms, by).await?)
 }

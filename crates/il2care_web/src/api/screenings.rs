@@ -10,9 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
-use il2care_core::screening::gate::{
-    DecisionKind, GateScreening, ItemDecision, ScreenedItem, first_dose_gate, status_from_id,
-};
+use il2care_core::screening::gate::{DecisionKind, GateScreening, ItemDecision, first_dose_gate};
 use il2care_core::screening::{Item, screen};
 use il2care_store::record::{self, Screening, ScreeningDecision, Written};
 use il2care_wire::json::{parse_object, timestamp};
@@ -60,58 +58,24 @@ fn take_course_id(object: &mut Map<String, Value>) -> Result<Option<i64>, Refusa
     }
 }
 
-/// The gate's view of a stored result: each item's number, result and `valid_until`. An item that cannot be
-/// read is left out, and the gate then closes for it.
+/// The gate's view of a stored result (`il2care_app::screening_gate::gate_screening`).
 pub fn gate_screening(at_ms: i64, result: &Value) -> GateScreening {
-    let at = jiff::Timestamp::from_millisecond(at_ms).unwrap_or(jiff::Timestamp::MAX);
-    let items = result["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| {
-            let number = u8::try_from(item["number"].as_u64()?).ok()?;
-            Some(ScreenedItem {
-                item: Item::from_number(number)?,
-                status: status_from_id(item["result"].as_str()?)?,
-                valid_until: match item.get("valid_until") {
-                    None | Some(Value::Null) => None,
-                    Some(until) => Some(until.as_str()?.parse().ok()?),
-                },
-            })
-        })
-        .collect();
-    GateScreening { at, items }
+    il2care_app::screening_gate::gate_screening(at_ms, result)
 }
 
-/// The core's decisions from the stored ones (a row that cannot be read does not count).
+/// The core's decisions from the stored ones (`il2care_app::screening_gate::item_decisions`).
 pub fn item_decisions(decisions: &[ScreeningDecision]) -> Vec<ItemDecision> {
-    decisions
-        .iter()
-        .filter_map(|decision| {
-            Some(ItemDecision {
-                item: Item::from_number(u8::try_from(decision.item).ok()?)?,
-                kind: DecisionKind::from_id(&decision.kind)?,
-                by: decision.decided_by.clone(),
-                at: jiff::Timestamp::from_millisecond(decision.decided_at_ms).ok()?,
-                reason: decision.reason.clone(),
-            })
-        })
-        .collect()
+    il2care_app::screening_gate::item_decisions(decisions)
 }
 
-/// The inputs of the first-dose gate of a course as the record holds them: its latest screening (as the gate
-/// reads it) and the physicians' decisions on that screening. The one reader for the dose record and the CDS
-/// cards, so both decide with the same `first_dose_gate`.
+/// The inputs of the first-dose gate of a course as the record holds them
+/// (`il2care_app::screening_gate::gate_inputs`): the one reader for the dose record, the injection log and the
+/// CDS cards, so all decide with the same `first_dose_gate`.
 pub async fn gate_inputs(
     conn: &mut il2care_store::Conn,
     course_id: i64,
 ) -> Result<(Option<GateScreening>, Vec<ItemDecision>), AppError> {
-    let Some(screening) = record::latest_screening_of_course(conn, course_id).await? else {
-        return Ok((None, Vec::new()));
-    };
-    let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
-    let decisions = record::screening_decisions(conn, screening.id).await?;
-    Ok((Some(gate_screening(screening.at_ms, &result)), item_decisions(&decisions)))
+    Ok(il2care_app::screening_gate::gate_inputs(conn, course_id).await?)
 }
 
 /// The gate for a first dose now (SCREENING §1 amendment): `null` when the screening is not tied to a course.

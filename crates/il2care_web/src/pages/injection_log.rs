@@ -1,13 +1,13 @@
 //! The injection log's view model: the planned slots of a low-dose course beside the entries logged for them,
-//! in the patient's time zone, with every dose in its unit. Pure functions from store rows (no IO, no clock,
-//! no HTML), table-tested here; the patient's page and the course page render what these return.
+//! in the patient's time zone, with every dose in its unit. Pure functions from the application layer's
+//! `CourseLog` (no IO, no clock, no HTML), table-tested here; the patient's page and the course page render what
+//! these return.
 
-use il2care_core::regimens::{Amount, DoseLevel, regimen};
-use il2care_store::record::{Course, Injection, standing_injections};
+use il2care_app::injections::{CourseLog, LogEntry, ShotStatus, site_label};
+use il2care_core::regimens::{Amount, DoseLevel};
 use rust_decimal::Decimal;
 
 use super::view::local_time;
-use crate::api::injections::{planned_slots, site_label};
 
 /// How many slots still to come the log shows (the whole course can be 84 daily slots).
 const UPCOMING_SHOWN: usize = 3;
@@ -109,10 +109,17 @@ pub fn dose_text(level: &DoseLevel) -> String {
     }
 }
 
-fn entry_view(entry: &Injection, zone: &str) -> EntryView {
+fn shot_state(status: ShotStatus) -> ShotState {
+    match status {
+        ShotStatus::Given => ShotState::Given,
+        ShotStatus::Skipped => ShotState::Skipped,
+    }
+}
+
+fn entry_view(entry: &LogEntry, zone: &str) -> EntryView {
     EntryView {
         id: entry.id,
-        state: if entry.status == "skipped" { ShotState::Skipped } else { ShotState::Given },
+        state: shot_state(entry.status),
         at: local_time(entry.at_ms, zone),
         site: entry.site.as_deref().map(|site| site_label(site).to_string()),
         skip_reason: entry.skip_reason.clone(),
@@ -122,39 +129,29 @@ fn entry_view(entry: &Injection, zone: &str) -> EntryView {
     }
 }
 
-/// The log of `course` from the patient's whole log (`entries`, corrections included), at `now_ms`.
-pub fn injection_log(course: &Course, entries: &[Injection], zone: &str, now_ms: i64) -> InjectionLogView {
-    let standing: Vec<&Injection> =
-        standing_injections(entries).into_iter().filter(|entry| entry.course_id == course.id).collect();
-    let levels = regimen(&course.regimen)
-        .map(|regimen| {
-            regimen
-                .levels
-                .iter()
-                .map(|level| Choice {
-                    value: level.id.to_string(),
-                    text: format!("{} ({})", dose_text(level), level.applies),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+/// The log of one course (its entries, corrections included, and its planned slots) at `now_ms`.
+pub fn injection_log(log: &CourseLog, now_ms: i64) -> InjectionLogView {
+    let zone = log.time_zone.as_str();
+    let standing: Vec<&LogEntry> = log.entries.iter().filter(|entry| entry.stands).collect();
+    let levels = log
+        .regimen
+        .levels
+        .iter()
+        .map(|level| Choice { value: level.id.to_string(), text: format!("{} ({})", dose_text(level), level.applies) })
+        .collect();
     let mut view = InjectionLogView {
-        course_id: course.id,
-        regimen: course.regimen.clone(),
+        course_id: log.course_id,
+        regimen: log.regimen.id.to_string(),
         slots: Vec::new(),
-        unplanned: standing
-            .iter()
-            .filter(|entry| entry.slot_number.is_none())
-            .map(|entry| entry_view(entry, zone))
-            .collect(),
+        unplanned: standing.iter().filter(|entry| entry.slot.is_none()).map(|entry| entry_view(entry, zone)).collect(),
         schedule_note: None,
         open_slots: Vec::new(),
         levels,
     };
-    let plan = match planned_slots(course, zone) {
+    let plan = match &log.plan {
         Ok(plan) => plan,
         Err(why) => {
-            view.schedule_note = Some(why);
+            view.schedule_note = Some(why.clone());
             return view;
         }
     };
@@ -162,10 +159,9 @@ pub fn injection_log(course: &Course, entries: &[Injection], zone: &str, now_ms:
     let mut open: Vec<(i64, Choice)> = Vec::new();
     for slot in &plan.slots {
         let at_ms = slot.at.timestamp().as_millisecond();
-        let entry = standing.iter().find(|entry| entry.slot_number == Some(i64::from(slot.number)));
+        let entry = standing.iter().find(|entry| entry.slot == Some(i64::from(slot.number)));
         let state = match entry {
-            Some(entry) if entry.status == "skipped" => ShotState::Skipped,
-            Some(_) => ShotState::Given,
+            Some(entry) => shot_state(entry.status),
             None if at_ms > now_ms => ShotState::Upcoming,
             None => ShotState::NotLogged,
         };
@@ -196,6 +192,13 @@ pub fn injection_log(course: &Course, entries: &[Injection], zone: &str, now_ms:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use il2care_store::record::{Course, Injection};
+
+    /// The view of `course`'s log from the patient's whole log, through the application layer's `course_log`.
+    fn injection_log(course: &Course, entries: &[Injection], zone: &str, now_ms: i64) -> InjectionLogView {
+        let log = il2care_app::injections::course_log(course, entries, zone).unwrap().expect("a low-dose course");
+        super::injection_log(&log, now_ms)
+    }
 
     fn ms(text: &str) -> i64 {
         text.parse::<jiff::Timestamp>().unwrap().as_millisecond()

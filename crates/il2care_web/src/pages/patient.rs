@@ -19,10 +19,10 @@ use super::layout::{Audience, shell};
 use super::view::{self, AdviceView};
 use super::{PageError, PageResult, page, signed_in};
 use crate::AppState;
-use crate::api::injections::{SITES, is_injection_course};
 use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::error::AppError;
+use il2care_app::injections::SITES;
 
 /// The patient id of a patient's own pages; any other role is refused and audited.
 async fn own_patient(state: &AppState, actor: &Actor, resource: &str) -> Result<i64, PageError> {
@@ -786,18 +786,11 @@ async fn injection_page(
     patient_id: i64,
     given: &InjectionForm<'_>,
 ) -> Result<Markup, PageError> {
-    let mut conn = state.store.connection().await?;
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let course = record::courses(&mut conn, patient_id)
-        .await?
-        .into_iter()
-        .filter(is_injection_course)
-        .max_by_key(|course| (course.started_at_ms, course.id));
-    let entries = record::injections(&mut conn, patient_id).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(state, actor, &format!("patient/{patient_id}/injections"), Some(patient_id)).await?;
     let now = jiff::Timestamp::now();
-    let zone = jiff::tz::TimeZone::get(&patient.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let log = il2care_app::injections::latest_course_log(&state.store, &actor.app(), patient_id, now)
+        .await
+        .map_err(AppError::from)?;
+    let zone = jiff::tz::TimeZone::get(&log.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let now_zoned = now.to_zoned(zone);
     let now_local = now_zoned.strftime("%Y-%m-%dT%H:%M").to_string();
     let zone_abbreviation = now_zoned.strftime("%Z").to_string();
@@ -805,7 +798,7 @@ async fn injection_page(
         Some(id) if given.refusal.is_some() => id.to_string(),
         _ => crate::auth::new_token()?,
     };
-    let view = course.map(|course| injection_log(&course, &entries, &patient.time_zone, now.as_millisecond()));
+    let view = log.course.map(|log| injection_log(&log, now.as_millisecond()));
     Ok(patient_page(
         &state.site,
         "My injection log",

@@ -694,8 +694,9 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let back_dose = back.filter(|back| back.form == BackForm::Dose);
     let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
     let high_dose = course.regimen == "hd-iv";
-    let injection_log = crate::api::injections::is_injection_course(&course)
-        .then(|| super::injection_log::injection_log(&course, &injections, &zone, now));
+    let injection_log = il2care_app::injections::course_log(&course, &injections, &zone)
+        .map_err(AppError::from)?
+        .map(|log| super::injection_log::injection_log(&log, now));
     let token = crate::auth::new_token()?;
     let dose_key = crate::auth::new_token()?;
     let dose_slot = crate::api::courses::course_events(&mut conn, &course)

@@ -2,7 +2,8 @@
 //! a retry is stored once, a second shot for a slot is refused naming `slot`, corrections point at what they
 //! correct, and the roles and the patient boundary hold (refusals audited).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
+use il2care_store::administration::{AuditFilter, audit_entries};
 use serde_json::{Value, json};
 
 use crate::on_both_backends;
@@ -246,6 +247,51 @@ async fn a_given_shot_sets_the_interleukin_2_flag_and_dates_the_contrast_card(ap
     assert_eq!(card["indicator"], "warning", "within 14 days of the shot: {card}");
 }
 
+/// The `denied` audit entries of `actor`: (resource, patient).
+async fn denied_entries(app: &TestApp, actor: &str) -> Vec<(String, Option<i64>)> {
+    let mut conn = app.db.store.connection().await.unwrap();
+    let filter = AuditFilter { actor: Some(actor.into()), action: Some("denied".into()), ..AuditFilter::default() };
+    let entries = audit_entries(&mut conn, &filter, 10_000).await.unwrap();
+    entries.into_iter().map(|entry| (entry.resource, entry.patient_id)).collect()
+}
+
+/// How many of `entries` are `expected`.
+fn count(entries: &[(String, Option<i64>)], expected: &(String, Option<i64>)) -> usize {
+    entries.iter().filter(|entry| *entry == expected).count()
+}
+
+/// Every write of the injection log refused to a role that may not make it leaves a `denied` audit entry naming
+/// what was refused (besides the service's entry of the 403 itself), and stores nothing: the API for another patient, the pharmacist and the admin; the
+/// patient's page `/me/injections` for every staff role.
+async fn every_refused_injection_write_by_every_role_is_audited_and_stores_nothing(app: &TestApp) {
+    let course_id = low_dose_course(app, app.patient_a).await;
+    let path = format!("/api/v1/patients/{}/injections", app.patient_a);
+    let resource = format!("patient/{}/injections", app.patient_a);
+    for username in ["patient_b", "pharmacist", "admin"] {
+        let token = app.token(username).await;
+        let before = denied_entries(app, username).await;
+        let (status, answer) = app.post(&path, Some(&token), &shot(course_id, 1, username)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{username}: {answer}");
+        let after = denied_entries(app, username).await;
+        let expected = (resource.clone(), Some(app.patient_a));
+        assert_eq!(count(&after, &expected), count(&before, &expected) + 1, "{username}: names the log: {after:?}");
+    }
+    let form = format!("course_id={course_id}&slot=1&status=given&site=abdomen_left");
+    for username in ["nurse", "physician", "pharmacist", "admin"] {
+        let token = app.token(username).await;
+        let before = denied_entries(app, username).await;
+        let content_type = "application/x-www-form-urlencoded";
+        let (status, _) = app.send(Method::POST, "/me/injections", Some(&token), content_type, &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{username}: the patient's page is the patient's");
+        let after = denied_entries(app, username).await;
+        let expected = ("me/injections".to_string(), None);
+        assert_eq!(count(&after, &expected), count(&before, &expected) + 1, "{username}: names the page: {after:?}");
+    }
+    let nurse = app.token("nurse").await;
+    let (_, listed) = app.get(&path, Some(&nurse)).await;
+    assert_eq!(listed["injections"], json!([]), "refused writes stored nothing");
+}
+
 on_both_backends!(
     a_given_shot_sets_the_interleukin_2_flag_and_dates_the_contrast_card,
     logged_injections_are_exported_as_administrations_and_not_imported_as_infusions,
@@ -253,4 +299,5 @@ on_both_backends!(
     a_second_shot_for_the_same_slot_is_refused_naming_the_slot,
     high_dose_courses_and_bad_documents_are_refused_with_the_field_and_store_nothing,
     only_the_patient_and_the_bedside_team_write_the_log_and_refusals_are_audited,
+    every_refused_injection_write_by_every_role_is_audited_and_stores_nothing,
 );
