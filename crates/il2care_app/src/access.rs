@@ -89,6 +89,16 @@ pub enum Action {
     RecordObservations,
     /// Export a patient's record as a FHIR Bundle.
     ExportRecord,
+    /// Manage the accounts: list them, add a user, disable, enable, unlock, reset to a temporary password.
+    ManageAccounts,
+    /// Read the audit log (a page, or its CSV export).
+    ReadAuditLog,
+    /// Read the pharmacy's work: the desk, a course's verifications, a preparation label.
+    ReadPharmacy,
+    /// Verify and sign off a prepared dose.
+    VerifyDose,
+    /// Enter a course's missing dosing weight or height.
+    RecordDosingMeasurement,
 }
 
 impl Action {
@@ -101,6 +111,10 @@ impl Action {
             Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
+            Action::ManageAccounts | Action::ReadAuditLog => &[Admin],
+            Action::ReadPharmacy => &[Nurse, Physician, Pharmacist],
+            Action::VerifyDose => &[Pharmacist],
+            Action::RecordDosingMeasurement => &[Pharmacist, Physician],
         }
     }
 }

@@ -7,13 +7,18 @@
 //! No HTTP (no status codes, no headers) and no SQL (the store's functions only).
 //!
 //! Use cases here so far: check-ins ([`checkins`]: submit, list, acknowledge, clear), observations
-//! ([`observations`]: record, list) and FHIR import and patient export ([`fhir`]). The other handlers of the service still decide access through
+//! ([`observations`]: record, list), FHIR import and patient export ([`fhir`]), the pharmacist's desk
+//! ([`pharmacy`]: the dose worked from the course, verification and sign-off, the label, a dosing weight or
+//! height entered), account administration ([`accounts`]) and reading the audit log ([`audit_log`]). The other handlers of the service still decide access through
 //! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
 
 pub mod access;
+pub mod accounts;
+pub mod audit_log;
 pub mod checkins;
 pub mod fhir;
 pub mod observations;
+pub mod pharmacy;
 
 pub use access::{Action, Actor, Decision, Role};
 
