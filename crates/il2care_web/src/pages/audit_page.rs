@@ -125,9 +125,11 @@ pub async fn audit_log(
         Err(refusal) => (None, Some(refusal)),
     };
     let entries = match &filter {
-        Some(filter) => audit_log::page(&state.store, &actor.app(), filter, PAGE_SIZE, crate::now()).await?,
+        Some(filter) => audit_log::page(&state.store, &actor.app(), filter, PAGE_SIZE, crate::now())
+            .await
+            .map_err(AppError::from)?,
         None => {
-            audit_log::may_read(&state.store, &actor.app(), crate::now()).await?;
+            audit_log::may_read(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
             Vec::new()
         }
     };
@@ -203,10 +205,12 @@ pub async fn audit_csv_export(
     Query(params): Query<AuditParams>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    audit_log::may_read(&state.store, &actor.app(), crate::now()).await?;
+    audit_log::may_read(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
     let zone = state.site.ward_time_zone.clone();
     let (filter, _) = params.filter(&zone)?;
-    let entries = audit_log::export(&state.store, &actor.app(), &filter, MAX_CSV_ROWS, crate::now()).await?;
+    let entries = audit_log::export(&state.store, &actor.app(), &filter, MAX_CSV_ROWS, crate::now())
+        .await
+        .map_err(AppError::from)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -12,7 +12,7 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use il2care_app::pharmacy::{self as desk, CourseDose, DeskCourse, DeskVerification, DoseVerification, MeasuredBy};
+use il2care_app::pharmacy::{self as desk, DeskCourse, DeskVerification, DoseVerification, MeasuredBy};
 use il2care_core::Refusal;
 use il2care_core::dosing::{DoseCalculation, MilligramBasis, limits};
 use il2care_core::regimens::Amount;
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::forms::{self, Pairs};
 use super::layout::{Audience, shell};
-use super::screening_view::{ScreeningView, screening_view};
+use super::screening_view::screening_view;
 use super::view::local_time;
 use super::{PageError, PageResult, page, signed_in};
 use crate::AppState;
@@ -308,7 +308,7 @@ pub async fn desk_page(State(state): State<AppState>, actor: Result<Actor, AppEr
 }
 
 async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> Result<Markup, PageError> {
-    let desk = desk::desk(&state.store, &actor.app(), crate::now()).await?;
+    let desk = desk::desk(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
     let may_verify = actor.role == Role::Pharmacist;
     let may_measure = matches!(actor.role, Role::Pharmacist | Role::Physician);
     let may_screen = matches!(actor.role, Role::Pharmacist | Role::Physician);
@@ -548,7 +548,7 @@ pub async fn label(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let desk::Label { verification, patient, course, dose } =
-        desk::label(&state.store, &actor.app(), verification_id, crate::now()).await?;
+        desk::label(&state.store, &actor.app(), verification_id, crate::now()).await.map_err(AppError::from)?;
     let zone = &patient.time_zone;
     let iu: Decimal = verification.dose_iu.parse().unwrap_or_default();
     let steps = dose.calculation.as_ref().map(working).unwrap_or_default();

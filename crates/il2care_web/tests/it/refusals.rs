@@ -212,6 +212,11 @@ async fn denied_entries(app: &TestApp, actor: &str) -> Vec<String> {
 async fn every_refused_write_by_every_role_is_answered_403_and_audited(app: &TestApp) {
     // The table covers every write route of the router, and nothing else.
     let declared = declared_write_routes();
+    assert!(
+        declared.len() >= 45,
+        "the router's source declares {} write routes: is the reader broken?",
+        declared.len()
+    );
     let listed: BTreeSet<(String, String)> = WRITES
         .iter()
         .map(|write| (write.method.to_string(), write.route.to_string()))
