@@ -91,6 +91,16 @@ pub enum Action {
     ExportRecord,
     /// Log a low-dose shot given or skipped (the patient, or staff for them).
     LogInjection,
+    /// Manage the accounts: list them, add a user, disable, enable, unlock, reset to a temporary password.
+    ManageAccounts,
+    /// Read the audit log (a page, or its CSV export).
+    ReadAuditLog,
+    /// Read the pharmacy's work: the desk, a course's verifications, a preparation label.
+    ReadPharmacy,
+    /// Verify and sign off a prepared dose.
+    VerifyDose,
+    /// Enter a course's missing dosing weight or height.
+    RecordDosingMeasurement,
 }
 
 impl Action {
@@ -104,6 +114,10 @@ impl Action {
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
             Action::LogInjection => &[Patient, Nurse, Physician],
+            Action::ManageAccounts | Action::ReadAuditLog => &[Admin],
+            Action::ReadPharmacy => &[Nurse, Physician, Pharmacist],
+            Action::VerifyDose => &[Pharmacist],
+            Action::RecordDosingMeasurement => &[Pharmacist, Physician],
         }
     }
 }

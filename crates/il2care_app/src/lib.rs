@@ -6,17 +6,18 @@
 //!
 //! No HTTP (no status codes, no headers) and no SQL (the store's functions only).
 //!
-//! Use cases here so far: check-ins ([`checkins`]: submit, list, acknowledge, clear), observations
-//! ([`observations`]: record, list), FHIR import and patient export ([`fhir`]) and the injection log of low-dose
-//! courses ([`injections`]: log, list, the latest course's log, with the first-dose gate of [`screening_gate`]). The other handlers of the service still decide access through
-//! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
+//! One module per area of use cases; each module's documentation lists its use cases. [`access`] is the one
+//! access policy and the audit entries of accesses.
 
 pub mod access;
+pub mod accounts;
+pub mod audit_log;
 pub mod checkins;
 pub mod fhir;
 pub mod injections;
 pub mod observations;
 pub mod screening_gate;
+pub mod pharmacy;
 
 pub use access::{Action, Actor, Decision, Role};
 

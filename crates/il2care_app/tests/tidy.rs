@@ -218,13 +218,8 @@ const HANDLERS_STILL_TO_MOVE: &[&str] = &[
     "crates/il2care_web/src/pages/vitals.rs",
     // Handlers of issue 16 (accounts, audit page, admission, pharmacy desk, screening form) built beside the
     // application layer, not yet in it.
-    "crates/il2care_web/src/api/pharmacy.rs",
-    "crates/il2care_web/src/pages/pharmacy.rs",
     "crates/il2care_web/src/pages/screening_form.rs",
-    "crates/il2care_web/src/api/accounts.rs",
-    "crates/il2care_web/src/pages/admin.rs",
     "crates/il2care_web/src/pages/admission.rs",
-    "crates/il2care_web/src/pages/audit_page.rs",
     // Pages of issue 14 that read the store and audit themselves (merged before the application layer).
     "crates/il2care_web/src/pages/cosign.rs",
     "crates/il2care_web/src/pages/rules.rs",

@@ -9,8 +9,8 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use il2care_app::accounts::{AccountChange, AccountState, TemporaryPassword};
 use il2care_core::Refusal;
-use il2care_store::administration::AccountState;
 use maud::{Markup, html};
 
 use super::forms::{self, Pairs};
@@ -18,7 +18,7 @@ use super::layout::{Audience, shell};
 use super::view::local_time;
 use super::{PageResult, page, signed_in};
 use crate::AppState;
-use crate::api::accounts::{self as account_api, AccountChange, AccountCondition, TemporaryPassword};
+use crate::api::accounts::{self as account_api, AccountCondition};
 use crate::auth::{Actor, FREE_FAILURES, MIN_PASSWORD_CHARS};
 use crate::error::AppError;
 
@@ -219,21 +219,16 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    account_api::require_admin(&state, &actor, "accounts").await?;
     let text = |name: &str| forms::field(&pairs, name).unwrap_or("").to_string();
-    let outcome = async {
-        let patient_id = match forms::field(&pairs, "patient_id") {
-            None => serde_json::Value::Null,
-            Some(text) => serde_json::json!(text.parse::<i64>().map_err(|_| Refusal::new(
-                "patient_id",
-                format!("`{text}` is not a record number (a whole number)")
-            ))?),
-        };
-        let document = serde_json::json!({"username": text("username"), "display_name": text("display_name"),
-                                          "role": text("role"), "patient_id": patient_id});
-        account_api::create_account(&state, &actor, &document.to_string()).await
-    }
-    .await;
+    // The record number as typed: a number, or the text itself, which the use case refuses by name (after the
+    // access check, so who may not add accounts learns nothing about the form).
+    let patient_id = match forms::field(&pairs, "patient_id") {
+        None => serde_json::Value::Null,
+        Some(typed) => typed.parse::<i64>().map_or_else(|_| serde_json::json!(typed), |id| serde_json::json!(id)),
+    };
+    let document = serde_json::json!({"username": text("username"), "display_name": text("display_name"),
+                                      "role": text("role"), "patient_id": patient_id});
+    let outcome = account_api::create_account(&state, &actor, &document.to_string()).await;
     match outcome {
         Ok(temporary) => Ok(page(temporary_page(&actor, &temporary, &state.site.ward_time_zone, "User added"))),
         Err(AppError::Refused(refusal)) => {

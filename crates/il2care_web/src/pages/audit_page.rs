@@ -1,13 +1,14 @@
 //! The admin's audit page (`/audit`): the log filtered by patient, actor, action, outcome and a range of days
 //! in the ward's time zone, newest first, a page at a time (keyset paging on the entry id, never OFFSET, so the
 //! thousandth page costs what the first does), times in the ward's zone, and the filtered rows as CSV
-//! (`/audit.csv`). The filters are those of `GET /api/v1/audit` (`audit::AuditParams`), read once there.
+//! (`/audit.csv`). The filters are those of `GET /api/v1/audit` (`audit::AuditParams`), read once there; the
+//! reads are the use cases of `il2care_app::audit_log`.
 
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use il2care_app::audit_log::{self, AuditRecord};
 use il2care_core::Refusal;
-use il2care_store::audit::AuditRecord;
 use maud::{Markup, html};
 
 use super::admin::refusal_banner;
@@ -15,7 +16,7 @@ use super::layout::{Audience, shell};
 use super::view::local_time;
 use super::{PageResult, page, signed_in};
 use crate::AppState;
-use crate::audit::{AuditParams, filtered, ward_time};
+use crate::audit::{AuditParams, ward_time};
 use crate::auth::Actor;
 use crate::error::AppError;
 
@@ -124,9 +125,11 @@ pub async fn audit_log(
         Err(refusal) => (None, Some(refusal)),
     };
     let entries = match &filter {
-        Some(filter) => filtered(&state, &actor, filter, PAGE_SIZE).await?,
+        Some(filter) => audit_log::page(&state.store, &actor.app(), filter, PAGE_SIZE, crate::now())
+            .await
+            .map_err(AppError::from)?,
         None => {
-            crate::api::accounts::require_admin(&state, &actor, "audit").await?;
+            audit_log::may_read(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
             Vec::new()
         }
     };
@@ -202,23 +205,12 @@ pub async fn audit_csv_export(
     Query(params): Query<AuditParams>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    crate::api::accounts::require_admin(&state, &actor, "audit").await?;
+    audit_log::may_read(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
     let zone = state.site.ward_time_zone.clone();
-    let (mut filter, _) = params.filter(&zone)?;
-    let mut conn = state.store.connection().await?;
-    let mut entries: Vec<AuditRecord> = Vec::new();
-    loop {
-        let page = il2care_store::administration::audit_entries(&mut conn, &filter, crate::audit::MAX_PAGE).await?;
-        let full = page.len() as i64 == crate::audit::MAX_PAGE;
-        filter.before_id = page.last().map(|entry| entry.id);
-        entries.extend(page);
-        if !full || entries.len() >= MAX_CSV_ROWS {
-            break;
-        }
-    }
-    entries.truncate(MAX_CSV_ROWS);
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, "audit/export", None).await?;
+    let (filter, _) = params.filter(&zone)?;
+    let entries = audit_log::export(&state.store, &actor.app(), &filter, MAX_CSV_ROWS, crate::now())
+        .await
+        .map_err(AppError::from)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

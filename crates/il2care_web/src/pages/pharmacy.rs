@@ -5,18 +5,18 @@
 //! (`/pharmacy/verifications/{id}/label`). The latest screening of each patient and the JSON import of a
 //! screening document stay here; the screening form is `/patients/{id}/screening`.
 //!
-//! The working is built by the pure function [`working`] from the core's calculation; the forms go through the
-//! API's functions (`api::pharmacy`), so the desk and the API store, refuse and audit alike.
+//! The working is built by the pure function [`working`] from the core's calculation; the reads and the forms go
+//! through the use cases of `il2care_app::pharmacy`, as the API does, so the desk and the API store, refuse and
+//! audit alike.
 
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use il2care_app::pharmacy::{self as desk, DeskCourse, DeskVerification, DoseVerification, MeasuredBy};
 use il2care_core::Refusal;
 use il2care_core::dosing::{DoseCalculation, MilligramBasis, limits};
 use il2care_core::regimens::Amount;
 use il2care_core::units::round_for_display;
-use il2care_store::pharmacy::{self as desk, DoseVerification};
-use il2care_store::record::{self, Course, Patient};
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -24,12 +24,10 @@ use serde_json::{Value, json};
 
 use super::forms::{self, Pairs};
 use super::layout::{Audience, shell};
-use super::screening_view::{ScreeningView, screening_view};
+use super::screening_view::screening_view;
 use super::view::local_time;
 use super::{PageError, PageResult, page, signed_in};
 use crate::AppState;
-use crate::api::pharmacy::{CourseDose, MeasuredBy, course_dose};
-use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::error::AppError;
 
@@ -278,14 +276,10 @@ pub fn verified_words(verification: &DoseVerification, zone: &str) -> String {
     )
 }
 
-/// The pharmacist's sign-off for the course page and the dose form.
-pub async fn verification_block(
-    conn: &mut il2care_store::Conn,
-    course_id: i64,
-    zone: &str,
-) -> Result<Markup, AppError> {
-    let latest = desk::verifications(conn, course_id).await?.into_iter().next();
-    Ok(html! {
+/// The pharmacist's sign-off for the course page and the dose form, from the course's latest verification
+/// (`il2care_app::pharmacy::latest_verification`).
+pub fn verification_block(latest: Option<&DoseVerification>, zone: &str) -> Markup {
+    html! {
         p.verification {
             @match &latest {
                 Some(verification) => {
@@ -295,7 +289,7 @@ pub async fn verification_block(
                 None => { strong { "Pharmacy: " } "no prepared dose verified yet for this course." }
             }
         }
-    })
+    }
 }
 
 /// A refused desk form sent back to its course.
@@ -307,13 +301,6 @@ struct Back<'a> {
     refusal: &'a Refusal,
 }
 
-struct CourseView {
-    patient: Patient,
-    course: Course,
-    dose: CourseDose,
-    verifications: Vec<DoseVerification>,
-}
-
 /// `GET /pharmacy` (pharmacist; also nurse and physician).
 pub async fn desk_page(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
@@ -321,30 +308,7 @@ pub async fn desk_page(State(state): State<AppState>, actor: Result<Actor, AppEr
 }
 
 async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> Result<Markup, PageError> {
-    {
-        let mut conn = state.store.connection().await?;
-        if actor.require(&[Role::Pharmacist, Role::Nurse, Role::Physician]).is_err() {
-            by_actor(&mut conn, actor, "denied", "patients", None, "denied").await?;
-            return Err(AppError::Forbidden("the pharmacy page is for the care team".into()).into());
-        }
-    }
-    let mut conn = state.store.connection().await?;
-    let patients = record::patients(&mut conn).await?;
-    crate::audit::read(state, actor, "patients", None).await?;
-    let mut courses = Vec::new();
-    let mut screenings: Vec<(Patient, Option<ScreeningView>)> = Vec::new();
-    for patient in &patients {
-        let latest = record::screenings(&mut conn, patient.id).await?.into_iter().next();
-        crate::audit::read(state, actor, &format!("patient/{}/screenings", patient.id), Some(patient.id)).await?;
-        screenings.push((patient.clone(), latest.map(|screening| screening_view(&screening, &patient.time_zone))));
-        for course in record::courses(&mut conn, patient.id).await? {
-            let dose = course_dose(&mut conn, &course, None, None).await?;
-            let verifications = desk::verifications(&mut conn, course.id).await?;
-            courses.push(CourseView { patient: patient.clone(), course, dose, verifications });
-        }
-        crate::audit::read(state, actor, &format!("patient/{}/courses", patient.id), Some(patient.id)).await?;
-    }
-    drop(conn);
+    let desk = desk::desk(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
     let may_verify = actor.role == Role::Pharmacist;
     let may_measure = matches!(actor.role, Role::Pharmacist | Role::Physician);
     let may_screen = matches!(actor.role, Role::Pharmacist | Role::Physician);
@@ -358,12 +322,14 @@ async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> 
             h1 { "Pharmacy: dose preparation and verification" }
             p.note { "Each course's dose worked step by step from its regimen and dosing weight, with the rule of each step. "
                 "Verify and sign off each prepared dose; print its label." }
-            @for view in &courses {
-                (course_section(view, back.filter(|back| back.course_id == view.course.id), may_verify, may_measure))
+            @for entry in &desk {
+                @for view in &entry.courses {
+                    (course_section(&entry.patient, view, back.filter(|back| back.course_id == view.course.id), may_verify, may_measure))
+                }
             }
             h2 id="screening" { "Pre-treatment screening" }
             p.note { "The latest screening of each patient. Enter a screening in its form; the JSON import below is for documents from elsewhere." }
-            @for (patient, screening) in &screenings {
+            @for (patient, screening) in desk.iter().map(|entry| (&entry.patient, entry.latest_screening.as_ref().map(|screening| screening_view(screening, &entry.patient.time_zone)))) {
                 section id=(format!("screening-{}", patient.id)) aria-labelledby=(format!("screening-heading-{}", patient.id)) {
                     h3 id=(format!("screening-heading-{}", patient.id)) { (patient.display_name) " (" (patient.mrn) ")" }
                     (super::staff::screening_block(screening.as_ref()))
@@ -379,7 +345,7 @@ async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> 
                         div.field {
                             label for="screen-patient" { "Patient" }
                             select id="screen-patient" name="patient_id" {
-                                @for (patient, _) in &screenings { option value=(patient.id) { (patient.display_name) " (" (patient.mrn) ")" } }
+                                @for patient in desk.iter().map(|entry| &entry.patient) { option value=(patient.id) { (patient.display_name) " (" (patient.mrn) ")" } }
                             }
                         }
                         div.field {
@@ -394,8 +360,14 @@ async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> 
     ))
 }
 
-fn course_section(view: &CourseView, back: Option<&Back<'_>>, may_verify: bool, may_measure: bool) -> Markup {
-    let zone = &view.patient.time_zone;
+fn course_section(
+    patient: &desk::Patient,
+    view: &DeskCourse,
+    back: Option<&Back<'_>>,
+    may_verify: bool,
+    may_measure: bool,
+) -> Markup {
+    let zone = &patient.time_zone;
     let course_id = view.course.id;
     let anchor = format!("course-{course_id}");
     let value = |form: &str, name: &str| {
@@ -408,7 +380,7 @@ fn course_section(view: &CourseView, back: Option<&Back<'_>>, may_verify: bool, 
     };
     html! {
         section.course id=(anchor) aria-labelledby=(format!("{anchor}-heading")) {
-            h2 id=(format!("{anchor}-heading")) { (view.patient.display_name) " (MRN " (view.patient.mrn) "): " (view.course.regimen) }
+            h2 id=(format!("{anchor}-heading")) { (patient.display_name) " (MRN " (patient.mrn) "): " (view.course.regimen) }
             p.note { "Weight " (measured_words(&view.dose.weight_from, zone))
                 @if view.dose.height_from != MeasuredBy::Missing { "; height " (measured_words(&view.dose.height_from, zone)) } "." }
             @if let Some(back) = back {
@@ -429,7 +401,7 @@ fn course_section(view: &CourseView, back: Option<&Back<'_>>, may_verify: bool, 
                     @let code = if code.is_empty() { value("measure", "code") } else { code };
                     @let (units, label) = if code == "height" { (&[("cm", "cm"), ("m", "m"), ("[in_i]", "in")][..], "Height") } else { (&[("kg", "kg"), ("[lb_av]", "lb")][..], "Dosing weight") };
                     form.stack.measure method="post" action=(format!("/pharmacy/courses/{course_id}/measurements")) {
-                        input type="hidden" name="patient_id" value=(view.patient.id);
+                        input type="hidden" name="patient_id" value=(patient.id);
                         input type="hidden" name="code" value=(code);
                         div.field.invalid[marked("measure", "value")] {
                             label for=(format!("{anchor}-value")) { "Enter the " (label.to_lowercase()) " (measured before dose 1)" }
@@ -448,7 +420,7 @@ fn course_section(view: &CourseView, back: Option<&Back<'_>>, may_verify: bool, 
             }
             @if may_verify && view.dose.calculation.is_ok() {
                 form.stack.verify method="post" action=(format!("/pharmacy/courses/{course_id}/verifications")) {
-                    input type="hidden" name="patient_id" value=(view.patient.id);
+                    input type="hidden" name="patient_id" value=(patient.id);
                     fieldset {
                         legend { "Verify and sign off the prepared dose" }
                         div.field.invalid[marked("verify", "lot")] {
@@ -507,37 +479,17 @@ pub async fn verify(
     let actor = signed_in(actor)?;
     let pairs: &Pairs = &pairs;
     let patient_id = patient_of(pairs)?;
-    let outcome = async {
-        let patient = {
-            let mut conn = state.store.connection().await?;
-            record::patient(&mut conn, patient_id).await?
-        };
-        let zone = jiff::tz::TimeZone::get(&patient.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let mut document = json!({});
-        for name in ["lot", "lot_expires_on"] {
-            if let Some(value) = forms::field(pairs, name) {
-                document[name] = json!(value);
-            }
-        }
-        if let Some(text) = forms::field(pairs, "prepared_at") {
-            let at = text
-                .parse::<jiff::civil::DateTime>()
-                .ok()
-                .and_then(|local| local.to_zoned(zone.clone()).ok())
-                .ok_or_else(|| {
-                    Refusal::new("prepared_at", format!("`{text}` is not a date and time such as 2026-12-04T08:30"))
-                })?;
-            document["prepared_at"] = json!(at.timestamp().to_string());
-        }
-        if let Some(text) = forms::field(pairs, "slot") {
-            document["slot"] = match text.parse::<i64>() {
-                Ok(slot) => json!(slot),
-                Err(_) => Value::String(text.to_string()),
-            };
-        }
-        crate::api::pharmacy::verify_document(&state, &actor, patient_id, course_id, &document.to_string()).await
-    }
-    .await;
+    let field = |name: &str| forms::field(pairs, name).map(str::to_string);
+    let form = DeskVerification {
+        lot: field("lot"),
+        lot_expires_on: field("lot_expires_on"),
+        prepared_at: field("prepared_at"),
+        slot: field("slot"),
+    };
+    let outcome: Result<DoseVerification, AppError> =
+        desk::verify_at_desk(&state.store, &actor.app(), patient_id, course_id, &form, crate::now())
+            .await
+            .map_err(AppError::from);
     match outcome {
         Ok(stored) => Ok(see_other(&format!("/pharmacy/verifications/{}/label", stored.id))),
         Err(AppError::Refused(refusal)) => {
@@ -595,23 +547,8 @@ pub async fn label(
     Path(verification_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let mut conn = state.store.connection().await?;
-    let resource = format!("verification/{verification_id}/label");
-    if !actor.role.is_clinical_staff() {
-        by_actor(&mut conn, &actor, "denied", &resource, None, "denied").await?;
-        return Err(AppError::Forbidden("the label is for the care team".into()).into());
-    }
-    let verification = desk::verification(&mut conn, verification_id).await?;
-    let patient = record::patient(&mut conn, verification.patient_id).await?;
-    let course = record::courses(&mut conn, patient.id)
-        .await?
-        .into_iter()
-        .find(|course| course.id == verification.course_id)
-        .ok_or_else(|| AppError::NotFound(format!("course {}", verification.course_id)))?;
-    let prepared = jiff::Timestamp::from_millisecond(verification.prepared_at_ms).ok();
-    let dose = course_dose(&mut conn, &course, None, prepared).await?;
-    drop(conn);
-    crate::audit::read(&state, &actor, &resource, Some(patient.id)).await?;
+    let desk::Label { verification, patient, course, dose } =
+        desk::label(&state.store, &actor.app(), verification_id, crate::now()).await.map_err(AppError::from)?;
     let zone = &patient.time_zone;
     let iu: Decimal = verification.dose_iu.parse().unwrap_or_default();
     let steps = dose.calculation.as_ref().map(working).unwrap_or_default();

@@ -662,7 +662,9 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let gate = super::screening_form::gate_view(&mut conn, course.id).await?;
     let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
     // The pharmacist's sign-off of the prepared dose, for the nurse who gives it.
-    let verification_block = super::pharmacy::verification_block(&mut conn, course.id, &zone).await?;
+    let latest_verification =
+        il2care_app::pharmacy::latest_verification(&mut conn, course.id).await.map_err(AppError::from)?;
+    let verification_block = super::pharmacy::verification_block(latest_verification.as_ref(), &zone);
     let slots = view::slot_rows(&course, &events, &zone, now);
     let decisions: Vec<DecisionView> = assessments
         .iter()

@@ -19,6 +19,7 @@ mod injections;
 mod interop;
 mod pages;
 mod pharmacy;
+mod refusals;
 mod screenings;
 mod smart;
 mod support;
