@@ -9,11 +9,21 @@
 //! Use cases here so far: check-ins ([`checkins`]: submit, list, acknowledge, clear), observations
 //! ([`observations`]: record, list) and FHIR import and patient export ([`fhir`]). The other handlers of the service still decide access through
 //! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
+//!
+//! CDS Hooks ([`cds`]: who may call, the EHR's patient matched and its course facts, feedback), the service's
+//! FHIR REST routes ([`fhir_rest`]: read, `$everything`, the search's record, the import's access and audit)
+//! and the rule catalogue ([`rules`]) are use cases too. [`course_record`] reads a course into the core's
+//! typed events (`il2care_core::course`), [`screening_gate`] the first-dose gate's inputs.
 
 pub mod access;
+pub mod cds;
 pub mod checkins;
+pub mod course_record;
 pub mod fhir;
+pub mod fhir_rest;
 pub mod observations;
+pub mod rules;
+pub mod screening_gate;
 
 pub use access::{Action, Actor, Decision, Role};
 
