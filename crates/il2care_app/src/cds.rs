@@ -339,3 +339,127 @@ pub async fn record_feedback(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Decision as Access, Role, decide};
+    use il2care_core::course::{DoseSlot, DoseStatus, RecordedDecision, RecordedDose};
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn events(started: &str, decisions: Vec<RecordedDecision>, doses: Vec<RecordedDose>) -> CourseEvents {
+        CourseEvents { started_at: at(started), cycle_two_start_day: None, decisions, doses }
+    }
+
+    fn decision(id: i64, when: &str, decision: Decision) -> RecordedDecision {
+        RecordedDecision { id, at: at(when), recorded_at: at(when), decision, slot: None, holds: Vec::new() }
+    }
+
+    fn dose(id: i64, when: &str, slot: u32, status: DoseStatus) -> RecordedDose {
+        RecordedDose {
+            id,
+            at: at(when),
+            slot: Some(DoseSlot { cycle: 1, slot }),
+            status,
+            decision_id: None,
+            overrides: false,
+            corrects_id: None,
+        }
+    }
+
+    fn facts(course_events: Vec<CourseEvents>, shots: Vec<LoggedShot>, flags: Vec<PatientFlag>) -> CourseFacts {
+        CourseFacts {
+            course: Some(CdsCourse {
+                id: 1,
+                regimen_id: "hd-iv".into(),
+                regimen: regimen("hd-iv"),
+                started_at: course_events.last().map_or(Timestamp::UNIX_EPOCH, |events| events.started_at),
+                baseline_weight: None,
+            }),
+            course_events,
+            all_shots: shots.clone(),
+            shots,
+            flags,
+            ..CourseFacts::default()
+        }
+    }
+
+    #[test]
+    fn an_ehr_may_call_the_cds_services_and_a_patient_or_an_admin_may_not() {
+        let actor = |role| Actor { username: "u".into(), role, patient_id: None, remote: "r".into() };
+        for (role, allowed) in [
+            (Role::Ehr, true),
+            (Role::Nurse, true),
+            (Role::Physician, true),
+            (Role::Pharmacist, true),
+            (Role::Patient, false),
+            (Role::Admin, false),
+        ] {
+            assert_eq!(decide(&actor(role), None, Action::CallCdsService) == Access::Allow, allowed, "{role:?}");
+        }
+        // The EHR reaches no patient's record through the policy: it reads only through the CDS use cases.
+        assert_ne!(decide(&actor(Role::Ehr), Some(1), Action::ReadRecord), Access::Allow);
+        assert_eq!(decide(&actor(Role::Pharmacist), None, Action::ReadRuleCatalogue), Access::Allow);
+        assert_ne!(decide(&actor(Role::Patient), None, Action::ReadRuleCatalogue), Access::Allow);
+    }
+
+    #[test]
+    fn retreatment_is_contraindicated_by_the_flag_or_by_a_permanent_discontinuation_in_any_course() {
+        let now = at("2026-12-01T12:00:00Z");
+        let stopped = events(
+            "2026-06-01T08:00:00Z",
+            vec![decision(1, "2026-06-02T08:00:00Z", Decision::DiscontinuePermanently)],
+            Vec::new(),
+        );
+        let later = events("2026-11-30T08:00:00Z", Vec::new(), Vec::new());
+        assert!(facts(vec![stopped.clone(), later.clone()], Vec::new(), Vec::new()).retreatment_contraindicated(now));
+        assert!(
+            facts(vec![later.clone()], Vec::new(), vec![PatientFlag::Il2RetreatmentContraindicated])
+                .retreatment_contraindicated(now)
+        );
+        assert!(
+            !facts(vec![later], Vec::new(), vec![PatientFlag::ReceivedInterleukin2]).retreatment_contraindicated(now)
+        );
+    }
+
+    #[test]
+    fn the_last_dose_is_the_latest_infusion_or_shot_of_any_course_given_by_now() {
+        let now = at("2026-12-01T12:00:00Z");
+        let first = events(
+            "2026-06-01T08:00:00Z",
+            Vec::new(),
+            vec![
+                dose(1, "2026-06-01T09:00:00Z", 1, DoseStatus::Given),
+                dose(2, "2026-06-01T17:00:00Z", 2, DoseStatus::Held),
+            ],
+        );
+        let latest = events("2026-11-30T08:00:00Z", Vec::new(), Vec::new());
+        let shot = |id, when: &str, given| LoggedShot { id, slot: Some(1), given, at: at(when), corrects_id: None };
+        let infusion_only = facts(vec![first.clone(), latest.clone()], Vec::new(), Vec::new());
+        assert_eq!(infusion_only.last_given(now), Some(at("2026-06-01T09:00:00Z")), "a held dose is not a dose");
+        assert!(!infusion_only.first_dose_given(now), "the latest course has none");
+        let with_shot = facts(vec![first, latest], vec![shot(7, "2026-11-30T09:00:00Z", true)], Vec::new());
+        assert_eq!(with_shot.last_given(now), Some(at("2026-11-30T09:00:00Z")));
+        assert!(with_shot.first_dose_given(now));
+        assert_eq!(with_shot.last_given(at("2026-11-30T08:30:00Z")), Some(at("2026-06-01T09:00:00Z")), "not yet given");
+    }
+
+    #[test]
+    fn holds_are_counted_by_the_course_state_for_the_course_and_the_cycle() {
+        let now = at("2026-06-02T12:00:00Z");
+        let course = events(
+            "2026-06-01T08:00:00Z",
+            Vec::new(),
+            vec![
+                dose(1, "2026-06-01T09:00:00Z", 1, DoseStatus::Held),
+                dose(2, "2026-06-01T10:00:00Z", 1, DoseStatus::Given),
+                dose(3, "2026-06-01T17:00:00Z", 2, DoseStatus::Held),
+            ],
+        );
+        let state = facts(vec![course], Vec::new(), Vec::new()).state(now).unwrap();
+        assert_eq!((state.doses_given_course, state.holds_this_course, state.holds_this_cycle), (1, 1, 1));
+    }
+}
