@@ -1,6 +1,6 @@
 //! The use cases of the service's FHIR REST routes: [`read_patient`] (`GET /fhir/Patient/{id}`),
 //! [`everything`] (`$everything`), [`observations`] (the Observation search's record) and the `POST /fhir`
-//! import ([`admit_import`], then [`import`]), each deciding access through the one policy and auditing the
+//! import ([`admit_import`], then [`import()`]), each deciding access through the one policy and auditing the
 //! read or the refused import. The FHIR import and the record's gathering themselves are [`crate::fhir`]'s;
 //! rendering, filtering and paging are the wire crate's and the service's.
 
