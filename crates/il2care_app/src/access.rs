@@ -22,6 +22,9 @@ pub enum Role {
     Pharmacist,
     Admin,
     Operator,
+    /// An allow-listed EHR calling CDS Hooks with its signed JWT (authenticated by the service), audited as
+    /// `ehr:<iss>` with the role `ehr`.
+    Ehr,
 }
 
 impl Role {
@@ -34,6 +37,7 @@ impl Role {
             Role::Pharmacist => "pharmacist",
             Role::Admin => "admin",
             Role::Operator => "cli",
+            Role::Ehr => "ehr",
         }
     }
 
@@ -101,6 +105,10 @@ pub enum Action {
     VerifyDose,
     /// Enter a course's missing dosing weight or height.
     RecordDosingMeasurement,
+    /// Call a CDS Hooks service (cards about the patient the EHR names) or send it feedback.
+    CallCdsService,
+    /// Read the rule catalogue (the rules and the thresholds in force at this site).
+    ReadRuleCatalogue,
 }
 
 impl Action {
@@ -118,6 +126,8 @@ impl Action {
             Action::ReadPharmacy => &[Nurse, Physician, Pharmacist],
             Action::VerifyDose => &[Pharmacist],
             Action::RecordDosingMeasurement => &[Pharmacist, Physician],
+            Action::CallCdsService => &[Nurse, Physician, Pharmacist, Ehr],
+            Action::ReadRuleCatalogue => &[Nurse, Physician, Pharmacist],
         }
     }
 }

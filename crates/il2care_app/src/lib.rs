@@ -12,12 +12,16 @@
 pub mod access;
 pub mod accounts;
 pub mod audit_log;
+pub mod cds;
 pub mod checkins;
+pub mod course_record;
 pub mod fhir;
+pub mod fhir_rest;
 pub mod injections;
 pub mod observations;
-pub mod screening_gate;
 pub mod pharmacy;
+pub mod rules;
+pub mod screening_gate;
 
 pub use access::{Action, Actor, Decision, Role};
 

@@ -210,8 +210,6 @@ const HANDLERS_STILL_TO_MOVE: &[&str] = &[
     "crates/il2care_web/src/api/patients.rs",
     "crates/il2care_web/src/api/screenings.rs",
     "crates/il2care_web/src/api/worklist.rs",
-    "crates/il2care_web/src/cds_hooks.rs",
-    "crates/il2care_web/src/fhir.rs",
     // The store's row types (no store access): pages should get typed views from the use cases.
     "crates/il2care_web/src/pages/course_charts.rs",
     "crates/il2care_web/src/pages/date_only.rs",
@@ -222,7 +220,6 @@ const HANDLERS_STILL_TO_MOVE: &[&str] = &[
     "crates/il2care_web/src/pages/admission.rs",
     // Pages of issue 14 that read the store and audit themselves (merged before the application layer).
     "crates/il2care_web/src/pages/cosign.rs",
-    "crates/il2care_web/src/pages/rules.rs",
     "crates/il2care_web/src/pages/screening_view.rs",
     "crates/il2care_web/src/pages/mod.rs",
     "crates/il2care_web/src/pages/patient.rs",
@@ -317,7 +314,6 @@ const CLOCK_READERS_STILL_TO_CHANGE: [&str; 8] = [
     "crates/il2care_web/src/api/doses.rs",
     "crates/il2care_web/src/api/screenings.rs",
     "crates/il2care_web/src/cds_auth.rs",
-    "crates/il2care_web/src/cds_hooks.rs",
     "crates/il2care_web/src/pages/patient.rs",
 ];
 

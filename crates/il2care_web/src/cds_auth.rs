@@ -469,6 +469,20 @@ impl CdsCaller {
         self.audit_outcome_durably(state, action, resource, patient_id, "ok", Vec::new()).await
     }
 
+    /// The caller as the application layer's actor: an EHR is `ehr:<iss>` of the role `ehr`, a staff account
+    /// itself.
+    pub fn app(&self) -> il2care_app::Actor {
+        match self {
+            CdsCaller::Staff(actor) => actor.app(),
+            CdsCaller::Ehr { caller, remote } => il2care_app::Actor {
+                username: format!("ehr:{}", caller.iss),
+                role: il2care_app::Role::Ehr,
+                patient_id: None,
+                remote: remote.clone(),
+            },
+        }
+    }
+
     /// The audit actor of this caller (`ehr:<iss>` or the staff account).
     pub fn actor_name(&self) -> String {
         match self {

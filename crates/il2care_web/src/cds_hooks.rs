@@ -16,34 +16,32 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use il2care_app::cds::{self, CdsCourse, PatientFacts};
 use il2care_core::Refusal;
-use il2care_core::course::{LoggedShot, ShotCounts, shot_counts};
+use il2care_core::assessment::Decision;
 use il2care_core::dosing::ordered::{OrderCheck, OrderedDose, compare_order};
 use il2care_core::dosing::{DoseRequest, calculate};
-use il2care_core::regimens::Route;
-use il2care_core::regimens::regimen;
 use il2care_core::schedule::high_dose;
 use il2care_core::screening::contrast::{ContrastAgent, ContrastExposure, NoticeLevel, notice};
 use il2care_core::screening::contrast_codes::{ImagingContrastCode, coded_contrast, mentions_contrast};
-use il2care_core::screening::gate::{GateScreening, ItemDecision, first_dose_gate};
+use il2care_core::screening::gate::first_dose_gate;
 use il2care_core::screening::interactions::{DrugClass, match_drugs};
-use il2care_core::units::{Kilograms, Measure};
-use il2care_store::Conn;
-use il2care_store::record::{self, Assessment, Course, DoseEvent, RecordExtent};
 use il2care_wire::fhir::codes;
 use il2care_wire::fhir::export::prune;
-use il2care_wire::fhir::matching;
 use il2care_wire::json::{number, parse_object};
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
 
 use crate::AppState;
 use crate::body::{Body, json_text};
 use crate::cds_auth::CdsCaller;
 use crate::error::AppError;
 use axum::extract::FromRequestParts;
+
+/// The facts the cards are built from, and their cache (the application layer's: `il2care_app::cds`).
+pub use il2care_app::cds::{CARD_FEEDBACK_DAYS, CourseFacts, FactsCache};
 
 /// The services il2care offers: (id, hook, title, description).
 pub const SERVICES: [(&str, &str, &str, &str); 3] = [
@@ -81,28 +79,16 @@ pub const OVERRIDE_REASONS: [(&str, &str); 3] = [
 ];
 /// The longest summary a card may carry (the specification: under 140 characters).
 pub const MAX_SUMMARY_CHARS: usize = 139;
-/// How long an issued card is kept for feedback; feedback on an older card is refused as unknown.
-pub const CARD_FEEDBACK_DAYS: i64 = 30;
-
 /// The cards of one answer as the store keeps them for feedback.
 fn issued(
     cards: &[Value],
     service_id: &str,
     patient_id: i64,
     caller: &CdsCaller,
-) -> Vec<il2care_store::group_commit::IssuedCard> {
-    let kept_until_ms = crate::now_ms() + CARD_FEEDBACK_DAYS * 86_400_000;
-    cards
-        .iter()
-        .filter_map(|card| card["uuid"].as_str())
-        .map(|uuid| il2care_store::group_commit::IssuedCard {
-            uuid: uuid.to_string(),
-            service_id: service_id.to_string(),
-            patient_id,
-            issued_to: caller.actor_name(),
-            kept_until_ms,
-        })
-        .collect()
+    now: Timestamp,
+) -> Vec<cds::IssuedCard> {
+    let uuids: Vec<&str> = cards.iter().filter_map(|card| card["uuid"].as_str()).collect();
+    cds::kept_cards(&uuids, service_id, patient_id, &caller.actor_name(), now)
 }
 
 /// How far an ordered dose may differ from the calculated one before il2care warns (rounding of the order).
@@ -226,191 +212,41 @@ fn card_json(card: &Card) -> Result<Value, AppError> {
     Ok(prune(value))
 }
 
-/// What the cards are built from: the patient's latest course and what the record says about it.
-#[derive(Clone, Debug, Default)]
-pub struct CourseFacts {
-    pub course: Option<Course>,
-    /// Dose events of the latest course, corrections applied.
-    pub doses: Vec<DoseEvent>,
-    /// The latest decision of the latest course.
-    pub decision: Option<Assessment>,
-    /// Read once from the decision's stored result: the rules that fired as `- id (source)` lines, and the
-    /// CTCAE grades 3 and above as `term grade N`.
-    pub fired: Vec<String>,
-    pub severe_grades: Vec<String>,
-    pub flags: Vec<String>,
-    /// The last dose given in any course: an infusion or a logged low-dose shot.
-    pub last_given_ms: Option<i64>,
-    /// The latest course's typed events, from which `il2care_core::course` derives the counts (the same
-    /// course state as the API and the pages).
-    pub events: Option<il2care_core::course::CourseEvents>,
-    /// The latest course's injection log (low-dose shots), for the core's `shot_counts`.
-    pub shots: Vec<LoggedShot>,
-    /// The latest course's latest screening and the physicians' decisions on it: the inputs of the core's
-    /// `first_dose_gate`, read as the dose record reads them (`crate::api::screenings::gate_inputs`).
-    pub gate_screening: Option<GateScreening>,
-    pub gate_decisions: Vec<ItemDecision>,
-}
-
-async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, AppError> {
-    let courses = record::courses(conn, patient_id).await?;
-    let mut facts = CourseFacts { flags: record::flags(conn, patient_id).await?, ..CourseFacts::default() };
-    for course in &courses {
-        let events = record::dose_events(conn, course.id).await?;
-        let corrected: Vec<i64> = events.iter().filter_map(|event| event.corrects_id).collect();
-        let current: Vec<DoseEvent> = events.into_iter().filter(|event| !corrected.contains(&event.id)).collect();
-        let last = current.iter().filter(|event| event.status == "given").map(|event| event.at_ms).max();
-        facts.last_given_ms = facts.last_given_ms.max(last);
-        facts.doses = current;
-    }
-    // A logged low-dose shot is a dose of interleukin-2 too (the contrast notice counts from the last one).
-    let logged = record::injections(conn, patient_id).await?;
-    let last_shot = record::standing_injections(&logged)
-        .iter()
-        .filter(|entry| entry.status == "given")
-        .map(|entry| entry.at_ms)
-        .max();
-    facts.last_given_ms = facts.last_given_ms.max(last_shot);
-    facts.course = courses.last().cloned();
-    if let Some(course) = &facts.course {
-        facts.decision = record::latest_assessment_of_course(conn, patient_id, course.id).await?;
-        facts.events = Some(crate::api::courses::course_events(conn, course).await?);
-        facts.shots = logged
-            .iter()
-            .filter(|entry| entry.course_id == course.id)
-            .filter_map(|entry| {
-                Some(LoggedShot {
-                    id: entry.id,
-                    slot: entry.slot_number.and_then(|slot| u32::try_from(slot).ok()),
-                    given: entry.status == "given",
-                    at: jiff::Timestamp::from_millisecond(entry.at_ms).ok()?,
-                    corrects_id: entry.corrects_id,
-                })
-            })
-            .collect();
-        let (screening, decisions) = crate::api::screenings::gate_inputs(conn, course.id).await?;
-        facts.gate_screening = screening;
-        facts.gate_decisions = decisions;
-    }
-    if let Some(decision) = &facts.decision {
-        let result: Value = serde_json::from_str(&decision.result).unwrap_or(Value::Null);
-        facts.fired = result["fired"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|rule| {
-                Some(format!("- {} ({})", rule["id"].as_str()?, rule["source"].as_str().unwrap_or("no source")))
-            })
-            .collect();
-        facts.severe_grades = result["grades"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|grade| grade["grade"].as_u64().is_some_and(|grade| grade >= 3))
-            .filter_map(|grade| Some(format!("{} grade {}", grade["term"].as_str()?, grade["grade"])))
-            .collect();
-    }
-    Ok(facts)
-}
-
-/// The most patients whose facts are kept between calls; past it the cache starts again empty.
-const MAX_CACHED_PATIENTS: usize = 4096;
-
-/// The facts of recently viewed patients, each with the extent of the record it was read at. A chart opened
-/// again is answered from here when the record has not grown since: the extent is read fresh on every call (one
-/// query with the MRN look-up), so a cached entry is never used after a change, from any instance.
-#[derive(Debug, Default)]
-pub struct FactsCache(std::sync::Mutex<std::collections::HashMap<i64, (RecordExtent, Arc<CourseFacts>)>>);
-
-impl FactsCache {
-    fn get(&self, patient_id: i64, extent: RecordExtent) -> Option<Arc<CourseFacts>> {
-        let entries = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        entries.get(&patient_id).filter(|(at, _)| *at == extent).map(|(_, facts)| facts.clone())
-    }
-
-    fn put(&self, patient_id: i64, extent: RecordExtent, facts: Arc<CourseFacts>) {
-        let mut entries = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= MAX_CACHED_PATIENTS && !entries.contains_key(&patient_id) {
-            entries.clear();
-        }
-        entries.insert(patient_id, (extent, facts));
-    }
-}
-
-/// The patient's facts, from the cache when the record has not grown since they were read. Facts read after
-/// the extent are at least as new as it, so a later call with a newer extent reads them again.
-async fn facts_at(
-    state: &AppState,
-    conn: &mut Conn,
-    patient_id: i64,
-    extent: RecordExtent,
-) -> Result<Arc<CourseFacts>, AppError> {
-    if let Some(facts) = state.cds_facts.get(patient_id, extent) {
-        return Ok(facts);
-    }
-    let facts = Arc::new(course_facts(conn, patient_id).await?);
-    state.cds_facts.put(patient_id, extent, facts.clone());
-    Ok(facts)
-}
-
-fn time_text(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map_or_else(|_| ms.to_string(), |at| at.strftime("%Y-%m-%d %H:%M UTC").to_string())
-}
-
-/// Doses given this course, given this cycle and held this course (cycle 2 starts on day 15).
-fn counts(facts: &CourseFacts, now_ms: i64) -> (usize, usize, usize, i64) {
-    let Some(course) = &facts.course else {
-        return (0, 0, 0, 1);
-    };
-    if let Some(events) = &facts.events
-        && let Ok(now) = jiff::Timestamp::from_millisecond(now_ms)
-    {
-        let state = il2care_core::course::course_state(events, now);
-        let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
-        let held = count(state.holds_this_course);
-        return (count(state.doses_given_course), count(state.doses_given_cycle), held, i64::from(state.cycle));
-    }
-    let cycle_2 = course.started_at_ms + high_dose::CYCLE_2_OFFSET.as_millis() as i64;
-    let (cycle, start) = if now_ms >= cycle_2 { (2, cycle_2) } else { (1, course.started_at_ms) };
-    let given: Vec<&DoseEvent> = facts.doses.iter().filter(|event| event.status == "given").collect();
-    let in_cycle = given.iter().filter(|event| event.at_ms >= start).count();
-    let held = facts.doses.iter().filter(|event| event.status == "held").count();
-    (given.len(), in_cycle, held, cycle)
-}
-
-/// The latest course's low-dose shots at `now` (core `shot_counts`), when its regimen is subcutaneous.
-fn low_dose_shots(facts: &CourseFacts, now: jiff::Timestamp) -> Option<ShotCounts> {
-    let course = facts.course.as_ref()?;
-    let subcutaneous = regimen(&course.regimen).is_some_and(|regimen| regimen.route == Route::Subcutaneous);
-    (subcutaneous || !facts.shots.is_empty()).then(|| shot_counts(&facts.shots, now))
-}
-
-/// Whether the latest course's first dose has been given (an infusion recorded or a shot logged).
-fn first_dose_given(facts: &CourseFacts, now: jiff::Timestamp) -> bool {
-    let (given, ..) = counts(facts, now.as_millisecond());
-    given > 0 || shot_counts(&facts.shots, now).given > 0
+fn time_text(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The course card: doses given and held (high dose), or shots given and skipped (low dose).
-fn course_card(facts: &CourseFacts, now: jiff::Timestamp) -> Option<Card> {
+///
+/// The counts are the course state's (`il2care_core::course::course_state`), as the dose record and the
+/// course page read them: doses given in the course and this cycle, slots held in the course and this cycle
+/// (a slot held and later given counts as given).
+fn course_card(facts: &CourseFacts, now: Timestamp) -> Option<Card> {
     let course = facts.course.as_ref()?;
-    let started = format!("Course started {}.", time_text(course.started_at_ms));
-    if let Some(shots) = low_dose_shots(facts, now) {
-        let last = shots.last_given_at.map_or_else(|| "none yet".to_string(), |at| time_text(at.as_millisecond()));
+    let started = format!("Course started {}.", time_text(course.started_at));
+    if let Some(shots) = facts.low_dose_shots(now) {
+        let last = shots.last_given_at.map_or_else(|| "none yet".to_string(), time_text);
         return Some(Card::new(
             "info",
             format!(
                 "{} course: given {} shots, skipped {}, last shot {last}",
-                course.regimen, shots.given, shots.skipped
+                course.regimen_id, shots.given, shots.skipped
             ),
             format!("{started} Shots as logged in the injection log (corrections applied)."),
         ));
     }
-    let (given, in_cycle, held, cycle) = counts(facts, now.as_millisecond());
+    let state = facts.state(now)?;
     Some(Card::new(
         "info",
-        format!("{} course, cycle {cycle}: given {given} ({in_cycle} this cycle), held {held}", course.regimen),
+        format!(
+            "{} course, cycle {}: given {} ({} this cycle), held {} ({} this cycle)",
+            course.regimen_id,
+            state.cycle,
+            state.doses_given_course,
+            state.doses_given_cycle,
+            state.holds_this_course,
+            state.holds_this_cycle
+        ),
         started,
     ))
 }
@@ -418,9 +254,9 @@ fn course_card(facts: &CourseFacts, now: jiff::Timestamp) -> Option<Card> {
 /// The screening gate of the first dose (SCREENING §1 amendment), decided by the core's `first_dose_gate`
 /// as the dose record decides it: a card while the latest course's first dose is not given and the gate is
 /// closed, naming every item that keeps it closed. Critical beside an aldesleukin order, a warning otherwise.
-fn gate_card(facts: &CourseFacts, now: jiff::Timestamp, beside_an_order: bool) -> Option<Card> {
+fn gate_card(facts: &CourseFacts, now: Timestamp, beside_an_order: bool) -> Option<Card> {
     facts.course.as_ref()?;
-    if first_dose_given(facts, now) {
+    if facts.first_dose_given(now) {
         return None;
     }
     let gate = first_dose_gate(facts.gate_screening.as_ref(), &facts.gate_decisions, now);
@@ -449,12 +285,12 @@ fn gate_card(facts: &CourseFacts, now: jiff::Timestamp, beside_an_order: bool) -
 /// The decision card: critical when the latest decision is not `give`.
 fn decision_card(facts: &CourseFacts, orders: &[String]) -> Option<Card> {
     let decision = facts.decision.as_ref()?;
-    let fired = &facts.fired;
-    let when = time_text(decision.at_ms);
-    if decision.decision == "give" {
+    let fired = &decision.fired;
+    let when = time_text(decision.at);
+    if decision.decision == Decision::Give {
         return Some(Card::new("info", format!("il2care decision at {when}: give"), "No hold or stop rule fired."));
     }
-    let words = decision.decision.replace('_', " ");
+    let words = decision.decision.id().replace('_', " ");
     let mut card = Card::new(
         "critical",
         format!("il2care decision at {when}: {words}. Do not give this dose without a documented reason."),
@@ -468,24 +304,19 @@ fn decision_card(facts: &CourseFacts, orders: &[String]) -> Option<Card> {
 }
 
 /// The contrast card of a patient who has received interleukin-2 (core screening rules, dates included).
-fn contrast_card(facts: &CourseFacts, now: jiff::Timestamp, involves: &str) -> Option<Card> {
+fn contrast_card(facts: &CourseFacts, now: Timestamp, involves: &str) -> Option<Card> {
     agent_contrast_card(facts, now, ContrastAgent::Iodinated, involves)
 }
 
-fn agent_contrast_card(
-    facts: &CourseFacts,
-    now: jiff::Timestamp,
-    agent: ContrastAgent,
-    involves: &str,
-) -> Option<Card> {
-    if !facts.flags.iter().any(|flag| flag == "received_interleukin_2") {
+fn agent_contrast_card(facts: &CourseFacts, now: Timestamp, agent: ContrastAgent, involves: &str) -> Option<Card> {
+    if !facts.received_interleukin_2() {
         return None;
     }
-    let last = facts.last_given_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+    let last = facts.last_given(now);
     let exposure = ContrastExposure { agent, at: now, involves: involves.to_string() };
     let notice = notice(&exposure, last);
     let indicator = if notice.level == NoticeLevel::Warning { "warning" } else { "info" };
-    let last_text = last.map_or_else(|| "unknown".to_string(), |at| time_text(at.as_millisecond()));
+    let last_text = last.map_or_else(|| "unknown".to_string(), time_text);
     let words = match agent {
         ContrastAgent::Iodinated => "iodinated contrast",
         ContrastAgent::Gadolinium => "gadolinium contrast",
@@ -548,7 +379,7 @@ fn imaging_contrast(order: &Value) -> Option<ImagingContrast> {
 
 /// The card of an imaging order with contrast: the contrast notice for a coded study; for words without a
 /// known code, a card to review that treats the study as iodinated (the safer reading) and says why.
-fn imaging_card(facts: &CourseFacts, now: jiff::Timestamp, contrast: &ImagingContrast) -> Option<Card> {
+fn imaging_card(facts: &CourseFacts, now: Timestamp, contrast: &ImagingContrast) -> Option<Card> {
     match contrast {
         ImagingContrast::Coded(row) => {
             let system =
@@ -576,9 +407,9 @@ fn imaging_card(facts: &CourseFacts, now: jiff::Timestamp, contrast: &ImagingCon
 }
 
 /// The cards of `patient-view`.
-pub fn patient_view_cards(facts: &CourseFacts, now: jiff::Timestamp) -> Vec<Card> {
+pub fn patient_view_cards(facts: &CourseFacts, now: Timestamp) -> Vec<Card> {
     let mut cards = Vec::new();
-    if facts.flags.iter().any(|flag| flag == "il2_retreatment_contraindicated") {
+    if facts.retreatment_contraindicated(now) {
         cards.push(Card::new(
             "critical",
             "Interleukin-2 retreatment is contraindicated for this patient",
@@ -590,8 +421,8 @@ pub fn patient_view_cards(facts: &CourseFacts, now: jiff::Timestamp) -> Vec<Card
     if let Some(card) = decision_card(facts, &[]) {
         cards.push(card);
     }
-    if facts.decision.is_some() {
-        let severe = &facts.severe_grades;
+    if let Some(decision) = &facts.decision {
+        let severe = &decision.severe_grades;
         if !severe.is_empty() {
             cards.push(Card::new(
                 "warning",
@@ -642,20 +473,16 @@ fn order_reference(order: &Value) -> Option<String> {
 
 /// The dose check of an aldesleukin order against the course's baseline weight: an order in IU, MIU, mg,
 /// \[iU\]/kg or mg/kg is compared by the core (`dosing::ordered`), naming the label pair it used.
-fn dose_card(course: &Course, order: &Value) -> Card {
-    let Some(regimen) = regimen(&course.regimen) else {
-        return Card::new("warning", format!("Unknown regimen {}: the dose cannot be checked", course.regimen), "");
+fn dose_card(course: &CdsCourse, order: &Value) -> Card {
+    let Some(regimen) = course.regimen else {
+        return Card::new("warning", format!("Unknown regimen {}: the dose cannot be checked", course.regimen_id), "");
     };
     let quantity = &order["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"];
     let given = json!({"value": quantity["value"], "unit": quantity["code"].as_str().or(quantity["unit"].as_str())});
     let ordered = il2care_wire::json::quantity(&given, "doseQuantity")
         .ok()
         .and_then(|quantity| OrderedDose::from_quantity(quantity).ok());
-    let weight = course
-        .baseline_weight_kg
-        .as_deref()
-        .and_then(|text| text.parse::<Decimal>().ok())
-        .and_then(|kg| Kilograms::new(kg).ok());
+    let weight = course.baseline_weight;
     let calculation = match calculate(DoseRequest { regimen, level: None, weight, height: None, prepared_at: None }) {
         Ok(calculation) => calculation,
         Err(refusal) if weight.is_none() && refusal.field == "weight" => {
@@ -731,12 +558,12 @@ fn dose_card(course: &Course, order: &Value) -> Card {
 }
 
 /// The cards of `order-select` and `order-sign` for the orders considered.
-pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp) -> Vec<Card> {
+pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: Timestamp) -> Vec<Card> {
     let mut cards = Vec::new();
     let aldesleukin: Vec<&Value> = orders.iter().copied().filter(|order| is_aldesleukin(order)).collect();
     if !aldesleukin.is_empty() {
         let ids: Vec<String> = aldesleukin.iter().filter_map(|order| order_reference(order)).collect();
-        if facts.flags.iter().any(|flag| flag == "il2_retreatment_contraindicated") {
+        if facts.retreatment_contraindicated(now) {
             let mut card = Card::new(
                 "critical",
                 "Interleukin-2 retreatment is contraindicated for this patient",
@@ -760,10 +587,10 @@ pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp)
                     card.delete_orders = Some(("Cancel the aldesleukin order".to_string(), ids.clone()));
                     cards.push(card);
                 }
-                let (given, in_cycle, _, cycle) = counts(facts, now.as_millisecond());
-                if course.regimen == "hd-iv" {
-                    let cycle_full = in_cycle >= high_dose::MAX_DOSES_PER_CYCLE as usize;
-                    let course_full = given >= high_dose::MAX_DOSES_PER_COURSE as usize;
+                if let Some(state) = facts.state(now).filter(|_| course.is_high_dose()) {
+                    let (given, in_cycle, cycle) = (state.doses_given_course, state.doses_given_cycle, state.cycle);
+                    let cycle_full = in_cycle >= high_dose::MAX_DOSES_PER_CYCLE;
+                    let course_full = given >= high_dose::MAX_DOSES_PER_COURSE;
                     if cycle_full || course_full {
                         let mut card = Card::new(
                             "critical",
@@ -805,9 +632,6 @@ pub fn order_cards(facts: &CourseFacts, orders: &[&Value], now: jiff::Timestamp)
     cards
 }
 
-/// The most identifiers of one Patient matched against MRNs.
-const MAX_IDENTIFIERS: usize = 20;
-
 /// The EHR's Patient when the `patient` prefetch is absent or null: a read from the request's `fhirServer` if
 /// the caller's issuer lists it. `Err` is the 412 answer's reason.
 async fn fetched_patient(caller: &CdsCaller, request: &Map<String, Value>, patient_id: &str) -> Result<Value, String> {
@@ -828,40 +652,6 @@ async fn fetched_patient(caller: &CdsCaller, request: &Map<String, Value>, patie
     }
     let access_token = authorization.and_then(|authorization| authorization["access_token"].as_str());
     crate::fhir_client::read_patient(server, patient_id, access_token).await
-}
-
-/// How an EHR Patient matched an il2care record.
-enum PatientMatch {
-    /// No identifier of the site's MRN system names a stored patient: not followed here.
-    NotFollowed,
-    /// The patient, with the extent of its record.
-    Matched(i64, RecordExtent),
-    /// The MRN names a stored patient whose birth date, family name or gender differ (the fields named).
-    Mismatch(i64, Vec<&'static str>),
-}
-
-/// The il2care patient of an EHR Patient: only identifiers of the site's MRN system are looked up (another
-/// hospital's identifier may carry the same value), and a match is cross-checked against the birth date and,
-/// when the EHR gives them, the family name and gender ([`matching::mismatched_fields`]).
-async fn matched_patient(conn: &mut Conn, patient: &Value, mrn_system: &str) -> Result<PatientMatch, AppError> {
-    let identifiers = patient["identifier"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|identifier| identifier["system"] == mrn_system)
-        .filter_map(|identifier| identifier["value"].as_str());
-    for mrn in identifiers.take(MAX_IDENTIFIERS) {
-        let Some((patient_id, extent)) = record::patient_extent_by_mrn(conn, mrn).await? else { continue };
-        let stored = record::patient(conn, patient_id).await?;
-        let stored =
-            matching::Stored { date_of_birth: &stored.date_of_birth, name: &stored.display_name, sex: &stored.sex };
-        let fields = matching::mismatched_fields(stored, matching::Demographics::of_patient(patient));
-        if !fields.is_empty() {
-            return Ok(PatientMatch::Mismatch(patient_id, fields));
-        }
-        return Ok(PatientMatch::Matched(patient_id, extent));
-    }
-    Ok(PatientMatch::NotFollowed)
 }
 
 /// The one card of a patient whose MRN matched a record with other demographics: no patient data, only what
@@ -891,11 +681,9 @@ pub async fn call(
         .iter()
         .find(|(id, ..)| *id == service_id)
         .ok_or_else(|| AppError::NotFound(format!("CDS service {service_id}")))?;
-    let mut conn = state.store.connection().await?;
-    if let Err(error) = caller.require_clinical() {
-        caller.audit(&mut conn, "denied", &format!("cds/{service_id}"), None, "denied").await?;
-        return Err(error);
-    }
+    let now = crate::now();
+    let actor = caller.app();
+    cds::admit(&state.store, &actor, &format!("cds/{service_id}"), now).await?;
     let request = parse_object(&json_text(&headers, &body)?)?;
     if request.get("hook").and_then(Value::as_str) != Some(hook) {
         return Err(Refusal::new("hook", format!("this service answers the {hook} hook")).into());
@@ -934,31 +722,27 @@ pub async fn call(
     if patient["resourceType"] != "Patient" {
         return Ok(precondition_failed("the Patient read from fhirServer is not a Patient resource"));
     }
-    let (patient_id, extent) = match matched_patient(&mut conn, patient, &state.mrn_system).await? {
-        PatientMatch::Matched(patient_id, extent) => (patient_id, extent),
-        PatientMatch::NotFollowed => {
-            drop(conn);
-            let answer = Json(json!({"cards": []})).into_response();
-            return spend_then(&state, &caller, "cds/unknown-patient", answer).await;
-        }
-        PatientMatch::Mismatch(patient_id, fields) => {
-            drop(conn);
-            let resource = format!("patient/{patient_id}/cds/{service_id}/mismatch/{}", fields.join(","));
-            let card = card_json(&unmatched_patient_card())?;
-            let cards = issued(std::slice::from_ref(&card), &service_id, patient_id, &caller);
-            if let Err(replayed) =
-                caller.audit_outcome_durably(&state, "match", &resource, Some(patient_id), "ok", cards).await?
-            {
-                return Ok(replayed.into_response());
-            }
-            return Ok(Json(json!({"cards": [card]})).into_response());
-        }
-    };
-    let facts = facts_at(&state, &mut conn, patient_id, extent).await?;
     // The pooled connection goes back before the audit's commit is awaited: a call holds a connection only
     // while it reads, so the pool never caps how many calls wait for the group commit together.
-    drop(conn);
-    let now = jiff::Timestamp::now();
+    let (patient_id, facts) =
+        match cds::patient_facts(&state.store, &state.cds_facts, patient, &state.mrn_system).await? {
+            PatientFacts::Matched(patient_id, facts) => (patient_id, facts),
+            PatientFacts::NotFollowed => {
+                let answer = Json(json!({"cards": []})).into_response();
+                return spend_then(&state, &caller, "cds/unknown-patient", answer).await;
+            }
+            PatientFacts::Mismatch(patient_id, fields) => {
+                let resource = format!("patient/{patient_id}/cds/{service_id}/mismatch/{}", fields.join(","));
+                let card = card_json(&unmatched_patient_card())?;
+                let cards = issued(std::slice::from_ref(&card), &service_id, patient_id, &caller, now);
+                if let Err(replayed) =
+                    caller.audit_outcome_durably(&state, "match", &resource, Some(patient_id), "ok", cards).await?
+                {
+                    return Ok(replayed.into_response());
+                }
+                return Ok(Json(json!({"cards": [card]})).into_response());
+            }
+        };
     let cards = if hook == "patient-view" {
         patient_view_cards(&facts, now)
     } else {
@@ -992,7 +776,7 @@ pub async fn call(
     let mut cards = cards.iter().map(card_json).collect::<Result<Vec<_>, _>>()?;
     crate::smart::add_links_to_cards(&state, hook, &mut cards);
     let resource = format!("patient/{patient_id}/cds/{service_id}");
-    let kept = issued(&cards, &service_id, patient_id, &caller);
+    let kept = issued(&cards, &service_id, patient_id, &caller, now);
     if let Err(replayed) = caller.audit_outcome_durably(&state, "read", &resource, Some(patient_id), "ok", kept).await?
     {
         return Ok(replayed.into_response());
@@ -1025,11 +809,9 @@ pub async fn feedback(
     if !SERVICES.iter().any(|(id, ..)| *id == service_id) {
         return Err(AppError::NotFound(format!("CDS service {service_id}")));
     }
-    let mut conn = state.store.connection().await?;
-    if let Err(error) = caller.require_clinical() {
-        caller.audit(&mut conn, "denied", &format!("cds/{service_id}/feedback"), None, "denied").await?;
-        return Err(error);
-    }
+    let now = crate::now();
+    let actor = caller.app();
+    cds::admit(&state.store, &actor, &format!("cds/{service_id}/feedback"), now).await?;
     let request = parse_object(&json_text(&headers, &body)?)?;
     let entries = request
         .get("feedback")
@@ -1061,17 +843,16 @@ pub async fn feedback(
     // Only cards il2care issued, by this service, to this caller, and still kept: anything else is refused
     // whole (nothing recorded but the refusal), and the token is spent on the refusal.
     let uuids: Vec<&str> = recorded.iter().map(|(_, card)| *card).collect();
-    let known = il2care_store::cds::issued_cards(&mut conn, &uuids, crate::now_ms()).await?;
-    let actor = caller.actor_name();
+    let known = cds::issued_cards(&state.store, &uuids, now).await?;
+    let issued_to = caller.actor_name();
     let mut patients = Vec::with_capacity(recorded.len());
     for (index, (_, card)) in recorded.iter().enumerate() {
         let issued = known
             .iter()
-            .find(|stored| stored.uuid == *card && stored.service_id == service_id && stored.issued_to == actor);
+            .find(|stored| stored.uuid == *card && stored.service_id == service_id && stored.issued_to == issued_to);
         match issued {
             Some(stored) => patients.push(stored.patient_id),
             None => {
-                drop(conn);
                 let resource = format!("cds/{service_id}/feedback/unknown-card/{card}");
                 if let Err(replayed) =
                     caller.audit_outcome_durably(&state, "denied", &resource, None, "unknown_card", Vec::new()).await?
@@ -1087,9 +868,9 @@ pub async fn feedback(
     if let Err(replayed) = caller.audit_durably(&state, "cds_feedback", first, Some(patients[0])).await? {
         return Ok(replayed.into_response());
     }
-    for ((resource, _), patient_id) in rest.iter().zip(&patients[1..]) {
-        caller.audit(&mut conn, "cds_feedback", resource, Some(*patient_id), "ok").await?;
-    }
+    let rest: Vec<(&str, i64)> =
+        rest.iter().zip(&patients[1..]).map(|((resource, _), patient_id)| (resource.as_str(), *patient_id)).collect();
+    cds::record_feedback(&state.store, &actor, &rest, now).await?;
     Ok(Json(json!({"recorded": recorded.len()})).into_response())
 }
 

@@ -1,28 +1,25 @@
 //! FHIR R4 JSON under `/fhir`: `GET /fhir/Patient/{id}` (read), `GET /fhir/Patient/{id}/$everything` (the
 //! record as a searchset Bundle), `GET /fhir/Observation?patient=&code=&date=` (search) and `POST /fhir` (import a Bundle, answered with an OperationOutcome or a
 //! transaction-response Bundle). The import and the record's gathering are use cases of the application
-//! layer (`il2care_app::fhir`, also used by `il2care import`/`export`); [`gather`], [`apply`] and
-//! [`import_text`] here are thin wrappers with their old signatures.
+//! layer (`il2care_app::fhir`, also used by `il2care import`/`export`); access, the reads and their audit are
+//! `il2care_app::fhir_rest`'s; [`import_text`] here is a thin wrapper with its old signature.
 //!
-//! Glue only: the wire crate renders and reads FHIR, the store keeps the record. Every read and write is
-//! role-checked and audited like the API; a `transaction` Bundle is stored all or nothing.
+//! HTTP only: the wire crate renders and reads FHIR, the application layer decides access, reads the record and
+//! audits, as for the API; a `transaction` Bundle is stored all or nothing.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use il2care_app::fhir::ImportStatus;
-use il2care_store::Conn;
-use il2care_store::record;
-use il2care_wire::fhir::export::{self, BundleType, PatientRecord};
-use il2care_wire::fhir::import::{self, ImportPlan, Issue};
+use il2care_app::fhir_rest;
+use il2care_wire::fhir::export::{self, BundleType};
+use il2care_wire::fhir::import::{self, Issue};
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::api::RecordId;
-use crate::api::patients::authorize;
-use crate::audit::by_actor;
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::body::{Body, json_text};
 use crate::error::AppError;
 use il2care_app::injections::INJECTION_LOG_RULES;
@@ -30,25 +27,7 @@ use il2care_app::injections::INJECTION_LOG_RULES;
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json";
 
-/// Reads everything exported about a patient; `with_audit` adds the patient's audit entries (oldest first).
-/// (Moved to `il2care_app::fhir::gather`.)
-pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Result<PatientRecord, AppError> {
-    Ok(il2care_app::fhir::gather(conn, patient_id, with_audit).await?)
-}
-
-pub use il2care_app::fhir::{Applied, ImportProgress, Importer};
-
-/// Stores a plan's items on `conn` (a transaction the caller commits or rolls back), with the injection log's
-/// rules of this service. (Moved to `il2care_app::fhir::apply`.)
-pub async fn apply(
-    conn: &mut Conn,
-    plan: &ImportPlan,
-    by: &Importer,
-    now_ms: i64,
-    progress: &(dyn Fn(ImportProgress) + Sync),
-) -> Result<Applied, AppError> {
-    Ok(il2care_app::fhir::apply(conn, plan, by, now_ms, &INJECTION_LOG_RULES, progress).await?)
-}
+pub use il2care_app::fhir::{Applied, ImportProgress, Importer, gather};
 
 /// The outcome of an import: the HTTP status and the FHIR body (also printed by `il2care import`).
 #[derive(Clone, Debug)]
@@ -121,27 +100,18 @@ pub async fn import_bundle(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<Response, AppError> {
-    if let Err(error) = actor.require(&[Role::Nurse, Role::Physician]) {
-        let mut conn = state.store.connection().await?;
-        by_actor(&mut conn, &actor, "denied", "fhir/import", None, "denied").await?;
-        return Err(error);
-    }
+    let now = crate::now();
+    let actor = actor.app();
+    let admitted = fhir_rest::admit_import(&state.store, &actor, now).await?;
     // A body that is not UTF-8 is answered as FHIR answers a bad Bundle: an OperationOutcome, audited.
     let text = match json_text(&headers, &body) {
-        Ok(text) => text,
-        Err(AppError::Refused(refusal)) => {
-            let mut conn = state.store.connection().await?;
-            by_actor(&mut conn, &actor, "write", "fhir/import", None, "refused").await?;
-            let outcome = import::refused_bundle(format!("{}: {}", refusal.field, refusal.reason));
-            return Ok(fhir_response(StatusCode::BAD_REQUEST, outcome));
-        }
+        Ok(text) => Ok(text),
+        Err(AppError::Refused(refusal)) => Err(refusal),
         Err(other) => return Err(other),
     };
-    let outcome = import_text(&state, &text, &Importer::of(&actor), actor.role == Role::Physician).await?;
-    if outcome.refused && outcome.status != StatusCode::OK {
-        let mut conn = state.store.connection().await?;
-        by_actor(&mut conn, &actor, "write", "fhir/import", None, "refused").await?;
-    }
+    let outcome =
+        fhir_rest::import(&state.store, admitted, &state.mrn_system, &actor, text, now, &INJECTION_LOG_RULES).await?;
+    let outcome = ImportOutcome::from(outcome);
     Ok(fhir_response(outcome.status, outcome.body))
 }
 
@@ -151,20 +121,7 @@ pub async fn read_patient(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Response, AppError> {
-    let mut conn = state.store.connection().await?;
-    let resource = format!("patient/{patient_id}");
-    authorize(&mut conn, &actor, patient_id, &resource).await?;
-    let patient = record::patient(&mut conn, patient_id).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &format!("fhir/Patient/{patient_id}"), Some(patient_id)).await?;
-    let entry = export::PatientEntry {
-        id: patient.id,
-        mrn: patient.mrn,
-        name: patient.display_name,
-        date_of_birth: patient.date_of_birth,
-        sex: patient.sex,
-        time_zone: patient.time_zone,
-    };
+    let entry = fhir_rest::read_patient(&state.store, &actor.app(), patient_id, crate::now()).await?;
     Ok(fhir_response(StatusCode::OK, export::prune(export::patient_resource(&entry))))
 }
 
@@ -183,12 +140,7 @@ pub async fn everything(
         Ok(options) => options,
         Err(refusal) => return Ok(refusal_outcome(refusal)),
     };
-    let mut conn = state.store.connection().await?;
-    let resource = format!("patient/{patient_id}/fhir/everything");
-    authorize(&mut conn, &actor, patient_id, &resource).await?;
-    let snapshot = gather(&mut conn, patient_id, actor.role.is_clinical_staff()).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
+    let snapshot = fhir_rest::everything(&state.store, &actor.app(), patient_id, crate::now()).await?;
     let kept: Vec<Value> = export::resources(&snapshot)
         .into_iter()
         .filter(|resource| {
@@ -304,12 +256,7 @@ pub async fn search_observations(
         Err(refusal) => return Ok(refusal_outcome(refusal)),
     };
     let patient_id = search.patient;
-    let mut conn = state.store.connection().await?;
-    let resource = format!("patient/{patient_id}/fhir/observations");
-    authorize(&mut conn, &actor, patient_id, &resource).await?;
-    let snapshot = gather(&mut conn, patient_id, false).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
+    let snapshot = fhir_rest::observations(&state.store, &actor.app(), patient_id, crate::now()).await?;
     let subject = json!({"reference": format!("Patient/{patient_id}")});
     let found: Vec<Value> = export::observation_resources(&snapshot.observations, &subject)
         .into_iter()

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_core::Refusal;
-use il2care_core::assessment::{Decision, Rule, RuleSet};
-use il2care_core::course::{CourseEvents, DoseSlot, DoseStatus, RecordedDecision, RecordedDose, course_state};
+use il2care_core::assessment::RuleSet;
+use il2care_core::course::{CourseEvents, course_state};
 use il2care_core::regimens::{regimen, regimen_ids};
 use il2care_core::schedule::{ScheduleRequest, schedule};
 use il2care_core::units::{Creatinine, Kilograms};
@@ -182,83 +182,10 @@ pub async fn site_rule_set(conn: &mut Conn) -> Result<RuleSet, AppError> {
     Ok(crate::api::assessments::default_rule_set(setting.as_deref()))
 }
 
-fn decision_of(id: &str) -> Option<Decision> {
-    use Decision::*;
-    [DiscontinuePermanently, DiscontinueCourse, NotPermitted, Hold, InsufficientData, Give]
-        .into_iter()
-        .find(|decision| decision.id() == id)
-}
-
-fn timestamp_ms(ms: i64) -> Result<jiff::Timestamp, AppError> {
-    jiff::Timestamp::from_millisecond(ms)
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("a stored time is out of range")))
-}
-
-/// A stored decision as the course state reads it: its decision, slot and hold rules, parsed once here.
-fn recorded_decision(assessment: &record::Assessment, recorded_at_ms: i64) -> Result<RecordedDecision, AppError> {
-    let decision = decision_of(&assessment.decision)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("decision {} has an unknown value", assessment.id)))?;
-    let result: serde_json::Value = serde_json::from_str(&assessment.result)
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("decision {} is unreadable: {error}", assessment.id)))?;
-    let cycle = result["cycle"].as_u64().and_then(|cycle| u8::try_from(cycle).ok());
-    let slot = result["slot"].as_u64().and_then(|slot| u32::try_from(slot).ok());
-    let mut holds = Vec::new();
-    for entry in result["fired"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(result["resume_pending"].as_array().into_iter().flatten())
-    {
-        if let Some(rule) = entry["id"].as_str().or_else(|| entry.as_str()).and_then(Rule::from_id)
-            && rule.is_hold()
-        {
-            holds.push(rule);
-        }
-    }
-    Ok(RecordedDecision {
-        id: assessment.id,
-        at: timestamp_ms(assessment.at_ms)?,
-        recorded_at: timestamp_ms(recorded_at_ms)?,
-        decision,
-        slot: cycle.zip(slot).map(|(cycle, slot)| DoseSlot { cycle, slot }),
-        holds,
-    })
-}
-
 /// The typed events of a course from the record: its decisions, dose records and cycle-2 delay. The one
-/// reader for the API, the pages and CDS Hooks.
+/// reader for the API, the pages and CDS Hooks (`il2care_app::course_record::course_events`).
 pub async fn course_events(conn: &mut Conn, course: &Course) -> Result<CourseEvents, AppError> {
-    let recorded = record::decisions_recorded_at(conn, course.id).await?;
-    let mut decisions = Vec::new();
-    for assessment in
-        record::assessments(conn, course.patient_id).await?.iter().filter(|a| a.course_id == Some(course.id))
-    {
-        let recorded_at = recorded.iter().find(|(id, _)| *id == assessment.id).map_or(assessment.at_ms, |(_, at)| *at);
-        decisions.push(recorded_decision(assessment, recorded_at)?);
-    }
-    let mut doses = Vec::new();
-    for row in record::dose_records(conn, course.id).await? {
-        let status = match row.event.status.as_str() {
-            "given" => DoseStatus::Given,
-            _ => DoseStatus::Held,
-        };
-        doses.push(RecordedDose {
-            id: row.event.id,
-            at: timestamp_ms(row.event.at_ms)?,
-            slot: row.slot_number.and_then(|n| u32::try_from(n).ok()).and_then(DoseSlot::from_number),
-            status,
-            decision_id: row.event.assessment_id,
-            overrides: row.event.override_reason.is_some(),
-            corrects_id: row.event.corrects_id,
-        });
-    }
-    let delay = record::cycle_two_start_day(conn, course.id).await?;
-    Ok(CourseEvents {
-        started_at: timestamp_ms(course.started_at_ms)?,
-        cycle_two_start_day: delay.and_then(|day| u32::try_from(day).ok()),
-        decisions,
-        doses,
-    })
+    Ok(il2care_app::course_record::course_events(conn, course).await?)
 }
 
 /// `POST /api/v1/patients/{id}/cycle-2-delays` with `{"course_id", "start_day", "reason"}` (physician): cycle 2

@@ -14,7 +14,6 @@ use super::layout::{Audience, shell};
 use super::words::{action_words, plain, rule_title};
 use super::{PageResult, page, signed_in};
 use crate::AppState;
-use crate::audit::by_actor;
 use crate::auth::Actor;
 use crate::error::AppError;
 
@@ -72,15 +71,9 @@ pub fn catalogue_rows(parameters: &Parameters) -> Vec<CatalogueRow> {
 /// `GET /rules` (nurse, physician, pharmacist).
 pub async fn catalogue(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
-    let mut conn = state.store.connection().await?;
-    if !actor.role.is_clinical_staff() {
-        by_actor(&mut conn, &actor, "denied", "rules", None, "denied").await?;
-        return Err(AppError::Forbidden("the rule catalogue is for the care team".into()).into());
-    }
-    let overrides = crate::api::assessments::site_overrides(&mut conn).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    let parameters = Parameters::with_overrides(&overrides)?;
-    crate::audit::read(&state, &actor, "rules", None).await?;
+    let parameters = il2care_app::rules::catalogue_parameters(&state.store, &actor.app(), crate::now())
+        .await
+        .map_err(AppError::from)?;
     let rows = catalogue_rows(&parameters);
     let mut cited: Vec<(&'static str, Option<&'static str>)> =
         rows.iter().flat_map(|row| row.citations.iter().copied()).collect();
