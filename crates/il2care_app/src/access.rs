@@ -89,6 +89,13 @@ pub enum Action {
     RecordObservations,
     /// Export a patient's record as a FHIR Bundle.
     ExportRecord,
+    /// Use the patient's own pages (check-in form, result, history, injection log): a patient, on their own
+    /// record.
+    UsePatientPages,
+    /// Open the care team's pages of a patient (course page, timeline, the patient's education sheet).
+    OpenStaffPages,
+    /// Read the worklist (who needs the ward now).
+    ReadWorklist,
 }
 
 impl Action {
@@ -101,6 +108,9 @@ impl Action {
             Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
+            Action::UsePatientPages => &[Patient],
+            Action::OpenStaffPages => &[Nurse, Physician, Pharmacist],
+            Action::ReadWorklist => &[Nurse, Physician],
         }
     }
 }

@@ -7,13 +7,16 @@
 //! No HTTP (no status codes, no headers) and no SQL (the store's functions only).
 //!
 //! Use cases here so far: check-ins ([`checkins`]: submit, list, acknowledge, clear), observations
-//! ([`observations`]: record, list) and FHIR import and patient export ([`fhir`]). The other handlers of the service still decide access through
+//! ([`observations`]: record, list), FHIR import and patient export ([`fhir`]), and what the web pages show
+//! ([`views`]: the patient's own pages, the course page, the timeline, the worklist's record). The other
+//! handlers of the service still decide access through
 //! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
 
 pub mod access;
 pub mod checkins;
 pub mod fhir;
 pub mod observations;
+pub mod views;
 
 pub use access::{Action, Actor, Decision, Role};
 
