@@ -109,6 +109,13 @@ pub enum Action {
     CallCdsService,
     /// Read the rule catalogue (the rules and the thresholds in force at this site).
     ReadRuleCatalogue,
+    /// Use the patient's own pages (check-in form, result, history, injection log): a patient, on their own
+    /// record.
+    UsePatientPages,
+    /// Open the care team's pages of a patient (course page, timeline, the patient's education sheet).
+    OpenStaffPages,
+    /// Read the worklist (who needs the ward now).
+    ReadWorklist,
 }
 
 impl Action {
@@ -128,6 +135,9 @@ impl Action {
             Action::RecordDosingMeasurement => &[Pharmacist, Physician],
             Action::CallCdsService => &[Nurse, Physician, Pharmacist, Ehr],
             Action::ReadRuleCatalogue => &[Nurse, Physician, Pharmacist],
+            Action::UsePatientPages => &[Patient],
+            Action::OpenStaffPages => &[Nurse, Physician, Pharmacist],
+            Action::ReadWorklist => &[Nurse, Physician],
         }
     }
 }

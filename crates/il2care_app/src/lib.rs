@@ -22,6 +22,7 @@ pub mod observations;
 pub mod pharmacy;
 pub mod rules;
 pub mod screening_gate;
+pub mod views;
 
 pub use access::{Action, Actor, Decision, Role};
 

@@ -65,16 +65,20 @@ struct Files {
     advice: &'static [(&'static str, &'static str)],
     sheet: &'static [(&'static str, &'static str)],
     messages: (&'static str, &'static str),
+    /// The words of the patient's pages (headings, buttons, labels).
+    pages: (&'static str, &'static str),
     /// The questions and answer words of the check-in (English ones live with the questionnaire in the core).
     questions: Option<(&'static str, &'static str)>,
 }
 
-const ENGLISH: Files = Files { advice: &ADVICE_FILES, sheet: &SHEET_FILES, messages: MESSAGES_FILE, questions: None };
+const ENGLISH: Files =
+    Files { advice: &ADVICE_FILES, sheet: &SHEET_FILES, messages: MESSAGES_FILE, pages: PAGES_FILE, questions: None };
 
 const SPANISH: Files = Files {
     advice: &ADVICE_FILES_ES,
     sheet: &SHEET_FILES_ES,
     messages: ("es/messages.md", include_str!("../content/es/messages.md")),
+    pages: ("es/pages.md", include_str!("../content/es/pages.md")),
     questions: Some(("es/questions.md", include_str!("../content/es/questions.md"))),
 };
 
@@ -288,6 +292,40 @@ pub const SHEET_FILES: [(&str, &str); 5] = [
 
 /// Result messages by level id, the unanswered-questions note and the disclaimer.
 pub const MESSAGES_FILE: (&str, &str) = ("messages.md", include_str!("../content/messages.md"));
+
+/// The words of the patient's pages around the messages (headings, buttons, labels), by entry id.
+pub const PAGES_FILE: (&str, &str) = ("pages.md", include_str!("../content/pages.md"));
+
+/// Every entry id of the pages file (the same in every language, checked by the content tests).
+pub const PAGE_TEXTS: [&str; 27] = [
+    "page.checkin-title",
+    "page.check-in",
+    "page.step",
+    "page.of",
+    "page.next",
+    "page.back",
+    "page.send",
+    "page.check-answer",
+    "page.fahrenheit",
+    "page.switch-to-fahrenheit",
+    "page.answer-all",
+    "page.answer-core",
+    "page.other-language",
+    "page.advice",
+    "page.temperature-unit",
+    "page.unit-times",
+    "page.unit-hours",
+    "page.phone-numbers",
+    "page.emergency",
+    "page.emergency-number",
+    "page.line24-number",
+    "page.office-number",
+    "page.checked-in",
+    "page.check-in-again",
+    "page.my-check-ins",
+    "page.no-check-ins",
+    "page.back-to-il2care",
+];
 
 /// The injection log page's texts (low-dose shots at home), by entry id.
 pub const INJECTIONS_FILE: (&str, &str) = ("injections.md", include_str!("../content/injections.md"));
@@ -523,6 +561,26 @@ pub fn emergency_box_in(language: Language, numbers: &SiteNumbers) -> Entry {
 /// `injections.skipped`, `injections.already-logged`, `injections.screening-review`).
 pub fn injection_text(id: &str) -> Option<Entry> {
     parsed(INJECTIONS_FILE.0, INJECTIONS_FILE.1).entries.into_iter().find(|entry| entry.id == id)
+}
+
+/// The injection log page's words with this id (`injections.title`, `injections.save`, ...), as one line. The
+/// injection log has no Spanish version yet: its page is shown in English.
+pub fn injection_words(id: &str) -> String {
+    injection_text(id)
+        .map(|entry| entry.headline())
+        .unwrap_or_else(|| panic!("injections.md has `{id}` (checked by the content tests)"))
+}
+
+/// The words of the patient's pages with this id (one of [`PAGE_TEXTS`]: `page.send`, `page.my-check-ins`,
+/// ...) in `language`, as one line.
+pub fn page_text(language: Language, id: &str) -> String {
+    let (file, text) = language.files().pages;
+    parsed(file, text)
+        .entries
+        .into_iter()
+        .find(|entry| entry.id == id)
+        .map(|entry| entry.headline())
+        .unwrap_or_else(|| panic!("{file} has `{id}` (checked by the content tests)"))
 }
 
 /// The disclaimer that ends every page (EDUCATION.md section 6).

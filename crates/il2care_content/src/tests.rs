@@ -81,7 +81,12 @@ const EDUCATION_FACTS: [&str; 45] = [
 const MAX_ADVICE_GRADE: f64 = 8.0;
 
 fn every_file() -> Vec<(&'static str, &'static str)> {
-    ADVICE_FILES.iter().chain(SHEET_FILES.iter()).chain([&MESSAGES_FILE, &INJECTIONS_FILE]).copied().collect()
+    ADVICE_FILES
+        .iter()
+        .chain(SHEET_FILES.iter())
+        .chain([&MESSAGES_FILE, &INJECTIONS_FILE, &PAGES_FILE])
+        .copied()
+        .collect()
 }
 
 #[test]
@@ -265,6 +270,12 @@ fn every_patient_text(language: Language) -> Vec<(String, String)> {
         ] {
             texts.push((id.to_string(), injection_text(id).unwrap().filled(&SiteNumbers::default()).plain_text()));
         }
+        for id in INJECTION_WORDS {
+            texts.push((id.to_string(), injection_words(id)));
+        }
+    }
+    for id in PAGE_TEXTS {
+        texts.push((id.to_string(), page_text(language, id)));
     }
     for item in il2care_core::triage::QUESTIONNAIRE {
         texts.push((format!("question {item}"), question(language, item)));
@@ -457,6 +468,73 @@ fn every_injection_log_text_is_there_and_reads_at_or_under_grade_eight() {
         assert!(grade <= MAX_ADVICE_GRADE, "{id}: grade {grade:.1}");
     }
     assert!(injection_text("injections.never-double").unwrap().plain_text().contains("Never take two shots"));
+}
+
+/// The injection log page's words (headings, labels, buttons), English only like the page.
+const INJECTION_WORDS: [&str; 26] = [
+    "injections.title",
+    "injections.go-to-answer",
+    "injections.none",
+    "injections.none-due",
+    "injections.log-a-shot",
+    "injections.my-shots",
+    "injections.which-shot",
+    "injections.dose",
+    "injections.did-you-take-it",
+    "injections.took-it",
+    "injections.skipped-it",
+    "injections.when",
+    "injections.your-time",
+    "injections.where",
+    "injections.why-skipped",
+    "injections.note",
+    "injections.save",
+    "injections.table-shot",
+    "injections.table-planned",
+    "injections.table-what-happened",
+    "injections.entry-where",
+    "injections.entry-why",
+    "injections.entry-note",
+    "injections.logged-by",
+    "injections.correcting",
+    "injections.cannot-list",
+];
+
+/// The words of the patient's pages: each a short line; each phrase of four words or more, and all of them
+/// read together, at or under grade 8 (English) or at Fernández-Huerta 60 or above (Spanish).
+#[test]
+fn every_page_word_is_there_in_both_languages_and_reads_easily() {
+    let (file, text) = PAGES_FILE;
+    let ids: Vec<&str> = parse(file, text).unwrap().entries.iter().map(|entry| entry.id).collect();
+    assert_eq!(ids, PAGE_TEXTS, "pages.md holds exactly PAGE_TEXTS, in order");
+    let (file, text) = INJECTIONS_FILE;
+    let injection_ids: Vec<&str> = parse(file, text).unwrap().entries.iter().map(|entry| entry.id).collect();
+    for id in INJECTION_WORDS {
+        assert!(injection_ids.contains(&id), "injections.md has {id}");
+    }
+    let mut too_hard = Vec::new();
+    let english: Vec<String> = PAGE_TEXTS
+        .iter()
+        .map(|id| page_text(Language::English, id))
+        .chain(INJECTION_WORDS.iter().map(|id| injection_words(id)))
+        .collect();
+    for text in &english {
+        assert!(!text.is_empty() && !text.contains('\n'), "one line: {text:?}");
+        let grade = readability::grade(text);
+        if text.split_whitespace().count() >= 4 && grade > MAX_ADVICE_GRADE {
+            too_hard.push(format!("{text}: grade {grade:.1}"));
+        }
+    }
+    let together = english.join(". ");
+    let grade = readability::grade(&together);
+    assert!(grade <= MAX_ADVICE_GRADE, "the page words together: grade {grade:.1}");
+    let spanish: Vec<String> = PAGE_TEXTS.iter().map(|id| page_text(Language::Spanish, id)).collect();
+    for (id, (en, es)) in PAGE_TEXTS.iter().zip(english.iter().zip(&spanish)) {
+        assert_ne!(en, es, "{id} has its Spanish words");
+    }
+    let ease = readability::fernandez_huerta(&spanish.join(". "));
+    assert!(ease >= MIN_SPANISH_EASE, "the Spanish page words together: {ease:.1}");
+    assert!(too_hard.is_empty(), "{too_hard:#?}");
 }
 
 // ---- TRIAGE.md amendment 6: advice never contradicts the level ----

@@ -7,10 +7,10 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use il2care_app::views;
 use il2care_content::Language;
 use il2care_core::Refusal;
 use il2care_core::triage::{AnswerKind, InjectionSiteLook, Item, Severity};
-use il2care_store::record;
 use maud::{Markup, html};
 
 use super::forms::{self, TEMPERATURE_UNITS};
@@ -19,21 +19,13 @@ use super::layout::{Audience, shell};
 use super::view::{self, AdviceView};
 use super::{PageError, PageResult, page, signed_in};
 use crate::AppState;
-use crate::audit::by_actor;
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::error::AppError;
 use il2care_app::injections::SITES;
 
 /// The patient id of a patient's own pages; any other role is refused and audited.
 async fn own_patient(state: &AppState, actor: &Actor, resource: &str) -> Result<i64, PageError> {
-    match (actor.role, actor.user.patient_id) {
-        (Role::Patient, Some(patient_id)) => Ok(patient_id),
-        _ => {
-            let mut conn = state.store.connection().await?;
-            by_actor(&mut conn, actor, "denied", resource, None, "denied").await?;
-            Err(AppError::Forbidden("these pages are for patients, each for their own record".into()).into())
-        }
-    }
+    Ok(views::own_patient(&state.store, &actor.app(), resource, crate::now()).await?)
 }
 
 /// An answer word as words (`very_severe` becomes "Very severe").
@@ -54,39 +46,14 @@ fn language_of(pairs: &forms::Pairs) -> Language {
     forms::field(pairs, "lang").and_then(Language::from_id).unwrap_or_default()
 }
 
-/// The short labels of the check-in form (buttons, progress), in each language; every sentence a patient
-/// reads comes from the content crate.
-fn label(language: Language, key: &str) -> &'static str {
-    let spanish = language == Language::Spanish;
-    match key {
-        "title" if spanish => "¿Cómo se siente hoy?",
-        "title" => "How are you today?",
-        "step" if spanish => "Paso",
-        "step" => "Step",
-        "of" if spanish => "de",
-        "of" => "of",
-        "next" if spanish => "Siguiente",
-        "next" => "Next",
-        "back" if spanish => "Atrás",
-        "back" => "Back",
-        "send" if spanish => "Enviar mis respuestas",
-        "send" => "Send my answers",
-        "check" if spanish => "Revise esta respuesta:",
-        "check" => "Please check this answer:",
-        "fahrenheit" if spanish => "¿Quiso decir °F?",
-        "fahrenheit" => "Did you mean °F?",
-        "switch" if spanish => "Sí, es °F",
-        "switch" => "Yes, it is °F",
-        "answer_all" if spanish => "Conteste todas las preguntas de esta página:",
-        "answer_all" => "Please answer every question on this page:",
-        "answer_core" if spanish => "Conteste estas preguntas antes de enviar:",
-        "answer_core" => "Please answer these questions before you send:",
-        "other_language" if spanish => "English",
-        "other_language" => "Español",
-        "advice" if spanish => "Lo que puede hacer",
-        "advice" => "What you can do",
-        _ => "",
-    }
+/// A word of the patient's pages in `language` (`send` is the content crate's `page.send`).
+fn label(language: Language, key: &str) -> String {
+    il2care_content::page_text(language, &format!("page.{key}"))
+}
+
+/// A word of the injection log page (`save` is the content crate's `injections.save`).
+fn injection_words(key: &str) -> String {
+    il2care_content::injection_words(&format!("injections.{key}"))
 }
 
 /// The form as it was sent, and the refusal to show beside the field it names.
@@ -179,7 +146,7 @@ fn question(item: Item, kind: AnswerKind, given: &Given<'_>, default_unit: &str)
         AnswerKind::Temperature => {
             let unit_name = format!("{id}_unit");
             let unit = html! {
-                select name=(unit_name) aria-label="Temperature unit" {
+                select name=(unit_name) aria-label=(label(given.language, "temperature-unit")) {
                     @for unit in TEMPERATURE_UNITS {
                         @let chosen = match given.value(&unit_name) { "" => default_unit, chosen => chosen };
                         option value=(unit) selected[chosen == unit] {
@@ -193,8 +160,18 @@ fn question(item: Item, kind: AnswerKind, given: &Given<'_>, default_unit: &str)
         AnswerKind::SystolicPressure => {
             number_question(item, given, ("1", "40", "numeric"), html! { span { "mm Hg" } })
         }
-        AnswerKind::Count => number_question(item, given, ("1", "0", "numeric"), html! { span { "times" } }),
-        AnswerKind::Hours => number_question(item, given, ("0.5", "0", "decimal"), html! { span { "hours" } }),
+        AnswerKind::Count => number_question(
+            item,
+            given,
+            ("1", "0", "numeric"),
+            html! { span { (label(given.language, "unit-times")) } },
+        ),
+        AnswerKind::Hours => number_question(
+            item,
+            given,
+            ("0.5", "0", "decimal"),
+            html! { span { (label(given.language, "unit-hours")) } },
+        ),
     }
 }
 
@@ -269,12 +246,12 @@ fn looks_like_fahrenheit(pairs: &forms::Pairs) -> bool {
 }
 
 /// The telephone numbers on every patient page (TRIAGE amendment 5), as tap-to-call links.
-fn contacts(site: &crate::site::Site) -> Markup {
+fn contacts(site: &crate::site::Site, language: Language) -> Markup {
     html! {
-        aside.contacts aria-label="Phone numbers" {
-            a.call.emergency href=(crate::site::tel_href(&site.numbers.emergency)) { "Emergency: " (site.numbers.emergency) }
-            @if let Some(line) = &site.numbers.line_24h { a.call href=(crate::site::tel_href(line)) { "24-hour line: " (line) } }
-            @if let Some(line) = &site.numbers.office { a.call href=(crate::site::tel_href(line)) { "Office: " (line) } }
+        aside.contacts aria-label=(label(language, "phone-numbers")) {
+            a.call.emergency href=(crate::site::tel_href(&site.numbers.emergency)) { (label(language, "emergency-number")) " " (site.numbers.emergency) }
+            @if let Some(line) = &site.numbers.line_24h { a.call href=(crate::site::tel_href(line)) { (label(language, "line24-number")) " " (line) } }
+            @if let Some(line) = &site.numbers.office { a.call href=(crate::site::tel_href(line)) { (label(language, "office-number")) " " (line) } }
         }
     }
 }
@@ -289,8 +266,8 @@ fn patient_page(site: &crate::site::Site, title: &str, actor: &Actor, body: Mark
 fn patient_page_in(site: &crate::site::Site, language: Language, title: &str, actor: &Actor, body: Markup) -> Markup {
     let emergency = il2care_content::emergency_box_in(language, &site.numbers.clone());
     let content = html! {
-        section.emergency-box lang=(language.id()) aria-label="Emergency" { (blocks(&emergency.blocks)) }
-        (contacts(site))
+        section.emergency-box lang=(language.id()) aria-label=(label(language, "emergency")) { (blocks(&emergency.blocks)) }
+        (contacts(site, language))
         div lang=(language.id()) { (body) }
     };
     shell(title, Some(actor), Audience::Patient, html! {}, content)
@@ -327,20 +304,20 @@ fn checkin_page(site: &crate::site::Site, client_id: &str, at: &Stepped<'_>) -> 
     });
     let last = step == total;
     html! {
-        h1 { (label(language, "title")) }
+        h1 { (label(language, "checkin-title")) }
         p.progress { (label(language, "step")) " " (step) " " (label(language, "of")) " " (total) }
         p { a lang=(if language == Language::Spanish { "en" } else { "es" })
-              href=(if language == Language::Spanish { "/me?lang=en" } else { "/me?lang=es" }) { (label(language, "other_language")) } }
+              href=(if language == Language::Spanish { "/me?lang=en" } else { "/me?lang=es" }) { (label(language, "other-language")) } }
         @if let Some(notice) = &at.notice { div.error role="alert" { p { (notice) } } }
         @if let Some(refusal) = at.refusal {
             div.error role="alert" {
-                p { (label(language, "check")) " " (refusal.reason) }
+                p { (label(language, "check-answer")) " " (refusal.reason) }
                 @if let Some(item) = refusal.field.strip_prefix("answers.").and_then(|rest| Item::from_id(rest.split('.').next().unwrap_or(""))) {
                     p { a href=(format!("#{}", item.id())) { (il2care_content::question(language, item)) } }
                 }
                 @if vital_refused && looks_like_fahrenheit(at.pairs) {
                     p { strong { (label(language, "fahrenheit")) } }
-                    button.primary type="submit" form="checkin" name="switch_unit" value="[degF]" formmethod=(if step == 1 { "post" } else { "get" }) formaction=(if step == 1 || last { "/me/checkins" } else { "/me" }) { (label(language, "switch")) }
+                    button.primary type="submit" form="checkin" name="switch_unit" value="[degF]" formmethod=(if step == 1 { "post" } else { "get" }) formaction=(if step == 1 || last { "/me/checkins" } else { "/me" }) { (label(language, "switch-to-fahrenheit")) }
                 }
                 @if vital_refused { p { (refused_vital_advice(site, language)) } }
             }
@@ -367,10 +344,9 @@ fn checkin_page(site: &crate::site::Site, client_id: &str, at: &Stepped<'_>) -> 
     }
 }
 
-/// The patient's zone (for the form's default unit and the check-in's time).
-async fn patient_zone(state: &AppState, patient_id: i64) -> Result<String, PageError> {
-    let mut conn = state.store.connection().await?;
-    Ok(record::patient(&mut conn, patient_id).await?.time_zone)
+/// The patient's own page `resource` and their zone (for the form's default unit and the check-in's time).
+async fn home(state: &AppState, actor: &Actor, resource: &str) -> Result<views::Home, PageError> {
+    Ok(views::home(&state.store, &actor.app(), resource, crate::now()).await?)
 }
 
 /// The answers of a check-in form with a "Yes, it is °F" tap applied.
@@ -391,15 +367,14 @@ pub async fn checkin_form(
     axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let patient_id = own_patient(&state, &actor, "me").await?;
+    let zone = home(&state, &actor, "me").await?.time_zone;
     let pairs = with_switched_unit(pairs);
-    let zone = patient_zone(&state, patient_id).await?;
     let client_id = forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
     let step: usize = forms::field(&pairs, "step").and_then(|text| text.parse().ok()).unwrap_or(1);
     let default_unit = default_temperature_unit(&zone);
     // The answers so far are checked as the API would check them (the time is now, in the patient's zone).
     let time_zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let now = il2care_wire::dosing::local_time(&jiff::Timestamp::now().to_zoned(time_zone));
+    let now = il2care_wire::dosing::local_time(&crate::now().to_zoned(time_zone));
     let refusal = forms::checkin_document(&pairs, &now)
         .and_then(|document| il2care_wire::checkin::parse_checkin(&without_client_id(&document)).map(|_| ()))
         .err();
@@ -410,7 +385,11 @@ pub async fn checkin_form(
     let stepped = Stepped { pairs: &pairs, step, refusal: refusal.as_ref(), notice: None, default_unit };
     let body = checkin_page(&state.site, &client_id, &stepped);
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, page(patient_page_in(&state.site, language_of(&pairs), "Check in", &actor, body))).into_response())
+    Ok((
+        status,
+        page(patient_page_in(&state.site, language_of(&pairs), &label(language_of(&pairs), "check-in"), &actor, body)),
+    )
+        .into_response())
 }
 
 /// The step that asks the item a refusal names (`answers.temperature`, `temperature_unit`).
@@ -432,20 +411,25 @@ pub async fn submit_checkin(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let patient_id = own_patient(&state, &actor, "me/checkins").await?;
+    let views::Home { patient_id, time_zone: zone } = home(&state, &actor, "me/checkins").await?;
     let pairs = with_switched_unit(pairs);
-    let zone = patient_zone(&state, patient_id).await?;
     let default_unit = default_temperature_unit(&zone);
     let client_id = forms::field(&pairs, "client_id").map_or_else(crate::auth::new_token, |id| Ok(id.to_string()))?;
     let time_zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let at = il2care_wire::dosing::local_time(&jiff::Timestamp::now().to_zoned(time_zone));
+    let at = il2care_wire::dosing::local_time(&crate::now().to_zoned(time_zone));
     let red_flags = forms::field(&pairs, "stage") == Some("red_flags");
     let back_to = |step: usize, refusal: Option<&Refusal>, notice: Option<String>| {
         let stepped = Stepped { pairs: &pairs, step, refusal, notice, default_unit };
         let body = checkin_page(&state.site, &client_id, &stepped);
         (
             StatusCode::UNPROCESSABLE_ENTITY,
-            page(patient_page_in(&state.site, language_of(&pairs), "Check in", &actor, body)),
+            page(patient_page_in(
+                &state.site,
+                language_of(&pairs),
+                &label(language_of(&pairs), "check-in"),
+                &actor,
+                body,
+            )),
         )
             .into_response()
     };
@@ -467,7 +451,7 @@ pub async fn submit_checkin(
             return Ok(back_to(
                 1,
                 None,
-                Some(format!("{} {}", label(language_of(&pairs), "answer_all"), unanswered.join(" · "))),
+                Some(format!("{} {}", label(language_of(&pairs), "answer-all"), unanswered.join(" · "))),
             ));
         }
         let mut next: Vec<(String, String)> = pairs
@@ -485,7 +469,7 @@ pub async fn submit_checkin(
         let questions: Vec<String> =
             preview.unanswered.iter().map(|item| il2care_content::question(language_of(&pairs), *item)).collect();
         let first = preview.unanswered.iter().map(|item| step_of(*item)).min().unwrap_or(1);
-        let notice = format!("{} {}", label(language_of(&pairs), "answer_core"), questions.join(" · "));
+        let notice = format!("{} {}", label(language_of(&pairs), "answer-core"), questions.join(" · "));
         return Ok(back_to(first, None, Some(notice)));
     }
     let mut document = document;
@@ -524,18 +508,9 @@ pub async fn result(
 ) -> PageResult {
     let language = language_of(&query);
     let actor = signed_in(actor)?;
-    let resource = format!("checkin/{checkin_id}");
-    let patient_id = own_patient(&state, &actor, &resource).await?;
-    let mut conn = state.store.connection().await?;
-    let checkin = record::checkin(&mut conn, checkin_id).await?;
-    if checkin.patient_id != patient_id {
-        by_actor(&mut conn, &actor, "denied", &resource, Some(checkin.patient_id), "denied").await?;
-        return Err(AppError::Forbidden("this record is not yours to see".into()).into());
-    }
-    let patient = record::patient(&mut conn, patient_id).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    let result = view::result_view(&checkin, &patient.time_zone, &state.site.numbers.clone(), language);
+    let views::CheckInResult { checkin, time_zone } =
+        views::checkin_result(&state.store, &actor.app(), checkin_id, crate::now()).await?;
+    let result = view::result_view(&checkin, &time_zone, &state.site.numbers.clone(), language);
     Ok(page(patient_page_in(
         &state.site,
         language,
@@ -549,8 +524,8 @@ pub async fn result(
                 h2 { (label(language, "advice")) }
                 @for advice in &result.advice { (advice_section(advice)) }
             }
-            p.note { "Checked in " (result.at) "." }
-            p { a href="/me" { "Check in again" } " · " a href="/me/history" { "My check-ins" } }
+            p.note { (label(language, "checked-in")) " " (result.at) "." }
+            p { a href="/me" { (label(language, "check-in-again")) } " · " a href="/me/history" { (label(language, "my-check-ins")) } }
         },
     )))
 }
@@ -558,20 +533,15 @@ pub async fn result(
 /// `GET /me/history`: the patient's check-ins, newest first.
 pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
-    let patient_id = own_patient(&state, &actor, "me/history").await?;
-    let mut conn = state.store.connection().await?;
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let checkins = record::checkins(&mut conn, patient_id).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &format!("patient/{patient_id}/checkins"), Some(patient_id)).await?;
-    let rows = view::checkin_rows(&checkins, &patient.time_zone);
+    let history = views::history(&state.store, &actor.app(), crate::now()).await?;
+    let rows = view::checkin_rows(&history.checkins, &history.time_zone);
     Ok(page(patient_page(
         &state.site,
-        "My check-ins",
+        &label(Language::English, "my-check-ins"),
         &actor,
         html! {
-            h1 { "My check-ins" }
-            @if rows.is_empty() { p { "No check-ins yet." } }
+            h1 { (label(Language::English, "my-check-ins")) }
+            @if rows.is_empty() { p { (label(Language::English, "no-check-ins")) } }
             ul {
                 @for row in &rows {
                     li { a href=(format!("/me/checkins/{}", row.id)) { (row.at) } " " span class=(format!("badge {}", row.class)) { (row.level) } }
@@ -584,25 +554,16 @@ pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppErro
 /// The education sheet for one patient (EDUCATION amendment): the "what it is for" of their latest course's
 /// regimen (cancer or immune condition; the general text when they have none), their name and the date
 /// printed on every page, the site's numbers, in `language`.
-pub(super) async fn patient_sheet(state: &AppState, patient_id: i64, language: Language) -> Result<String, PageError> {
-    let mut conn = state.store.connection().await?;
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let indication = record::courses(&mut conn, patient_id)
-        .await?
-        .into_iter()
-        .max_by_key(|course| (course.started_at_ms, course.id))
-        .and_then(|course| il2care_core::regimens::regimen(&course.regimen))
-        .map(|regimen| regimen.indication);
-    drop(conn);
-    let zone = jiff::tz::TimeZone::get(&patient.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+pub(super) fn patient_sheet(state: &AppState, facts: views::SheetFacts, language: Language) -> String {
+    let zone = jiff::tz::TimeZone::get(&facts.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let options = il2care_content::SheetOptions {
-        patient_name: Some(patient.display_name.clone()),
-        printed_on: Some(jiff::Timestamp::now().to_zoned(zone).strftime("%-d %b %Y").to_string()),
-        indication,
+        patient_name: Some(facts.display_name),
+        printed_on: Some(crate::now().to_zoned(zone).strftime("%-d %b %Y").to_string()),
+        indication: facts.indication,
         numbers: state.site.numbers.clone(),
         language,
     };
-    Ok(il2care_content::sheet_html_for(&options))
+    il2care_content::sheet_html_for(&options)
 }
 
 /// `GET /me/education`: the printable education sheet, rendered by the content crate: for a patient, their
@@ -614,13 +575,10 @@ pub async fn education(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let language = language_of(&query);
-    let sheet = match (actor.role, actor.user.patient_id) {
-        (Role::Patient, Some(patient_id)) => {
-            let sheet = patient_sheet(&state, patient_id, language).await?;
-            crate::audit::read(&state, &actor, &format!("patient/{patient_id}/education"), Some(patient_id)).await?;
-            sheet
-        }
-        _ => il2care_content::sheet_html_for(&il2care_content::SheetOptions {
+    let own = views::patient_sheet(&state.store, &actor.app(), crate::now()).await?;
+    let sheet = match own {
+        Some(facts) => patient_sheet(&state, facts, language),
+        None => il2care_content::sheet_html_for(&il2care_content::SheetOptions {
             patient_name: None,
             printed_on: None,
             indication: None,
@@ -629,8 +587,14 @@ pub async fn education(
         }),
     };
     // The sheet is a whole document already; a way back is added after its opening body tag (not printed).
-    let with_link =
-        sheet.replacen("<body>\n", "<body>\n<p class=\"screen-only\"><a href=\"/\">Back to il2care</a></p>\n", 1);
+    let with_link = sheet.replacen(
+        "<body>\n",
+        &format!(
+            "<body>\n<p class=\"screen-only\"><a href=\"/\">{}</a></p>\n",
+            il2care_content::escape(&label(language, "back-to-il2care"))
+        ),
+        1,
+    );
     Ok(super::sheet_response(with_link))
 }
 
@@ -647,21 +611,21 @@ pub(super) fn injection_table(view: &InjectionLogView, staff: bool) -> Markup {
     let entry_text = |entry: &EntryView| {
         html! {
             span class=(entry.state.class()) { (entry.state.label()) } " " (entry.at)
-            @if let Some(site) = &entry.site { br; "Where: " (site) }
-            @if let Some(reason) = &entry.skip_reason { br; "Why: " (reason) }
-            @if let Some(note) = &entry.note { br; "Note: " (note) }
+            @if let Some(site) = &entry.site { br; (injection_words("entry-where")) " " (site) }
+            @if let Some(reason) = &entry.skip_reason { br; (injection_words("entry-why")) " " (reason) }
+            @if let Some(note) = &entry.note { br; (injection_words("entry-note")) " " (note) }
             @if staff {
-                br; span.note { "Logged by " (entry.recorded_by)
-                    @if let Some(corrected) = entry.corrects_id { ", correcting entry " (corrected) } }
+                br; span.note { (injection_words("logged-by")) " " (entry.recorded_by)
+                    @if let Some(corrected) = entry.corrects_id { ", " (injection_words("correcting")) " " (corrected) } }
             }
         }
     };
     html! {
-        @if let Some(note) = &view.schedule_note { p.note { "The planned shots cannot be listed (" (note) ")." } }
+        @if let Some(note) = &view.schedule_note { p.note { (injection_words("cannot-list")) " (" (note) ")." } }
         @if !view.slots.is_empty() {
             table.injections {
-                thead { tr { th scope="col" { "Shot" } th scope="col" { "Planned" } th scope="col" { "Dose" }
-                             th scope="col" { "What happened" } } }
+                thead { tr { th scope="col" { (injection_words("table-shot")) } th scope="col" { (injection_words("table-planned")) }
+                             th scope="col" { (injection_words("dose")) } th scope="col" { (injection_words("table-what-happened")) } } }
                 tbody {
                     @for slot in &view.slots {
                         tr {
@@ -703,6 +667,9 @@ impl InjectionForm<'_> {
     }
 }
 
+/// The injection log form's choices: the status word the form sends and the key of its words.
+const SHOT_STATUS_CHOICES: [(&str, &str); 2] = [("given", "took-it"), ("skipped", "skipped-it")];
+
 /// The form of the injection log: which shot, taken or skipped, when, where, why, a note.
 fn injection_form(
     view: &InjectionLogView,
@@ -718,7 +685,7 @@ fn injection_form(
             input type="hidden" name="course_id" value=(view.course_id);
             @if view.schedule_note.is_none() {
                 div.field {
-                    label for="slot" { "Which shot" }
+                    label for="slot" { (injection_words("which-shot")) }
                     (given.error("slot"))
                     select id="slot" name="slot" {
                         @for (index, choice) in view.open_slots.iter().enumerate() {
@@ -728,7 +695,7 @@ fn injection_form(
                 }
             } @else {
                 div.field {
-                    label for="dose_level" { "Dose" }
+                    label for="dose_level" { (injection_words("dose")) }
                     (given.error("dose_level"))
                     select id="dose_level" name="dose_level" {
                         @for choice in &view.levels {
@@ -738,21 +705,24 @@ fn injection_form(
                 }
             }
             fieldset id="status" {
-                legend { "Did you take it?" }
+                legend { (injection_words("did-you-take-it")) }
                 (given.error("status"))
                 div.choices {
-                    label for="status-given" { input type="radio" id="status-given" name="status" value="given" checked[status != "skipped"]; "Yes, I took it" }
-                    label for="status-skipped" { input type="radio" id="status-skipped" name="status" value="skipped" checked[status == "skipped"]; "No, I skipped it" }
+                    // The first choice (taken) is checked unless the form came back with another.
+                    @for (index, (value, words)) in SHOT_STATUS_CHOICES.iter().enumerate() {
+                        @let chosen = if SHOT_STATUS_CHOICES.iter().any(|(known, _)| *known == status) { status == *value } else { index == 0 };
+                        label for=(format!("status-{value}")) { input type="radio" id=(format!("status-{value}")) name="status" value=(value) checked[chosen]; (injection_words(words)) }
+                    }
                 }
             }
             div.field {
-                label for="at_local" { "When (your time, " (zone_abbreviation) ")" }
+                label for="at_local" { (injection_words("when")) " (" (injection_words("your-time")) ", " (zone_abbreviation) ")" }
                 (given.error("at"))
                 input type="datetime-local" id="at_local" name="at_local"
                     value=(if given.value("at_local").is_empty() { now_local } else { given.value("at_local") });
             }
             fieldset id="site" {
-                legend { "Where on your body? (if you took it)" }
+                legend { (injection_words("where")) }
                 (given.error("site"))
                 div.choices {
                     @for (id, words) in SITES {
@@ -764,16 +734,16 @@ fn injection_form(
                 }
             }
             div.field {
-                label for="skip_reason" { "Why did you skip it? (if you skipped it)" }
+                label for="skip_reason" { (injection_words("why-skipped")) }
                 (given.error("skip_reason"))
                 input type="text" id="skip_reason" name="skip_reason" maxlength="500" value=(given.value("skip_reason"));
             }
             div.field {
-                label for="note" { "Note (optional)" }
+                label for="note" { (injection_words("note")) }
                 (given.error("note"))
                 input type="text" id="note" name="note" maxlength="500" value=(given.value("note"));
             }
-            button.primary type="submit" { "Save to my log" }
+            button.primary type="submit" { (injection_words("save")) }
         }
     }
 }
@@ -786,7 +756,7 @@ async fn injection_page(
     patient_id: i64,
     given: &InjectionForm<'_>,
 ) -> Result<Markup, PageError> {
-    let now = jiff::Timestamp::now();
+    let now = crate::now();
     let log = il2care_app::injections::latest_course_log(&state.store, &actor.app(), patient_id, now)
         .await
         .map_err(AppError::from)?;
@@ -801,30 +771,30 @@ async fn injection_page(
     let view = log.course.map(|log| injection_log(&log, now.as_millisecond()));
     Ok(patient_page(
         &state.site,
-        "My injection log",
+        &injection_words("title"),
         actor,
         html! {
-            h1 { "My injection log" }
+            h1 { (injection_words("title")) }
             (injection_text("injections.intro"))
             div.note { strong { (injection_text("injections.never-double")) } }
             @if let Some(refusal) = given.refusal {
                 div.error role="alert" {
-                    p { "Please check this answer: " (refusal.reason) }
+                    p { (label(Language::English, "check-answer")) " " (refusal.reason) }
                     @if refusal.field == "slot" && refusal.reason.contains("already") { (injection_text("injections.already-logged")) }
-                    p { a href=(format!("#{}", if refusal.field == "at" { "at_local" } else { refusal.field.as_str() })) { "Go to the answer" } }
+                    p { a href=(format!("#{}", if refusal.field == "at" { "at_local" } else { refusal.field.as_str() })) { (injection_words("go-to-answer")) } }
                 }
             }
             @match &view {
-                None => p { "You have no shots to log." },
+                None => p { (injection_words("none")) },
                 Some(view) => {
                     @if view.open_slots.is_empty() && view.schedule_note.is_none() {
-                        p { "No shot is due now." }
+                        p { (injection_words("none-due")) }
                     } @else {
-                        h2 { "Log a shot" }
+                        h2 { (injection_words("log-a-shot")) }
                         (injection_text("injections.skipped"))
                         (injection_form(view, &zone_abbreviation, &now_local, &client_id, given))
                     }
-                    h2 id="log" { "My shots" }
+                    h2 id="log" { (injection_words("my-shots")) }
                     (injection_table(view, false))
                 }
             }
@@ -846,12 +816,8 @@ pub async fn log_injection(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let patient_id = own_patient(&state, &actor, "me/injections").await?;
-    let zone = {
-        let mut conn = state.store.connection().await?;
-        record::patient(&mut conn, patient_id).await?.time_zone
-    };
-    let submitted = match forms::injection_document(&pairs, &zone, jiff::Timestamp::now()) {
+    let views::Home { patient_id, time_zone: zone } = home(&state, &actor, "me/injections").await?;
+    let submitted = match forms::injection_document(&pairs, &zone, crate::now()) {
         Ok(document) => {
             crate::api::injections::submit_document(&state, &actor, patient_id, &document.to_string()).await
         }

@@ -9,8 +9,10 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use std::collections::HashMap;
 
+use il2care_app::views::{self, Patient};
+use il2care_core::assessment::Decision;
 use il2care_core::assessment::inputs::{FindingCode, FindingKind};
-use il2care_store::record::{self, Course, Patient};
+use il2care_core::course::DoseStatus;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 
@@ -19,21 +21,10 @@ use super::layout::{Audience, shell};
 use super::screening_view::{ScreeningView, screening_view};
 use super::view::{self, DecisionView};
 use super::words;
-use super::{PageError, PageResult, cosign, course_charts, page, rules, signed_in, vitals};
+use super::{PageResult, cosign, course_charts, page, rules, signed_in, vitals};
 use crate::AppState;
-use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::error::AppError;
-
-/// Refuses (and audits) a staff page for a role that may not see it.
-async fn require(state: &AppState, actor: &Actor, roles: &[Role], resource: &str) -> Result<(), PageError> {
-    if let Err(error) = actor.require(roles) {
-        let mut conn = state.store.connection().await?;
-        by_actor(&mut conn, actor, "denied", resource, None, "denied").await?;
-        return Err(error.into());
-    }
-    Ok(())
-}
 
 /// The worklist page's search and level filter (`?q=...&level=urgent|all`).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -53,21 +44,20 @@ pub async fn worklist(
     Query(query): Query<WorklistQuery>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    require(&state, &actor, &[Role::Nurse, Role::Physician], "worklist").await?;
-    let mut conn = state.store.connection().await?;
     let now = crate::now_ms();
-    let items = crate::api::worklist::worklist_items(&mut conn, now).await?;
-    let patients = record::patients(&mut conn).await?;
     // The vital signs' age and the last dose's override of every high-dose course, in one statement.
-    let ward_rows =
-        il2care_store::ward::course_vitals_of_regimen(&mut conn, "hd-iv", &vitals::vital_sign_ids()).await?;
+    let regimen = il2care_core::dosing::HD_IV;
+    let record =
+        views::worklist_record(&state.store, &actor.app(), regimen, &vitals::vital_sign_ids(), crate::now()).await?;
+    // The worklist's items and the site's thresholds: functions of the API that still take a connection.
+    let mut conn = state.store.connection().await?;
+    let items = crate::api::worklist::worklist_items(&mut conn, now).await?;
     let overrides = crate::api::assessments::site_overrides(&mut conn).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
+    drop(conn);
     let max_age = vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(&overrides)?);
-    let ward = vitals::by_patient(&ward_rows, now, max_age);
-    crate::audit::read(&state, &actor, "worklist", None).await?;
+    let ward = vitals::by_patient(&record.ward, now, max_age);
     let zone = &state.site.ward_time_zone;
-    let all = view::worklist_rows(&items, &patients, zone, now);
+    let all = view::worklist_rows(&items, &record.patients, zone, now);
     let total = all.len();
     let level = if query.level == "urgent" { "urgent" } else { "all" };
     let rows = view::filter_worklist(all, &query.q, level);
@@ -142,11 +132,6 @@ pub async fn worklist(
     )))
 }
 
-/// The latest course of a patient (by start).
-fn latest_course(courses: Vec<Course>) -> Option<Course> {
-    courses.into_iter().max_by_key(|course| (course.started_at_ms, course.id))
-}
-
 fn patient_heading(patient: &Patient) -> Markup {
     html! {
         h1 { (patient.display_name) }
@@ -154,7 +139,7 @@ fn patient_heading(patient: &Patient) -> Markup {
     }
 }
 
-fn decision_block(decision: &DecisionView, overrides: &[&record::DoseEvent], zone: &str) -> Markup {
+fn decision_block(decision: &DecisionView, overrides: &[&views::DoseEvent], zone: &str) -> Markup {
     html! {
         section aria-labelledby=(format!("decision-{}", decision.id)) {
             h3 id=(format!("decision-{}", decision.id)) {
@@ -428,7 +413,8 @@ fn dose_form(
     let invalid = |name: &str| back.is_some_and(|back| back.field == name);
     // A form sent back keeps its key: the refused submission stored nothing, and Back + resubmit still stores once.
     let key = back.map(|back| back.value("idempotency_key")).filter(|key| !key.is_empty()).unwrap_or(idempotency_key);
-    let against_permanent = latest.is_some_and(|latest| latest.decision == "discontinue_permanently");
+    let against_permanent =
+        latest.is_some_and(|latest| views::decision_of(&latest.decision) == Some(Decision::DiscontinuePermanently));
     html! {
         section aria-labelledby="dose-heading" id="dose" {
             h2 id="dose-heading" { "Record the dose" }
@@ -457,10 +443,11 @@ fn dose_form(
                 }
                 fieldset.invalid[invalid("status")] {
                     legend { "The dose was" }
-                    div.field { input type="radio" id="status-given" name="status" value="given" required checked[value("status") == "given"];
-                                label for="status-given" { "Given" } }
-                    div.field { input type="radio" id="status-held" name="status" value="held" checked[value("status") == "held"];
-                                label for="status-held" { "Held" } }
+                    @for (index, (status, words)) in DOSE_STATUS_CHOICES.iter().enumerate() {
+                        div.field { input type="radio" id=(format!("status-{status}")) name="status" value=(status)
+                                        required[index == 0] checked[value("status") == *status];
+                                    label for=(format!("status-{status}")) { (words) } }
+                    }
                 }
                 div.field.invalid[invalid("reason_code")] {
                     label for="reason_code" { "Reason (required to give against a hold, or to hold against give)" }
@@ -498,6 +485,9 @@ fn dose_form(
         }
     }
 }
+
+/// The dose form's choices: the status word the form sends and its words.
+const DOSE_STATUS_CHOICES: [(&str, &str); 2] = [("given", "Given"), ("held", "Held")];
 
 /// The patient's check-ins, newest first, with the call-back form for those not yet acknowledged.
 fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -> Markup {
@@ -571,14 +561,8 @@ pub async fn patient_education(
     Path(patient_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let resource = format!("patient/{patient_id}/education");
-    if !actor.role.is_clinical_staff() {
-        let mut conn = state.store.connection().await?;
-        by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
-        return Err(AppError::Forbidden("this page is for the care team".into()).into());
-    }
-    let sheet = super::patient::patient_sheet(&state, patient_id, il2care_content::Language::English).await?;
-    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
+    let facts = views::staff_sheet(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let sheet = super::patient::patient_sheet(&state, facts, il2care_content::Language::English);
     Ok(super::sheet_response(sheet))
 }
 
@@ -622,22 +606,17 @@ impl FormBack<'_> {
 /// The course page, with a refused assessment form filled in as it was sent when `back` is given.
 async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back: Option<&FormBack<'_>>) -> PageResult {
     let state = state.clone();
-    let resource = format!("patient/{patient_id}");
-    let mut conn = state.store.connection().await?;
-    if !actor.role.is_clinical_staff() {
-        by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
-        return Err(AppError::Forbidden("this page is for the care team".into()).into());
-    }
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let courses = record::courses(&mut conn, patient_id).await?;
-    let assessments = record::assessments(&mut conn, patient_id).await?;
-    let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
-    let checkins = record::checkins(&mut conn, patient_id).await?;
-    let injections = record::injections(&mut conn, patient_id).await?;
-    let screening = record::screenings(&mut conn, patient_id).await?.into_iter().next();
-    for read in ["", "/courses", "/assessments", "/observations", "/checkins", "/injections", "/screenings"] {
-        crate::audit::read(&state, &actor, &format!("{resource}{read}"), Some(patient_id)).await?;
-    }
+    let views::CourseRecord {
+        patient,
+        course,
+        assessments,
+        observations,
+        checkins,
+        injections,
+        screening,
+        dose_events: events,
+        target_systolic_bp,
+    } = views::course_record(&state.store, &actor.app(), patient_id, crate::now()).await?;
     let zone = patient.time_zone.clone();
     let now = crate::now_ms();
     let screening = screening.map(|screening| screening_view(&screening, &zone));
@@ -648,7 +627,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         }
     };
     let checkin_section = checkins_section(&view::checkin_rows(&checkins, &zone), patient_id, &actor);
-    let Some(course) = latest_course(courses) else {
+    let Some(course) = course else {
         return Ok(page(shell(
             &patient.display_name,
             Some(&actor),
@@ -657,7 +636,9 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
             html! { (patient_heading(&patient)) p { "No course recorded." } (screening_section) (checkin_section) },
         )));
     };
-    let events = record::dose_events(&mut conn, course.id).await?;
+    // The gate, the verification, the thresholds and the course's decisions: functions of other pages and of the
+    // API that still take a connection.
+    let mut conn = state.store.connection().await?;
     // The course's first-dose gate (issue 16): which items block, who acknowledged or overrode.
     let gate = super::screening_form::gate_view(&mut conn, course.id).await?;
     let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
@@ -672,14 +653,12 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         .take(5)
         .map(|assessment| view::decision_view(assessment, &zone))
         .collect();
-    let course_decisions: Vec<record::Assessment> =
+    let course_decisions: Vec<views::Assessment> =
         assessments.iter().filter(|assessment| assessment.course_id == Some(course.id)).cloned().collect();
     let grades = view::grade_table(&course_decisions, &zone);
     // The charts, with the thresholds in force: the site's overrides and the patient's target pressure.
     let site_overrides = crate::api::assessments::site_overrides(&mut conn).await?;
     let parameters = il2care_core::assessment::thresholds::Parameters::with_overrides(&site_overrides)?;
-    let target_systolic_bp =
-        record::target_systolic_bp(&mut conn, patient_id).await?.and_then(|text| text.parse::<Decimal>().ok());
     let rule_set = il2care_core::assessment::RuleSet::from_id(&course.rule_set)
         .unwrap_or(il2care_core::assessment::RuleSet::Label);
     let thresholds = course_charts::Thresholds {
@@ -695,7 +674,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let back_assessment = back.filter(|back| back.form == BackForm::Assessment);
     let back_dose = back.filter(|back| back.form == BackForm::Dose);
     let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
-    let high_dose = course.regimen == "hd-iv";
+    let high_dose = il2care_core::regimens::regimen(&course.regimen)
+        .is_some_and(|regimen| matches!(regimen.pattern, il2care_core::regimens::Pattern::HighDoseCycles));
     let injection_log = il2care_app::injections::course_log(&course, &injections, &zone)
         .map_err(AppError::from)?
         .map(|log| super::injection_log::injection_log(&log, now));
@@ -712,11 +692,13 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
             (slot, planned)
         });
     // Doses given against a decision (an override carries its reason), shown with the decision they override.
-    let overrides_of = |decision_id: i64| -> Vec<&record::DoseEvent> {
+    let overrides_of = |decision_id: i64| -> Vec<&views::DoseEvent> {
         events
             .iter()
             .filter(|event| {
-                event.assessment_id == Some(decision_id) && event.status == "given" && event.override_reason.is_some()
+                event.assessment_id == Some(decision_id)
+                    && views::dose_status_of(&event.status) == Some(DoseStatus::Given)
+                    && event.override_reason.is_some()
             })
             .collect()
     };
@@ -934,24 +916,9 @@ pub async fn timeline_csv(
     Path(patient_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let resource = format!("patient/{patient_id}/timeline");
-    let mut conn = state.store.connection().await?;
-    if !actor.role.is_clinical_staff() {
-        by_actor(&mut conn, &actor, "denied", &resource, Some(patient_id), "denied").await?;
-        return Err(AppError::Forbidden("the timeline is for the care team".into()).into());
-    }
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let observations = record::observations(&mut conn, patient_id, i64::MIN).await?;
-    let mut events = Vec::new();
-    for course in record::courses(&mut conn, patient_id).await? {
-        events.extend(record::dose_events(&mut conn, course.id).await?);
-    }
-    let injections = record::injections(&mut conn, patient_id).await?;
-    let assessments = record::assessments(&mut conn, patient_id).await?;
-    let checkins = record::checkins(&mut conn, patient_id).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &resource, Some(patient_id)).await?;
-    let csv = view::timeline_csv(&observations, &events, &injections, &assessments, &checkins, &patient.time_zone);
+    let timeline = views::timeline(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let views::Timeline { patient, observations, dose_events, injections, assessments, checkins } = &timeline;
+    let csv = view::timeline_csv(observations, dose_events, injections, assessments, checkins, &patient.time_zone);
     let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));
     Ok((
         [

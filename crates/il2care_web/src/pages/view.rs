@@ -2,10 +2,13 @@
 //! (labels, local times with their zone, numbers with their units). No IO, no clock, no HTML: the templates
 //! render these structs, and the tests here pin what a page says without a browser.
 
+use il2care_app::views::{self, Assessment, CheckIn, Course, DoseEvent, Injection, Patient};
+use il2care_core::assessment::Decision;
+use il2care_core::course::DoseStatus;
 use il2care_core::dosing::DoseCalculation;
 use il2care_core::regimens::regimen;
 use il2care_core::schedule::{ScheduleRequest, schedule};
-use il2care_store::record::{Assessment, CheckIn, Course, DoseEvent, Injection, Patient};
+use il2care_core::triage::Level;
 use serde_json::Value;
 
 use super::words::{code_text, plain, unit_text};
@@ -26,38 +29,38 @@ pub fn local_time(ms: i64, zone: &str) -> String {
 
 /// The words for a decision id of ASSESSMENT.md (and the worklist's `needs_assessment`).
 pub fn decision_label(decision: &str) -> &'static str {
-    match decision {
-        "give" => "Give",
-        "hold" => "Hold",
-        "insufficient_data" => "Insufficient data",
-        "not_permitted" => "Not permitted",
-        "discontinue_course" => "Discontinue for this course",
-        "discontinue_permanently" => "Discontinue permanently",
-        "needs_assessment" => "Needs assessment",
-        _ => "Unknown decision",
+    match views::decision_of(decision) {
+        Some(Decision::Give) => "Give",
+        Some(Decision::Hold) => "Hold",
+        Some(Decision::InsufficientData) => "Insufficient data",
+        Some(Decision::NotPermitted) => "Not permitted",
+        Some(Decision::DiscontinueCourse) => "Discontinue for this course",
+        Some(Decision::DiscontinuePermanently) => "Discontinue permanently",
+        None if decision == "needs_assessment" => "Needs assessment",
+        None => "Unknown decision",
     }
 }
 
 /// The words for a triage level id.
 pub fn level_label(level: &str) -> &'static str {
-    match level {
-        "emergency" => "Emergency",
-        "call_now" => "Call now",
-        "call_today" => "Call today",
-        "self_care" => "Self care",
-        "incomplete" => "Incomplete",
-        _ => "Unknown level",
+    match Level::from_id(level) {
+        Some(Level::Emergency) => "Emergency",
+        Some(Level::CallNow) => "Call now",
+        Some(Level::CallToday) => "Call today",
+        Some(Level::SelfCare) => "Self care",
+        None if level == "incomplete" => "Incomplete",
+        None => "Unknown level",
     }
 }
 
 /// The words for an action id of a fired rule.
 pub fn action_text(action: &str) -> String {
-    match action {
-        "hold" => "Hold".into(),
-        "discontinue_course" => "Stop the course".into(),
-        "discontinue_permanently" => "Stop for good".into(),
-        "not_permitted" => "Not permitted".into(),
-        other => other.replace('_', " "),
+    match views::decision_of(action) {
+        Some(Decision::Hold) => "Hold".into(),
+        Some(Decision::DiscontinueCourse) => "Stop the course".into(),
+        Some(Decision::DiscontinuePermanently) => "Stop for good".into(),
+        Some(Decision::NotPermitted) => "Not permitted".into(),
+        _ => action.replace('_', " "),
     }
 }
 
@@ -65,8 +68,8 @@ pub fn action_text(action: &str) -> String {
 /// `not_permitted` and `insufficient_data` also get `neutral`: grey, in their own words, never the green of
 /// `give` nor the amber of a hold (issue 14 item 6).
 pub fn urgency_class(level_or_decision: &str) -> String {
-    let tone = match level_or_decision {
-        "not_permitted" | "insufficient_data" => " neutral",
+    let tone = match views::decision_of(level_or_decision) {
+        Some(Decision::NotPermitted | Decision::InsufficientData) => " neutral",
         _ => "",
     };
     format!("u{}{tone}", urgency(level_or_decision))
@@ -271,13 +274,13 @@ pub struct LastReading {
 /// The latest standing reading of each code (corrected readings replaced), with its age at `now_ms` and
 /// whether it is too old to be used by a decision, keyed by code.
 pub fn last_readings(
-    observations: &[il2care_store::record::Observation],
+    observations: &[il2care_app::views::Observation],
     now_ms: i64,
 ) -> std::collections::HashMap<String, LastReading> {
     use il2care_core::assessment::inputs::{Freshness, ObservationCode};
     let corrected: std::collections::HashSet<i64> =
         observations.iter().filter_map(|observation| observation.corrects_id).collect();
-    let mut latest: std::collections::HashMap<&str, &il2care_store::record::Observation> =
+    let mut latest: std::collections::HashMap<&str, &il2care_app::views::Observation> =
         std::collections::HashMap::new();
     for observation in observations.iter().filter(|observation| !corrected.contains(&observation.id)) {
         let entry = latest.entry(observation.code.as_str()).or_insert(observation);
@@ -375,9 +378,9 @@ pub fn slot_rows(course: &Course, events: &[DoseEvent], zone: &str, now_ms: i64)
                 .iter()
                 .filter(|event| (event.at_ms - at_ms).abs() <= SLOT_MATCH_MS)
                 .min_by_key(|event| (event.at_ms - at_ms).abs());
-            let status = match event.map(|event| event.status.as_str()) {
-                Some("given") => SlotStatus::Given,
-                Some("held") => SlotStatus::Held,
+            let status = match event.and_then(|event| views::dose_status_of(&event.status)) {
+                Some(DoseStatus::Given) => SlotStatus::Given,
+                Some(DoseStatus::Held) => SlotStatus::Held,
                 _ if at_ms > now_ms => SlotStatus::Pending,
                 _ => SlotStatus::NotRecorded,
             };
@@ -692,7 +695,7 @@ fn csv_field(text: &str) -> String {
 /// with its time in the patient's zone (and in UTC), what it is, its value with its unit, and who recorded it.
 /// Corrections are rows of their own, naming what they correct (the record keeps both).
 pub fn timeline_csv(
-    observations: &[il2care_store::record::Observation],
+    observations: &[il2care_app::views::Observation],
     events: &[DoseEvent],
     injections: &[Injection],
     assessments: &[Assessment],
@@ -996,7 +999,7 @@ mod tests {
 
     #[test]
     fn the_timeline_lists_observations_doses_decisions_and_check_ins_oldest_first() {
-        let observation = il2care_store::record::Observation {
+        let observation = il2care_app::views::Observation {
             id: 1,
             patient_id: 1,
             client_id: None,
