@@ -6,14 +6,18 @@
 //! The injection log's rules (its slots and levels, one shot per slot) come in as [`InjectionRules`]:
 //! `crate::injections::INJECTION_LOG_RULES`.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use il2care_core::Refusal;
 use il2care_store::audit::{self, AuditEntry, AuditQuery};
 use il2care_store::record::{self, Course, DoseEvent, Injection, Observation, Patient};
 use il2care_store::{Conn, Store};
 use il2care_wire::fhir::export::{self, PatientRecord};
-use il2care_wire::fhir::import::{self, BundleKind, CourseRef, ImportOptions, ImportPlan, Issue, Item, PatientRef};
+use il2care_wire::fhir::import::{
+    self, BundleEntries, BundleKind, ChunkedPlan, CourseRef, ImportOptions, ImportPlan, Issue, Item, PatientRef,
+    Planned,
+};
 use il2care_wire::fhir::matching::{self, Demographics};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
@@ -72,19 +76,20 @@ pub async fn export_patient(
 }
 
 /// `il2care import`: a Bundle's text imported by `actor` (the policy decides; an operator or a physician may
-/// start courses).
+/// start courses). Text given owned is freed once stored, before the answer is built; a stored collection is
+/// answered with its issues ([`write_operation_outcome`] writes its OperationOutcome one issue at a time).
 pub async fn import_bundle(
     store: &Store,
     mrn_system: &str,
     actor: &Actor,
-    text: &str,
+    text: Cow<'_, str>,
     now: Timestamp,
     rules: &dyn InjectionRules,
     progress: &(dyn Fn(ImportProgress) + Sync),
-) -> Result<ImportOutcome, Error> {
+) -> Result<ImportAnswer, Error> {
     access::authorize(store, actor, None, Action::ImportBundle, "fhir/import", now).await?;
     let physician = matches!(actor.role, access::Role::Physician | access::Role::Operator);
-    import_text_reporting(store, mrn_system, text, &Importer::of(actor), physician, now, rules, progress).await
+    import_text_answer(store, mrn_system, text, &Importer::of(actor), physician, now, rules, progress).await
 }
 
 impl Importer {
@@ -331,279 +336,419 @@ pub async fn apply(
 ) -> Result<Applied, Error> {
     let mut items: Vec<_> = plan.items.iter().collect();
     items.sort_by_key(|planned| (rank(&planned.item), planned.entry));
-    let mut applied = Applied::default();
-    let mut patients: HashMap<usize, i64> = HashMap::new();
-    let mut courses: HashMap<usize, i64> = HashMap::new();
-    let mut known_observations: HashMap<i64, HashMap<ObservationKey, i64>> = HashMap::new();
-    for planned in items {
-        progress(ImportProgress::Storing);
-        let entry = planned.entry;
-        let patient_of = |reference: &PatientRef| match reference {
-            PatientRef::Entry(position) => patients.get(position).copied().ok_or(None),
-            PatientRef::Stored(id) => Err(Some(*id)),
-        };
-        // Resolve the patient: an entry of this Bundle, or a stored patient that must exist.
-        let patient_ref = match &planned.item {
-            Item::Patient(_) => None,
-            Item::Course(course) => Some(&course.patient),
-            Item::Observations { patient, .. } | Item::Flag { patient, .. } => Some(patient),
-            Item::Dose(dose) => Some(&dose.patient),
-            Item::Injection(injection) => Some(&injection.patient),
-        };
-        let patient_id = match patient_ref.map(patient_of) {
-            None => None,
-            Some(Ok(id)) => Some(id),
-            Some(Err(Some(id))) => match record::patient(conn, id).await {
-                Ok(_) => Some(id),
-                Err(il2care_store::StoreError::NotFound(_)) => {
-                    applied.issues.push(issue(entry, "not-found", format!("Patient/{id} is not in the record")));
-                    continue;
-                }
-                Err(error) => return Err(error.into()),
-            },
-            Some(Err(None)) => {
-                applied.issues.push(issue(entry, "not-found", "its patient was not imported"));
-                continue;
-            }
-        };
-        let location = match &planned.item {
-            Item::Patient(new) => {
-                if jiff::tz::TimeZone::get(&new.time_zone).is_err() {
-                    applied.issues.push(issue(entry, "value", format!("unknown time zone `{}`", new.time_zone)));
-                    continue;
-                }
-                let existing = record::patient_by_mrn(conn, &new.mrn).await?;
-                let id = match existing {
-                    Some(patient) => {
-                        // The same MRN with another birth date, family name or gender is another person or a
-                        // typing error: never merge them.
-                        let stored = matching::Stored {
-                            date_of_birth: &patient.date_of_birth,
-                            name: &patient.display_name,
-                            sex: &patient.sex,
-                        };
-                        let given = Demographics {
-                            birth_date: Some(&new.date_of_birth),
-                            family: new.family.as_deref(),
-                            gender: Some(&new.sex),
-                        };
-                        let fields = matching::mismatched_fields(stored, given);
-                        if !fields.is_empty() {
-                            let why = format!(
-                                "MRN {} belongs to a stored patient whose {} differ: not the same person, or a typing \
-                                 error; correct the MRN or the record",
-                                new.mrn,
-                                fields.join(", ")
-                            );
-                            applied.issues.push(Issue {
-                                expression: format!("Bundle.entry[{entry}].resource.{}", fields[0]),
-                                ..issue(entry, "business-rule", why)
-                            });
-                            applied.mismatches.push((patient.id, fields.join(",")));
-                            continue;
-                        }
-                        patients.insert(entry, patient.id);
-                        applied.existing.push((entry, format!("Patient/{}", patient.id)));
-                        continue;
-                    }
-                    None => {
-                        let patient = Patient {
-                            id: 0,
-                            mrn: new.mrn.clone(),
-                            display_name: new.name.clone(),
-                            date_of_birth: new.date_of_birth.clone(),
-                            sex: new.sex.clone(),
-                            time_zone: new.time_zone.clone(),
-                        };
-                        record::create_patient(conn, &patient, now_ms, &by.username).await?
-                    }
-                };
-                patients.insert(entry, id);
-                touch(&mut applied.patients, id);
-                format!("Patient/{id}")
-            }
-            Item::Course(new) => {
-                let patient_id = patient_id.unwrap_or_default();
-                let course = Course {
-                    id: 0,
-                    patient_id,
-                    regimen: new.regimen.clone(),
-                    rule_set: new.rule_set.clone(),
-                    started_at_ms: new.started_at_ms,
-                    baseline_weight_kg: new.baseline_weight_kg.clone(),
-                    baseline_creatinine_mg_dl: new.baseline_creatinine_mg_dl.clone(),
-                };
-                // Conditional create: a course of the same regimen started at the same time is this course.
-                let stored = record::courses(conn, patient_id).await?;
-                if let Some(same) = stored
-                    .iter()
-                    .find(|known| known.regimen == course.regimen && known.started_at_ms == course.started_at_ms)
-                {
-                    courses.insert(entry, same.id);
-                    applied.existing.push((entry, format!("MedicationRequest/{}", same.id)));
-                    continue;
-                }
-                let id = record::create_course(conn, &course, now_ms, &by.username).await?;
-                courses.insert(entry, id);
-                touch(&mut applied.patients, patient_id);
-                format!("MedicationRequest/{id}")
-            }
-            Item::Observations { observations, .. } => {
-                let patient_id = patient_id.unwrap_or_default();
-                let known = match known_observations.entry(patient_id) {
-                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(
-                        record::observations(conn, patient_id, i64::MIN)
-                            .await?
-                            .iter()
-                            .map(|row| {
-                                (observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit), row.id)
-                            })
-                            .collect(),
-                    ),
-                };
-                let mut first = None;
-                let mut created = false;
-                for new in observations {
-                    // Conditional create: by identifier (the store's unique client id), else on the natural key.
-                    let key = observation_key(&new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
-                    if new.client_id.is_none()
-                        && let Some(id) = known.get(&key)
-                    {
-                        first.get_or_insert(*id);
-                        continue;
-                    }
-                    let row = Observation {
-                        id: 0,
-                        patient_id,
-                        client_id: new.client_id.clone(),
-                        code: new.code.clone(),
-                        value: new.value.clone(),
-                        unit: new.unit.clone(),
-                        at_ms: new.at_ms,
-                        start_ms: new.start_ms,
-                        document: new.document.clone(),
-                        corrects_id: None,
-                    };
-                    let written = record::add_observation(conn, &row, now_ms, &by.username).await?;
-                    created |= matches!(written, record::Written::Created(_));
-                    known.insert(key, written.id());
-                    first.get_or_insert(written.id());
-                }
-                let location = format!("Observation/{}", first.unwrap_or_default());
-                if !created {
-                    applied.existing.push((entry, location));
-                    continue;
-                }
-                touch(&mut applied.patients, patient_id);
-                location
-            }
-            Item::Dose(dose) => {
-                let patient_id = patient_id.unwrap_or_default();
-                let stored_courses = record::courses(conn, patient_id).await?;
-                let course_id = course_of(&stored_courses, &courses, &dose.course, dose.at_ms).map(|course| course.id);
-                let Some(course_id) = course_id else {
-                    applied.issues.push(issue(
-                        entry,
-                        "not-found",
-                        "no course of this patient for the dose: name its MedicationRequest in `request`",
-                    ));
-                    continue;
-                };
-                let same = record::dose_events(conn, course_id).await?.into_iter().find(|event| {
-                    event.status == dose.status && event.at_ms == dose.at_ms && event.corrects_id.is_none()
-                });
-                if let Some(same) = same {
-                    applied.existing.push((entry, format!("MedicationAdministration/{}", same.id)));
-                    continue;
-                }
-                let event = DoseEvent {
-                    id: 0,
-                    patient_id,
-                    course_id,
-                    assessment_id: None,
-                    status: dose.status.to_string(),
-                    at_ms: dose.at_ms,
-                    override_reason: dose.override_reason.clone(),
-                    corrects_id: None,
-                    recorded_by: by.username.clone(),
-                };
-                let id = record::add_dose_event(conn, &event, now_ms).await?;
-                if dose.status == "given" {
-                    set_flag(conn, patient_id, "received_interleukin_2", dose.at_ms, &by.username).await?;
-                }
-                touch(&mut applied.patients, patient_id);
-                format!("MedicationAdministration/{id}")
-            }
-            Item::Injection(injection) => {
-                let patient_id = patient_id.unwrap_or_default();
-                let patient = record::patient(conn, patient_id).await?;
-                let stored_courses = record::courses(conn, patient_id).await?;
-                let Some(course) = course_of(&stored_courses, &courses, &injection.course, injection.at_ms) else {
-                    applied.issues.push(issue(
-                        entry,
-                        "not-found",
-                        "no course of this patient for the injection: name its MedicationRequest in `request`",
-                    ));
-                    continue;
-                };
-                // The injection log's own rules: the course's regimen, its slots and levels, one shot per slot.
-                let mut document = injection.document.clone();
-                document.insert("course_id".into(), json!(course.id));
-                let logged = record::injections(conn, patient_id).await?;
-                let status = injection.document.get("status").and_then(Value::as_str).unwrap_or("");
-                let slot = injection.document.get("slot").and_then(Value::as_i64);
-                let same = record::standing_injections(&logged).into_iter().find(|known| {
-                    known.course_id == course.id
-                        && known.at_ms == injection.at_ms
-                        && known.status == status
-                        && slot.is_none_or(|slot| known.slot_number == Some(slot))
-                });
-                if let Some(same) = same {
-                    applied.existing.push((entry, format!("MedicationAdministration/injection-{}", same.id)));
-                    continue;
-                }
-                let now = Timestamp::from_millisecond(now_ms).unwrap_or(Timestamp::UNIX_EPOCH);
-                let checked = rules.checked_entry(&document, course, &patient.time_zone, &logged, now);
-                let mut checked = match checked {
-                    Ok(checked) => checked,
-                    Err(refusal) => {
-                        applied.issues.push(issue(entry, "value", format!("{}: {}", refusal.field, refusal.reason)));
-                        continue;
-                    }
-                };
-                checked.recorded_by = by.username.clone();
-                let id = record::add_injection(conn, &checked, now_ms).await?.id();
-                if checked.status == "given" {
-                    set_flag(conn, patient_id, "received_interleukin_2", checked.at_ms, &by.username).await?;
-                }
-                touch(&mut applied.patients, patient_id);
-                format!("MedicationAdministration/injection-{id}")
-            }
-            Item::Flag { code, at_ms, .. } => {
-                let patient_id = patient_id.unwrap_or_default();
-                let known = record::flag_rows(conn, patient_id).await?.into_iter().find(|flag| flag.code == *code);
-                if let Some(known) = known {
-                    applied.existing.push((entry, format!("Flag/{}", known.id)));
-                    continue;
-                }
-                let id = set_flag(conn, patient_id, code, *at_ms, &by.username).await?;
-                touch(&mut applied.patients, patient_id);
-                format!("Flag/{id}")
-            }
-        };
-        applied.locations.push((entry, location));
-    }
-    for patient_id in &applied.patients {
-        let resource = format!("patient/{patient_id}/fhir-import");
-        audit::append(conn, &by.entry(now_ms, "write", &resource, Some(*patient_id), "ok")).await?;
-    }
-    Ok(applied)
+    let mut storing = Storing::new(by, now_ms, rules, progress);
+    storing.store(conn, items).await?;
+    storing.finish(conn).await
 }
 
-fn touch(patients: &mut Vec<i64>, id: i64) {
-    if !patients.contains(&id) {
+/// An import being stored, a chunk of items at a time ([`apply`] stores one plan whole): what the Bundle's
+/// Patients and MedicationRequests became (later entries refer to them), the observations known per patient
+/// (for conditional create) and the observations waiting to be written.
+struct Storing<'s> {
+    by: &'s Importer,
+    now_ms: i64,
+    rules: &'s dyn InjectionRules,
+    progress: &'s (dyn Fn(ImportProgress) + Sync),
+    applied: Applied,
+    touched: HashSet<i64>,
+    patients: HashMap<usize, i64>,
+    courses: HashMap<usize, i64>,
+    known_observations: HashMap<i64, HashMap<ObservationKey, ObservationRow>>,
+    pending: PendingObservations,
+}
+
+impl<'s> Storing<'s> {
+    fn new(
+        by: &'s Importer,
+        now_ms: i64,
+        rules: &'s dyn InjectionRules,
+        progress: &'s (dyn Fn(ImportProgress) + Sync),
+    ) -> Storing<'s> {
+        Storing {
+            by,
+            now_ms,
+            rules,
+            progress,
+            applied: Applied::default(),
+            touched: HashSet::new(),
+            patients: HashMap::new(),
+            courses: HashMap::new(),
+            known_observations: HashMap::new(),
+            pending: PendingObservations::default(),
+        }
+    }
+
+    /// Stores `items` in the order given (Patients first, then courses, then the rest: an item's patient or
+    /// course entry is stored before it).
+    async fn store<'p, I>(&mut self, conn: &mut Conn, items: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = &'p Planned>,
+        I::IntoIter: Send,
+    {
+        let (by, now_ms, rules, progress) = (self.by, self.now_ms, self.rules, self.progress);
+        let Storing { applied, touched, patients, courses, known_observations, pending, .. } = self;
+        for planned in items {
+            progress(ImportProgress::Storing);
+            let entry = planned.entry;
+            if !matches!(planned.item, Item::Observations { .. }) || pending.rows.len() >= OBSERVATIONS_PER_FLUSH {
+                pending.flush(conn, applied, touched, now_ms, &by.username).await?;
+            }
+            let patient_of = |reference: &PatientRef| match reference {
+                PatientRef::Entry(position) => patients.get(position).copied().ok_or(None),
+                PatientRef::Stored(id) => Err(Some(*id)),
+            };
+            // Resolve the patient: an entry of this Bundle, or a stored patient that must exist.
+            let patient_ref = match &planned.item {
+                Item::Patient(_) => None,
+                Item::Course(course) => Some(&course.patient),
+                Item::Observations { patient, .. } | Item::Flag { patient, .. } => Some(patient),
+                Item::Dose(dose) => Some(&dose.patient),
+                Item::Injection(injection) => Some(&injection.patient),
+            };
+            let patient_id = match patient_ref.map(patient_of) {
+                None => None,
+                Some(Ok(id)) => Some(id),
+                Some(Err(Some(id))) => match record::patient(conn, id).await {
+                    Ok(_) => Some(id),
+                    Err(il2care_store::StoreError::NotFound(_)) => {
+                        applied.issues.push(issue(entry, "not-found", format!("Patient/{id} is not in the record")));
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                },
+                Some(Err(None)) => {
+                    applied.issues.push(issue(entry, "not-found", "its patient was not imported"));
+                    continue;
+                }
+            };
+            let location = match &planned.item {
+                Item::Patient(new) => {
+                    if jiff::tz::TimeZone::get(&new.time_zone).is_err() {
+                        applied.issues.push(issue(entry, "value", format!("unknown time zone `{}`", new.time_zone)));
+                        continue;
+                    }
+                    let existing = record::patient_by_mrn(conn, &new.mrn).await?;
+                    let id = match existing {
+                        Some(patient) => {
+                            // The same MRN with another birth date, family name or gender is another person or a
+                            // typing error: never merge them.
+                            let stored = matching::Stored {
+                                date_of_birth: &patient.date_of_birth,
+                                name: &patient.display_name,
+                                sex: &patient.sex,
+                            };
+                            let given = Demographics {
+                                birth_date: Some(&new.date_of_birth),
+                                family: new.family.as_deref(),
+                                gender: Some(&new.sex),
+                            };
+                            let fields = matching::mismatched_fields(stored, given);
+                            if !fields.is_empty() {
+                                let why = format!(
+                                    "MRN {} belongs to a stored patient whose {} differ: not the same person, or a typing \
+                                     error; correct the MRN or the record",
+                                    new.mrn,
+                                    fields.join(", ")
+                                );
+                                applied.issues.push(Issue {
+                                    expression: format!("Bundle.entry[{entry}].resource.{}", fields[0]),
+                                    ..issue(entry, "business-rule", why)
+                                });
+                                applied.mismatches.push((patient.id, fields.join(",")));
+                                continue;
+                            }
+                            patients.insert(entry, patient.id);
+                            applied.existing.push((entry, format!("Patient/{}", patient.id)));
+                            continue;
+                        }
+                        None => {
+                            let patient = Patient {
+                                id: 0,
+                                mrn: new.mrn.clone(),
+                                display_name: new.name.clone(),
+                                date_of_birth: new.date_of_birth.clone(),
+                                sex: new.sex.clone(),
+                                time_zone: new.time_zone.clone(),
+                            };
+                            let id = record::create_patient(conn, &patient, now_ms, &by.username).await?;
+                            // A new patient has no stored observations to match.
+                            known_observations.insert(id, HashMap::new());
+                            id
+                        }
+                    };
+                    patients.insert(entry, id);
+                    touch(&mut applied.patients, touched, id);
+                    format!("Patient/{id}")
+                }
+                Item::Course(new) => {
+                    let patient_id = patient_id.unwrap_or_default();
+                    let course = Course {
+                        id: 0,
+                        patient_id,
+                        regimen: new.regimen.clone(),
+                        rule_set: new.rule_set.clone(),
+                        started_at_ms: new.started_at_ms,
+                        baseline_weight_kg: new.baseline_weight_kg.clone(),
+                        baseline_creatinine_mg_dl: new.baseline_creatinine_mg_dl.clone(),
+                    };
+                    // Conditional create: a course of the same regimen started at the same time is this course.
+                    let stored = record::courses(conn, patient_id).await?;
+                    if let Some(same) = stored
+                        .iter()
+                        .find(|known| known.regimen == course.regimen && known.started_at_ms == course.started_at_ms)
+                    {
+                        courses.insert(entry, same.id);
+                        applied.existing.push((entry, format!("MedicationRequest/{}", same.id)));
+                        continue;
+                    }
+                    let id = record::create_course(conn, &course, now_ms, &by.username).await?;
+                    courses.insert(entry, id);
+                    touch(&mut applied.patients, touched, patient_id);
+                    format!("MedicationRequest/{id}")
+                }
+                Item::Observations { observations, .. } => {
+                    let patient_id = patient_id.unwrap_or_default();
+                    let known = match known_observations.entry(patient_id) {
+                        std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(vacant) => vacant.insert(
+                            record::observations(conn, patient_id, i64::MIN)
+                                .await?
+                                .iter()
+                                .map(|row| {
+                                    let key =
+                                        observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit);
+                                    (key, ObservationRow::Stored(row.id))
+                                })
+                                .collect(),
+                        ),
+                    };
+                    let mut rows = Vec::with_capacity(observations.len());
+                    for new in observations {
+                        // Conditional create: by identifier (the store's unique client id), else on the natural key.
+                        let key = observation_key(&new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
+                        if new.client_id.is_none()
+                            && let Some(row) = known.get(&key)
+                        {
+                            rows.push((*row, false));
+                            continue;
+                        }
+                        let row = ObservationRow::Written(pending.next_row());
+                        pending.rows.push(Observation {
+                            id: 0,
+                            patient_id,
+                            client_id: new.client_id.clone(),
+                            code: new.code.clone(),
+                            value: new.value.clone(),
+                            unit: new.unit.clone(),
+                            at_ms: new.at_ms,
+                            start_ms: new.start_ms,
+                            document: new.document.clone(),
+                            corrects_id: None,
+                        });
+                        known.insert(key, row);
+                        rows.push((row, true));
+                    }
+                    pending.entries.push((entry, patient_id, rows));
+                    continue;
+                }
+                Item::Dose(dose) => {
+                    let patient_id = patient_id.unwrap_or_default();
+                    let stored_courses = record::courses(conn, patient_id).await?;
+                    let course_id =
+                        course_of(&stored_courses, &courses, &dose.course, dose.at_ms).map(|course| course.id);
+                    let Some(course_id) = course_id else {
+                        applied.issues.push(issue(
+                            entry,
+                            "not-found",
+                            "no course of this patient for the dose: name its MedicationRequest in `request`",
+                        ));
+                        continue;
+                    };
+                    let same = record::dose_events(conn, course_id).await?.into_iter().find(|event| {
+                        event.status == dose.status && event.at_ms == dose.at_ms && event.corrects_id.is_none()
+                    });
+                    if let Some(same) = same {
+                        applied.existing.push((entry, format!("MedicationAdministration/{}", same.id)));
+                        continue;
+                    }
+                    let event = DoseEvent {
+                        id: 0,
+                        patient_id,
+                        course_id,
+                        assessment_id: None,
+                        status: dose.status.to_string(),
+                        at_ms: dose.at_ms,
+                        override_reason: dose.override_reason.clone(),
+                        corrects_id: None,
+                        recorded_by: by.username.clone(),
+                    };
+                    let id = record::add_dose_event(conn, &event, now_ms).await?;
+                    if dose.status == "given" {
+                        set_flag(conn, patient_id, "received_interleukin_2", dose.at_ms, &by.username).await?;
+                    }
+                    touch(&mut applied.patients, touched, patient_id);
+                    format!("MedicationAdministration/{id}")
+                }
+                Item::Injection(injection) => {
+                    let patient_id = patient_id.unwrap_or_default();
+                    let patient = record::patient(conn, patient_id).await?;
+                    let stored_courses = record::courses(conn, patient_id).await?;
+                    let Some(course) = course_of(&stored_courses, &courses, &injection.course, injection.at_ms) else {
+                        applied.issues.push(issue(
+                            entry,
+                            "not-found",
+                            "no course of this patient for the injection: name its MedicationRequest in `request`",
+                        ));
+                        continue;
+                    };
+                    // The injection log's own rules: the course's regimen, its slots and levels, one shot per slot.
+                    let mut document = injection.document.clone();
+                    document.insert("course_id".into(), json!(course.id));
+                    let logged = record::injections(conn, patient_id).await?;
+                    let status = injection.document.get("status").and_then(Value::as_str).unwrap_or("");
+                    let slot = injection.document.get("slot").and_then(Value::as_i64);
+                    let same = record::standing_injections(&logged).into_iter().find(|known| {
+                        known.course_id == course.id
+                            && known.at_ms == injection.at_ms
+                            && known.status == status
+                            && slot.is_none_or(|slot| known.slot_number == Some(slot))
+                    });
+                    if let Some(same) = same {
+                        applied.existing.push((entry, format!("MedicationAdministration/injection-{}", same.id)));
+                        continue;
+                    }
+                    let now = Timestamp::from_millisecond(now_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+                    let checked = rules.checked_entry(&document, course, &patient.time_zone, &logged, now);
+                    let mut checked = match checked {
+                        Ok(checked) => checked,
+                        Err(refusal) => {
+                            applied.issues.push(issue(
+                                entry,
+                                "value",
+                                format!("{}: {}", refusal.field, refusal.reason),
+                            ));
+                            continue;
+                        }
+                    };
+                    checked.recorded_by = by.username.clone();
+                    let id = record::add_injection(conn, &checked, now_ms).await?.id();
+                    if checked.status == "given" {
+                        set_flag(conn, patient_id, "received_interleukin_2", checked.at_ms, &by.username).await?;
+                    }
+                    touch(&mut applied.patients, touched, patient_id);
+                    format!("MedicationAdministration/injection-{id}")
+                }
+                Item::Flag { code, at_ms, .. } => {
+                    let patient_id = patient_id.unwrap_or_default();
+                    let known = record::flag_rows(conn, patient_id).await?.into_iter().find(|flag| flag.code == *code);
+                    if let Some(known) = known {
+                        applied.existing.push((entry, format!("Flag/{}", known.id)));
+                        continue;
+                    }
+                    let id = set_flag(conn, patient_id, code, *at_ms, &by.username).await?;
+                    touch(&mut applied.patients, touched, patient_id);
+                    format!("Flag/{id}")
+                }
+            };
+            applied.locations.push((entry, location));
+        }
+        Ok(())
+    }
+
+    /// Writes the observations still waiting and appends one audit entry per patient changed (in one go, with
+    /// multi-row statements): what the import stored.
+    async fn finish(mut self, conn: &mut Conn) -> Result<Applied, Error> {
+        self.pending.flush(conn, &mut self.applied, &mut self.touched, self.now_ms, &self.by.username).await?;
+        let resources: Vec<String> =
+            self.applied.patients.iter().map(|patient_id| format!("patient/{patient_id}/fhir-import")).collect();
+        let entries: Vec<AuditEntry> = self
+            .applied
+            .patients
+            .iter()
+            .zip(&resources)
+            .map(|(patient_id, resource)| self.by.entry(self.now_ms, "write", resource, Some(*patient_id), "ok"))
+            .collect();
+        audit::append_all(conn, &entries).await?;
+        drop(entries);
+        Ok(self.applied)
+    }
+}
+
+/// Notes a patient whose record the import changed (once, in the order first touched).
+fn touch(patients: &mut Vec<i64>, touched: &mut HashSet<i64>, id: i64) {
+    if touched.insert(id) {
         patients.push(id);
+    }
+}
+
+/// Where a planned observation's row is: stored before this import, or the `n`th row this import writes.
+#[derive(Clone, Copy, Debug)]
+enum ObservationRow {
+    Stored(i64),
+    Written(usize),
+}
+
+/// Observations waiting to be written in multi-row statements ([`il2care_store::bulk::add_observations`]),
+/// with the entries they answer; written before any other kind of item is stored and at the end, so the
+/// answers keep the order of the items.
+#[derive(Default)]
+struct PendingObservations {
+    rows: Vec<Observation>,
+    /// The Observation entries waiting for their rows.
+    entries: Vec<WaitingEntry>,
+    /// The id of each row this import wrote, in the order written, and whether it was created (not already
+    /// stored with the same identifier).
+    written: Vec<(i64, bool)>,
+}
+
+/// An Observation entry waiting for its rows: position, patient, rows (each with whether it is the entry's own
+/// or one an earlier entry of this import wrote with the same natural key).
+type WaitingEntry = (usize, i64, Vec<(ObservationRow, bool)>);
+
+/// Rows gathered before the pending observations are written.
+const OBSERVATIONS_PER_FLUSH: usize = 2_000;
+
+impl PendingObservations {
+    /// The index the next row queued will have among the rows written by this import.
+    fn next_row(&self) -> usize {
+        self.written.len() + self.rows.len()
+    }
+
+    fn id(&self, row: ObservationRow) -> i64 {
+        match row {
+            ObservationRow::Stored(id) => id,
+            ObservationRow::Written(index) => self.written[index].0,
+        }
+    }
+
+    /// Writes the queued rows and answers their entries.
+    async fn flush(
+        &mut self,
+        conn: &mut Conn,
+        applied: &mut Applied,
+        touched: &mut HashSet<i64>,
+        now_ms: i64,
+        by: &str,
+    ) -> Result<(), Error> {
+        if self.entries.is_empty() {
+            return Ok(());
+        }
+        let written = il2care_store::bulk::add_observations(conn, &self.rows, now_ms, by).await?;
+        self.rows.clear();
+        self.written.extend(written.iter().map(|row| (row.id(), matches!(row, record::Written::Created(_)))));
+        for (entry, patient_id, rows) in std::mem::take(&mut self.entries) {
+            let location = format!("Observation/{}", rows.first().map_or(0, |(row, _)| self.id(*row)));
+            let created = rows
+                .iter()
+                .any(|(row, own)| *own && matches!(row, ObservationRow::Written(index) if self.written[*index].1));
+            if created {
+                touch(&mut applied.patients, touched, patient_id);
+                applied.locations.push((entry, location));
+            } else {
+                applied.existing.push((entry, location));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -663,24 +808,95 @@ pub async fn import_text_reporting(
     rules: &dyn InjectionRules,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportOutcome, Error> {
+    let answer = import_text_answer(store, mrn_system, text.into(), by, physician, now, rules, progress).await?;
+    Ok(match answer {
+        ImportAnswer::Outcome(outcome) => outcome,
+        ImportAnswer::Collection { issues, refused } => {
+            ImportOutcome { status: ImportStatus::Stored, body: import::operation_outcome_of(issues), refused }
+        }
+    })
+}
+
+/// What an import answers, before a stored collection's OperationOutcome is built: a large collection's
+/// outcome has one issue per entry, which [`write_operation_outcome`] writes one at a time instead of as one
+/// value.
+#[derive(Debug)]
+pub enum ImportAnswer {
+    /// A Bundle refused or unreadable, or a transaction- or batch-response.
+    Outcome(ImportOutcome),
+    /// A stored collection ([`ImportStatus::Stored`]): the issues of its OperationOutcome, in order.
+    Collection { issues: Vec<Issue>, refused: bool },
+}
+
+/// Entries read and stored at a time: the plan never holds more than this many entries' items (a bulk export's
+/// 100,000 Observations are never planned at once).
+const ENTRIES_PER_CHUNK: usize = 2_000;
+
+/// [`import_text_reporting`], answering a stored collection with its issues instead of its OperationOutcome.
+/// The Bundle is read and stored a chunk of entries at a time ([`ChunkedPlan`]: its Patients and
+/// MedicationRequests first), in one database transaction; a `transaction` Bundle is read whole before anything
+/// is stored (one refused entry refuses it). Text given owned is freed once stored.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_text_answer(
+    store: &Store,
+    mrn_system: &str,
+    text: Cow<'_, str>,
+    by: &Importer,
+    physician: bool,
+    now: Timestamp,
+    rules: &dyn InjectionRules,
+    progress: &(dyn Fn(ImportProgress) + Sync),
+) -> Result<ImportAnswer, Error> {
+    let outcome = |status, body, refused| Ok(ImportAnswer::Outcome(ImportOutcome { status, body, refused }));
     let latest = now + jiff::SignedDuration::from_mins(5);
     let options = ImportOptions { mrn_system: mrn_system.to_string() };
-    let plan = match import::plan_with(text, latest, &options) {
-        Ok(plan) => plan,
-        Err(outcome) => return Ok(ImportOutcome { status: ImportStatus::Unreadable, body: outcome, refused: true }),
+    let read = BundleEntries::read(&text, latest, &options).and_then(ChunkedPlan::new);
+    let (mut plan, heads) = match read {
+        Ok(read) => read,
+        Err(body) => return outcome(ImportStatus::Unreadable, body, true),
     };
-    progress(ImportProgress::Checked { items: plan.items.len() });
-    if !physician && plan.items.iter().any(|planned| matches!(planned.item, Item::Course(_))) {
+    // A transaction is read whole first: nothing is stored when one entry is refused.
+    let mut chunks = Vec::new();
+    if plan.kind() == BundleKind::Transaction
+        && let Err(body) = read_all(&mut plan, &mut chunks)
+    {
+        return outcome(ImportStatus::Unreadable, body, true);
+    }
+    progress(ImportProgress::Checked { items: plan.entries() });
+    if !physician && heads.iter().any(|planned| matches!(planned.item, Item::Course(_))) {
         return Err(Error::Forbidden("only a physician starts a course (MedicationRequest)".into()));
     }
-    if plan.kind == BundleKind::Transaction && plan.has_errors() {
-        let body = import::operation_outcome(&plan.issues);
-        return Ok(ImportOutcome { status: ImportStatus::Refused, body, refused: true });
+    if plan.kind() == BundleKind::Transaction && plan.has_errors() {
+        return outcome(ImportStatus::Refused, import::operation_outcome(&plan.issues()), true);
     }
     let mut tx = store.begin().await?;
-    let applied = apply(&mut tx, &plan, by, now.as_millisecond(), rules, progress).await?;
-    // The items are stored: only the issues are needed for the answer (a large Bundle's plan is freed first).
-    let ImportPlan { kind, entries, mut issues, .. } = plan;
+    let mut storing = Storing::new(by, now.as_millisecond(), rules, progress);
+    storing.store(&mut tx, &heads).await?;
+    skipped(progress, plan.referred_to(), heads.len());
+    drop(heads);
+    for (items, entries) in chunks {
+        storing.store(&mut tx, &items).await?;
+        skipped(progress, entries, items.len());
+    }
+    loop {
+        let (items, entries) = match plan.next_chunk(ENTRIES_PER_CHUNK) {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(body) => {
+                tx.rollback().await?;
+                return outcome(ImportStatus::Unreadable, body, true);
+            }
+        };
+        storing.store(&mut tx, &items).await?;
+        skipped(progress, entries, items.len());
+    }
+    let applied = storing.finish(&mut tx).await?;
+    let kind = plan.kind();
+    let entries = plan.entries();
+    let mut issues = plan.issues();
+    // Everything is stored: the Bundle's text is not needed for the answer (it is the largest thing held).
+    drop(plan);
+    drop(text);
     issues.extend(applied.issues.iter().cloned());
     let refused = issues.iter().any(|issue| issue.severity == "error");
     let keep = match kind {
@@ -696,22 +912,81 @@ pub async fn import_text_reporting(
     }
     audit_mismatches(store, by, &applied.mismatches, now).await?;
     if !keep {
-        let body = import::operation_outcome(&issues);
-        return Ok(ImportOutcome { status: ImportStatus::Refused, body, refused: true });
+        return outcome(ImportStatus::Refused, import::operation_outcome(&issues), true);
     }
     if kind != BundleKind::Collection {
         let kind = if kind == BundleKind::Batch { "batch-response" } else { "transaction-response" };
-        let body = response_bundle(kind, entries, &applied, &issues);
-        return Ok(ImportOutcome { status: ImportStatus::Stored, body, refused });
+        return outcome(ImportStatus::Stored, response_bundle(kind, entries, &applied, &issues), refused);
     }
-    for (entry, location) in &applied.locations {
-        issues.push(informational(*entry, format!("stored as {location}")));
+    let Applied { locations, existing, .. } = applied;
+    issues.reserve(locations.len() + existing.len());
+    for (entry, location) in locations {
+        issues.push(informational(entry, format!("stored as {location}")));
     }
-    for (entry, location) in &applied.existing {
-        issues.push(informational(*entry, format!("already in the record as {location}; nothing changed")));
+    for (entry, location) in existing {
+        issues.push(informational(entry, format!("already in the record as {location}; nothing changed")));
     }
-    drop(applied);
-    Ok(ImportOutcome { status: ImportStatus::Stored, body: import::operation_outcome_of(issues), refused })
+    Ok(ImportAnswer::Collection { issues, refused })
+}
+
+/// Reads every chunk of a plan (a transaction's) before anything is stored; `Err` when an entry is unreadable.
+fn read_all(plan: &mut ChunkedPlan<'_>, chunks: &mut Vec<(Vec<Planned>, usize)>) -> Result<(), Value> {
+    while let Some(chunk) = plan.next_chunk(ENTRIES_PER_CHUNK)? {
+        chunks.push(chunk);
+    }
+    Ok(())
+}
+
+/// Moves the progress on past the entries of a chunk that became no item (skipped or refused).
+fn skipped(progress: &(dyn Fn(ImportProgress) + Sync), entries: usize, items: usize) {
+    for _ in items..entries {
+        progress(ImportProgress::Storing);
+    }
+}
+
+/// Writes the OperationOutcome of `issues` as [`import::operation_outcome_of`] builds it, pretty-printed (the
+/// same text as `serde_json::to_writer_pretty` of that value), holding one issue's value at a time.
+pub fn write_operation_outcome(issues: Vec<Issue>, out: impl std::io::Write) -> serde_json::Result<()> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+
+    struct Issues(std::cell::RefCell<Option<Vec<Issue>>>);
+    impl serde::Serialize for Issues {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let issues = self.0.borrow_mut().take().unwrap_or_default();
+            let mut list = serializer.serialize_seq(Some(issues.len()))?;
+            for issue in issues {
+                // The issue as the whole outcome would hold it (pruned of empty members).
+                let mut one = import::operation_outcome_of(vec![issue]);
+                if let Some(Value::Array(single)) = one.get_mut("issue")
+                    && let Some(value) = single.pop()
+                {
+                    list.serialize_element(&value)?;
+                }
+            }
+            list.end()
+        }
+    }
+    struct Outcome(Issues);
+    impl serde::Serialize for Outcome {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            // Members in the order a built outcome prints them (serde_json's map order).
+            let shape = import::operation_outcome(&[]);
+            let keys: Vec<&String> = shape.as_object().map(|map| map.keys().collect()).unwrap_or_default();
+            let mut map = serializer.serialize_map(Some(keys.len()))?;
+            for key in keys {
+                if key == "issue" {
+                    map.serialize_entry(key, &self.0)?;
+                } else {
+                    map.serialize_entry(key, &shape[key])?;
+                }
+            }
+            map.end()
+        }
+    }
+    if issues.is_empty() {
+        return serde_json::to_writer_pretty(out, &import::operation_outcome(&[]));
+    }
+    serde_json::to_writer_pretty(out, &Outcome(Issues(std::cell::RefCell::new(Some(issues)))))
 }
 
 fn informational(entry: usize, diagnostics: String) -> Issue {
@@ -779,4 +1054,42 @@ async fn audit_mismatches(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failure is a failed test.
+
+    use il2care_wire::fhir::import::{self, Issue};
+
+    use super::write_operation_outcome;
+
+    fn written(issues: Vec<Issue>) -> String {
+        let mut out = Vec::new();
+        write_operation_outcome(issues, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn an_outcome_written_one_issue_at_a_time_is_the_text_of_the_built_outcome() {
+        let issue = |severity, code, diagnostics: &str, expression: &str| Issue {
+            severity,
+            code,
+            diagnostics: diagnostics.into(),
+            expression: expression.into(),
+        };
+        let lists = [
+            vec![],
+            vec![issue("information", "informational", "stored as Observation/1", "Bundle.entry[0].resource")],
+            vec![
+                issue("error", "value", "heart_rate: \"quoted\" \u{e9}", "Bundle.entry[1].resource.valueQuantity"),
+                issue("warning", "not-supported", "", "Bundle.entry[2].resource"),
+                issue("information", "informational", "already in the record", ""),
+            ],
+        ];
+        for issues in lists {
+            let built = serde_json::to_string_pretty(&import::operation_outcome_of(issues.clone())).unwrap();
+            assert_eq!(written(issues), built);
+        }
+    }
 }

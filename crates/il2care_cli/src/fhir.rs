@@ -7,12 +7,14 @@
 //! injection log's rules an import applies come in from `main.rs` (the service's, until they move).
 //! A large import shows a progress bar on stderr, only when stderr is a terminal (never in tests or pipes).
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use il2care_app::Actor;
-use il2care_app::fhir::{ImportProgress, InjectionRules, export_patient, import_bundle};
+use il2care_app::fhir::{
+    ImportAnswer, ImportProgress, InjectionRules, export_patient, import_bundle, write_operation_outcome,
+};
 use il2care_core::Refusal;
 use il2care_store::Store;
 use il2care_wire::fhir::export::{BundleType, bundle};
@@ -140,7 +142,7 @@ pub fn import(args: ImportArgs, rules: &dyn InjectionRules) -> Outcome {
         return Err(Refusal::new(args.file, "is not UTF-8 text (nothing was stored); see the OperationOutcome").into());
     };
     let url = database_url(args.database, &args.data_dir)?;
-    let outcome = runtime()?.block_on(async move {
+    let answer = runtime()?.block_on(async move {
         let store = Store::open(&url).await.context("opening the database")?;
         let bar = progress_bar(text.len());
         let report = |progress: ImportProgress| match progress {
@@ -151,14 +153,26 @@ pub fn import(args: ImportArgs, rules: &dyn InjectionRules) -> Outcome {
             }
             ImportProgress::Storing => bar.inc(1),
         };
-        let outcome =
-            import_bundle(&store, &args.mrn_system, &Actor::operator(), &text, crate::clock::now(), rules, &report)
-                .await
-                .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
+        let now = crate::clock::now();
+        let operator = Actor::operator();
+        let answer = import_bundle(&store, &args.mrn_system, &operator, text.into(), now, rules, &report)
+            .await
+            .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
         bar.finish_and_clear();
         store.close().await;
-        anyhow::Ok(outcome)
+        anyhow::Ok(answer)
     })?;
+    // A stored collection's outcome (one issue per entry) is written one issue at a time.
+    let outcome = match answer {
+        ImportAnswer::Outcome(outcome) => outcome,
+        ImportAnswer::Collection { issues, .. } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write_operation_outcome(issues, &mut out).context("writing JSON")?;
+            writeln!(out).context("writing JSON")?;
+            out.flush().context("writing JSON")?;
+            return Ok(());
+        }
+    };
     println!("{}", serde_json::to_string_pretty(&outcome.body).context("writing JSON")?);
     if !outcome.status.is_success() {
         let errors = outcome.body["issue"]

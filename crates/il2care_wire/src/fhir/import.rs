@@ -271,30 +271,207 @@ struct ResourceHead<'a> {
 
 /// Reads a Bundle's text; `latest` is the latest time a resource may carry (now, plus clock skew). `Err` is
 /// the OperationOutcome of a Bundle refused as a whole. One pass builds the reference index from each entry's
-/// `fullUrl` and `Type/id`, a second reads each entry in turn.
+/// `fullUrl` and `Type/id` ([`BundleEntries::read`]), a second reads each entry in turn.
 pub fn plan_with(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<ImportPlan, Value> {
-    json::refuse_repeated_members(text).map_err(|refusal| {
-        operation_outcome(&[Issue::error("invalid", json::join("Bundle", &refusal.field), refusal.reason)])
-    })?;
-    let head: BundleHead = serde_json::from_str(text).map_err(|error| refused_bundle(format!("not JSON: {error}")))?;
-    let kind = bundle_kind(head.resource_type.as_ref(), head.kind.as_ref())?;
-    let entries: Vec<&RawValue> = match head.entry {
-        None => Vec::new(),
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| refused_bundle("Bundle.entry must be a list"))?,
-    };
-    let not_json = |error: serde_json::Error| refused_bundle(format!("not JSON: {error}"));
-    let mut heads = Vec::with_capacity(entries.len());
-    for raw in &entries {
-        heads.push(match serde_json::from_str::<EntryHead>(raw.get()) {
-            Ok(head) => head,
-            // An entry whose fullUrl or resource is of the wrong kind: read it whole, as the second pass will.
-            Err(_) => owned_head(&serde_json::from_str::<Value>(raw.get()).map_err(not_json)?),
-        });
-    }
-    let index = EntryIndex::new(heads.into_iter())?;
-    plan_entries(kind, entries.len(), &index, latest, options, |position| {
-        serde_json::from_str::<Value>(entries[position].get()).map(Cow::Owned).map_err(not_json)
+    let bundle = BundleEntries::read(text, latest, options)?;
+    plan_entries(bundle.kind, bundle.entries.len(), &bundle.index, latest, options, |position| {
+        bundle.entry(position).map(Cow::Owned)
     })
+}
+
+/// A Bundle's text read as far as its type and its entries' reference index: each entry stays text until it
+/// is read (by [`ChunkedPlan`]).
+pub struct BundleEntries<'a> {
+    kind: BundleKind,
+    entries: Vec<&'a RawValue>,
+    index: EntryIndex<'a>,
+    latest: Timestamp,
+    options: ImportOptions,
+}
+
+impl<'a> BundleEntries<'a> {
+    /// Reads a Bundle's text up to its entries; `Err` is the OperationOutcome of a Bundle refused as a whole
+    /// (as [`plan_with`] answers it). One pass builds the reference index from each entry's `fullUrl` and
+    /// `Type/id`.
+    pub fn read(text: &'a str, latest: Timestamp, options: &ImportOptions) -> Result<BundleEntries<'a>, Value> {
+        json::refuse_repeated_members(text).map_err(|refusal| {
+            operation_outcome(&[Issue::error("invalid", json::join("Bundle", &refusal.field), refusal.reason)])
+        })?;
+        let head: BundleHead =
+            serde_json::from_str(text).map_err(|error| refused_bundle(format!("not JSON: {error}")))?;
+        let kind = bundle_kind(head.resource_type.as_ref(), head.kind.as_ref())?;
+        let entries: Vec<&RawValue> = match head.entry {
+            None => Vec::new(),
+            Some(raw) => serde_json::from_str(raw.get()).map_err(|_| refused_bundle("Bundle.entry must be a list"))?,
+        };
+        let mut heads = Vec::with_capacity(entries.len());
+        for raw in &entries {
+            heads.push(match serde_json::from_str::<EntryHead>(raw.get()) {
+                Ok(head) => head,
+                // An entry whose fullUrl or resource is of the wrong kind: read it whole, as the second pass will.
+                Err(_) => owned_head(&serde_json::from_str::<Value>(raw.get()).map_err(not_json)?),
+            });
+        }
+        let index = EntryIndex::new(heads.into_iter())?;
+        Ok(BundleEntries { kind, entries, index, latest, options: options.clone() })
+    }
+
+    /// How the Bundle is to be taken.
+    pub fn kind(&self) -> BundleKind {
+        self.kind
+    }
+
+    /// How many entries the Bundle has.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the Bundle has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn entry(&self, position: usize) -> Result<Value, Value> {
+        serde_json::from_str::<Value>(self.entries[position].get()).map_err(not_json)
+    }
+
+    fn read_entry(&self, position: usize) -> Result<Read, Value> {
+        let entry = self.entry(position)?;
+        Ok(read_entry(self.kind, position, &entry, &self.index, self.latest, &self.options))
+    }
+
+    /// Whether an entry holds what other entries refer to (a Patient or a MedicationRequest).
+    fn is_referred_to(&self, position: usize) -> bool {
+        self.index.types.get(position).is_some_and(|kind| kind == "Patient" || kind == "MedicationRequest")
+    }
+}
+
+fn not_json(error: serde_json::Error) -> Value {
+    refused_bundle(format!("not JSON: {error}"))
+}
+
+/// A Bundle's plan read a chunk at a time, so a large Bundle's plan is never held whole: first the entries
+/// others refer to (its Patients and MedicationRequests, [`ChunkedPlan::referred_to`]), then the rest in entry
+/// order ([`ChunkedPlan::next_chunk`]). Together the items are those of [`plan_with`], in the order its caller
+/// stores them (Patients, then courses, then the rest by entry), and [`ChunkedPlan::issues`] are its issues in
+/// its order.
+pub struct ChunkedPlan<'a> {
+    bundle: BundleEntries<'a>,
+    /// The Patient and MedicationRequest entries read as items, before dependents are dropped (sorted).
+    read_heads: Vec<usize>,
+    /// The same once a course whose patient entry was refused is dropped (sorted).
+    kept_heads: Vec<usize>,
+    /// Issues of entries that could not be read, by entry.
+    read_issues: Vec<(usize, Issue)>,
+    /// Items dropped because an entry they refer to was refused ([`drop_dependents`]' first round), by entry.
+    first_round: Vec<(usize, Issue)>,
+    /// Items dropped because the course they refer to was dropped in the first round, by entry.
+    second_round: Vec<(usize, Issue)>,
+    /// The next entry [`ChunkedPlan::next_chunk`] reads.
+    next: usize,
+    /// How many entries are Patients or MedicationRequests.
+    referred_to: usize,
+}
+
+impl<'a> ChunkedPlan<'a> {
+    /// Reads the Bundle's Patients and MedicationRequests: the plan, and their items (Patients first, then
+    /// courses, each by entry). `Err` is the OperationOutcome of a Bundle refused as a whole.
+    pub fn new(bundle: BundleEntries<'a>) -> Result<(ChunkedPlan<'a>, Vec<Planned>), Value> {
+        let mut plan = ChunkedPlan {
+            bundle,
+            read_heads: Vec::new(),
+            kept_heads: Vec::new(),
+            read_issues: Vec::new(),
+            first_round: Vec::new(),
+            second_round: Vec::new(),
+            next: 0,
+            referred_to: 0,
+        };
+        let mut items = Vec::new();
+        for position in (0..plan.bundle.len()).filter(|position| plan.bundle.is_referred_to(*position)) {
+            plan.referred_to += 1;
+            match plan.bundle.read_entry(position)? {
+                Read::Item(planned) => items.push(planned),
+                Read::Issue(issue) => plan.read_issues.push((position, issue)),
+            }
+        }
+        plan.read_heads = items.iter().map(|planned| planned.entry).collect();
+        // A course refers to a patient only, and patients are never dropped: one round settles the heads.
+        items.retain(|planned| match missing_entry(&planned.item, &plan.read_heads) {
+            Some(missing) => {
+                plan.first_round.push((planned.entry, dependent_issue(planned.entry, missing)));
+                false
+            }
+            None => true,
+        });
+        plan.kept_heads = items.iter().map(|planned| planned.entry).collect();
+        items.sort_by_key(|planned| (!matches!(planned.item, Item::Patient(_)), planned.entry));
+        Ok((plan, items))
+    }
+
+    /// How the Bundle is to be taken.
+    pub fn kind(&self) -> BundleKind {
+        self.bundle.kind
+    }
+
+    /// How many entries the Bundle has.
+    pub fn entries(&self) -> usize {
+        self.bundle.len()
+    }
+
+    /// How many entries are Patients or MedicationRequests (read by [`ChunkedPlan::new`]).
+    pub fn referred_to(&self) -> usize {
+        self.referred_to
+    }
+
+    /// The items of the next `count` entries that are not Patients or MedicationRequests (by entry), with how
+    /// many of those entries were read; `None` once every entry is read.
+    pub fn next_chunk(&mut self, count: usize) -> Result<Option<(Vec<Planned>, usize)>, Value> {
+        if self.next >= self.bundle.len() {
+            return Ok(None);
+        }
+        let end = self.bundle.len().min(self.next.saturating_add(count.max(1)));
+        let mut items = Vec::with_capacity(end - self.next);
+        let mut read = 0;
+        for position in self.next..end {
+            if self.bundle.is_referred_to(position) {
+                continue;
+            }
+            read += 1;
+            match self.bundle.read_entry(position)? {
+                Read::Issue(issue) => self.read_issues.push((position, issue)),
+                Read::Item(planned) => {
+                    if let Some(missing) = missing_entry(&planned.item, &self.read_heads) {
+                        self.first_round.push((position, dependent_issue(position, missing)));
+                    } else if let Some(missing) = missing_entry(&planned.item, &self.kept_heads) {
+                        self.second_round.push((position, dependent_issue(position, missing)));
+                    } else {
+                        items.push(planned);
+                    }
+                }
+            }
+        }
+        self.next = end;
+        Ok(Some((items, read)))
+    }
+
+    /// Whether any entry read so far was refused.
+    pub fn has_errors(&self) -> bool {
+        [&self.read_issues, &self.first_round, &self.second_round]
+            .iter()
+            .any(|issues| issues.iter().any(|(_, issue)| issue.severity == "error"))
+    }
+
+    /// The issues of the entries read, in the order [`plan_with`] gives them.
+    pub fn issues(&self) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        for list in [&self.read_issues, &self.first_round, &self.second_round] {
+            let mut list: Vec<&(usize, Issue)> = list.iter().collect();
+            list.sort_by_key(|(position, _)| *position);
+            issues.extend(list.into_iter().map(|(_, issue)| issue.clone()));
+        }
+        issues
+    }
 }
 
 fn owned_head(entry: &Value) -> EntryHead<'static> {
@@ -357,58 +534,77 @@ fn plan_entries<'e>(
 ) -> Result<ImportPlan, Value> {
     // One item per entry at most: reserved once (growing by doubling would hold up to twice the plan).
     let mut plan = ImportPlan { kind, entries: count, items: Vec::with_capacity(count), issues: Vec::new() };
-    // What is outside il2care's scope is skipped: information in a transaction or batch (it does not fail the
-    // transaction), a warning in a collection.
-    let skipped = if kind == BundleKind::Collection { "warning" } else { "information" };
     for position in 0..count {
         let entry = entry_at(position)?;
-        let path = format!("Bundle.entry[{position}].resource");
-        let resource = &entry["resource"];
-        let resource_type = resource["resourceType"].as_str().unwrap_or("");
-        if let Some(method) = entry["request"]["method"].as_str()
-            && method != "POST"
-            && (resource_type.is_empty() || is_supported(resource_type))
-        {
-            plan.issues.push(Issue::error(
-                "not-supported",
-                format!("Bundle.entry[{position}].request.method"),
-                format!(
-                    "{method} is not accepted: il2care only creates records (POST, matched on their identifiers); \
-                     it never updates or deletes them through FHIR"
-                ),
-            ));
-            continue;
-        }
-        let read = match resource_type {
-            "Patient" => read_patient(resource, &path, latest, options).map(Item::Patient),
-            "Observation" => read_observation(resource, &path, index, latest),
-            "MedicationRequest" => read_course(resource, &path, index, latest).map(Item::Course),
-            "MedicationAdministration" if is_logged_injection(resource) => {
-                read_injection(resource, &path, index, latest).map(Item::Injection)
-            }
-            "MedicationAdministration" => read_dose(resource, &path, index, latest).map(Item::Dose),
-            "Flag" => read_flag(resource, &path, index),
-            "" => Err(Issue::error("required", format!("Bundle.entry[{position}]"), "the entry has no resource")),
-            other => {
-                plan.issues.push(Issue {
-                    severity: skipped,
-                    code: "not-supported",
-                    diagnostics: format!("{other} is not imported; {SUPPORTED}"),
-                    expression: path,
-                });
-                continue;
-            }
-        };
-        match read {
-            Ok(item) => plan.items.push(Planned { entry: position, resource_type: resource_type.to_string(), item }),
-            // A resource of a supported type that il2care does not keep (another drug, an observation code it
-            // does not read) is skipped like an unsupported type; a resource il2care keeps that is wrong is an error.
-            Err(issue) if issue.code == "not-supported" => plan.issues.push(Issue { severity: skipped, ..issue }),
-            Err(issue) => plan.issues.push(issue),
+        match read_entry(kind, position, &entry, index, latest, options) {
+            Read::Item(planned) => plan.items.push(planned),
+            Read::Issue(issue) => plan.issues.push(issue),
         }
     }
     drop_dependents(&mut plan);
     Ok(plan)
+}
+
+/// What one entry becomes: an item to store, or one issue (an error, or a note that it was skipped).
+enum Read {
+    Item(Planned),
+    Issue(Issue),
+}
+
+/// Reads one entry of the Bundle (at `position`).
+fn read_entry(
+    kind: BundleKind,
+    position: usize,
+    entry: &Value,
+    index: &EntryIndex,
+    latest: Timestamp,
+    options: &ImportOptions,
+) -> Read {
+    // What is outside il2care's scope is skipped: information in a transaction or batch (it does not fail the
+    // transaction), a warning in a collection.
+    let skipped = if kind == BundleKind::Collection { "warning" } else { "information" };
+    let path = format!("Bundle.entry[{position}].resource");
+    let resource = &entry["resource"];
+    let resource_type = resource["resourceType"].as_str().unwrap_or("");
+    if let Some(method) = entry["request"]["method"].as_str()
+        && method != "POST"
+        && (resource_type.is_empty() || is_supported(resource_type))
+    {
+        return Read::Issue(Issue::error(
+            "not-supported",
+            format!("Bundle.entry[{position}].request.method"),
+            format!(
+                "{method} is not accepted: il2care only creates records (POST, matched on their identifiers); \
+                 it never updates or deletes them through FHIR"
+            ),
+        ));
+    }
+    let read = match resource_type {
+        "Patient" => read_patient(resource, &path, latest, options).map(Item::Patient),
+        "Observation" => read_observation(resource, &path, index, latest),
+        "MedicationRequest" => read_course(resource, &path, index, latest).map(Item::Course),
+        "MedicationAdministration" if is_logged_injection(resource) => {
+            read_injection(resource, &path, index, latest).map(Item::Injection)
+        }
+        "MedicationAdministration" => read_dose(resource, &path, index, latest).map(Item::Dose),
+        "Flag" => read_flag(resource, &path, index),
+        "" => Err(Issue::error("required", format!("Bundle.entry[{position}]"), "the entry has no resource")),
+        other => {
+            return Read::Issue(Issue {
+                severity: skipped,
+                code: "not-supported",
+                diagnostics: format!("{other} is not imported; {SUPPORTED}"),
+                expression: path,
+            });
+        }
+    };
+    match read {
+        Ok(item) => Read::Item(Planned { entry: position, resource_type: resource_type.to_string(), item }),
+        // A resource of a supported type that il2care does not keep (another drug, an observation code it
+        // does not read) is skipped like an unsupported type; a resource il2care keeps that is wrong is an error.
+        Err(issue) if issue.code == "not-supported" => Read::Issue(Issue { severity: skipped, ..issue }),
+        Err(issue) => Read::Issue(issue),
+    }
 }
 
 /// Drops items whose patient or course entry was refused, with an issue each (courses first, then the rest).
@@ -420,29 +616,37 @@ fn drop_dependents(plan: &mut ImportPlan) {
         kept.sort_unstable();
         let mut refused = Vec::new();
         plan.items.retain(|planned| {
-            let missing = match &planned.item {
-                Item::Patient(_) => None,
-                Item::Course(course) => entry_missing(&course.patient, &kept),
-                Item::Observations { patient, .. } | Item::Flag { patient, .. } => entry_missing(patient, &kept),
-                Item::Dose(NewDose { patient, course, .. }) | Item::Injection(NewInjection { patient, course, .. }) => {
-                    entry_missing(patient, &kept).or(match course {
-                        CourseRef::Entry(entry) if kept.binary_search(entry).is_err() => Some(*entry),
-                        _ => None,
-                    })
-                }
-            };
-            if let Some(missing) = missing {
-                refused.push(Issue::error(
-                    "invalid",
-                    format!("Bundle.entry[{}].resource", planned.entry),
-                    format!("refers to Bundle.entry[{missing}], which was not imported"),
-                ));
+            if let Some(missing) = missing_entry(&planned.item, &kept) {
+                refused.push(dependent_issue(planned.entry, missing));
                 return false;
             }
             true
         });
         plan.issues.extend(refused);
     }
+}
+
+/// The entry an item refers to (its patient, else its course) that is not among the `kept` entries (sorted).
+fn missing_entry(item: &Item, kept: &[usize]) -> Option<usize> {
+    match item {
+        Item::Patient(_) => None,
+        Item::Course(course) => entry_missing(&course.patient, kept),
+        Item::Observations { patient, .. } | Item::Flag { patient, .. } => entry_missing(patient, kept),
+        Item::Dose(NewDose { patient, course, .. }) | Item::Injection(NewInjection { patient, course, .. }) => {
+            entry_missing(patient, kept).or(match course {
+                CourseRef::Entry(entry) if kept.binary_search(entry).is_err() => Some(*entry),
+                _ => None,
+            })
+        }
+    }
+}
+
+fn dependent_issue(entry: usize, missing: usize) -> Issue {
+    Issue::error(
+        "invalid",
+        format!("Bundle.entry[{entry}].resource"),
+        format!("refers to Bundle.entry[{missing}], which was not imported"),
+    )
 }
 
 fn entry_missing(patient: &PatientRef, kept: &[usize]) -> Option<usize> {
@@ -1375,6 +1579,90 @@ mod tests {
             json!({"status": "skipped", "at": "2026-11-27T08:00:00Z", "slot": 2, "dose_level": "1-miu",
                    "site": "thigh_left", "skip_reason": "fever", "note": "called the clinic"})
         );
+    }
+
+    /// A record of two patients (the second's gender unreadable, so its course and that course's doses are
+    /// dropped in the first and second rounds) as an exported Bundle, its Patients last.
+    fn two_patients(kind: &str) -> String {
+        use super::super::export::{self, CourseEntry, DoseEntry, ObservationEntry, PatientEntry, PatientRecord};
+        let record = |id: i64, sex: &str| PatientRecord {
+            patient: Some(PatientEntry {
+                id,
+                mrn: format!("A-{id}"),
+                name: "Ada Example".into(),
+                date_of_birth: "1970-01-01".into(),
+                sex: sex.into(),
+                time_zone: "America/New_York".into(),
+            }),
+            courses: vec![CourseEntry {
+                id: id * 10,
+                regimen: "hd-iv".into(),
+                rule_set: "label".into(),
+                started_at_ms: 1_764_000_000_000,
+                baseline_weight_kg: Some("80".into()),
+                baseline_creatinine_mg_dl: None,
+            }],
+            observations: vec![ObservationEntry {
+                id: id * 100,
+                client_id: None,
+                document: json!({"code": "systolic_bp", "value": {"value": 86, "unit": "mm[Hg]"},
+                                 "at": "2026-11-27T15:40:00Z"}),
+            }],
+            doses: (0..2)
+                .map(|n| DoseEntry {
+                    id: id * 1000 + n,
+                    course_id: id * 10,
+                    status: "given".into(),
+                    at_ms: 1_764_000_000_000 + n * 28_800_000,
+                    override_reason: None,
+                    decision: None,
+                    reason_code: None,
+                    cosigned_by: None,
+                })
+                .collect(),
+            ..PatientRecord::default()
+        };
+        let mut resources = export::resources(&record(8, "unknown"));
+        resources.extend(export::resources(&record(7, "female")));
+        resources.push(json!({"resourceType": "Condition"}));
+        resources.sort_by_key(|resource| resource["resourceType"] == "Patient");
+        let mut bundle = export::bundle_of(resources, export::BundleType::Collection, "https://ehr.example/fhir", 0);
+        bundle["type"] = json!(kind);
+        let count = bundle["entry"].as_array().map_or(0, Vec::len);
+        // The first Patient (the record of patient 8): its course, doses and observation are refused with it.
+        bundle["entry"][count - 2]["resource"]["gender"] = json!("other");
+        bundle.to_string()
+    }
+
+    #[test]
+    fn a_plan_read_a_chunk_at_a_time_has_the_items_and_issues_of_the_whole_plan_in_the_same_order() {
+        for kind in ["collection", "transaction", "batch"] {
+            let text = two_patients(kind);
+            let whole = plan(&text, latest()).unwrap();
+            let rank = |item: &Item| match item {
+                Item::Patient(_) => 0,
+                Item::Course(_) => 1,
+                _ => 2,
+            };
+            let mut items = whole.items.clone();
+            items.sort_by_key(|planned| (rank(&planned.item), planned.entry));
+            let codes: Vec<&str> = whole.issues.iter().map(|issue| issue.code).collect();
+            assert!(codes.contains(&"code-invalid") && codes.iter().filter(|code| **code == "invalid").count() >= 4);
+            for chunk in [1, 2, 3, 1000] {
+                let bundle = BundleEntries::read(&text, latest(), &ImportOptions::default()).unwrap();
+                let (mut chunked, mut read) = ChunkedPlan::new(bundle).unwrap();
+                let mut gone_through = 0;
+                while let Some((chunk_items, entries)) = chunked.next_chunk(chunk).unwrap() {
+                    read.extend(chunk_items);
+                    gone_through += entries;
+                }
+                assert_eq!(gone_through + chunked.referred_to(), whole.entries);
+                assert_eq!((chunked.kind(), chunked.entries()), (whole.kind, whole.entries));
+                assert_eq!(read, items, "{kind}, chunks of {chunk}");
+                assert_eq!(chunked.issues(), whole.issues, "{kind}, chunks of {chunk}");
+                assert_eq!(chunked.has_errors(), whole.has_errors());
+            }
+        }
     }
 
     #[test]
