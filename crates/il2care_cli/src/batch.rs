@@ -7,9 +7,10 @@
 //! too (field `document`), never skipped, so output line N always answers input line N. The run exits 0 unless
 //! the input cannot be read or the output cannot be written (exit 1).
 //!
-//! Memory stays bounded: lines are read one at a time into chunks of at most [`CHUNK_LINES`] lines and
-//! [`CHUNK_BYTES`] bytes, a line longer than [`MAX_LINE_BYTES`] is refused without being kept, and each chunk is
-//! evaluated on every core (contiguous slices, results joined in order) and written before the next is read.
+//! Reading, evaluating and writing overlap: a reader thread reads lines one at a time into chunks of at most
+//! [`CHUNK_LINES`] lines and [`CHUNK_BYTES`] bytes (a line longer than [`MAX_LINE_BYTES`] is refused without being
+//! kept), one worker per core evaluates and renders whole chunks, and the calling thread writes them in input
+//! order. Memory stays bounded: the channels are bounded and at most `2 * cores + 2` chunks are held at a time.
 //! Nothing clinical is decided here.
 
 use std::collections::BTreeMap;
@@ -25,7 +26,7 @@ use crate::Outcome;
 /// chunk's documents and results stay a few megabytes.
 pub const CHUNK_LINES: usize = 512;
 /// The most bytes of input held in one chunk.
-pub const CHUNK_BYTES: usize = 16 * 1024 * 1024;
+pub const CHUNK_BYTES: usize = 4 * 1024 * 1024;
 /// The longest line accepted: 4 MiB, sixteen times the HTTP API's body limit; a longer line is refused.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -87,64 +88,161 @@ struct Answer {
     counted: Option<String>,
 }
 
+/// A chunk of input lines, numbered in reading order, with the bytes it took.
+struct Chunk {
+    sequence: u64,
+    lines: Vec<Line>,
+    bytes: u64,
+}
+
+/// A chunk's answers, in its lines' order; `Err` carries a worker's panic to the writer.
+type Evaluated = (u64, u64, std::thread::Result<Vec<Answer>>);
+
 /// Runs `kind` over every line of `path` (`-` for standard input).
+///
+/// Three stages overlap: a reader thread cuts the input into chunks, one worker per core evaluates and renders
+/// whole chunks (any worker takes the next chunk), and the calling thread writes the answers in input order. The
+/// channels between them are bounded and a chunk is only read once a slot is free, so at most
+/// `2 * workers + 2` chunks are held at a time, whatever the input's length.
 pub fn run(kind: Kind, path: &str) -> Outcome {
-    let (reader, length): (Box<dyn BufRead>, Option<u64>) = if path == "-" {
-        (Box::new(BufReader::with_capacity(1 << 16, std::io::stdin().lock())), None)
+    let (reader, length): (Box<dyn BufRead + Send>, Option<u64>) = if path == "-" {
+        (Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())), None)
     } else {
         let file = std::fs::File::open(path).with_context(|| format!("reading {path}"))?;
         let length = file.metadata().ok().filter(|metadata| metadata.is_file()).map(|metadata| metadata.len());
         (Box::new(BufReader::with_capacity(1 << 16, file)), length)
     };
     let bar = progress_bar(kind, length);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut lines = Lines { reader, number: 0, at_end: false };
-    let mut tally = Tally::default();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    loop {
-        let (chunk, bytes) = lines.next_chunk().with_context(|| format!("reading {path}"))?;
-        if chunk.is_empty() {
-            break;
-        }
-        for answer in evaluate_chunk(kind, &chunk, threads) {
-            tally.add(answer.counted);
-            out.write_all(answer.json.as_bytes()).context("writing the results")?;
-            out.write_all(b"\n").context("writing the results")?;
-        }
-        out.flush().context("writing the results")?;
-        if length.is_some() {
-            bar.inc(bytes);
-        } else {
-            bar.inc(chunk.len() as u64);
-        }
-    }
+    let progress = Progress { bar: &bar, by_bytes: length.is_some() };
+    let (read, tally) = evaluate_stream(kind, reader, &mut out, workers, &progress);
+    let tally = tally?;
+    read.with_context(|| format!("reading {path}"))?;
     bar.finish_and_clear();
     eprintln!("{}", tally.summary(kind));
     Ok(())
 }
 
-/// Evaluates a chunk on up to `threads` threads, each taking a contiguous slice, and returns the answers in
-/// input order.
-fn evaluate_chunk(kind: Kind, chunk: &[Line], threads: usize) -> Vec<Answer> {
-    let per_thread = chunk.len().div_ceil(threads.max(1)).max(1);
-    if per_thread >= chunk.len() {
-        return chunk.iter().map(|line| answer(kind, line)).collect();
+/// Where the writer reports progress: bytes of a file, or lines of standard input.
+struct Progress<'a> {
+    bar: &'a indicatif::ProgressBar,
+    by_bytes: bool,
+}
+
+/// The pipeline behind [`run`]: the answers of every line of `reader` written to `out` in input order by
+/// `workers` evaluating threads. Returns the reading result (an error ends the input early; what was read
+/// before it is still written) and the writing result with the counts.
+fn evaluate_stream(
+    kind: Kind,
+    reader: Box<dyn BufRead + Send>,
+    out: &mut dyn Write,
+    workers: usize,
+    progress: &Progress,
+) -> (std::io::Result<()>, Result<Tally, crate::Failure>) {
+    let workers = workers.max(1);
+    let in_flight = 2 * workers + 2;
+    // A slot is taken by the reader before it reads a chunk and given back by the writer once the chunk is written.
+    let (slot_back, slots) = std::sync::mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        slot_back.send(()).expect("the slot channel has room for every slot");
     }
+    let (to_workers, work) = std::sync::mpsc::sync_channel::<Chunk>(workers);
+    // Shared by the workers only, so the reader's sends fail once every worker has stopped.
+    let work = std::sync::Arc::new(std::sync::Mutex::new(work));
+    let (to_writer, evaluated) = std::sync::mpsc::sync_channel::<Evaluated>(in_flight);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunk
-            .chunks(per_thread)
-            .map(|slice| scope.spawn(move || slice.iter().map(|line| answer(kind, line)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(answers) => answers,
-                // A panic is a bug, not a refusal: let it end the run as it ends a single-document run.
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+        let reader = scope.spawn(move || read_chunks(reader, &slots, &to_workers));
+        for _ in 0..workers {
+            let to_writer = to_writer.clone();
+            let work = std::sync::Arc::clone(&work);
+            scope.spawn(move || evaluate_chunks(kind, &work, &to_writer));
+        }
+        drop((to_writer, work));
+        let mut tally = Tally::default();
+        let written = write_in_order(&evaluated, &slot_back, out, &mut tally, progress);
+        // If writing failed, this stops the reader and the workers at once.
+        drop((evaluated, slot_back));
+        let read = match reader.join() {
+            Ok(read) => read,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (read, written.map(|()| tally))
     })
+}
+
+/// The reader stage: takes a free slot, reads a chunk and hands it to the workers, until the input ends, a read
+/// fails or the writer has stopped.
+fn read_chunks(
+    reader: Box<dyn BufRead + Send>,
+    slots: &std::sync::mpsc::Receiver<()>,
+    to_workers: &std::sync::mpsc::SyncSender<Chunk>,
+) -> std::io::Result<()> {
+    let mut lines = Lines { reader, number: 0, at_end: false };
+    for sequence in 0.. {
+        if slots.recv().is_err() {
+            return Ok(()); // The writer stopped; its error is the one reported.
+        }
+        let (chunk, bytes) = lines.next_chunk()?;
+        if chunk.is_empty() || to_workers.send(Chunk { sequence, lines: chunk, bytes }).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// A worker: evaluates and renders whole chunks until there are none left or the writer has stopped.
+fn evaluate_chunks(
+    kind: Kind,
+    work: &std::sync::Mutex<std::sync::mpsc::Receiver<Chunk>>,
+    to_writer: &std::sync::mpsc::SyncSender<Evaluated>,
+) {
+    loop {
+        // A poisoned lock means another worker panicked, and the writer reports that panic.
+        let Ok(Ok(chunk)) = work.lock().map(|work| work.recv()) else { return };
+        let answers = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            chunk.lines.iter().map(|line| answer(kind, line)).collect::<Vec<_>>()
+        }));
+        let panicked = answers.is_err();
+        if to_writer.send((chunk.sequence, chunk.bytes, answers)).is_err() || panicked {
+            return;
+        }
+    }
+}
+
+/// The writer stage: writes each chunk's answers once every earlier chunk is written, counts them and gives the
+/// chunk's slot back to the reader.
+fn write_in_order(
+    evaluated: &std::sync::mpsc::Receiver<Evaluated>,
+    slot_back: &std::sync::mpsc::SyncSender<()>,
+    out: &mut dyn Write,
+    tally: &mut Tally,
+    progress: &Progress,
+) -> Outcome {
+    let mut waiting: BTreeMap<u64, (u64, Vec<Answer>)> = BTreeMap::new();
+    let mut next = 0;
+    for (sequence, bytes, answers) in evaluated {
+        match answers {
+            Ok(answers) => waiting.insert(sequence, (bytes, answers)),
+            // A panic is a bug, not a refusal: let it end the run as it ends a single-document run.
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        while let Some((bytes, answers)) = waiting.remove(&next) {
+            let lines = answers.len() as u64;
+            for answer in answers {
+                tally.add(answer.counted);
+                out.write_all(answer.json.as_bytes()).context("writing the results")?;
+                out.write_all(b"\n").context("writing the results")?;
+            }
+            out.flush().context("writing the results")?;
+            progress.bar.inc(if progress.by_bytes { bytes } else { lines });
+            next += 1;
+            // The reader may have ended already; a slot nobody takes is harmless.
+            let _ = slot_back.try_send(());
+        }
+    }
+    Ok(())
 }
 
 /// The output line for one input line.
@@ -213,14 +311,18 @@ impl Lines {
             // The last line, without a newline.
             self.at_end = true;
         }
-        let text = match String::from_utf8(buffer) {
+        Ok(Some((Line { number: self.number, text: Self::text(buffer) }, length)))
+    }
+
+    /// A line's text without its newline, or why it is refused before parsing.
+    fn text(buffer: Vec<u8>) -> Result<String, Refusal> {
+        match String::from_utf8(buffer) {
             Ok(text) if text.trim().is_empty() => {
                 Err(Refusal::new("document", "is a blank line; each line must hold one JSON document"))
             }
             Ok(text) => Ok(text),
             Err(error) => Err(Refusal::new("document", format!("is not UTF-8 ({})", error.utf8_error()))),
-        };
-        Ok(Some((Line { number: self.number, text }, length)))
+        }
     }
 
     /// Reads up to and including the next newline, discarding it; returns the bytes skipped.
@@ -358,17 +460,67 @@ mod tests {
         assert!(lines(&exactly)[0].1.as_ref().unwrap_err().contains("longer than"), "one byte more is refused");
     }
 
+    /// The output of the pipeline over `input` with `workers` threads, and its counts.
+    fn stream(input: Vec<u8>, workers: usize) -> (Vec<String>, String) {
+        let mut out = Vec::new();
+        let bar = indicatif::ProgressBar::hidden();
+        let progress = Progress { bar: &bar, by_bytes: true };
+        let (read, tally) =
+            evaluate_stream(Kind::Triage, Box::new(std::io::Cursor::new(input)), &mut out, workers, &progress);
+        read.unwrap();
+        let Ok(tally) = tally else { panic!("writing to memory failed") };
+        let summary = tally.summary(Kind::Triage);
+        (String::from_utf8(out).unwrap().lines().map(String::from).collect(), summary)
+    }
+
     #[test]
-    fn a_chunk_keeps_input_order_across_threads() {
-        let chunk: Vec<Line> = (1..=100)
-            .map(|number| Line { number, text: Err(Refusal::new("document", format!("number {number}"))) })
+    fn the_pipeline_keeps_input_order_across_chunks_and_workers() {
+        // Refused lines (blank, not JSON, an empty object) mixed with accepted ones, over many chunks.
+        let case: Value =
+            serde_json::from_str(include_str!("../../../tests/cases/triage/fever-at-38-celsius.json")).unwrap();
+        let document = case["checkin"].to_string();
+        assert!(Kind::Triage.evaluate(&document).is_ok());
+        let count = CHUNK_LINES * 9 + 17;
+        let input: String = (1..=count)
+            .map(|number| match number % 4 {
+                0 => "\n".to_string(),
+                1 => format!("not json {number}\n"),
+                _ => format!("{document}\n"),
+            })
             .collect();
-        let answers = evaluate_chunk(Kind::Triage, &chunk, 7);
-        let numbers: Vec<u64> = answers
-            .iter()
-            .map(|answer| serde_json::from_str::<Value>(&answer.json).unwrap()["line"].as_u64().unwrap())
+        let single: Vec<String> = (1..=count)
+            .map(|number| {
+                let line = input.lines().nth(number - 1).unwrap();
+                answer(Kind::Triage, &Line { number: number as u64, text: Lines::text(line.as_bytes().to_vec()) }).json
+            })
             .collect();
-        assert_eq!(numbers, (1..=100).collect::<Vec<_>>());
+        for workers in [1, 2, 7] {
+            let (lines, summary) = stream(input.clone().into_bytes(), workers);
+            assert_eq!(lines.len(), count);
+            assert!(lines == single, "{workers} workers: the lines differ from one-at-a-time answers");
+            assert!(summary.contains(&format!("{count} lines")), "{summary}");
+        }
+        assert_eq!(stream(Vec::new(), 2).0, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_write_error_stops_the_pipeline_without_hanging() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("closed"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let input = "{}\n".repeat(CHUNK_LINES * 50).into_bytes();
+        let bar = indicatif::ProgressBar::hidden();
+        let progress = Progress { bar: &bar, by_bytes: true };
+        let (read, written) =
+            evaluate_stream(Kind::Triage, Box::new(std::io::Cursor::new(input)), &mut Broken, 2, &progress);
+        read.unwrap();
+        assert!(written.is_err());
     }
 
     #[test]

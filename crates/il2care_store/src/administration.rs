@@ -162,11 +162,16 @@ pub async fn audit_entries(conn: &mut Conn, filter: &AuditFilter, limit: i64) ->
     if let (Some(from), Some(until)) = (filter.from_ms, filter.until_ms)
         && until - from <= BOUNDED_SPAN_MS
     {
-        let row = sqlx::query("SELECT MIN(id) AS lo, MAX(id) AS hi FROM audit_log WHERE at_ms >= $1 AND at_ms < $2")
-            .bind(from)
-            .bind(until)
-            .fetch_one(&mut *conn)
-            .await?;
+        // `id + 0`, not `id`: PostgreSQL turns a bare `MIN(id)` into a walk of the primary key filtered by time,
+        // which reads half the log for a day in the middle (EXPLAIN ANALYZE: 1.1 s at 1,000,000 entries); over an
+        // expression it reads the span's entries from the time index alone (50-130 ms). SQLite reads that index
+        // either way.
+        let row =
+            sqlx::query("SELECT MIN(id + 0) AS lo, MAX(id + 0) AS hi FROM audit_log WHERE at_ms >= $1 AND at_ms < $2")
+                .bind(from)
+                .bind(until)
+                .fetch_one(&mut *conn)
+                .await?;
         let (lo, hi): (Option<i64>, Option<i64>) = (row.try_get("lo")?, row.try_get("hi")?);
         let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(Vec::new()) };
         filter.before_id = Some(filter.before_id.map_or(hi + 1, |before| before.min(hi + 1)));

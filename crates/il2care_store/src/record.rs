@@ -635,20 +635,16 @@ pub struct CourseWithLatestDecision {
     pub latest: Option<LatestDecision>,
 }
 
-/// Every course of `regimen`, by id, with its latest decision (highest id) from `assessment_summaries`
-/// (migration 0005): the latest per course in one pass over `assessment_summaries_by_course` (a grouped join
-/// rather than a correlated subquery, which PostgreSQL ran twice per course), and no stored document is read
-/// or parsed.
+/// Every course of `regimen`, by id, with its latest decision (highest id): one row per course from
+/// `latest_assessment_summaries` (migration 0016, kept by a trigger on `assessment_summaries`), so nothing is
+/// grouped and no stored document is read or parsed.
 pub async fn courses_of_regimen_with_latest_decision(
     conn: &mut Conn,
     regimen: &str,
 ) -> Result<Vec<CourseWithLatestDecision>, StoreError> {
     let rows = sqlx::query(
         "SELECT c.id, c.patient_id, c.started_at_ms, s.at_ms, s.decision, s.fired_ids \
-         FROM courses c \
-         LEFT JOIN (SELECT course_id, MAX(assessment_id) AS latest_id FROM assessment_summaries GROUP BY course_id) l \
-         ON l.course_id = c.id \
-         LEFT JOIN assessment_summaries s ON s.assessment_id = l.latest_id \
+         FROM courses c LEFT JOIN latest_assessment_summaries s ON s.course_id = c.id \
          WHERE c.regimen = $1 ORDER BY c.id",
     )
     .bind(regimen)

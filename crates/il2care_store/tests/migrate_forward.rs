@@ -216,6 +216,13 @@ async fn a_database_of_the_hand_made_runner_migrates_forward_with_nothing_lost(e
         assert_eq!(after, Some(*count), "rows of {table} after migrating forward");
     }
     assert_eq!(snapshot(&mut conn, patient_id).await, before, "the record reads the same");
+    // Migration 16 filled in the latest decision of the course decided before it, as its trigger does after.
+    let courses = record::courses_of_regimen_with_latest_decision(&mut conn, "hd_ivb_rcc_mm_q8h").await.unwrap();
+    assert_eq!(courses.len(), 1);
+    assert_eq!(
+        courses[0].latest.as_ref().map(|latest| (latest.at_ms, latest.decision.as_str())),
+        Some((50_000, "give"))
+    );
     drop(conn);
     match db.store.verify_audit().await.unwrap() {
         Verification::Intact { entries, unchained, .. } => assert_eq!((entries, unchained), (2, 1)),

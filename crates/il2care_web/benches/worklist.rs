@@ -20,9 +20,11 @@
 //!
 //! Run: `cargo bench -p il2care_web --bench worklist` (SQLite; the seeded file is cached as
 //! `target/bench-data/worklist-v{SEED_VERSION}-{patients}.db` and reused) and
-//! `cargo bench -p il2care_web --bench worklist -- --postgres` (seeds a fresh database on
-//! `IL2CARE_TEST_POSTGRES_URL`'s server, default `postgres://postgres@127.0.0.1:5432/postgres`, and drops it).
-//! Options: `--runs N` (default 25), `--patients N` (default 10000), `--keep` (leave the PostgreSQL database).
+//! `cargo bench -p il2care_web --bench worklist -- --postgres` (on `IL2CARE_TEST_POSTGRES_URL`'s server, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`; the seeded database is cached as
+//! `il2care_bench_worklist_v{SEED_VERSION}_{patients}` and reused, `VACUUM ANALYZE`d before each measurement).
+//! Options: `--runs N` (default 25), `--patients N` (default 10000), `--drop` (drop the PostgreSQL database
+//! after measuring).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // A bench: a failed setup ends it.
 
@@ -48,19 +50,19 @@ const ROWS_PER_INSERT: usize = 250;
 
 struct Options {
     postgres: bool,
-    /// Leaves the PostgreSQL database in place (for `EXPLAIN ANALYZE`); drop it by hand afterwards.
-    keep: bool,
+    /// Drops the cached PostgreSQL database after measuring.
+    drop: bool,
     runs: usize,
     patients: i64,
 }
 
 fn options() -> Options {
-    let mut options = Options { postgres: false, keep: false, runs: 25, patients: 10_000 };
+    let mut options = Options { postgres: false, drop: false, runs: 25, patients: 10_000 };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--postgres" => options.postgres = true,
-            "--keep" => options.keep = true,
+            "--drop" => options.drop = true,
             "--runs" => options.runs = args.next().and_then(|n| n.parse().ok()).expect("--runs N"),
             "--patients" => options.patients = args.next().and_then(|n| n.parse().ok()).expect("--patients N"),
             _ => {} // `cargo bench` passes `--bench`; filters are not used.
@@ -411,12 +413,29 @@ async fn sqlite(options: &Options) {
 
 async fn postgres(options: &Options) {
     let admin = il2care_store::testing::postgres_admin_url();
-    let name = format!("il2care_bench_worklist_{}", std::process::id());
+    let name = format!("il2care_bench_worklist_v{SEED_VERSION}_{}", options.patients);
+    let url_of = |database: &str| format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
     let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    let store = Store::open(&url).await.unwrap();
-    seed(&store, options.patients).await;
+    let cached = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name.as_str())
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap()
+        .is_some();
+    if cached {
+        println!("reusing the seeded database {name}");
+    } else {
+        // Seeded under another name and renamed when complete, so an interrupted seed is never reused.
+        let partial = format!("{name}_seeding");
+        conn.execute(format!("DROP DATABASE IF EXISTS {partial} WITH (FORCE)").as_str()).await.unwrap();
+        conn.execute(format!("CREATE DATABASE {partial}").as_str()).await.unwrap();
+        let store = Store::open(&url_of(&partial)).await.unwrap();
+        seed(&store, options.patients).await;
+        store.close().await;
+        conn.execute(format!("ALTER DATABASE {partial} RENAME TO {name}").as_str()).await.unwrap();
+    }
+    // Opening applies any migration added since the seed, as it would in production.
+    let store = Store::open(&url_of(&name)).await.unwrap();
     {
         let mut conn = store.connection().await.unwrap();
         conn.execute("VACUUM ANALYZE").await.unwrap();
@@ -425,10 +444,9 @@ async fn postgres(options: &Options) {
     }
     measure(&store, options.runs, "PostgreSQL").await;
     store.close().await;
-    if options.keep {
-        println!("kept the database {name}");
-    } else {
+    if options.drop {
         conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str()).await.unwrap();
+        println!("dropped the database {name}");
     }
 }
 
