@@ -89,6 +89,18 @@ pub enum Action {
     RecordObservations,
     /// Export a patient's record as a FHIR Bundle.
     ExportRecord,
+    /// Start a course of interleukin-2.
+    StartCourse,
+    /// Decide the course's next dose from the record (a stored per-dose decision).
+    DecideDose,
+    /// Record a dose given or held against its decision.
+    RecordDose,
+    /// Delay the start of cycle 2.
+    DelayCycleTwo,
+    /// Set a patient's target systolic pressure.
+    SetPatientSettings,
+    /// Set the site's settings (tachycardia threshold, rule set of new courses).
+    SetSiteSettings,
 }
 
 impl Action {
@@ -101,6 +113,10 @@ impl Action {
             Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
+            Action::DecideDose | Action::RecordDose => &[Nurse, Physician],
+            Action::StartCourse | Action::DelayCycleTwo | Action::SetPatientSettings | Action::SetSiteSettings => {
+                &[Physician]
+            }
         }
     }
 }

@@ -11,9 +11,13 @@
 //! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
 
 pub mod access;
+pub mod assessments;
 pub mod checkins;
+pub mod courses;
+pub mod doses;
 pub mod fhir;
 pub mod observations;
+pub mod screening_gate;
 
 pub use access::{Action, Actor, Decision, Role};
 

@@ -364,7 +364,8 @@ pub async fn submit_document(
     // (SCREENING §1 amendment). A patient logging at home is told to call the team, not the checklist.
     if entry.status == "given"
         && !entries.iter().any(|logged| logged.course_id == course.id && logged.status == "given")
-        && let Err(error) = super::doses::first_dose_gate(&mut tx, course.id, request.at).await
+        && let Err(error) =
+            il2care_app::screening_gate::check_first_dose(&mut tx, course.id, request.at).await.map_err(AppError::from)
     {
         return Err(match (error, actor.role) {
             (AppError::Refused(_), Role::Patient) => {
