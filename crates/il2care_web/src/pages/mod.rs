@@ -89,6 +89,12 @@ impl From<AppError> for PageError {
     }
 }
 
+impl From<il2care_app::Error> for PageError {
+    fn from(error: il2care_app::Error) -> Self {
+        PageError(error.into())
+    }
+}
+
 impl From<il2care_store::StoreError> for PageError {
     fn from(error: il2care_store::StoreError) -> Self {
         PageError(error.into())
