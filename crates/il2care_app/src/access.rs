@@ -116,6 +116,18 @@ pub enum Action {
     OpenStaffPages,
     /// Read the worklist (who needs the ward now).
     ReadWorklist,
+    /// Start a course of interleukin-2.
+    StartCourse,
+    /// Decide the course's next dose from the record (a stored per-dose decision).
+    DecideDose,
+    /// Record a dose given or held against its decision.
+    RecordDose,
+    /// Delay the start of cycle 2.
+    DelayCycleTwo,
+    /// Set a patient's target systolic pressure.
+    SetPatientSettings,
+    /// Set the site's settings (tachycardia threshold, rule set of new courses).
+    SetSiteSettings,
 }
 
 impl Action {
@@ -138,6 +150,10 @@ impl Action {
             Action::UsePatientPages => &[Patient],
             Action::OpenStaffPages => &[Nurse, Physician, Pharmacist],
             Action::ReadWorklist => &[Nurse, Physician],
+            Action::DecideDose | Action::RecordDose => &[Nurse, Physician],
+            Action::StartCourse | Action::DelayCycleTwo | Action::SetPatientSettings | Action::SetSiteSettings => {
+                &[Physician]
+            }
         }
     }
 }

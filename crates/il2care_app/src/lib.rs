@@ -11,10 +11,13 @@
 
 pub mod access;
 pub mod accounts;
+pub mod assessments;
 pub mod audit_log;
 pub mod cds;
 pub mod checkins;
 pub mod course_record;
+pub mod courses;
+pub mod doses;
 pub mod fhir;
 pub mod fhir_rest;
 pub mod injections;

@@ -2,12 +2,9 @@
 //! defaults with the site's settings, such as its tachycardia threshold), for the care team, the read audited.
 //! [`site_overrides`] reads the site's settings from the record.
 
-use il2care_core::assessment::thresholds::{Parameters, SiteOverrides};
-use il2care_core::units::PerMinute;
-use il2care_store::record;
-use il2care_store::{Conn, Store, StoreError};
+use il2care_core::assessment::thresholds::Parameters;
+use il2care_store::Store;
 use jiff::Timestamp;
-use serde_json::json;
 
 use crate::Error;
 use crate::access::{self, Action, Actor};
@@ -15,21 +12,7 @@ use crate::access::{self, Action, Actor};
 /// The site setting that holds the tachycardia hold threshold (beats per minute).
 pub const TACHYCARDIA_SETTING: &str = "tachycardia_hold_min";
 
-/// The site's overrides of the rule sets' thresholds, as stored.
-pub async fn site_overrides(conn: &mut Conn) -> Result<SiteOverrides, Error> {
-    let mut overrides = SiteOverrides::default();
-    if let Some(text) = record::site_setting(conn, TACHYCARDIA_SETTING).await? {
-        let corrupt =
-            |what: String| Error::Store(StoreError::Corrupt(format!("the stored tachycardia threshold{what}")));
-        let value: rust_decimal::Decimal = text.parse().map_err(|_| corrupt(" is unreadable".into()))?;
-        let quantity = json!({"value": il2care_wire::json::number(value), "unit": "/min"});
-        overrides.tachycardia_hold_min = Some(
-            il2care_wire::json::measure::<PerMinute>(&quantity, TACHYCARDIA_SETTING)
-                .map_err(|refusal| corrupt(format!(": {refusal}")))?,
-        );
-    }
-    Ok(overrides)
-}
+pub use crate::courses::site_overrides;
 
 /// `GET /rules`: the thresholds in force at this site, for the care team (nurse, physician, pharmacist); the
 /// read is audited (`rules`) before it is answered, a refusal before it is refused.

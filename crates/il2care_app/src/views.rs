@@ -6,7 +6,6 @@
 //! pages have always used) and audits its reads durably before it answers; the page handlers only render.
 //! The record's row types are re-exported here, so the pages' pure view builders name them without the store.
 
-use il2care_core::assessment::Decision;
 use il2care_core::course::DoseStatus;
 use il2care_core::regimens::Indication;
 use il2care_store::Store;
@@ -313,21 +312,7 @@ pub async fn worklist_record(
     Ok(record)
 }
 
-/// Every decision of ASSESSMENT §1, strongest first.
-const DECISIONS: [Decision; 6] = [
-    Decision::DiscontinuePermanently,
-    Decision::DiscontinueCourse,
-    Decision::NotPermitted,
-    Decision::Hold,
-    Decision::InsufficientData,
-    Decision::Give,
-];
-
-/// The core's decision for a stored decision word (`hold`, also a fired rule's action), `None` for a word
-/// that names no decision (the worklist's `needs_assessment`). The pages match the decision, never the word.
-pub fn decision_of(word: &str) -> Option<Decision> {
-    DECISIONS.into_iter().find(|decision| decision.id() == word)
-}
+pub use crate::course_record::decision_of;
 
 /// The status of a stored dose event (`given`, `held`), `None` for a word the record never stores.
 pub fn dose_status_of(word: &str) -> Option<DoseStatus> {

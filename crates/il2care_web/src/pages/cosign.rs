@@ -5,11 +5,10 @@
 //! physician), and closes that session at once, whatever the answer. The password is never sent back.
 
 use il2care_core::Refusal;
-use il2care_store::accounts;
 
 use super::forms::{self, Pairs};
 use crate::AppState;
-use crate::auth::{open_session, token_digest};
+use crate::auth::open_session;
 use crate::error::AppError;
 
 /// The form fields of the co-signature.
@@ -49,9 +48,7 @@ pub async fn open(state: &AppState, pairs: &Pairs, remote: &str) -> Result<Optio
 
 /// Ends the co-signer's session (it served one dose record).
 pub async fn close(state: &AppState, session: CosignerSession) -> Result<(), AppError> {
-    let mut conn = state.store.connection().await?;
-    accounts::delete_session(&mut conn, &token_digest(&session.token)).await?;
-    Ok(())
+    Ok(il2care_app::doses::close_cosigner_session(&state.store, &session.token).await?)
 }
 
 /// The dose form field a refusal of the dose API is about (`cosigned_by`, `cosigner_token` name the

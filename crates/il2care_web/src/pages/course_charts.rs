@@ -7,6 +7,7 @@
 //! carries a title, a description and its values as a table (the text alternative). Pure functions: the
 //! handler passes the observations, the parameters in force and the clock.
 
+use il2care_app::courses::Observation;
 use il2care_core::assessment::inputs::OutputInterval;
 use il2care_core::assessment::thresholds::Parameters;
 use il2care_core::assessment::windows::{moved, shift_ending};
@@ -15,7 +16,6 @@ use il2care_core::units::{
     Bilirubin, CellCount, Celsius, Creatinine, Kilograms, Measure, Millilitres, MillimetresMercury, MillimolesPerLitre,
     PerMinute, Percent, Quantity,
 };
-use il2care_store::record::Observation;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;

@@ -2,7 +2,7 @@
 //! (`2026-11-30`, `2026-11`) is shown with its date, in its own list under the charts, never plotted at a time
 //! and never used by a per-dose decision.
 
-use il2care_store::record::Observation;
+use il2care_app::courses::Observation;
 use maud::{Markup, html};
 use serde_json::Value;
 

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
+use il2care_app::courses::CourseVitals;
 use il2care_core::assessment::inputs::ObservationCode;
 use il2care_core::assessment::thresholds::Parameters;
-use il2care_store::ward::CourseVitals;
 
 use super::view::duration_text;
 use super::words::code_text;
