@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn every_decision_reads_back_from_its_stored_id() {
-        use Decision::*;
+        use il2care_core::assessment::Decision::*;
         for decision in [DiscontinuePermanently, DiscontinueCourse, NotPermitted, Hold, InsufficientData, Give] {
             assert_eq!(decision_of(decision.id()), Some(decision));
         }
