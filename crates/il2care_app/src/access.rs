@@ -89,6 +89,20 @@ pub enum Action {
     RecordObservations,
     /// Export a patient's record as a FHIR Bundle.
     ExportRecord,
+    /// Admit a new patient (the record of a patient not yet known).
+    AdmitPatient,
+    /// List the patients (the care team: all of them; a patient: themself).
+    ListPatients,
+    /// Start a course of treatment for a patient.
+    StartCourse,
+    /// Submit a pre-treatment screening.
+    ScreenPatient,
+    /// Read a patient's pre-treatment screenings (the care team only, not the patient).
+    ReadScreenings,
+    /// Acknowledge a `needs_review` item of a screening or override a `fail` one (physicians).
+    DecideScreeningItem,
+    /// Read the ward's worklist (the bedside team).
+    ReadWorklist,
 }
 
 impl Action {
@@ -101,6 +115,12 @@ impl Action {
             Action::AcknowledgeCheckIn | Action::ClearCheckIn | Action::RecordObservations => &[Nurse, Physician],
             Action::ImportBundle => &[Nurse, Physician, Operator],
             Action::ExportRecord => &[Nurse, Physician, Pharmacist, Operator],
+            Action::AdmitPatient => &[Nurse, Physician],
+            Action::ListPatients => &[Patient, Nurse, Physician, Pharmacist],
+            Action::StartCourse | Action::DecideScreeningItem => &[Physician],
+            Action::ScreenPatient => &[Physician, Pharmacist],
+            Action::ReadScreenings => &[Nurse, Physician, Pharmacist],
+            Action::ReadWorklist => &[Nurse, Physician],
         }
     }
 }
@@ -232,7 +252,7 @@ mod tests {
         use Action::*;
         use Role::*;
         let own = actor(Patient, Some(3));
-        let rows: [(&Actor, Option<i64>, Action, bool); 14] = [
+        let rows: [(&Actor, Option<i64>, Action, bool); 24] = [
             (&own, Some(3), SubmitCheckIn, true),
             (&own, Some(4), SubmitCheckIn, false),
             (&own, Some(3), ReadRecord, true),
@@ -247,6 +267,16 @@ mod tests {
             (&actor(Physician, None), None, ImportBundle, true),
             (&Actor::operator(), Some(4), ExportRecord, true),
             (&Actor::operator(), Some(4), SubmitCheckIn, false),
+            (&actor(Pharmacist, None), None, AdmitPatient, false),
+            (&actor(Nurse, None), None, AdmitPatient, true),
+            (&own, None, ListPatients, true),
+            (&actor(Admin, None), None, ListPatients, false),
+            (&actor(Nurse, None), Some(4), StartCourse, false),
+            (&actor(Pharmacist, None), Some(4), ScreenPatient, true),
+            (&actor(Nurse, None), Some(4), ScreenPatient, false),
+            (&own, Some(3), ReadScreenings, false),
+            (&actor(Pharmacist, None), Some(4), DecideScreeningItem, false),
+            (&actor(Pharmacist, None), None, ReadWorklist, false),
         ];
         for (who, patient, action, allowed) in rows {
             let decision = decide(who, patient, action);

@@ -7,13 +7,20 @@
 //! No HTTP (no status codes, no headers) and no SQL (the store's functions only).
 //!
 //! Use cases here so far: check-ins ([`checkins`]: submit, list, acknowledge, clear), observations
-//! ([`observations`]: record, list) and FHIR import and patient export ([`fhir`]). The other handlers of the service still decide access through
-//! `il2care_web::api::patients::{authorize, authorize_write}`, which ask [`access::within_reach`].
+//! ([`observations`]: record, list), FHIR import and patient export ([`fhir`]), patients ([`patients`]: admit,
+//! read, list), pre-treatment screenings ([`screenings`]: submit, list, acknowledge or override an item, the
+//! course's first-dose gate, read through [`screening_gate`]) and the worklist ([`worklist`]). The other
+//! handlers of the service still decide access through `il2care_web::use_cases::{authorize, authorize_write}`,
+//! which ask [`access::within_reach`].
 
 pub mod access;
 pub mod checkins;
 pub mod fhir;
 pub mod observations;
+pub mod patients;
+pub mod screening_gate;
+pub mod screenings;
+pub mod worklist;
 
 pub use access::{Action, Actor, Decision, Role};
 

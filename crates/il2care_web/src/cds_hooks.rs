@@ -247,7 +247,7 @@ pub struct CourseFacts {
     /// The latest course's injection log (low-dose shots), for the core's `shot_counts`.
     pub shots: Vec<LoggedShot>,
     /// The latest course's latest screening and the physicians' decisions on it: the inputs of the core's
-    /// `first_dose_gate`, read as the dose record reads them (`crate::api::screenings::gate_inputs`).
+    /// `first_dose_gate`, read as the dose record reads them (`il2care_app::screening_gate::gate_inputs`).
     pub gate_screening: Option<GateScreening>,
     pub gate_decisions: Vec<ItemDecision>,
 }
@@ -288,7 +288,7 @@ async fn course_facts(conn: &mut Conn, patient_id: i64) -> Result<CourseFacts, A
                 })
             })
             .collect();
-        let (screening, decisions) = crate::api::screenings::gate_inputs(conn, course.id).await?;
+        let (screening, decisions) = il2care_app::screening_gate::gate_inputs(conn, course.id).await?;
         facts.gate_screening = screening;
         facts.gate_decisions = decisions;
     }

@@ -306,7 +306,7 @@ pub async fn first_dose_gate(
     course_id: i64,
     at: jiff::Timestamp,
 ) -> Result<(), AppError> {
-    let (view, decisions) = crate::api::screenings::gate_inputs(conn, course_id).await?;
+    let (view, decisions) = il2care_app::screening_gate::gate_inputs(conn, course_id).await?;
     let gate = il2care_core::screening::gate::first_dose_gate(view.as_ref(), &decisions, at);
     if gate.open {
         return Ok(());

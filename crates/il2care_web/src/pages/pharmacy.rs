@@ -336,6 +336,8 @@ async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> 
     for patient in &patients {
         let latest = record::screenings(&mut conn, patient.id).await?.into_iter().next();
         crate::audit::read(state, actor, &format!("patient/{}/screenings", patient.id), Some(patient.id)).await?;
+        let latest =
+            latest.map(il2care_app::screenings::StoredScreening::try_from).transpose().map_err(AppError::from)?;
         screenings.push((patient.clone(), latest.map(|screening| screening_view(&screening, &patient.time_zone))));
         for course in record::courses(&mut conn, patient.id).await? {
             let dose = course_dose(&mut conn, &course, None, None).await?;

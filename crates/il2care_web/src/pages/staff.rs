@@ -56,7 +56,8 @@ pub async fn worklist(
     require(&state, &actor, &[Role::Nurse, Role::Physician], "worklist").await?;
     let mut conn = state.store.connection().await?;
     let now = crate::now_ms();
-    let items = crate::api::worklist::worklist_items(&mut conn, now).await?;
+    let items =
+        crate::api::worklist::items_json(&il2care_app::worklist::items(&mut conn, now).await.map_err(AppError::from)?);
     let patients = record::patients(&mut conn).await?;
     // The vital signs' age and the last dose's override of every high-dose course, in one statement.
     let ward_rows =
@@ -640,6 +641,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     }
     let zone = patient.time_zone.clone();
     let now = crate::now_ms();
+    let screening =
+        screening.map(il2care_app::screenings::StoredScreening::try_from).transpose().map_err(AppError::from)?;
     let screening = screening.map(|screening| screening_view(&screening, &zone));
     let screening_section = html! {
         section aria-labelledby="screening-heading" id="screening" {
@@ -659,7 +662,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     };
     let events = record::dose_events(&mut conn, course.id).await?;
     // The course's first-dose gate (issue 16): which items block, who acknowledged or overrode.
-    let gate = super::screening_form::gate_view(&mut conn, course.id).await?;
+    let gate =
+        il2care_app::screenings::course_gate(&mut conn, course.id, crate::now()).await.map_err(AppError::from)?;
     let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
     // The pharmacist's sign-off of the prepared dose, for the nurse who gives it.
     let verification_block = super::pharmacy::verification_block(&mut conn, course.id, &zone).await?;
