@@ -128,6 +128,16 @@ pub enum Action {
     SetPatientSettings,
     /// Set the site's settings (tachycardia threshold, rule set of new courses).
     SetSiteSettings,
+    /// Admit a new patient (the record of a patient not yet known).
+    AdmitPatient,
+    /// List the patients (the care team: all of them; a patient: themself).
+    ListPatients,
+    /// Submit a pre-treatment screening.
+    ScreenPatient,
+    /// Read a patient's pre-treatment screenings (the care team only, not the patient).
+    ReadScreenings,
+    /// Acknowledge a `needs_review` item of a screening or override a `fail` one (physicians).
+    DecideScreeningItem,
 }
 
 impl Action {
@@ -154,6 +164,11 @@ impl Action {
             Action::StartCourse | Action::DelayCycleTwo | Action::SetPatientSettings | Action::SetSiteSettings => {
                 &[Physician]
             }
+            Action::AdmitPatient => &[Nurse, Physician],
+            Action::ListPatients => &[Patient, Nurse, Physician, Pharmacist],
+            Action::DecideScreeningItem => &[Physician],
+            Action::ScreenPatient => &[Physician, Pharmacist],
+            Action::ReadScreenings => &[Nurse, Physician, Pharmacist],
         }
     }
 }
@@ -285,7 +300,7 @@ mod tests {
         use Action::*;
         use Role::*;
         let own = actor(Patient, Some(3));
-        let rows: [(&Actor, Option<i64>, Action, bool); 18] = [
+        let rows: [(&Actor, Option<i64>, Action, bool); 28] = [
             (&own, Some(3), SubmitCheckIn, true),
             (&own, Some(4), SubmitCheckIn, false),
             (&own, Some(3), ReadRecord, true),
@@ -304,6 +319,16 @@ mod tests {
             (&own, Some(4), LogInjection, false),
             (&actor(Pharmacist, None), Some(4), LogInjection, false),
             (&actor(Admin, None), Some(4), LogInjection, false),
+            (&actor(Pharmacist, None), None, AdmitPatient, false),
+            (&actor(Nurse, None), None, AdmitPatient, true),
+            (&own, None, ListPatients, true),
+            (&actor(Admin, None), None, ListPatients, false),
+            (&actor(Nurse, None), Some(4), StartCourse, false),
+            (&actor(Pharmacist, None), Some(4), ScreenPatient, true),
+            (&actor(Nurse, None), Some(4), ScreenPatient, false),
+            (&own, Some(3), ReadScreenings, false),
+            (&actor(Pharmacist, None), Some(4), DecideScreeningItem, false),
+            (&actor(Pharmacist, None), None, ReadWorklist, false),
         ];
         for (who, patient, action, allowed) in rows {
             let decision = decide(who, patient, action);

@@ -22,10 +22,13 @@ pub mod fhir;
 pub mod fhir_rest;
 pub mod injections;
 pub mod observations;
+pub mod patients;
 pub mod pharmacy;
 pub mod rules;
 pub mod screening_gate;
+pub mod screenings;
 pub mod views;
+pub mod worklist;
 
 pub use access::{Action, Actor, Decision, Role};
 

@@ -383,7 +383,7 @@ pub struct DeskCourse {
 #[derive(Clone, Debug)]
 pub struct DeskPatient {
     pub patient: Patient,
-    pub latest_screening: Option<Screening>,
+    pub latest_screening: Option<crate::screenings::StoredScreening>,
     pub courses: Vec<DeskCourse>,
 }
 
@@ -396,7 +396,12 @@ pub async fn desk(store: &Store, actor: &Actor, now: Timestamp) -> Result<Vec<De
     access::audit_read(store, actor, "patients", None, now).await?;
     let mut desk = Vec::with_capacity(patients.len());
     for patient in patients {
-        let latest_screening = record::screenings(&mut conn, patient.id).await?.into_iter().next();
+        let latest_screening = record::screenings(&mut conn, patient.id)
+            .await?
+            .into_iter()
+            .next()
+            .map(crate::screenings::StoredScreening::try_from)
+            .transpose()?;
         access::audit_read(store, actor, &format!("patient/{}/screenings", patient.id), Some(patient.id), now).await?;
         let mut courses = Vec::new();
         for course in record::courses(&mut conn, patient.id).await? {

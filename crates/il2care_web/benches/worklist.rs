@@ -338,14 +338,16 @@ async fn measure(store: &Store, runs: usize, label: &str) {
     let mut digest = String::new();
     let mut count = 0;
     for _ in 0..2 {
-        let items = il2care_web::api::worklist::worklist_items(&mut conn, now).await.unwrap();
+        let items =
+            il2care_web::api::worklist::items_json(&il2care_app::worklist::items(&mut conn, now).await.unwrap());
         count = items.len();
         digest = hex(&Sha256::digest(Value::Array(items).to_string()));
     }
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
-        let items = il2care_web::api::worklist::worklist_items(&mut conn, now).await.unwrap();
+        let items =
+            il2care_web::api::worklist::items_json(&il2care_app::worklist::items(&mut conn, now).await.unwrap());
         times.push(started.elapsed());
         assert_eq!(items.len(), count, "the same database gives the same worklist");
     }

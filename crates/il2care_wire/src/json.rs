@@ -407,6 +407,18 @@ pub fn quantity_json(quantity: Quantity) -> Value {
     serde_json::json!({"value": number(quantity.value), "unit": quantity.unit.ucum()})
 }
 
+/// How far ahead of `now` a recorded time may be: the clocks of phones and ward computers drift.
+pub const CLOCK_SLACK: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// Refuses a recorded time `at` later than `now` and the [`CLOCK_SLACK`]: `field` "is in the future; `then`"
+/// (what a record of the past is, in words: "a screening is recorded when it is done").
+pub fn not_in_the_future(at: Timestamp, now: Timestamp, field: &str, then: &str) -> Result<(), Refusal> {
+    if at > now + CLOCK_SLACK {
+        return Err(Refusal::new(field, format!("is in the future; {then}")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use il2care_core::units::{Celsius, Kilograms};

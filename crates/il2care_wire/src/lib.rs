@@ -10,6 +10,7 @@ pub mod checkin;
 pub mod dosing;
 pub mod fhir;
 pub mod json;
+pub mod patient;
 pub mod screening;
 
 pub use il2care_core::Refusal;

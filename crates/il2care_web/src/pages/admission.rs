@@ -1,15 +1,16 @@
 //! Admitting a patient (`/patients/new`: demographics, MRN with its identifier system, language and units)
 //! and starting a course (`/patients/{id}/courses/new`: regimen in words, rule set, weight and height with
 //! their units, start in the ward's time zone). The forms become the JSON documents of `POST
-//! /api/v1/patients` and `POST /api/v1/patients/{id}/courses` and go through the same functions, so every
-//! rule is checked once; a refused form comes back filled in (422) with the field marked in words.
+//! /api/v1/patients` and `POST /api/v1/patients/{id}/courses` and go through the same functions (the use cases
+//! `il2care_app::patients::admit` and the course API's), so every rule is checked once; a refused form comes
+//! back filled in (422) with the field marked in words.
 
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use il2care_app::patients::{self, Patient};
 use il2care_core::Refusal;
 use il2care_core::regimens::REGIMENS;
-use il2care_store::record;
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
@@ -23,16 +24,6 @@ use crate::error::AppError;
 
 fn value<'a>(pairs: Option<&'a Pairs>, name: &str, default: &'a str) -> &'a str {
     pairs.and_then(|pairs| forms::field(pairs, name)).unwrap_or(default)
-}
-
-/// Refuses (and audits) a page for a role that may not use it.
-async fn require(state: &AppState, actor: &Actor, roles: &[Role], resource: &str) -> Result<(), AppError> {
-    if let Err(error) = actor.require(roles) {
-        let mut conn = state.store.connection().await?;
-        crate::audit::by_actor(&mut conn, actor, "denied", resource, None, "denied").await?;
-        return Err(error);
-    }
-    Ok(())
 }
 
 fn admit_page(state: &AppState, actor: &Actor, back: Option<(&Pairs, &Refusal)>) -> Markup {
@@ -70,7 +61,7 @@ fn admit_page(state: &AppState, actor: &Actor, back: Option<(&Pairs, &Refusal)>)
 /// `GET /patients/new` (nurse, physician).
 pub async fn admit_form(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
-    require(&state, &actor, &[Role::Nurse, Role::Physician], "patients").await?;
+    patients::admission_form(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
     Ok(page(admit_page(&state, &actor, None)))
 }
 
@@ -86,11 +77,11 @@ pub async fn admit(
         document.insert(name.into(), json!(forms::field(&pairs, name).unwrap_or("")));
     }
     match crate::api::patients::create_document(&state, &actor, &Value::Object(document).to_string()).await {
-        Ok((patient, _)) => {
+        Ok(admitted) => {
             let target = if actor.role == Role::Physician {
-                format!("/patients/{}/courses/new", patient.id)
+                format!("/patients/{}/courses/new", admitted.patient.id)
             } else {
-                format!("/patients/{}", patient.id)
+                format!("/patients/{}", admitted.patient.id)
             };
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
         }
@@ -124,7 +115,7 @@ fn local_input(ms: i64, zone: &str) -> String {
 fn course_page(
     state: &AppState,
     actor: &Actor,
-    patient: &record::Patient,
+    patient: &Patient,
     default_rule_set: &str,
     back: Option<(&Pairs, &Refusal)>,
 ) -> Markup {
@@ -176,6 +167,17 @@ fn course_page(
     )
 }
 
+/// The start-a-course page's patient and the site's default rule set (physicians; refusals audited).
+async fn course_form_data(state: &AppState, actor: &Actor, patient_id: i64) -> Result<patients::CourseForm, AppError> {
+    let setting = crate::api::courses::DEFAULT_RULE_SET_SETTING;
+    Ok(patients::course_form(&state.store, &actor.app(), patient_id, setting, crate::now()).await?)
+}
+
+/// The id of the site's default rule set.
+fn default_rule_set(form: &patients::CourseForm) -> &'static str {
+    crate::api::assessments::default_rule_set(form.default_rule_set.as_deref()).id()
+}
+
 /// `GET /patients/{id}/courses/new` (physician).
 pub async fn course_form(
     State(state): State<AppState>,
@@ -183,13 +185,8 @@ pub async fn course_form(
     Path(patient_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    require(&state, &actor, &[Role::Physician], &format!("patient/{patient_id}/courses")).await?;
-    let mut conn = state.store.connection().await?;
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let default = crate::api::courses::site_rule_set(&mut conn).await?;
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(&state, &actor, &format!("patient/{patient_id}"), Some(patient_id)).await?;
-    Ok(page(course_page(&state, &actor, &patient, default.id(), None)))
+    let form = course_form_data(&state, &actor, patient_id).await?;
+    Ok(page(course_page(&state, &actor, &form.patient, default_rule_set(&form), None)))
 }
 
 /// A number typed in a form as a JSON number (so the API reads it as it reads any document).
@@ -232,7 +229,8 @@ pub async fn start_course(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    require(&state, &actor, &[Role::Physician], &format!("patient/{patient_id}/courses")).await?;
+    // Who may not start a course is refused (and audited) before the form is read.
+    let form = course_form_data(&state, &actor, patient_id).await?;
     let now = crate::now_ms();
     let outcome = async {
         let (course, height) = course_documents(&pairs, &state.site.ward_time_zone, now)?;
@@ -251,11 +249,7 @@ pub async fn start_course(
     match outcome {
         Ok(()) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/patients/{patient_id}"))]).into_response()),
         Err(AppError::Refused(refusal)) => {
-            let mut conn = state.store.connection().await?;
-            let patient = record::patient(&mut conn, patient_id).await?;
-            let default = crate::api::courses::site_rule_set(&mut conn).await?;
-            drop(conn);
-            let markup = course_page(&state, &actor, &patient, default.id(), Some((&pairs, &refusal)));
+            let markup = course_page(&state, &actor, &form.patient, default_rule_set(&form), Some((&pairs, &refusal)));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page(markup)).into_response())
         }
         Err(other) => Err(other.into()),

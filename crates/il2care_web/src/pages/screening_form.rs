@@ -2,9 +2,9 @@
 //! its validity window, lab values with their unit choices, the medication list one per row, and the result
 //! item by item with the rule title, the reasons and the source; a physician acknowledges a `needs_review`
 //! item or overrides a `fail` one with a reason. The form is read into the same screening document the JSON
-//! API takes (docs/screening.md) and stored by the same function (`api::screenings::submit_document`); the
-//! decisions go through `api::screenings::decide_document`. The course's first-dose gate is shown here and
-//! on the course page.
+//! API takes (docs/screening.md) and stored by the same use case (`il2care_app::screenings::submit`, through
+//! `api::screenings::submit_document`); the decisions go through `il2care_app::screenings::decide`. The
+//! course's first-dose gate (`il2care_app::screenings::course_gate`) is shown here and on the course page.
 //!
 //! Nothing here decides: the wire crate validates, the core screens and gates; this module only reads a form
 //! into a document and a stored result into HTML.
@@ -12,10 +12,11 @@
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use il2care_app::patients::Patient;
+use il2care_app::screenings::{self, Course, CourseGate, RecordedDecision, StoredScreening};
 use il2care_core::Refusal;
 use il2care_core::screening::checklist::Item;
-use il2care_core::screening::gate::first_dose_gate;
-use il2care_store::record::{self, Course, Patient, Screening, ScreeningDecision};
+use il2care_core::screening::gate::DecisionKind;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -23,11 +24,10 @@ use serde_json::{Map, Value, json};
 
 use super::forms::{self, Pairs};
 use super::layout::{Audience, shell};
-use super::screening_view::{status_class, status_label};
+use super::screening_view::{item_status, status_class, status_label};
 use super::view::local_time;
 use super::{PageError, PageResult, page, signed_in};
 use crate::AppState;
-use crate::audit::by_actor;
 use crate::auth::{Actor, Role};
 use crate::error::AppError;
 
@@ -482,64 +482,32 @@ pub struct Back<'a> {
     pub field: String,
 }
 
-/// The gate of a course's first dose as the pages show it.
-pub struct GateView {
-    pub open: bool,
-    /// Item number (if any) and the reason it blocks.
-    pub blockers: Vec<(Option<u8>, String)>,
-    /// The decisions recorded on the course's latest screening.
-    pub decisions: Vec<ScreeningDecision>,
-    pub screening: Option<Screening>,
-}
-
-/// The gate of `course_id` at `now` (read from the record; decided by the core).
-pub async fn gate_view(conn: &mut il2care_store::Conn, course_id: i64) -> Result<GateView, AppError> {
-    let screening = record::latest_screening_of_course(conn, course_id).await?;
-    let decisions = match &screening {
-        Some(screening) => record::screening_decisions(conn, screening.id).await?,
-        None => Vec::new(),
-    };
-    let view = screening.as_ref().map(|screening| {
-        crate::api::screenings::gate_screening(
-            screening.at_ms,
-            &serde_json::from_str(&screening.result).unwrap_or(Value::Null),
-        )
-    });
-    let gate = first_dose_gate(view.as_ref(), &crate::api::screenings::item_decisions(&decisions), crate::now());
-    Ok(GateView {
-        open: gate.open,
-        blockers: gate.blockers.into_iter().map(|blocker| (blocker.item.map(Item::number), blocker.reason)).collect(),
-        decisions,
-        screening,
-    })
-}
-
-fn decision_words(kind: &str) -> &'static str {
+fn decision_words(kind: Option<DecisionKind>) -> &'static str {
     match kind {
-        "acknowledge" => "Acknowledged",
-        "override" => "Overridden",
-        _ => "Decided",
+        Some(DecisionKind::Acknowledge) => "Acknowledged",
+        Some(DecisionKind::Override) => "Overridden",
+        None => "Decided",
     }
 }
 
 /// The gate's state for the course page and the dose form: open or which items block, and who decided what.
-pub fn gate_block(gate: &GateView, patient_id: i64, zone: &str) -> Markup {
+pub fn gate_block(gate: &CourseGate, patient_id: i64, zone: &str) -> Markup {
     html! {
         div.gate id="screening-gate" {
-            @if gate.open {
+            @if gate.gate.open {
                 p { span.badge.u0 { "First dose allowed" } " The course's screening is complete: nothing blocks the first dose." }
             } @else {
                 p { span.badge.u4 { "First dose blocked" } " A screening review is needed before the first dose of this course." }
                 ul.blockers {
-                    @for (item, reason) in &gate.blockers {
-                        li { @if let Some(item) = item.and_then(Item::from_number) { strong { (item.number()) ". " (item.title()) ": " } } (reason) }
+                    @for blocker in &gate.gate.blockers {
+                        li { @if let Some(item) = blocker.item { strong { (item.number()) ". " (item.title()) ": " } } (blocker.reason) }
                     }
                 }
             }
             @if !gate.decisions.is_empty() {
                 ul.decisions {
                     @for decision in &gate.decisions {
-                        li { (decision_words(&decision.kind)) " item " (decision.item)
+                        li { (decision_words(decision.kind)) " item " (decision.item)
                             @if let Some(item) = u8::try_from(decision.item).ok().and_then(Item::from_number) { " (" (item.title()) ")" }
                             " by " (decision.decided_by) " at " (local_time(decision.decided_at_ms, zone)) ": " (decision.reason) }
                     }
@@ -558,10 +526,6 @@ fn see_other(target: &str) -> Response {
 #[derive(Debug, Deserialize)]
 pub struct FormQuery {
     pub rows: Option<usize>,
-}
-
-async fn latest_course(conn: &mut il2care_store::Conn, patient_id: i64) -> Result<Option<Course>, AppError> {
-    Ok(record::courses(conn, patient_id).await?.into_iter().max_by_key(|course| (course.started_at_ms, course.id)))
 }
 
 /// `GET /patients/{id}/screening` (the care team; the form for physicians and pharmacists).
@@ -593,10 +557,10 @@ pub async fn submit(
         let rows = (shown + MEDICATION_ROWS).min(MAX_MEDICATION_ROWS);
         return form_page(&state, &actor, patient_id, Some(&back), rows).await.map(page);
     }
-    let patient = {
-        let mut conn = state.store.connection().await?;
-        record::patient(&mut conn, patient_id).await?
-    };
+    // Who may not screen is refused (and audited) before the form is read.
+    let patient = screenings::patient_to_screen(&state.store, &actor.app(), patient_id, crate::now())
+        .await
+        .map_err(AppError::from)?;
     let mut lab_codes = Vec::new();
     let mut medication_rows = Vec::new();
     let outcome = async {
@@ -654,30 +618,8 @@ async fn form_page(
     back: Option<&Back<'_>>,
     rows: usize,
 ) -> Result<Markup, PageError> {
-    let resource = format!("patient/{patient_id}/screenings");
-    let mut conn = state.store.connection().await?;
-    if !actor.role.is_clinical_staff() {
-        by_actor(&mut conn, actor, "denied", &resource, Some(patient_id), "denied").await?;
-        return Err(AppError::Forbidden("screenings are read by the care team".into()).into());
-    }
-    crate::api::patients::authorize(&mut conn, actor, patient_id, &resource).await?;
-    let patient = record::patient(&mut conn, patient_id).await?;
-    let course = latest_course(&mut conn, patient_id).await?;
-    let gate = match &course {
-        Some(course) => Some(gate_view(&mut conn, course.id).await?),
-        None => None,
-    };
-    // The result shown: the course's latest screening, else the patient's latest.
-    let shown = match gate.as_ref().and_then(|gate| gate.screening.clone()) {
-        Some(screening) => Some(screening),
-        None => record::screenings(&mut conn, patient_id).await?.into_iter().next(),
-    };
-    let decisions = match &shown {
-        Some(screening) => record::screening_decisions(&mut conn, screening.id).await?,
-        None => Vec::new(),
-    };
-    drop(conn); // Back to the pool before the audit commit is awaited.
-    crate::audit::read(state, actor, &resource, Some(patient_id)).await?;
+    let screenings::Page { patient, course, gate, shown, decisions } =
+        screenings::page(&state.store, &actor.app(), patient_id, crate::now()).await.map_err(AppError::from)?;
     let may_screen = matches!(actor.role, Role::Physician | Role::Pharmacist);
     let may_decide = actor.role == Role::Physician;
     let zone = patient.time_zone.clone();
@@ -717,25 +659,24 @@ async fn form_page(
 
 /// The stored result item by item: rule title, result, reasons, source, valid until, and the decisions.
 fn result_section(
-    screening: &Screening,
-    decisions: &[ScreeningDecision],
+    screening: &StoredScreening,
+    decisions: &[RecordedDecision],
     patient_id: i64,
     may_decide: bool,
     zone: &str,
 ) -> Markup {
-    let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
-    let items: Vec<&Value> = result["items"].as_array().into_iter().flatten().collect();
+    let items: Vec<&Value> = screening.result["items"].as_array().into_iter().flatten().collect();
     html! {
         section aria-labelledby="result-heading" id="result" {
             h2 id="result-heading" { "Result of the screening of " (local_time(screening.at_ms, zone)) }
-            p { span class=(format!("badge {}", status_class(&screening.status))) { (status_label(&screening.status)) }
+            p { span class=(format!("badge {}", status_class(screening.status))) { (status_label(screening.status)) }
                 " Overall, for " (screening.regimen) ", entered by " (screening.recorded_by) "."
                 small.code { " (screening " (screening.id) ")" } }
             ol.items {
                 @for item in &items {
                     @let number = item["number"].as_i64().unwrap_or_default();
-                    @let status = item["result"].as_str().unwrap_or_default();
-                    @let made: Vec<&ScreeningDecision> = decisions.iter().filter(|decision| decision.item == number).collect();
+                    @let status = item_status(item);
+                    @let made: Vec<&RecordedDecision> = decisions.iter().filter(|decision| decision.item == number).collect();
                     li.item id=(format!("item-{number}")) value=(number) {
                         p { strong { (item["title"].as_str().unwrap_or_default()) } " "
                             span class=(format!("badge {}", status_class(status))) { (status_label(status)) } }
@@ -747,10 +688,10 @@ fn result_section(
                                 ", until " (local_time(until.as_millisecond(), zone))
                             } "." small.code { " (" (item["id"].as_str().unwrap_or_default()) ")" } }
                         @for decision in &made {
-                            p.decided { (decision_words(&decision.kind)) " by " (decision.decided_by) " at "
+                            p.decided { (decision_words(decision.kind)) " by " (decision.decided_by) " at "
                                 (local_time(decision.decided_at_ms, zone)) ": " (decision.reason) }
                         }
-                        @let kind = match status { "needs_review" => Some(("acknowledge", "Acknowledge")), "fail" => Some(("override", "Override")), _ => None };
+                        @let kind = status.and_then(DecisionKind::needed_for).map(|kind| match kind { DecisionKind::Acknowledge => (kind.id(), "Acknowledge"), DecisionKind::Override => (kind.id(), "Override") });
                         @if let (Some((kind, label)), true, true) = (kind, may_decide, made.is_empty()) {
                             form.decide method="post" action=(format!("/patients/{patient_id}/screening/{}/decisions", screening.id)) {
                                 input type="hidden" name="item" value=(number);

@@ -3,30 +3,37 @@
 //! their reasons and sources, the interactions, the medication names not recognised and the contrast notices,
 //! times in the patient's zone. Pure functions (no IO, no clock, no HTML), table-tested here.
 
-use il2care_store::record::Screening;
+use il2care_app::screenings::StoredScreening;
+use il2care_core::screening::Status;
+use il2care_core::screening::gate::status_from_id;
 use serde_json::Value;
 
 use super::view::local_time;
 
-/// The words for a checklist result or an overall status.
-pub fn status_label(status: &str) -> &'static str {
+/// The words for a checklist result or an overall status (`None`: one this version does not know).
+pub fn status_label(status: Option<Status>) -> &'static str {
     match status {
-        "pass" => "Pass",
-        "needs_review" => "Needs review",
-        "fail" => "Fail",
-        "not_applicable" => "Not applicable",
-        _ => "Unknown status",
+        Some(Status::Pass) => "Pass",
+        Some(Status::NeedsReview) => "Needs review",
+        Some(Status::Fail) => "Fail",
+        Some(Status::NotApplicable) => "Not applicable",
+        None => "Unknown status",
     }
 }
 
 /// The CSS class of a status, on the worklist's urgency scale (a fail is as loud as a discontinuation).
-pub fn status_class(status: &str) -> &'static str {
+pub fn status_class(status: Option<Status>) -> &'static str {
     match status {
-        "fail" => "u4",
-        "needs_review" => "u3",
-        "pass" => "u0",
-        _ => "u1",
+        Some(Status::Fail) => "u4",
+        Some(Status::NeedsReview) => "u3",
+        Some(Status::Pass) => "u0",
+        Some(Status::NotApplicable) | None => "u1",
     }
+}
+
+/// The status of an item of a result document (`result` of `items[n]`).
+pub fn item_status(item: &Value) -> Option<Status> {
+    item["result"].as_str().and_then(status_from_id)
 }
 
 /// A checklist item that fails or needs review.
@@ -109,36 +116,36 @@ fn list<'a>(result: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
 }
 
 /// The view of a stored screening, its times in `zone`.
-pub fn screening_view(screening: &Screening, zone: &str) -> ScreeningView {
-    let result: Value = serde_json::from_str(&screening.result).unwrap_or(Value::Null);
-    let all: Vec<&Value> = list(&result, "items").collect();
+pub fn screening_view(screening: &StoredScreening, zone: &str) -> ScreeningView {
+    let result = &screening.result;
+    let all: Vec<&Value> = list(result, "items").collect();
     let mut items: Vec<ItemView> = all
         .iter()
-        .filter(|item| matches!(item["result"].as_str(), Some("fail" | "needs_review")))
+        .filter(|item| matches!(item_status(item), Some(Status::Fail | Status::NeedsReview)))
         .map(|item| {
-            let result = item["result"].as_str().unwrap_or_default();
+            let status = item_status(item);
             ItemView {
                 number: item["number"].as_i64().unwrap_or_default(),
                 title: text(&item["title"]),
-                result: status_label(result),
-                class: status_class(result),
+                result: status_label(status),
+                class: status_class(status),
                 reasons: item["reasons"].as_array().into_iter().flatten().map(text).collect(),
                 source: text(&item["source"]),
             }
         })
         .collect();
-    items.sort_by_key(|item| (item.result != "Fail", item.number));
+    items.sort_by_key(|item| (item.class != status_class(Some(Status::Fail)), item.number));
     ScreeningView {
         id: screening.id,
         at: local_time(screening.at_ms, zone),
         regimen: screening.regimen.clone(),
-        status: status_label(&screening.status),
-        class: status_class(&screening.status),
+        status: status_label(screening.status),
+        class: status_class(screening.status),
         recorded_by: screening.recorded_by.clone(),
-        passed: all.iter().filter(|item| item["result"] == "pass").count(),
+        passed: all.iter().filter(|item| item_status(item) == Some(Status::Pass)).count(),
         item_count: all.len(),
         items,
-        interactions: list(&result, "interactions")
+        interactions: list(result, "interactions")
             .map(|hit| InteractionView {
                 medication: text(&hit["medication"]),
                 matched_as: text(&hit["matched_as"]),
@@ -149,9 +156,9 @@ pub fn screening_view(screening: &Screening, zone: &str) -> ScreeningView {
                 source: text(&hit["source"]),
             })
             .collect(),
-        unrecognised: list(&result, "unrecognised").map(text).collect(),
+        unrecognised: list(result, "unrecognised").map(text).collect(),
         medication_list_provided: result["medication_list_provided"].as_bool().unwrap_or(false),
-        contrast: list(&result, "contrast")
+        contrast: list(result, "contrast")
             .map(|notice| {
                 let level = notice["level"].as_str().unwrap_or_default();
                 ContrastView {
@@ -174,16 +181,17 @@ mod tests {
 
     use super::*;
 
-    fn stored(status: &str, result: Value) -> Screening {
-        Screening {
+    fn stored(status: &str, result: Value) -> StoredScreening {
+        StoredScreening {
             id: 4,
             patient_id: 1,
             client_id: None,
             at_ms: "2026-11-27T14:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond(),
             regimen: "hd-iv".into(),
-            status: status.into(),
-            document: "{}".into(),
-            result: result.to_string(),
+            status: status_from_id(status),
+            status_id: status.into(),
+            document: json!({}),
+            result,
             recorded_at_ms: 0,
             recorded_by: "pharmacist".into(),
         }
@@ -234,7 +242,8 @@ mod tests {
     #[test]
     fn every_status_has_words_and_a_class() {
         let check = |status: &str, label: &str, class: &str| {
-            assert_eq!((status_label(status), status_class(status)), (label, class), "{status}");
+            let status = status_from_id(status);
+            assert_eq!((status_label(status), status_class(status)), (label, class), "{status:?}");
         };
         check("pass", "Pass", "u0");
         check("needs_review", "Needs review", "u3");

@@ -51,7 +51,8 @@ pub async fn worklist(
         views::worklist_record(&state.store, &actor.app(), regimen, &vitals::vital_sign_ids(), crate::now()).await?;
     // The worklist's items and the site's thresholds: functions of the API that still take a connection.
     let mut conn = state.store.connection().await?;
-    let items = crate::api::worklist::worklist_items(&mut conn, now).await?;
+    let items =
+        crate::api::worklist::items_json(&il2care_app::worklist::items(&mut conn, now).await.map_err(AppError::from)?);
     let overrides = crate::api::assessments::site_overrides(&mut conn).await?;
     drop(conn);
     let max_age = vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(&overrides)?);
@@ -619,6 +620,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     } = views::course_record(&state.store, &actor.app(), patient_id, crate::now()).await?;
     let zone = patient.time_zone.clone();
     let now = crate::now_ms();
+    let screening =
+        screening.map(il2care_app::screenings::StoredScreening::try_from).transpose().map_err(AppError::from)?;
     let screening = screening.map(|screening| screening_view(&screening, &zone));
     let screening_section = html! {
         section aria-labelledby="screening-heading" id="screening" {
@@ -640,7 +643,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     // API that still take a connection.
     let mut conn = state.store.connection().await?;
     // The course's first-dose gate (issue 16): which items block, who acknowledged or overrode.
-    let gate = super::screening_form::gate_view(&mut conn, course.id).await?;
+    let gate =
+        il2care_app::screenings::course_gate(&mut conn, course.id, crate::now()).await.map_err(AppError::from)?;
     let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
     // The pharmacist's sign-off of the prepared dose, for the nurse who gives it.
     let latest_verification =

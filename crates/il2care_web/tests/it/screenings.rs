@@ -2,7 +2,8 @@
 //! is stored beside the document, the record's lasting flag brings the contrast warning, refusals name the
 //! field and store nothing, a retry is stored once, and only the care team reads and writes (refusals audited).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
+use il2care_store::administration::{AuditFilter, audit_entries};
 use serde_json::{Value, json};
 
 use crate::on_both_backends;
@@ -169,10 +170,116 @@ async fn a_physician_acknowledges_and_overrides_items_until_the_course_gate_open
     assert_eq!(course_of_other["error"]["field"], "course_id");
 }
 
+/// The `denied` audit entries of `actor`: (resource, patient).
+async fn denied_entries(app: &TestApp, actor: &str) -> Vec<(String, Option<i64>)> {
+    let mut conn = app.db.store.connection().await.unwrap();
+    let filter = AuditFilter { actor: Some(actor.into()), action: Some("denied".into()), ..AuditFilter::default() };
+    let entries = audit_entries(&mut conn, &filter, 10_000).await.unwrap();
+    entries.into_iter().map(|entry| (entry.resource, entry.patient_id)).collect()
+}
+
+/// Issue 13: every write of patients and screenings (the API's and the admission and screening pages' POSTs),
+/// sent by each role that may not make it, is refused (403) and leaves one `denied` audit entry naming what
+/// was refused (beside the security layer's entry of the 403 itself); nothing is stored.
+async fn every_refused_patient_and_screening_write_by_every_role_leaves_a_denied_entry(app: &TestApp) {
+    let a = app.patient_a;
+    let physician = app.token("physician").await;
+    let mut document = interactions_case();
+    document["client_id"] = json!("walk-1");
+    let (status, screened) = app.post(&format!("/api/v1/patients/{a}/screenings"), Some(&physician), &document).await;
+    assert_eq!(status, StatusCode::CREATED, "{screened}");
+    let screening_id = screened["id"].as_i64().unwrap();
+    let new_patient = json!({"mrn": "WALK-1", "name": "Walk Test", "date_of_birth": "1960-04-02", "sex": "female",
+                             "time_zone": "UTC"});
+    let decision = json!({"item": 15, "kind": "acknowledge", "reason": "reviewed"});
+    let form = "application/x-www-form-urlencoded";
+    let admit_form = "mrn=WALK-2&name=Walk+Test&date_of_birth=1960-04-02&sex=female&time_zone=UTC";
+    let course_form =
+        "regimen=hd-iv&rule_set=consensus&baseline_weight=80&baseline_weight_unit=kg&started_at=2026-12-04T08:00";
+    let screening_form = "at=2026-12-04T08:00&regimen=hd-iv";
+    let decision_form = "item=15&kind=acknowledge&reason=reviewed";
+    let api_patients = "/api/v1/patients".to_string();
+    let api_screenings = format!("/api/v1/patients/{a}/screenings");
+    let api_decisions = format!("/api/v1/patients/{a}/screenings/{screening_id}/decisions");
+    let page_course = format!("/patients/{a}/courses/new");
+    let page_screening = format!("/patients/{a}/screening");
+    let page_decisions = format!("/patients/{a}/screening/{screening_id}/decisions");
+    let screenings_resource = format!("patient/{a}/screenings");
+    let decisions_resource = format!("screening/{screening_id}/decisions");
+    let courses_resource = format!("patient/{a}/courses");
+    // (path, body, content type, refused roles, the entry's resource and patient)
+    let writes: [(&str, String, &str, &[&str], (&str, Option<i64>)); 7] = [
+        (
+            &api_patients,
+            new_patient.to_string(),
+            "application/json",
+            &["patient_a", "pharmacist", "admin"],
+            ("patients", None),
+        ),
+        (
+            &api_screenings,
+            document.to_string(),
+            "application/json",
+            &["nurse", "patient_a", "patient_b", "admin"],
+            (&screenings_resource, Some(a)),
+        ),
+        (
+            &api_decisions,
+            decision.to_string(),
+            "application/json",
+            &["nurse", "pharmacist", "patient_a", "admin"],
+            (&decisions_resource, Some(a)),
+        ),
+        ("/patients/new", admit_form.into(), form, &["patient_a", "pharmacist", "admin"], ("patients", None)),
+        (
+            &page_course,
+            course_form.into(),
+            form,
+            &["nurse", "pharmacist", "patient_a", "patient_b", "admin"],
+            (&courses_resource, Some(a)),
+        ),
+        (
+            &page_screening,
+            screening_form.into(),
+            form,
+            &["nurse", "patient_a", "patient_b", "admin"],
+            (&screenings_resource, Some(a)),
+        ),
+        (
+            &page_decisions,
+            decision_form.into(),
+            form,
+            &["nurse", "pharmacist", "patient_a", "admin"],
+            (&decisions_resource, Some(a)),
+        ),
+    ];
+    for (path, body, content_type, refused, (resource, patient)) in writes {
+        for username in refused {
+            let token = app.token(username).await;
+            let before = denied_entries(app, username).await;
+            let (status, answer) = app.send(Method::POST, path, Some(&token), content_type, &body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{username} POST {path}: {answer}");
+            let after = denied_entries(app, username).await;
+            let expected = (resource.to_string(), patient);
+            let count = |entries: &[(String, Option<i64>)]| entries.iter().filter(|entry| **entry == expected).count();
+            assert_eq!(count(&after), count(&before) + 1, "{username} POST {path}: the entry names {expected:?}");
+        }
+    }
+    let (_, listed) = app.get(&api_screenings, Some(&physician)).await;
+    let listed = listed["screenings"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "refused screenings stored nothing");
+    assert_eq!(listed[0]["decisions"], json!([]), "refused decisions stored nothing");
+    let (_, patients) = app.get("/api/v1/patients", Some(&physician)).await;
+    assert_eq!(patients["patients"].as_array().unwrap().len(), 2, "refused admissions stored nothing");
+    let (_, courses) = app.get(&format!("/api/v1/patients/{a}/courses"), Some(&physician)).await;
+    assert_eq!(courses["courses"], json!([]), "refused courses stored nothing: {courses}");
+}
+
 on_both_backends!(
     a_physician_acknowledges_and_overrides_items_until_the_course_gate_opens,
     a_pharmacist_screens_a_patient_and_the_team_reads_the_stored_result,
     the_records_lasting_flag_brings_the_contrast_warning_the_document_forgot,
     a_bad_screening_document_is_refused_naming_the_field_and_stores_nothing,
     only_physicians_and_pharmacists_screen_and_patients_do_not_read_screenings,
+    every_refused_patient_and_screening_write_by_every_role_leaves_a_denied_entry,
 );

@@ -861,9 +861,8 @@ fn read_patient(resource: &Value, path: &str, latest: Timestamp, options: &Impor
     let born: jiff::civil::Date = date_of_birth.parse().map_err(|_| {
         Issue::error("required", format!("{path}.birthDate"), "a full birthDate (YYYY-MM-DD) is required")
     })?;
-    // A day of slack for the time zones ahead of UTC.
     let today = latest.to_zoned(jiff::tz::TimeZone::UTC).date();
-    if born > today.tomorrow().unwrap_or(today) || born < jiff::civil::date(1900, 1, 1) {
+    if crate::patient::plausible_birth_date(born, today).is_err() {
         return Err(Issue::error(
             "value",
             format!("{path}.birthDate"),
