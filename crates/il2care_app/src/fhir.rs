@@ -555,7 +555,7 @@ impl<'s> Storing<'s> {
                     let patient_id = patient_id.unwrap_or_default();
                     let stored_courses = record::courses(conn, patient_id).await?;
                     let course_id =
-                        course_of(&stored_courses, &courses, &dose.course, dose.at_ms).map(|course| course.id);
+                        course_of(&stored_courses, courses, &dose.course, dose.at_ms).map(|course| course.id);
                     let Some(course_id) = course_id else {
                         applied.issues.push(issue(
                             entry,
@@ -593,7 +593,7 @@ impl<'s> Storing<'s> {
                     let patient_id = patient_id.unwrap_or_default();
                     let patient = record::patient(conn, patient_id).await?;
                     let stored_courses = record::courses(conn, patient_id).await?;
-                    let Some(course) = course_of(&stored_courses, &courses, &injection.course, injection.at_ms) else {
+                    let Some(course) = course_of(&stored_courses, courses, &injection.course, injection.at_ms) else {
                         applied.issues.push(issue(
                             entry,
                             "not-found",

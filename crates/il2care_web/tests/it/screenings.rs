@@ -208,7 +208,8 @@ async fn every_refused_patient_and_screening_write_by_every_role_leaves_a_denied
     let decisions_resource = format!("screening/{screening_id}/decisions");
     let courses_resource = format!("patient/{a}/courses");
     // (path, body, content type, refused roles, the entry's resource and patient)
-    let writes: [(&str, String, &str, &[&str], (&str, Option<i64>)); 7] = [
+    type Write<'a> = (&'a str, String, &'a str, &'a [&'a str], (&'a str, Option<i64>));
+    let writes: [Write; 7] = [
         (
             &api_patients,
             new_patient.to_string(),
