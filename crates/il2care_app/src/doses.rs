@@ -1,4 +1,4 @@
-//! Dose administration: [`record`] stores a dose given or held for one slot, against the decision it follows.
+//! Dose administration: [`record()`] stores a dose given or held for one slot, against the decision it follows.
 //! What may be recorded is decided once, by `il2care_core::course::may_record_dose` (ASSESSMENT §10.6): `give`
 //! by a nurse or physician citing the latest decision for the slot with nothing recorded since;
 //! `hold`/`insufficient_data` only by a physician with a reason code and free text; `discontinue_*` only by a
