@@ -8,8 +8,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use il2care_app::observations;
-use il2care_core::Refusal;
-use il2care_store::record::Observation;
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -20,14 +18,6 @@ use crate::error::AppError;
 
 /// Most observations in one batch.
 pub const MAX_BATCH: usize = observations::MAX_BATCH;
-
-/// Validates a batch of observation documents (client ids, units, ranges, intervals, nothing in the future)
-/// into rows to store, refusing the batch as a whole naming the field: shared by this endpoint and the
-/// assessment endpoint, which stores the observations sent with a decision. (Moved to
-/// `il2care_app::observations::validated_rows`, which takes `now`.)
-pub fn validated_rows(patient_id: i64, entries: Vec<Value>, prefix: &str) -> Result<Vec<Observation>, Refusal> {
-    observations::validated_rows(patient_id, entries, prefix, crate::now())
-}
 
 /// `POST /api/v1/patients/{id}/observations` (nurse, physician).
 pub async fn submit(

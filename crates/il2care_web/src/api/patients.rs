@@ -15,7 +15,6 @@ use crate::body::{Body, json_text};
 use crate::error::AppError;
 
 /// The access rule of the handlers not yet moved into the application layer (they call it by this path).
-pub use crate::use_cases::{authorize, authorize_write};
 
 /// The patient as JSON.
 pub fn patient_json(patient: &Patient, flags: &[String]) -> Value {

@@ -236,7 +236,7 @@ pub async fn start_course(
         let (course, height) = course_documents(&pairs, &state.site.ward_time_zone, now)?;
         // The height is checked before the course is stored, so a refused height stores nothing.
         if let Some(height) = &height {
-            crate::api::observations::validated_rows(patient_id, vec![height.clone()], "height")
+            il2care_app::observations::validated_rows(patient_id, vec![height.clone()], "height", crate::now())
                 .map_err(|refusal| Refusal::new("height", refusal.reason))?;
         }
         crate::api::courses::create_document(&state, &actor, patient_id, &course.to_string()).await?;

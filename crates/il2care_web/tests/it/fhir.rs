@@ -63,7 +63,10 @@ fn resources<'a>(bundle: &'a Value, kind: &str) -> Vec<&'a Value> {
 
 /// Runs the independent validator (installed on first use, see `fhir_validator`); fails, never skips.
 pub fn validate_with_fhir_resources(bundle: &Value, name: &str) {
-    let file = std::env::temp_dir().join(format!("il2care-{name}-{}.json", std::process::id()));
+    // One file per call: the SQLite and PostgreSQL runs of a test validate under the same name at once.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("il2care-{name}-{}-{call}.json", std::process::id()));
     std::fs::write(&file, serde_json::to_string_pretty(bundle).unwrap()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fhir/validate.py");
     let output = std::process::Command::new(crate::fhir_validator::python())
