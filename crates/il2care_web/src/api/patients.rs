@@ -14,8 +14,6 @@ use crate::auth::Actor;
 use crate::body::{Body, json_text};
 use crate::error::AppError;
 
-/// The access rule of the handlers not yet moved into the application layer (they call it by this path).
-
 /// The patient as JSON.
 pub fn patient_json(patient: &Patient, flags: &[String]) -> Value {
     json!({"id": patient.id, "mrn": patient.mrn, "name": patient.display_name, "date_of_birth": patient.date_of_birth,
