@@ -64,6 +64,8 @@ const NOT_PATIENT: &[&str] = &["nurse", "physician", "pharmacist", "admin"];
 const WRITES: &[Write] = &[
     api(Method::POST, "/api/v1/patients", PATIENT, &["pharmacist", "admin", "patient_a"]),
     api(Method::POST, "/api/v1/patients/{patient_id}/courses", COURSE, NOT_PHYSICIAN),
+    api(Method::POST, "/api/v1/patients/{patient_id}/decisions", "{}", NOT_BEDSIDE),
+    // The deprecated old name of `/decisions` (issue 13), the same handler.
     api(Method::POST, "/api/v1/patients/{patient_id}/assessments", "{}", NOT_BEDSIDE),
     api(Method::POST, "/api/v1/patients/{patient_id}/observations", OBSERVATION, NOT_BEDSIDE),
     api(Method::POST, "/api/v1/patients/{patient_id}/doses", "{}", NOT_BEDSIDE),
@@ -76,6 +78,8 @@ const WRITES: &[Write] = &[
         &["nurse", "admin", "patient_b", "patient_a"],
     ),
     api(Method::POST, "/api/v1/patients/{patient_id}/screenings/{screening_id}/decisions", "{}", NOT_PHYSICIAN),
+    api(Method::POST, "/api/v1/checkins/{checkin_id}/callbacks", "{}", NOT_BEDSIDE),
+    // The deprecated old name of `/callbacks` (issue 13), the same handler.
     api(Method::POST, "/api/v1/checkins/{checkin_id}/acknowledgements", "{}", NOT_BEDSIDE),
     api(Method::POST, "/api/v1/checkins/{checkin_id}/clearances", "{}", NOT_BEDSIDE),
     api(Method::POST, "/api/v1/patients/{patient_id}/cycle-2-delays", "{}", NOT_PHYSICIAN),
