@@ -510,7 +510,7 @@ fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -
                                     @if row.called_back {
                                         "Called back"
                                     } @else if may_call_back {
-                                        form method="post" action=(format!("/checkins/{}/acknowledge", row.id)) {
+                                        form method="post" action=(format!("/checkins/{}/call-back", row.id)) {
                                             input type="hidden" name="patient_id" value=(patient_id);
                                             label for=(format!("note-{}", row.id)) { "Call-back note" }
                                             " "
@@ -534,7 +534,8 @@ fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -
     }
 }
 
-/// `POST /checkins/{id}/acknowledge` (nurse, physician): the call back, with its note.
+/// `POST /checkins/{id}/call-back` (and the deprecated `/checkins/{id}/acknowledge`) (nurse, physician): the call
+/// back, with its note.
 pub async fn call_back(
     State(state): State<AppState>,
     actor: Result<Actor, AppError>,

@@ -112,6 +112,8 @@ const WRITES: &[Write] = &[
     ),
     form("/patients/{patient_id}/assessment", "course_id={course}", &["pharmacist", "admin", "patient_b"]),
     form("/patients/{patient_id}/dose", "course_id={course}&status=given", &["pharmacist", "admin", "patient_b"]),
+    form("/checkins/{checkin_id}/call-back", "note=called", &["pharmacist", "admin", "patient_a"]),
+    // The deprecated old name of `/call-back` (issue 13), the same handler.
     form("/checkins/{checkin_id}/acknowledge", "note=called", &["pharmacist", "admin", "patient_a"]),
     form("/pharmacy/screenings", "patient_id={p}&document=%7B%7D", &["nurse", "admin", "patient_a"]),
     form("/me/checkins", "step=red_flags", NOT_PATIENT),
