@@ -11,7 +11,7 @@ use il2care_core::Refusal;
 use il2care_core::assessment::thresholds::Parameters;
 use il2care_core::assessment::{Decision, RuleSet, assess};
 use il2care_core::course::{CourseEvents, CourseState, course_state};
-use il2care_store::record::{self, Assessment, Patient};
+use il2care_store::record::{self, Patient};
 use il2care_store::{Conn, Store, StoreError};
 use il2care_wire::assessment::{assessment_from_object, result_json};
 use il2care_wire::fhir::import::DATE_ONLY_FIELD;
@@ -219,7 +219,7 @@ pub async fn decide(
     let evaluation = assess(&parsed.assessment, &parameters);
     let mut result = result_json(&evaluation);
     mark_date_only(&mut result, &date_only);
-    let stored = Assessment {
+    let stored = record::Decision {
         id: 0,
         patient_id,
         course_id: Some(course.id),
@@ -230,7 +230,7 @@ pub async fn decide(
         document: Value::Object(document).to_string(),
         result: result.to_string(),
     };
-    let id = record::add_assessment(&mut tx, &stored, now.as_millisecond(), &actor.username).await?;
+    let id = record::add_decision(&mut tx, &stored, now.as_millisecond(), &actor.username).await?;
     if evaluation.decision == Decision::DiscontinuePermanently {
         let detail = format!("decision {id}: discontinue permanently");
         record::add_flag(&mut tx, patient_id, "il2_retreatment_contraindicated", &detail, at_ms, &actor.username)
@@ -255,7 +255,7 @@ pub struct StoredDecision {
     pub result: Value,
 }
 
-fn stored_decision(assessment: &Assessment) -> Result<StoredDecision, Error> {
+fn stored_decision(assessment: &record::Decision) -> Result<StoredDecision, Error> {
     let unreadable = |what: &str| corrupt(format!("decision {}: {what}", assessment.id));
     Ok(StoredDecision {
         id: assessment.id,
@@ -274,7 +274,7 @@ pub async fn list(store: &Store, actor: &Actor, patient_id: i64, now: Timestamp)
     access::authorize(store, actor, Some(patient_id), Action::ReadRecord, &resource, now).await?;
     let stored = {
         let mut conn = store.connection().await?;
-        record::assessments(&mut conn, patient_id).await?
+        record::decisions(&mut conn, patient_id).await?
     };
     access::audit_read(store, actor, &resource, Some(patient_id), now).await?;
     stored.iter().map(stored_decision).collect()

@@ -145,7 +145,7 @@ impl CourseFacts {
 }
 
 /// The latest decision's rules that fired and its grades 3 and above, read once from the stored result.
-fn latest_decision(assessment: &record::Assessment) -> Result<LatestDecision, Error> {
+fn latest_decision(assessment: &record::Decision) -> Result<LatestDecision, Error> {
     let corrupt =
         |what: &str| Error::Store(il2care_store::StoreError::Corrupt(format!("decision {}: {what}", assessment.id)));
     let decision = decision_of(&assessment.decision).ok_or_else(|| corrupt("an unknown value"))?;
@@ -206,7 +206,7 @@ async fn course_facts(conn: &mut il2care_store::Conn, patient_id: i64) -> Result
                 .and_then(|text| text.parse::<Decimal>().ok())
                 .and_then(|kg| Kilograms::new(kg).ok()),
         });
-        facts.decision = match record::latest_assessment_of_course(conn, patient_id, course.id).await? {
+        facts.decision = match record::latest_decision_of_course(conn, patient_id, course.id).await? {
             Some(assessment) => Some(latest_decision(&assessment)?),
             None => None,
         };

@@ -1,5 +1,5 @@
 //! Check-in use cases: [`submit`] (triage a patient's check-in and store it, idempotent on its `client_id`),
-//! [`list`] (a patient's check-ins, newest first), [`acknowledge`] (a nurse's call back, a new row) and
+//! [`list`] (a patient's check-ins, newest first), [`call_back`] (a nurse's call back, a new row) and
 //! [`clear`] (the call back that clears the next shot after a check-in at call_now or emergency).
 //!
 //! Each takes the actor, the document's text and the time (`now`), decides access through the policy before
@@ -8,7 +8,7 @@
 
 use il2care_core::Refusal;
 use il2care_core::triage::{TriageResult, triage};
-use il2care_store::record::{self, CheckIn, Written};
+use il2care_store::record::{self, Written};
 use il2care_store::{Store, StoreError};
 use il2care_wire::checkin::CheckInDocument;
 use il2care_wire::json::{self, string};
@@ -84,7 +84,7 @@ pub async fn submit(
         let mut conn = store.connection().await?;
         record::patient(&mut conn, patient_id).await?;
     }
-    let stored = CheckIn {
+    let stored = record::StoredCheckIn {
         id: 0,
         patient_id,
         client_id,
@@ -93,7 +93,7 @@ pub async fn submit(
         level_rank: result.level as i64,
         document: text.to_string(),
         result: result_value.to_string(),
-        acknowledged: false,
+        called_back: false,
     };
     // The check-in and its audit entry commit together, batched with concurrent submissions (group commit);
     // the answer waits for the commit, so an acknowledged check-in is durable.
@@ -115,7 +115,8 @@ pub struct StoredCheckIn {
     pub client_id: Option<String>,
     pub at_ms: i64,
     pub level: String,
-    pub acknowledged: bool,
+    /// A nurse or physician has recorded a call back.
+    pub called_back: bool,
     /// The check-in document as submitted (without `client_id`, which is [`StoredCheckIn::client_id`]).
     pub document: Value,
     /// The triage result document.
@@ -155,13 +156,13 @@ pub async fn list(store: &Store, actor: &Actor, patient_id: i64, now: Timestamp)
                 client_id: checkin.client_id,
                 at_ms: checkin.at_ms,
                 level: checkin.level,
-                acknowledged: checkin.acknowledged,
+                called_back: checkin.called_back,
             })
         })
         .collect()
 }
 
-/// A call back as sent (`POST /api/v1/checkins/{id}/acknowledgements`).
+/// A call back as sent (`POST /api/v1/checkins/{id}/callbacks`, or the deprecated `.../acknowledgements`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a call-back document (a JSON object)")]
 struct CallBack {
@@ -182,7 +183,7 @@ struct Clearance {
 
 /// A call back as recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Acknowledged {
+pub struct CalledBack {
     pub id: i64,
     pub checkin_id: i64,
     /// The call back also cleared the next shot (a clearance row was stored with it).
@@ -193,13 +194,14 @@ pub struct Acknowledged {
 const NOTE_MAX: usize = 2000;
 
 /// Records a call back (`{"note", "clears_next_shot"}`) after check-in `checkin_id`.
-pub async fn acknowledge(
+pub async fn call_back(
     store: &Store,
     actor: &Actor,
     checkin_id: i64,
     text: &str,
     now: Timestamp,
-) -> Result<Acknowledged, Error> {
+) -> Result<CalledBack, Error> {
+    // The audit resource keeps its stored name (`acknowledgement`): old audit chains and filters use it.
     let resource = format!("checkin/{checkin_id}/acknowledgement");
     access::authorize(store, actor, None, Action::AcknowledgeCheckIn, &resource, now).await?;
     let document: CallBack = json::document(text)?;
@@ -211,7 +213,7 @@ pub async fn acknowledge(
     let at_ms = now.as_millisecond();
     let mut tx = store.begin().await?;
     let checkin = record::checkin(&mut tx, checkin_id).await?;
-    let id = record::acknowledge_checkin(&mut tx, checkin_id, &note, at_ms, &actor.username).await?;
+    let id = record::record_call_back(&mut tx, checkin_id, &note, at_ms, &actor.username).await?;
     access::audit_write(&mut tx, actor, &resource, Some(checkin.patient_id), now).await?;
     if clears {
         let cleared = record::clear_checkin(&mut tx, checkin_id, &note, at_ms, &actor.username).await?;
@@ -219,7 +221,7 @@ pub async fn acknowledge(
         access::audit_write(&mut tx, actor, &resource, Some(checkin.patient_id), now).await?;
     }
     tx.commit().await?;
-    Ok(Acknowledged { id, checkin_id, clears_next_shot: clears })
+    Ok(CalledBack { id, checkin_id, clears_next_shot: clears })
 }
 
 /// A clearance as recorded.

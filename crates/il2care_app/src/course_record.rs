@@ -28,7 +28,7 @@ pub fn stored_time(ms: i64) -> Result<Timestamp, Error> {
 }
 
 /// A stored decision as the course state reads it: its decision, slot and hold rules, parsed once here.
-fn recorded_decision(assessment: &record::Assessment, recorded_at_ms: i64) -> Result<RecordedDecision, Error> {
+fn recorded_decision(assessment: &record::Decision, recorded_at_ms: i64) -> Result<RecordedDecision, Error> {
     let corrupt = |what: String| Error::Store(StoreError::Corrupt(format!("decision {}: {what}", assessment.id)));
     let decision = decision_of(&assessment.decision).ok_or_else(|| corrupt("an unknown value".into()))?;
     let result: Value =
@@ -63,7 +63,7 @@ pub async fn course_events(conn: &mut Conn, course: &Course) -> Result<CourseEve
     let recorded = record::decisions_recorded_at(conn, course.id).await?;
     let mut decisions = Vec::new();
     for assessment in
-        record::assessments(conn, course.patient_id).await?.iter().filter(|a| a.course_id == Some(course.id))
+        record::decisions(conn, course.patient_id).await?.iter().filter(|a| a.course_id == Some(course.id))
     {
         let recorded_at = recorded.iter().find(|(id, _)| *id == assessment.id).map_or(assessment.at_ms, |(_, at)| *at);
         decisions.push(recorded_decision(assessment, recorded_at)?);

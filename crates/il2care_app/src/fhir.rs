@@ -131,7 +131,7 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
             })
         })
         .collect();
-    let decisions = record::assessments(conn, patient_id).await?;
+    let decisions = record::decisions(conn, patient_id).await?;
     let mut doses = Vec::new();
     for course in &courses {
         let records = record::dose_records(conn, course.id).await?;

@@ -13,7 +13,9 @@ use il2care_store::record;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-pub use il2care_store::record::{Assessment, CheckIn, Course, DoseEvent, Injection, Observation, Patient, Screening};
+pub use il2care_store::record::{
+    Course, Decision, DoseEvent, Injection, Observation, Patient, Screening, StoredCheckIn,
+};
 pub use il2care_store::ward::CourseVitals;
 
 use crate::Error;
@@ -67,7 +69,7 @@ pub async fn home(store: &Store, actor: &Actor, resource: &str, now: Timestamp) 
 /// A stored check-in and the zone of its patient.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckInResult {
-    pub checkin: CheckIn,
+    pub checkin: StoredCheckIn,
     pub time_zone: String,
 }
 
@@ -98,7 +100,7 @@ pub async fn checkin_result(
 /// The patient's check-ins, newest first, and their zone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
-    pub checkins: Vec<CheckIn>,
+    pub checkins: Vec<StoredCheckIn>,
     pub time_zone: String,
 }
 
@@ -191,10 +193,10 @@ pub struct CourseRecord {
     /// The latest course (by start), if any.
     pub course: Option<Course>,
     /// Every decision, newest first.
-    pub assessments: Vec<Assessment>,
+    pub decisions: Vec<Decision>,
     pub observations: Vec<Observation>,
     /// Newest first.
-    pub checkins: Vec<CheckIn>,
+    pub checkins: Vec<StoredCheckIn>,
     pub injections: Vec<Injection>,
     /// The latest screening.
     pub screening: Option<Screening>,
@@ -229,7 +231,7 @@ pub async fn course_record(
         CourseRecord {
             patient,
             course,
-            assessments: record::assessments(&mut conn, patient_id).await?,
+            decisions: record::decisions(&mut conn, patient_id).await?,
             observations: record::observations(&mut conn, patient_id, i64::MIN).await?,
             checkins: record::checkins(&mut conn, patient_id).await?,
             injections: record::injections(&mut conn, patient_id).await?,
@@ -254,8 +256,8 @@ pub struct Timeline {
     /// The dose events of every course.
     pub dose_events: Vec<DoseEvent>,
     pub injections: Vec<Injection>,
-    pub assessments: Vec<Assessment>,
-    pub checkins: Vec<CheckIn>,
+    pub decisions: Vec<Decision>,
+    pub checkins: Vec<StoredCheckIn>,
 }
 
 /// Patient `patient_id`'s timeline (nurse, physician, pharmacist); the read is audited.
@@ -276,7 +278,7 @@ pub async fn timeline(store: &Store, actor: &Actor, patient_id: i64, now: Timest
             observations,
             dose_events,
             injections: record::injections(&mut conn, patient_id).await?,
-            assessments: record::assessments(&mut conn, patient_id).await?,
+            decisions: record::decisions(&mut conn, patient_id).await?,
             checkins: record::checkins(&mut conn, patient_id).await?,
         }
     };

@@ -1,5 +1,5 @@
-//! The ward's worklist: who needs attention now, most urgent first (nurse, physician): unacknowledged
-//! check-ins by triage level, and high-dose courses in a dosing window with their current decision and next
+//! The ward's worklist: who needs attention now, most urgent first (nurse, physician): check-ins nobody has
+//! called back yet, by triage level, and high-dose courses in a dosing window with their current decision and next
 //! slot. Ties go to what is due or waiting longest. [`read`] decides access and audits the read; [`items`] is
 //! the computation, for the pages that have decided access already.
 
@@ -133,7 +133,7 @@ pub enum Item {
 /// or the page that calls this.
 pub async fn items(conn: &mut Conn, now_ms: i64) -> Result<Vec<Item>, Error> {
     let mut rows: Vec<(u8, i64, Item)> = Vec::new();
-    for checkin in record::unacknowledged_checkins(conn).await? {
+    for checkin in record::checkins_awaiting_call_back(conn).await? {
         let complete = checkin_complete(&checkin.result);
         let shown = if !complete && checkin.level == "self_care" { "incomplete" } else { checkin.level.as_str() };
         let urgency = urgency(shown);

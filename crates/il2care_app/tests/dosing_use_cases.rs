@@ -105,7 +105,7 @@ async fn every_refused_dosing_write_is_audited_and_stores_nothing(db: &TestDb) {
     assert_eq!(denied, expected, "one denied entry per refusal, nothing else");
     let mut conn = db.store.connection().await.unwrap();
     assert_eq!(record::courses(&mut conn, id).await.unwrap().len(), 1, "no refused course stored");
-    assert!(record::assessments(&mut conn, id).await.unwrap().is_empty());
+    assert!(record::decisions(&mut conn, id).await.unwrap().is_empty());
     assert!(record::dose_records(&mut conn, course_id).await.unwrap().is_empty());
     assert_eq!(record::cycle_two_start_day(&mut conn, course_id).await.unwrap(), None);
 }

@@ -93,7 +93,7 @@ async fn every_refusal_of_the_policy_is_audited_and_stores_nothing(db: &TestDb) 
     assert!(matches!(refused, Err(Error::Forbidden(_))));
     for role in [Role::Patient, Role::Pharmacist, Role::Admin] {
         let who = actor(role, Some(id));
-        assert!(matches!(checkins::acknowledge(&db.store, &who, 1, "{}", now()).await, Err(Error::Forbidden(_))));
+        assert!(matches!(checkins::call_back(&db.store, &who, 1, "{}", now()).await, Err(Error::Forbidden(_))));
         assert!(matches!(checkins::clear(&db.store, &who, 1, "{}", now()).await, Err(Error::Forbidden(_))));
     }
     let denied = entries(db).await.into_iter().filter(|(.., outcome)| outcome == "denied").count();
@@ -107,7 +107,7 @@ async fn a_call_back_and_its_clearance_are_written_with_their_entries(db: &TestD
     let submitted =
         checkins::submit(&db.store, &actor(Role::Patient, Some(id)), id, &checkin_at(now(), "d"), now()).await.unwrap();
     let nurse = actor(Role::Nurse, None);
-    let done = checkins::acknowledge(
+    let done = checkins::call_back(
         &db.store,
         &nurse,
         submitted.id,

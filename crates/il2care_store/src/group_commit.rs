@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, AuditEntry};
-use crate::record::{self, CheckIn, Written};
+use crate::record::{self, StoredCheckIn, Written};
 use crate::{Backend, StoreError};
 
 /// The most jobs one transaction takes.
@@ -84,7 +84,7 @@ pub enum TokenCheck {
 
 enum Job {
     Checkin {
-        checkin: CheckIn,
+        checkin: StoredCheckIn,
         audit: AuditOf,
         reply: oneshot::Sender<Result<Written, StoreError>>,
     },
@@ -199,7 +199,7 @@ impl Writer {
     }
 
     /// Queues one check-in and waits until it is committed (or refused).
-    pub async fn submit(&self, checkin: CheckIn, audit: AuditOf) -> Result<Written, StoreError> {
+    pub async fn submit(&self, checkin: StoredCheckIn, audit: AuditOf) -> Result<Written, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Job::Checkin { checkin, audit, reply })

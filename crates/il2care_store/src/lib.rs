@@ -156,7 +156,7 @@ impl Store {
     /// share one transaction and one fsync, and each is answered only after that transaction committed.
     pub async fn add_checkin_durably(
         &self,
-        checkin: record::CheckIn,
+        checkin: record::StoredCheckIn,
         audit: group_commit::AuditOf,
     ) -> Result<record::Written, StoreError> {
         self.checkins.submit(checkin, audit).await

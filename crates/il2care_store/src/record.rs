@@ -294,9 +294,9 @@ pub async fn observations(conn: &mut Conn, patient_id: i64, since_ms: i64) -> Re
     Ok(rows.iter().map(observation_from).collect::<Result<_, _>>()?)
 }
 
-/// A check-in with its triage, as stored.
+/// A check-in with its triage result, as stored (one row of `checkins`; the core's input is `triage::CheckIn`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckIn {
+pub struct StoredCheckIn {
     pub id: i64,
     pub patient_id: i64,
     pub client_id: Option<String>,
@@ -306,12 +306,13 @@ pub struct CheckIn {
     pub level_rank: i64,
     pub document: String,
     pub result: String,
-    pub acknowledged: bool,
+    /// A nurse or physician has recorded a call back (a row of `checkin_acknowledgements`).
+    pub called_back: bool,
 }
 
-fn checkin_from(row: &AnyRow) -> Result<CheckIn, sqlx::Error> {
+fn checkin_from(row: &AnyRow) -> Result<StoredCheckIn, sqlx::Error> {
     let acknowledgements: i64 = row.try_get("acknowledgements")?;
-    Ok(CheckIn {
+    Ok(StoredCheckIn {
         id: row.try_get("id")?,
         patient_id: row.try_get("patient_id")?,
         client_id: row.try_get("client_id")?,
@@ -320,13 +321,18 @@ fn checkin_from(row: &AnyRow) -> Result<CheckIn, sqlx::Error> {
         level_rank: row.try_get("level_rank")?,
         document: row.try_get("document")?,
         result: row.try_get("result")?,
-        acknowledged: acknowledgements > 0,
+        called_back: acknowledgements > 0,
     })
 }
 
 /// Appends a check-in with its result; with a `client_id` already used for this patient, returns the
 /// existing row, so a phone that retries never creates a duplicate.
-pub async fn add_checkin(conn: &mut Conn, checkin: &CheckIn, now_ms: i64, by: &str) -> Result<Written, StoreError> {
+pub async fn add_checkin(
+    conn: &mut Conn,
+    checkin: &StoredCheckIn,
+    now_ms: i64,
+    by: &str,
+) -> Result<Written, StoreError> {
     let row = sqlx::query(
         "INSERT INTO checkins (patient_id, client_id, at_ms, level, level_rank, document, result, submitted_at_ms, \
          submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (patient_id, client_id) DO NOTHING RETURNING id",
@@ -349,7 +355,7 @@ const CHECKIN_COLUMNS: &str = "c.id, c.patient_id, c.client_id, c.at_ms, c.level
      (SELECT COUNT(*) FROM checkin_acknowledgements a WHERE a.checkin_id = c.id) AS acknowledgements";
 
 /// One check-in.
-pub async fn checkin(conn: &mut Conn, id: i64) -> Result<CheckIn, StoreError> {
+pub async fn checkin(conn: &mut Conn, id: i64) -> Result<StoredCheckIn, StoreError> {
     let row = sqlx::query(&format!("SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE c.id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -359,7 +365,7 @@ pub async fn checkin(conn: &mut Conn, id: i64) -> Result<CheckIn, StoreError> {
 }
 
 /// A patient's check-ins, newest first.
-pub async fn checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<CheckIn>, StoreError> {
+pub async fn checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<StoredCheckIn>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE c.patient_id = $1 ORDER BY c.at_ms DESC, c.id DESC"
     ))
@@ -369,10 +375,10 @@ pub async fn checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<CheckIn>, 
     Ok(rows.iter().map(checkin_from).collect::<Result<_, _>>()?)
 }
 
-/// Check-ins nobody has acknowledged yet, most urgent first, then oldest first. The open ones are found from
+/// Check-ins nobody has called back yet, most urgent first, then oldest first. The open ones are found from
 /// the ids alone (an index of `checkins` and `checkin_acknowledgements_by_checkin`, migration 0005), so only
 /// their rows, with the documents, are read.
-pub async fn unacknowledged_checkins(conn: &mut Conn) -> Result<Vec<CheckIn>, StoreError> {
+pub async fn checkins_awaiting_call_back(conn: &mut Conn) -> Result<Vec<StoredCheckIn>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {CHECKIN_COLUMNS} FROM checkins c WHERE c.id IN (SELECT k.id FROM checkins k WHERE NOT EXISTS \
          (SELECT 1 FROM checkin_acknowledgements a WHERE a.checkin_id = k.id)) ORDER BY c.level_rank DESC, c.at_ms, c.id"
@@ -382,8 +388,9 @@ pub async fn unacknowledged_checkins(conn: &mut Conn) -> Result<Vec<CheckIn>, St
     Ok(rows.iter().map(checkin_from).collect::<Result<_, _>>()?)
 }
 
-/// Records that a nurse called the patient back (a new row; the check-in itself is never changed).
-pub async fn acknowledge_checkin(
+/// Records a call back: a nurse or physician called the patient back after the check-in (a new row of
+/// `checkin_acknowledgements`; the check-in itself is never changed).
+pub async fn record_call_back(
     conn: &mut Conn,
     checkin_id: i64,
     note: &str,
@@ -400,13 +407,13 @@ pub async fn acknowledge_checkin(
     .bind(by)
     .fetch_one(conn)
     .await
-    .map_err(|error| conflict_on_unique(error, "already acknowledged"))?;
+    .map_err(|error| conflict_on_unique(error, "already called back"))?;
     Ok(row.try_get("id")?)
 }
 
-/// A stored per-dose decision.
+/// A stored per-dose decision (one row of `assessments`; the core's input is `assessment::Assessment`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Assessment {
+pub struct Decision {
     pub id: i64,
     pub patient_id: i64,
     pub course_id: Option<i64>,
@@ -418,8 +425,8 @@ pub struct Assessment {
     pub result: String,
 }
 
-fn assessment_from(row: &AnyRow) -> Result<Assessment, sqlx::Error> {
-    Ok(Assessment {
+fn decision_from(row: &AnyRow) -> Result<Decision, sqlx::Error> {
+    Ok(Decision {
         id: row.try_get("id")?,
         patient_id: row.try_get("patient_id")?,
         course_id: row.try_get("course_id")?,
@@ -433,24 +440,19 @@ fn assessment_from(row: &AnyRow) -> Result<Assessment, sqlx::Error> {
 }
 
 /// Appends a decision, with the rule-set version that produced it.
-pub async fn add_assessment(
-    conn: &mut Conn,
-    assessment: &Assessment,
-    now_ms: i64,
-    by: &str,
-) -> Result<i64, StoreError> {
+pub async fn add_decision(conn: &mut Conn, decision: &Decision, now_ms: i64, by: &str) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO assessments (patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result, \
          recorded_at_ms, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
-    .bind(assessment.patient_id)
-    .bind(assessment.course_id)
-    .bind(assessment.at_ms)
-    .bind(&assessment.rule_set)
-    .bind(&assessment.rule_set_version)
-    .bind(&assessment.decision)
-    .bind(&assessment.document)
-    .bind(&assessment.result)
+    .bind(decision.patient_id)
+    .bind(decision.course_id)
+    .bind(decision.at_ms)
+    .bind(&decision.rule_set)
+    .bind(&decision.rule_set_version)
+    .bind(&decision.decision)
+    .bind(&decision.document)
+    .bind(&decision.result)
     .bind(now_ms)
     .bind(by)
     .fetch_one(conn)
@@ -459,7 +461,7 @@ pub async fn add_assessment(
 }
 
 /// A patient's decisions, newest first.
-pub async fn assessments(conn: &mut Conn, patient_id: i64) -> Result<Vec<Assessment>, StoreError> {
+pub async fn decisions(conn: &mut Conn, patient_id: i64) -> Result<Vec<Decision>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result FROM assessments \
          WHERE patient_id = $1 ORDER BY at_ms DESC, id DESC",
@@ -467,15 +469,15 @@ pub async fn assessments(conn: &mut Conn, patient_id: i64) -> Result<Vec<Assessm
     .bind(patient_id)
     .fetch_all(conn)
     .await?;
-    Ok(rows.iter().map(assessment_from).collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(decision_from).collect::<Result<_, _>>()?)
 }
 
 /// The latest decision of one course of a patient (newest by time, then by id), if any.
-pub async fn latest_assessment_of_course(
+pub async fn latest_decision_of_course(
     conn: &mut Conn,
     patient_id: i64,
     course_id: i64,
-) -> Result<Option<Assessment>, StoreError> {
+) -> Result<Option<Decision>, StoreError> {
     let row = sqlx::query(
         "SELECT id, patient_id, course_id, at_ms, rule_set, rule_set_version, decision, document, result FROM assessments \
          WHERE patient_id = $1 AND course_id = $2 ORDER BY at_ms DESC, id DESC LIMIT 1",
@@ -484,7 +486,7 @@ pub async fn latest_assessment_of_course(
     .bind(course_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.as_ref().map(assessment_from).transpose()?)
+    Ok(row.as_ref().map(decision_from).transpose()?)
 }
 
 /// A dose given or held.
@@ -583,7 +585,7 @@ pub async fn flags(conn: &mut Conn, patient_id: i64) -> Result<Vec<String>, Stor
 
 /// Every course with its latest decision, if any. The latest decision of a course is its highest id, found
 /// through `assessment_summaries_by_course` (migration 0005) with one index search per course.
-pub async fn courses_with_latest_decision(conn: &mut Conn) -> Result<Vec<(Course, Option<Assessment>)>, StoreError> {
+pub async fn courses_with_latest_decision(conn: &mut Conn) -> Result<Vec<(Course, Option<Decision>)>, StoreError> {
     let rows = sqlx::query(
         "SELECT c.id, c.patient_id, c.regimen, c.rule_set, c.started_at_ms, c.baseline_weight_kg, \
          c.baseline_creatinine_mg_dl, a.id AS a_id, a.patient_id AS a_patient_id, a.course_id AS a_course_id, \
@@ -599,7 +601,7 @@ pub async fn courses_with_latest_decision(conn: &mut Conn) -> Result<Vec<(Course
             let course = course_from(row)?;
             let decision = match row.try_get::<Option<i64>, _>("a_id")? {
                 None => None,
-                Some(id) => Some(Assessment {
+                Some(id) => Some(Decision {
                     id,
                     patient_id: row.try_get("a_patient_id")?,
                     course_id: row.try_get("a_course_id")?,
@@ -1267,13 +1269,12 @@ mod worklist_tests {
     #![allow(clippy::unwrap_used)] // Tests: a failure is a failed test.
 
     use super::{
-        Assessment, Course, Patient, add_assessment, courses_of_regimen_with_latest_decision, create_course,
-        create_patient,
+        Course, Decision, Patient, add_decision, courses_of_regimen_with_latest_decision, create_course, create_patient,
     };
     use crate::testing::TestDb;
 
-    fn decision(patient_id: i64, course_id: i64, at_ms: i64, decision: &str, result: &str) -> Assessment {
-        Assessment {
+    fn decision(patient_id: i64, course_id: i64, at_ms: i64, decision: &str, result: &str) -> Decision {
+        Decision {
             id: 0,
             patient_id,
             course_id: Some(course_id),
@@ -1310,11 +1311,11 @@ mod worklist_tests {
         let unreadable = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
         let undecided = create_course(&mut conn, &course("hd-iv"), 2, "t").await.unwrap();
         create_course(&mut conn, &course("kim-2021-sc"), 2, "t").await.unwrap();
-        add_assessment(&mut conn, &decision(patient_id, held, 50, "give", r#"{"fired":[]}"#), 3, "t").await.unwrap();
+        add_decision(&mut conn, &decision(patient_id, held, 50, "give", r#"{"fired":[]}"#), 3, "t").await.unwrap();
         let hold = r#"{"decision":"hold","fired":[{"id":"a.b","action":"hold"},{"action":"hold"},{"id":"c"}]}"#;
         // An earlier time but a later id: the latest is the last stored, as before.
-        add_assessment(&mut conn, &decision(patient_id, held, 40, "hold", hold), 4, "t").await.unwrap();
-        add_assessment(&mut conn, &decision(patient_id, unreadable, 60, "give", "not json"), 5, "t").await.unwrap();
+        add_decision(&mut conn, &decision(patient_id, held, 40, "hold", hold), 4, "t").await.unwrap();
+        add_decision(&mut conn, &decision(patient_id, unreadable, 60, "give", "not json"), 5, "t").await.unwrap();
         let listed = courses_of_regimen_with_latest_decision(&mut conn, "hd-iv").await.unwrap();
         let ids: Vec<i64> = listed.iter().map(|course| course.course_id).collect();
         assert_eq!(ids, vec![held, unreadable, undecided], "only this regimen, by course id");

@@ -7,7 +7,7 @@
 
 use il2care_store::audit::{self, AuditEntry, Verification};
 use il2care_store::group_commit::AuditOf;
-use il2care_store::record::{self, CheckIn, Patient};
+use il2care_store::record::{self, Patient, StoredCheckIn};
 use il2care_store::testing::TestDb;
 use il2care_store::{Backend, Store};
 use sqlx::Executor;
@@ -23,8 +23,8 @@ fn patient(mrn: &str) -> Patient {
     }
 }
 
-fn checkin(patient_id: i64, client_id: &str, at_ms: i64) -> CheckIn {
-    CheckIn {
+fn checkin(patient_id: i64, client_id: &str, at_ms: i64) -> StoredCheckIn {
+    StoredCheckIn {
         id: 0,
         patient_id,
         client_id: Some(client_id.into()),
@@ -33,7 +33,7 @@ fn checkin(patient_id: i64, client_id: &str, at_ms: i64) -> CheckIn {
         level_rank: 0,
         document: "{}".into(),
         result: "{}".into(),
-        acknowledged: false,
+        called_back: false,
     }
 }
 

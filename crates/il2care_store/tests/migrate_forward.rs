@@ -7,7 +7,7 @@
 
 use il2care_store::audit::{self, AuditEntry, Verification};
 use il2care_store::migrations;
-use il2care_store::record::{self, Assessment, CheckIn, Course, DoseEvent, Observation, Patient};
+use il2care_store::record::{self, Course, Decision, DoseEvent, Observation, Patient, StoredCheckIn};
 use il2care_store::testing::EmptyDb;
 use il2care_store::{Backend, Conn, Store};
 use sqlx::{Connection, Executor};
@@ -93,7 +93,7 @@ async fn write_records(conn: &mut Conn) -> i64 {
         corrects_id: None,
     };
     record::add_observation(conn, &observation, 30_000, "nurse.a").await.unwrap();
-    let checkin = CheckIn {
+    let checkin = StoredCheckIn {
         id: 0,
         patient_id,
         client_id: Some("checkin-1".into()),
@@ -102,11 +102,11 @@ async fn write_records(conn: &mut Conn) -> i64 {
         level_rank: 1,
         document: "{}".into(),
         result: "{\"level\":\"call_today\"}".into(),
-        acknowledged: false,
+        called_back: false,
     };
     let written = record::add_checkin(conn, &checkin, 40_000, "patient.a").await.unwrap();
-    record::acknowledge_checkin(conn, written.id(), "called back", 41_000, "nurse.a").await.unwrap();
-    let assessment = Assessment {
+    record::record_call_back(conn, written.id(), "called back", 41_000, "nurse.a").await.unwrap();
+    let assessment = Decision {
         id: 0,
         patient_id,
         course_id: Some(course_id),
@@ -117,7 +117,7 @@ async fn write_records(conn: &mut Conn) -> i64 {
         document: "{}".into(),
         result: "{\"decision\":\"give\",\"fired\":[]}".into(),
     };
-    let assessment_id = record::add_assessment(conn, &assessment, 50_000, "nurse.a").await.unwrap();
+    let assessment_id = record::add_decision(conn, &assessment, 50_000, "nurse.a").await.unwrap();
     let dose = DoseEvent {
         id: 0,
         patient_id,
@@ -169,7 +169,7 @@ async fn snapshot(conn: &mut Conn, patient_id: i64) -> String {
         record::patient(conn, patient_id).await.unwrap(),
         record::observations(conn, patient_id, 0).await.unwrap(),
         record::checkins(conn, patient_id).await.unwrap(),
-        record::assessments(conn, patient_id).await.unwrap(),
+        record::decisions(conn, patient_id).await.unwrap(),
         record::flag_rows(conn, patient_id).await.unwrap(),
         audit::query(conn, &audit::AuditQuery { limit: 100, ..Default::default() }).await.unwrap(),
     )

@@ -7,7 +7,7 @@
 
 use il2care_store::accounts::{self, NewUser};
 use il2care_store::audit::{self, AuditEntry, AuditQuery};
-use il2care_store::record::{self, CheckIn, DoseEvent, Injection, Observation, Patient, Screening, Written};
+use il2care_store::record::{self, DoseEvent, Injection, Observation, Patient, Screening, StoredCheckIn, Written};
 use il2care_store::{Store, StoreError};
 
 use il2care_store::testing::TestDb;
@@ -38,8 +38,8 @@ fn observation(patient_id: i64, client_id: Option<&str>, value: &str) -> Observa
     }
 }
 
-fn checkin(patient_id: i64, client_id: &str, level: &str, rank: i64, at_ms: i64) -> CheckIn {
-    CheckIn {
+fn checkin(patient_id: i64, client_id: &str, level: &str, rank: i64, at_ms: i64) -> StoredCheckIn {
+    StoredCheckIn {
         id: 0,
         patient_id,
         client_id: Some(client_id.into()),
@@ -48,7 +48,7 @@ fn checkin(patient_id: i64, client_id: &str, level: &str, rank: i64, at_ms: i64)
         level_rank: rank,
         document: "{}".into(),
         result: "{}".into(),
-        acknowledged: false,
+        called_back: false,
     }
 }
 
@@ -83,19 +83,19 @@ async fn a_retried_observation_with_the_same_client_id_is_stored_once(db: &TestD
     assert_eq!(stored.iter().map(|o| o.value.as_str()).collect::<Vec<_>>(), ["88", "92", "93"]);
 }
 
-async fn unacknowledged_checkins_come_most_urgent_first_and_leave_when_acknowledged(db: &TestDb) {
+async fn checkins_awaiting_call_back_come_most_urgent_first_and_leave_when_called_back(db: &TestDb) {
     let mut conn = db.store.connection().await.unwrap();
     let id = record::create_patient(&mut conn, &patient("MRN-3"), 10, "nurse").await.unwrap();
     let calm = record::add_checkin(&mut conn, &checkin(id, "a", "self_care", 0, 100), 100, "p").await.unwrap();
     let urgent = record::add_checkin(&mut conn, &checkin(id, "b", "call_now", 2, 200), 200, "p").await.unwrap();
     let retry = record::add_checkin(&mut conn, &checkin(id, "b", "call_now", 2, 200), 201, "p").await.unwrap();
     assert_eq!(retry, Written::AlreadyPresent(urgent.id()));
-    let open: Vec<i64> = record::unacknowledged_checkins(&mut conn).await.unwrap().iter().map(|c| c.id).collect();
+    let open: Vec<i64> = record::checkins_awaiting_call_back(&mut conn).await.unwrap().iter().map(|c| c.id).collect();
     assert_eq!(open, [urgent.id(), calm.id()]);
-    record::acknowledge_checkin(&mut conn, urgent.id(), "called back", 300, "nurse").await.unwrap();
-    let open: Vec<i64> = record::unacknowledged_checkins(&mut conn).await.unwrap().iter().map(|c| c.id).collect();
+    record::record_call_back(&mut conn, urgent.id(), "called back", 300, "nurse").await.unwrap();
+    let open: Vec<i64> = record::checkins_awaiting_call_back(&mut conn).await.unwrap().iter().map(|c| c.id).collect();
     assert_eq!(open, [calm.id()]);
-    assert!(record::checkin(&mut conn, urgent.id()).await.unwrap().acknowledged);
+    assert!(record::checkin(&mut conn, urgent.id()).await.unwrap().called_back);
 }
 
 async fn a_dose_correction_is_a_new_event_pointing_at_the_old_one(db: &TestDb) {
@@ -405,7 +405,7 @@ on_both_backends!(
     migrations_run_once_and_reopening_is_harmless,
     patients_are_created_and_a_second_mrn_is_a_conflict,
     a_retried_observation_with_the_same_client_id_is_stored_once,
-    unacknowledged_checkins_come_most_urgent_first_and_leave_when_acknowledged,
+    checkins_awaiting_call_back_come_most_urgent_first_and_leave_when_called_back,
     a_dose_correction_is_a_new_event_pointing_at_the_old_one,
     sessions_expire_and_failed_sign_ins_are_counted_across_instances,
     the_audit_log_is_filtered_by_patient_and_newest_first,

@@ -10,10 +10,10 @@
 //! - 0-6 stored decisions per high-dose course (about 34,000), the latest a `give` for most, a `hold` for one
 //!   in ten, `insufficient_data` for one in 25, none for one in 20 (`needs_assessment`); documents and
 //!   results are real ones: `tests/cases/assess/*.json` evaluated by the core and the wire crate;
-//! - one acknowledged check-in per patient (11,000) and an unacknowledged one for 5 % of them (550), triaged
+//! - one called-back check-in per patient (11,000) and one nobody has called back for 5 % of them (550), triaged
 //!   from `tests/cases/triage/*.json`.
 //!
-//! Patients, courses, decisions, check-ins and acknowledgements go through the store's own insert functions;
+//! Patients, courses, decisions, check-ins and call backs go through the store's own insert functions;
 //! the 3.36 M observations are written with multi-row `INSERT`s in large transactions (the same columns
 //! `record::add_observation` writes), which is the only SQL here. The schema and indexes are the
 //! production ones: the store's migrations are applied by `Store::open`, also to a cached database.
@@ -31,7 +31,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use il2care_store::record::{self, Assessment, CheckIn, Course, Patient};
+use il2care_store::record::{self, Course, Decision, Patient, StoredCheckIn};
 use il2care_store::{Conn, Store};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -199,7 +199,7 @@ async fn seed(store: &Store, patients: i64) {
                     } else {
                         &decisions[0]
                     };
-                    let assessment = Assessment {
+                    let assessment = Decision {
                         id: 0,
                         patient_id,
                         course_id: Some(course_id),
@@ -210,15 +210,15 @@ async fn seed(store: &Store, patients: i64) {
                         document: template.document.clone(),
                         result: template.result.clone(),
                     };
-                    record::add_assessment(&mut tx, &assessment, at_ms + 1000, "nurse").await.unwrap();
+                    record::add_decision(&mut tx, &assessment, at_ms + 1000, "nurse").await.unwrap();
                 }
             }
-            // One earlier check-in, called back; 5 % have one nobody has acknowledged yet.
+            // One earlier check-in, called back; 5 % have one nobody has called back yet.
             let earlier = &checkins[(index % 3) as usize];
             let at_ms = now - (3 + spread(index, 3, 10)) * 24 * HOUR_MS;
             let stored = checkin_row(patient_id, format!("phone-{index}-1"), at_ms, earlier);
             let written = record::add_checkin(&mut tx, &stored, at_ms + 500, "patient").await.unwrap();
-            record::acknowledge_checkin(&mut tx, written.id(), "Called back", at_ms + HOUR_MS, "nurse").await.unwrap();
+            record::record_call_back(&mut tx, written.id(), "Called back", at_ms + HOUR_MS, "nurse").await.unwrap();
             if index % 20 == 3 {
                 let open = &checkins[(index / 20 % 4) as usize];
                 let at_ms = now - spread(index, 4, 600) * 60_000;
@@ -234,8 +234,8 @@ async fn seed(store: &Store, patients: i64) {
     println!("seeded the vitals in {:.1?} in all", started.elapsed());
 }
 
-fn checkin_row(patient_id: i64, client_id: String, at_ms: i64, template: &CheckInTemplate) -> CheckIn {
-    CheckIn {
+fn checkin_row(patient_id: i64, client_id: String, at_ms: i64, template: &CheckInTemplate) -> StoredCheckIn {
+    StoredCheckIn {
         id: 0,
         patient_id,
         client_id: Some(client_id),
@@ -244,7 +244,7 @@ fn checkin_row(patient_id: i64, client_id: String, at_ms: i64, template: &CheckI
         level_rank: template.level_rank,
         document: template.document.clone(),
         result: template.result.clone(),
-        acknowledged: false,
+        called_back: false,
     }
 }
 
@@ -357,7 +357,7 @@ async fn measure(store: &Store, runs: usize, label: &str) {
     let (mut checkins, mut courses) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for _ in 0..runs {
         let started = Instant::now();
-        record::unacknowledged_checkins(&mut conn).await.unwrap();
+        record::checkins_awaiting_call_back(&mut conn).await.unwrap();
         checkins.push(started.elapsed());
         let started = Instant::now();
         record::courses_of_regimen_with_latest_decision(&mut conn, "hd-iv").await.unwrap();
@@ -366,7 +366,7 @@ async fn measure(store: &Store, runs: usize, label: &str) {
     checkins.sort();
     courses.sort();
     println!(
-        "{label}: store reads alone, median: unacknowledged_checkins {:.1} ms, courses_of_regimen_with_latest_decision {:.1} ms",
+        "{label}: store reads alone, median: checkins_awaiting_call_back {:.1} ms, courses_of_regimen_with_latest_decision {:.1} ms",
         ms(checkins[runs / 2]),
         ms(courses[runs / 2])
     );

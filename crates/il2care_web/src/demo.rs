@@ -8,7 +8,7 @@
 use il2care_core::triage::triage;
 use il2care_store::Store;
 use il2care_store::accounts::{self, NewUser};
-use il2care_store::record::{self, CheckIn, Course, DoseEvent, Injection, Observation, Patient};
+use il2care_store::record::{self, Course, DoseEvent, Injection, Observation, Patient, StoredCheckIn};
 use il2care_wire::checkin::parse_checkin;
 use serde_json::json;
 
@@ -255,7 +255,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         let document = json!({"at": at, "answers": answers});
         let parsed = parse_checkin(&document.to_string())?;
         let result = triage(&parsed);
-        let stored = CheckIn {
+        let stored = StoredCheckIn {
             id: 0,
             patient_id,
             client_id: None,
@@ -264,7 +264,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
             level_rank: result.level as i64,
             document: document.to_string(),
             result: triage_json(&result).to_string(),
-            acknowledged: false,
+            called_back: false,
         };
         record::add_checkin(&mut tx, &stored, now_ms, by).await?;
     }
@@ -291,7 +291,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
     }
     tx.commit().await?;
     // The second inpatient's decision for the dose due now, made by the demo physician through the same
-    // function as `POST /api/v1/patients/{id}/assessments` (it holds for the falling blood pressure).
+    // function as `POST /api/v1/patients/{id}/decisions` (it holds for the falling blood pressure).
     let physician = {
         let mut conn = store.connection().await?;
         accounts::user_by_name(&mut conn, "physician").await?

@@ -151,6 +151,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/patients/{patient_id}", get(api::patients::read))
         .route("/api/v1/patients/{patient_id}/courses", get(api::courses::list).post(api::courses::create))
         .route(
+            "/api/v1/patients/{patient_id}/decisions",
+            get(api::assessments::list).post(api::assessments::evaluate_and_record),
+        )
+        // Deprecated (issue 13): the old name of `/decisions`, answered by the same handlers for one release.
+        .route(
             "/api/v1/patients/{patient_id}/assessments",
             get(api::assessments::list).post(api::assessments::evaluate_and_record),
         )
@@ -163,7 +168,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/patients/{patient_id}/injections", get(api::injections::list).post(api::injections::submit))
         .route("/api/v1/patients/{patient_id}/screenings", get(api::screenings::list).post(api::screenings::submit))
         .route("/api/v1/patients/{patient_id}/screenings/{screening_id}/decisions", post(api::screenings::decide))
-        .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::acknowledge))
+        .route("/api/v1/checkins/{checkin_id}/callbacks", post(api::checkins::call_back))
+        // Deprecated (issue 13): the old name of `/callbacks`, answered by the same handler for one release.
+        .route("/api/v1/checkins/{checkin_id}/acknowledgements", post(api::checkins::call_back))
         .route("/api/v1/checkins/{checkin_id}/clearances", post(api::checkins::clear))
         .route("/api/v1/patients/{patient_id}/cycle-2-delays", post(api::courses::delay_cycle_two))
         .route("/api/v1/patients/{patient_id}/settings", post(api::courses::patient_settings))

@@ -110,8 +110,8 @@ fn record_rows(url: &str) -> (Rows, Vec<(i64, String)>) {
             add("observations", record::observations(&mut conn, patient.id, i64::MIN).await.unwrap().len());
             let checkins = record::checkins(&mut conn, patient.id).await.unwrap();
             add("checkins", checkins.len());
-            add("checkin_acknowledgements", checkins.iter().filter(|checkin| checkin.acknowledged).count());
-            add("assessments", record::assessments(&mut conn, patient.id).await.unwrap().len());
+            add("checkin_acknowledgements", checkins.iter().filter(|checkin| checkin.called_back).count());
+            add("assessments", record::decisions(&mut conn, patient.id).await.unwrap().len());
             add("flags", record::flag_rows(&mut conn, patient.id).await.unwrap().len());
             add("injections", record::injections(&mut conn, patient.id).await.unwrap().len());
             add("screenings", record::screenings(&mut conn, patient.id).await.unwrap().len());

@@ -1,5 +1,6 @@
-//! Stored per-dose decisions: `POST /api/v1/patients/{id}/assessments` evaluates the course's next dose from the
-//! record and stores the decision with the rule-set version that produced it; `GET` lists them.
+//! Stored per-dose decisions: `POST /api/v1/patients/{id}/decisions` evaluates the course's next dose from the
+//! record and stores the decision with the rule-set version that produced it; `GET` lists them. The old path
+//! `/api/v1/patients/{id}/assessments` is deprecated and answered by the same handlers for one release.
 //!
 //! HTTP only: the use cases (access, reading the record, the core's rules, storing, audit) are
 //! `il2care_app::assessments`.
@@ -18,7 +19,7 @@ use crate::error::AppError;
 
 pub use il2care_app::assessments::{TACHYCARDIA_SETTING, default_rule_set, site_overrides};
 
-/// `POST /api/v1/patients/{id}/assessments` (nurse, physician).
+/// `POST /api/v1/patients/{id}/decisions` (and the deprecated `.../assessments`) (nurse, physician).
 pub async fn evaluate_and_record(
     State(state): State<AppState>,
     actor: Actor,
@@ -42,7 +43,7 @@ pub async fn evaluate_and_record_document(
     Ok((StatusCode::CREATED, json!({"id": decided.id, "result": decided.result})))
 }
 
-/// `GET /api/v1/patients/{id}/assessments`, newest first.
+/// `GET /api/v1/patients/{id}/decisions` (and the deprecated `.../assessments`), newest first.
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,

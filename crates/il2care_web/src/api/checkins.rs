@@ -1,5 +1,6 @@
 //! Check-ins: `POST /api/v1/patients/{id}/checkins` triages and stores a check-in (idempotent with a
-//! client-supplied `client_id`), `GET` lists them, and a nurse's call-back is a new acknowledgement row.
+//! client-supplied `client_id`), `GET` lists them, and a nurse's call back is a new row
+//! (`POST /api/v1/checkins/{id}/callbacks`; `.../acknowledgements` is its deprecated old name).
 //!
 //! HTTP only: the use cases (access, validation, triage, storing, audit) are `il2care_app::checkins`.
 
@@ -63,33 +64,34 @@ pub async fn list(
         .into_iter()
         .map(|checkin| {
             json!({"id": checkin.id, "patient_id": checkin.patient_id, "client_id": checkin.client_id,
-                   "at": crate::rfc3339(checkin.at_ms), "level": checkin.level, "acknowledged": checkin.acknowledged,
+                   "at": crate::rfc3339(checkin.at_ms), "level": checkin.level, "acknowledged": checkin.called_back,
                    "checkin": checkin.document, "result": checkin.result})
         })
         .collect();
     Ok(Json(json!({"checkins": list})))
 }
 
-/// `POST /api/v1/checkins/{id}/acknowledgements` with `{"note"}` (nurse, physician): the call back.
-pub async fn acknowledge(
+/// `POST /api/v1/checkins/{id}/callbacks` (and the deprecated `.../acknowledgements`) with `{"note"}` (nurse,
+/// physician): the call back.
+pub async fn call_back(
     State(state): State<AppState>,
     actor: Actor,
     RecordId(checkin_id): RecordId,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let (status, value) = acknowledge_document(&state, &actor, checkin_id, &json_text(&headers, &body)?).await?;
+    let (status, value) = call_back_document(&state, &actor, checkin_id, &json_text(&headers, &body)?).await?;
     Ok((status, Json(value)))
 }
 
 /// Records a call back (`{"note"}`, the text of the POST body): shared by the API and the pages.
-pub async fn acknowledge_document(
+pub async fn call_back_document(
     state: &AppState,
     actor: &Actor,
     checkin_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let done = checkins::acknowledge(&state.store, &actor.app(), checkin_id, text, crate::now()).await?;
+    let done = checkins::call_back(&state.store, &actor.app(), checkin_id, text, crate::now()).await?;
     Ok((
         StatusCode::CREATED,
         json!({"id": done.id, "checkin_id": done.checkin_id, "clears_next_shot": done.clears_next_shot}),

@@ -51,7 +51,9 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{patient_id}/timeline.csv", get(staff::timeline_csv))
         .route("/patients/{patient_id}/assessment", post(staff::assess))
         .route("/patients/{patient_id}/dose", post(staff::record_dose))
-        .route("/checkins/{checkin_id}/acknowledge", post(staff::acknowledge))
+        .route("/checkins/{checkin_id}/call-back", post(staff::call_back))
+        // Deprecated (issue 13): the old name of `/call-back`, kept for one release (forms in open browser tabs).
+        .route("/checkins/{checkin_id}/acknowledge", post(staff::call_back))
         .route("/pharmacy", get(pharmacy::desk_page))
         .route("/pharmacy/screenings", post(pharmacy::import_screening))
         .route("/audit", get(audit_page::audit_log))

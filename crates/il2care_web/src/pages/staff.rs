@@ -490,7 +490,7 @@ fn dose_form(
 /// The dose form's choices: the status word the form sends and its words.
 const DOSE_STATUS_CHOICES: [(&str, &str); 2] = [("given", "Given"), ("held", "Held")];
 
-/// The patient's check-ins, newest first, with the call-back form for those not yet acknowledged.
+/// The patient's check-ins, newest first, with the call-back form for those nobody has called back yet.
 fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -> Markup {
     let may_call_back = matches!(actor.role, Role::Nurse | Role::Physician);
     html! {
@@ -507,10 +507,10 @@ fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -
                                 td { span class=(format!("badge {}", row.class)) { (row.level) } }
                                 td { (row.reported.join("; ")) }
                                 td {
-                                    @if row.acknowledged {
+                                    @if row.called_back {
                                         "Called back"
                                     } @else if may_call_back {
-                                        form method="post" action=(format!("/checkins/{}/acknowledge", row.id)) {
+                                        form method="post" action=(format!("/checkins/{}/call-back", row.id)) {
                                             input type="hidden" name="patient_id" value=(patient_id);
                                             label for=(format!("note-{}", row.id)) { "Call-back note" }
                                             " "
@@ -534,8 +534,9 @@ fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -
     }
 }
 
-/// `POST /checkins/{id}/acknowledge` (nurse, physician): the call back, with its note.
-pub async fn acknowledge(
+/// `POST /checkins/{id}/call-back` (and the deprecated `/checkins/{id}/acknowledge`) (nurse, physician): the call
+/// back, with its note.
+pub async fn call_back(
     State(state): State<AppState>,
     actor: Result<Actor, AppError>,
     Path(checkin_id): Path<i64>,
@@ -546,7 +547,7 @@ pub async fn acknowledge(
     // Ticking "the call cleared the next shot" lifts the hold after an urgent check-in (TRIAGE amendment 3).
     let clears = forms::field(&pairs, "clears_next_shot") == Some("yes");
     let document = serde_json::json!({"note": note, "clears_next_shot": clears}).to_string();
-    crate::api::checkins::acknowledge_document(&state, &actor, checkin_id, &document).await?;
+    crate::api::checkins::call_back_document(&state, &actor, checkin_id, &document).await?;
     let target = match forms::field(&pairs, "patient_id").and_then(|id| id.parse::<i64>().ok()) {
         Some(patient_id) => format!("/patients/{patient_id}#checkins"),
         None => "/worklist".to_string(),
@@ -610,7 +611,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let views::CourseRecord {
         patient,
         course,
-        assessments,
+        decisions: assessments,
         observations,
         checkins,
         injections,
@@ -657,7 +658,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         .take(5)
         .map(|assessment| view::decision_view(assessment, &zone))
         .collect();
-    let course_decisions: Vec<views::Assessment> =
+    let course_decisions: Vec<views::Decision> =
         assessments.iter().filter(|assessment| assessment.course_id == Some(course.id)).cloned().collect();
     let grades = view::grade_table(&course_decisions, &zone);
     // The charts, with the thresholds in force: the site's overrides and the patient's target pressure.
@@ -921,8 +922,8 @@ pub async fn timeline_csv(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let timeline = views::timeline(&state.store, &actor.app(), patient_id, crate::now()).await?;
-    let views::Timeline { patient, observations, dose_events, injections, assessments, checkins } = &timeline;
-    let csv = view::timeline_csv(observations, dose_events, injections, assessments, checkins, &patient.time_zone);
+    let views::Timeline { patient, observations, dose_events, injections, decisions, checkins } = &timeline;
+    let csv = view::timeline_csv(observations, dose_events, injections, decisions, checkins, &patient.time_zone);
     let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));
     Ok((
         [

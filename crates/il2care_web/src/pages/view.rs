@@ -2,7 +2,7 @@
 //! (labels, local times with their zone, numbers with their units). No IO, no clock, no HTML: the templates
 //! render these structs, and the tests here pin what a page says without a browser.
 
-use il2care_app::views::{self, Assessment, CheckIn, Course, DoseEvent, Injection, Patient};
+use il2care_app::views::{self, Course, DoseEvent, Injection, Patient, StoredCheckIn};
 use il2care_core::assessment::Decision;
 use il2care_core::course::DoseStatus;
 use il2care_core::dosing::DoseCalculation;
@@ -427,7 +427,7 @@ pub struct DecisionView {
 }
 
 /// A decision from its stored row and result document.
-pub fn decision_view(assessment: &Assessment, zone: &str) -> DecisionView {
+pub fn decision_view(assessment: &views::Decision, zone: &str) -> DecisionView {
     let result: Value = serde_json::from_str(&assessment.result).unwrap_or(Value::Null);
     let reasons = result["fired"]
         .as_array()
@@ -504,13 +504,13 @@ pub struct CheckInRow {
     pub at: String,
     pub level: &'static str,
     pub class: String,
-    pub acknowledged: bool,
+    pub called_back: bool,
     /// What the patient reported that fired a rule: item, answer and the level it leads to.
     pub reported: Vec<String>,
 }
 
 /// The patient's check-ins, newest first as stored.
-pub fn checkin_rows(checkins: &[CheckIn], zone: &str) -> Vec<CheckInRow> {
+pub fn checkin_rows(checkins: &[StoredCheckIn], zone: &str) -> Vec<CheckInRow> {
     checkins
         .iter()
         .map(|checkin| CheckInRow {
@@ -518,7 +518,7 @@ pub fn checkin_rows(checkins: &[CheckIn], zone: &str) -> Vec<CheckInRow> {
             at: local_time(checkin.at_ms, zone),
             level: level_label(&checkin.level),
             class: urgency_class(&checkin.level),
-            acknowledged: checkin.acknowledged,
+            called_back: checkin.called_back,
             reported: serde_json::from_str::<Value>(&checkin.result)
                 .ok()
                 .and_then(|result| result["fired"].as_array().cloned())
@@ -560,7 +560,7 @@ pub struct ResultView {
 /// crate's chooser picks the message (an incomplete self-care check-in gets the incomplete message, never the
 /// reassurance; call now and emergency add "hold your next shot").
 pub fn result_view(
-    checkin: &CheckIn,
+    checkin: &StoredCheckIn,
     zone: &str,
     numbers: &il2care_content::SiteNumbers,
     language: il2care_content::Language,
@@ -643,7 +643,7 @@ pub struct GradeTable {
 }
 
 /// The grade table of a course's decisions (given newest first, as stored).
-pub fn grade_table(assessments: &[Assessment], zone: &str) -> GradeTable {
+pub fn grade_table(assessments: &[views::Decision], zone: &str) -> GradeTable {
     let graded: Vec<(i64, Vec<(String, u64)>)> = assessments
         .iter()
         .rev()
@@ -698,8 +698,8 @@ pub fn timeline_csv(
     observations: &[il2care_app::views::Observation],
     events: &[DoseEvent],
     injections: &[Injection],
-    assessments: &[Assessment],
-    checkins: &[CheckIn],
+    assessments: &[views::Decision],
+    checkins: &[StoredCheckIn],
     zone: &str,
 ) -> String {
     let mut rows: Vec<(i64, [String; 5])> = Vec::new();
@@ -751,7 +751,7 @@ pub fn timeline_csv(
         ));
     }
     for checkin in checkins {
-        let detail = if checkin.acknowledged { "called back" } else { "not yet called back" };
+        let detail = if checkin.called_back { "called back" } else { "not yet called back" };
         rows.push((
             checkin.at_ms,
             ["check-in".into(), "triage".into(), checkin.level.clone(), String::new(), detail.into()],
@@ -921,7 +921,7 @@ mod tests {
             "threshold": "systolic_bp < 90 mm[Hg]", "source": "LABEL-2024 §2.4 T2", "resume_when": "systolic_bp >= 90 mm[Hg]"}],
             "not_evaluated": [{"id": "label.hold.creatinine-above-4.5", "missing": "creatinine", "max_age_hours": 24}],
             "grades": [{"term": "Hypotension", "grade": 2, "version": "5.0"}, {"term": "Fever", "grade": null}]});
-        let assessment = Assessment {
+        let assessment = views::Decision {
             id: 7,
             patient_id: 1,
             course_id: Some(1),
@@ -946,8 +946,8 @@ mod tests {
         assert_eq!(view.grades, ["Hypotension: grade 2 (CTCAE v5.0)"], "an ungraded term is left out");
     }
 
-    fn stored_checkin(level: &str, result: Value) -> CheckIn {
-        CheckIn {
+    fn stored_checkin(level: &str, result: Value) -> StoredCheckIn {
+        StoredCheckIn {
             id: 3,
             patient_id: 1,
             client_id: None,
@@ -956,7 +956,7 @@ mod tests {
             level_rank: 2,
             document: "{}".into(),
             result: result.to_string(),
-            acknowledged: false,
+            called_back: false,
         }
     }
 
@@ -981,7 +981,7 @@ mod tests {
             {"id": "triage.chills", "item": "chills", "answer": "moderate", "level": "self_care"}]});
         let rows = checkin_rows(&[stored_checkin("call_now", result)], "America/New_York");
         assert_eq!(rows[0].reported, ["temperature 100.8 [degF] (Call now)", "chills moderate (Self care)"]);
-        assert_eq!((rows[0].level, rows[0].acknowledged), ("Call now", false));
+        assert_eq!((rows[0].level, rows[0].called_back), ("Call now", false));
         assert_eq!(rows[0].at, "Fri 27 Nov 2026, 08:30 EST");
     }
 
@@ -1049,8 +1049,8 @@ mod tests {
         assert_eq!(lines.len(), 6, "a line per record and the final line break");
     }
 
-    fn decided(id: i64, at: &str, grades: Value) -> Assessment {
-        Assessment {
+    fn decided(id: i64, at: &str, grades: Value) -> views::Decision {
+        views::Decision {
             id,
             patient_id: 1,
             course_id: Some(1),

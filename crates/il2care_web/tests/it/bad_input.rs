@@ -140,9 +140,9 @@ async fn record_rows(app: &TestApp) -> Vec<(&'static str, usize)> {
         add("observations", record::observations(&mut conn, patient.id, i64::MIN).await.unwrap().len());
         let checkins = record::checkins(&mut conn, patient.id).await.unwrap();
         add("checkins", checkins.len());
-        // One acknowledgement per check-in at most (a unique constraint): acknowledged check-ins count the rows.
-        add("checkin_acknowledgements", checkins.iter().filter(|checkin| checkin.acknowledged).count());
-        add("assessments", record::assessments(&mut conn, patient.id).await.unwrap().len());
+        // One call back per check-in at most (a unique constraint): called-back check-ins count the rows.
+        add("checkin_acknowledgements", checkins.iter().filter(|checkin| checkin.called_back).count());
+        add("assessments", record::decisions(&mut conn, patient.id).await.unwrap().len());
         add("flags", record::flag_rows(&mut conn, patient.id).await.unwrap().len());
         add("injections", record::injections(&mut conn, patient.id).await.unwrap().len());
         add("screenings", record::screenings(&mut conn, patient.id).await.unwrap().len());

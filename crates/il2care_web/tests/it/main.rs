@@ -20,6 +20,7 @@ mod interop;
 mod pages;
 mod pharmacy;
 mod refusals;
+mod renamed_paths;
 mod screenings;
 mod smart;
 mod support;

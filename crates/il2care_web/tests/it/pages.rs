@@ -204,6 +204,43 @@ async fn a_nurse_sees_the_check_in_on_the_worklist_and_records_the_call_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_call_back_form_posts_to_call_back_and_the_deprecated_acknowledge_path_still_records_one() {
+    let app = app().await;
+    let patient = app.token("patient_a").await;
+    let nurse = app.token("nurse").await;
+    let course_page = format!("/patients/{}", app.patient_a);
+    let form = format!("patient_id={}&note=Advised+to+come+in", app.patient_a);
+    for (hours, client_id) in [(3, "page-1"), (2, "page-2")] {
+        let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)).to_string();
+        let fever = json!({"client_id": client_id, "at": at,
+                           "answers": {"temperature": {"value": 38.5, "unit": "Cel"}, "chills": "moderate"}});
+        let (status, stored) =
+            app.post(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&patient), &fever).await;
+        assert_eq!(status, StatusCode::CREATED, "{stored}");
+    }
+    let (_, listed) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&nurse)).await;
+    let ids: Vec<i64> = listed["checkins"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    let page = get(&app, &course_page, Some(&nurse)).await;
+    for id in &ids {
+        assert!(page.text.contains(&format!("action=\"/checkins/{id}/call-back\"")), "{}", page.text);
+        assert!(!page.text.contains(&format!("/checkins/{id}/acknowledge")), "the form uses the new name");
+    }
+    for path in [format!("/checkins/{}/call-back", ids[0]), format!("/checkins/{}/acknowledge", ids[1])] {
+        let called = post(&app, &path, Some(&nurse), &form).await;
+        assert_eq!(
+            (called.status, called.location()),
+            (StatusCode::SEE_OTHER, format!("{course_page}#checkins").as_str()),
+            "{path}"
+        );
+    }
+    let (_, listed) = app.get(&format!("/api/v1/patients/{}/checkins", app.patient_a), Some(&nurse)).await;
+    let called: Vec<bool> =
+        listed["checkins"].as_array().unwrap().iter().map(|c| c["acknowledged"].as_bool().unwrap()).collect();
+    assert_eq!(called, [true, true], "both paths record the call back: {listed}");
+    app.db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refused_check_in_comes_back_with_the_answers_and_the_message_and_stores_nothing() {
     let app = app().await;
     let token = app.token("patient_a").await;

@@ -64,6 +64,8 @@ const NOT_PATIENT: &[&str] = &["nurse", "physician", "pharmacist", "admin"];
 const WRITES: &[Write] = &[
     api(Method::POST, "/api/v1/patients", PATIENT, &["pharmacist", "admin", "patient_a"]),
     api(Method::POST, "/api/v1/patients/{patient_id}/courses", COURSE, NOT_PHYSICIAN),
+    api(Method::POST, "/api/v1/patients/{patient_id}/decisions", "{}", NOT_BEDSIDE),
+    // The deprecated old name of `/decisions` (issue 13), the same handler.
     api(Method::POST, "/api/v1/patients/{patient_id}/assessments", "{}", NOT_BEDSIDE),
     api(Method::POST, "/api/v1/patients/{patient_id}/observations", OBSERVATION, NOT_BEDSIDE),
     api(Method::POST, "/api/v1/patients/{patient_id}/doses", "{}", NOT_BEDSIDE),
@@ -76,6 +78,8 @@ const WRITES: &[Write] = &[
         &["nurse", "admin", "patient_b", "patient_a"],
     ),
     api(Method::POST, "/api/v1/patients/{patient_id}/screenings/{screening_id}/decisions", "{}", NOT_PHYSICIAN),
+    api(Method::POST, "/api/v1/checkins/{checkin_id}/callbacks", "{}", NOT_BEDSIDE),
+    // The deprecated old name of `/callbacks` (issue 13), the same handler.
     api(Method::POST, "/api/v1/checkins/{checkin_id}/acknowledgements", "{}", NOT_BEDSIDE),
     api(Method::POST, "/api/v1/checkins/{checkin_id}/clearances", "{}", NOT_BEDSIDE),
     api(Method::POST, "/api/v1/patients/{patient_id}/cycle-2-delays", "{}", NOT_PHYSICIAN),
@@ -108,6 +112,8 @@ const WRITES: &[Write] = &[
     ),
     form("/patients/{patient_id}/assessment", "course_id={course}", &["pharmacist", "admin", "patient_b"]),
     form("/patients/{patient_id}/dose", "course_id={course}&status=given", &["pharmacist", "admin", "patient_b"]),
+    form("/checkins/{checkin_id}/call-back", "note=called", &["pharmacist", "admin", "patient_a"]),
+    // The deprecated old name of `/call-back` (issue 13), the same handler.
     form("/checkins/{checkin_id}/acknowledge", "note=called", &["pharmacist", "admin", "patient_a"]),
     form("/pharmacy/screenings", "patient_id={p}&document=%7B%7D", &["nurse", "admin", "patient_a"]),
     form("/me/checkins", "step=red_flags", NOT_PATIENT),
