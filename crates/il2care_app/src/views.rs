@@ -6,13 +6,15 @@
 //! pages have always used) and audits its reads durably before it answers; the page handlers only render.
 //! The record's row types are re-exported here, so the pages' pure view builders name them without the store.
 
-use il2care_core::course::DoseStatus;
+use il2care_core::assessment::thresholds::SiteOverrides;
+use il2care_core::course::{CourseEvents, DoseStatus};
 use il2care_core::regimens::Indication;
 use il2care_store::Store;
 use il2care_store::record;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
+pub use il2care_store::pharmacy::DoseVerification;
 pub use il2care_store::record::{
     Course, Decision, DoseEvent, Injection, Observation, Patient, Screening, StoredCheckIn,
 };
@@ -20,6 +22,8 @@ pub use il2care_store::ward::CourseVitals;
 
 use crate::Error;
 use crate::access::{self, Action, Actor};
+use crate::screenings::CourseGate;
+use crate::worklist::Item;
 
 /// What a refused patient page says.
 const PATIENTS_ONLY: &str = "these pages are for patients, each for their own record";
@@ -204,6 +208,20 @@ pub struct CourseRecord {
     pub dose_events: Vec<DoseEvent>,
     /// The patient's target systolic pressure, when set.
     pub target_systolic_bp: Option<Decimal>,
+    /// What the page shows of the latest course beyond its rows, when there is a course.
+    pub latest: Option<LatestCourse>,
+    /// The site's changes to the assessment's thresholds (the charts' bands).
+    pub site_overrides: SiteOverrides,
+}
+
+/// The latest course's first-dose gate, the pharmacist's latest verification of its prepared dose, and its
+/// typed events (decisions, doses), as the course page shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatestCourse {
+    /// The first-dose gate at `now`: which screening items block, who acknowledged or overrode.
+    pub gate: CourseGate,
+    pub verification: Option<DoseVerification>,
+    pub events: CourseEvents,
 }
 
 /// Patient `patient_id`'s record for the course page (nurse, physician, pharmacist); each part read is
@@ -228,6 +246,14 @@ pub async fn course_record(
             Some(course) => record::dose_events(&mut conn, course.id).await?,
             None => Vec::new(),
         };
+        let latest = match &course {
+            Some(course) => Some(LatestCourse {
+                gate: crate::screenings::course_gate(&mut conn, course.id, now).await?,
+                verification: crate::pharmacy::latest_verification(&mut conn, course.id).await?,
+                events: crate::course_record::course_events(&mut conn, course).await?,
+            }),
+            None => None,
+        };
         CourseRecord {
             patient,
             course,
@@ -240,6 +266,8 @@ pub async fn course_record(
             target_systolic_bp: record::target_systolic_bp(&mut conn, patient_id)
                 .await?
                 .and_then(|text| text.parse::<Decimal>().ok()),
+            latest,
+            site_overrides: crate::courses::site_overrides(&mut conn).await?,
         }
     };
     for read in ["", "/courses", "/assessments", "/observations", "/checkins", "/injections", "/screenings"] {
@@ -286,12 +314,16 @@ pub async fn timeline(store: &Store, actor: &Actor, patient_id: i64, now: Timest
     Ok(timeline)
 }
 
-/// What the worklist page reads beside the worklist's items: every patient, and the vital signs' age and the
-/// last dose's override of every course of `regimen` (the codes `vital_signs`).
+/// What the worklist page reads: the worklist's items at `now`, every patient, the vital signs' age and the
+/// last dose's override of every course of `regimen` (the codes `vital_signs`), and the site's thresholds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorklistRecord {
+    /// Who needs the team now, most urgent first (`crate::worklist::items`).
+    pub items: Vec<Item>,
     pub patients: Vec<Patient>,
     pub ward: Vec<CourseVitals>,
+    /// The site's changes to the assessment's thresholds (the vital signs' maximum age).
+    pub site_overrides: SiteOverrides,
 }
 
 /// The worklist page's record (nurse, physician); the read is audited (`worklist`).
@@ -306,8 +338,10 @@ pub async fn worklist_record(
     let record = {
         let mut conn = store.connection().await?;
         WorklistRecord {
+            items: crate::worklist::items(&mut conn, now.as_millisecond()).await?,
             patients: record::patients(&mut conn).await?,
             ward: il2care_store::ward::course_vitals_of_regimen(&mut conn, regimen, vital_signs).await?,
+            site_overrides: crate::courses::site_overrides(&mut conn).await?,
         }
     };
     access::audit_read(store, actor, "worklist", None, now).await?;

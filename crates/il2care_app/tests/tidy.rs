@@ -201,13 +201,7 @@ fn no_update_or_delete_of_clinical_tables_in_the_store() {
 
 /// Handler files that still reach the store (or decide access) themselves instead of calling a use case of
 /// `il2care_app`. This list may only shrink.
-const HANDLERS_STILL_TO_MOVE: &[&str] = &[
-    // Its reads and access go through `il2care_app::views`; a connection is still opened for functions that
-    // take one and are moving with their own files: `api::worklist::worklist_items`,
-    // `api::assessments::site_overrides`, `api::courses::course_events`, `screening_form::gate_view`,
-    // `pharmacy::verification_block`.
-    "crates/il2care_web/src/pages/staff.rs",
-];
+const HANDLERS_STILL_TO_MOVE: &[&str] = &[];
 
 /// What a handler that reaches the store or decides access itself writes.
 const DIRECT_STORE_USE: [&str; 9] = [

@@ -44,18 +44,15 @@ pub async fn worklist(
     Query(query): Query<WorklistQuery>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let now = crate::now_ms();
-    // The vital signs' age and the last dose's override of every high-dose course, in one statement.
+    let at = crate::now();
+    let now = at.as_millisecond();
+    // The worklist's items, and the vital signs' age and the last dose's override of every high-dose course.
     let regimen = il2care_core::dosing::HD_IV;
-    let record =
-        views::worklist_record(&state.store, &actor.app(), regimen, &vitals::vital_sign_ids(), crate::now()).await?;
-    // The worklist's items and the site's thresholds: functions of the API that still take a connection.
-    let mut conn = state.store.connection().await?;
-    let items =
-        crate::api::worklist::items_json(&il2care_app::worklist::items(&mut conn, now).await.map_err(AppError::from)?);
-    let overrides = crate::api::assessments::site_overrides(&mut conn).await?;
-    drop(conn);
-    let max_age = vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(&overrides)?);
+    let record = views::worklist_record(&state.store, &actor.app(), regimen, &vitals::vital_sign_ids(), at).await?;
+    let items = crate::api::worklist::items_json(&record.items);
+    let max_age = vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(
+        &record.site_overrides,
+    )?);
     let ward = vitals::by_patient(&record.ward, now, max_age);
     let zone = &state.site.ward_time_zone;
     let all = view::worklist_rows(&items, &record.patients, zone, now);
@@ -618,9 +615,11 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         screening,
         dose_events: events,
         target_systolic_bp,
+        latest,
+        site_overrides,
     } = views::course_record(&state.store, &actor.app(), patient_id, crate::now()).await?;
     let zone = patient.time_zone.clone();
-    let now = crate::now_ms();
+    let now = latest.as_ref().map_or_else(crate::now_ms, |latest| latest.gate.at.as_millisecond());
     let screening =
         screening.map(il2care_app::screenings::StoredScreening::try_from).transpose().map_err(AppError::from)?;
     let screening = screening.map(|screening| screening_view(&screening, &zone));
@@ -631,7 +630,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         }
     };
     let checkin_section = checkins_section(&view::checkin_rows(&checkins, &zone), patient_id, &actor);
-    let Some(course) = course else {
+    let (Some(course), Some(latest)) = (course, latest) else {
         return Ok(page(shell(
             &patient.display_name,
             Some(&actor),
@@ -640,17 +639,10 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
             html! { (patient_heading(&patient)) p { "No course recorded." } (screening_section) (checkin_section) },
         )));
     };
-    // The gate, the verification, the thresholds and the course's decisions: functions of other pages and of the
-    // API that still take a connection.
-    let mut conn = state.store.connection().await?;
     // The course's first-dose gate (issue 16): which items block, who acknowledged or overrode.
-    let gate =
-        il2care_app::screenings::course_gate(&mut conn, course.id, crate::now()).await.map_err(AppError::from)?;
-    let gate_block = super::screening_form::gate_block(&gate, patient.id, &zone);
+    let gate_block = super::screening_form::gate_block(&latest.gate, patient.id, &zone);
     // The pharmacist's sign-off of the prepared dose, for the nurse who gives it.
-    let latest_verification =
-        il2care_app::pharmacy::latest_verification(&mut conn, course.id).await.map_err(AppError::from)?;
-    let verification_block = super::pharmacy::verification_block(latest_verification.as_ref(), &zone);
+    let verification_block = super::pharmacy::verification_block(latest.verification.as_ref(), &zone);
     let slots = view::slot_rows(&course, &events, &zone, now);
     let decisions: Vec<DecisionView> = assessments
         .iter()
@@ -662,7 +654,6 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         assessments.iter().filter(|assessment| assessment.course_id == Some(course.id)).cloned().collect();
     let grades = view::grade_table(&course_decisions, &zone);
     // The charts, with the thresholds in force: the site's overrides and the patient's target pressure.
-    let site_overrides = crate::api::assessments::site_overrides(&mut conn).await?;
     let parameters = il2care_core::assessment::thresholds::Parameters::with_overrides(&site_overrides)?;
     let rule_set = il2care_core::assessment::RuleSet::from_id(&course.rule_set)
         .unwrap_or(il2care_core::assessment::RuleSet::Label);
@@ -686,8 +677,8 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         .map(|log| super::injection_log::injection_log(&log, now));
     let token = crate::auth::new_token()?;
     let dose_key = crate::auth::new_token()?;
-    let dose_slot = crate::api::courses::course_events(&mut conn, &course)
-        .await?
+    let dose_slot = latest
+        .events
         .decisions
         .iter()
         .max_by_key(|decision| (decision.at, decision.id))
