@@ -5,6 +5,7 @@
 //! Demo data is made up. It is created only into an empty database, through the same store functions and
 //! the same triage as real submissions.
 
+use il2care_app::injections::ShotStatus;
 use il2care_core::triage::triage;
 use il2care_store::Store;
 use il2care_store::accounts::{self, NewUser};
@@ -203,24 +204,28 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         outpatients.push(id);
         // The shots of the first three days, logged by the patient: the first outpatient skipped the third
         // (the fourth, due now, is left for a new user to log).
-        let shots: [(&str, &str, Option<&str>); 3] = if mrn == "LD-2001" {
+        let shots: [(ShotStatus, &str, Option<&str>); 3] = if mrn == "LD-2001" {
             [
-                ("given", "abdomen_left", None),
-                ("given", "thigh_right", Some("a little red afterwards")),
-                ("skipped", "", Some("felt feverish, called the clinic")),
+                (ShotStatus::Given, "abdomen_left", None),
+                (ShotStatus::Given, "thigh_right", Some("a little red afterwards")),
+                (ShotStatus::Skipped, "", Some("felt feverish, called the clinic")),
             ]
         } else {
-            [("given", "abdomen_right", None), ("given", "abdomen_left", None), ("given", "thigh_left", None)]
+            [
+                (ShotStatus::Given, "abdomen_right", None),
+                (ShotStatus::Given, "abdomen_left", None),
+                (ShotStatus::Given, "thigh_left", None),
+            ]
         };
         for (slot, (status, site, text)) in (1_i64..).zip(shots) {
             let planned_ms = course.started_at_ms + (slot - 1) * 24 * HOUR_MS;
-            let skipped = status == "skipped";
+            let skipped = status == ShotStatus::Skipped;
             let injection = Injection {
                 id: 0,
                 patient_id: id,
                 course_id,
                 client_id: None,
-                status: status.into(),
+                status: status.id().into(),
                 slot_number: Some(slot),
                 // Days 1 to 3 are at the first dose level of both regimens.
                 dose_level: il2care_core::regimens::regimen(regimen).map(|regimen| regimen.levels[0].id.to_string()),

@@ -98,8 +98,8 @@ pub async fn admit(
 }
 
 fn rule_set_words(id: &str) -> &'static str {
-    match id {
-        "label" => "Label: the product label's rules",
+    match il2care_core::assessment::RuleSet::from_id(id) {
+        Some(il2care_core::assessment::RuleSet::Label) => "Label: the product label's rules",
         _ => "Consensus: the ward's expert-consensus rules",
     }
 }

@@ -4,6 +4,7 @@
 //! the wire crate validates values and units exactly as for the API (so a form and the API refuse the same
 //! things), and nothing here decides.
 
+use il2care_app::injections::ShotStatus;
 use il2care_core::Refusal;
 use il2care_core::assessment::inputs::{ALL_FINDING_CODES, FindingCode, FindingKind};
 use il2care_core::triage::{AnswerKind, Item, QUESTIONNAIRE};
@@ -345,7 +346,7 @@ pub fn injection_document(pairs: &Pairs, zone: &str, now: jiff::Timestamp) -> Re
     copy("dose_level");
     copy("note");
     copy("client_id");
-    if status == "skipped" {
+    if ShotStatus::from_id(status) == Some(ShotStatus::Skipped) {
         copy("skip_reason");
     } else {
         copy("site");
