@@ -285,7 +285,7 @@ pub fn restore(args: RestoreArgs) -> Outcome {
     // last connection checkpoints SQLite's write-ahead log into the file.
     runtime()?.block_on(async {
         let copy = Store::open(&format!("sqlite://{}", staging.display())).await.context("opening the backup")?;
-        copy.check().await.context("checking the backup")?;
+        copy.check(crate::clock::now().as_millisecond()).await.context("checking the backup")?;
         copy.close().await;
         Ok::<(), anyhow::Error>(())
     })?;

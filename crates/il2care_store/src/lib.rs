@@ -224,10 +224,11 @@ impl Store {
     }
 
     /// Checks the database opens, answers, and commits a write through the group-commit writer; for `/healthz`
-    /// (which so fails while writes fail and recovers with them) and after a restart.
-    pub async fn check(&self) -> Result<(), StoreError> {
+    /// (which so fails while writes fail and recovers with them) and after a restart. `now_ms` times the probe
+    /// write; the caller reads the clock.
+    pub async fn check(&self, now_ms: i64) -> Result<(), StoreError> {
         self.check_reads().await?;
-        self.check_writes(jiff::Timestamp::now().as_millisecond()).await
+        self.check_writes(now_ms).await
     }
 
     /// Checks the database opens and answers reads (SQLite: its integrity check).

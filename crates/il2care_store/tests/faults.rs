@@ -9,6 +9,9 @@ use il2care_store::audit::{self, AuditEntry, Verification};
 use il2care_store::group_commit::AuditOf;
 use il2care_store::record::{self, Patient, StoredCheckIn};
 use il2care_store::testing::TestDb;
+
+/// The time of the health check's probe write (any time will do: the probe only proves a write commits).
+const NOW_MS: i64 = 1_764_000_000_000;
 use il2care_store::{Backend, Store};
 use sqlx::Executor;
 
@@ -77,12 +80,12 @@ async fn the_writer_recovers_by_itself_after_failed_commits(db: &TestDb) {
     let store = &db.store;
     let id = new_patient(store, "MRN-F").await;
     assert!(submit(store, id, "before", 10).await.iter().all(Result::is_ok));
-    store.check().await.unwrap();
+    store.check(NOW_MS).await.unwrap();
 
     store.writer_health().inject_commit_failure(true);
     let failed = submit(store, id, "during", 10).await;
     assert!(failed.iter().all(Result::is_err), "no check-in is acknowledged while commits fail: {failed:?}");
-    assert!(store.check().await.is_err(), "health fails while writes fail");
+    assert!(store.check(NOW_MS).await.is_err(), "health fails while writes fail");
     assert!(store.writer_health().is_failing());
     let read = il2care_store::group_commit::OwnedAudit {
         at_ms: 6,
@@ -98,7 +101,7 @@ async fn the_writer_recovers_by_itself_after_failed_commits(db: &TestDb) {
 
     // The fault ends; no restart: the next batches commit on fresh connections.
     store.writer_health().inject_commit_failure(false);
-    store.check().await.unwrap();
+    store.check(NOW_MS).await.unwrap();
     assert!(!store.writer_health().is_failing());
     let after = submit(store, id, "after", 10).await;
     assert!(after.iter().all(Result::is_ok), "service resumed by itself: {after:?}");
@@ -145,7 +148,7 @@ async fn pooled_connections_recover_after_a_failed_commit(db: &TestDb) {
     assert_eq!(patients.len(), 20, "only the committed patients are visible");
     assert!(patients.iter().all(|p| p.mrn.starts_with("KEPT-")));
     drop(conn);
-    store.check().await.unwrap();
+    store.check(NOW_MS).await.unwrap();
 }
 
 fn entry<'a>(actor: &'a str, resource: &'a str) -> AuditEntry<'a> {

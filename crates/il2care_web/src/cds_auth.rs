@@ -563,7 +563,7 @@ impl FromRequestParts<AppState> for CdsCaller {
             return Err(TokenRefused::new("EHR JWTs are not configured on this service (il2care serve --cds-issuers)")
                 .into_response());
         };
-        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        let now = crate::now().as_second().max(0) as u64;
         match issuers.verify(token, parts.uri.path(), now) {
             Ok(caller) => Ok(CdsCaller::Ehr { caller, remote }),
             Err(refused) => {

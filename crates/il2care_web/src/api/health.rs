@@ -9,6 +9,6 @@ use crate::error::AppError;
 
 /// 200 with `{"status": "ok"}` when the database answers.
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    state.store.check().await?;
+    state.store.check(crate::now_ms()).await?;
     Ok(Json(json!({"status": "ok", "database": format!("{:?}", state.store.backend()).to_lowercase()})))
 }
