@@ -58,6 +58,19 @@ pub fn document_from_value<T: serde::de::DeserializeOwned>(value: Value) -> Resu
     serde_path_to_error::deserialize(value).map_err(refusal_of)
 }
 
+/// Reads a member already taken out of its document as JSON (an element of a list read as a whole) by its
+/// type, naming `field` and what is under it in a refusal.
+pub fn document_member<T: serde::de::DeserializeOwned>(value: Value, field: &str) -> Result<T, Refusal> {
+    STASHED.with(|stashed| stashed.borrow_mut().take());
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let refusal = refusal_of(error);
+        match refusal.field.as_str() {
+            "" | "document" => Refusal::new(field, refusal.reason),
+            inner => Refusal::new(join(field, inner), refusal.reason),
+        }
+    })
+}
+
 std::thread_local! {
     /// The refusal a member type raised (its field relative to the member), waiting for [`refusal_of`] to put
     /// the member's path in front. Deserializing runs on one thread, start to end.
@@ -373,12 +386,16 @@ pub fn measure<M: Measure>(value: &Value, field: &str) -> Result<M, Refusal> {
 /// A typed quantity that must lie within `[low, high]` in its canonical unit; outside is refused, never clamped.
 pub fn plausible<M: Measure>(value: &Value, field: &str, low: M, high: M) -> Result<M, Refusal> {
     let measured: M = measure(value, field)?;
+    within(measured, quantity(value, field)?, field, low, high)
+}
+
+/// `measured` (sent as `given`) if it lies within `[low, high]`; outside is refused, never clamped.
+pub fn within<M: Measure>(measured: M, given: Quantity, field: &str, low: M, high: M) -> Result<M, Refusal> {
     if measured < low || measured > high {
         return Err(Refusal::new(
             field,
             format!(
-                "{} is outside the plausible range {} to {} {}",
-                quantity(value, field)?,
+                "{given} is outside the plausible range {} to {} {}",
                 low.canonical().normalize(),
                 high.canonical().normalize(),
                 M::CANONICAL
