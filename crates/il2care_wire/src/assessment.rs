@@ -28,13 +28,11 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::collections::HashMap;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
 use crate::checkin::Time;
-use crate::json;
+use crate::json::{self, Count, Flag, List, Obj};
 
 /// The top-level fields of an assessment document.
 pub const FIELDS: [&str; 8] =
@@ -56,24 +54,7 @@ pub fn assessment_from_object(object: &Map<String, Value>) -> Result<AssessmentD
     json::document_from_value::<Sent>(Value::Object(object.clone()))?.into_document()
 }
 
-/// A member read as JSON and checked by one of the `json` helpers, its refusal naming the member's path.
-macro_rules! member {
-    ($(#[$doc:meta])* $name:ident($inner:ty), |$value:ident| $read:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq)]
-        struct $name($inner);
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
-                let $value = Value::deserialize(deserializer)?;
-                let read = move || -> Result<$inner, Refusal> { $read };
-                read().map($name).map_err(json::refuse)
-            }
-        }
-    };
-}
-
-member!(
+json::member!(
     /// A known rule set id.
     RuleSetId(RuleSet),
     |value| {
@@ -82,17 +63,7 @@ member!(
             .ok_or_else(|| Refusal::new("", format!("unknown rule set `{id}`; expected label or consensus")))
     }
 );
-member!(
-    /// `true` or `false`.
-    Flag(bool),
-    |value| json::boolean(&value, "")
-);
-member!(
-    /// A whole number >= 0.
-    Count(u32),
-    |value| json::count(&value, "")
-);
-member!(
+json::member!(
     /// A patient's sex word.
     SexWord(Sex),
     |value| match json::string(&value, "")? {
@@ -102,7 +73,7 @@ member!(
         other => Err(Refusal::new("", format!("`{other}`: expected female, male or unknown"))),
     }
 );
-member!(
+json::member!(
     /// The regimen of a per-dose assessment: `hd-iv` only.
     HighDoseIv(()),
     |value| match json::string(&value, "")? {
@@ -113,7 +84,7 @@ member!(
         )),
     }
 );
-member!(
+json::member!(
     /// A patient flag id.
     FlagId(PatientFlag),
     |value| {
@@ -126,7 +97,7 @@ member!(
         })
     }
 );
-member!(
+json::member!(
     /// A hold rule that can be pending.
     HoldId(Rule),
     |value| {
@@ -138,15 +109,7 @@ member!(
         Ok(rule)
     }
 );
-member!(
-    /// A list (its elements read by their own member types).
-    List(Vec<Value>),
-    |value| match value {
-        Value::Array(list) => Ok(list),
-        other => Err(Refusal::new("", format!("must be a list, not {}", json::kind(&other)))),
-    }
-);
-member!(
+json::member!(
     /// An object (`parameters.max_age_hours`: hours by input id).
     Object(Map<String, Value>),
     |value| match value {
@@ -154,30 +117,6 @@ member!(
         other => Err(Refusal::new("", format!("must be an object, not {}", json::kind(&other)))),
     }
 );
-
-/// A member that must be a JSON object: a derived struct alone also reads a list (its fields by position).
-#[derive(Debug)]
-struct Obj<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Obj<T>, D::Error> {
-        struct Members<T>(std::marker::PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for Members<T> {
-            type Value = T;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("an object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<T, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(members))
-            }
-        }
-
-        deserializer.deserialize_map(Members(std::marker::PhantomData)).map(Obj)
-    }
-}
 
 /// A quantity whose unit fits `M`, converted, with the quantity as given (for a range refusal's message).
 #[derive(Clone, Debug, PartialEq)]

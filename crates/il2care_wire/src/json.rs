@@ -11,6 +11,8 @@ use il2care_core::Refusal;
 use il2care_core::units::{Measure, Quantity};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -84,6 +86,76 @@ pub fn refuse<E: de::Error>(refusal: Refusal) -> E {
     let error = E::custom(&refusal.reason);
     STASHED.with(|stashed| *stashed.borrow_mut() = Some(refusal));
     error
+}
+
+/// Declares a member type read as JSON and checked by `json` helpers (field `""` is the member itself), its
+/// refusal naming the member's path through [`refuse`].
+macro_rules! member {
+    ($(#[$doc:meta])* $vis:vis $name:ident($inner:ty), |$value:ident| $read:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq)]
+        $vis struct $name(pub $inner);
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let $value = serde_json::Value::deserialize(deserializer)?;
+                let read = move || -> Result<$inner, il2care_core::Refusal> { $read };
+                read().map($name).map_err($crate::json::refuse)
+            }
+        }
+    };
+}
+pub(crate) use member;
+
+member!(
+    /// `true` or `false`.
+    pub Flag(bool),
+    |value| boolean(&value, "")
+);
+member!(
+    /// A whole number >= 0.
+    pub Count(u32),
+    |value| count(&value, "")
+);
+member!(
+    /// A list (its elements read one by one, each naming its index).
+    pub List(Vec<Value>),
+    |value| match value {
+        Value::Array(list) => Ok(list),
+        other => Err(Refusal::new("", format!("must be a list, not {}", kind(&other)))),
+    }
+);
+member!(
+    /// A string.
+    pub Text(String),
+    |value| match value {
+        Value::String(text) => Ok(text),
+        other => Err(Refusal::new("", format!("must be a string, not {}", kind(&other)))),
+    }
+);
+
+/// A member that must be a JSON object: a derived struct alone also reads a list (its fields by position).
+#[derive(Debug)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Obj<T>, D::Error> {
+        struct Members<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Members<T> {
+            type Value = T;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(members))
+            }
+        }
+
+        deserializer.deserialize_map(Members(std::marker::PhantomData)).map(Obj)
+    }
 }
 
 /// A serde error with its path as a refusal naming the field.
