@@ -256,8 +256,10 @@ impl Sent {
 
 impl SentParameters {
     fn into_parameters(self) -> Result<Parameters, Refusal> {
-        let mut overrides = SiteOverrides::default();
-        overrides.tachycardia_hold_min = self.tachycardia_hold_min.map(|given| given.measured);
+        let mut overrides = SiteOverrides {
+            tachycardia_hold_min: self.tachycardia_hold_min.map(|given| given.measured),
+            ..SiteOverrides::default()
+        };
         for (input, hours) in self.max_age_hours.map(|object| object.0).unwrap_or_default() {
             let field = format!("parameters.max_age_hours.{input}");
             let hours = json::decimal(&hours, &field)?;
