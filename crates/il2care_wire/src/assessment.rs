@@ -1012,7 +1012,7 @@ mod tests {
                 "patient.baseline_weight",
                 "600 [lb_av] is outside the plausible range 30 to 250 kg",
             ),
-            (Box::new(|v| v["patient"] = json!([])), "patient", "invalid type: sequence, expected an object"),
+            (Box::new(|v| v["patient"] = json!([])), "patient", "must be an object, not a list"),
             (Box::new(|v| v["course"] = Value::Null), "course", "is required"),
             (Box::new(|v| v["at"] = Value::Null), "at", "is required"),
             (Box::new(|v| v["course"]["regimen"] = json!("saadoun-2011-sc")), "course.regimen", "hd-iv"),

@@ -185,8 +185,9 @@ fn refusal_of(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
     // serde's own words for a member that is not allowed or is missing name it in backquotes.
     let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
     if let Some(name) = named("unknown field `") {
-        let expected = message.split_once(", expected ").map_or(String::new(), |(_, list)| list.replace('`', ""));
-        let expected = expected.trim_start_matches("one of ");
+        // serde writes `a`, `b` or `c` (and `a` or `b`); a refusal lists them as a, b, c.
+        let expected = message.split_once(", expected ").map_or("", |(_, list)| list);
+        let expected = expected.split('`').skip(1).step_by(2).collect::<Vec<_>>().join(", ");
         // The path already ends at the unknown member (it was read as a key).
         let field = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else { at(name) };
         return Refusal::new(field, format!("unknown field; expected one of: {expected}"));
@@ -195,7 +196,23 @@ fn refusal_of(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
         return Refusal::new(at(name), "is required");
     }
     let field = at("");
-    Refusal::new(if field.is_empty() { "document".to_string() } else { field }, message)
+    let field = if field.is_empty() { "document".to_string() } else { field };
+    // serde's "invalid type: sequence, expected an object" in the words of the `json.rs` helpers.
+    if let Some((given, expected)) =
+        message.strip_prefix("invalid type: ").and_then(|rest| rest.split_once(", expected "))
+    {
+        let given = match given.split([' ', '`']).next().unwrap_or(given) {
+            "sequence" => "a list",
+            "map" => "an object",
+            "string" => "a string",
+            "boolean" => "a true/false value",
+            "integer" | "floating" | "number" => "a number",
+            "null" | "unit" => "null",
+            _ => given,
+        };
+        return Refusal::new(field, format!("must be {expected}, not {given}"));
+    }
+    Refusal::new(field, message)
 }
 
 /// Refuses JSON text in which an object names a member twice (`{"value": 38, "value": 41}`), naming the
