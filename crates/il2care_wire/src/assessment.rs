@@ -28,37 +28,15 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::collections::HashMap;
 
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
-use crate::json;
+use crate::checkin::Time;
+use crate::json::{self, Count, Flag, List, Obj};
 
 /// The top-level fields of an assessment document.
 pub const FIELDS: [&str; 8] =
     ["at", "rule_set", "patient", "course", "observations", "findings_reviewed", "findings", "parameters"];
-const PATIENT_FIELDS: [&str; 8] = [
-    "sex",
-    "baseline_weight",
-    "baseline_creatinine",
-    "baseline_bilirubin",
-    "baseline_alt",
-    "baseline_ast",
-    "target_systolic_bp",
-    "flags",
-];
-const COURSE_FIELDS: [&str; 10] = [
-    "regimen",
-    "started_at",
-    "cycle",
-    "doses_given_this_cycle",
-    "doses_given_this_course",
-    "holds_this_cycle",
-    "last_dose_at",
-    "pending_holds",
-    "discontinued",
-    "prepared_at",
-];
-const PARAMETER_FIELDS: [&str; 2] = ["tachycardia_hold_min", "max_age_hours"];
-
 /// A parsed assessment document: the core input and the validated thresholds it is evaluated with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AssessmentDocument {
@@ -66,48 +44,313 @@ pub struct AssessmentDocument {
     pub parameters: Parameters,
 }
 
-/// Parses an assessment document's text.
+/// Parses an assessment document's text in one pass ([`json::document`]).
 pub fn parse_assessment(text: &str) -> Result<AssessmentDocument, Refusal> {
-    assessment_from_object(&json::parse_object(text)?)
+    json::document::<Sent>(text)?.into_document()
 }
 
 /// Parses an assessment document already read as a JSON object.
 pub fn assessment_from_object(object: &Map<String, Value>) -> Result<AssessmentDocument, Refusal> {
-    json::refuse_unknown_fields(object, &FIELDS, "")?;
-    let at = json::timestamp(json::required(object, "at", "")?, "at")?;
-    let rule_set = match object.get("rule_set") {
-        None | Some(Value::Null) => RuleSet::Label,
-        Some(value) => {
-            let id = json::string(value, "rule_set")?;
-            RuleSet::from_id(id).ok_or_else(|| {
-                Refusal::new("rule_set", format!("unknown rule set `{id}`; expected label or consensus"))
-            })?
+    json::document_from_value::<Sent>(Value::Object(object.clone()))?.into_document()
+}
+
+json::member!(
+    /// A known rule set id.
+    RuleSetId(RuleSet),
+    |value| {
+        let id = json::string(&value, "")?;
+        RuleSet::from_id(id)
+            .ok_or_else(|| Refusal::new("", format!("unknown rule set `{id}`; expected label or consensus")))
+    }
+);
+json::member!(
+    /// A patient's sex word.
+    SexWord(Sex),
+    |value| match json::string(&value, "")? {
+        "female" => Ok(Sex::Female),
+        "male" => Ok(Sex::Male),
+        "unknown" => Ok(Sex::Unknown),
+        other => Err(Refusal::new("", format!("`{other}`: expected female, male or unknown"))),
+    }
+);
+json::member!(
+    /// The regimen of a per-dose assessment: `hd-iv` only.
+    HighDoseIv(()),
+    |value| match json::string(&value, "")? {
+        "hd-iv" => Ok(()),
+        regimen => Err(Refusal::new(
+            "",
+            format!("`{regimen}`: the per-dose assessment is for the high-dose IV regimen `hd-iv` only"),
+        )),
+    }
+);
+json::member!(
+    /// A patient flag id.
+    FlagId(PatientFlag),
+    |value| {
+        let id = json::string(&value, "")?;
+        PatientFlag::from_id(id).ok_or_else(|| {
+            Refusal::new(
+                "",
+                format!("unknown flag `{id}`; expected il2_retreatment_contraindicated or received_interleukin_2"),
+            )
+        })
+    }
+);
+json::member!(
+    /// A hold rule that can be pending.
+    HoldId(Rule),
+    |value| {
+        let id = json::string(&value, "")?;
+        let rule = Rule::from_id(id).ok_or_else(|| Refusal::new("", format!("unknown rule id `{id}`")))?;
+        if !rule.is_hold() {
+            return Err(Refusal::new("", format!("`{id}` is not a hold rule; only holds can be pending")));
         }
-    };
-    let parameters = match object.get("parameters") {
-        None | Some(Value::Null) => Parameters::default(),
-        Some(value) => parameters(value)?,
-    };
-    let patient = match object.get("patient") {
-        None | Some(Value::Null) => Patient::default(),
-        Some(value) => patient(value)?,
-    };
-    let course = course(json::required(object, "course", "")?, at, &parameters.limits)?;
-    let observations = match object.get("observations") {
-        None | Some(Value::Null) => Observations::default(),
-        Some(value) => observations(value, at)?,
-    };
-    let reviewed = match object.get("findings_reviewed") {
-        None | Some(Value::Null) => false,
-        Some(value) => json::boolean(value, "findings_reviewed")?,
-    };
-    let findings = match object.get("findings") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(value) => findings(value, at)?,
-    };
-    let assessment =
-        Assessment { at, rule_set, patient, course, observations, findings: Findings::new(reviewed, findings) };
-    Ok(AssessmentDocument { assessment, parameters })
+        Ok(rule)
+    }
+);
+json::member!(
+    /// An object (`parameters.max_age_hours`: hours by input id).
+    Object(Map<String, Value>),
+    |value| match value {
+        Value::Object(object) => Ok(object),
+        other => Err(Refusal::new("", format!("must be an object, not {}", json::kind(&other)))),
+    }
+);
+
+/// A quantity whose unit fits `M`, converted, with the quantity as given (for a range refusal's message).
+#[derive(Clone, Debug, PartialEq)]
+struct Measured<M> {
+    measured: M,
+    given: il2care_core::units::Quantity,
+}
+
+impl<'de, M: Measure> Deserialize<'de> for Measured<M> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Measured<M>, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let given = json::quantity(&value, "").map_err(json::refuse)?;
+        let measured = json::measure::<M>(&value, "").map_err(json::refuse)?;
+        Ok(Measured { measured, given })
+    }
+}
+
+impl<M: Measure> Measured<M> {
+    /// The measure if it lies in its plausible range (`low`..=`high` in the canonical unit).
+    fn within(self, field: &str, low: Decimal, high: Decimal) -> Result<M, Refusal> {
+        let low = M::new(low).expect("a plausible-range literal is valid");
+        let high = M::new(high).expect("a plausible-range literal is valid");
+        json::within(self.measured, self.given, field, low, high)
+    }
+}
+
+/// An assessment document as sent: unknown members refused, members read by their types. What depends on
+/// more than one member (times not after `at`, the cycle window, the limits a site's parameters set) is
+/// checked by [`Sent::into_document`], naming the field as the hand-written reader did.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an assessment document (a JSON object)")]
+struct Sent {
+    #[serde(default)]
+    at: Option<Time>,
+    #[serde(default)]
+    rule_set: Option<RuleSetId>,
+    #[serde(default)]
+    patient: Option<Obj<SentPatient>>,
+    #[serde(default)]
+    course: Option<Obj<SentCourse>>,
+    /// Read by the observation reader shared with the stored record's observation API and the FHIR import.
+    #[serde(default)]
+    observations: Option<Value>,
+    #[serde(default)]
+    findings_reviewed: Option<Flag>,
+    #[serde(default)]
+    findings: Option<Value>,
+    #[serde(default)]
+    parameters: Option<Obj<SentParameters>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the patient (an object)")]
+struct SentPatient {
+    #[serde(default)]
+    sex: Option<SexWord>,
+    #[serde(default)]
+    baseline_weight: Option<Measured<Kilograms>>,
+    #[serde(default)]
+    baseline_creatinine: Option<Measured<Creatinine>>,
+    #[serde(default)]
+    baseline_bilirubin: Option<Measured<Bilirubin>>,
+    #[serde(default)]
+    baseline_alt: Option<Measured<UnitsPerLitre>>,
+    #[serde(default)]
+    baseline_ast: Option<Measured<UnitsPerLitre>>,
+    #[serde(default)]
+    target_systolic_bp: Option<Measured<MillimetresMercury>>,
+    #[serde(default)]
+    flags: Option<List>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the course (an object)")]
+struct SentCourse {
+    /// Checked while read (`hd-iv` only); the core's course has no regimen.
+    #[serde(default, rename = "regimen")]
+    _regimen: Option<HighDoseIv>,
+    #[serde(default)]
+    started_at: Option<Time>,
+    #[serde(default)]
+    cycle: Option<Count>,
+    #[serde(default)]
+    doses_given_this_cycle: Option<Count>,
+    #[serde(default)]
+    doses_given_this_course: Option<Count>,
+    #[serde(default)]
+    holds_this_cycle: Option<Count>,
+    #[serde(default)]
+    last_dose_at: Option<Time>,
+    #[serde(default)]
+    pending_holds: Option<List>,
+    #[serde(default)]
+    discontinued: Option<Flag>,
+    #[serde(default)]
+    prepared_at: Option<Time>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the site parameters (an object)")]
+struct SentParameters {
+    #[serde(default)]
+    tachycardia_hold_min: Option<Measured<PerMinute>>,
+    #[serde(default)]
+    max_age_hours: Option<Object>,
+}
+
+impl Sent {
+    /// The core input and its thresholds, after the checks that span members.
+    fn into_document(self) -> Result<AssessmentDocument, Refusal> {
+        let at = self.at.ok_or_else(|| Refusal::new("at", "is required"))?.0;
+        let rule_set = self.rule_set.map_or(RuleSet::Label, |id| id.0);
+        let parameters = match self.parameters {
+            None => Parameters::default(),
+            Some(Obj(sent)) => sent.into_parameters()?,
+        };
+        let patient = match self.patient {
+            None => Patient::default(),
+            Some(Obj(sent)) => sent.into_patient()?,
+        };
+        let course = self.course.ok_or_else(|| Refusal::new("course", "is required"))?;
+        let course = course.0.into_course(at, &parameters.limits)?;
+        let observations = match &self.observations {
+            None => Observations::default(),
+            Some(value) => observations(value, at)?,
+        };
+        let reviewed = self.findings_reviewed.is_some_and(|flag| flag.0);
+        let findings = match &self.findings {
+            None => Vec::new(),
+            Some(value) => findings(value, at)?,
+        };
+        let assessment =
+            Assessment { at, rule_set, patient, course, observations, findings: Findings::new(reviewed, findings) };
+        Ok(AssessmentDocument { assessment, parameters })
+    }
+}
+
+impl SentParameters {
+    fn into_parameters(self) -> Result<Parameters, Refusal> {
+        let mut overrides = SiteOverrides {
+            tachycardia_hold_min: self.tachycardia_hold_min.map(|given| given.measured),
+            ..SiteOverrides::default()
+        };
+        for (input, hours) in self.max_age_hours.map(|object| object.0).unwrap_or_default() {
+            let field = format!("parameters.max_age_hours.{input}");
+            let hours = json::decimal(&hours, &field)?;
+            let seconds = hours.checked_mul(dec!(3600)).map(|seconds| seconds.trunc());
+            let seconds = seconds
+                .and_then(|seconds| i64::try_from(seconds).ok())
+                .ok_or_else(|| Refusal::new(&field, "is out of range"))?;
+            overrides.max_ages.push((input, SignedDuration::from_secs(seconds)));
+        }
+        Parameters::with_overrides(&overrides)
+    }
+}
+
+impl SentPatient {
+    fn into_patient(self) -> Result<Patient, Refusal> {
+        let mut patient = Patient::default();
+        patient.sex = self.sex.map_or(patient.sex, |sex| sex.0);
+        // The baseline weight is the course dosing weight: DOSING §7 limits (30-250 kg) apply.
+        patient.baseline_weight = self
+            .baseline_weight
+            .map(|given| given.within("patient.baseline_weight", dec!(30), dec!(250)))
+            .transpose()?;
+        patient.baseline_creatinine = self
+            .baseline_creatinine
+            .map(|given| given.within("patient.baseline_creatinine", dec!(0.1), dec!(25)))
+            .transpose()?;
+        patient.baseline_bilirubin = self
+            .baseline_bilirubin
+            .map(|given| given.within("patient.baseline_bilirubin", dec!(0.05), dec!(50)))
+            .transpose()?;
+        patient.baseline_alt =
+            self.baseline_alt.map(|given| given.within("patient.baseline_alt", dec!(1), dec!(10000))).transpose()?;
+        patient.baseline_ast =
+            self.baseline_ast.map(|given| given.within("patient.baseline_ast", dec!(1), dec!(10000))).transpose()?;
+        patient.target_systolic_bp = self
+            .target_systolic_bp
+            .map(|given| given.within("patient.target_systolic_bp", dec!(40), dec!(300)))
+            .transpose()?;
+        for (index, flag) in self.flags.map(|list| list.0).unwrap_or_default().into_iter().enumerate() {
+            let field = format!("patient.flags[{index}]");
+            let flag = json::document_member::<FlagId>(flag, &field)?;
+            patient.flags.push(flag.0);
+        }
+        Ok(patient)
+    }
+}
+
+impl SentCourse {
+    fn into_course(self, at: Timestamp, limits: &ScheduleLimits) -> Result<Course, Refusal> {
+        let started_at = self.started_at.ok_or_else(|| Refusal::new("course.started_at", "is required"))?;
+        let started_at = not_after_time(started_at.0, "course.started_at", at)?;
+        let mut course = Course::starting(started_at);
+        course.doses_given_cycle = self.doses_given_this_cycle.map(|count| count.0);
+        course.doses_given_course = self.doses_given_this_course.map(|count| count.0);
+        course.holds_this_cycle = self.holds_this_cycle.map(|count| count.0);
+        if let (Some(cycle), Some(total)) = (course.doses_given_cycle, course.doses_given_course)
+            && cycle > total
+        {
+            return Err(Refusal::new(
+                "course.doses_given_this_cycle",
+                format!("{cycle} doses in this cycle is more than the {total} given in the whole course"),
+            ));
+        }
+        if let Some(Count(cycle)) = self.cycle {
+            if !(1..=2).contains(&cycle) {
+                return Err(Refusal::new("course.cycle", format!("must be 1 or 2 (got {cycle})")));
+            }
+            if let (_, Some(derived), _) = cycle_position(started_at, at, limits)
+                && u32::from(derived) != cycle
+            {
+                return Err(Refusal::new(
+                    "course.cycle",
+                    format!(
+                        "says cycle {cycle}, but {at} lies in the window of cycle {derived} counted from \
+                         course.started_at"
+                    ),
+                ));
+            }
+        }
+        course.last_dose_at =
+            self.last_dose_at.map(|time| not_after_time(time.0, "course.last_dose_at", at)).transpose()?;
+        course.prepared_at =
+            self.prepared_at.map(|time| not_after_time(time.0, "course.prepared_at", at)).transpose()?;
+        course.discontinued = self.discontinued.is_some_and(|flag| flag.0);
+        for (index, id) in self.pending_holds.map(|list| list.0).unwrap_or_default().into_iter().enumerate() {
+            // A hold the active set does not run is kept: the core ignores it and reports it (§9.3).
+            let rule = json::document_member::<HoldId>(id, &format!("course.pending_holds[{index}]"))?;
+            course.pending_holds.push(rule.0);
+        }
+        Ok(course)
+    }
 }
 
 fn object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Refusal> {
@@ -130,7 +373,11 @@ fn optional<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> 
 
 /// A time at or before the document's `at`.
 fn not_after(value: &Value, field: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
-    let time = json::timestamp(value, field)?;
+    not_after_time(json::timestamp(value, field)?, field, at)
+}
+
+/// [`not_after`] for a time already read.
+fn not_after_time(time: Timestamp, field: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
     if time > at {
         return Err(Refusal::new(field, format!("{time} is after the document's time `at` ({at})")));
     }
@@ -141,147 +388,6 @@ fn bounded<M: Measure>(value: &Value, field: &str, low: Decimal, high: Decimal) 
     let low = M::new(low).expect("a plausible-range literal is valid");
     let high = M::new(high).expect("a plausible-range literal is valid");
     json::plausible(value, field, low, high)
-}
-
-fn parameters(value: &Value) -> Result<Parameters, Refusal> {
-    let object = object(value, "parameters")?;
-    json::refuse_unknown_fields(object, &PARAMETER_FIELDS, "parameters")?;
-    let mut overrides = SiteOverrides::default();
-    if let Some(value) = optional(object, "tachycardia_hold_min") {
-        overrides.tachycardia_hold_min = Some(json::measure::<PerMinute>(value, "parameters.tachycardia_hold_min")?);
-    }
-    if let Some(value) = optional(object, "max_age_hours") {
-        for (input, hours) in object_entries(value, "parameters.max_age_hours")? {
-            let field = format!("parameters.max_age_hours.{input}");
-            let hours = json::decimal(hours, &field)?;
-            let seconds = hours.checked_mul(dec!(3600)).map(|seconds| seconds.trunc());
-            let seconds = seconds
-                .and_then(|seconds| i64::try_from(seconds).ok())
-                .ok_or_else(|| Refusal::new(&field, "is out of range"))?;
-            overrides.max_ages.push((input.clone(), SignedDuration::from_secs(seconds)));
-        }
-    }
-    Parameters::with_overrides(&overrides)
-}
-
-fn object_entries<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Refusal> {
-    object(value, field)
-}
-
-fn patient(value: &Value) -> Result<Patient, Refusal> {
-    let object = object(value, "patient")?;
-    json::refuse_unknown_fields(object, &PATIENT_FIELDS, "patient")?;
-    let mut patient = Patient::default();
-    if let Some(value) = optional(object, "sex") {
-        patient.sex = match json::string(value, "patient.sex")? {
-            "female" => Sex::Female,
-            "male" => Sex::Male,
-            "unknown" => Sex::Unknown,
-            other => return Err(Refusal::new("patient.sex", format!("`{other}`: expected female, male or unknown"))),
-        };
-    }
-    // The baseline weight is the course dosing weight: DOSING §7 limits (30-250 kg) apply.
-    if let Some(value) = optional(object, "baseline_weight") {
-        patient.baseline_weight = Some(bounded::<Kilograms>(value, "patient.baseline_weight", dec!(30), dec!(250))?);
-    }
-    if let Some(value) = optional(object, "baseline_creatinine") {
-        patient.baseline_creatinine =
-            Some(bounded::<Creatinine>(value, "patient.baseline_creatinine", dec!(0.1), dec!(25))?);
-    }
-    if let Some(value) = optional(object, "baseline_bilirubin") {
-        patient.baseline_bilirubin =
-            Some(bounded::<Bilirubin>(value, "patient.baseline_bilirubin", dec!(0.05), dec!(50))?);
-    }
-    if let Some(value) = optional(object, "baseline_alt") {
-        patient.baseline_alt = Some(bounded::<UnitsPerLitre>(value, "patient.baseline_alt", dec!(1), dec!(10000))?);
-    }
-    if let Some(value) = optional(object, "baseline_ast") {
-        patient.baseline_ast = Some(bounded::<UnitsPerLitre>(value, "patient.baseline_ast", dec!(1), dec!(10000))?);
-    }
-    if let Some(value) = optional(object, "target_systolic_bp") {
-        patient.target_systolic_bp =
-            Some(bounded::<MillimetresMercury>(value, "patient.target_systolic_bp", dec!(40), dec!(300))?);
-    }
-    if let Some(value) = optional(object, "flags") {
-        for (index, flag) in list(value, "patient.flags")?.iter().enumerate() {
-            let field = format!("patient.flags[{index}]");
-            let id = json::string(flag, &field)?;
-            let flag = PatientFlag::from_id(id).ok_or_else(|| {
-                Refusal::new(
-                    &field,
-                    format!("unknown flag `{id}`; expected il2_retreatment_contraindicated or received_interleukin_2"),
-                )
-            })?;
-            patient.flags.push(flag);
-        }
-    }
-    Ok(patient)
-}
-
-fn course(value: &Value, at: Timestamp, limits: &ScheduleLimits) -> Result<Course, Refusal> {
-    let object = object(value, "course")?;
-    json::refuse_unknown_fields(object, &COURSE_FIELDS, "course")?;
-    if let Some(value) = optional(object, "regimen") {
-        let regimen = json::string(value, "course.regimen")?;
-        if regimen != "hd-iv" {
-            return Err(Refusal::new(
-                "course.regimen",
-                format!("`{regimen}`: the per-dose assessment is for the high-dose IV regimen `hd-iv` only"),
-            ));
-        }
-    }
-    let started_at = not_after(json::required(object, "started_at", "course")?, "course.started_at", at)?;
-    let mut course = Course::starting(started_at);
-    let count = |key: &str| -> Result<Option<u32>, Refusal> {
-        optional(object, key).map(|value| json::count(value, &format!("course.{key}"))).transpose()
-    };
-    course.doses_given_cycle = count("doses_given_this_cycle")?;
-    course.doses_given_course = count("doses_given_this_course")?;
-    course.holds_this_cycle = count("holds_this_cycle")?;
-    if let (Some(cycle), Some(total)) = (course.doses_given_cycle, course.doses_given_course)
-        && cycle > total
-    {
-        return Err(Refusal::new(
-            "course.doses_given_this_cycle",
-            format!("{cycle} doses in this cycle is more than the {total} given in the whole course"),
-        ));
-    }
-    if let Some(value) = optional(object, "cycle") {
-        let cycle = json::count(value, "course.cycle")?;
-        if !(1..=2).contains(&cycle) {
-            return Err(Refusal::new("course.cycle", format!("must be 1 or 2 (got {cycle})")));
-        }
-        if let (_, Some(derived), _) = cycle_position(started_at, at, limits)
-            && u32::from(derived) != cycle
-        {
-            return Err(Refusal::new(
-                "course.cycle",
-                format!(
-                    "says cycle {cycle}, but {at} lies in the window of cycle {derived} counted from course.started_at"
-                ),
-            ));
-        }
-    }
-    course.last_dose_at =
-        optional(object, "last_dose_at").map(|value| not_after(value, "course.last_dose_at", at)).transpose()?;
-    course.prepared_at =
-        optional(object, "prepared_at").map(|value| not_after(value, "course.prepared_at", at)).transpose()?;
-    if let Some(value) = optional(object, "discontinued") {
-        course.discontinued = json::boolean(value, "course.discontinued")?;
-    }
-    if let Some(value) = optional(object, "pending_holds") {
-        for (index, id) in list(value, "course.pending_holds")?.iter().enumerate() {
-            let field = format!("course.pending_holds[{index}]");
-            let id = json::string(id, &field)?;
-            let rule = Rule::from_id(id).ok_or_else(|| Refusal::new(&field, format!("unknown rule id `{id}`")))?;
-            if !rule.is_hold() {
-                return Err(Refusal::new(&field, format!("`{id}` is not a hold rule; only holds can be pending")));
-            }
-            // A hold the active set does not run is kept: the core ignores it and reports it (§9.3).
-            course.pending_holds.push(rule);
-        }
-    }
-    Ok(course)
 }
 
 const OBSERVATION_FIELDS: [&str; 3] = ["code", "value", "at"];
@@ -887,6 +993,48 @@ mod tests {
             "observations[0].value",
             "plausible range",
         ));
+        let typed: Vec<(Change, &str, &str)> = vec![
+            (
+                Box::new(|v| v["patient"]["flags"] = json!(["received_interleukin_2", "x"])),
+                "patient.flags[1]",
+                "unknown flag",
+            ),
+            (Box::new(|v| v["patient"]["flags"] = json!("x")), "patient.flags", "must be a list, not a string"),
+            (Box::new(|v| v["patient"]["sex"] = json!("f")), "patient.sex", "expected female, male or unknown"),
+            (Box::new(|v| v["patient"]["baseline_weight"] = json!(80)), "patient.baseline_weight", "without a unit"),
+            (
+                Box::new(|v| v["patient"]["baseline_weight"] = json!({"value": 80})),
+                "patient.baseline_weight.unit",
+                "without a unit",
+            ),
+            (
+                Box::new(|v| v["patient"]["baseline_weight"] = json!({"value": 600, "unit": "[lb_av]"})),
+                "patient.baseline_weight",
+                "600 [lb_av] is outside the plausible range 30 to 250 kg",
+            ),
+            (Box::new(|v| v["patient"] = json!([])), "patient", "must be an object, not a list"),
+            (Box::new(|v| v["course"] = Value::Null), "course", "is required"),
+            (Box::new(|v| v["at"] = Value::Null), "at", "is required"),
+            (Box::new(|v| v["course"]["regimen"] = json!("saadoun-2011-sc")), "course.regimen", "hd-iv"),
+            (Box::new(|v| v["course"]["started_at"] = Value::Null), "course.started_at", "is required"),
+            (Box::new(|v| v["course"]["holds_this_cycle"] = json!(-1)), "course.holds_this_cycle", "negative"),
+            (Box::new(|v| v["course"]["discontinued"] = json!("no")), "course.discontinued", "true or false"),
+            (Box::new(|v| v["course"]["doses"] = json!(1)), "course.doses", "unknown field; expected one of: regimen,"),
+            (Box::new(|v| v["rule_set"] = json!("nccn")), "rule_set", "unknown rule set `nccn`"),
+            (Box::new(|v| v["findings_reviewed"] = json!(1)), "findings_reviewed", "true or false, not a number"),
+            (
+                Box::new(|v| v["parameters"] = json!({"tachycardia_hold_min": {"value": 120, "unit": "kg"}})),
+                "parameters.tachycardia_hold_min",
+                "does not fit",
+            ),
+            (
+                Box::new(|v| v["parameters"] = json!({"max_age_hours": 4})),
+                "parameters.max_age_hours",
+                "must be an object",
+            ),
+            (Box::new(|v| v["parameters"] = json!({"max_age": {}})), "parameters.max_age", "unknown field"),
+        ];
+        cases.extend(typed);
         for (change, field, reason) in cases {
             let refusal = refused(change);
             assert_eq!(refusal.field, field, "{refusal}");

@@ -11,6 +11,8 @@ use il2care_core::Refusal;
 use il2care_core::units::{Measure, Quantity};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -58,6 +60,19 @@ pub fn document_from_value<T: serde::de::DeserializeOwned>(value: Value) -> Resu
     serde_path_to_error::deserialize(value).map_err(refusal_of)
 }
 
+/// Reads a member already taken out of its document as JSON (an element of a list read as a whole) by its
+/// type, naming `field` and what is under it in a refusal.
+pub fn document_member<T: serde::de::DeserializeOwned>(value: Value, field: &str) -> Result<T, Refusal> {
+    STASHED.with(|stashed| stashed.borrow_mut().take());
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let refusal = refusal_of(error);
+        match refusal.field.as_str() {
+            "" | "document" => Refusal::new(field, refusal.reason),
+            inner => Refusal::new(join(field, inner), refusal.reason),
+        }
+    })
+}
+
 std::thread_local! {
     /// The refusal a member type raised (its field relative to the member), waiting for [`refusal_of`] to put
     /// the member's path in front. Deserializing runs on one thread, start to end.
@@ -71,6 +86,76 @@ pub fn refuse<E: de::Error>(refusal: Refusal) -> E {
     let error = E::custom(&refusal.reason);
     STASHED.with(|stashed| *stashed.borrow_mut() = Some(refusal));
     error
+}
+
+/// Declares a member type read as JSON and checked by `json` helpers (field `""` is the member itself), its
+/// refusal naming the member's path through [`refuse`].
+macro_rules! member {
+    ($(#[$doc:meta])* $vis:vis $name:ident($inner:ty), |$value:ident| $read:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq)]
+        $vis struct $name(pub $inner);
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let $value = serde_json::Value::deserialize(deserializer)?;
+                let read = move || -> Result<$inner, il2care_core::Refusal> { $read };
+                read().map($name).map_err($crate::json::refuse)
+            }
+        }
+    };
+}
+pub(crate) use member;
+
+member!(
+    /// `true` or `false`.
+    pub Flag(bool),
+    |value| boolean(&value, "")
+);
+member!(
+    /// A whole number >= 0.
+    pub Count(u32),
+    |value| count(&value, "")
+);
+member!(
+    /// A list (its elements read one by one, each naming its index).
+    pub List(Vec<Value>),
+    |value| match value {
+        Value::Array(list) => Ok(list),
+        other => Err(Refusal::new("", format!("must be a list, not {}", kind(&other)))),
+    }
+);
+member!(
+    /// A string.
+    pub Text(String),
+    |value| match value {
+        Value::String(text) => Ok(text),
+        other => Err(Refusal::new("", format!("must be a string, not {}", kind(&other)))),
+    }
+);
+
+/// A member that must be a JSON object: a derived struct alone also reads a list (its fields by position).
+#[derive(Debug)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Obj<T>, D::Error> {
+        struct Members<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Members<T> {
+            type Value = T;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, members: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(members))
+            }
+        }
+
+        deserializer.deserialize_map(Members(std::marker::PhantomData)).map(Obj)
+    }
 }
 
 /// A serde error with its path as a refusal naming the field.
@@ -100,8 +185,9 @@ fn refusal_of(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
     // serde's own words for a member that is not allowed or is missing name it in backquotes.
     let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
     if let Some(name) = named("unknown field `") {
-        let expected = message.split_once(", expected ").map_or(String::new(), |(_, list)| list.replace('`', ""));
-        let expected = expected.trim_start_matches("one of ");
+        // serde writes `a`, `b` or `c` (and `a` or `b`); a refusal lists them as a, b, c.
+        let expected = message.split_once(", expected ").map_or("", |(_, list)| list);
+        let expected = expected.split('`').skip(1).step_by(2).collect::<Vec<_>>().join(", ");
         // The path already ends at the unknown member (it was read as a key).
         let field = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else { at(name) };
         return Refusal::new(field, format!("unknown field; expected one of: {expected}"));
@@ -110,7 +196,23 @@ fn refusal_of(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
         return Refusal::new(at(name), "is required");
     }
     let field = at("");
-    Refusal::new(if field.is_empty() { "document".to_string() } else { field }, message)
+    let field = if field.is_empty() { "document".to_string() } else { field };
+    // serde's "invalid type: sequence, expected an object" in the words of the `json.rs` helpers.
+    if let Some((given, expected)) =
+        message.strip_prefix("invalid type: ").and_then(|rest| rest.split_once(", expected "))
+    {
+        let given = match given.split([' ', '`']).next().unwrap_or(given) {
+            "sequence" => "a list",
+            "map" => "an object",
+            "string" => "a string",
+            "boolean" => "a true/false value",
+            "integer" | "floating" | "number" => "a number",
+            "null" | "unit" => "null",
+            _ => given,
+        };
+        return Refusal::new(field, format!("must be {expected}, not {given}"));
+    }
+    Refusal::new(field, message)
 }
 
 /// Refuses JSON text in which an object names a member twice (`{"value": 38, "value": 41}`), naming the
@@ -373,12 +475,16 @@ pub fn measure<M: Measure>(value: &Value, field: &str) -> Result<M, Refusal> {
 /// A typed quantity that must lie within `[low, high]` in its canonical unit; outside is refused, never clamped.
 pub fn plausible<M: Measure>(value: &Value, field: &str, low: M, high: M) -> Result<M, Refusal> {
     let measured: M = measure(value, field)?;
+    within(measured, quantity(value, field)?, field, low, high)
+}
+
+/// `measured` (sent as `given`) if it lies within `[low, high]`; outside is refused, never clamped.
+pub fn within<M: Measure>(measured: M, given: Quantity, field: &str, low: M, high: M) -> Result<M, Refusal> {
     if measured < low || measured > high {
         return Err(Refusal::new(
             field,
             format!(
-                "{} is outside the plausible range {} to {} {}",
-                quantity(value, field)?,
+                "{given} is outside the plausible range {} to {} {}",
                 low.canonical().normalize(),
                 high.canonical().normalize(),
                 M::CANONICAL

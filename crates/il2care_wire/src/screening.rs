@@ -24,10 +24,12 @@ use il2care_core::units::{
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::checkin::Time;
 use crate::dosing::CLINICIAN_DISCLAIMER;
-use crate::json;
+use crate::json::{self, Count, Flag, List, Obj, Text};
 
 /// The top-level fields of a screening document.
 pub const FIELDS: [&str; 20] = [
@@ -52,11 +54,6 @@ pub const FIELDS: [&str; 20] = [
     "planned_contrast",
     "description",
 ];
-
-/// Parses a screening document's text.
-pub fn parse_screening(text: &str) -> Result<ScreeningInput, Refusal> {
-    screening_from_object(&json::parse_object(text)?)
-}
 
 /// A JSON object member, or a refusal naming it.
 fn object<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>, Refusal> {
@@ -97,7 +94,11 @@ fn optional_word<T: Copy>(
 
 /// A time that must not be after the screen's time `at`.
 fn time_not_after(value: &Value, field: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
-    let time = json::timestamp(value, field)?;
+    not_after(json::timestamp(value, field)?, field, at)
+}
+
+/// [`time_not_after`] for a time already read.
+fn not_after(time: Timestamp, field: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
     if time > at {
         return Err(Refusal::new(field, format!("{time} is after the screen's time at ({at})")));
     }
@@ -120,126 +121,240 @@ fn moment(value: &Value, field: &str) -> Result<Moment, Refusal> {
     Ok(Moment { instant, date })
 }
 
+/// Parses a screening document's text in one pass ([`json::document`]).
+pub fn parse_screening(text: &str) -> Result<ScreeningInput, Refusal> {
+    json::document::<Sent>(text)?.into_input()
+}
+
 /// Parses a screening document already read as a JSON object.
 pub fn screening_from_object(document: &Map<String, Value>) -> Result<ScreeningInput, Refusal> {
-    json::refuse_unknown_fields(document, &FIELDS, "")?;
-    if let Some(description) = optional(document, "description") {
-        json::string(description, "description")?;
-    }
-    let at = moment(json::required(document, "at", "")?, "at")?;
-    let id = json::string(json::required(document, "regimen", "")?, "regimen")?;
-    let regimen = regimen(id)
-        .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
-    let patient = patient(object(json::required(document, "patient", "")?, "patient")?, at)?;
-    let mut input = ScreeningInput::new(at, regimen, patient);
-    if let Some(value) = optional(document, "planned_start") {
-        let start = moment(value, "planned_start")?;
-        if start.instant < at.instant {
-            return Err(Refusal::new("planned_start", format!("{} is before the screen's time at", start.instant)));
-        }
-        input.planned_start = Some(start);
-    }
-    if let Some(value) = optional(document, "not_applicable") {
-        input.not_applicable = not_applicable(value, regimen.id)?;
-    }
-    input.indication = optional_word(
-        document,
-        "indication",
+    json::document_from_value::<Sent>(Value::Object(document.clone()))?.into_input()
+}
+
+/// A screening document as sent: unknown members refused, the simple sections read by their types. The
+/// patient, tests, history, labs, courses, medications and contrast are read by the functions below from their
+/// JSON (their checks depend on `at` and the regimen), naming each field as before.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a screening document (a JSON object)")]
+struct Sent {
+    #[serde(default)]
+    at: Option<Value>,
+    #[serde(default)]
+    regimen: Option<Text>,
+    #[serde(default)]
+    planned_start: Option<Value>,
+    #[serde(default)]
+    not_applicable: Option<Value>,
+    #[serde(default)]
+    patient: Option<Value>,
+    #[serde(default)]
+    indication: Option<Value>,
+    #[serde(default)]
+    history: Option<Value>,
+    #[serde(default)]
+    tests: Option<Value>,
+    #[serde(default)]
+    impairment: Option<Obj<SentImpairment>>,
+    #[serde(default)]
+    infection: Option<Obj<SentInfection>>,
+    #[serde(default)]
+    central_line_planned: Option<Flag>,
+    #[serde(default)]
+    performance_status: Option<Obj<SentPerformanceStatus>>,
+    #[serde(default)]
+    intensive_care_available: Option<Flag>,
+    #[serde(default)]
+    education: Option<Obj<SentEducation>>,
+    #[serde(default)]
+    labs: Option<List>,
+    #[serde(default)]
+    previous_courses: Option<List>,
+    #[serde(default)]
+    medications: Option<List>,
+    #[serde(default)]
+    interleukin_2: Option<Obj<SentInterleukin2>>,
+    #[serde(default)]
+    planned_contrast: Option<List>,
+    /// Free text for the reader of a case file; not evaluated.
+    #[serde(default, rename = "description")]
+    _description: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentImpairment {
+    #[serde(default)]
+    renal: Option<Flag>,
+    #[serde(default)]
+    hepatic: Option<Flag>,
+    #[serde(default)]
+    cns: Option<Flag>,
+    #[serde(default)]
+    at: Option<Time>,
+}
+
+json::member!(
+    /// An infection status word.
+    InfectionWord(InfectionStatus),
+    |value| word(
+        &value,
         "",
         &[
-            ("metastatic_renal_cell_carcinoma", Indication::MetastaticRenalCellCarcinoma),
-            ("metastatic_melanoma", Indication::MetastaticMelanoma),
-            ("other", Indication::Other),
+            ("none", InfectionStatus::None),
+            ("under_treatment", InfectionStatus::UnderTreatment),
+            ("untreated_bacterial", InfectionStatus::UntreatedBacterial),
         ],
-    )?;
-    if let Some(value) = optional(document, "history") {
-        input.history = history(object(value, "history")?)?;
-    }
-    if let Some(value) = optional(document, "tests") {
-        tests(object(value, "tests")?, at.instant, &mut input)?;
-    }
-    if let Some(value) = optional(document, "impairment") {
-        let map = object(value, "impairment")?;
-        json::refuse_unknown_fields(map, &["renal", "hepatic", "cns", "at"], "impairment")?;
-        input.impairment = Some(ImpairmentAssessment {
-            renal: optional_bool(map, "renal", "impairment")?,
-            hepatic: optional_bool(map, "hepatic", "impairment")?,
-            cns: optional_bool(map, "cns", "impairment")?,
-            at: section_time(map, "impairment", at.instant)?,
-        });
-    }
-    if let Some(value) = optional(document, "infection") {
-        let map = object(value, "infection")?;
-        json::refuse_unknown_fields(map, &["status", "at"], "infection")?;
-        let status = word(
-            json::required(map, "status", "infection")?,
-            "infection.status",
-            &[
-                ("none", InfectionStatus::None),
-                ("under_treatment", InfectionStatus::UnderTreatment),
-                ("untreated_bacterial", InfectionStatus::UntreatedBacterial),
-            ],
-        )?;
-        input.infection = Some(InfectionAssessment { status, at: section_time(map, "infection", at.instant)? });
-    }
-    input.central_line_planned = optional_bool(document, "central_line_planned", "")?;
-    if let Some(value) = optional(document, "performance_status") {
-        let map = object(value, "performance_status")?;
-        json::refuse_unknown_fields(map, &["ecog", "at"], "performance_status")?;
-        let ecog = json::count(json::required(map, "ecog", "performance_status")?, "performance_status.ecog")?;
-        let ecog = u8::try_from(ecog)
-            .ok()
-            .filter(|ecog| *ecog <= 5)
-            .ok_or_else(|| Refusal::new("performance_status.ecog", format!("ECOG is 0 to 5 (got {ecog})")))?;
-        input.performance_status =
-            Some(PerformanceStatus { ecog, at: section_time(map, "performance_status", at.instant)? });
-    }
-    input.intensive_care_available = optional_bool(document, "intensive_care_available", "")?;
-    if let Some(value) = optional(document, "education") {
-        let map = object(value, "education")?;
-        json::refuse_unknown_fields(map, &["sheet_given", "contrast_flag_explained"], "education")?;
-        input.education = Education {
-            sheet_given: optional_bool(map, "sheet_given", "education")?,
-            contrast_flag_explained: optional_bool(map, "contrast_flag_explained", "education")?,
-        };
-    }
-    if let Some(value) = optional(document, "labs") {
-        for (index, entry) in list(value, "labs")?.iter().enumerate() {
+    )
+);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentInfection {
+    #[serde(default)]
+    status: Option<InfectionWord>,
+    #[serde(default)]
+    at: Option<Time>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentPerformanceStatus {
+    #[serde(default)]
+    ecog: Option<Count>,
+    #[serde(default)]
+    at: Option<Time>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentEducation {
+    #[serde(default)]
+    sheet_given: Option<Flag>,
+    #[serde(default)]
+    contrast_flag_explained: Option<Flag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentInterleukin2 {
+    #[serde(default)]
+    received: Option<Flag>,
+    #[serde(default)]
+    last_dose_at: Option<Time>,
+}
+
+/// A required member of a section, or a refusal naming it.
+fn required<T>(member: Option<T>, field: &str) -> Result<T, Refusal> {
+    member.ok_or_else(|| Refusal::new(field, "is required"))
+}
+
+/// The required `at` of a typed section, not after the screen's time.
+fn section_at(time: Option<Time>, path: &str, at: Timestamp) -> Result<Timestamp, Refusal> {
+    let field = json::join(path, "at");
+    not_after(required(time, &field)?.0, &field, at)
+}
+
+impl Sent {
+    fn into_input(self) -> Result<ScreeningInput, Refusal> {
+        let at = moment(required(self.at.as_ref(), "at")?, "at")?;
+        let id = required(self.regimen, "regimen")?.0;
+        let regimen = regimen(&id)
+            .ok_or_else(|| Refusal::new("regimen", format!("unknown regimen `{id}`; one of: {}", regimen_ids())))?;
+        let patient = patient(object(required(self.patient.as_ref(), "patient")?, "patient")?, at)?;
+        let mut input = ScreeningInput::new(at, regimen, patient);
+        if let Some(value) = &self.planned_start {
+            let start = moment(value, "planned_start")?;
+            if start.instant < at.instant {
+                return Err(Refusal::new("planned_start", format!("{} is before the screen's time at", start.instant)));
+            }
+            input.planned_start = Some(start);
+        }
+        if let Some(value) = &self.not_applicable {
+            input.not_applicable = not_applicable(value, regimen.id)?;
+        }
+        input.indication = self
+            .indication
+            .as_ref()
+            .map(|value| {
+                word(
+                    value,
+                    "indication",
+                    &[
+                        ("metastatic_renal_cell_carcinoma", Indication::MetastaticRenalCellCarcinoma),
+                        ("metastatic_melanoma", Indication::MetastaticMelanoma),
+                        ("other", Indication::Other),
+                    ],
+                )
+            })
+            .transpose()?;
+        if let Some(value) = &self.history {
+            input.history = history(object(value, "history")?)?;
+        }
+        if let Some(value) = &self.tests {
+            tests(object(value, "tests")?, at.instant, &mut input)?;
+        }
+        if let Some(Obj(sent)) = self.impairment {
+            input.impairment = Some(ImpairmentAssessment {
+                renal: sent.renal.map(|flag| flag.0),
+                hepatic: sent.hepatic.map(|flag| flag.0),
+                cns: sent.cns.map(|flag| flag.0),
+                at: section_at(sent.at, "impairment", at.instant)?,
+            });
+        }
+        if let Some(Obj(sent)) = self.infection {
+            let status = required(sent.status, "infection.status")?.0;
+            input.infection = Some(InfectionAssessment { status, at: section_at(sent.at, "infection", at.instant)? });
+        }
+        input.central_line_planned = self.central_line_planned.map(|flag| flag.0);
+        if let Some(Obj(sent)) = self.performance_status {
+            let ecog = required(sent.ecog, "performance_status.ecog")?.0;
+            let ecog = u8::try_from(ecog)
+                .ok()
+                .filter(|ecog| *ecog <= 5)
+                .ok_or_else(|| Refusal::new("performance_status.ecog", format!("ECOG is 0 to 5 (got {ecog})")))?;
+            input.performance_status =
+                Some(PerformanceStatus { ecog, at: section_at(sent.at, "performance_status", at.instant)? });
+        }
+        input.intensive_care_available = self.intensive_care_available.map(|flag| flag.0);
+        if let Some(Obj(sent)) = self.education {
+            input.education = Education {
+                sheet_given: sent.sheet_given.map(|flag| flag.0),
+                contrast_flag_explained: sent.contrast_flag_explained.map(|flag| flag.0),
+            };
+        }
+        for (index, entry) in self.labs.map(|list| list.0).unwrap_or_default().iter().enumerate() {
             input.labs.push(lab(entry, &format!("labs[{index}]"), at.instant)?);
         }
-    }
-    if let Some(value) = optional(document, "previous_courses") {
-        let mut courses = Vec::new();
-        for (index, entry) in list(value, "previous_courses")?.iter().enumerate() {
-            courses.push(previous_course(entry, &format!("previous_courses[{index}]"), at.instant)?);
+        if let Some(List(entries)) = self.previous_courses {
+            let mut courses = Vec::new();
+            for (index, entry) in entries.iter().enumerate() {
+                courses.push(previous_course(entry, &format!("previous_courses[{index}]"), at.instant)?);
+            }
+            input.previous_courses = Some(courses);
         }
-        input.previous_courses = Some(courses);
-    }
-    if let Some(value) = optional(document, "medications") {
-        let mut entries = Vec::new();
-        for (index, entry) in list(value, "medications")?.iter().enumerate() {
-            entries.push(medication(entry, &format!("medications[{index}]"))?);
+        if let Some(List(entries)) = self.medications {
+            let mut medications = Vec::new();
+            for (index, entry) in entries.iter().enumerate() {
+                medications.push(medication(entry, &format!("medications[{index}]"))?);
+            }
+            input.medications = Some(medications);
         }
-        input.medications = Some(entries);
-    }
-    if let Some(value) = optional(document, "interleukin_2") {
-        let map = object(value, "interleukin_2")?;
-        json::refuse_unknown_fields(map, &["received", "last_dose_at"], "interleukin_2")?;
-        let received = json::boolean(json::required(map, "received", "interleukin_2")?, "interleukin_2.received")?;
-        let last_dose_at =
-            optional(map, "last_dose_at").map(|value| time_not_after(value, "interleukin_2.last_dose_at", at.instant));
-        let last_dose_at = last_dose_at.transpose()?;
-        if last_dose_at.is_some() && !received {
-            return Err(Refusal::new("interleukin_2.received", "is false but a last dose is given"));
+        if let Some(Obj(sent)) = self.interleukin_2 {
+            let received = required(sent.received, "interleukin_2.received")?.0;
+            let last_dose_at = sent
+                .last_dose_at
+                .map(|time| not_after(time.0, "interleukin_2.last_dose_at", at.instant))
+                .transpose()?;
+            if last_dose_at.is_some() && !received {
+                return Err(Refusal::new("interleukin_2.received", "is false but a last dose is given"));
+            }
+            input.interleukin_2 = Some(Interleukin2History { received, last_dose_at });
         }
-        input.interleukin_2 = Some(Interleukin2History { received, last_dose_at });
-    }
-    if let Some(value) = optional(document, "planned_contrast") {
-        for (index, entry) in list(value, "planned_contrast")?.iter().enumerate() {
+        for (index, entry) in self.planned_contrast.map(|list| list.0).unwrap_or_default().iter().enumerate() {
             input.planned_contrast.push(planned_contrast(entry, &format!("planned_contrast[{index}]"))?);
         }
+        Ok(input)
     }
-    Ok(input)
 }
 
 fn patient(map: &Map<String, Value>, at: Moment) -> Result<Patient, Refusal> {
@@ -750,3 +865,90 @@ pub fn result_json(result: &ScreeningResult) -> Value {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod typed_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn document() -> Value {
+        json!({
+            "at": "2026-11-27T09:00:00-05:00",
+            "regimen": "hd-iv",
+            "patient": {"date_of_birth": "1971-05-14", "sex": "male", "weight": {"value": 100, "unit": "kg"}},
+            "impairment": {"renal": false, "hepatic": false, "cns": false, "at": "2026-11-25T10:00:00-05:00"},
+            "infection": {"status": "none", "at": "2026-11-25T10:00:00-05:00"},
+            "performance_status": {"ecog": 0, "at": "2026-11-25T10:00:00-05:00"},
+            "education": {"sheet_given": true},
+            "interleukin_2": {"received": true, "last_dose_at": "2026-01-05T10:00:00-05:00"},
+            "central_line_planned": true,
+            "description": "a screen"
+        })
+    }
+
+    #[test]
+    fn the_typed_sections_are_read() {
+        let input = parse_screening(&document().to_string()).unwrap();
+        assert_eq!(input.performance_status.map(|status| status.ecog), Some(0));
+        assert_eq!(input.infection.map(|infection| infection.status), Some(InfectionStatus::None));
+        assert_eq!(input.education.sheet_given, Some(true));
+        assert_eq!(input.education.contrast_flag_explained, None);
+        assert_eq!(input.central_line_planned, Some(true));
+        assert!(input.interleukin_2.is_some_and(|history| history.received && history.last_dose_at.is_some()));
+    }
+
+    #[test]
+    fn bad_members_are_refused_with_the_field_named() {
+        type Change = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Change, &str, &str)> = vec![
+            (Box::new(|v| v["extra"] = json!(1)), "extra", "unknown field; expected one of: at, regimen,"),
+            (Box::new(|v| v["at"] = Value::Null), "at", "is required"),
+            (Box::new(|v| v["regimen"] = json!(7)), "regimen", "must be a string, not a number"),
+            (Box::new(|v| v["regimen"] = json!("hd-iv-x")), "regimen", "unknown regimen"),
+            (Box::new(|v| v["description"] = json!(1)), "description", "must be a string"),
+            (Box::new(|v| v["impairment"]["liver"] = json!(true)), "impairment.liver", "unknown field"),
+            (Box::new(|v| v["impairment"]["renal"] = json!("no")), "impairment.renal", "true or false"),
+            (Box::new(|v| v["impairment"]["at"] = Value::Null), "impairment.at", "is required"),
+            (
+                Box::new(|v| v["impairment"]["at"] = json!("2026-11-28T10:00:00-05:00")),
+                "impairment.at",
+                "after the screen's time",
+            ),
+            (Box::new(|v| v["infection"]["status"] = json!("some")), "infection.status", "unknown value `some`"),
+            (Box::new(|v| v["infection"] = json!({"at": "2026-11-25T10:00:00Z"})), "infection.status", "is required"),
+            (Box::new(|v| v["infection"] = json!([])), "infection", "must be an object, not a list"),
+            (Box::new(|v| v["infection"] = json!(5)), "infection", "must be an object, not a number"),
+            (
+                Box::new(|v| v["education"]["sheet"] = json!(true)),
+                "education.sheet",
+                "unknown field; expected one of: sheet_given, contrast_flag_explained",
+            ),
+            (Box::new(|v| v["performance_status"]["ecog"] = json!(6)), "performance_status.ecog", "ECOG is 0 to 5"),
+            (Box::new(|v| v["performance_status"]["ecog"] = json!(1.5)), "performance_status.ecog", "whole"),
+            (Box::new(|v| v["education"]["sheet"] = json!(true)), "education.sheet", "unknown field"),
+            (
+                Box::new(|v| v["interleukin_2"]["received"] = json!(false)),
+                "interleukin_2.received",
+                "is false but a last dose is given",
+            ),
+            (
+                Box::new(|v| v["interleukin_2"]["last_dose_at"] = json!("last year")),
+                "interleukin_2.last_dose_at",
+                "RFC 3339",
+            ),
+            (Box::new(|v| v["labs"] = json!({})), "labs", "must be a list, not an object"),
+            (Box::new(|v| v["medications"] = json!([{"name": ""}])), "medications[0].name", ""),
+            (Box::new(|v| v["central_line_planned"] = json!("yes")), "central_line_planned", "true or false"),
+        ];
+        for (change, field, reason) in cases {
+            let mut value = document();
+            change(&mut value);
+            let refusal = parse_screening(&value.to_string()).unwrap_err();
+            assert_eq!(refusal.field, field, "{refusal}");
+            assert!(refusal.reason.contains(reason), "{field}: `{}` lacks `{reason}`", refusal.reason);
+        }
+        let unknown = parse_screening(r#"{"x": 1}"#).unwrap_err();
+        assert_eq!(unknown.reason, format!("unknown field; expected one of: {}", FIELDS.join(", ")));
+    }
+}
