@@ -5,44 +5,12 @@
 
 use il2care_app::access::{Actor, Role};
 use il2care_app::{Error, checkins, fhir, injections, observations};
-use il2care_store::audit::{self, AuditQuery};
-use il2care_store::record::{self, Course, Patient};
+use il2care_store::record::{self, Course};
 use il2care_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
-fn now() -> Timestamp {
-    "2026-11-27T15:00:00Z".parse().unwrap()
-}
-
-fn actor(role: Role, patient_id: Option<i64>) -> Actor {
-    Actor { username: format!("{}.a", role.as_str()), role, patient_id, remote: "10.0.0.9".into() }
-}
-
-async fn patient(db: &TestDb, mrn: &str) -> i64 {
-    let mut conn = db.store.connection().await.unwrap();
-    let patient = Patient {
-        id: 0,
-        mrn: mrn.into(),
-        display_name: "Test Patient".into(),
-        date_of_birth: "1960-04-02".into(),
-        sex: "female".into(),
-        time_zone: "America/New_York".into(),
-    };
-    record::create_patient(&mut conn, &patient, 1_000, "setup").await.unwrap()
-}
-
-async fn entries(db: &TestDb) -> Vec<(String, String, String, String)> {
-    let mut conn = db.store.connection().await.unwrap();
-    let query = AuditQuery { limit: 100, ..Default::default() };
-    let mut list: Vec<_> = audit::query(&mut conn, &query)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|entry| (entry.actor, entry.action, entry.resource, entry.outcome))
-        .collect();
-    list.reverse();
-    list
-}
+mod common;
+use common::{actor, entries, now, patient};
 
 fn checkin_at(at: Timestamp, client_id: &str) -> String {
     format!(
