@@ -58,6 +58,11 @@ fn recorded_decision(assessment: &record::Decision, recorded_at_ms: i64) -> Resu
     })
 }
 
+/// Patient `patient_id`'s latest course (the latest start; of two at one time, the later recorded), if any.
+pub async fn latest_course(conn: &mut Conn, patient_id: i64) -> Result<Option<Course>, Error> {
+    Ok(record::courses(conn, patient_id).await?.into_iter().max_by_key(|course| (course.started_at_ms, course.id)))
+}
+
 /// The typed events of `course` from the record: its decisions, dose records and cycle-2 delay.
 pub async fn course_events(conn: &mut Conn, course: &Course) -> Result<CourseEvents, Error> {
     let recorded = record::decisions_recorded_at(conn, course.id).await?;

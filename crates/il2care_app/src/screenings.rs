@@ -395,10 +395,7 @@ pub async fn page(store: &Store, actor: &Actor, patient_id: i64, now: Timestamp)
     let page = {
         let mut conn = store.connection().await?;
         let patient = record::patient(&mut conn, patient_id).await?;
-        let course = record::courses(&mut conn, patient_id)
-            .await?
-            .into_iter()
-            .max_by_key(|course| (course.started_at_ms, course.id));
+        let course = crate::course_record::latest_course(&mut conn, patient_id).await?;
         let gate = match &course {
             Some(course) => Some(course_gate(&mut conn, course.id, now).await?),
             None => None,

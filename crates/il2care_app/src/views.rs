@@ -131,10 +131,8 @@ pub struct SheetFacts {
 async fn sheet_facts(store: &Store, patient_id: i64) -> Result<SheetFacts, Error> {
     let mut conn = store.connection().await?;
     let patient = record::patient(&mut conn, patient_id).await?;
-    let indication = record::courses(&mut conn, patient_id)
+    let indication = crate::course_record::latest_course(&mut conn, patient_id)
         .await?
-        .into_iter()
-        .max_by_key(|course| (course.started_at_ms, course.id))
         .and_then(|course| il2care_core::regimens::regimen(&course.regimen))
         .map(|regimen| regimen.indication);
     Ok(SheetFacts { display_name: patient.display_name, time_zone: patient.time_zone, indication })
@@ -238,10 +236,7 @@ pub async fn course_record(
     let record = {
         let mut conn = store.connection().await?;
         let patient = record::patient(&mut conn, patient_id).await?;
-        let course = record::courses(&mut conn, patient_id)
-            .await?
-            .into_iter()
-            .max_by_key(|course| (course.started_at_ms, course.id));
+        let course = crate::course_record::latest_course(&mut conn, patient_id).await?;
         let dose_events = match &course {
             Some(course) => record::dose_events(&mut conn, course.id).await?,
             None => Vec::new(),
