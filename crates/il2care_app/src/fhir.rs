@@ -3,15 +3,14 @@
 //! batch resource by resource). Used by `il2care import`/`export` and by the service's `/fhir` routes
 //! (`il2care_web::fhir` keeps thin wrappers with its old signatures).
 //!
-//! The injection log's rules (its slots and levels, one shot per slot) come in as [`InjectionRules`]:
-//! `crate::injections::INJECTION_LOG_RULES`.
+//! A logged injection is checked by the injection log's own rules (its slots and levels, one shot per slot):
+//! `crate::injections::checked_import_entry`.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use il2care_core::Refusal;
 use il2care_store::audit::{self, AuditEntry, AuditQuery};
-use il2care_store::record::{self, Course, DoseEvent, Injection, Observation, Patient};
+use il2care_store::record::{self, Course, DoseEvent, Observation, Patient};
 use il2care_store::{Conn, Store};
 use il2care_wire::fhir::export::{self, PatientRecord};
 use il2care_wire::fhir::import::{
@@ -20,24 +19,10 @@ use il2care_wire::fhir::import::{
 };
 use il2care_wire::fhir::matching::{self, Demographics};
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::Error;
 use crate::access::{self, Action, Actor};
-
-/// The injection log's rules an import applies to a logged injection (`crate::injections::INJECTION_LOG_RULES`).
-pub trait InjectionRules: Sync {
-    /// The injection `document` (with its `course_id`) checked against the course, its planned slots in the
-    /// patient's `time_zone` and the `logged` entries: the row to store, or the refusal naming the field.
-    fn checked_entry(
-        &self,
-        document: &Map<String, Value>,
-        course: &Course,
-        time_zone: &str,
-        logged: &[Injection],
-        now: Timestamp,
-    ) -> Result<Injection, Refusal>;
-}
 
 /// How an import ended (the service answers 400, 422 and 200).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,16 +69,16 @@ pub async fn import_bundle(
     actor: &Actor,
     text: Cow<'_, str>,
     now: Timestamp,
-    rules: &dyn InjectionRules,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportAnswer, Error> {
     access::authorize(store, actor, None, Action::ImportBundle, "fhir/import", now).await?;
     let physician = matches!(actor.role, access::Role::Physician | access::Role::Operator);
-    import_text_answer(store, mrn_system, text, &Importer::of(actor), physician, now, rules, progress).await
+    import_text_answer(store, mrn_system, text, actor, physician, now, progress).await
 }
 
-impl Importer {
-    fn entry<'a>(
+impl Actor {
+    /// The audit entry of this actor's import step.
+    fn import_entry<'a>(
         &'a self,
         at_ms: i64,
         action: &'a str,
@@ -104,7 +89,7 @@ impl Importer {
         AuditEntry {
             at_ms,
             actor: &self.username,
-            actor_role: &self.role,
+            actor_role: self.role.as_str(),
             action,
             resource,
             patient_id,
@@ -244,26 +229,6 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
     })
 }
 
-/// Who performs an import, for the record's `recorded_by` columns and the audit log.
-#[derive(Clone, Debug)]
-pub struct Importer {
-    pub username: String,
-    pub role: String,
-    pub remote: String,
-}
-
-impl Importer {
-    /// The actor of a use case (or an adapter's actor that converts to one).
-    pub fn of(actor: &impl access::AsActor) -> Importer {
-        let actor = actor.as_actor();
-        Importer {
-            username: actor.username.clone(),
-            role: actor.role.as_str().to_string(),
-            remote: actor.remote.clone(),
-        }
-    }
-}
-
 /// What an import stored: the location of each stored entry, the entries already in the record (matched on
 /// their identifiers, nothing changed), the issues met while storing, the patients touched, and the stored
 /// patients whose MRN matched but whose birth date, family name or gender did not (to audit after the import,
@@ -329,14 +294,13 @@ fn issue(entry: usize, code: &'static str, diagnostics: impl Into<String>) -> Is
 pub async fn apply(
     conn: &mut Conn,
     plan: &ImportPlan,
-    by: &Importer,
+    by: &Actor,
     now_ms: i64,
-    rules: &dyn InjectionRules,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<Applied, Error> {
     let mut items: Vec<_> = plan.items.iter().collect();
     items.sort_by_key(|planned| (rank(&planned.item), planned.entry));
-    let mut storing = Storing::new(by, now_ms, rules, progress);
+    let mut storing = Storing::new(by, now_ms, progress);
     storing.store(conn, items).await?;
     storing.finish(conn).await
 }
@@ -345,9 +309,8 @@ pub async fn apply(
 /// Patients and MedicationRequests became (later entries refer to them), the observations known per patient
 /// (for conditional create) and the observations waiting to be written.
 struct Storing<'s> {
-    by: &'s Importer,
+    by: &'s Actor,
     now_ms: i64,
-    rules: &'s dyn InjectionRules,
     progress: &'s (dyn Fn(ImportProgress) + Sync),
     applied: Applied,
     touched: HashSet<i64>,
@@ -358,16 +321,10 @@ struct Storing<'s> {
 }
 
 impl<'s> Storing<'s> {
-    fn new(
-        by: &'s Importer,
-        now_ms: i64,
-        rules: &'s dyn InjectionRules,
-        progress: &'s (dyn Fn(ImportProgress) + Sync),
-    ) -> Storing<'s> {
+    fn new(by: &'s Actor, now_ms: i64, progress: &'s (dyn Fn(ImportProgress) + Sync)) -> Storing<'s> {
         Storing {
             by,
             now_ms,
-            rules,
             progress,
             applied: Applied::default(),
             touched: HashSet::new(),
@@ -385,7 +342,7 @@ impl<'s> Storing<'s> {
         I: IntoIterator<Item = &'p Planned>,
         I::IntoIter: Send,
     {
-        let (by, now_ms, rules, progress) = (self.by, self.now_ms, self.rules, self.progress);
+        let (by, now_ms, progress) = (self.by, self.now_ms, self.progress);
         let Storing { applied, touched, patients, courses, known_observations, pending, .. } = self;
         for planned in items {
             progress(ImportProgress::Storing);
@@ -618,7 +575,8 @@ impl<'s> Storing<'s> {
                         continue;
                     }
                     let now = Timestamp::from_millisecond(now_ms).unwrap_or(Timestamp::UNIX_EPOCH);
-                    let checked = rules.checked_entry(&document, course, &patient.time_zone, &logged, now);
+                    let checked =
+                        crate::injections::checked_import_entry(&document, course, &patient.time_zone, &logged, now);
                     let mut checked = match checked {
                         Ok(checked) => checked,
                         Err(refusal) => {
@@ -666,7 +624,7 @@ impl<'s> Storing<'s> {
             .patients
             .iter()
             .zip(&resources)
-            .map(|(patient_id, resource)| self.by.entry(self.now_ms, "write", resource, Some(*patient_id), "ok"))
+            .map(|(patient_id, resource)| self.by.import_entry(self.now_ms, "write", resource, Some(*patient_id), "ok"))
             .collect();
         audit::append_all(conn, &entries).await?;
         drop(entries);
@@ -788,12 +746,11 @@ pub async fn import_text(
     store: &Store,
     mrn_system: &str,
     text: &str,
-    by: &Importer,
+    by: &Actor,
     physician: bool,
     now: Timestamp,
-    rules: &dyn InjectionRules,
 ) -> Result<ImportOutcome, Error> {
-    import_text_reporting(store, mrn_system, text, by, physician, now, rules, &|_| {}).await
+    import_text_reporting(store, mrn_system, text, by, physician, now, &|_| {}).await
 }
 
 /// [`import_text`], telling `progress` how far it has come.
@@ -802,13 +759,12 @@ pub async fn import_text_reporting(
     store: &Store,
     mrn_system: &str,
     text: &str,
-    by: &Importer,
+    by: &Actor,
     physician: bool,
     now: Timestamp,
-    rules: &dyn InjectionRules,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportOutcome, Error> {
-    let answer = import_text_answer(store, mrn_system, text.into(), by, physician, now, rules, progress).await?;
+    let answer = import_text_answer(store, mrn_system, text.into(), by, physician, now, progress).await?;
     Ok(match answer {
         ImportAnswer::Outcome(outcome) => outcome,
         ImportAnswer::Collection { issues, refused } => {
@@ -841,10 +797,9 @@ pub async fn import_text_answer(
     store: &Store,
     mrn_system: &str,
     text: Cow<'_, str>,
-    by: &Importer,
+    by: &Actor,
     physician: bool,
     now: Timestamp,
-    rules: &dyn InjectionRules,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportAnswer, Error> {
     let outcome = |status, body, refused| Ok(ImportAnswer::Outcome(ImportOutcome { status, body, refused }));
@@ -870,7 +825,7 @@ pub async fn import_text_answer(
         return outcome(ImportStatus::Refused, import::operation_outcome(&plan.issues()), true);
     }
     let mut tx = store.begin().await?;
-    let mut storing = Storing::new(by, now.as_millisecond(), rules, progress);
+    let mut storing = Storing::new(by, now.as_millisecond(), progress);
     storing.store(&mut tx, &heads).await?;
     skipped(progress, plan.referred_to(), heads.len());
     drop(heads);
@@ -1040,7 +995,7 @@ fn response_bundle(kind: &str, entries: usize, applied: &Applied, issues: &[Issu
 /// its own connection: the import itself may have been rolled back).
 async fn audit_mismatches(
     store: &Store,
-    by: &Importer,
+    by: &Actor,
     mismatches: &[(i64, String)],
     now: Timestamp,
 ) -> Result<(), Error> {
@@ -1050,8 +1005,11 @@ async fn audit_mismatches(
     let mut conn = store.connection().await?;
     for (patient_id, fields) in mismatches {
         let resource = format!("patient/{patient_id}/fhir-import/mismatch/{fields}");
-        audit::append(&mut conn, &by.entry(now.as_millisecond(), "match", &resource, Some(*patient_id), "refused"))
-            .await?;
+        audit::append(
+            &mut conn,
+            &by.import_entry(now.as_millisecond(), "match", &resource, Some(*patient_id), "refused"),
+        )
+        .await?;
     }
     Ok(())
 }

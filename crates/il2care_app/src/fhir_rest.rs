@@ -13,7 +13,7 @@ use jiff::Timestamp;
 
 use crate::Error;
 use crate::access::{self, Action, Actor, Role};
-use crate::fhir::{ImportOutcome, ImportStatus, Importer, InjectionRules, gather};
+use crate::fhir::{ImportOutcome, ImportStatus, gather};
 
 /// `GET /fhir/Patient/{id}`: the Patient, the read audited (`fhir/Patient/{id}`) before it is answered.
 pub async fn read_patient(
@@ -95,7 +95,6 @@ pub async fn import(
     actor: &Actor,
     text: Result<String, Refusal>,
     now: Timestamp,
-    rules: &dyn InjectionRules,
 ) -> Result<ImportOutcome, Error> {
     let text = match text {
         Ok(text) => text,
@@ -106,9 +105,7 @@ pub async fn import(
         }
     };
     let physician = matches!(actor.role, Role::Physician | Role::Operator);
-    let by = Importer::of(actor);
-    let outcome =
-        crate::fhir::import_text_reporting(store, mrn_system, &text, &by, physician, now, rules, &|_| {}).await?;
+    let outcome = crate::fhir::import_text_reporting(store, mrn_system, &text, actor, physician, now, &|_| {}).await?;
     if outcome.refused && outcome.status != ImportStatus::Stored {
         audit_refused(store, actor, now).await?;
     }

@@ -1,7 +1,7 @@
 //! The injection log of low-dose subcutaneous courses: [`log`] records a shot given, or a planned shot skipped
 //! with its reason (the patient for their own record, a nurse or a physician), idempotent on its `client_id`;
 //! [`list`] reads the log back (the care team and the patient); [`latest_course_log`] is the log of the
-//! patient's latest low-dose course with its planned slots, for the pages; [`INJECTION_LOG_RULES`] are the same
+//! patient's latest low-dose course with its planned slots, for the pages; `checked_import_entry` applies the same
 //! rules for the FHIR import.
 //!
 //! What may be logged (the course low-dose, the slot of its schedule at its level, one standing entry per slot
@@ -290,26 +290,19 @@ pub async fn home_checkins(conn: &mut Conn, patient_id: i64) -> Result<Vec<HomeC
     Ok(home)
 }
 
-/// The injection log's rules for the FHIR import (`crate::fhir::InjectionRules`): the same checks as [`log`]
-/// against the course, its slots and the log, without the patient's check-ins.
-pub struct InjectionLogRules;
-
-/// The one instance (the rules hold no state).
-pub static INJECTION_LOG_RULES: InjectionLogRules = InjectionLogRules;
-
-impl crate::fhir::InjectionRules for InjectionLogRules {
-    fn checked_entry(
-        &self,
-        document: &Map<String, Value>,
-        course: &Course,
-        time_zone: &str,
-        logged: &[Injection],
-        now: Timestamp,
-    ) -> Result<Injection, Refusal> {
-        let plan = planned_slots(course, time_zone);
-        let request = injection_request(document, now)?;
-        checked_entry(&request, course, plan.as_ref().map_err(String::as_str), logged, &[]).map(|(entry, _)| entry)
-    }
+/// The injection log's rules for a FHIR import's logged injection (`crate::fhir`): the same checks as [`log`]
+/// against the course, its slots in the patient's `time_zone` and the `logged` entries, without the patient's
+/// check-ins. The row to store, or the refusal naming the field.
+pub(crate) fn checked_import_entry(
+    document: &Map<String, Value>,
+    course: &Course,
+    time_zone: &str,
+    logged: &[Injection],
+    now: Timestamp,
+) -> Result<Injection, Refusal> {
+    let plan = planned_slots(course, time_zone);
+    let request = injection_request(document, now)?;
+    checked_entry(&request, course, plan.as_ref().map_err(String::as_str), logged, &[]).map(|(entry, _)| entry)
 }
 
 /// One entry of the log as read back.

@@ -12,9 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use il2care_app::Actor;
-use il2care_app::fhir::{
-    ImportAnswer, ImportProgress, InjectionRules, export_patient, import_bundle, write_operation_outcome,
-};
+use il2care_app::fhir::{ImportAnswer, ImportProgress, export_patient, import_bundle, write_operation_outcome};
 use il2care_core::Refusal;
 use il2care_store::Store;
 use il2care_wire::fhir::export::{BundleType, bundle};
@@ -127,7 +125,7 @@ fn storing_style() -> indicatif::ProgressStyle {
 /// `il2care import FILE`: prints the OperationOutcome (or transaction- or batch-response). Exit 0 when the
 /// Bundle was read and what could be stored was stored (the rest reported); exit 2 only when nothing was
 /// stored (a Bundle that cannot be read, a refused transaction, a collection with no resource to keep).
-pub fn import(args: ImportArgs, rules: &dyn InjectionRules) -> Outcome {
+pub fn import(args: ImportArgs) -> Outcome {
     let bytes = if args.file == "-" {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
@@ -155,7 +153,7 @@ pub fn import(args: ImportArgs, rules: &dyn InjectionRules) -> Outcome {
         };
         let now = crate::clock::now();
         let operator = Actor::operator();
-        let answer = import_bundle(&store, &args.mrn_system, &operator, text.into(), now, rules, &report)
+        let answer = import_bundle(&store, &args.mrn_system, &operator, text.into(), now, &report)
             .await
             .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
         bar.finish_and_clear();

@@ -117,7 +117,7 @@ fn main() -> ExitCode {
         Command::Screen(args) => screen::run(args.single),
         Command::Education(args) => education::run(args),
         Command::Export(args) => fhir::export(args),
-        Command::Import(args) => fhir::import(args, &il2care_app::injections::INJECTION_LOG_RULES),
+        Command::Import(args) => fhir::import(args),
         Command::Audit(args) => audit::run(args),
     };
     match outcome {

@@ -22,12 +22,11 @@ use crate::api::RecordId;
 use crate::auth::Actor;
 use crate::body::{Body, json_text};
 use crate::error::AppError;
-use il2care_app::injections::INJECTION_LOG_RULES;
 
 /// The FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json";
 
-pub use il2care_app::fhir::{Applied, ImportProgress, Importer, gather};
+pub use il2care_app::fhir::{Applied, ImportProgress, gather};
 
 /// The outcome of an import: the HTTP status and the FHIR body (also printed by `il2care import`).
 #[derive(Clone, Debug)]
@@ -54,7 +53,7 @@ impl From<il2care_app::fhir::ImportOutcome> for ImportOutcome {
 pub async fn import_text(
     state: &AppState,
     text: &str,
-    by: &Importer,
+    by: &il2care_app::Actor,
     physician: bool,
 ) -> Result<ImportOutcome, AppError> {
     import_text_reporting(state, text, by, physician, &|_| {}).await
@@ -64,7 +63,7 @@ pub async fn import_text(
 pub async fn import_text_reporting(
     state: &AppState,
     text: &str,
-    by: &Importer,
+    by: &il2care_app::Actor,
     physician: bool,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportOutcome, AppError> {
@@ -75,7 +74,6 @@ pub async fn import_text_reporting(
         by,
         physician,
         crate::now(),
-        &INJECTION_LOG_RULES,
         progress,
     )
     .await?;
@@ -109,8 +107,7 @@ pub async fn import_bundle(
         Err(AppError::Refused(refusal)) => Err(refusal),
         Err(other) => return Err(other),
     };
-    let outcome =
-        fhir_rest::import(&state.store, admitted, &state.mrn_system, &actor, text, now, &INJECTION_LOG_RULES).await?;
+    let outcome = fhir_rest::import(&state.store, admitted, &state.mrn_system, &actor, text, now).await?;
     let outcome = ImportOutcome::from(outcome);
     Ok(fhir_response(outcome.status, outcome.body))
 }

@@ -3,10 +3,11 @@
 //! resource), the round trip export -> import into an empty database -> export, and the patient boundary.
 
 use axum::http::{Method, StatusCode};
+use il2care_app::access::{Actor, Role};
 use il2care_store::Backend;
 use il2care_store::testing::TestDb;
 use il2care_web::AppState;
-use il2care_web::fhir::{Importer, gather, import_text};
+use il2care_web::fhir::{gather, import_text};
 use il2care_wire::fhir::export::{BundleType, bundle};
 use serde_json::{Value, json};
 
@@ -162,7 +163,7 @@ async fn an_exported_record_imported_into_an_empty_database_exports_the_same_cli
         Backend::Postgres => TestDb::postgres().await,
     };
     let state = AppState::new(empty.store.clone());
-    let by = Importer { username: "importer".into(), role: "physician".into(), remote: "test".into() };
+    let by = Actor { username: "importer".into(), role: Role::Physician, patient_id: None, remote: "test".into() };
     let outcome = import_text(&state, &first.to_string(), &by, true).await.unwrap();
     assert_eq!(outcome.status, StatusCode::OK, "{}", outcome.body);
     assert!(!outcome.refused, "{}", outcome.body);

@@ -188,8 +188,12 @@ async fn logged_injections_are_exported_as_administrations_and_not_imported_as_i
         il2care_store::Backend::Postgres => il2care_store::testing::TestDb::postgres().await,
     };
     let state = il2care_web::AppState::new(empty.store.clone());
-    let by =
-        il2care_web::fhir::Importer { username: "importer".into(), role: "physician".into(), remote: "test".into() };
+    let by = il2care_app::Actor {
+        username: "importer".into(),
+        role: il2care_app::access::Role::Physician,
+        patient_id: None,
+        remote: "test".into(),
+    };
     let imported = il2care_web::fhir::import_text(&state, &collection.to_string(), &by, true).await.unwrap();
     assert_eq!(notes(&imported.body, "stored as MedicationAdministration/injection-"), 2, "{}", imported.body);
     let mut conn = empty.store.connection().await.unwrap();
