@@ -50,9 +50,8 @@ pub async fn worklist(
     let regimen = il2care_core::dosing::HD_IV;
     let record = views::worklist_record(&state.store, &actor.app(), regimen, &vitals::vital_sign_ids(), at).await?;
     let items = crate::api::worklist::items_json(&record.items);
-    let max_age = vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(
-        &record.site_overrides,
-    )?);
+    let max_age =
+        vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(&record.site_overrides)?);
     let ward = vitals::by_patient(&record.ward, now, max_age);
     let zone = &state.site.ward_time_zone;
     let all = view::worklist_rows(&items, &record.patients, zone, now);
