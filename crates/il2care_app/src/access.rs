@@ -28,6 +28,18 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role of an account stored as `text` (`cli` and `ehr` are never an account's role).
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "patient" => Some(Role::Patient),
+            "nurse" => Some(Role::Nurse),
+            "physician" => Some(Role::Physician),
+            "pharmacist" => Some(Role::Pharmacist),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
     /// The name stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -131,15 +131,6 @@ fn recorder_role(role: Role) -> RecorderRole {
     }
 }
 
-/// The core's view of a stored account role.
-fn stored_recorder_role(role: &str) -> RecorderRole {
-    match role {
-        "nurse" => RecorderRole::Nurse,
-        "physician" => RecorderRole::Physician,
-        _ => RecorderRole::Other,
-    }
-}
-
 fn record_refusal(refusal: RecordRefusal) -> Error {
     let reason = format!("{} [{}]", refusal.reason, refusal.rule.id());
     match refusal.kind {
@@ -149,7 +140,7 @@ fn record_refusal(refusal: RecordRefusal) -> Error {
     }
 }
 
-/// The digest a session token is stored under.
+/// The digest a session token is stored under (one place: the service stores sessions under it too).
 pub fn token_digest(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -194,7 +185,8 @@ pub async fn record(
             let user = accounts::session_user(&mut tx, &token_digest(token), now.as_millisecond())
                 .await?
                 .ok_or_else(|| Refusal::new("cosigner_token", "is not a signed-in session"))?;
-            Some(Recorder { role: stored_recorder_role(&user.role), account: user.username })
+            let role = Role::parse(&user.role).map_or(RecorderRole::Other, recorder_role);
+            Some(Recorder { role, account: user.username })
         }
     };
     let events = course_events(&mut tx, &course).await?;

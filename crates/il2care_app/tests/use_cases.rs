@@ -258,3 +258,13 @@ on_both_backends!(
     observations_are_judged_against_the_injected_clock_and_a_batch_is_all_or_nothing,
     the_injection_log_is_judged_against_the_injected_clock_and_the_first_shot_waits_for_screening,
 );
+
+#[test]
+fn an_account_role_parses_from_its_stored_name_and_cli_or_ehr_never_does() {
+    for role in [Role::Patient, Role::Nurse, Role::Physician, Role::Pharmacist, Role::Admin] {
+        assert_eq!(Role::parse(role.as_str()), Some(role));
+    }
+    assert_eq!(Role::parse("cli"), None);
+    assert_eq!(Role::parse("ehr"), None);
+    assert_eq!(Role::parse("Nurse"), None);
+}

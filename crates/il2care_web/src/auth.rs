@@ -22,7 +22,6 @@ use axum::{Json, body::Bytes};
 use il2care_core::Refusal;
 use il2care_store::accounts::{self, User};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -68,45 +67,8 @@ pub fn sign_in_wait_ms(history: &accounts::SignInHistory, now_ms: i64) -> i64 {
     }
 }
 
-/// The roles of PRODUCT.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Patient,
-    Nurse,
-    Physician,
-    Pharmacist,
-    Admin,
-}
-
-impl Role {
-    /// The role stored as `text`.
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "patient" => Some(Role::Patient),
-            "nurse" => Some(Role::Nurse),
-            "physician" => Some(Role::Physician),
-            "pharmacist" => Some(Role::Pharmacist),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Patient => "patient",
-            Role::Nurse => "nurse",
-            Role::Physician => "physician",
-            Role::Pharmacist => "pharmacist",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Whether the role works on the clinical record of any patient.
-    pub fn is_clinical_staff(self) -> bool {
-        matches!(self, Role::Nurse | Role::Physician | Role::Pharmacist)
-    }
-}
+/// The roles of PRODUCT.md: the application layer's one `Role`.
+pub use il2care_app::access::Role;
 
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
@@ -150,10 +112,8 @@ pub fn new_token() -> Result<String, AppError> {
     Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
-/// The SHA-256 digest under which a token is stored.
-pub fn token_digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
-}
+/// The SHA-256 digest under which a session token is stored (the application layer's, one place).
+pub use il2care_app::doses::token_digest;
 
 /// The refusal of every request but the password change while the password is a temporary one.
 pub const PASSWORD_CHANGE_REQUIRED: &str = "choose a new password first: your password is a temporary one";

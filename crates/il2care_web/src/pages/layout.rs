@@ -129,6 +129,8 @@ fn nav(actor: &Actor) -> Markup {
             ("/me/education", "About IL-2"),
         ],
         Role::Admin => &[("/audit", "Audit log"), ("/admin/accounts", "Accounts")],
+        // Never an account's role (`Role::parse`): the command line and a calling EHR have no pages.
+        Role::Operator | Role::Ehr => &[],
     };
     html! {
         nav aria-label="Main" {

@@ -19,6 +19,8 @@ pub fn start_of(role: Role) -> &'static str {
         Role::Nurse | Role::Physician => "/worklist",
         Role::Pharmacist => "/pharmacy",
         Role::Admin => "/audit",
+        // Never an account's role (`Role::parse`): the command line and a calling EHR have no pages.
+        Role::Operator | Role::Ehr => "/signin",
     }
 }
 
