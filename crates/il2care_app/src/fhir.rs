@@ -574,8 +574,7 @@ impl<'s> Storing<'s> {
                     let mut rows = Vec::with_capacity(observations.len());
                     for new in observations {
                         // Conditional create: by identifier (the store's unique client id), else on the natural key.
-                        let key =
-                            observation_key(key_names, &new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
+                        let key = observation_key(key_names, &new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
                         if new.client_id.is_none()
                             && let Some(row) = known.get(&key)
                         {
