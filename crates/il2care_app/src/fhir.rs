@@ -1111,7 +1111,33 @@ mod tests {
 
     use il2care_wire::fhir::import::{self, Issue};
 
-    use super::write_operation_outcome;
+    use super::{KeyNames, observation_key, write_operation_outcome};
+
+    /// The compact natural key matches exactly when the old key of texts did: the same code, unit, times and
+    /// value, a decimal value compared after normalizing (`5.0` is `5`), a value that is not a number as text.
+    #[test]
+    fn natural_keys_match_as_the_texts_of_their_parts_do() {
+        let mut names = KeyNames::default();
+        let mut key = |code: &str, at_ms, start_ms, value: &str, unit: &str| {
+            observation_key(&mut names, code, at_ms, start_ms, value, unit)
+        };
+        let base = key("heart_rate", 10, None, "5.0", "/min");
+        assert_eq!(base, key("heart_rate", 10, None, "5", "/min"));
+        assert_eq!(base, key("heart_rate", 10, None, "5.000", "/min"));
+        assert_ne!(base, key("heart_rate", 10, None, "5.01", "/min"));
+        assert_ne!(base, key("heart_rate", 10, None, "50", "/min"));
+        assert_ne!(base, key("temperature", 10, None, "5", "/min"));
+        assert_ne!(base, key("heart_rate", 10, None, "5", "/s"));
+        assert_ne!(base, key("heart_rate", 11, None, "5", "/min"));
+        assert_ne!(base, key("heart_rate", 10, Some(10), "5", "/min"));
+        assert_eq!(key("heart_rate", 10, None, "-0", "/min"), key("heart_rate", 10, None, "0.0", "/min"));
+        let text = key("note", 10, None, "five", "");
+        assert_eq!(text, key("note", 10, None, "five", ""));
+        assert_ne!(text, key("note", 10, None, "Five", ""));
+        assert_ne!(key("note", 10, None, "5", ""), key("note", 10, None, "5 ", ""));
+        // A code and a unit spelled alike are still different parts of the key.
+        assert_ne!(key("a", 10, None, "1", "b"), key("b", 10, None, "1", "a"));
+    }
 
     fn written(issues: Vec<Issue>) -> String {
         let mut out = Vec::new();
