@@ -243,13 +243,54 @@ pub struct Applied {
 }
 
 /// An observation as the natural key of one without an identifier compares it: code, time, start, value
-/// (normalized decimal) and unit.
-type ObservationKey = (String, i64, Option<i64>, String, String);
+/// (normalized decimal) and unit. Held for every observation an import stores or meets (100,000 in a bulk
+/// export), so it is compact: the code and the unit as numbers given by [`KeyNames`], a number's value as its
+/// normalized decimal (no text to allocate).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ObservationKey {
+    code: u32,
+    unit: u32,
+    at_ms: i64,
+    start_ms: Option<i64>,
+    value: KeyValue,
+}
 
-fn observation_key(code: &str, at_ms: i64, start_ms: Option<i64>, value: &str, unit: &str) -> ObservationKey {
-    let value =
-        value.parse::<rust_decimal::Decimal>().map_or_else(|_| value.to_string(), |v| v.normalize().to_string());
-    (code.to_string(), at_ms, start_ms, value, unit.to_string())
+/// An observation's value in its natural key: a decimal, normalized (`5.0` and `5` are the same value, and
+/// two normalized decimals are equal exactly when their texts are), else the text as given.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum KeyValue {
+    Number(rust_decimal::Decimal),
+    Text(Box<str>),
+}
+
+/// The codes and units of an import's natural keys, each given a number the first time it is met (a bulk
+/// export has a handful of each).
+#[derive(Default)]
+struct KeyNames(HashMap<String, u32>);
+
+impl KeyNames {
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(number) = self.0.get(name) {
+            return *number;
+        }
+        let number = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
+        self.0.insert(name.to_string(), number);
+        number
+    }
+}
+
+fn observation_key(
+    names: &mut KeyNames,
+    code: &str,
+    at_ms: i64,
+    start_ms: Option<i64>,
+    value: &str,
+    unit: &str,
+) -> ObservationKey {
+    let value = value
+        .parse::<rust_decimal::Decimal>()
+        .map_or_else(|_| KeyValue::Text(value.into()), |v| KeyValue::Number(v.normalize()));
+    ObservationKey { code: names.number(code), unit: names.number(unit), at_ms, start_ms, value }
 }
 
 /// The course an administration belongs to: an entry of this Bundle, a stored course of the patient, or the
@@ -317,6 +358,7 @@ struct Storing<'s> {
     patients: HashMap<usize, i64>,
     courses: HashMap<usize, i64>,
     known_observations: HashMap<i64, HashMap<ObservationKey, ObservationRow>>,
+    key_names: KeyNames,
     pending: PendingObservations,
 }
 
@@ -331,6 +373,7 @@ impl<'s> Storing<'s> {
             patients: HashMap::new(),
             courses: HashMap::new(),
             known_observations: HashMap::new(),
+            key_names: KeyNames::default(),
             pending: PendingObservations::default(),
         }
     }
@@ -343,7 +386,7 @@ impl<'s> Storing<'s> {
         I::IntoIter: Send,
     {
         let (by, now_ms, progress) = (self.by, self.now_ms, self.progress);
-        let Storing { applied, touched, patients, courses, known_observations, pending, .. } = self;
+        let Storing { applied, touched, patients, courses, known_observations, key_names, pending, .. } = self;
         for planned in items {
             progress(ImportProgress::Storing);
             let entry = planned.entry;
@@ -472,8 +515,14 @@ impl<'s> Storing<'s> {
                                 .await?
                                 .iter()
                                 .map(|row| {
-                                    let key =
-                                        observation_key(&row.code, row.at_ms, row.start_ms, &row.value, &row.unit);
+                                    let key = observation_key(
+                                        key_names,
+                                        &row.code,
+                                        row.at_ms,
+                                        row.start_ms,
+                                        &row.value,
+                                        &row.unit,
+                                    );
                                     (key, ObservationRow::Stored(row.id))
                                 })
                                 .collect(),
@@ -482,7 +531,7 @@ impl<'s> Storing<'s> {
                     let mut rows = Vec::with_capacity(observations.len());
                     for new in observations {
                         // Conditional create: by identifier (the store's unique client id), else on the natural key.
-                        let key = observation_key(&new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
+                        let key = observation_key(key_names, &new.code, new.at_ms, new.start_ms, &new.value, &new.unit);
                         if new.client_id.is_none()
                             && let Some(row) = known.get(&key)
                         {
@@ -1020,7 +1069,33 @@ mod tests {
 
     use il2care_wire::fhir::import::{self, Issue};
 
-    use super::write_operation_outcome;
+    use super::{KeyNames, observation_key, write_operation_outcome};
+
+    /// The compact natural key matches exactly when the old key of texts did: the same code, unit, times and
+    /// value, a decimal value compared after normalizing (`5.0` is `5`), a value that is not a number as text.
+    #[test]
+    fn natural_keys_match_as_the_texts_of_their_parts_do() {
+        let mut names = KeyNames::default();
+        let mut key = |code: &str, at_ms, start_ms, value: &str, unit: &str| {
+            observation_key(&mut names, code, at_ms, start_ms, value, unit)
+        };
+        let base = key("heart_rate", 10, None, "5.0", "/min");
+        assert_eq!(base, key("heart_rate", 10, None, "5", "/min"));
+        assert_eq!(base, key("heart_rate", 10, None, "5.000", "/min"));
+        assert_ne!(base, key("heart_rate", 10, None, "5.01", "/min"));
+        assert_ne!(base, key("heart_rate", 10, None, "50", "/min"));
+        assert_ne!(base, key("temperature", 10, None, "5", "/min"));
+        assert_ne!(base, key("heart_rate", 10, None, "5", "/s"));
+        assert_ne!(base, key("heart_rate", 11, None, "5", "/min"));
+        assert_ne!(base, key("heart_rate", 10, Some(10), "5", "/min"));
+        assert_eq!(key("heart_rate", 10, None, "-0", "/min"), key("heart_rate", 10, None, "0.0", "/min"));
+        let text = key("note", 10, None, "five", "");
+        assert_eq!(text, key("note", 10, None, "five", ""));
+        assert_ne!(text, key("note", 10, None, "Five", ""));
+        assert_ne!(key("note", 10, None, "5", ""), key("note", 10, None, "5 ", ""));
+        // A code and a unit spelled alike are still different parts of the key.
+        assert_ne!(key("a", 10, None, "1", "b"), key("b", 10, None, "1", "a"));
+    }
 
     fn written(issues: Vec<Issue>) -> String {
         let mut out = Vec::new();
