@@ -10,6 +10,7 @@ use il2care_store::record;
 use il2care_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
+#[macro_use]
 mod common;
 use common::{actor, entries, now, patient};
 
@@ -129,27 +130,6 @@ async fn a_decision_is_made_against_the_injected_clock_and_audited_with_its_writ
             format!("nurse.a course/{course_id}/assessment/{}", decided.id)
         ]
     );
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::sqlite().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::postgres().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-    };
 }
 
 on_both_backends!(

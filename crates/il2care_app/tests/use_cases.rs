@@ -9,6 +9,7 @@ use il2care_store::record::{self, Course};
 use il2care_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
+#[macro_use]
 mod common;
 use common::{actor, entries, now, patient};
 
@@ -227,27 +228,6 @@ async fn the_injection_log_is_judged_against_the_injected_clock_and_the_first_sh
     assert_eq!(writes.count(), 2, "one entry per accepted submission, a repeat too");
     assert!(audit.contains(&("nurse.a".into(), "read".into(), resource.clone(), "ok".into())));
     assert!(audit.contains(&("patient.a".into(), "read".into(), resource, "ok".into())));
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::sqlite().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::postgres().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-    };
 }
 
 on_both_backends!(
