@@ -604,6 +604,8 @@ impl FormBack<'_> {
 /// The course page, with a refused assessment form filled in as it was sent when `back` is given.
 async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back: Option<&FormBack<'_>>) -> PageResult {
     let state = state.clone();
+    // One reading of the clock for the whole page: the record's gate and the slots' due times agree.
+    let at = crate::now();
     let views::CourseRecord {
         patient,
         course,
@@ -616,9 +618,9 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         target_systolic_bp,
         latest,
         site_overrides,
-    } = views::course_record(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    } = views::course_record(&state.store, &actor.app(), patient_id, at).await?;
     let zone = patient.time_zone.clone();
-    let now = latest.as_ref().map_or_else(crate::now_ms, |latest| latest.gate.at.as_millisecond());
+    let now = at.as_millisecond();
     let screening =
         screening.map(il2care_app::screenings::StoredScreening::try_from).transpose().map_err(AppError::from)?;
     let screening = screening.map(|screening| screening_view(&screening, &zone));
