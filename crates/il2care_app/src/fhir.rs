@@ -200,14 +200,7 @@ pub async fn gather(conn: &mut Conn, patient_id: i64, with_audit: bool) -> Resul
         }
     }
     Ok(PatientRecord {
-        patient: Some(export::PatientEntry {
-            id: patient.id,
-            mrn: patient.mrn,
-            name: patient.display_name,
-            date_of_birth: patient.date_of_birth,
-            sex: patient.sex,
-            time_zone: patient.time_zone,
-        }),
+        patient: Some(patient_entry(patient)),
         courses: courses
             .into_iter()
             .map(|course| export::CourseEntry {
@@ -1061,6 +1054,18 @@ async fn audit_mismatches(
         .await?;
     }
     Ok(())
+}
+
+/// A stored patient as the FHIR export writes it (the export, `$everything` and `GET /fhir/Patient/{id}`).
+pub(crate) fn patient_entry(patient: record::Patient) -> export::PatientEntry {
+    export::PatientEntry {
+        id: patient.id,
+        mrn: patient.mrn,
+        name: patient.display_name,
+        date_of_birth: patient.date_of_birth,
+        sex: patient.sex,
+        time_zone: patient.time_zone,
+    }
 }
 
 #[cfg(test)]

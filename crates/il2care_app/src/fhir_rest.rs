@@ -29,14 +29,7 @@ pub async fn read_patient(
         record::patient(&mut conn, patient_id).await?
     };
     access::audit_read(store, actor, &format!("fhir/Patient/{patient_id}"), Some(patient_id), now).await?;
-    Ok(PatientEntry {
-        id: patient.id,
-        mrn: patient.mrn,
-        name: patient.display_name,
-        date_of_birth: patient.date_of_birth,
-        sex: patient.sex,
-        time_zone: patient.time_zone,
-    })
+    Ok(crate::fhir::patient_entry(patient))
 }
 
 /// `GET /fhir/Patient/{id}/$everything`: the whole record, with the patient's audit entries only for the
