@@ -15,7 +15,7 @@ use il2care_store::{Conn, Store};
 use il2care_wire::fhir::export::{self, PatientRecord};
 use il2care_wire::fhir::import::{
     self, BundleEntries, BundleKind, ChunkedPlan, CourseRef, ImportOptions, ImportPlan, Issue, Item, PatientRef,
-    Planned,
+    Planned, Reread,
 };
 use il2care_wire::fhir::matching::{self, Demographics};
 use jiff::Timestamp;
@@ -61,13 +61,14 @@ pub async fn export_patient(
 }
 
 /// `il2care import`: a Bundle's text imported by `actor` (the policy decides; an operator or a physician may
-/// start courses). Text given owned is freed once stored, before the answer is built; a stored collection is
+/// start courses). A file's text is freed once its index is read ([`BundleText::File`]), text given owned once
+/// stored, before the answer is built; a stored collection is
 /// answered with its issues ([`write_operation_outcome`] writes its OperationOutcome one issue at a time).
 pub async fn import_bundle(
     store: &Store,
     mrn_system: &str,
     actor: &Actor,
-    text: Cow<'_, str>,
+    text: BundleText<'_>,
     now: Timestamp,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportAnswer, Error> {
@@ -830,24 +831,93 @@ pub enum ImportAnswer {
 /// 100,000 Observations are never planned at once).
 const ENTRIES_PER_CHUNK: usize = 2_000;
 
+/// A Bundle's text as an import is given it.
+pub enum BundleText<'a> {
+    /// Text held until the import is stored (a request's body, standard input).
+    Held(Cow<'a, str>),
+    /// A file's text, held only while the Bundle is first read (its reference index): the entries are then read
+    /// again from the file a chunk at a time, so a bulk export's text is not held while it is stored. An entry
+    /// that changed in the file since refuses the import (nothing is stored).
+    File { text: String, file: std::fs::File },
+}
+
+impl<'a> From<Cow<'a, str>> for BundleText<'a> {
+    fn from(text: Cow<'a, str>) -> BundleText<'a> {
+        BundleText::Held(text)
+    }
+}
+
+impl From<String> for BundleText<'_> {
+    fn from(text: String) -> Self {
+        BundleText::Held(Cow::Owned(text))
+    }
+}
+
+impl<'a> From<&'a str> for BundleText<'a> {
+    fn from(text: &'a str) -> BundleText<'a> {
+        BundleText::Held(Cow::Borrowed(text))
+    }
+}
+
+/// A Bundle's file, read again a span at a time ([`BundleText::File`]).
+struct FileSpans {
+    file: std::fs::File,
+    buffer: Vec<u8>,
+}
+
+impl Reread for FileSpans {
+    fn span(&mut self, start: usize, end: usize) -> Result<Cow<'_, str>, String> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.buffer.clear();
+        self.buffer.resize(end.saturating_sub(start), 0);
+        self.file.seek(SeekFrom::Start(start as u64)).map_err(|error| error.to_string())?;
+        self.file.read_exact(&mut self.buffer).map_err(|error| error.to_string())?;
+        std::str::from_utf8(&self.buffer).map(Cow::Borrowed).map_err(|_| "it is no longer UTF-8 text".to_string())
+    }
+}
+
 /// [`import_text_reporting`], answering a stored collection with its issues instead of its OperationOutcome.
 /// The Bundle is read and stored a chunk of entries at a time ([`ChunkedPlan`]: its Patients and
 /// MedicationRequests first), in one database transaction; a `transaction` Bundle is read whole before anything
-/// is stored (one refused entry refuses it). Text given owned is freed once stored.
+/// is stored (one refused entry refuses it). Text given owned is freed once stored; a file's text once its
+/// index is read ([`BundleText::File`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn import_text_answer(
     store: &Store,
     mrn_system: &str,
-    text: Cow<'_, str>,
+    text: BundleText<'_>,
+    by: &Actor,
+    physician: bool,
+    now: Timestamp,
+    progress: &(dyn Fn(ImportProgress) + Sync),
+) -> Result<ImportAnswer, Error> {
+    let latest = now + jiff::SignedDuration::from_mins(5);
+    let options = ImportOptions { mrn_system: mrn_system.to_string() };
+    match text {
+        BundleText::Held(text) => {
+            let read = BundleEntries::read(&text, latest, &options);
+            let read = read.and_then(|bundle| ChunkedPlan::new(bundle, text));
+            store_chunks(store, read, by, physician, now, progress).await
+        }
+        BundleText::File { text, file } => {
+            let read = BundleEntries::read_to_reread(&text, latest, &options);
+            drop(text);
+            let read = read.and_then(|bundle| ChunkedPlan::new(bundle, FileSpans { file, buffer: Vec::new() }));
+            store_chunks(store, read, by, physician, now, progress).await
+        }
+    }
+}
+
+/// Stores a Bundle read as far as its Patients and MedicationRequests (`read`), a chunk at a time.
+async fn store_chunks<R: Reread + Send>(
+    store: &Store,
+    read: Result<(ChunkedPlan<R>, Vec<Planned>), Value>,
     by: &Actor,
     physician: bool,
     now: Timestamp,
     progress: &(dyn Fn(ImportProgress) + Sync),
 ) -> Result<ImportAnswer, Error> {
     let outcome = |status, body, refused| Ok(ImportAnswer::Outcome(ImportOutcome { status, body, refused }));
-    let latest = now + jiff::SignedDuration::from_mins(5);
-    let options = ImportOptions { mrn_system: mrn_system.to_string() };
-    let read = BundleEntries::read(&text, latest, &options).and_then(ChunkedPlan::new);
     let (mut plan, heads) = match read {
         Ok(read) => read,
         Err(body) => return outcome(ImportStatus::Unreadable, body, true),
@@ -866,7 +936,8 @@ pub async fn import_text_answer(
     if plan.kind() == BundleKind::Transaction && plan.has_errors() {
         return outcome(ImportStatus::Refused, import::operation_outcome(&plan.issues()), true);
     }
-    let mut tx = store.begin().await?;
+    let mut connection = store.bulk_connection().await?;
+    let mut tx = store.begin_on(&mut connection).await?;
     let mut storing = Storing::new(by, now.as_millisecond(), progress);
     storing.store(&mut tx, &heads).await?;
     skipped(progress, plan.referred_to(), heads.len());
@@ -875,8 +946,11 @@ pub async fn import_text_answer(
         storing.store(&mut tx, &items).await?;
         skipped(progress, entries, items.len());
     }
+    // Each chunk is read while the one before it is stored: the entries are parsed on this thread while the
+    // database works on its own.
+    let mut next = read_chunk(&mut plan).await;
     loop {
-        let (items, entries) = match plan.next_chunk(ENTRIES_PER_CHUNK) {
+        let (items, entries) = match next {
             Ok(Some(chunk)) => chunk,
             Ok(None) => break,
             Err(body) => {
@@ -884,16 +958,18 @@ pub async fn import_text_answer(
                 return outcome(ImportStatus::Unreadable, body, true);
             }
         };
-        storing.store(&mut tx, &items).await?;
+        let (stored, read) = both(storing.store(&mut tx, &items), read_chunk(&mut plan)).await;
+        stored?;
         skipped(progress, entries, items.len());
+        next = read;
     }
     let applied = storing.finish(&mut tx).await?;
     let kind = plan.kind();
     let entries = plan.entries();
     let mut issues = plan.issues();
-    // Everything is stored: the Bundle's text is not needed for the answer (it is the largest thing held).
+    // Everything is stored: the Bundle's text (held by the plan) is not needed for the answer, and it is the
+    // largest thing held.
     drop(plan);
-    drop(text);
     issues.extend(applied.issues.iter().cloned());
     let refused = issues.iter().any(|issue| issue.severity == "error");
     let keep = match kind {
@@ -926,8 +1002,70 @@ pub async fn import_text_answer(
     Ok(ImportAnswer::Collection { issues, refused })
 }
 
+/// Entries read between two turns of the chunk being stored ([`read_chunk`]).
+const ENTRIES_PER_TURN: usize = 50;
+
+/// The items of the next [`ENTRIES_PER_CHUNK`] entries ([`ChunkedPlan::next_chunk`]), read [`ENTRIES_PER_TURN`]
+/// at a time, giving the chunk being stored a turn in between (it waits for the database most of the time).
+async fn read_chunk<R: Reread>(plan: &mut ChunkedPlan<R>) -> Result<Option<(Vec<Planned>, usize)>, Value> {
+    let mut chunk: Option<(Vec<Planned>, usize)> = None;
+    let mut left = ENTRIES_PER_CHUNK;
+    while left > 0 {
+        let Some((items, entries)) = plan.next_chunk(ENTRIES_PER_TURN.min(left))? else { break };
+        let (all, read) = chunk.get_or_insert_with(|| (Vec::with_capacity(ENTRIES_PER_CHUNK), 0));
+        all.extend(items);
+        *read += entries;
+        left = left.saturating_sub(ENTRIES_PER_TURN);
+        Turn(false).await;
+    }
+    Ok(chunk)
+}
+
+/// Runs two futures on this task, each polled whenever the task wakes, until both are done (`join`, without
+/// an async runtime in this crate).
+async fn both<A: Future, B: Future>(first: A, second: B) -> (A::Output, B::Output) {
+    let (mut first, mut second) = (std::pin::pin!(first), std::pin::pin!(second));
+    let (mut a, mut b) = (None, None);
+    std::future::poll_fn(|context| {
+        if a.is_none()
+            && let std::task::Poll::Ready(output) = first.as_mut().poll(context)
+        {
+            a = Some(output);
+        }
+        if b.is_none()
+            && let std::task::Poll::Ready(output) = second.as_mut().poll(context)
+        {
+            b = Some(output);
+        }
+        match (a.take(), b.take()) {
+            (Some(a), Some(b)) => std::task::Poll::Ready((a, b)),
+            (left, right) => {
+                (a, b) = (left, right);
+                std::task::Poll::Pending
+            }
+        }
+    })
+    .await
+}
+
+/// Gives the other futures of this task a turn: pending once, waking the task at once.
+struct Turn(bool);
+
+impl Future for Turn {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, context: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        context.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
 /// Reads every chunk of a plan (a transaction's) before anything is stored; `Err` when an entry is unreadable.
-fn read_all(plan: &mut ChunkedPlan<'_>, chunks: &mut Vec<(Vec<Planned>, usize)>) -> Result<(), Value> {
+fn read_all<R: Reread>(plan: &mut ChunkedPlan<R>, chunks: &mut Vec<(Vec<Planned>, usize)>) -> Result<(), Value> {
     while let Some(chunk) = plan.next_chunk(ENTRIES_PER_CHUNK)? {
         chunks.push(chunk);
     }

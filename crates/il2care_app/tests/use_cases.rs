@@ -230,7 +230,97 @@ async fn the_injection_log_is_judged_against_the_injected_clock_and_the_first_sh
     assert!(audit.contains(&("patient.a".into(), "read".into(), resource, "ok".into())));
 }
 
+/// A collection of one Patient and `beats` heart rates a minute apart (a bulk export's shape, small).
+fn bulk_bundle(beats: usize) -> String {
+    let mut entries = vec![serde_json::json!({"fullUrl": "urn:uuid:00000001-0000-4000-8000-000000000001",
+        "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:il2care:mrn", "value": "BULK-1"}],
+                     "name": [{"family": "Okafor", "given": ["Daniel"]}], "birthDate": "1958-03-14", "gender": "male"}})];
+    for beat in 0..beats {
+        entries.push(serde_json::json!({"fullUrl": format!("urn:uuid:00000002-0000-4000-8000-{beat:012}"),
+            "resource": {"resourceType": "Observation", "status": "final",
+                         "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                         "subject": {"reference": "urn:uuid:00000001-0000-4000-8000-000000000001"},
+                         "effectiveDateTime": format!("2026-11-{}T{:02}:{:02}:00Z", 20 + beat / 1440, beat / 60 % 24, beat % 60),
+                         "valueQuantity": {"value": 70 + beat % 20, "unit": "/min",
+                                           "system": "http://unitsofmeasure.org", "code": "/min"}}}));
+    }
+    serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": entries}).to_string()
+}
+
+/// The Bundle's text in a file of its own, opened for reading.
+fn bundle_file(text: &str) -> std::fs::File {
+    static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("il2care-bundle-{}-{n}.json", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    file
+}
+
+/// What an import answered, as the text `il2care import` prints.
+fn answer_text(answer: fhir::ImportAnswer) -> String {
+    match answer {
+        fhir::ImportAnswer::Outcome(outcome) => format!("{:?} {}", outcome.status, outcome.body),
+        fhir::ImportAnswer::Collection { issues, refused } => {
+            let mut text = Vec::new();
+            fhir::write_operation_outcome(issues, &mut text).unwrap();
+            format!("stored, refused {refused}: {}", String::from_utf8(text).unwrap())
+        }
+    }
+}
+
+async fn a_bundle_read_again_from_its_file_is_stored_as_the_text_held_is(db: &TestDb) {
+    // More entries than one chunk, so that chunks are read while others are stored.
+    let text = bulk_bundle(4_500);
+    let operator = Actor::operator();
+    let import = |text: fhir::BundleText<'static>| {
+        fhir::import_bundle(&db.store, il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM, &operator, text, now(), &|_| {})
+    };
+    let file = bundle_file(&text);
+    let from_file = answer_text(import(fhir::BundleText::File { text: text.clone(), file }).await.unwrap());
+    assert!(from_file.starts_with("stored, refused false"), "{}", &from_file[..200]);
+    assert_eq!(from_file.matches("stored as Observation/").count(), 4_500);
+    // The same text held: everything matches what the file stored.
+    let held = answer_text(import(fhir::BundleText::from(text)).await.unwrap());
+    assert_eq!(held.matches("already in the record as").count(), 4_501, "{}", &held[..200]);
+    let mut conn = db.store.connection().await.unwrap();
+    let patients = record::patients(&mut conn).await.unwrap();
+    assert_eq!(patients.len(), 1);
+    assert_eq!(record::observations(&mut conn, patients[0].id, i64::MIN).await.unwrap().len(), 4_500);
+}
+
+async fn a_file_that_changed_after_it_was_first_read_refuses_the_import_and_stores_nothing(db: &TestDb) {
+    let text = bulk_bundle(4_500);
+    // The last heart rate, 89 beats a minute, is 99 in the file by the time its chunk is read again (two
+    // chunks are stored by then).
+    let at = text.rfind(r#""value":89"#).unwrap();
+    let changed = format!("{}{}{}", &text[..at], r#""value":99"#, &text[at + r#""value":89"#.len()..]);
+    assert_ne!(changed, text);
+    let file = bundle_file(&changed);
+    let answer = fhir::import_bundle(
+        &db.store,
+        il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM,
+        &Actor::operator(),
+        fhir::BundleText::File { text, file },
+        now(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let answer = answer_text(answer);
+    assert!(answer.starts_with("Unreadable"), "{answer}");
+    assert!(answer.contains("changed while the Bundle was being imported; nothing was stored"), "{answer}");
+    let mut conn = db.store.connection().await.unwrap();
+    assert!(record::patients(&mut conn).await.unwrap().is_empty(), "the chunks stored before were rolled back");
+    drop(conn);
+    let writes = entries(db).await.into_iter().filter(|(_, action, ..)| action == "write").count();
+    assert_eq!(writes, 0);
+}
+
 on_both_backends!(
+    a_bundle_read_again_from_its_file_is_stored_as_the_text_held_is,
+    a_file_that_changed_after_it_was_first_read_refuses_the_import_and_stores_nothing,
     a_check_in_is_judged_against_the_injected_clock_and_stored_once,
     every_refusal_of_the_policy_is_audited_and_stores_nothing,
     a_call_back_and_its_clearance_are_written_with_their_entries,

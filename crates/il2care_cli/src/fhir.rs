@@ -12,7 +12,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use il2care_app::Actor;
-use il2care_app::fhir::{ImportAnswer, ImportProgress, export_patient, import_bundle, write_operation_outcome};
+use il2care_app::fhir::{
+    BundleText, ImportAnswer, ImportProgress, export_patient, import_bundle, write_operation_outcome,
+};
 use il2care_core::Refusal;
 use il2care_store::Store;
 use il2care_wire::fhir::export::{BundleType, bundle};
@@ -126,12 +128,16 @@ fn storing_style() -> indicatif::ProgressStyle {
 /// Bundle was read and what could be stored was stored (the rest reported); exit 2 only when nothing was
 /// stored (a Bundle that cannot be read, a refused transaction, a collection with no resource to keep).
 pub fn import(args: ImportArgs) -> Outcome {
-    let bytes = if args.file == "-" {
-        let mut bytes = Vec::new();
+    // A file is read once for the Bundle's index, then its entries again a chunk at a time (its text is not
+    // held while it is stored); standard input is held.
+    let mut bytes = Vec::new();
+    let file = if args.file == "-" {
         std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
-        bytes
+        None
     } else {
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file))?
+        let mut file = std::fs::File::open(&args.file).with_context(|| format!("reading {}", args.file))?;
+        file.read_to_end(&mut bytes).with_context(|| format!("reading {}", args.file))?;
+        Some(file)
     };
     // Text that is not UTF-8 is answered as a bad Bundle is, with an OperationOutcome (as `POST /fhir` does).
     let Ok(text) = String::from_utf8(bytes) else {
@@ -153,7 +159,11 @@ pub fn import(args: ImportArgs) -> Outcome {
         };
         let now = crate::clock::now();
         let operator = Actor::operator();
-        let answer = import_bundle(&store, &args.mrn_system, &operator, text.into(), now, &report)
+        let text = match file {
+            Some(file) => BundleText::File { text, file },
+            None => BundleText::from(text),
+        };
+        let answer = import_bundle(&store, &args.mrn_system, &operator, text, now, &report)
             .await
             .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
         bar.finish_and_clear();

@@ -152,6 +152,27 @@ impl Store {
         Ok(transaction)
     }
 
+    /// A pooled connection for one bulk write (an import). On SQLite its statement journals are kept in memory
+    /// (`PRAGMA temp_store = MEMORY`: a multi-row insert journals its pages, and a temporary file costs a write
+    /// per page), and it is closed instead of pooled again once dropped, so no other use inherits the setting.
+    pub async fn bulk_connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            connection.close_on_drop();
+            connection.execute("PRAGMA temp_store = MEMORY").await?;
+        }
+        Ok(connection)
+    }
+
+    /// Starts a transaction on `connection` (one of [`Store::bulk_connection`]) as [`Store::begin`] does.
+    pub async fn begin_on<'c>(&self, connection: &'c mut Conn) -> Result<sqlx::Transaction<'c, sqlx::Any>, StoreError> {
+        let transaction = match self.backend {
+            Backend::Sqlite => sqlx::Connection::begin_with(connection, "BEGIN IMMEDIATE").await?,
+            Backend::Postgres => sqlx::Connection::begin(connection).await?,
+        };
+        Ok(transaction)
+    }
+
     /// Stores a check-in and its audit entry through the group-commit writer: many concurrent submissions
     /// share one transaction and one fsync, and each is answered only after that transaction committed.
     pub async fn add_checkin_durably(

@@ -118,6 +118,31 @@ fn a_demo_patient_exported_imported_into_an_empty_database_and_exported_again_ke
     std::fs::remove_dir_all(&folder).unwrap();
 }
 
+/// `il2care import FILE` reads the file's entries again a chunk at a time (its text is not held while it is
+/// stored), and `il2care import -` holds standard input's text: the two answer alike and store the same record.
+#[test]
+fn a_bundle_imported_from_its_file_and_from_standard_input_is_answered_and_stored_alike() {
+    let folder = folder("file-or-stdin");
+    let demo = format!("sqlite://{}", folder.join("demo.db").display());
+    let patients = demo_database(&demo);
+    let bundle = export(&demo, patients[0], &folder.join("bundle.json"));
+    let file = folder.join("bundle.json").display().to_string();
+    let mut answers = Vec::new();
+    for (source, stdin) in [(file.as_str(), None), ("-", Some(bundle.to_string()))] {
+        let url = format!("sqlite://{}", folder.join(format!("from-{}.db", answers.len())).display());
+        let run = il2care(&["import", source, "--database", &url], stdin.as_deref());
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.matches("stored as").count() >= 50, "{}", run.stdout);
+        let imported = patient_ids(&url);
+        assert_eq!(imported.len(), 1);
+        let again = export(&url, imported[0], &folder.join(format!("again-{}.json", answers.len())));
+        answers.push((run.stdout, clinical_content(&again)));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].1, clinical_content(&bundle));
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
 #[test]
 fn a_bundle_with_a_wrong_unit_exits_2_and_names_the_resource() {
     let folder = folder("refused");

@@ -274,26 +274,77 @@ struct ResourceHead<'a> {
 /// `fullUrl` and `Type/id` ([`BundleEntries::read`]), a second reads each entry in turn.
 pub fn plan_with(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<ImportPlan, Value> {
     let bundle = BundleEntries::read(text, latest, options)?;
-    plan_entries(bundle.kind, bundle.entries.len(), &bundle.index, latest, options, |position| {
-        bundle.entry(position).map(Cow::Owned)
+    let mut text = text;
+    plan_entries(bundle.kind, bundle.spans.len(), &bundle.index, latest, options, |position| {
+        bundle.entry(&mut text, position).map(Cow::Owned)
     })
 }
 
-/// A Bundle's text read as far as its type and its entries' reference index: each entry stays text until it
-/// is read (by [`ChunkedPlan`]).
-pub struct BundleEntries<'a> {
+/// The Bundle's text as its entries are read, after [`BundleEntries::read`] has gone through it once: the text
+/// itself, or a copy read again a span at a time (a file, so that a bulk export's text is not held while its
+/// entries are stored).
+pub trait Reread {
+    /// Bytes `start..end` of the text [`BundleEntries::read`] went through (they begin and end an entry);
+    /// `Err` says why they could not be read.
+    fn span(&mut self, start: usize, end: usize) -> Result<Cow<'_, str>, String>;
+}
+
+impl Reread for &str {
+    fn span(&mut self, start: usize, end: usize) -> Result<Cow<'_, str>, String> {
+        span_of(self, start, end)
+    }
+}
+
+/// Text held until the entries are stored (and dropped with the plan).
+impl Reread for Cow<'_, str> {
+    fn span(&mut self, start: usize, end: usize) -> Result<Cow<'_, str>, String> {
+        span_of(self, start, end)
+    }
+}
+
+fn span_of(text: &str, start: usize, end: usize) -> Result<Cow<'_, str>, String> {
+    text.get(start..end).map(Cow::Borrowed).ok_or_else(|| format!("bytes {start}..{end} are not in the text"))
+}
+
+/// A Bundle's text read as far as its type, where each entry is, and its entries' reference index; each entry
+/// is read later, from the text or a copy of it ([`Reread`], by [`ChunkedPlan`]). Nothing here borrows the
+/// text.
+pub struct BundleEntries {
     kind: BundleKind,
-    entries: Vec<&'a RawValue>,
-    index: EntryIndex<'a>,
+    /// Where each entry's text is: its first byte and its length.
+    spans: Vec<(usize, usize)>,
+    /// Each entry's fingerprint, when the entries are read again from a copy ([`BundleEntries::read_to_reread`]):
+    /// a copy that changed since is refused instead of stored.
+    fingerprints: Vec<u64>,
+    index: EntryIndex,
     latest: Timestamp,
     options: ImportOptions,
 }
 
-impl<'a> BundleEntries<'a> {
+impl BundleEntries {
     /// Reads a Bundle's text up to its entries; `Err` is the OperationOutcome of a Bundle refused as a whole
     /// (as [`plan_with`] answers it). One pass builds the reference index from each entry's `fullUrl` and
     /// `Type/id`.
-    pub fn read(text: &'a str, latest: Timestamp, options: &ImportOptions) -> Result<BundleEntries<'a>, Value> {
+    pub fn read(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<BundleEntries, Value> {
+        let (entries, mut bundle) = BundleEntries::read_index(text, latest, options)?;
+        bundle.spans = entries.iter().map(|raw| span_in(text, raw.get())).collect();
+        Ok(bundle)
+    }
+
+    /// [`BundleEntries::read`], for entries read later from a copy of the text (its file): each entry's
+    /// fingerprint is kept, and an entry whose copy differs refuses the import.
+    pub fn read_to_reread(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<BundleEntries, Value> {
+        let (entries, mut bundle) = BundleEntries::read_index(text, latest, options)?;
+        bundle.spans = entries.iter().map(|raw| span_in(text, raw.get())).collect();
+        bundle.fingerprints = entries.iter().map(|raw| fingerprint(raw.get())).collect();
+        Ok(bundle)
+    }
+
+    fn read_index<'t>(
+        text: &'t str,
+        latest: Timestamp,
+        options: &ImportOptions,
+    ) -> Result<(Vec<&'t RawValue>, BundleEntries), Value> {
         json::refuse_repeated_members(text).map_err(|refusal| {
             operation_outcome(&[Issue::error("invalid", json::join("Bundle", &refusal.field), refusal.reason)])
         })?;
@@ -304,16 +355,22 @@ impl<'a> BundleEntries<'a> {
             None => Vec::new(),
             Some(raw) => serde_json::from_str(raw.get()).map_err(|_| refused_bundle("Bundle.entry must be a list"))?,
         };
-        let mut heads = Vec::with_capacity(entries.len());
-        for raw in &entries {
-            heads.push(match serde_json::from_str::<EntryHead>(raw.get()) {
-                Ok(head) => head,
-                // An entry whose fullUrl or resource is of the wrong kind: read it whole, as the second pass will.
-                Err(_) => owned_head(&serde_json::from_str::<Value>(raw.get()).map_err(not_json)?),
-            });
-        }
-        let index = EntryIndex::new(heads.into_iter())?;
-        Ok(BundleEntries { kind, entries, index, latest, options: options.clone() })
+        // Each entry's head is read as the index takes it (the heads of a bulk export are never held at once).
+        let heads = entries.iter().map(|raw| match serde_json::from_str::<EntryHead>(raw.get()) {
+            Ok(head) => Ok(head),
+            // An entry whose fullUrl or resource is of the wrong kind: read it whole, as the second pass will.
+            Err(_) => serde_json::from_str::<Value>(raw.get()).map(|entry| owned_head(&entry)).map_err(not_json),
+        });
+        let index = EntryIndex::new(heads)?;
+        let bundle = BundleEntries {
+            kind,
+            spans: Vec::new(),
+            fingerprints: Vec::new(),
+            index,
+            latest,
+            options: options.clone(),
+        };
+        Ok((entries, bundle))
     }
 
     /// How the Bundle is to be taken.
@@ -323,27 +380,62 @@ impl<'a> BundleEntries<'a> {
 
     /// How many entries the Bundle has.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.spans.len()
     }
 
     /// Whether the Bundle has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.spans.is_empty()
     }
 
-    fn entry(&self, position: usize) -> Result<Value, Value> {
-        serde_json::from_str::<Value>(self.entries[position].get()).map_err(not_json)
+    /// Entry `position`, read from `text`.
+    fn entry(&self, text: &mut impl Reread, position: usize) -> Result<Value, Value> {
+        let (start, length) = self.spans[position];
+        let span = text.span(start, start + length).map_err(not_read_again)?;
+        self.parse(position, &span)
     }
 
-    fn read_entry(&self, position: usize) -> Result<Read, Value> {
-        let entry = self.entry(position)?;
+    /// Entry `position` from its text, refused when it is not the text first read.
+    fn parse(&self, position: usize, text: &str) -> Result<Value, Value> {
+        if let Some(expected) = self.fingerprints.get(position)
+            && fingerprint(text) != *expected
+        {
+            return Err(refused_bundle(format!(
+                "Bundle.entry[{position}] changed while the Bundle was being imported; nothing was stored"
+            )));
+        }
+        serde_json::from_str::<Value>(text).map_err(not_json)
+    }
+
+    fn read_entry(&self, text: &mut impl Reread, position: usize) -> Result<Read, Value> {
+        let entry = self.entry(text, position)?;
         Ok(read_entry(self.kind, position, &entry, &self.index, self.latest, &self.options))
     }
 
     /// Whether an entry holds what other entries refer to (a Patient or a MedicationRequest).
     fn is_referred_to(&self, position: usize) -> bool {
-        self.index.types.get(position).is_some_and(|kind| kind == "Patient" || kind == "MedicationRequest")
+        self.index.types.get(position).is_some_and(|kind| *kind != Referable::No)
     }
+}
+
+/// Where `part` (a slice of `text`) is in `text`: its first byte and its length.
+fn span_in(text: &str, part: &str) -> (usize, usize) {
+    let start = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    debug_assert!(text.get(start..start + part.len()) == Some(part), "an entry's text lies in the Bundle's");
+    (start, part.len())
+}
+
+/// An entry's fingerprint: tells a copy that changed from the text first read (not a cryptographic hash; the
+/// copy is the user's own file).
+fn fingerprint(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+fn not_read_again(reason: String) -> Value {
+    refused_bundle(format!("the Bundle could not be read again ({reason}); nothing was stored"))
 }
 
 fn not_json(error: serde_json::Error) -> Value {
@@ -355,8 +447,10 @@ fn not_json(error: serde_json::Error) -> Value {
 /// order ([`ChunkedPlan::next_chunk`]). Together the items are those of [`plan_with`], in the order its caller
 /// stores them (Patients, then courses, then the rest by entry), and [`ChunkedPlan::issues`] are its issues in
 /// its order.
-pub struct ChunkedPlan<'a> {
-    bundle: BundleEntries<'a>,
+pub struct ChunkedPlan<R> {
+    bundle: BundleEntries,
+    /// The text the entries are read from.
+    text: R,
     /// The Patient and MedicationRequest entries read as items, before dependents are dropped (sorted).
     read_heads: Vec<usize>,
     /// The same once a course whose patient entry was refused is dropped (sorted).
@@ -373,12 +467,13 @@ pub struct ChunkedPlan<'a> {
     referred_to: usize,
 }
 
-impl<'a> ChunkedPlan<'a> {
-    /// Reads the Bundle's Patients and MedicationRequests: the plan, and their items (Patients first, then
-    /// courses, each by entry). `Err` is the OperationOutcome of a Bundle refused as a whole.
-    pub fn new(bundle: BundleEntries<'a>) -> Result<(ChunkedPlan<'a>, Vec<Planned>), Value> {
+impl<R: Reread> ChunkedPlan<R> {
+    /// Reads the Bundle's Patients and MedicationRequests from `text`: the plan, and their items (Patients
+    /// first, then courses, each by entry). `Err` is the OperationOutcome of a Bundle refused as a whole.
+    pub fn new(bundle: BundleEntries, text: R) -> Result<(ChunkedPlan<R>, Vec<Planned>), Value> {
         let mut plan = ChunkedPlan {
             bundle,
+            text,
             read_heads: Vec::new(),
             kept_heads: Vec::new(),
             read_issues: Vec::new(),
@@ -390,7 +485,7 @@ impl<'a> ChunkedPlan<'a> {
         let mut items = Vec::new();
         for position in (0..plan.bundle.len()).filter(|position| plan.bundle.is_referred_to(*position)) {
             plan.referred_to += 1;
-            match plan.bundle.read_entry(position)? {
+            match plan.bundle.read_entry(&mut plan.text, position)? {
                 Read::Item(planned) => items.push(planned),
                 Read::Issue(issue) => plan.read_issues.push((position, issue)),
             }
@@ -433,12 +528,22 @@ impl<'a> ChunkedPlan<'a> {
         let end = self.bundle.len().min(self.next.saturating_add(count.max(1)));
         let mut items = Vec::with_capacity(end - self.next);
         let mut read = 0;
+        // The chunk's entries are read in one span, from the first one's start to the last one's end.
+        let first = self.bundle.spans[self.next].0;
+        let last = self.bundle.spans[end - 1];
+        let span = self.text.span(first, last.0 + last.1).map_err(not_read_again)?;
         for position in self.next..end {
             if self.bundle.is_referred_to(position) {
                 continue;
             }
             read += 1;
-            match self.bundle.read_entry(position)? {
+            let (start, length) = self.bundle.spans[position];
+            let entry = span
+                .get(start - first..start - first + length)
+                .ok_or_else(|| not_read_again(format!("Bundle.entry[{position}] is not where it was")))?;
+            let entry = self.bundle.parse(position, entry)?;
+            let bundle = &self.bundle;
+            match read_entry(bundle.kind, position, &entry, &bundle.index, bundle.latest, &bundle.options) {
                 Read::Issue(issue) => self.read_issues.push((position, issue)),
                 Read::Item(planned) => {
                     if let Some(missing) = missing_entry(&planned.item, &self.read_heads) {
@@ -512,7 +617,7 @@ pub fn plan_value_with(bundle: &Value, latest: Timestamp, options: &ImportOption
         Some(Value::Array(entries)) => entries,
         Some(_) => return Err(refused_bundle("Bundle.entry must be a list")),
     };
-    let index = EntryIndex::new(entries.iter().map(owned_head))?;
+    let index = EntryIndex::new(entries.iter().map(|entry| Ok(owned_head(entry))))?;
     plan_entries(kind, entries.len(), &index, latest, options, |position| Ok(Cow::Borrowed(&entries[position])))
 }
 
@@ -656,30 +761,57 @@ fn entry_missing(patient: &PatientRef, kept: &[usize]) -> Option<usize> {
     }
 }
 
-/// Finds Bundle entries by `fullUrl` and by `Type/id` in one hash look-up per reference.
-struct EntryIndex<'a> {
-    /// `fullUrl`s (borrowed from the Bundle's text where they need no unescaping) and `Type/id`s (each names
-    /// one entry: a repeat refuses the Bundle).
-    keys: HashMap<Cow<'a, str>, usize>,
-    /// `Type/id` taken from the end of an absolute `fullUrl` (`https://ehr/fhir/Patient/7`), for relative
-    /// references to entries that carry no `id`; the first entry wins.
-    tails: HashMap<String, usize>,
-    /// Each entry's resource type.
-    types: Vec<Cow<'a, str>>,
+/// Whether other entries may refer to an entry: only Patients (an entry's subject) and MedicationRequests (an
+/// administration's request) are looked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Referable {
+    Patient,
+    MedicationRequest,
+    No,
 }
 
-impl<'a> EntryIndex<'a> {
+impl Referable {
+    fn of(resource_type: &str) -> Referable {
+        match resource_type {
+            "Patient" => Referable::Patient,
+            "MedicationRequest" => Referable::MedicationRequest,
+            _ => Referable::No,
+        }
+    }
+
+    fn is(self, resource_type: &str) -> bool {
+        self != Referable::No && Referable::of(resource_type) == self
+    }
+}
+
+/// Finds Bundle entries by `fullUrl` and by `Type/id` in one hash look-up per reference. Only the keys of
+/// entries others may refer to are kept ([`Referable`]): every entry's keys are checked for repeats while the
+/// index is built, and then dropped, so the index of a bulk export holds its Patients' keys, not its
+/// Observations'.
+struct EntryIndex {
+    /// `fullUrl`s and `Type/id`s (each names one entry: a repeat refuses the Bundle).
+    keys: HashMap<Box<str>, usize>,
+    /// `Type/id` taken from the end of an absolute `fullUrl` (`https://ehr/fhir/Patient/7`), for relative
+    /// references to entries that carry no `id`; the first entry wins.
+    tails: HashMap<Box<str>, usize>,
+    /// Each entry's kind.
+    types: Vec<Referable>,
+}
+
+impl EntryIndex {
     /// The index of the entries' keys; `Err` is the OperationOutcome of a key that repeats an earlier entry's
     /// (a reference to it could mean two resources, so the Bundle is refused as a whole: FHIR's bdl-7 for
-    /// `fullUrl`).
-    fn new(heads: impl ExactSizeIterator<Item = EntryHead<'a>>) -> Result<EntryIndex<'a>, Value> {
+    /// `fullUrl`), or of an entry that is not JSON.
+    fn new<'a>(heads: impl ExactSizeIterator<Item = Result<EntryHead<'a>, Value>>) -> Result<EntryIndex, Value> {
         let count = heads.len();
-        let mut index =
-            EntryIndex { keys: HashMap::with_capacity(count), tails: HashMap::new(), types: Vec::with_capacity(count) };
+        let mut keys: HashMap<Cow<'a, str>, usize> = HashMap::with_capacity(count);
+        let mut tails: HashMap<String, usize> = HashMap::new();
+        let mut types = Vec::with_capacity(count);
         for (position, head) in heads.enumerate() {
+            let head = head?;
             let resource = head.resource.unwrap_or_default();
             let resource_type = resource.resource_type.unwrap_or_default();
-            let keys = [
+            let entry_keys = [
                 (head.full_url.clone(), "fullUrl", "fullUrl"),
                 (
                     resource.id.as_deref().map(|id| Cow::Owned(format!("{resource_type}/{id}"))),
@@ -687,32 +819,35 @@ impl<'a> EntryIndex<'a> {
                     "resource id",
                 ),
             ];
-            for (key, field, what) in keys {
+            for (key, field, what) in entry_keys {
                 let Some(key) = key else { continue };
-                if let Some(first) = index.keys.get(&key) {
+                if let Some(first) = keys.get(&key) {
                     return Err(operation_outcome(&[Issue::error(
                         "invalid",
                         format!("Bundle.entry[{position}].{field}"),
                         format!("the {what} `{key}` repeats Bundle.entry[{first}]'s; each entry needs its own"),
                     )]));
                 }
-                index.keys.insert(key, position);
+                keys.insert(key, position);
             }
             if let Some(full_url) = head.full_url.as_deref()
                 && full_url.contains("://")
                 && let Some((rest, id)) = full_url.rsplit_once('/')
                 && let Some((_, kind)) = rest.rsplit_once('/')
             {
-                index.tails.entry(format!("{kind}/{id}")).or_insert(position);
+                tails.entry(format!("{kind}/{id}")).or_insert(position);
             }
-            index.types.push(resource_type);
+            types.push(Referable::of(&resource_type));
         }
-        Ok(index)
+        let referable = |position: &usize| types[*position] != Referable::No;
+        let keys = keys.into_iter().filter(|(_, p)| referable(p)).map(|(key, p)| (key.into(), p)).collect();
+        let tails = tails.into_iter().filter(|(_, p)| referable(p)).map(|(key, p)| (key.into(), p)).collect();
+        Ok(EntryIndex { keys, tails, types })
     }
 
     /// The entry a reference points at, if it is in the Bundle and of `resource_type`.
     fn find(&self, reference: &str, resource_type: &str) -> Option<usize> {
-        let of_type = |position: &usize| self.types.get(*position).is_some_and(|kind| kind == resource_type);
+        let of_type = |position: &usize| self.types.get(*position).is_some_and(|kind| kind.is(resource_type));
         self.keys
             .get(reference)
             .filter(|p| of_type(p))
@@ -1649,7 +1784,7 @@ mod tests {
             assert!(codes.contains(&"code-invalid") && codes.iter().filter(|code| **code == "invalid").count() >= 4);
             for chunk in [1, 2, 3, 1000] {
                 let bundle = BundleEntries::read(&text, latest(), &ImportOptions::default()).unwrap();
-                let (mut chunked, mut read) = ChunkedPlan::new(bundle).unwrap();
+                let (mut chunked, mut read) = ChunkedPlan::new(bundle, text.as_str()).unwrap();
                 let mut gone_through = 0;
                 while let Some((chunk_items, entries)) = chunked.next_chunk(chunk).unwrap() {
                     read.extend(chunk_items);
@@ -1662,6 +1797,56 @@ mod tests {
                 assert_eq!(chunked.has_errors(), whole.has_errors());
             }
         }
+    }
+
+    /// A copy of a Bundle's text read again span by span, as a file is.
+    struct Copy(String);
+
+    impl Reread for Copy {
+        fn span(&mut self, start: usize, end: usize) -> Result<Cow<'_, str>, String> {
+            let bytes = self.0.as_bytes().get(start..end).ok_or("the copy is shorter")?;
+            String::from_utf8(bytes.to_vec()).map(Cow::Owned).map_err(|error| error.to_string())
+        }
+    }
+
+    /// Every chunk of a plan read from `text`, or the OperationOutcome that stopped it.
+    fn chunks(bundle: BundleEntries, text: impl Reread) -> Result<(Vec<Planned>, Vec<Issue>), Value> {
+        let (mut chunked, mut items) = ChunkedPlan::new(bundle, text)?;
+        while let Some((chunk, _)) = chunked.next_chunk(2)? {
+            items.extend(chunk);
+        }
+        Ok((items, chunked.issues()))
+    }
+
+    #[test]
+    fn entries_read_again_from_an_unchanged_copy_are_the_entries_of_the_text() {
+        let text = two_patients("collection");
+        let options = ImportOptions::default();
+        let held = chunks(BundleEntries::read(&text, latest(), &options).unwrap(), text.as_str()).unwrap();
+        let copied = BundleEntries::read_to_reread(&text, latest(), &options).unwrap();
+        assert_eq!(chunks(copied, Copy(text.clone())).unwrap(), held);
+        assert!(!held.0.is_empty() && !held.1.is_empty());
+    }
+
+    #[test]
+    fn a_copy_that_changed_after_the_first_reading_refuses_the_import_naming_the_entry() {
+        let text = two_patients("collection");
+        let options = ImportOptions::default();
+        // The systolic pressure 86 becomes 96: same length, same JSON, another value.
+        let changed = text.replacen("\"value\":86", "\"value\":96", 1);
+        assert_ne!(changed, text);
+        let bundle = BundleEntries::read_to_reread(&text, latest(), &options).unwrap();
+        let outcome = chunks(bundle, Copy(changed)).unwrap_err();
+        let diagnostics = outcome["issue"][0]["diagnostics"].as_str().unwrap();
+        assert!(diagnostics.contains("changed while the Bundle was being imported"), "{diagnostics}");
+        assert!(diagnostics.starts_with("Bundle.entry["), "{diagnostics}");
+        // A copy cut short cannot be read again.
+        let bundle = BundleEntries::read_to_reread(&text, latest(), &options).unwrap();
+        let outcome = chunks(bundle, Copy(text[..text.len() / 2].to_string())).unwrap_err();
+        assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().contains("could not be read again"), "{outcome}");
+        // Without fingerprints (the text itself is held), nothing is compared.
+        let bundle = BundleEntries::read(&text, latest(), &options).unwrap();
+        assert!(bundle.fingerprints.is_empty());
     }
 
     #[test]
