@@ -1089,16 +1089,32 @@ pub fn write_operation_outcome(issues: Vec<Issue>, out: impl std::io::Write) -> 
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             let issues = self.0.borrow_mut().take().unwrap_or_default();
             let mut list = serializer.serialize_seq(Some(issues.len()))?;
-            for issue in issues {
-                // The issue as the whole outcome would hold it (pruned of empty members).
-                let mut one = import::operation_outcome_of(vec![issue]);
-                if let Some(Value::Array(single)) = one.get_mut("issue")
-                    && let Some(value) = single.pop()
-                {
-                    list.serialize_element(&value)?;
-                }
+            for issue in &issues {
+                list.serialize_element(&OneIssue(issue))?;
             }
             list.end()
+        }
+    }
+    /// An issue as the whole outcome holds it: members in the order serde_json's map prints them, empty ones
+    /// pruned ([`import::operation_outcome_of`]), without building a value per issue.
+    struct OneIssue<'i>(&'i Issue);
+    impl serde::Serialize for OneIssue<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let Issue { severity, code, diagnostics, expression } = self.0;
+            let mut map = serializer.serialize_map(None)?;
+            if !code.is_empty() {
+                map.serialize_entry("code", code)?;
+            }
+            if !diagnostics.is_empty() {
+                map.serialize_entry("diagnostics", diagnostics)?;
+            }
+            if !expression.is_empty() {
+                map.serialize_entry("expression", &[expression])?;
+            }
+            if !severity.is_empty() {
+                map.serialize_entry("severity", severity)?;
+            }
+            map.end()
         }
     }
     struct Outcome(Issues);
