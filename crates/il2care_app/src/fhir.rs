@@ -939,16 +939,17 @@ async fn store_chunks<R: Reread + Send>(
     let mut connection = store.bulk_connection().await?;
     let mut tx = store.begin_on(&mut connection).await?;
     let mut storing = Storing::new(by, now.as_millisecond(), progress);
-    storing.store(&mut tx, &heads).await?;
+    // Each chunk is read while the one before it is stored (the first while the Patients and MedicationRequests
+    // are): the entries are parsed on this thread while the database works on its own. A transaction's chunks
+    // were all read before.
+    let (stored, mut next) = both(storing.store(&mut tx, &heads), read_chunk(&mut plan)).await;
+    stored?;
     skipped(progress, plan.referred_to(), heads.len());
     drop(heads);
     for (items, entries) in chunks {
         storing.store(&mut tx, &items).await?;
         skipped(progress, entries, items.len());
     }
-    // Each chunk is read while the one before it is stored: the entries are parsed on this thread while the
-    // database works on its own.
-    let mut next = read_chunk(&mut plan).await;
     loop {
         let (items, entries) = match next {
             Ok(Some(chunk)) => chunk,
