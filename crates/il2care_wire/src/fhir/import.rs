@@ -1874,6 +1874,25 @@ mod tests {
     }
 
     #[test]
+    fn a_large_bundle_with_a_member_named_twice_is_refused_naming_it_as_a_small_one_is() {
+        let observation = json!({"resourceType": "Observation", "status": "final", "subject": subject(),
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+            "effectiveDateTime": "2026-11-27T08:00:00Z", "valueQuantity": quantity(88.0, "/min")});
+        for count in [3, 6_000] {
+            let mut resources = vec![patient()];
+            resources.extend((0..count).map(|_| observation.clone()));
+            let text = bundle("collection", resources).to_string();
+            assert_eq!(text.len() >= PARALLEL_FROM_BYTES, count > 3, "{} bytes", text.len());
+            let at = text.rfind(r#""status":"final""#).unwrap();
+            let twice = format!("{}\"status\":\"final\",{}", &text[..at], &text[at..]);
+            let outcome = BundleEntries::read(&twice, latest(), &ImportOptions::default()).err().unwrap();
+            assert_eq!(outcome["issue"][0]["expression"][0], format!("Bundle.entry[{count}].resource.status"));
+            assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().contains("appears twice"), "{outcome}");
+            assert!(BundleEntries::read(&text, latest(), &ImportOptions::default()).is_ok());
+        }
+    }
+
+    #[test]
     fn a_bundle_that_is_not_a_transaction_or_collection_is_refused_whole() {
         for (body, words) in [
             (json!({"resourceType": "Patient"}), "must be a FHIR Bundle"),
