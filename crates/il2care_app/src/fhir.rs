@@ -837,7 +837,9 @@ pub enum BundleText<'a> {
     Held(Cow<'a, str>),
     /// A file's text, held only while the Bundle is first read (its reference index): the entries are then read
     /// again from the file a chunk at a time, so a bulk export's text is not held while it is stored. An entry
-    /// that changed in the file since refuses the import (nothing is stored).
+    /// that changed in the file since refuses the import (nothing is stored). The file is read with blocking
+    /// reads of a chunk's span (about 1 MB, from the page cache): meant for the command line, not a server's
+    /// request.
     File { text: String, file: std::fs::File },
 }
 
