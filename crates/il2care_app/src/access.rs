@@ -77,17 +77,6 @@ impl Actor {
     }
 }
 
-/// An adapter's actor (the service's signed-in user) as the application layer's.
-pub trait AsActor {
-    fn as_actor(&self) -> Actor;
-}
-
-impl AsActor for Actor {
-    fn as_actor(&self) -> Actor {
-        self.clone()
-    }
-}
-
 /// What an actor asks to do. Each use case names one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {

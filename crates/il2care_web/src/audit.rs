@@ -46,12 +46,12 @@ pub async fn by_actor(
         conn,
         crate::now_ms(),
         &actor.user.username,
-        actor.role.as_str(),
+        actor.role().as_str(),
         action,
         resource,
         patient_id,
         outcome,
-        &actor.remote,
+        actor.remote(),
     )
     .await
 }
@@ -62,12 +62,12 @@ pub async fn read(state: &AppState, actor: &Actor, resource: &str, patient_id: O
     let entry = il2care_store::group_commit::OwnedAudit {
         at_ms: crate::now_ms(),
         actor: actor.user.username.clone(),
-        actor_role: actor.role.as_str().to_string(),
+        actor_role: actor.role().as_str().to_string(),
         action: "read".into(),
         resource: resource.to_string(),
         patient_id,
         outcome: "ok".into(),
-        remote: actor.remote.clone(),
+        remote: actor.remote().to_string(),
     };
     state.store.audit_durably(entry).await?;
     Ok(())
@@ -169,7 +169,7 @@ pub async fn filtered(
     filter: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<il2care_store::audit::AuditRecord>, AppError> {
-    Ok(il2care_app::audit_log::page(&state.store, &actor.app(), filter, limit, crate::now()).await?)
+    Ok(il2care_app::audit_log::page(&state.store, actor.app(), filter, limit, crate::now()).await?)
 }
 
 /// An entry's time in the ward's zone, as RFC 3339 with the zone's offset.
@@ -188,7 +188,7 @@ pub async fn list(
     Query(params): Query<AuditParams>,
 ) -> Result<Json<Value>, AppError> {
     // Who may not read the log learns nothing about their filters.
-    il2care_app::audit_log::may_read(&state.store, &actor.app(), crate::now()).await?;
+    il2care_app::audit_log::may_read(&state.store, actor.app(), crate::now()).await?;
     let zone = state.site.ward_time_zone.clone();
     let (filter, limit) = params.filter(&zone)?;
     let entries = filtered(&state, &actor, &filter, limit).await?;

@@ -174,21 +174,43 @@ pub async fn hash_password_off_thread(state: &AppState, password: &str) -> Resul
         .map_err(|error| AppError::Internal(anyhow::anyhow!("password hashing failed: {error}")))?
 }
 
-/// Who is making the request.
+/// Who is making the request: a signed-in account (its row, for the pages' names) and, built once when the
+/// request is admitted, the application layer's actor ([`Actor::app`]) that the use cases decide and audit by.
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub user: User,
-    pub role: Role,
-    pub remote: String,
+    app: il2care_app::access::Actor,
 }
 
 impl Actor {
+    /// The account `user` acting in `role` from `remote`.
+    pub fn new(user: User, role: Role, remote: String) -> Actor {
+        let app =
+            il2care_app::access::Actor { username: user.username.clone(), role, patient_id: user.patient_id, remote };
+        Actor { user, app }
+    }
+
+    /// The signed-in user as the application layer's actor.
+    pub fn app(&self) -> &il2care_app::access::Actor {
+        &self.app
+    }
+
+    /// The account's role.
+    pub fn role(&self) -> Role {
+        self.app.role
+    }
+
+    /// The client address the request came from.
+    pub fn remote(&self) -> &str {
+        &self.app.remote
+    }
+
     /// Refuses the request unless the actor has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
-        if roles.contains(&self.role) {
+        if roles.contains(&self.role()) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("the {} role may not do this", self.role.as_str())))
+            Err(AppError::Forbidden(format!("the {} role may not do this", self.role().as_str())))
         }
     }
 }
@@ -233,7 +255,7 @@ impl FromRequestParts<AppState> for Actor {
         if user.must_change_password() && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path()) {
             return Err(AppError::Forbidden(PASSWORD_CHANGE_REQUIRED.into()));
         }
-        Ok(Actor { user, role, remote: remote_of(parts) })
+        Ok(Actor::new(user, role, remote_of(parts)))
     }
 }
 
@@ -393,12 +415,12 @@ pub async fn close_session(state: &AppState, actor: &Actor, headers: &HeaderMap)
             &mut tx,
             now_ms(),
             &actor.user.username,
-            actor.role.as_str(),
+            actor.role().as_str(),
             "logout",
             "session",
             None,
             "ok",
-            &actor.remote,
+            actor.remote(),
         )
         .await?;
         tx.commit().await?;

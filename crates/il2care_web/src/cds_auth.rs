@@ -473,7 +473,7 @@ impl CdsCaller {
     /// itself.
     pub fn app(&self) -> il2care_app::Actor {
         match self {
-            CdsCaller::Staff(actor) => actor.app(),
+            CdsCaller::Staff(actor) => actor.app().clone(),
             CdsCaller::Ehr { caller, remote } => il2care_app::Actor {
                 username: format!("ehr:{}", caller.iss),
                 role: il2care_app::Role::Ehr,
@@ -515,7 +515,8 @@ impl CdsCaller {
         };
         match self {
             CdsCaller::Staff(actor) => {
-                let entry = entry(actor.user.username.clone(), actor.role.as_str().to_string(), actor.remote.clone());
+                let entry =
+                    entry(actor.user.username.clone(), actor.role().as_str().to_string(), actor.remote().to_string());
                 state.store.audit_cards_durably(entry, None, cards).await?;
                 Ok(Ok(()))
             }

@@ -302,7 +302,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         accounts::user_by_name(&mut conn, "physician").await?
     };
     if let (Some(user), Some(patient_id), Some(course_id)) = (physician, inpatients.get(1), inpatient_courses.get(1)) {
-        let actor = Actor { user, role: Role::Physician, remote: "demo".into() };
+        let actor = Actor::new(user, Role::Physician, "demo".into());
         let document =
             json!({"course_id": course_id, "at": crate::rfc3339(now_ms), "findings_reviewed": true, "findings": []});
         let state = crate::AppState::new(store.clone());
@@ -315,7 +315,7 @@ pub async fn create(store: &Store, now_ms: i64, password: Option<&str>) -> Resul
         accounts::user_by_name(&mut conn, "pharmacist").await?
     };
     if let (Some(user), Some(patient_id)) = (pharmacist, inpatients.first()) {
-        let actor = Actor { user, role: Role::Pharmacist, remote: "demo".into() };
+        let actor = Actor::new(user, Role::Pharmacist, "demo".into());
         let state = crate::AppState::new(store.clone());
         let document = demo_screening(now_ms).to_string();
         crate::api::screenings::submit_document(&state, &actor, *patient_id, &document).await?;

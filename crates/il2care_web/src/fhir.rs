@@ -100,14 +100,14 @@ pub async fn import_bundle(
 ) -> Result<Response, AppError> {
     let now = crate::now();
     let actor = actor.app();
-    let admitted = fhir_rest::admit_import(&state.store, &actor, now).await?;
+    let admitted = fhir_rest::admit_import(&state.store, actor, now).await?;
     // A body that is not UTF-8 is answered as FHIR answers a bad Bundle: an OperationOutcome, audited.
     let text = match json_text(&headers, &body) {
         Ok(text) => Ok(text),
         Err(AppError::Refused(refusal)) => Err(refusal),
         Err(other) => return Err(other),
     };
-    let outcome = fhir_rest::import(&state.store, admitted, &state.mrn_system, &actor, text, now).await?;
+    let outcome = fhir_rest::import(&state.store, admitted, &state.mrn_system, actor, text, now).await?;
     let outcome = ImportOutcome::from(outcome);
     Ok(fhir_response(outcome.status, outcome.body))
 }
@@ -118,7 +118,7 @@ pub async fn read_patient(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Response, AppError> {
-    let entry = fhir_rest::read_patient(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let entry = fhir_rest::read_patient(&state.store, actor.app(), patient_id, crate::now()).await?;
     Ok(fhir_response(StatusCode::OK, export::prune(export::patient_resource(&entry))))
 }
 
@@ -137,7 +137,7 @@ pub async fn everything(
         Ok(options) => options,
         Err(refusal) => return Ok(refusal_outcome(refusal)),
     };
-    let snapshot = fhir_rest::everything(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let snapshot = fhir_rest::everything(&state.store, actor.app(), patient_id, crate::now()).await?;
     let kept: Vec<Value> = export::resources(&snapshot)
         .into_iter()
         .filter(|resource| {
@@ -253,7 +253,7 @@ pub async fn search_observations(
         Err(refusal) => return Ok(refusal_outcome(refusal)),
     };
     let patient_id = search.patient;
-    let snapshot = fhir_rest::observations(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let snapshot = fhir_rest::observations(&state.store, actor.app(), patient_id, crate::now()).await?;
     let subject = json!({"reference": format!("Patient/{patient_id}")});
     let found: Vec<Value> = export::observation_resources(&snapshot.observations, &subject)
         .into_iter()

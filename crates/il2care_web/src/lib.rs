@@ -31,7 +31,6 @@ pub mod security;
 pub mod server;
 pub mod site;
 pub mod smart;
-pub mod use_cases;
 
 /// What every handler may use.
 #[derive(Clone)]

@@ -363,6 +363,10 @@ mod tests {
             (unknown.field.as_str(), unknown.reason.as_str()),
             ("x", "unknown field; expected one of: client_id, at, regimen, answers")
         );
+        // A member named "" is named as written (an empty field would name nothing), also when the text stops.
+        for text in [r#"{"at": "2026-11-27T08:30:00Z", "answers": {}, "": 1}"#, r#"{"""#, r#"{"": 1}"#] {
+            assert_eq!(json::document::<CheckInDocument>(text).unwrap_err().field, r#""""#, "{text}");
+        }
         let missing = json::document::<CheckInDocument>(r#"{"at": "2026-11-27T08:30:00Z"}"#).unwrap_err();
         assert_eq!((missing.field.as_str(), missing.reason.as_str()), ("answers", "is required"));
         let wrong = json::document::<CheckInDocument>(r#"{"at": "2026-11-27T08:30:00Z", "answers": []}"#).unwrap_err();

@@ -188,8 +188,15 @@ fn refusal_of(error: serde_path_to_error::Error<serde_json::Error>) -> Refusal {
         // serde writes `a`, `b` or `c` (and `a` or `b`); a refusal lists them as a, b, c.
         let expected = message.split_once(", expected ").map_or("", |(_, list)| list);
         let expected = expected.split('`').skip(1).step_by(2).collect::<Vec<_>>().join(", ");
-        // The path already ends at the unknown member (it was read as a key).
-        let field = if path == name || path.ends_with(&format!(".{name}")) { path.clone() } else { at(name) };
+        // The path already ends at the unknown member (it was read as a key). A member named "" is named as
+        // written, `""`: an empty field would name nothing.
+        let field = if name.is_empty() {
+            join(path.strip_suffix('.').unwrap_or(&path), "\"\"")
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path.clone()
+        } else {
+            at(name)
+        };
         return Refusal::new(field, format!("unknown field; expected one of: {expected}"));
     }
     if let Some(name) = named("missing field `") {
@@ -382,7 +389,9 @@ pub fn kind(value: &Value) -> &'static str {
 pub fn refuse_unknown_fields(object: &Map<String, Value>, allowed: &[&str], path: &str) -> Result<(), Refusal> {
     match object.keys().find(|key| !allowed.contains(&key.as_str())) {
         Some(key) => {
-            Err(Refusal::new(join(path, key), format!("unknown field; expected one of: {}", allowed.join(", "))))
+            // A member named "" is named as written: an empty field would name nothing.
+            let name = if key.is_empty() { "\"\"" } else { key.as_str() };
+            Err(Refusal::new(join(path, name), format!("unknown field; expected one of: {}", allowed.join(", "))))
         }
         None => Ok(()),
     }
@@ -542,6 +551,9 @@ mod tests {
         assert_eq!(refused(json!({"value": 80, "unit": "stone"})).field, "weight.unit");
         assert_eq!(refused(json!({"value": "80", "unit": "kg"})).field, "weight.value");
         assert_eq!(refused(json!({"value": 80, "unit": "kg", "extra": 1})).field, "weight.extra");
+        assert_eq!(refused(json!({"value": 80, "unit": "kg", "": 1})).field, r#"weight."""#);
+        let unnamed = refuse_unknown_fields(json!({"": 1}).as_object().unwrap(), &["a"], "").unwrap_err();
+        assert_eq!(unnamed.field, r#""""#, "a member named \"\" at the top is named as written");
         let weight: Kilograms = measure(&json!({"value": 176, "unit": "[lb_av]"}), "weight").unwrap();
         assert_eq!(weight.value(), dec!(79.83225712));
     }

@@ -91,7 +91,7 @@ impl AccountCondition {
 /// The accounts, read for `actor` (an admin; audited).
 pub async fn account_list(state: &AppState, actor: &Actor) -> Result<Vec<AccountState>, AppError> {
     let window = SignedDuration::from_millis(SIGN_IN_WINDOW_MS);
-    Ok(accounts::list(&state.store, &actor.app(), window, crate::now()).await?)
+    Ok(accounts::list(&state.store, actor.app(), window, crate::now()).await?)
 }
 
 fn account_json(account: &AccountState) -> Value {
@@ -113,7 +113,7 @@ pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Va
 /// Adds an account from a document (the text of the POST body or the page's form as JSON) with a one-time
 /// temporary password; audited.
 pub async fn create_account(state: &AppState, actor: &Actor, text: &str) -> Result<TemporaryPassword, AppError> {
-    accounts::add(&state.store, &actor.app(), &SitePasswords(state), text, crate::now()).await
+    accounts::add(&state.store, actor.app(), &SitePasswords(state), text, crate::now()).await
 }
 
 fn temporary_json(temporary: &TemporaryPassword) -> Value {
@@ -139,12 +139,12 @@ pub async fn change_account(
     user_id: i64,
     change: AccountChange,
 ) -> Result<User, AppError> {
-    Ok(accounts::change(&state.store, &actor.app(), user_id, change, crate::now()).await?)
+    Ok(accounts::change(&state.store, actor.app(), user_id, change, crate::now()).await?)
 }
 
 /// Gives account `user_id` a new one-time temporary password (its sessions end); audited.
 pub async fn reset_password(state: &AppState, actor: &Actor, user_id: i64) -> Result<TemporaryPassword, AppError> {
-    accounts::reset_password(&state.store, &actor.app(), &SitePasswords(state), user_id, crate::now()).await
+    accounts::reset_password(&state.store, actor.app(), &SitePasswords(state), user_id, crate::now()).await
 }
 async fn changed(
     state: AppState,
@@ -202,16 +202,8 @@ pub async fn change_own_password(
     new: &str,
     confirm: &str,
 ) -> Result<(), AppError> {
-    accounts::change_own_password(
-        &state.store,
-        &actor.app(),
-        &SitePasswords(state),
-        current,
-        new,
-        confirm,
-        crate::now(),
-    )
-    .await
+    accounts::change_own_password(&state.store, actor.app(), &SitePasswords(state), current, new, confirm, crate::now())
+        .await
 }
 
 /// `POST /api/v1/account/password` with `{"current_password", "new_password"}` (any signed-in user).

@@ -39,7 +39,7 @@ pub async fn evaluate_and_record_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let decided = assessments::decide(&state.store, &actor.app(), patient_id, text, crate::now()).await?;
+    let decided = assessments::decide(&state.store, actor.app(), patient_id, text, crate::now()).await?;
     Ok((StatusCode::CREATED, json!({"id": decided.id, "result": decided.result})))
 }
 
@@ -49,7 +49,7 @@ pub async fn list(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let stored = assessments::list(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let stored = assessments::list(&state.store, actor.app(), patient_id, crate::now()).await?;
     let list: Vec<Value> = stored
         .into_iter()
         .map(|decision| {

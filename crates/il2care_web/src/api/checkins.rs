@@ -42,7 +42,7 @@ pub async fn submit_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let submitted = checkins::submit(&state.store, &actor.app(), patient_id, text, crate::now()).await?;
+    let submitted = checkins::submit(&state.store, actor.app(), patient_id, text, crate::now()).await?;
     Ok(if submitted.duplicate {
         (
             StatusCode::OK,
@@ -59,7 +59,7 @@ pub async fn list(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let stored = checkins::list(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let stored = checkins::list(&state.store, actor.app(), patient_id, crate::now()).await?;
     let list: Vec<Value> = stored
         .into_iter()
         .map(|checkin| {
@@ -91,7 +91,7 @@ pub async fn call_back_document(
     checkin_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let done = checkins::call_back(&state.store, &actor.app(), checkin_id, text, crate::now()).await?;
+    let done = checkins::call_back(&state.store, actor.app(), checkin_id, text, crate::now()).await?;
     Ok((
         StatusCode::CREATED,
         json!({"id": done.id, "checkin_id": done.checkin_id, "clears_next_shot": done.clears_next_shot}),
@@ -109,6 +109,6 @@ pub async fn clear(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let text = json_text(&headers, &body)?;
-    let done = checkins::clear(&state.store, &actor.app(), checkin_id, &text, crate::now()).await?;
+    let done = checkins::clear(&state.store, actor.app(), checkin_id, &text, crate::now()).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": done.id, "checkin_id": done.checkin_id}))))
 }

@@ -43,7 +43,7 @@ pub async fn create_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(i64, Course), AppError> {
-    Ok(courses::create(&state.store, &actor.app(), patient_id, text, crate::now()).await?)
+    Ok(courses::create(&state.store, actor.app(), patient_id, text, crate::now()).await?)
 }
 
 /// The course's schedule as JSON in `time_zone`, or why it cannot be laid out.
@@ -83,7 +83,7 @@ pub async fn list(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let listed = courses::list(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let listed = courses::list(&state.store, actor.app(), patient_id, crate::now()).await?;
     let list: Vec<Value> = listed
         .courses
         .iter()
@@ -110,7 +110,7 @@ pub async fn delay_cycle_two(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let text = json_text(&headers, &body)?;
-    let delay = courses::delay_cycle_two(&state.store, &actor.app(), patient_id, &text, crate::now()).await?;
+    let delay = courses::delay_cycle_two(&state.store, actor.app(), patient_id, &text, crate::now()).await?;
     let (first, last) = delay.cycle_two_days;
     Ok((
         StatusCode::CREATED,
@@ -128,7 +128,7 @@ pub async fn patient_settings(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let text = json_text(&headers, &body)?;
-    let (id, value) = courses::patient_settings(&state.store, &actor.app(), patient_id, &text, crate::now()).await?;
+    let (id, value) = courses::patient_settings(&state.store, actor.app(), patient_id, &text, crate::now()).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "target_systolic_bp": value}))))
 }
 
@@ -142,6 +142,6 @@ pub async fn site_settings(
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let text = json_text(&headers, &body)?;
-    let set = courses::site_settings(&state.store, &actor.app(), &text, crate::now()).await?;
+    let set = courses::site_settings(&state.store, actor.app(), &text, crate::now()).await?;
     Ok((StatusCode::CREATED, Json(json!({"set": set}))))
 }

@@ -47,7 +47,7 @@ pub async fn record_dose_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let recorded = doses::record(&state.store, &actor.app(), patient_id, text, crate::now()).await?;
+    let recorded = doses::record(&state.store, actor.app(), patient_id, text, crate::now()).await?;
     let mut answer = dose_json(&recorded.dose);
     if recorded.duplicate {
         answer["duplicate_of_earlier_submission"] = json!(true);

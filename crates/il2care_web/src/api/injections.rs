@@ -46,7 +46,7 @@ pub async fn submit_document(
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
     let logged =
-        injections::log(&state.store, &actor.app(), patient_id, text, &state.site.numbers, crate::now()).await?;
+        injections::log(&state.store, actor.app(), patient_id, text, &state.site.numbers, crate::now()).await?;
     let entry = injection_json(&logged.entry);
     Ok(if logged.duplicate {
         (StatusCode::OK, json!({"id": logged.entry.id, "entry": entry, "duplicate_of_earlier_submission": true}))
@@ -61,7 +61,7 @@ pub async fn list(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let entries = injections::list(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let entries = injections::list(&state.store, actor.app(), patient_id, crate::now()).await?;
     let list: Vec<Value> = entries.iter().map(injection_json).collect();
     Ok(Json(json!({"injections": list})))
 }

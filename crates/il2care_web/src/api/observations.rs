@@ -38,7 +38,7 @@ pub async fn submit_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let recorded = observations::record(&state.store, &actor.app(), patient_id, text, crate::now()).await?;
+    let recorded = observations::record(&state.store, actor.app(), patient_id, text, crate::now()).await?;
     let status = if recorded.created > 0 { StatusCode::CREATED } else { StatusCode::OK };
     let already_present = recorded.ids.len() - recorded.created;
     Ok((status, json!({"ids": recorded.ids, "created": recorded.created, "already_present": already_present})))
@@ -50,6 +50,6 @@ pub async fn list(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let list = observations::list(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let list = observations::list(&state.store, actor.app(), patient_id, crate::now()).await?;
     Ok(Json(json!({"observations": list})))
 }

@@ -22,7 +22,7 @@ pub fn patient_json(patient: &Patient, flags: &[String]) -> Value {
 
 /// `GET /api/v1/patients`: staff see every patient; a patient sees only themself.
 pub async fn list(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
-    let patients = patients::list(&state.store, &actor.app(), crate::now()).await?;
+    let patients = patients::list(&state.store, actor.app(), crate::now()).await?;
     let list: Vec<Value> = patients.iter().map(|patient| patient_json(patient, &[])).collect();
     Ok(Json(json!({"patients": list})))
 }
@@ -41,7 +41,7 @@ pub async fn create(
 /// Admits a patient from a new-patient document (the text of the POST body, or the admission page's form as
 /// JSON): shared by the API and the pages.
 pub async fn create_document(state: &AppState, actor: &Actor, text: &str) -> Result<Admitted, AppError> {
-    Ok(patients::admit(&state.store, &actor.app(), text, &state.mrn_system, crate::now()).await?)
+    Ok(patients::admit(&state.store, actor.app(), text, &state.mrn_system, crate::now()).await?)
 }
 
 /// `GET /api/v1/patients/{id}`.
@@ -50,6 +50,6 @@ pub async fn read(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let read = patients::read(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let read = patients::read(&state.store, actor.app(), patient_id, crate::now()).await?;
     Ok(Json(patient_json(&read.patient, &read.flags)))
 }

@@ -51,7 +51,7 @@ pub async fn verify_document(
     course_id: i64,
     text: &str,
 ) -> Result<DoseVerification, AppError> {
-    Ok(pharmacy::verify(&state.store, &actor.app(), patient_id, course_id, text, crate::now()).await?)
+    Ok(pharmacy::verify(&state.store, actor.app(), patient_id, course_id, text, crate::now()).await?)
 }
 
 /// `POST /api/v1/patients/{patient_id}/courses/{course_id}/verifications` (pharmacist): 201 with the
@@ -75,7 +75,7 @@ pub async fn list(
     Path((patient_text, course_text)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     let (patient_id, course_id) = ids(&patient_text, &course_text)?;
-    let listed = pharmacy::verifications(&state.store, &actor.app(), patient_id, course_id, crate::now()).await?;
+    let listed = pharmacy::verifications(&state.store, actor.app(), patient_id, course_id, crate::now()).await?;
     Ok(Json(json!({"verifications": listed.iter().map(verification_json).collect::<Vec<_>>()})))
 }
 
@@ -87,7 +87,7 @@ pub async fn measurement_document(
     course_id: i64,
     text: &str,
 ) -> Result<DosingMeasurement, AppError> {
-    Ok(pharmacy::record_measurement(&state.store, &actor.app(), patient_id, course_id, text, crate::now()).await?)
+    Ok(pharmacy::record_measurement(&state.store, actor.app(), patient_id, course_id, text, crate::now()).await?)
 }
 
 /// `POST /api/v1/patients/{patient_id}/courses/{course_id}/measurements` (pharmacist, physician): 201.

@@ -64,7 +64,7 @@ pub async fn submit_document(
     patient_id: i64,
     text: &str,
 ) -> Result<(StatusCode, Value), AppError> {
-    let submitted = screenings::submit(&state.store, &actor.app(), patient_id, text, crate::now()).await?;
+    let submitted = screenings::submit(&state.store, actor.app(), patient_id, text, crate::now()).await?;
     Ok(if submitted.duplicate {
         (
             StatusCode::OK,
@@ -85,7 +85,7 @@ pub async fn list(
     actor: Actor,
     RecordId(patient_id): RecordId,
 ) -> Result<Json<Value>, AppError> {
-    let listed = screenings::list(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let listed = screenings::list(&state.store, actor.app(), patient_id, crate::now()).await?;
     let listed: Vec<Value> = listed
         .iter()
         .map(|listed| {
@@ -130,6 +130,6 @@ pub async fn decide_document(
     screening_id: i64,
     text: &str,
 ) -> Result<Value, AppError> {
-    let decided = screenings::decide(&state.store, &actor.app(), patient_id, screening_id, text, crate::now()).await?;
+    let decided = screenings::decide(&state.store, actor.app(), patient_id, screening_id, text, crate::now()).await?;
     Ok(json!({"decision": decision_json(&decided.decision), "gate": gate_json(decided.gate.as_ref())}))
 }

@@ -47,6 +47,6 @@ pub fn items_json(items: &[Item]) -> Vec<Value> {
 
 /// The worklist rows.
 pub async fn worklist(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
-    let items = worklist::read(&state.store, &actor.app(), crate::now()).await?;
+    let items = worklist::read(&state.store, actor.app(), crate::now()).await?;
     Ok(Json(json!({"items": items_json(&items)})))
 }

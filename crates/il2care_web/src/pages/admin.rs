@@ -328,7 +328,7 @@ pub async fn change_password(
     .await
     {
         Ok(()) => {
-            let target = super::signin::start_of(actor.role);
+            let target = super::signin::start_of(actor.role());
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target.to_string())]).into_response())
         }
         Err(AppError::Refused(refusal)) => {

@@ -61,7 +61,7 @@ fn admit_page(state: &AppState, actor: &Actor, back: Option<(&Pairs, &Refusal)>)
 /// `GET /patients/new` (nurse, physician).
 pub async fn admit_form(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
-    patients::admission_form(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
+    patients::admission_form(&state.store, actor.app(), crate::now()).await.map_err(AppError::from)?;
     Ok(page(admit_page(&state, &actor, None)))
 }
 
@@ -78,7 +78,7 @@ pub async fn admit(
     }
     match crate::api::patients::create_document(&state, &actor, &Value::Object(document).to_string()).await {
         Ok(admitted) => {
-            let target = if actor.role == Role::Physician {
+            let target = if actor.role() == Role::Physician {
                 format!("/patients/{}/courses/new", admitted.patient.id)
             } else {
                 format!("/patients/{}", admitted.patient.id)
@@ -170,7 +170,7 @@ fn course_page(
 /// The start-a-course page's patient and the site's default rule set (physicians; refusals audited).
 async fn course_form_data(state: &AppState, actor: &Actor, patient_id: i64) -> Result<patients::CourseForm, AppError> {
     let setting = crate::api::courses::DEFAULT_RULE_SET_SETTING;
-    Ok(patients::course_form(&state.store, &actor.app(), patient_id, setting, crate::now()).await?)
+    Ok(patients::course_form(&state.store, actor.app(), patient_id, setting, crate::now()).await?)
 }
 
 /// The id of the site's default rule set.

@@ -125,11 +125,11 @@ pub async fn audit_log(
         Err(refusal) => (None, Some(refusal)),
     };
     let entries = match &filter {
-        Some(filter) => audit_log::page(&state.store, &actor.app(), filter, PAGE_SIZE, crate::now())
-            .await
-            .map_err(AppError::from)?,
+        Some(filter) => {
+            audit_log::page(&state.store, actor.app(), filter, PAGE_SIZE, crate::now()).await.map_err(AppError::from)?
+        }
         None => {
-            audit_log::may_read(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
+            audit_log::may_read(&state.store, actor.app(), crate::now()).await.map_err(AppError::from)?;
             Vec::new()
         }
     };
@@ -205,10 +205,10 @@ pub async fn audit_csv_export(
     Query(params): Query<AuditParams>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    audit_log::may_read(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
+    audit_log::may_read(&state.store, actor.app(), crate::now()).await.map_err(AppError::from)?;
     let zone = state.site.ward_time_zone.clone();
     let (filter, _) = params.filter(&zone)?;
-    let entries = audit_log::export(&state.store, &actor.app(), &filter, MAX_CSV_ROWS, crate::now())
+    let entries = audit_log::export(&state.store, actor.app(), &filter, MAX_CSV_ROWS, crate::now())
         .await
         .map_err(AppError::from)?;
     Ok((

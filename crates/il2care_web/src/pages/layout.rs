@@ -119,7 +119,7 @@ pub enum Audience {
 }
 
 fn nav(actor: &Actor) -> Markup {
-    let links: &[(&str, &str)] = match actor.role {
+    let links: &[(&str, &str)] = match actor.role() {
         Role::Nurse | Role::Physician => &[("/worklist", "Worklist"), ("/patients/new", "Admit a patient")],
         Role::Pharmacist => &[("/pharmacy", "Dose verification")],
         Role::Patient => &[
@@ -136,7 +136,7 @@ fn nav(actor: &Actor) -> Markup {
         nav aria-label="Main" {
             ul { @for (href, text) in links { li { a href=(href) { (text) } } } }
         }
-        span.who { "Signed in as " (actor.user.display_name) " (" (actor.role.as_str()) ")" }
+        span.who { "Signed in as " (actor.user.display_name) " (" (actor.role().as_str()) ")" }
         form method="post" action="/signout" { button type="submit" { "Sign out" } }
     }
 }

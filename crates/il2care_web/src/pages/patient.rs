@@ -25,7 +25,7 @@ use il2care_app::injections::SITES;
 
 /// The patient id of a patient's own pages; any other role is refused and audited.
 async fn own_patient(state: &AppState, actor: &Actor, resource: &str) -> Result<i64, PageError> {
-    Ok(views::own_patient(&state.store, &actor.app(), resource, crate::now()).await?)
+    Ok(views::own_patient(&state.store, actor.app(), resource, crate::now()).await?)
 }
 
 /// An answer word as words (`very_severe` becomes "Very severe").
@@ -346,7 +346,7 @@ fn checkin_page(site: &crate::site::Site, client_id: &str, at: &Stepped<'_>) -> 
 
 /// The patient's own page `resource` and their zone (for the form's default unit and the check-in's time).
 async fn home(state: &AppState, actor: &Actor, resource: &str) -> Result<views::Home, PageError> {
-    Ok(views::home(&state.store, &actor.app(), resource, crate::now()).await?)
+    Ok(views::home(&state.store, actor.app(), resource, crate::now()).await?)
 }
 
 /// The answers of a check-in form with a "Yes, it is °F" tap applied.
@@ -509,7 +509,7 @@ pub async fn result(
     let language = language_of(&query);
     let actor = signed_in(actor)?;
     let views::CheckInResult { checkin, time_zone } =
-        views::checkin_result(&state.store, &actor.app(), checkin_id, crate::now()).await?;
+        views::checkin_result(&state.store, actor.app(), checkin_id, crate::now()).await?;
     let result = view::result_view(&checkin, &time_zone, &state.site.numbers.clone(), language);
     Ok(page(patient_page_in(
         &state.site,
@@ -533,7 +533,7 @@ pub async fn result(
 /// `GET /me/history`: the patient's check-ins, newest first.
 pub async fn history(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
-    let history = views::history(&state.store, &actor.app(), crate::now()).await?;
+    let history = views::history(&state.store, actor.app(), crate::now()).await?;
     let rows = view::checkin_rows(&history.checkins, &history.time_zone);
     Ok(page(patient_page(
         &state.site,
@@ -575,7 +575,7 @@ pub async fn education(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let language = language_of(&query);
-    let own = views::patient_sheet(&state.store, &actor.app(), crate::now()).await?;
+    let own = views::patient_sheet(&state.store, actor.app(), crate::now()).await?;
     let sheet = match own {
         Some(facts) => patient_sheet(&state, facts, language),
         None => il2care_content::sheet_html_for(&il2care_content::SheetOptions {
@@ -757,7 +757,7 @@ async fn injection_page(
     given: &InjectionForm<'_>,
 ) -> Result<Markup, PageError> {
     let now = crate::now();
-    let log = il2care_app::injections::latest_course_log(&state.store, &actor.app(), patient_id, now)
+    let log = il2care_app::injections::latest_course_log(&state.store, actor.app(), patient_id, now)
         .await
         .map_err(AppError::from)?;
     let zone = jiff::tz::TimeZone::get(&log.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);

@@ -308,10 +308,10 @@ pub async fn desk_page(State(state): State<AppState>, actor: Result<Actor, AppEr
 }
 
 async fn desk_with(state: &AppState, actor: &Actor, back: Option<&Back<'_>>) -> Result<Markup, PageError> {
-    let desk = desk::desk(&state.store, &actor.app(), crate::now()).await.map_err(AppError::from)?;
-    let may_verify = actor.role == Role::Pharmacist;
-    let may_measure = matches!(actor.role, Role::Pharmacist | Role::Physician);
-    let may_screen = matches!(actor.role, Role::Pharmacist | Role::Physician);
+    let desk = desk::desk(&state.store, actor.app(), crate::now()).await.map_err(AppError::from)?;
+    let may_verify = actor.role() == Role::Pharmacist;
+    let may_measure = matches!(actor.role(), Role::Pharmacist | Role::Physician);
+    let may_screen = matches!(actor.role(), Role::Pharmacist | Role::Physician);
     let token = crate::auth::new_token()?;
     Ok(shell(
         "Pharmacy",
@@ -487,7 +487,7 @@ pub async fn verify(
         slot: field("slot"),
     };
     let outcome: Result<DoseVerification, AppError> =
-        desk::verify_at_desk(&state.store, &actor.app(), patient_id, course_id, &form, crate::now())
+        desk::verify_at_desk(&state.store, actor.app(), patient_id, course_id, &form, crate::now())
             .await
             .map_err(AppError::from);
     match outcome {
@@ -548,7 +548,7 @@ pub async fn label(
 ) -> PageResult {
     let actor = signed_in(actor)?;
     let desk::Label { verification, patient, course, dose } =
-        desk::label(&state.store, &actor.app(), verification_id, crate::now()).await.map_err(AppError::from)?;
+        desk::label(&state.store, actor.app(), verification_id, crate::now()).await.map_err(AppError::from)?;
     let zone = &patient.time_zone;
     let iu: Decimal = verification.dose_iu.parse().unwrap_or_default();
     let steps = dose.calculation.as_ref().map(working).unwrap_or_default();

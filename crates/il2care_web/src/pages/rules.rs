@@ -71,7 +71,7 @@ pub fn catalogue_rows(parameters: &Parameters) -> Vec<CatalogueRow> {
 /// `GET /rules` (nurse, physician, pharmacist).
 pub async fn catalogue(State(state): State<AppState>, actor: Result<Actor, AppError>) -> PageResult {
     let actor = signed_in(actor)?;
-    let parameters = il2care_app::rules::catalogue_parameters(&state.store, &actor.app(), crate::now())
+    let parameters = il2care_app::rules::catalogue_parameters(&state.store, actor.app(), crate::now())
         .await
         .map_err(AppError::from)?;
     let rows = catalogue_rows(&parameters);

@@ -558,7 +558,7 @@ pub async fn submit(
         return form_page(&state, &actor, patient_id, Some(&back), rows).await.map(page);
     }
     // Who may not screen is refused (and audited) before the form is read.
-    let patient = screenings::patient_to_screen(&state.store, &actor.app(), patient_id, crate::now())
+    let patient = screenings::patient_to_screen(&state.store, actor.app(), patient_id, crate::now())
         .await
         .map_err(AppError::from)?;
     let mut lab_codes = Vec::new();
@@ -619,9 +619,9 @@ async fn form_page(
     rows: usize,
 ) -> Result<Markup, PageError> {
     let screenings::Page { patient, course, gate, shown, decisions } =
-        screenings::page(&state.store, &actor.app(), patient_id, crate::now()).await.map_err(AppError::from)?;
-    let may_screen = matches!(actor.role, Role::Physician | Role::Pharmacist);
-    let may_decide = actor.role == Role::Physician;
+        screenings::page(&state.store, actor.app(), patient_id, crate::now()).await.map_err(AppError::from)?;
+    let may_screen = matches!(actor.role(), Role::Physician | Role::Pharmacist);
+    let may_decide = actor.role() == Role::Physician;
     let zone = patient.time_zone.clone();
     let token = crate::auth::new_token()?;
     Ok(shell(

@@ -27,7 +27,7 @@ pub fn start_of(role: Role) -> &'static str {
 /// `GET /`: to the signed-in role's start page, or to sign-in.
 pub async fn start(actor: Result<Actor, AppError>) -> PageResult {
     Ok(match actor {
-        Ok(actor) => Redirect::to(start_of(actor.role)).into_response(),
+        Ok(actor) => Redirect::to(start_of(actor.role())).into_response(),
         _ => Redirect::to("/signin").into_response(),
     })
 }

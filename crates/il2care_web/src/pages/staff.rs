@@ -48,7 +48,7 @@ pub async fn worklist(
     let now = at.as_millisecond();
     // The worklist's items, and the vital signs' age and the last dose's override of every high-dose course.
     let regimen = il2care_core::dosing::HD_IV;
-    let record = views::worklist_record(&state.store, &actor.app(), regimen, &vitals::vital_sign_ids(), at).await?;
+    let record = views::worklist_record(&state.store, actor.app(), regimen, &vitals::vital_sign_ids(), at).await?;
     let items = crate::api::worklist::items_json(&record.items);
     let max_age =
         vitals::max_age_ms(&il2care_core::assessment::thresholds::Parameters::with_overrides(&record.site_overrides)?);
@@ -488,7 +488,7 @@ const DOSE_STATUS_CHOICES: [(&str, &str); 2] = [("given", "Given"), ("held", "He
 
 /// The patient's check-ins, newest first, with the call-back form for those nobody has called back yet.
 fn checkins_section(rows: &[view::CheckInRow], patient_id: i64, actor: &Actor) -> Markup {
-    let may_call_back = matches!(actor.role, Role::Nurse | Role::Physician);
+    let may_call_back = matches!(actor.role(), Role::Nurse | Role::Physician);
     html! {
         @if !rows.is_empty() {
             section aria-labelledby="checkins-heading" id="checkins" {
@@ -559,7 +559,7 @@ pub async fn patient_education(
     Path(patient_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let facts = views::staff_sheet(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let facts = views::staff_sheet(&state.store, actor.app(), patient_id, crate::now()).await?;
     let sheet = super::patient::patient_sheet(&state, facts, il2care_content::Language::English);
     Ok(super::sheet_response(sheet))
 }
@@ -618,7 +618,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
         target_systolic_bp,
         latest,
         site_overrides,
-    } = views::course_record(&state.store, &actor.app(), patient_id, at).await?;
+    } = views::course_record(&state.store, actor.app(), patient_id, at).await?;
     let zone = patient.time_zone.clone();
     let now = at.as_millisecond();
     let screening =
@@ -670,7 +670,7 @@ async fn course_page_with(state: &AppState, actor: Actor, patient_id: i64, back:
     let axis = course_charts::time_axis(&charts, now, &ward_zone);
     let back_assessment = back.filter(|back| back.form == BackForm::Assessment);
     let back_dose = back.filter(|back| back.form == BackForm::Dose);
-    let may_record = matches!(actor.role, Role::Nurse | Role::Physician);
+    let may_record = matches!(actor.role(), Role::Nurse | Role::Physician);
     let high_dose = il2care_core::regimens::regimen(&course.regimen)
         .is_some_and(|regimen| matches!(regimen.pattern, il2care_core::regimens::Pattern::HighDoseCycles));
     let injection_log = il2care_app::injections::course_log(&course, &injections, &zone)
@@ -876,7 +876,7 @@ pub async fn record_dose(
     let pairs: &Pairs = &pairs;
     let outcome = async {
         let mut document = forms::dose_document(pairs, &now_text())?;
-        let cosigner = cosign::open(&state, pairs, &actor.remote).await?;
+        let cosigner = cosign::open(&state, pairs, actor.remote()).await?;
         if let Some(session) = &cosigner {
             document["cosigner_token"] = serde_json::json!(session.token);
         }
@@ -894,7 +894,7 @@ pub async fn record_dose(
             let (field, reason) = message.split_once(": ").unwrap_or(("slot", message.as_str()));
             (StatusCode::CONFLICT, il2care_core::Refusal::new(field, reason.to_string()))
         }
-        Err(AppError::Forbidden(reason)) if matches!(actor.role, Role::Nurse | Role::Physician) => {
+        Err(AppError::Forbidden(reason)) if matches!(actor.role(), Role::Nurse | Role::Physician) => {
             (StatusCode::FORBIDDEN, il2care_core::Refusal::new("status", reason))
         }
         Err(other) => return Err(other.into()),
@@ -913,7 +913,7 @@ pub async fn timeline_csv(
     Path(patient_id): Path<i64>,
 ) -> PageResult {
     let actor = signed_in(actor)?;
-    let timeline = views::timeline(&state.store, &actor.app(), patient_id, crate::now()).await?;
+    let timeline = views::timeline(&state.store, actor.app(), patient_id, crate::now()).await?;
     let views::Timeline { patient, observations, dose_events, injections, decisions, checkins } = &timeline;
     let csv = view::timeline_csv(observations, dose_events, injections, decisions, checkins, &patient.time_zone);
     let disposition = format!("attachment; filename=\"il2care-{}-timeline.csv\"", patient.mrn.replace(['"', '\\'], ""));
