@@ -119,7 +119,8 @@ fn a_demo_patient_exported_imported_into_an_empty_database_and_exported_again_ke
 }
 
 /// `il2care import FILE` reads the file's entries again a chunk at a time (its text is not held while it is
-/// stored), and `il2care import -` holds standard input's text: the two answer alike and store the same record.
+/// stored), and `il2care import -` or a pipe named as a file holds the text: they answer alike and store the
+/// same record.
 #[test]
 fn a_bundle_imported_from_its_file_and_from_standard_input_is_answered_and_stored_alike() {
     let folder = folder("file-or-stdin");
@@ -128,7 +129,9 @@ fn a_bundle_imported_from_its_file_and_from_standard_input_is_answered_and_store
     let bundle = export(&demo, patients[0], &folder.join("bundle.json"));
     let file = folder.join("bundle.json").display().to_string();
     let mut answers = Vec::new();
-    for (source, stdin) in [(file.as_str(), None), ("-", Some(bundle.to_string()))] {
+    // A pipe named as a file (`/dev/stdin`) cannot be read again: its text is held, as `-`'s is.
+    let sources = [(file.as_str(), None), ("-", Some(bundle.to_string())), ("/dev/stdin", Some(bundle.to_string()))];
+    for (source, stdin) in sources {
         let url = format!("sqlite://{}", folder.join(format!("from-{}.db", answers.len())).display());
         let run = il2care(&["import", source, "--database", &url], stdin.as_deref());
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -139,6 +142,7 @@ fn a_bundle_imported_from_its_file_and_from_standard_input_is_answered_and_store
         answers.push((run.stdout, clinical_content(&again)));
     }
     assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], answers[2]);
     assert_eq!(answers[0].1, clinical_content(&bundle));
     std::fs::remove_dir_all(&folder).unwrap();
 }
