@@ -1,5 +1,5 @@
 //! Many rows in few statements, for large imports: observations appended in multi-row `INSERT`s, so a
-//! 100,000-Observation FHIR Bundle costs 200 statements instead of 100,000 (each statement through `sqlx::Any`
+//! 100,000-Observation FHIR Bundle costs 50 statements instead of 100,000 (each statement through `sqlx::Any`
 //! is a round trip to the database or to SQLite's worker thread). Same rows, same conflict rule and same
 //! answers as [`crate::record::add_observation`] one at a time.
 
