@@ -189,20 +189,25 @@ mod tests {
         }
     }
 
-    /// Rows over several statements (the first two with client ids already stored, repeated in the list, and
-    /// none; the short last one without client ids, whose ids SQLite does not return row by row): the answers
-    /// and the rows are those of one `add_observation` per row.
-    async fn many_rows_are_stored_as_one_at_a_time_would_store_them(db: TestDb) {
-        let mut conn = db.store.connection().await.unwrap();
+    /// A patient in the record, for the observations to belong to.
+    async fn new_patient(conn: &mut crate::Conn, mrn: &str) -> i64 {
         let patient = Patient {
             id: 0,
-            mrn: "B-1".into(),
+            mrn: mrn.into(),
             display_name: "B".into(),
             date_of_birth: "1970-01-01".into(),
             sex: "female".into(),
             time_zone: "UTC".into(),
         };
-        let patient_id = create_patient(&mut conn, &patient, 1, "t").await.unwrap();
+        create_patient(conn, &patient, 1, "t").await.unwrap()
+    }
+
+    /// Rows over several statements (the first two with client ids already stored, repeated in the list, and
+    /// none; the short last one without client ids, whose ids SQLite does not return row by row): the answers
+    /// and the rows are those of one `add_observation` per row.
+    async fn many_rows_are_stored_as_one_at_a_time_would_store_them(db: TestDb) {
+        let mut conn = db.store.connection().await.unwrap();
+        let patient_id = new_patient(&mut conn, "B-1").await;
         let stored = add_observation(&mut conn, &row(patient_id, Some("seen"), 1), 1, "t").await.unwrap().id();
         let mut rows: Vec<Observation> =
             (0..2 * OBSERVATIONS_PER_STATEMENT as i64 + 7).map(|n| row(patient_id, None, 10 + n)).collect();
@@ -270,15 +275,7 @@ mod tests {
     async fn ids_of_a_run_broken_by_a_trigger_are_refused_not_mapped_to_other_rows() {
         let db = TestDb::sqlite().await;
         let mut conn = db.store.connection().await.unwrap();
-        let patient = Patient {
-            id: 0,
-            mrn: "B-2".into(),
-            display_name: "B".into(),
-            date_of_birth: "1970-01-01".into(),
-            sex: "female".into(),
-            time_zone: "UTC".into(),
-        };
-        let patient_id = create_patient(&mut conn, &patient, 1, "t").await.unwrap();
+        let patient_id = new_patient(&mut conn, "B-2").await;
         sqlx::query(
             "CREATE TRIGGER derived AFTER INSERT ON observations WHEN NEW.value = '10' BEGIN \
              INSERT INTO observations (patient_id, code, value, unit, at_ms, document, recorded_at_ms, recorded_by) \
