@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The side-by-side figures of BENCHMARKS.md ("Scale: one run"), on inputs generated here:
 #   1. `il2care import` of the bulk-export Bundle (2,000 Patients, 100,000 Observations, 51.9 MB) into a fresh
-#      SQLite database, then the same file again (everything matched, nothing stored), then `audit verify`;
+#      SQLite database, then the same file again (everything matched, nothing stored), then `audit verify`; then
+#      the same entries with each Patient followed by its Observations;
 #   2. fhir.resources 8.3.0 (Python) validating the same file (`Bundle.model_validate`), in the venv the test
 #      suite makes under target/tmp (made here with pip when missing);
 #   3. `il2care triage|assess|screen --jsonl` over 10,000 generated documents each, against one process per
@@ -29,6 +30,7 @@ cargo build --release -p il2care_cli --example jsonl_inputs
 bin=$target/release/il2care
 
 [ -s "$work/bulk.json" ] || "$target/release/examples/bulk_bundle" "$work/bulk.json"
+[ -s "$work/interleaved.json" ] || "$target/release/examples/bulk_bundle" "$work/interleaved.json" 2000 100000 interleaved
 [ -s "$work/data/checkins.jsonl" ] || "$target/release/examples/jsonl_inputs" "$work/data" 10000
 
 # One measured run: NAME then the command; prints "NAME: wall S, CPU S, max RSS KiB (load L)".
@@ -59,6 +61,12 @@ if [ "${SKIP_IMPORT:-0}" != 1 ]; then
     grep -c 'nothing changed' "$work/out.txt" | sed 's/^/  entries matched: /' || true
   done
   "$bin" audit verify --database "sqlite://$work/bulk.db"
+  # The same entries with each Patient followed by its Observations, as an export written patient by patient.
+  for run in $(seq 1 "$repeat"); do
+    rm -f "$work/bulk.db" "$work/bulk.db-wal" "$work/bulk.db-shm"
+    measure "import, Patients interleaved with their Observations (run $run)" "$bin" import "$work/interleaved.json" \
+      --database "sqlite://$work/bulk.db"
+  done
 fi
 
 if [ "${SKIP_IMPORT:-0}" != 1 ] && [ "${SKIP_PYTHON:-0}" != 1 ]; then
