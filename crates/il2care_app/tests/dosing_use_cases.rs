@@ -10,7 +10,6 @@ use il2care_store::record;
 use il2care_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
-#[macro_use]
 mod common;
 use common::{actor, entries, now, patient};
 
@@ -132,7 +131,7 @@ async fn a_decision_is_made_against_the_injected_clock_and_audited_with_its_writ
     );
 }
 
-on_both_backends!(
+il2care_store::on_both_backends!(
     every_refused_dosing_write_is_audited_and_stores_nothing,
     a_decision_is_made_against_the_injected_clock_and_audited_with_its_write,
 );

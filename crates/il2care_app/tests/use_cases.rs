@@ -9,7 +9,6 @@ use il2care_store::record::{self, Course};
 use il2care_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
-#[macro_use]
 mod common;
 use common::{actor, entries, now, patient};
 
@@ -318,7 +317,7 @@ async fn a_file_that_changed_after_it_was_first_read_refuses_the_import_and_stor
     assert_eq!(writes, 0);
 }
 
-on_both_backends!(
+il2care_store::on_both_backends!(
     a_bundle_read_again_from_its_file_is_stored_as_the_text_held_is,
     a_file_that_changed_after_it_was_first_read_refuses_the_import_and_stores_nothing,
     a_check_in_is_judged_against_the_injected_clock_and_stored_once,

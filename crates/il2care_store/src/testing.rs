@@ -135,3 +135,27 @@ impl Cleanup {
         }
     }
 }
+
+/// Runs each named `async fn(&TestDb)` as a test on a fresh SQLite database and on a fresh PostgreSQL one:
+/// `il2care_store::on_both_backends!(first_test, second_test);` in a test file (which needs tokio's test macro).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let db = $crate::testing::TestDb::sqlite().await;
+                super::$name(&db).await;
+                db.drop().await;
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                let db = $crate::testing::TestDb::postgres().await;
+                super::$name(&db).await;
+                db.drop().await;
+            })+
+        }
+    };
+}

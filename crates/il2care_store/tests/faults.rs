@@ -288,28 +288,7 @@ async fn concurrent_writers_extend_one_chain(db: &TestDb) {
     assert_eq!(entries, 80);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::sqlite().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::postgres().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-    };
-}
-
-on_both_backends!(
+il2care_store::on_both_backends!(
     the_writer_recovers_by_itself_after_failed_commits,
     pooled_connections_recover_after_a_failed_commit,
     the_database_refuses_updates_and_deletes_of_the_record,

@@ -383,28 +383,7 @@ async fn a_token_id_is_accepted_once_across_instances_and_pruned_after_it_expire
     later.close().await;
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::sqlite().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::postgres().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-    };
-}
-
-on_both_backends!(
+il2care_store::on_both_backends!(
     migrations_run_once_and_reopening_is_harmless,
     patients_are_created_and_a_second_mrn_is_a_conflict,
     a_retried_observation_with_the_same_client_id_is_stored_once,

@@ -1,27 +1,5 @@
 //! What the use-case tests share: the fixed clock, an actor of a role, a patient in the record, and the audit
-//! log read back oldest first; `on_both_backends!`, which runs each named test on SQLite and on PostgreSQL.
-
-/// Runs each named `async fn(&TestDb)` as a test on a fresh SQLite database and on a fresh PostgreSQL one.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::sqlite().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() {
-                let db = il2care_store::testing::TestDb::postgres().await;
-                super::$name(&db).await;
-                db.drop().await;
-            })+
-        }
-    };
-}
+//! log read back oldest first (`il2care_store::on_both_backends!` runs each named test on SQLite and on PostgreSQL).
 
 use il2care_app::access::{Actor, Role};
 use il2care_store::audit::{self, AuditQuery};

@@ -326,16 +326,13 @@ impl BundleEntries {
     /// (as [`plan_with`] answers it). One pass builds the reference index from each entry's `fullUrl` and
     /// `Type/id`.
     pub fn read(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<BundleEntries, Value> {
-        let (entries, mut bundle) = BundleEntries::read_index(text, latest, options)?;
-        bundle.spans = entries.iter().map(|raw| span_in(text, raw.get())).collect();
-        Ok(bundle)
+        BundleEntries::read_index(text, latest, options).map(|(_, bundle)| bundle)
     }
 
     /// [`BundleEntries::read`], for entries read later from a copy of the text (its file): each entry's
     /// fingerprint is kept, and an entry whose copy differs refuses the import.
     pub fn read_to_reread(text: &str, latest: Timestamp, options: &ImportOptions) -> Result<BundleEntries, Value> {
         let (entries, mut bundle) = BundleEntries::read_index(text, latest, options)?;
-        bundle.spans = entries.iter().map(|raw| span_in(text, raw.get())).collect();
         bundle.fingerprints = entries.iter().map(|raw| fingerprint(raw.get())).collect();
         Ok(bundle)
     }
@@ -385,7 +382,7 @@ impl BundleEntries {
         let index = EntryIndex::new(heads)?;
         let bundle = BundleEntries {
             kind,
-            spans: Vec::new(),
+            spans: entries.iter().map(|raw| span_in(text, raw.get())).collect(),
             fingerprints: Vec::new(),
             index,
             latest,
