@@ -839,8 +839,20 @@ pub enum BundleText<'a> {
     /// again from the file a chunk at a time, so a bulk export's text is not held while it is stored. An entry
     /// that changed in the file since refuses the import (nothing is stored). The file is read with blocking
     /// reads of a chunk's span (about 1 MB, from the page cache): meant for the command line, not a server's
-    /// request.
+    /// request. Made by [`BundleText::of_file`], which holds the text of a file that cannot be read again.
     File { text: String, file: std::fs::File },
+}
+
+impl BundleText<'_> {
+    /// A file's text read from `file`: read again later only when the file is a regular one. A pipe or a
+    /// device (`/dev/stdin`, `<(...)`) cannot seek back, so its text is held.
+    pub fn of_file(text: String, file: std::fs::File) -> BundleText<'static> {
+        if file.metadata().is_ok_and(|metadata| metadata.is_file()) {
+            BundleText::File { text, file }
+        } else {
+            BundleText::Held(Cow::Owned(text))
+        }
+    }
 }
 
 impl<'a> From<Cow<'a, str>> for BundleText<'a> {

@@ -277,7 +277,7 @@ async fn a_bundle_read_again_from_its_file_is_stored_as_the_text_held_is(db: &Te
         fhir::import_bundle(&db.store, il2care_wire::fhir::import::DEFAULT_MRN_SYSTEM, &operator, text, now(), &|_| {})
     };
     let file = bundle_file(&text);
-    let from_file = answer_text(import(fhir::BundleText::File { text: text.clone(), file }).await.unwrap());
+    let from_file = answer_text(import(fhir::BundleText::of_file(text.clone(), file)).await.unwrap());
     assert!(from_file.starts_with("stored, refused false"), "{}", &from_file[..200]);
     assert_eq!(from_file.matches("stored as Observation/").count(), 4_500);
     // The same text held: everything matches what the file stored.

@@ -129,7 +129,8 @@ fn storing_style() -> indicatif::ProgressStyle {
 /// stored (a Bundle that cannot be read, a refused transaction, a collection with no resource to keep).
 pub fn import(args: ImportArgs) -> Outcome {
     // A regular file is read once for the Bundle's index, then its entries again a chunk at a time (its text is
-    // not held while it is stored); standard input, a pipe (`/dev/stdin`, `<(...)`) or a device is held.
+    // not held while it is stored); standard input, a pipe (`/dev/stdin`, `<(...)`) or a device is held
+    // ([`BundleText::of_file`]).
     let mut bytes = Vec::new();
     let file = if args.file == "-" {
         std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
@@ -137,8 +138,7 @@ pub fn import(args: ImportArgs) -> Outcome {
     } else {
         let mut file = std::fs::File::open(&args.file).with_context(|| format!("reading {}", args.file))?;
         file.read_to_end(&mut bytes).with_context(|| format!("reading {}", args.file))?;
-        let regular = file.metadata().is_ok_and(|metadata| metadata.is_file());
-        regular.then_some(file)
+        Some(file)
     };
     // Text that is not UTF-8 is answered as a bad Bundle is, with an OperationOutcome (as `POST /fhir` does).
     let Ok(text) = String::from_utf8(bytes) else {
@@ -161,7 +161,7 @@ pub fn import(args: ImportArgs) -> Outcome {
         let now = crate::clock::now();
         let operator = Actor::operator();
         let text = match file {
-            Some(file) => BundleText::File { text, file },
+            Some(file) => BundleText::of_file(text, file),
             None => BundleText::from(text),
         };
         let answer = import_bundle(&store, &args.mrn_system, &operator, text, now, &report)
